@@ -1,0 +1,27 @@
+"""The MTA-STS and TLS-RPT domain: what a mail domain should publish, as plain values.
+
+Nothing here imports Pulumi. The stack program, the command line (`render`, `verify`)
+and the CrossGuard policy pack all ask this package, so each rule lives in one place.
+Rules cite sections of ../shared/reference/mta-sts-rules.md (RFC 8461, 8460, 7505).
+"""
+
+from mtasts.config import ConfigError, Hosting, Mode, Settings, parse_settings
+from mtasts.desired import DesiredState, desired_state
+from mtasts.policy import Policy, PolicyError, mx_pattern_matches, parse_policy, policy_id
+from mtasts.records import DnsRecord
+
+__all__ = [
+    "ConfigError",
+    "DesiredState",
+    "DnsRecord",
+    "Hosting",
+    "Mode",
+    "Policy",
+    "PolicyError",
+    "Settings",
+    "desired_state",
+    "mx_pattern_matches",
+    "parse_policy",
+    "parse_settings",
+    "policy_id",
+]

@@ -1,0 +1,114 @@
+"""The desired state of one domain: policy, id, DNS records and repository files.
+
+Everything the stack publishes is derived here from validated Settings, once, so the
+program, `render`, `verify --stack` and the policy pack agree by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mtasts.config import Hosting, Settings
+from mtasts.policy import POLICY_PATH, Policy
+from mtasts.records import DnsRecord, discovery_text, tls_rpt_text
+
+NETLIFY_IPV4 = ("75.2.60.5",)
+GITHUB_PAGES_IPV4 = ("185.199.108.153", "185.199.109.153", "185.199.110.153", "185.199.111.153")
+HOST_IPV4 = {Hosting.NETLIFY: NETLIFY_IPV4, Hosting.GITHUB_PAGES: GITHUB_PAGES_IPV4}
+
+# The discovery record's ttl is short: a new id is the signal that a new policy is out.
+DISCOVERY_TTL = 300
+RECORD_TTL = 3600
+
+NETLIFY_HEADERS = f"/{POLICY_PATH}\n  Content-Type: text/plain; charset=utf-8\n"
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    settings: Settings
+    policy: Policy
+    policy_text: str
+    policy_id: str
+    records: tuple[DnsRecord, ...]
+    files: dict[str, str]
+
+    @property
+    def discovery_record(self) -> DnsRecord:
+        return next(record for record in self.records if record.key == "mta-sts-discovery")
+
+    def zone_file(self) -> str:
+        return "".join(record.zone_line() + "\n" for record in self.records)
+
+
+def desired_state(settings: Settings) -> DesiredState:
+    policy = settings.policy
+    text = policy.render()
+    return DesiredState(
+        settings=settings,
+        policy=policy,
+        policy_text=text,
+        policy_id=policy.id,
+        records=dns_records(settings, policy.id),
+        files=repository_files(settings, text),
+    )
+
+
+def dns_records(settings: Settings, policy_id: str) -> tuple[DnsRecord, ...]:
+    """Every record the stack manages in the domain's zone (rules §3.1, §TLS, null MX)."""
+    host = settings.policy_host
+    addresses = HOST_IPV4[settings.hosting]
+    records = [
+        DnsRecord(
+            key=f"policy-host-a-{index}" if len(addresses) > 1 else "policy-host-a",
+            name=host,
+            type="A",
+            value=address,
+            ttl=RECORD_TTL,
+        )
+        for index, address in enumerate(addresses)
+    ]
+    # RFC 7505: a name with an A record receives mail through the implicit MX; say it does not.
+    records.append(
+        DnsRecord(key="policy-host-null-mx", name=host, type="MX", value=".", priority=0, ttl=RECORD_TTL)
+    )
+    records.append(
+        DnsRecord(key="policy-host-spf", name=host, type="TXT", value="v=spf1 -all", ttl=RECORD_TTL)
+    )
+    records.append(
+        DnsRecord(
+            key="mta-sts-discovery",
+            name=f"_mta-sts.{settings.domain}",
+            type="TXT",
+            value=discovery_text(policy_id),
+            ttl=DISCOVERY_TTL,
+        )
+    )
+    if settings.tls_rpt:
+        records.append(
+            DnsRecord(
+                key="tls-rpt",
+                name=f"_smtp._tls.{settings.domain}",
+                type="TXT",
+                value=tls_rpt_text(settings.tls_rpt),
+                ttl=RECORD_TTL,
+            )
+        )
+    return tuple(records)
+
+
+def repository_files(settings: Settings, policy_text: str) -> dict[str, str]:
+    """The files the policy repository holds, and so the files the host serves."""
+    files = {
+        POLICY_PATH: policy_text,
+        "README.md": (
+            f"# MTA-STS policy for {settings.domain}\n\n"
+            f"Served at {settings.policy_url}.\n\n"
+            "Managed by the mta-sts Pulumi stack: change the stack configuration, not these files.\n"
+        ),
+    }
+    if settings.hosting is Hosting.GITHUB_PAGES:
+        files[".nojekyll"] = "\n"  # Jekyll drops dot-directories such as .well-known/
+        files["CNAME"] = settings.policy_host + "\n"
+    else:
+        files["_headers"] = NETLIFY_HEADERS  # serve the policy as text/plain (rules §3.2)
+    return files

@@ -1,0 +1,11 @@
+# Sourced by the set-up scripts: make .venv and install the locked packages into it.
+# usage: ensure_venv requirements.txt|requirements-dev.txt
+ensure_venv() {
+  local requirements=$1
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  # constraints.txt locks every version; requirements files only give the ranges.
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    -r "$requirements" -c constraints.txt
+}
