@@ -34,7 +34,7 @@ class DesiredState:
 
     @property
     def discovery_record(self) -> DnsRecord:
-        return next(record for record in self.records if record.key == "mta-sts-discovery")
+        return next(record for record in self.records if record.key == "sts")
 
     def zone_file(self) -> str:
         return "".join(record.zone_line() + "\n" for record in self.records)
@@ -59,7 +59,7 @@ def dns_records(settings: Settings, policy_id: str) -> tuple[DnsRecord, ...]:
     addresses = HOST_IPV4[settings.hosting]
     records = [
         DnsRecord(
-            key=f"policy-host-a-{index}" if len(addresses) > 1 else "policy-host-a",
+            key=f"a-{index}" if len(addresses) > 1 else "a",
             name=host,
             type="A",
             value=address,
@@ -68,15 +68,11 @@ def dns_records(settings: Settings, policy_id: str) -> tuple[DnsRecord, ...]:
         for index, address in enumerate(addresses)
     ]
     # RFC 7505: a name with an A record receives mail through the implicit MX; say it does not.
-    records.append(
-        DnsRecord(key="policy-host-null-mx", name=host, type="MX", value=".", priority=0, ttl=RECORD_TTL)
-    )
-    records.append(
-        DnsRecord(key="policy-host-spf", name=host, type="TXT", value="v=spf1 -all", ttl=RECORD_TTL)
-    )
+    records.append(DnsRecord(key="null-mx", name=host, type="MX", value=".", priority=0, ttl=RECORD_TTL))
+    records.append(DnsRecord(key="spf", name=host, type="TXT", value="v=spf1 -all", ttl=RECORD_TTL))
     records.append(
         DnsRecord(
-            key="mta-sts-discovery",
+            key="sts",
             name=f"_mta-sts.{settings.domain}",
             type="TXT",
             value=discovery_text(policy_id),
