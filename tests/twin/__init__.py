@@ -1,0 +1,24 @@
+"""A twin of an MTA-STS deployment on real servers (NSD, nginx) inside a network namespace.
+
+Built from the stack's desired state; see `site.py` (what one domain serves), `faults.py`
+(what can go wrong with it) and `servers.py` (the namespace and the servers).
+"""
+
+from .faults import FAULTS, Fault
+from .servers import DNS_ADDRESS, PROBE, REPO_ROOT, WEB_ADDRESS, Twin, missing_requirements
+from .site import PROTON_MX, Certificate, Site, site_from_state
+
+__all__ = [
+    "DNS_ADDRESS",
+    "FAULTS",
+    "PROBE",
+    "PROTON_MX",
+    "REPO_ROOT",
+    "WEB_ADDRESS",
+    "Certificate",
+    "Fault",
+    "Site",
+    "Twin",
+    "missing_requirements",
+    "site_from_state",
+]

@@ -1,0 +1,366 @@
+"""A deployment twin: NSD and nginx serving `Site`s inside a private network namespace.
+
+`Twin(sites)` is a context manager. On entry it creates a network namespace with its own
+loopback addresses (nothing is routed out of it), writes `/etc/netns/<ns>/resolv.conf` so
+that glibc, dnspython and c-ares inside the namespace ask the twin's NSD, starts a private
+NSD (authoritative for every site's zone and for the zones of their MX hosts) and a private
+nginx (one HTTPS server block per policy host, certificates from a `trustme` CA), and
+optionally a delaying proxy in front of both (the benchmark's 25 ms each way). On exit it
+stops every process it started and deletes the namespace, its resolv.conf and the temp dir,
+also when the body raised.
+
+Validators run inside the namespace as subprocesses: `twin.run([...])` is
+`ip netns exec <ns> ...` with `SSL_CERT_FILE`/`REQUESTS_CA_BUNDLE` naming the CA.
+Needs root, `ip`, `nsd` and `nginx`; `missing_requirements()` says what is absent.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+
+import trustme
+
+from mtasts.policy import POLICY_PATH
+from mtasts.records import DnsRecord
+
+from .site import Certificate, Site
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROBE = Path(__file__).with_name("probe.py")
+DELAY_PROXY = Path(__file__).with_name("delay_proxy.py")
+
+DNS_ADDRESS = "10.53.0.1"
+WEB_ADDRESS = "10.53.0.2"
+MX_ADDRESS = "10.53.0.25"  # MX hosts resolve here; nothing listens (no check connects to port 25)
+DNS_FRONT = "10.53.1.1"  # the delaying proxy's addresses, used only when delay > 0
+WEB_FRONT = "10.53.1.2"
+OTHER_HOST = "mta-sts.somebody-else.example"
+
+_counter = itertools.count()
+
+
+def missing_requirements() -> str | None:
+    """Why the twin cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "the deployment twin needs root (network namespaces); CI runs scripts/test as root"
+    for binary in ("ip", "nsd", "nginx"):
+        if shutil.which(binary) is None and not Path("/usr/sbin", binary).exists():
+            return f"{binary!r} is not installed (scripts/test installs nsd, nginx-light and iproute2 as root)"
+    return None
+
+
+def _binary(name: str) -> str:
+    return shutil.which(name) or str(Path("/usr/sbin", name))
+
+
+def zone_of(host: str, zones: Iterable[str]) -> str:
+    """The longest served zone containing `host`, else the host's parent (a zone for MX hosts)."""
+    matches = [zone for zone in zones if host == zone or host.endswith("." + zone)]
+    return max(matches, key=len) if matches else host.partition(".")[2]
+
+
+class Twin:
+    """Real DNS and HTTPS servers for `sites`, reachable only inside the namespace `name`."""
+
+    def __init__(self, sites: Sequence[Site], *, delay: float = 0.0, python: str | None = None) -> None:
+        domains = [site.domain for site in sites]
+        assert len(set(domains)) == len(domains), "one site per domain"
+        self.sites = {site.domain: site for site in sites}
+        self.delay = delay
+        self.python = python or sys.executable
+        self.name = f"mtasts-twin-{os.getpid()}-{next(_counter)}"
+        self.dns_address = DNS_FRONT if delay else DNS_ADDRESS
+        self.web_address = WEB_FRONT if delay else WEB_ADDRESS
+        self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self._netns_dir = Path("/etc/netns", self.name)
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
+        self.ca_file = self.dir / "ca.pem"
+        self._namespace = False
+
+    # lifecycle
+
+    def __enter__(self) -> Twin:
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        self._write_zones()
+        self._write_web(ca)
+        self._create_namespace()
+        self._spawn("nsd", [_binary("nsd"), "-d", "-c", str(self.dir / "nsd.conf")])
+        self._spawn("nginx", [_binary("nginx"), "-p", str(self.dir / "nginx"), "-c", "nginx.conf", "-e", "error.log"])
+        listening = [f"{DNS_ADDRESS}:53", f"{WEB_ADDRESS}:443"]
+        if self.delay:
+            self._spawn(
+                "delay-proxy",
+                [self.python, str(DELAY_PROXY), "--delay", str(self.delay),
+                 f"{DNS_FRONT}:53={DNS_ADDRESS}:53", f"{WEB_FRONT}:443={WEB_ADDRESS}:443"],
+            )  # fmt: skip
+            listening += [f"{DNS_FRONT}:53", f"{WEB_FRONT}:443"]
+        self._wait_listening(listening)
+
+    def close(self) -> None:
+        for _, process in reversed(self._processes):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for label, process in reversed(self._processes):
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+        self._processes.clear()
+        if self._namespace:
+            subprocess.run(["ip", "netns", "delete", self.name], check=False, capture_output=True)
+            self._namespace = False
+        shutil.rmtree(self._netns_dir, ignore_errors=True)
+        if not os.environ.get("MTASTS_TWIN_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # namespace and processes
+
+    def _create_namespace(self) -> None:
+        subprocess.run(["ip", "netns", "add", self.name], check=True, capture_output=True)
+        self._namespace = True
+        self._netns_dir.mkdir(parents=True, exist_ok=True)
+        # ip netns exec bind-mounts this over /etc/resolv.conf for every process it starts.
+        (self._netns_dir / "resolv.conf").write_text(
+            f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"
+        )
+        addresses = [DNS_ADDRESS, WEB_ADDRESS, MX_ADDRESS, DNS_FRONT, WEB_FRONT]
+        commands = [["ip", "link", "set", "lo", "up"]]
+        commands += [["ip", "addr", "add", f"{address}/32", "dev", "lo"] for address in addresses]
+        for command in commands:
+            subprocess.run(["ip", "netns", "exec", self.name, *command], check=True, capture_output=True)
+
+    def _spawn(self, label: str, argv: list[str]) -> None:
+        log = open(self.dir / f"{label}.out", "wb")  # noqa: SIM115 - the process owns it until close()
+        process = subprocess.Popen(
+            ["ip", "netns", "exec", self.name, *argv],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, so close() can stop it and its children
+        )
+        log.close()
+        self._processes.append((label, process))
+
+    def _wait_listening(self, endpoints: list[str], timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            for label, process in self._processes:
+                if process.poll() is not None:
+                    output = (self.dir / f"{label}.out").read_text(errors="replace")
+                    raise RuntimeError(f"{label} exited with {process.returncode} in {self.name}:\n{output}")
+            sockets = self.run(["ss", "-Hlntu"], check=True).stdout
+            missing = [endpoint for endpoint in endpoints if f"{endpoint} " not in sockets]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{', '.join(missing)} not listening in {self.name} after {timeout}s")
+            time.sleep(0.05)
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            SSL_CERT_FILE=str(self.ca_file),  # OpenSSL's default context: aiohttp, httpx, verify
+            REQUESTS_CA_BUNDLE=str(self.ca_file),  # requests (checkdmarc) uses certifi otherwise
+            PYTHONPATH=str(REPO_ROOT),
+        )
+        return env
+
+    def run(
+        self, argv: Sequence[str], *, check: bool = False, timeout: float = 120, input: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command inside the namespace (from the repository root) and capture its output."""
+        return subprocess.run(
+            ["ip", "netns", "exec", self.name, *argv],
+            cwd=REPO_ROOT,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=timeout,
+            input=input,
+        )
+
+    def python_run(self, argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return self.run([self.python, *argv], **kwargs)  # type: ignore[arg-type]
+
+    # DNS
+
+    def zones(self) -> dict[str, list[DnsRecord]]:
+        """Zone name → records, for every site and for the zones holding their MX hosts."""
+        zones: dict[str, list[DnsRecord]] = {domain: [] for domain in self.sites}
+        for site in self.sites.values():
+            for record in site.served_records(self.web_address):
+                zones[zone_of(record.name, self.sites)].append(record)
+        for site in self.sites.values():
+            for _, host in site.mx:
+                zone = zones.setdefault(zone_of(host, zones), [])
+                if not any(record.name == host and record.type == "A" for record in zone):
+                    zone.append(DnsRecord(key="mx-host", name=host, type="A", value=MX_ADDRESS, ttl=3600))
+        return zones
+
+    def _write_zones(self) -> None:
+        zone_dir = self.dir / "zones"
+        zone_dir.mkdir()
+        config = [
+            "server:",
+            f"  ip-address: {DNS_ADDRESS}",
+            "  port: 53",
+            '  username: ""',
+            '  chroot: ""',
+            f'  zonesdir: "{zone_dir}"',
+            f'  pidfile: "{self.dir}/nsd.pid"',
+            f'  xfrdfile: "{self.dir}/xfrd.state"',
+            f'  zonelistfile: "{self.dir}/zone.list"',
+            f'  xfrdir: "{self.dir}"',
+            f'  logfile: "{self.dir}/nsd.log"',
+            '  database: ""',
+            "  server-count: 1",
+            "  do-ip6: no",
+            "  verbosity: 1",
+            "remote-control:",
+            "  control-enable: no",
+        ]
+        for zone, records in self.zones().items():
+            ns = f"ns.{zone}"
+            head = [
+                f"{zone}.\t3600\tIN\tSOA\t{ns}. hostmaster.{zone}. 1 3600 600 86400 300",
+                f"{zone}.\t3600\tIN\tNS\t{ns}.",
+                f"{ns}.\t3600\tIN\tA\t{DNS_ADDRESS}",
+            ]
+            lines = head + [record.zone_line() for record in records]
+            (zone_dir / f"{zone}.zone").write_text("\n".join(lines) + "\n")
+            config += ["zone:", f"  name: {zone}.", f"  zonefile: {zone}.zone"]
+        (self.dir / "nsd.conf").write_text("\n".join(config) + "\n")
+
+    # HTTPS
+
+    def document_root(self, domain: str) -> Path:
+        return self.dir / "nginx" / "www" / domain
+
+    def publish(self, domain: str, path: str, content: str | None) -> None:
+        """Replace (or with None remove) one served file; nginx serves from disk, so it takes effect at once."""
+        target = self.document_root(domain) / path
+        if content is None:
+            target.unlink(missing_ok=True)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(target.name + ".new")
+        staging.write_text(content)
+        staging.replace(target)
+
+    def _certificate(self, ca: trustme.CA, site: Site) -> trustme.LeafCert:
+        if site.certificate is Certificate.OTHER_HOST:
+            return ca.issue_cert(OTHER_HOST)
+        if site.certificate is Certificate.EXPIRED:
+            now = datetime.datetime.now(datetime.timezone.utc)
+            return ca.issue_cert(
+                site.policy_host, not_before=now - datetime.timedelta(days=90), not_after=now - datetime.timedelta(days=1)
+            )
+        return ca.issue_cert(site.policy_host)
+
+    def _write_web(self, ca: trustme.CA) -> None:
+        prefix = self.dir / "nginx"
+        (prefix / "certs").mkdir(parents=True)
+        (prefix / "logs").mkdir()
+        default = ca.issue_cert("default.twin.invalid")
+        default.private_key_and_cert_chain_pem.write_to_path(str(prefix / "certs" / "default.pem"))
+        servers = [
+            _server_block(f"listen {WEB_ADDRESS}:443 ssl default_server;", "_", "default.pem", ["return 421;"])
+        ]
+        for site in self.sites.values():
+            pem = f"{site.domain}.pem"
+            self._certificate(ca, site).private_key_and_cert_chain_pem.write_to_path(str(prefix / "certs" / pem))
+            for path, (content, _) in site.published().items():
+                self.publish(site.domain, path, content)
+            servers.append(_server_block(f"listen {WEB_ADDRESS}:443 ssl;", site.policy_host, pem, _locations(site)))
+        (prefix / "nginx.conf").write_text(_NGINX_CONF.format(prefix=prefix, servers="\n".join(servers)))
+
+
+def _server_block(listen: str, name: str, pem: str, body: list[str]) -> str:
+    lines = [
+        "  server {",
+        f"    {listen}",
+        f"    server_name {name};",
+        f"    ssl_certificate certs/{pem};",
+        f"    ssl_certificate_key certs/{pem};",
+        *(f"    {line}" for line in body),
+        "  }",
+    ]
+    return "\n".join(lines)
+
+
+def _locations(site: Site) -> list[str]:
+    lines = [f"root www/{site.domain};", "location / { try_files $uri =404; }"]
+    for header, value in site.extra_headers.items():
+        lines.append(f'add_header {header} "{value}" always;')
+    policy = f"/{POLICY_PATH}"
+    if site.redirect_to:
+        return [*lines, f"location = {policy} {{ return 301 {site.redirect_to}; }}"]
+    for path, (_, content_type) in site.published().items():
+        if content_type:
+            mime, _, parameters = content_type.partition(";")
+            charset = parameters.strip().removeprefix("charset=") if "charset=" in parameters else "off"
+            lines.append(
+                f'location = /{path} {{ types {{ }} default_type "{mime.strip()}"; '
+                f"charset {charset}; charset_types {mime.strip()}; }}"
+            )
+    return lines
+
+
+_NGINX_CONF = """\
+daemon off;
+master_process on;
+user root;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log {prefix}/logs/access.log;
+  client_body_temp_path {prefix}/tmp-body;
+  proxy_temp_path {prefix}/tmp-proxy;
+  fastcgi_temp_path {prefix}/tmp-fastcgi;
+  uwsgi_temp_path {prefix}/tmp-uwsgi;
+  scgi_temp_path {prefix}/tmp-scgi;
+  server_names_hash_bucket_size 256;
+  server_names_hash_max_size 4096;
+  # What Netlify and GitHub Pages send for these suffixes.
+  types {{ text/plain txt md; text/html html; }}
+  default_type application/octet-stream;
+  charset utf-8;
+  charset_types text/plain text/html;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  server_tokens off;
+{servers}
+}}
+"""

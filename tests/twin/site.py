@@ -1,0 +1,128 @@
+"""One domain of a deployment twin: what its DNS zone and its web host serve.
+
+A `Site` starts as an exact copy of a stack's desired state (`site_from_state`): the DNS
+records the stack declares, the repository files the host publishes, and the domain's own
+MX records (which the stack does not manage). Faults are functions `Site -> Site` that
+change those inputs (records, files, certificate, redirect), never the product code.
+
+The one deliberate difference from production, made explicit in `served_records`: the
+desired A records of `mta-sts.<domain>` name Netlify's or GitHub Pages' public addresses;
+in the twin they name the local nginx inside the network namespace, so no request leaves it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from mtasts.config import Hosting
+from mtasts.desired import DesiredState
+from mtasts.policy import POLICY_PATH
+from mtasts.records import DnsRecord
+
+# The MX records of a Proton Mail custom domain (rules: Proton Mail custom domains).
+PROTON_MX: tuple[tuple[int, str], ...] = ((10, "mail.protonmail.ch"), (20, "mailsec.protonmail.ch"))
+MX_TTL = 3600
+
+
+class Certificate(enum.StrEnum):
+    VALID = "valid"  # issued by the twin's CA for mta-sts.<domain>
+    OTHER_HOST = "other-host"  # issued by the twin's CA, but for another name
+    EXPIRED = "expired"  # for the right name, but its validity ended yesterday
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the twin serves for one domain; `state` is what the stack declared."""
+
+    state: DesiredState
+    records: tuple[DnsRecord, ...]
+    files: Mapping[str, str]
+    mx: tuple[tuple[int, str], ...] = PROTON_MX
+    certificate: Certificate = Certificate.VALID
+    redirect_to: str | None = None
+    extra_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def domain(self) -> str:
+        return self.state.settings.domain
+
+    @property
+    def policy_host(self) -> str:
+        return self.state.settings.policy_host
+
+    @property
+    def hosting(self) -> Hosting:
+        return self.state.settings.hosting
+
+    def mx_records(self) -> tuple[DnsRecord, ...]:
+        """The domain's own MX records, which the mail provider dictates, as record values."""
+        return tuple(
+            DnsRecord(key=f"domain-mx-{index}", name=self.domain, type="MX", value=host, priority=pref, ttl=MX_TTL)
+            for index, (pref, host) in enumerate(self.mx)
+        )
+
+    def served_records(self, web_address: str) -> tuple[DnsRecord, ...]:
+        """The domain zone's records as the twin's DNS serves them.
+
+        Substitution: every A record of the policy host is replaced by one A record naming
+        the twin's web host (GitHub Pages declares four addresses; one local host stands for
+        all of them). Every other record is served exactly as declared.
+        """
+        served: list[DnsRecord] = []
+        substituted = False
+        for record in self.records:
+            if record.type == "A" and record.name == self.policy_host:
+                if not substituted:
+                    served.append(replace(record, value=web_address))
+                    substituted = True
+                continue
+            served.append(record)
+        return (*served, *self.mx_records())
+
+    def published(self) -> dict[str, tuple[str, str | None]]:
+        """Path → (content, content type or None for the server's default), as the host publishes.
+
+        Emulates the host's processing of the repository: Netlify applies `_headers` and does
+        not publish it; GitHub Pages runs Jekyll, which drops dot- and underscore-paths unless
+        the repository holds `.nojekyll` (rules: hosting facts).
+        """
+        files = dict(self.files)
+        published: dict[str, tuple[str, str | None]] = {}
+        if self.hosting is Hosting.NETLIFY:
+            content_types = netlify_content_types(files.pop("_headers", ""))
+            for path, content in files.items():
+                published[path] = (content, content_types.get("/" + path))
+        else:
+            jekyll = ".nojekyll" not in files
+            for path, content in files.items():
+                if jekyll and any(part.startswith((".", "_")) for part in path.split("/")):
+                    continue
+                published[path] = (content, None)
+        return published
+
+
+def netlify_content_types(headers_file: str) -> dict[str, str]:
+    """The `Content-Type` each path gets from a Netlify `_headers` file (path line, indented headers)."""
+    types: dict[str, str] = {}
+    path = None
+    for line in headers_file.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            path = line.strip()
+            continue
+        name, _, value = line.strip().partition(":")
+        if path is not None and name.strip().lower() == "content-type":
+            types[path] = value.strip()
+    return types
+
+
+def site_from_state(state: DesiredState, mx: tuple[tuple[int, str], ...] = PROTON_MX) -> Site:
+    """A site serving exactly what the stack declares."""
+    return Site(state=state, records=state.records, files=dict(state.files), mx=mx)
+
+
+def policy_file(site: Site) -> str | None:
+    return site.files.get(POLICY_PATH)
