@@ -16,6 +16,7 @@ Needs root, `ip`, `nsd` and `nginx`; `missing_requirements()` says what is absen
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
 import os
@@ -25,8 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -57,7 +57,9 @@ def missing_requirements() -> str | None:
         return "the deployment twin needs root (network namespaces); CI runs scripts/test as root"
     for binary in ("ip", "nsd", "nginx"):
         if shutil.which(binary) is None and not Path("/usr/sbin", binary).exists():
-            return f"{binary!r} is not installed (scripts/test installs nsd, nginx-light and iproute2 as root)"
+            return (
+                f"{binary!r} is not installed (scripts/test installs nsd, nginx-light and iproute2 as root)"
+            )
     return None
 
 
@@ -111,7 +113,9 @@ class Twin:
         self._write_web(ca)
         self._create_namespace()
         self._spawn("nsd", [_binary("nsd"), "-d", "-c", str(self.dir / "nsd.conf")])
-        self._spawn("nginx", [_binary("nginx"), "-p", str(self.dir / "nginx"), "-c", "nginx.conf", "-e", "error.log"])
+        self._spawn(
+            "nginx", [_binary("nginx"), "-p", str(self.dir / "nginx"), "-c", "nginx.conf", "-e", "error.log"]
+        )
         listening = [f"{DNS_ADDRESS}:53", f"{WEB_ADDRESS}:443"]
         if self.delay:
             self._spawn(
@@ -125,11 +129,9 @@ class Twin:
     def close(self) -> None:
         for _, process in reversed(self._processes):
             if process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for label, process in reversed(self._processes):
+        for _label, process in reversed(self._processes):
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -268,7 +270,7 @@ class Twin:
         return self.dir / "nginx" / "www" / domain
 
     def publish(self, domain: str, path: str, content: str | None) -> None:
-        """Replace (or with None remove) one served file; nginx serves from disk, so it takes effect at once."""
+        """Replace (None: remove) one served file; nginx reads from disk, so it takes effect at once."""
         target = self.document_root(domain) / path
         if content is None:
             target.unlink(missing_ok=True)
@@ -282,9 +284,11 @@ class Twin:
         if site.certificate is Certificate.OTHER_HOST:
             return ca.issue_cert(OTHER_HOST)
         if site.certificate is Certificate.EXPIRED:
-            now = datetime.datetime.now(datetime.timezone.utc)
+            now = datetime.datetime.now(datetime.UTC)
             return ca.issue_cert(
-                site.policy_host, not_before=now - datetime.timedelta(days=90), not_after=now - datetime.timedelta(days=1)
+                site.policy_host,
+                not_before=now - datetime.timedelta(days=90),
+                not_after=now - datetime.timedelta(days=1),
             )
         return ca.issue_cert(site.policy_host)
 
@@ -295,14 +299,20 @@ class Twin:
         default = ca.issue_cert("default.twin.invalid")
         default.private_key_and_cert_chain_pem.write_to_path(str(prefix / "certs" / "default.pem"))
         servers = [
-            _server_block(f"listen {WEB_ADDRESS}:443 ssl default_server;", "_", "default.pem", ["return 421;"])
+            _server_block(
+                f"listen {WEB_ADDRESS}:443 ssl default_server;", "_", "default.pem", ["return 421;"]
+            )
         ]
         for site in self.sites.values():
             pem = f"{site.domain}.pem"
-            self._certificate(ca, site).private_key_and_cert_chain_pem.write_to_path(str(prefix / "certs" / pem))
+            self._certificate(ca, site).private_key_and_cert_chain_pem.write_to_path(
+                str(prefix / "certs" / pem)
+            )
             for path, (content, _) in site.published().items():
                 self.publish(site.domain, path, content)
-            servers.append(_server_block(f"listen {WEB_ADDRESS}:443 ssl;", site.policy_host, pem, _locations(site)))
+            servers.append(
+                _server_block(f"listen {WEB_ADDRESS}:443 ssl;", site.policy_host, pem, _locations(site))
+            )
         (prefix / "nginx.conf").write_text(_NGINX_CONF.format(prefix=prefix, servers="\n".join(servers)))
 
 

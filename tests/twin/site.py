@@ -59,7 +59,9 @@ class Site:
     def mx_records(self) -> tuple[DnsRecord, ...]:
         """The domain's own MX records, which the mail provider dictates, as record values."""
         return tuple(
-            DnsRecord(key=f"domain-mx-{index}", name=self.domain, type="MX", value=host, priority=pref, ttl=MX_TTL)
+            DnsRecord(
+                key=f"domain-mx-{index}", name=self.domain, type="MX", value=host, priority=pref, ttl=MX_TTL
+            )
             for index, (pref, host) in enumerate(self.mx)
         )
 
