@@ -15,6 +15,7 @@ from pathlib import Path
 from mtasts.config import ConfigError
 from mtasts.desired import desired_state
 from mtasts.stackfile import StackFileError, load_settings
+from mtasts.verify.cli import add_verify_command
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -37,12 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     render_parser = commands.add_parser("render", help="print the policy file and DNS records of a stack")
     render_parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render_parser.set_defaults(run=render)
-    try:
-        from mtasts.verify.cli import add_verify_command
-    except ImportError:  # pragma: no cover - verify is optional while it is being built
-        pass
-    else:
-        add_verify_command(commands)
+    add_verify_command(commands)
 
     args = parser.parse_args(argv)
     try:

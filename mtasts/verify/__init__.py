@@ -1,0 +1,27 @@
+"""`verify`: check a live domain's MTA-STS and TLS-RPT the way a strict sender does.
+
+Pure of Pulumi: the command line, the stack's readiness resource and the end-to-end tests
+all call these functions. Rules: ../shared/reference/mta-sts-rules.md.
+"""
+
+from mtasts.verify.model import CHECKS, DomainReport, Finding, Status, VerifyOptions
+from mtasts.verify.verifier import (
+    Session,
+    check_policy_file,
+    check_policy_served_sync,
+    verify_domain,
+    verify_domains,
+)
+
+__all__ = [
+    "CHECKS",
+    "DomainReport",
+    "Finding",
+    "Session",
+    "Status",
+    "VerifyOptions",
+    "check_policy_file",
+    "check_policy_served_sync",
+    "verify_domain",
+    "verify_domains",
+]

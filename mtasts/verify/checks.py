@@ -1,0 +1,463 @@
+"""The judgement: DNS answers and HTTP responses in, findings out. No network here.
+
+Each function takes what was seen (plain values from `dns` and `https`) and says, per the
+rules (../shared/reference/mta-sts-rules.md), whether a strict sender would accept it and
+what to do if not. The grammar and matching rules themselves live in the core
+(`mtasts.records`, `mtasts.policy`); this module only applies them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mtasts.desired import DesiredState
+from mtasts.policy import MAX_POLICY_BYTES, Mode, Policy, PolicyError, parse_policy, policy_id
+from mtasts.records import DnsRecord, parse_discovery, parse_tls_rpt
+from mtasts.verify.dns import DnsResult
+from mtasts.verify.https import FetchResult
+from mtasts.verify.model import (
+    DANE,
+    DISCOVERY,
+    DNSSEC,
+    MX_COVERAGE,
+    POLICY_FETCH,
+    POLICY_HOST_CNAME,
+    POLICY_HOST_NULL_MX,
+    POLICY_HOST_SPF,
+    POLICY_SYNTAX,
+    STACK_DRIFT,
+    TLS_RPT,
+    Finding,
+    Status,
+)
+
+_FAIL, _WARN, _PASS, _INFO = Status.FAIL, Status.WARN, Status.PASS, Status.INFO
+
+
+def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None]:
+    """`_mta-sts.<domain>` TXT: exactly one `v=STSv1` record with a valid id (rules §3.1)."""
+    name = f"_mta-sts.{domain}"
+    publish = f'publish one TXT record at {name}: "v=STSv1; id=<1–32 letters and digits>"'
+    if not answer.ok:
+        return [Finding(DISCOVERY, _FAIL, f"could not look up {name} TXT: {answer.error}", publish)], None
+    if not answer.records:
+        seen = "does not exist" if answer.nxdomain else "has no TXT records"
+        return [Finding(DISCOVERY, _FAIL, f"{name} {seen}: senders see no MTA-STS policy", publish)], None
+    findings: list[Finding] = []
+    sts = [text for text in answer.records if text.startswith("v=STSv1")]
+    others = [text for text in answer.records if not text.startswith("v=STSv1")]
+    if others:
+        listing = ", ".join(repr(text) for text in others)
+        findings.append(
+            Finding(
+                DISCOVERY,
+                _WARN,
+                f"{name} also holds TXT records that do not start with 'v=STSv1', which senders discard: "
+                f"{listing}",
+                f"remove them from {name} unless they are meant for something else (rules §3.1)",
+            )
+        )
+    if not sts:
+        findings.append(
+            Finding(DISCOVERY, _FAIL, f"{name} has no 'v=STSv1' record: senders see no policy", publish)
+        )
+        return findings, None
+    if len(sts) > 1:
+        listing = ", ".join(repr(text) for text in sts)
+        findings.append(
+            Finding(
+                DISCOVERY,
+                _FAIL,
+                f"{name} has {len(sts)} 'v=STSv1' records ({listing}): senders see no policy (rules §3.1)",
+                f"delete all but one of them at {name}; a stale second record disables MTA-STS",
+            )
+        )
+        return findings, None
+    try:
+        sts_id = parse_discovery(sts[0])
+    except ValueError as error:
+        findings.append(
+            Finding(DISCOVERY, _FAIL, f"{name}: {error}: senders see no policy (rules §3.1)", publish)
+        )
+        return findings, None
+    findings.append(Finding(DISCOVERY, _PASS, f"{name} publishes {sts[0]!r} (id {sts_id})"))
+    return findings, sts_id
+
+
+def policy_fetch(
+    host: str, addresses: DnsResult, attempts: list[FetchResult]
+) -> tuple[list[Finding], str | None]:
+    """The HTTPS response for the policy (rules §3.2, §3.3). Returns the text when there is one."""
+    url = f"https://{host}/.well-known/mta-sts.txt"
+    if not attempts:
+        seen = (
+            addresses.describe()
+            if addresses.error or addresses.nxdomain
+            else f"no A or AAAA records at {host}"
+        )
+        return [
+            Finding(
+                POLICY_FETCH,
+                _FAIL,
+                f"{host} has no address ({seen}): senders cannot fetch the policy",
+                f"publish A records for {host} pointing at the host that serves {url}",
+            )
+        ], None
+    last = attempts[-1]
+    if last.error is not None:
+        tried = ", ".join(f"{attempt.address}: {attempt.error}" for attempt in attempts)
+        fixes = {
+            "certificate": (
+                f"serve a certificate valid for {host} that chains to a trusted root "
+                "(Netlify and GitHub Pages issue one once the custom domain is set and DNS points at them)"
+            ),
+            "tls": f"serve {host} over TLS 1.2 or newer with a valid certificate",
+        }
+        what = {"certificate": "the certificate was rejected", "tls": "the TLS handshake failed"}.get(
+            last.error_kind or "", "could not connect"
+        )
+        return [
+            Finding(
+                POLICY_FETCH,
+                _FAIL,
+                f"{url}: {what} ({tried}): senders cannot fetch the policy",
+                fixes.get(last.error_kind or "", f"make {host} answer HTTPS on port 443"),
+            )
+        ], None
+    where = f"{url} (from {last.address}, {last.tls_version or 'TLS'})"
+    if last.status is not None and 300 <= last.status < 400:
+        return [
+            Finding(
+                POLICY_FETCH,
+                _FAIL,
+                f"{where} answers HTTP {last.status} redirecting to {last.location or '(no Location)'}; "
+                "senders do not follow redirects (rules §3.3)",
+                f"serve the file directly at {url}; on Netlify, {host} must be the site's own custom domain, "
+                "not an alias that redirects",
+            )
+        ], None
+    if last.status != 200:
+        return [
+            Finding(
+                POLICY_FETCH,
+                _FAIL,
+                f"{where} answers HTTP {last.status}, not 200: senders see no policy",
+                f"serve the policy file at {url} (rules §3.2)",
+            )
+        ], None
+    if last.too_large or last.body is None:
+        return [
+            Finding(
+                POLICY_FETCH,
+                _FAIL,
+                f"{where} is larger than {MAX_POLICY_BYTES} bytes; senders refuse it (stopped reading there)",
+                "serve the policy file only: a few lines of 'key: value'",
+            )
+        ], None
+    findings: list[Finding] = []
+    media_type = (last.content_type or "").split(";")[0].strip().lower()
+    if media_type != "text/plain":
+        findings.append(
+            Finding(
+                POLICY_FETCH,
+                _FAIL,
+                f"{where} is served as {last.content_type or 'no Content-Type'!r}, not text/plain; "
+                "strict senders refuse it (rules §3.2)",
+                "serve /.well-known/mta-sts.txt with 'Content-Type: text/plain' (Netlify: a _headers file)",
+            )
+        )
+    if not last.body.isascii():
+        findings.append(
+            Finding(
+                POLICY_FETCH,
+                _FAIL,
+                f"{where} contains non-ASCII bytes",
+                "write the policy in plain ASCII (rules §3.2)",
+            )
+        )
+    if not findings:
+        findings.append(
+            Finding(POLICY_FETCH, _PASS, f"{where}: HTTP 200, {last.content_type}, {len(last.body)} bytes")
+        )
+    return findings, last.body.decode("utf-8", "replace")
+
+
+def policy_syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
+    """RFC 8461 §3.2 syntax through the core parser (rules §3.2)."""
+    if text is None:
+        return [
+            Finding(POLICY_SYNTAX, _FAIL, "no policy text was served, so there is nothing to parse")
+        ], None
+    try:
+        policy = parse_policy(text)
+    except PolicyError as error:
+        return [
+            Finding(
+                POLICY_SYNTAX,
+                _FAIL,
+                f"the served policy is invalid: {problem}",
+                "fix the policy file: 'version: STSv1', 'mode', 'max_age' (0–31557600) and 'mx' lines",
+            )
+            for problem in error.problems
+        ], None
+    summary = f"mode {policy.mode.value}, max_age {policy.max_age}, mx {', '.join(policy.mx) or '(none)'}"
+    return [Finding(POLICY_SYNTAX, _PASS, f"the policy is valid: {summary}")], policy
+
+
+def mx_hosts(domain: str, answer: DnsResult) -> tuple[list[str], list[Finding]]:
+    """The hosts senders deliver to: the MX hosts, or the domain itself without MX (RFC 5321 §5)."""
+    if not answer.ok:
+        return [], [
+            Finding(MX_COVERAGE, _FAIL, f"could not look up the MX records of {domain}: {answer.error}")
+        ]
+    if answer.nxdomain:
+        return [], [
+            Finding(MX_COVERAGE, _FAIL, f"{domain} does not exist (NXDOMAIN)", "check the domain name")
+        ]
+    hosts = [record.split(" ", 1)[1] for record in answer.records if " " in record]
+    if hosts == ["."]:
+        return [], [
+            Finding(MX_COVERAGE, _INFO, f"{domain} publishes a null MX (RFC 7505): it accepts no mail")
+        ]
+    if not hosts:
+        return [domain], [
+            Finding(
+                MX_COVERAGE,
+                _INFO,
+                f"{domain} has no MX records: senders deliver to the domain itself "
+                "(implicit MX, RFC 5321 §5)",
+            )
+        ]
+    return [host for host in hosts if host != "."], []
+
+
+def mx_coverage(domain: str, hosts: list[str], policy: Policy | None) -> list[Finding]:
+    """Every MX host must match an `mx` pattern (rules §3.2, §5)."""
+    if not hosts:
+        return []
+    if policy is None:
+        return [Finding(MX_COVERAGE, _INFO, "not judged: there is no valid policy to match MX hosts against")]
+    uncovered = policy.uncovered(hosts)
+    if not uncovered:
+        return [Finding(MX_COVERAGE, _PASS, f"every MX host is covered by the policy: {', '.join(hosts)}")]
+    listing = ", ".join(uncovered)
+    patterns = ", ".join(policy.mx) or "(none)"
+    fix = (
+        f"add 'mx: {uncovered[0]}' (or a '*.' pattern covering it) to the policy and publish a new id, "
+        "or remove the host from the MX records (rules §8)"
+    )
+    if policy.mode is Mode.ENFORCE:
+        message = (
+            f"MX host(s) {listing} match no policy pattern ({patterns}): under enforce, senders "
+            "refuse to deliver mail to them"
+        )
+        return [Finding(MX_COVERAGE, _FAIL, message, fix)]
+    if policy.mode is Mode.TESTING:
+        message = (
+            f"MX host(s) {listing} match no policy pattern ({patterns}): under testing mail is still "
+            "delivered but reported as failing; under enforce it would be refused"
+        )
+        return [Finding(MX_COVERAGE, _WARN, message, fix)]
+    return [
+        Finding(
+            MX_COVERAGE, _INFO, f"MX host(s) {listing} match no policy pattern; mode none enforces nothing"
+        )
+    ]
+
+
+def policy_host_null_mx(host: str, answer: DnsResult) -> list[Finding]:
+    """RFC 7505: the policy host has an address, so without a null MX it would receive mail."""
+    fix = f"publish 'MX 0 .' at {host}"
+    if not answer.ok:
+        return [Finding(POLICY_HOST_NULL_MX, _WARN, f"could not look up MX at {host}: {answer.error}", fix)]
+    if list(answer.records) == ["0 ."]:
+        return [Finding(POLICY_HOST_NULL_MX, _PASS, f"{host} publishes the null MX '0 .'")]
+    seen = answer.describe()
+    return [
+        Finding(
+            POLICY_HOST_NULL_MX,
+            _WARN,
+            f"{host} has no null MX ({seen}): through the implicit MX it can be sent mail",
+            fix,
+        )
+    ]
+
+
+def policy_host_spf(host: str, answer: DnsResult) -> list[Finding]:
+    """RFC 7208: say that the policy host sends no mail."""
+    fix = f'publish TXT "v=spf1 -all" at {host}'
+    if not answer.ok:
+        return [Finding(POLICY_HOST_SPF, _WARN, f"could not look up TXT at {host}: {answer.error}", fix)]
+    spf = [text for text in answer.records if text.lower().startswith("v=spf1")]
+    if len(spf) == 1 and spf[0].split() == ["v=spf1", "-all"]:
+        return [Finding(POLICY_HOST_SPF, _PASS, f"{host} publishes 'v=spf1 -all'")]
+    seen = ", ".join(repr(text) for text in spf) if spf else "no SPF record"
+    return [Finding(POLICY_HOST_SPF, _WARN, f"{host} does not publish exactly 'v=spf1 -all' ({seen})", fix)]
+
+
+def policy_host_cname(host: str, answer: DnsResult) -> list[Finding]:
+    """A CNAME cannot share its name with the null MX and SPF records (rules: policy host)."""
+    if not answer.ok:
+        return [Finding(POLICY_HOST_CNAME, _WARN, f"could not look up CNAME at {host}: {answer.error}")]
+    if answer.records:
+        return [
+            Finding(
+                POLICY_HOST_CNAME,
+                _WARN,
+                f"{host} is a CNAME to {answer.records[0]}: it cannot also hold the null MX and SPF records",
+                f"replace the CNAME with A records for {host} (the stack publishes the host's addresses)",
+            )
+        ]
+    return [Finding(POLICY_HOST_CNAME, _PASS, f"{host} is not a CNAME")]
+
+
+def tls_rpt(domain: str, answer: DnsResult) -> list[Finding]:
+    """`_smtp._tls.<domain>`: exactly one `v=TLSRPTv1` with mailto:/https: URIs (RFC 8460 §3)."""
+    name = f"_smtp._tls.{domain}"
+    publish = f'publish TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}" at {name}'
+    if not answer.ok:
+        return [Finding(TLS_RPT, _WARN, f"could not look up {name} TXT: {answer.error}", publish)]
+    records = [text for text in answer.records if text.startswith("v=TLSRPTv1")]
+    if not records:
+        return [
+            Finding(
+                TLS_RPT,
+                _WARN,
+                f"{name} has no 'v=TLSRPTv1' record: senders send no reports, so failures go unseen",
+                publish,
+            )
+        ]
+    if len(records) > 1:
+        listing = ", ".join(repr(text) for text in records)
+        return [
+            Finding(
+                TLS_RPT,
+                _FAIL,
+                f"{name} has {len(records)} 'v=TLSRPTv1' records ({listing}): senders send no reports",
+                f"keep exactly one record at {name}",
+            )
+        ]
+    try:
+        uris = parse_tls_rpt(records[0])
+    except ValueError as error:
+        return [Finding(TLS_RPT, _FAIL, f"{name}: {error}: senders send no reports", publish)]
+    return [Finding(TLS_RPT, _PASS, f"{name} sends reports to {', '.join(uris)}")]
+
+
+def dnssec(domain: str, answers: list[DnsResult]) -> list[Finding]:
+    """Information only: the AD bit a validating resolver sets on the domain's answers."""
+    usable = [answer for answer in answers if answer.ok]
+    if usable and all(answer.authenticated for answer in usable):
+        return [Finding(DNSSEC, _INFO, f"the resolver validated {domain}'s answers with DNSSEC (AD bit set)")]
+    return [
+        Finding(
+            DNSSEC,
+            _INFO,
+            f"{domain}'s answers are not DNSSEC-validated by the resolver (no AD bit); "
+            "DANE for its MX hosts cannot take effect",
+        )
+    ]
+
+
+def dane(hosts: list[str], answers: Mapping[str, DnsResult]) -> list[Finding]:
+    """Information only: whether MX hosts publish TLSA records at `_25._tcp.<host>`."""
+    if not hosts:
+        return []
+    with_tlsa = [host for host in hosts if answers.get(host) and answers[host].records]
+    without = [host for host in hosts if host not in with_tlsa]
+    parts = []
+    if with_tlsa:
+        parts.append(f"TLSA records at _25._tcp of {', '.join(with_tlsa)}")
+    if without:
+        parts.append(f"none for {', '.join(without)}")
+    return [Finding(DANE, _INFO, "DANE: " + "; ".join(parts))]
+
+
+def _matches(record: DnsRecord, live: str) -> bool:
+    if record.type == "MX":
+        return live == f"{record.priority} {record.value}"
+    if record.type in ("A", "AAAA"):
+        return live == record.value
+    return live == record.value
+
+
+def stack_drift(
+    expected: DesiredState,
+    live_id: str | None,
+    served_text: str | None,
+    records: Mapping[tuple[str, str], DnsResult],
+) -> list[Finding]:
+    """Live state against the stack's desired state, naming a half-finished rollout (rules §8)."""
+    findings: list[Finding] = []
+    want_id, want_text = expected.policy_id, expected.policy_text
+    served_matches = served_text == want_text
+    if live_id == want_id and served_text is not None and not served_matches:
+        served_id = policy_id(served_text)
+        findings.append(
+            Finding(
+                STACK_DRIFT,
+                _FAIL,
+                f"DNS publishes the stack's new id {want_id} but the served policy is not the stack's "
+                f"(its text would have id {served_id}): senders would cache the old policy under the new id "
+                "(rules §8)",
+                "serve the new policy file first (check the repository and the host's deploy), then keep "
+                "the id; if senders already cached it, publish a new id once the right file is served",
+            )
+        )
+    elif live_id != want_id and served_matches:
+        findings.append(
+            Finding(
+                STACK_DRIFT,
+                _FAIL,
+                f"the stack's policy is served but DNS publishes id {live_id!r}, not {want_id}: senders keep "
+                "their cached policy until the id changes",
+                "finish the rollout: run `pulumi up` so the discovery record carries the new id",
+            )
+        )
+    elif live_id != want_id or not served_matches:
+        findings.append(
+            Finding(
+                STACK_DRIFT,
+                _FAIL,
+                f"live id {live_id!r} and served policy differ from the stack (id {want_id}; "
+                f"served policy {'matches' if served_matches else 'differs'})",
+                "run `pulumi up` for this stack, or `pulumi refresh` to see what changed",
+            )
+        )
+    for (name, rdtype), answer in sorted(records.items()):
+        declared = [r for r in expected.records if r.name == name and r.type == rdtype]
+        if not answer.ok:
+            findings.append(Finding(STACK_DRIFT, _FAIL, f"could not look up {name} {rdtype}: {answer.error}"))
+            continue
+        for record in declared:
+            if not any(_matches(record, live) for live in answer.records):
+                findings.append(
+                    Finding(
+                        STACK_DRIFT,
+                        _FAIL,
+                        f"the stack declares {record.name} {record.type} {record.rdata} but DNS has "
+                        f"{answer.describe()}",
+                        "run `pulumi up` for this stack (or `pulumi refresh` if it was changed by hand)",
+                    )
+                )
+        extra = [live for live in answer.records if not any(_matches(r, live) for r in declared)]
+        if extra and (rdtype in ("A", "AAAA", "MX") or name.startswith("_")):
+            findings.append(
+                Finding(
+                    STACK_DRIFT,
+                    _WARN,
+                    f"{name} {rdtype} also holds records the stack does not declare: "
+                    + ", ".join(repr(text) for text in extra),
+                    "remove them unless they are managed elsewhere on purpose",
+                )
+            )
+    if not any(finding.status in (_FAIL, _WARN) for finding in findings):
+        findings.append(
+            Finding(
+                STACK_DRIFT,
+                _PASS,
+                f"live state matches the stack: id {want_id}, the policy text and "
+                f"{len(expected.records)} records",
+            )
+        )
+    return findings

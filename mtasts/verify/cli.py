@@ -1,0 +1,117 @@
+"""`python -m mtasts verify`: argument parsing and exit status; the checks live elsewhere.
+
+Exit status: 0 nothing failed, 1 a check failed, 2 a usage error (no domains, a bad
+domain name or nameserver address, an unreadable --from file, a bad stack file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import sys
+from pathlib import Path
+from typing import Any
+
+from mtasts.desired import DesiredState, desired_state
+from mtasts.names import is_hostname, normalize
+from mtasts.stackfile import load_settings
+from mtasts.verify.model import VerifyOptions
+from mtasts.verify.report import json_report, text_report
+from mtasts.verify.verifier import verify_domains
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(ValueError):
+    pass
+
+
+def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "verify",
+        help="check live domains the way a strict sender does (RFC 8461, RFC 8460)",
+        description=(
+            "Check the MTA-STS discovery record, the policy file over HTTPS, MX coverage, the policy "
+            "host's null MX and SPF, TLS-RPT, and (information only) DNSSEC and DANE. "
+            "Exit status 0: nothing failed; 1: a check failed; 2: a usage error."
+        ),
+    )
+    parser.add_argument("domains", nargs="*", metavar="DOMAIN", help="domains to check")
+    parser.add_argument(
+        "--from", dest="from_file", metavar="FILE", help="read domains from FILE, one per line"
+    )
+    parser.add_argument(
+        "--stack", help="compare with the desired state of Pulumi.<stack>.yaml (default domain: the stack's)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--nameserver", metavar="IP", help="send every DNS query to this server")
+    parser.add_argument("--port", type=int, default=53, help=argparse.SUPPRESS)  # the nameserver's port
+    parser.add_argument(
+        "--ca-file", metavar="PATH", help="trust these CA certificates instead of the system's"
+    )
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds per network step (default 10)")
+    parser.add_argument("--concurrency", type=int, default=100, help="domains checked at once (default 100)")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def read_domain_file(path: str) -> list[str]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read --from {path}: {error}") from None
+    return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
+
+
+def _options(args: argparse.Namespace) -> VerifyOptions:
+    if args.nameserver is not None:
+        try:
+            ipaddress.ip_address(args.nameserver)
+        except ValueError:
+            raise UsageError(f"--nameserver {args.nameserver!r} is not an IP address") from None
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port} is not a port number")
+    if args.ca_file is not None and not Path(args.ca_file).is_file():
+        raise UsageError(f"--ca-file {args.ca_file!r} is not a readable file")
+    if not 0 < args.timeout <= 300:
+        raise UsageError(f"--timeout {args.timeout:g} is not accepted; expected seconds from 0 to 300")
+    if not 1 <= args.concurrency <= 10_000:
+        raise UsageError(f"--concurrency {args.concurrency} is not accepted; expected 1 to 10000")
+    return VerifyOptions(
+        nameserver=args.nameserver,
+        port=args.port,
+        ca_file=args.ca_file,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+    )
+
+
+def _domains(args: argparse.Namespace, state: DesiredState | None) -> list[str]:
+    raw = list(args.domains)
+    if args.from_file:
+        raw += read_domain_file(args.from_file)
+    if not raw and state is not None:
+        raw = [state.settings.domain]
+    if not raw:
+        raise UsageError("no domains to check: name them, use --from FILE, or --stack NAME")
+    bad = [name for name in raw if not name.isascii() or not is_hostname(normalize(name))]
+    if bad:
+        raise UsageError(f"not a domain name: {', '.join(map(repr, bad))} (use A-labels for IDNs: xn--...)")
+    return list(dict.fromkeys(normalize(name) for name in raw))
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        options = _options(args)
+        state = None
+        if args.stack:
+            state = desired_state(load_settings(args.stack, Path(getattr(args, "project_dir", "."))))
+        domains = _domains(args, state)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    expected = {state.settings.domain: state} if state is not None else None
+    reports = asyncio.run(verify_domains(domains, options, expected))
+    sys.stdout.write(json_report(reports) if args.json else text_report(reports))
+    return EXIT_FAILED if any(report.failed for report in reports) else EXIT_OK

@@ -1,0 +1,142 @@
+"""In-process DNS and HTTPS servers on 127.0.0.1 for the `verify` unit tests (no tests here).
+
+`FakeDns` answers from a dict of (name, type) → record texts; `FakeHttps` serves a
+response per Host header with a trustme certificate. Both run in threads so synchronous
+callers (the command line, `check_policy_served_sync`) can use them too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import ssl
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+import trustme
+
+Zone = dict[tuple[str, str], list[str]]
+
+
+class FakeDns:
+    """A UDP DNS server answering from `zone`; names in `silent` get no answer (a timeout)."""
+
+    def __init__(self, zone: Zone | None = None, *, authenticated: bool = False) -> None:
+        self.zone: Zone = dict(zone or {})
+        self.silent: set[str] = set()
+        self.authenticated = authenticated
+        self.questions: list[tuple[str, str]] = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._running = True
+        self._thread.start()
+
+    def _answer(self, query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        question = query.question[0]
+        name = question.name.to_text(omit_final_dot=True).lower()
+        rdtype = dns.rdatatype.to_text(question.rdtype)
+        self.questions.append((name, rdtype))
+        if self.authenticated:
+            response.flags |= dns.flags.AD
+        for _ in range(8):  # follow CNAMEs inside the zone
+            cname = self.zone.get((name, "CNAME"))
+            if cname and rdtype != "CNAME":
+                response.answer.append(dns.rrset.from_text(name + ".", 300, "IN", "CNAME", cname[0] + "."))
+                name = cname[0].rstrip(".").lower()
+                continue
+            break
+        records = self.zone.get((name, rdtype), [])
+        if records:
+            texts = [r + "." if rdtype in ("CNAME",) else r for r in records]
+            response.answer.append(dns.rrset.from_text_list(name + ".", 300, "IN", rdtype, texts))
+        elif not any(key[0] == name or key[0].endswith("." + name) for key in self.zone):
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        return response
+
+    def _serve(self) -> None:
+        while self._running:
+            try:
+                wire, peer = self.sock.recvfrom(4096)
+            except OSError:
+                return
+            query = dns.message.from_wire(wire)
+            name = query.question[0].name.to_text(omit_final_dot=True).lower()
+            if name in self.silent:
+                continue
+            self.sock.sendto(self._answer(query).to_wire(), peer)
+
+    def close(self) -> None:
+        self._running = False
+        self.sock.close()
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/plain"})
+
+
+class FakeHttps:
+    """An HTTPS server for `names` with a certificate from `ca`; replies chosen by Host header."""
+
+    def __init__(
+        self,
+        ca: trustme.CA,
+        names: list[str],
+        replies: dict[str, Reply] | None = None,
+        *,
+        expired: bool = False,
+    ) -> None:
+        self.replies: dict[str, Reply] = dict(replies or {})
+        self.requests: list[tuple[str, str]] = []
+        if expired:
+            now = datetime.datetime.now(datetime.UTC)
+            cert = ca.issue_cert(
+                *names, not_before=now - datetime.timedelta(days=30), not_after=now - datetime.timedelta(days=1)
+            )
+        else:
+            cert = ca.issue_cert(*names)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(context)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+                fake.requests.append((host, self.path))
+                reply = fake.replies.get(host, Reply(404, b"not found\n"))
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
