@@ -1,0 +1,126 @@
+"""Settings validation: every bad value is named with its fix, all at once (issue 2, Bad input)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+
+from mtasts.config import ConfigError, Hosting, Mode, parse_settings
+from tests.strategies import stack_configs
+
+
+def problems_of(raw: dict) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    return caught.value.problems
+
+
+def test_defaults_are_the_safe_ones() -> None:
+    settings = parse_settings({"domain": "example.com"})
+    assert settings.mode is Mode.TESTING
+    assert settings.max_age == 604_800
+    assert settings.mx == ("mail.protonmail.ch", "mailsec.protonmail.ch")
+    assert settings.tls_rpt == ()
+    assert settings.hosting is Hosting.NETLIFY
+    assert settings.repository == "mta-sts-example-com"
+    assert settings.zone_id is None
+
+
+def test_domain_is_lower_cased_and_loses_its_trailing_dot() -> None:
+    assert parse_settings({"domain": "Mail.Example.COM."}).domain == "mail.example.com"
+
+
+def test_every_problem_is_reported_at_once_with_key_and_value() -> None:
+    problems = problems_of(
+        {
+            "domain": "not a domain",
+            "mode": "strict",
+            "maxAge": 31_557_601,
+            "mx": ["mail..example.com"],
+            "tlsRpt": ["http://reports.example.com"],
+            "hosting": "s3",
+            "repository": "has space",
+            "zoneId": "ZONE",
+        }
+    )
+    assert len(problems) == 8
+    for key, value in [
+        ("domain", "not a domain"),
+        ("mode", "strict"),
+        ("maxAge", "31557601"),
+        ("mx", "mail..example.com"),
+        ("tlsRpt", "http://reports.example.com"),
+        ("hosting", "s3"),
+        ("repository", "has space"),
+        ("zoneId", "ZONE"),
+    ]:
+        assert any(f"'{key}'" in problem and value in problem for problem in problems), (key, problems)
+
+
+@pytest.mark.parametrize("max_age", [-1, 31_557_601, 1.5, "week", True])
+def test_max_age_outside_the_rfc_range_is_refused(max_age: object) -> None:
+    assert any("'maxAge'" in problem and "0 to 31557600" in problem for problem in problems_of(
+        {"domain": "example.com", "maxAge": max_age}
+    ))
+
+
+def test_max_age_written_as_a_string_by_pulumi_config_set_is_accepted() -> None:
+    assert parse_settings({"domain": "example.com", "maxAge": "86400"}).max_age == 86_400
+
+
+def test_empty_mx_is_refused_unless_mode_is_none() -> None:
+    assert any("'mx' is empty" in problem for problem in problems_of({"domain": "example.com", "mx": []}))
+    assert parse_settings({"domain": "example.com", "mx": [], "mode": "none"}).mx == ()
+
+
+@pytest.mark.parametrize("pattern", ["*.*.example.com", "mail.*.example.com", "*", "-mail.example.com", "mail"])
+def test_mx_pattern_must_be_a_host_or_a_leading_wildcard(pattern: str) -> None:
+    assert any(pattern in problem for problem in problems_of({"domain": "example.com", "mx": [pattern]}))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["tls@example.com", "mailto:", "mailto:no-at-sign", "mailto:a@b@example.com", "mailto:a@localhost",
+     "http://example.com/r", "https://", "mailto:a@example.com,b@example.com"],
+)
+def test_tls_rpt_uri_must_be_mailto_address_or_https(uri: str) -> None:
+    assert any("'tlsRpt'" in problem for problem in problems_of({"domain": "example.com", "tlsRpt": [uri]}))
+
+
+def test_tls_rpt_accepts_mailto_and_https() -> None:
+    uris = ["mailto:tls-reports@example.com", "https://reports.example.net/tlsrpt"]
+    assert parse_settings({"domain": "example.com", "tlsRpt": uris}).tls_rpt == tuple(uris)
+
+
+def test_unknown_key_is_named_with_the_known_ones() -> None:
+    [problem] = problems_of({"domain": "example.com", "maxage": 5})
+    assert "'maxage'" in problem and "maxAge" in problem
+
+
+def test_missing_domain_says_how_to_set_it() -> None:
+    [problem] = problems_of({})
+    assert "pulumi config set domain" in problem
+
+
+def test_unicode_domain_gets_its_ascii_form_as_the_fix() -> None:
+    [problem] = problems_of({"domain": "bücher.example"})
+    assert "xn--bcher-kva.example" in problem
+
+
+def test_netlify_without_a_token_is_refused_but_pages_needs_none() -> None:
+    [problem] = problems_of_token({"domain": "example.com"})
+    assert "netlifyToken" in problem and "NETLIFY_AUTH_TOKEN" in problem
+    parse_settings({"domain": "example.com", "hosting": "github-pages"}, netlify_token_available=False)
+
+
+def problems_of_token(raw: dict) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, netlify_token_available=False)
+    return caught.value.problems
+
+
+@given(stack_configs())
+def test_every_generated_valid_config_is_accepted(config: dict) -> None:
+    settings = parse_settings(config)
+    assert settings.domain == config["domain"]
+    assert list(settings.mx) == config["mx"]

@@ -1,0 +1,115 @@
+"""DNS records and repository files of the desired state, and independent parsers' verdicts.
+
+checkdmarc and postfix-mta-sts-resolver were written by other people: their acceptance
+of what we render is evidence that senders will parse it too (issue 2, Tests).
+"""
+
+from __future__ import annotations
+
+import pytest
+from checkdmarc.mta_sts import parse_mta_sts_policy, parse_mta_sts_record
+from checkdmarc.smtp_tls_reporting import parse_smtp_tls_reporting_record
+from hypothesis import given
+from postfix_mta_sts_resolver import utils as resolver_utils
+
+from mtasts.config import parse_settings
+from mtasts.desired import GITHUB_PAGES_IPV4, desired_state
+from mtasts.records import DnsRecord, parse_discovery, parse_tls_rpt, quote_txt
+from tests.strategies import stack_configs
+
+
+def unquote(content: str) -> str:
+    """Zone-file TXT data back to its text (what a resolver hands a validator)."""
+    import shlex
+
+    return "".join(shlex.split(content))
+
+
+@given(stack_configs())
+def test_every_valid_config_yields_records_that_parse(config: dict) -> None:
+    state = desired_state(parse_settings(config))
+    discovery = unquote(state.discovery_record.content)
+    assert parse_discovery(discovery) == state.policy_id
+    tls = [record for record in state.records if record.key == "tls-rpt"]
+    assert [parse_tls_rpt(unquote(record.content)) for record in tls] == (
+        [tuple(config["tlsRpt"])] if "tlsRpt" in config else []
+    )
+
+
+@given(stack_configs())
+def test_checkdmarc_accepts_the_policy_and_records_we_publish(config: dict) -> None:
+    state = desired_state(parse_settings(config))
+    parsed = parse_mta_sts_policy(state.policy_text)["policy"]
+    assert parsed["mode"] == state.policy.mode.value
+    assert parsed["max_age"] == state.policy.max_age
+    assert parsed.get("mx", []) == list(state.policy.mx)
+    assert parse_mta_sts_record(unquote(state.discovery_record.content))["tags"]["id"] == state.policy_id
+    for record in state.records:
+        if record.key == "tls-rpt":
+            tags = parse_smtp_tls_reporting_record(unquote(record.content))["tags"]
+            assert tags["rua"]["value"] == config["tlsRpt"]
+
+
+@given(stack_configs())
+def test_postfix_mta_sts_resolver_reads_the_policy_we_publish(config: dict) -> None:
+    state = desired_state(parse_settings(config))
+    parsed = resolver_utils.parse_mta_sts_policy(state.policy_text)
+    assert parsed["version"] == "STSv1"
+    assert parsed["mode"] == state.policy.mode.value
+    assert int(parsed["max_age"]) == state.policy.max_age
+    assert parsed["mx"] == list(state.policy.mx)
+    record = resolver_utils.parse_mta_sts_record(unquote(state.discovery_record.content))
+    assert record == {"v": "STSv1", "id": state.policy_id}
+
+
+def test_netlify_hosting_publishes_one_a_record_null_mx_and_spf_on_the_policy_host() -> None:
+    state = desired_state(parse_settings({"domain": "example.com", "tlsRpt": ["mailto:t@example.com"]}))
+    assert [(r.name, r.type, r.rdata) for r in state.records] == [
+        ("mta-sts.example.com", "A", "75.2.60.5"),
+        ("mta-sts.example.com", "MX", "0 ."),
+        ("mta-sts.example.com", "TXT", '"v=spf1 -all"'),
+        ("_mta-sts.example.com", "TXT", f'"v=STSv1; id={state.policy_id}"'),
+        ("_smtp._tls.example.com", "TXT", '"v=TLSRPTv1; rua=mailto:t@example.com"'),
+    ]
+
+
+def test_github_pages_hosting_publishes_the_four_pages_addresses() -> None:
+    state = desired_state(parse_settings({"domain": "example.com", "hosting": "github-pages"}))
+    assert [r.value for r in state.records if r.type == "A"] == list(GITHUB_PAGES_IPV4)
+    assert not any(r.name.startswith("_smtp._tls") for r in state.records)
+
+
+def test_pages_repository_has_nojekyll_and_netlify_repository_has_headers() -> None:
+    pages = desired_state(parse_settings({"domain": "example.com", "hosting": "github-pages"}))
+    netlify = desired_state(parse_settings({"domain": "example.com"}))
+    assert ".nojekyll" in pages.files and "_headers" not in pages.files
+    assert "_headers" in netlify.files and ".nojekyll" not in netlify.files
+    assert "Content-Type: text/plain" in netlify.files["_headers"]
+    assert pages.files[".well-known/mta-sts.txt"] == netlify.files[".well-known/mta-sts.txt"]
+
+
+def test_long_txt_is_split_into_255_octet_strings() -> None:
+    text = "v=TLSRPTv1; rua=" + ",".join(f"mailto:reports-{i:03}@example.com" for i in range(12))
+    content = DnsRecord(key="tls-rpt", name="x", type="TXT", value=text, ttl=1).content
+    strings = content.split('" "')
+    assert len(strings) == 2 and all(len(s.strip('"')) <= 255 for s in strings)
+    assert unquote(content) == text
+
+
+def test_quote_txt_escapes_quotes_and_backslashes() -> None:
+    assert quote_txt('a"b\\c') == '"a\\"b\\\\c"'
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["v=STSv2; id=1", "id=1; v=STSv1", "v=STSv1;", "v=STSv1; id=", "v=STSv1; id=abc-def", "v=STSv1; id=" + "a" * 33],
+)
+def test_bad_discovery_records_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_discovery(text)
+
+
+@pytest.mark.parametrize("text", ["v=TLSRPTv1; rua=ftp://x.example.com", "v=TLSRPTv1;", "rua=mailto:a@b.example"])
+def test_bad_tls_rpt_records_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_tls_rpt(text)
