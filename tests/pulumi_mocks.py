@@ -8,6 +8,7 @@ The mocks answer like the providers do for the few computed outputs the program 
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,15 @@ class StackRun:
 
     def dns_records(self) -> list[Registered]:
         return self.of_type("cloudflare:index/dnsRecord:DnsRecord")
+
+
+class WarningLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.warnings: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.warnings.append(record.getMessage())
 
 
 class ProviderLikeMocks(pulumi.runtime.Mocks):
@@ -117,6 +127,11 @@ def run_program(values: dict[str, Any], *, preview: bool = False) -> StackRun:
     """Run __main__.py with the given `mta-sts:*` config; raise what the program raises."""
     provider_mocks = ProviderLikeMocks()
     monitor = RecordingMonitor(provider_mocks)
+    # The mock engine logs to the root logger (the `logger` argument of set_mocks is not
+    # the one pulumi.log reaches once the runtime is configured), so listen there.
+    log = WarningLog()
+    logger = logging.getLogger()
+    logger.addHandler(log)
     runtime_config.set_all_config(config_for(values), secret_keys=["mta-sts:netlifyToken"])
     pulumi.runtime.set_mocks(
         provider_mocks, project="mta-sts", stack="test", preview=preview, monitor=monitor
@@ -127,10 +142,13 @@ def run_program(values: dict[str, Any], *, preview: bool = False) -> StackRun:
     def program() -> None:
         runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
 
-    mocks._sync_await(run_pulumi_func(program))
+    try:
+        mocks._sync_await(run_pulumi_func(program))
+    finally:
+        logger.removeHandler(log)
     root = get_root_resource()
     exports = {
         key: mocks._sync_await(pulumi.Output.from_input(value).future())
         for key, value in (root.outputs if root else {}).items()
     }
-    return StackRun(resources=monitor.registered, exports=exports, calls=provider_mocks.calls)
+    return StackRun(monitor.registered, exports, provider_mocks.calls, warnings=log.warnings)

@@ -10,12 +10,18 @@ from mtasts.policy import MAX_AGE_LIMIT
 
 _label = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?", fullmatch=True)
 _tld = st.from_regex(r"[a-z]{2,8}", fullmatch=True)
-hostnames = st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(_label, min_size=1, max_size=3), _tld)
+hostnames = st.builds(
+    lambda labels, tld: ".".join([*labels, tld]), st.lists(_label, min_size=1, max_size=3), _tld
+)
 mx_patterns = st.one_of(hostnames, hostnames.map(lambda host: "*." + host))
 mailto = st.builds(
-    lambda local, host: f"mailto:{local}@{host}", st.from_regex(r"[a-z0-9][a-z0-9.+_-]{0,10}", fullmatch=True), hostnames
+    lambda local, host: f"mailto:{local}@{host}",
+    st.from_regex(r"[a-z0-9][a-z0-9.+_-]{0,10}", fullmatch=True),
+    hostnames,
 ).filter(lambda uri: ".." not in uri and not uri.split("@")[0].endswith("."))
-https = st.builds(lambda host, path: f"https://{host}/{path}", hostnames, st.from_regex(r"[a-z0-9/]{0,12}", fullmatch=True))
+https = st.builds(
+    lambda host, path: f"https://{host}/{path}", hostnames, st.from_regex(r"[a-z0-9/]{0,12}", fullmatch=True)
+)
 
 
 @st.composite

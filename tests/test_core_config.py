@@ -59,9 +59,10 @@ def test_every_problem_is_reported_at_once_with_key_and_value() -> None:
 
 @pytest.mark.parametrize("max_age", [-1, 31_557_601, 1.5, "week", True])
 def test_max_age_outside_the_rfc_range_is_refused(max_age: object) -> None:
-    assert any("'maxAge'" in problem and "0 to 31557600" in problem for problem in problems_of(
-        {"domain": "example.com", "maxAge": max_age}
-    ))
+    assert any(
+        "'maxAge'" in problem and "0 to 31557600" in problem
+        for problem in problems_of({"domain": "example.com", "maxAge": max_age})
+    )
 
 
 def test_max_age_written_as_a_string_by_pulumi_config_set_is_accepted() -> None:
@@ -73,15 +74,25 @@ def test_empty_mx_is_refused_unless_mode_is_none() -> None:
     assert parse_settings({"domain": "example.com", "mx": [], "mode": "none"}).mx == ()
 
 
-@pytest.mark.parametrize("pattern", ["*.*.example.com", "mail.*.example.com", "*", "-mail.example.com", "mail"])
+@pytest.mark.parametrize(
+    "pattern", ["*.*.example.com", "mail.*.example.com", "*", "-mail.example.com", "mail"]
+)
 def test_mx_pattern_must_be_a_host_or_a_leading_wildcard(pattern: str) -> None:
     assert any(pattern in problem for problem in problems_of({"domain": "example.com", "mx": [pattern]}))
 
 
 @pytest.mark.parametrize(
     "uri",
-    ["tls@example.com", "mailto:", "mailto:no-at-sign", "mailto:a@b@example.com", "mailto:a@localhost",
-     "http://example.com/r", "https://", "mailto:a@example.com,b@example.com"],
+    [
+        "tls@example.com",
+        "mailto:",
+        "mailto:no-at-sign",
+        "mailto:a@b@example.com",
+        "mailto:a@localhost",
+        "http://example.com/r",
+        "https://",
+        "mailto:a@example.com,b@example.com",
+    ],
 )
 def test_tls_rpt_uri_must_be_mailto_address_or_https(uri: str) -> None:
     assert any("'tlsRpt'" in problem for problem in problems_of({"domain": "example.com", "tlsRpt": [uri]}))

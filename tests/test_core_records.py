@@ -102,14 +102,23 @@ def test_quote_txt_escapes_quotes_and_backslashes() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["v=STSv2; id=1", "id=1; v=STSv1", "v=STSv1;", "v=STSv1; id=", "v=STSv1; id=abc-def", "v=STSv1; id=" + "a" * 33],
+    [
+        "v=STSv2; id=1",
+        "id=1; v=STSv1",
+        "v=STSv1;",
+        "v=STSv1; id=",
+        "v=STSv1; id=abc-def",
+        "v=STSv1; id=" + "a" * 33,
+    ],
 )
 def test_bad_discovery_records_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_discovery(text)
 
 
-@pytest.mark.parametrize("text", ["v=TLSRPTv1; rua=ftp://x.example.com", "v=TLSRPTv1;", "rua=mailto:a@b.example"])
+@pytest.mark.parametrize(
+    "text", ["v=TLSRPTv1; rua=ftp://x.example.com", "v=TLSRPTv1;", "rua=mailto:a@b.example"]
+)
 def test_bad_tls_rpt_records_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_tls_rpt(text)
