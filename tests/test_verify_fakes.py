@@ -7,6 +7,7 @@ callers (the command line, `check_policy_served_sync`) can use them too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import socket
 import ssl
@@ -86,6 +87,7 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/plain"})
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
 
 
 class FakeHttps:
@@ -104,7 +106,9 @@ class FakeHttps:
         if expired:
             now = datetime.datetime.now(datetime.UTC)
             cert = ca.issue_cert(
-                *names, not_before=now - datetime.timedelta(days=30), not_after=now - datetime.timedelta(days=1)
+                *names,
+                not_before=now - datetime.timedelta(days=30),
+                not_after=now - datetime.timedelta(days=1),
             )
         else:
             cert = ca.issue_cert(*names)
@@ -113,19 +117,18 @@ class FakeHttps:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
                 fake.requests.append((host, self.path))
                 reply = fake.replies.get(host, Reply(404, b"not found\n"))
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
+                if reply.send_length:
+                    self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(reply.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -140,3 +143,45 @@ class FakeHttps:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: mail.example.com\nmx: *.mx.example.com\nmax_age: 86400\n"
+
+
+def good_zone(domain: str = "example.com", *, sts_id: str = "abc123") -> Zone:
+    """A domain whose every check passes when its policy host serves GOOD_POLICY."""
+    host = f"mta-sts.{domain}"
+    return {
+        (f"_mta-sts.{domain}", "TXT"): [f'"v=STSv1; id={sts_id}"'],
+        (domain, "MX"): ["10 mail.example.com.", "20 b.mx.example.com."],
+        (host, "A"): ["127.0.0.1"],
+        (host, "MX"): ["0 ."],
+        (host, "TXT"): ['"v=spf1 -all"'],
+        (f"_smtp._tls.{domain}", "TXT"): [f'"v=TLSRPTv1; rua=mailto:tls@{domain}"'],
+    }
+
+
+class World:
+    """A fake DNS server and HTTPS server, with the CA file and options that reach them."""
+
+    def __init__(self, tmp_path: object, zone: Zone, replies: dict[str, Reply], names: list[str]) -> None:
+        from pathlib import Path
+
+        from mtasts.verify import VerifyOptions
+
+        self.ca = trustme.CA()
+        self.ca_file = str(Path(str(tmp_path)) / "ca.pem")
+        self.ca.cert_pem.write_to_path(self.ca_file)
+        self.dns = FakeDns(zone)
+        self.https = FakeHttps(self.ca, names, replies)
+        self.options = VerifyOptions(
+            nameserver="127.0.0.1",
+            port=self.dns.port,
+            ca_file=self.ca_file,
+            timeout=2.0,
+            https_port=self.https.port,
+        )
+
+    def close(self) -> None:
+        self.dns.close()
+        self.https.close()

@@ -185,9 +185,8 @@ def policy_fetch(
 def policy_syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
     """RFC 8461 §3.2 syntax through the core parser (rules §3.2)."""
     if text is None:
-        return [
-            Finding(POLICY_SYNTAX, _FAIL, "no policy text was served, so there is nothing to parse")
-        ], None
+        # Not a second failure: policy-fetch already says why there is no text.
+        return [Finding(POLICY_SYNTAX, _INFO, "not judged: no policy text was fetched")], None
     try:
         policy = parse_policy(text)
     except PolicyError as error:
@@ -214,7 +213,12 @@ def mx_hosts(domain: str, answer: DnsResult) -> tuple[list[str], list[Finding]]:
         return [], [
             Finding(MX_COVERAGE, _FAIL, f"{domain} does not exist (NXDOMAIN)", "check the domain name")
         ]
-    hosts = [record.split(" ", 1)[1] for record in answer.records if " " in record]
+    by_preference = sorted(
+        (int(preference), host)
+        for preference, _, host in (record.partition(" ") for record in answer.records)
+        if preference.isdigit()
+    )
+    hosts = list(dict.fromkeys(host for _, host in by_preference))
     if hosts == ["."]:
         return [], [
             Finding(MX_COVERAGE, _INFO, f"{domain} publishes a null MX (RFC 7505): it accepts no mail")

@@ -46,7 +46,10 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--nameserver", metavar="IP", help="send every DNS query to this server")
-    parser.add_argument("--port", type=int, default=53, help=argparse.SUPPRESS)  # the nameserver's port
+    parser.add_argument(
+        "--nameserver-port", dest="port", type=int, default=53, help="the nameserver's port (default 53)"
+    )
+    parser.add_argument("--https-port", type=int, default=443, help=argparse.SUPPRESS)  # tests only
     parser.add_argument(
         "--ca-file", metavar="PATH", help="trust these CA certificates instead of the system's"
     )
@@ -71,7 +74,7 @@ def _options(args: argparse.Namespace) -> VerifyOptions:
         except ValueError:
             raise UsageError(f"--nameserver {args.nameserver!r} is not an IP address") from None
     if not 0 < args.port < 65536:
-        raise UsageError(f"--port {args.port} is not a port number")
+        raise UsageError(f"--nameserver-port {args.port} is not a port number")
     if args.ca_file is not None and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file {args.ca_file!r} is not a readable file")
     if not 0 < args.timeout <= 300:
@@ -84,6 +87,7 @@ def _options(args: argparse.Namespace) -> VerifyOptions:
         ca_file=args.ca_file,
         timeout=args.timeout,
         concurrency=args.concurrency,
+        https_port=args.https_port,
     )
 
 

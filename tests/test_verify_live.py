@@ -1,0 +1,233 @@
+"""`verify` against a DNS server and an HTTPS server on 127.0.0.1 (rules §3.1–§3.3, §8).
+
+The fake DNS server is the only resolver (as `--nameserver` makes it) and the policy host's
+address comes from it, while the certificate is still judged against mta-sts.<domain>.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mtasts.config import parse_settings
+from mtasts.desired import desired_state
+from mtasts.verify import (
+    DomainReport,
+    Status,
+    check_policy_file,
+    check_policy_served_sync,
+    verify_domain,
+    verify_domains,
+)
+from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone
+
+DOMAIN = "example.com"
+HOST = "mta-sts.example.com"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    world = World(tmp_path, good_zone(DOMAIN), {HOST: Reply(body=GOOD_POLICY.encode())}, [HOST])
+    yield world
+    world.close()
+
+
+def verify(world: World, **kw: object) -> DomainReport:
+    return asyncio.run(verify_domain(DOMAIN, world.options, **kw))  # type: ignore[arg-type]
+
+
+def failures(report: DomainReport, check: str) -> list[str]:
+    return [f.message for f in report.by_check(check) if f.status is Status.FAIL]
+
+
+def test_a_complete_deployment_passes_every_check(world: World) -> None:
+    report = verify(world)
+    assert not report.failed
+    assert report.policy_id == "abc123" and report.policy_text == GOOD_POLICY
+    passed = {f.check for f in report.findings if f.status is Status.PASS}
+    expected = {"discovery-record", "policy-fetch", "policy-syntax", "mx-coverage", "tls-rpt"}
+    assert expected | {"policy-host-null-mx", "policy-host-spf", "policy-host-cname"} <= passed
+    assert not [f for f in report.findings if f.status is Status.WARN]
+
+
+def test_the_policy_is_fetched_with_the_policy_host_name_not_the_address(world: World) -> None:
+    verify(world)
+    assert world.https.requests == [(HOST, "/.well-known/mta-sts.txt")]
+
+
+def test_a_404_fails_policy_fetch(world: World) -> None:
+    world.https.replies[HOST] = Reply(404, b"gone")
+    report = verify(world)
+    assert any("HTTP 404" in message for message in failures(report, "policy-fetch"))
+
+
+def test_a_redirect_is_not_followed_and_its_location_is_named(world: World) -> None:
+    world.https.replies[HOST] = Reply(301, b"", {"Location": "https://www.example.com/mta-sts.txt"})
+    report = verify(world)
+    assert any(
+        "https://www.example.com/mta-sts.txt" in message for message in failures(report, "policy-fetch")
+    )
+    assert len(world.https.requests) == 1
+
+
+def test_text_html_fails_policy_fetch(world: World) -> None:
+    world.https.replies[HOST] = Reply(body=GOOD_POLICY.encode(), headers={"Content-Type": "text/html"})
+    assert any("text/html" in message for message in failures(verify(world), "policy-fetch"))
+
+
+def test_a_policy_over_64_kib_fails_even_without_content_length(world: World) -> None:
+    world.https.replies[HOST] = Reply(body=GOOD_POLICY.encode() + b"#" * 2_000_000, send_length=False)
+    report = verify(world)
+    assert any("larger than 65536" in message for message in failures(report, "policy-fetch"))
+    assert report.policy_text is None
+
+
+def test_non_ascii_policy_fails(world: World) -> None:
+    world.https.replies[HOST] = Reply(body=GOOD_POLICY.replace("mx: mail", "mx: mäil").encode())
+    assert any("non-ASCII" in message for message in failures(verify(world), "policy-fetch"))
+
+
+def test_a_certificate_for_another_host_fails(world: World) -> None:
+    other = FakeHttps(world.ca, ["mta-sts.other.example"], {HOST: Reply(body=GOOD_POLICY.encode())})
+    try:
+        options = dataclasses.replace(world.options, https_port=other.port)
+        report = asyncio.run(verify_domain(DOMAIN, options))
+    finally:
+        other.close()
+    messages = failures(report, "policy-fetch")
+    assert messages and "certificate was rejected" in messages[0] and "mta-sts.example.com" in messages[0]
+
+
+def test_an_expired_certificate_fails(world: World) -> None:
+    expired = FakeHttps(world.ca, [HOST], {HOST: Reply(body=GOOD_POLICY.encode())}, expired=True)
+    try:
+        options = dataclasses.replace(world.options, https_port=expired.port)
+        report = asyncio.run(verify_domain(DOMAIN, options))
+    finally:
+        expired.close()
+    assert any("expired" in message for message in failures(report, "policy-fetch"))
+
+
+def test_a_certificate_from_an_untrusted_ca_fails(world: World, tmp_path: Path) -> None:
+    import trustme
+
+    other_ca = tmp_path / "other.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))
+    options = dataclasses.replace(world.options, ca_file=str(other_ca))
+    report = asyncio.run(verify_domain(DOMAIN, options))
+    assert failures(report, "policy-fetch")
+
+
+def test_two_sts_records_fail_discovery(world: World) -> None:
+    world.dns.zone[(f"_mta-sts.{DOMAIN}", "TXT")] = ['"v=STSv1; id=one"', '"v=STSv1; id=two"']
+    assert any("senders see no policy" in message for message in failures(verify(world), "discovery-record"))
+
+
+def test_a_policy_host_that_resolves_to_nothing_fails_clearly(world: World) -> None:
+    del world.dns.zone[(HOST, "A")]
+    assert any("has no address" in message for message in failures(verify(world), "policy-fetch"))
+
+
+def test_an_uncovered_mx_under_enforce_fails(world: World) -> None:
+    world.dns.zone[(DOMAIN, "MX")] = ["10 mail.example.com.", "20 backup.example.net."]
+    assert any("backup.example.net" in message for message in failures(verify(world), "mx-coverage"))
+
+
+def test_dane_and_dnssec_are_information_from_the_resolver(world: World) -> None:
+    world.dns.zone[("_25._tcp.mail.example.com", "TLSA")] = ["3 1 1 " + "ab" * 32]
+    world.dns.authenticated = True
+    report = verify(world)
+    assert "TLSA records at _25._tcp of mail.example.com" in report.by_check("dane")[0].message
+    assert (
+        "validated" in report.by_check("dnssec")[0].message
+        and "not" not in report.by_check("dnssec")[0].message
+    )
+    assert not report.failed
+
+
+def test_a_silent_nameserver_fails_within_the_time_bound(world: World) -> None:
+    world.dns.silent.update(name for name, _ in world.dns.zone)
+    options = dataclasses.replace(world.options, timeout=0.5)
+    started = time.monotonic()
+    report = asyncio.run(verify_domain(DOMAIN, options))
+    assert time.monotonic() - started < 4 * 0.5 + 1
+    assert failures(report, "discovery-record")
+
+
+def expected_state(policy_text_mode: str = "enforce") -> object:
+    state = desired_state(
+        parse_settings(
+            {
+                "domain": DOMAIN,
+                "mode": policy_text_mode,
+                "mx": ["mail.example.com"],
+                "tlsRpt": [f"mailto:tls@{DOMAIN}"],
+            }
+        )
+    )
+    # The twin's policy host is 127.0.0.1, not the hosting provider's address.
+    records = tuple(dataclasses.replace(r, value="127.0.0.1") if r.type == "A" else r for r in state.records)
+    return dataclasses.replace(state, records=records[:1] + tuple(r for r in records if r.type != "A"))
+
+
+def publish(world: World, state: object) -> None:
+    for record in state.records:  # type: ignore[attr-defined]
+        rdata = f"{record.priority} {record.value.rstrip('.')}." if record.type == "MX" else record.content
+        world.dns.zone[(record.name, record.type)] = [rdata]
+    world.dns.zone[(DOMAIN, "MX")] = ["10 mail.example.com."]
+
+
+def test_with_the_stack_state_live_and_declared_agree(world: World) -> None:
+    state = expected_state()
+    publish(world, state)
+    world.https.replies[HOST] = Reply(body=state.policy_text.encode())  # type: ignore[attr-defined]
+    report = verify(world, expected=state)
+    assert [f.status for f in report.by_check("stack-drift")] == [Status.PASS]
+    assert not report.failed
+
+
+def test_a_new_id_with_the_old_file_served_fails_as_a_half_finished_rollout(world: World) -> None:
+    state = expected_state()
+    publish(world, state)
+    world.https.replies[HOST] = Reply(body=expected_state("testing").policy_text.encode())  # type: ignore[attr-defined]
+    report = verify(world, expected=state)
+    assert any(
+        "senders would cache the old policy under the new id" in m for m in failures(report, "stack-drift")
+    )
+
+
+def test_check_policy_file_compares_the_served_text_with_the_expected_text(world: World) -> None:
+    same, text = asyncio.run(check_policy_file(DOMAIN, world.options, GOOD_POLICY))
+    stale, _ = asyncio.run(check_policy_file(DOMAIN, world.options, GOOD_POLICY.replace("86400", "604800")))
+    assert text == GOOD_POLICY
+    assert not [f for f in same if f.status is Status.FAIL]
+    assert [f.check for f in stale if f.status is Status.FAIL] == ["stack-drift"]
+
+
+def test_check_policy_served_sync_works_inside_and_outside_an_event_loop(world: World) -> None:
+    options = world.options
+    kwargs = {"ca_file": options.ca_file, "timeout": 2.0, "nameserver": "127.0.0.1", "port": options.port}
+    # The sync helper always uses port 443, so it reports a failure here; what matters is that it returns.
+    outside, _ = check_policy_served_sync(DOMAIN, GOOD_POLICY, **kwargs)  # type: ignore[arg-type]
+
+    async def inside() -> list[object]:
+        return check_policy_served_sync(DOMAIN, GOOD_POLICY, **kwargs)[0]  # type: ignore[arg-type, return-value]
+
+    assert any(f.check == "policy-fetch" for f in outside)
+    assert asyncio.run(inside())
+
+
+def test_several_domains_are_checked_concurrently_in_input_order(world: World) -> None:
+    names = [f"d{i}.test" for i in range(20)]
+    for name in names:
+        world.dns.zone.update(good_zone(name))
+    started = time.monotonic()
+    reports = asyncio.run(verify_domains(names, world.options))
+    assert [r.domain for r in reports] == names
+    assert all(failures(r, "policy-fetch") for r in reports)  # the certificate is for example.com only
+    assert time.monotonic() - started < 10
