@@ -51,6 +51,23 @@ def quote_txt(text: str) -> str:
     return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
 
 
+_QUOTED_STRINGS = re.compile(r'^\s*(?:"(?:[^"\\]|\\.)*"\s*)+$')
+_QUOTED_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def unquote_txt(content: str) -> str:
+    """The text of a TXT record from Cloudflare's `content`: the inverse of `quote_txt`.
+
+    `"v=STSv1; " "id=1"` becomes `v=STSv1; id=1` (character-strings are concatenated, as
+    RFC 8461 §3.1 and RFC 8460 §3 read them). Content that is not a sequence of quoted
+    strings, such as a record typed into the dashboard without quotes, is returned as is.
+    """
+    if not _QUOTED_STRINGS.match(content):
+        return content
+    return "".join(_ESCAPE.sub(r"\1", chunk) for chunk in _QUOTED_STRING.findall(content))
+
+
 def discovery_text(policy_id: str) -> str:
     """`_mta-sts` TXT text (rules §3.1)."""
     return f"v=STSv1; id={policy_id}"
