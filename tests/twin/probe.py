@@ -7,6 +7,11 @@ traffic reaches only the twin. Not imported by the tests: it is a script.
                                                     check_smtp_tls_reporting per domain
     probe.py postfix DOMAIN...                      postfix-mta-sts-resolver's STSResolver,
                                                     the code behind `mta-sts-query`
+    probe.py verify --nameserver IP --ca-file PEM [--expected PICKLE] DOMAIN...
+                                                    mtasts.verify.verify_domains, reports as dicts
+    probe.py readiness --expected-text FILE --timeout S DOMAIN
+                                                    the stack's readiness provider, waiting for
+                                                    the policy text in FILE to be served
 """
 
 from __future__ import annotations
@@ -44,17 +49,61 @@ async def _postfix(domains: list[str]) -> dict[str, Any]:
     return verdicts
 
 
+def verify_reports(domains: list[str], nameserver: str, ca_file: str, expected: str | None) -> dict[str, Any]:
+    import pickle
+
+    from mtasts.verify import VerifyOptions, verify_domains
+
+    states = {}
+    if expected:
+        with open(expected, "rb") as file:
+            states = pickle.load(file)  # written by the test process that built the twin
+    options = VerifyOptions(nameserver=nameserver, ca_file=ca_file, timeout=5.0)
+    reports = asyncio.run(verify_domains(domains, options, expected=states))
+    return {report.domain: report.to_dict() for report in reports}
+
+
+def readiness(domain: str, expected_text: str, timeout: float) -> dict[str, Any]:
+    """Drive `PolicyReadinessProvider.create` as the Pulumi engine would, with short delays."""
+    from components.readiness import PolicyReadinessProvider
+    from mtasts.policy import policy_id
+
+    provider = PolicyReadinessProvider(first_delay=0.2, max_delay=0.5)
+    props = {
+        "domain": domain,
+        "policy_text": expected_text,
+        "policy_id": policy_id(expected_text),
+        "timeout_seconds": timeout,
+    }
+    started = time.monotonic()
+    try:
+        result = provider.create(props)
+    except Exception as error:
+        return {"ok": False, "after": time.monotonic() - started, "error": f"{type(error).__name__}: {error}"}
+    return {"ok": True, "after": time.monotonic() - started, "id": result.id}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("validator", choices=["checkdmarc", "postfix"])
+    parser.add_argument("validator", choices=["checkdmarc", "postfix", "verify", "readiness"])
     parser.add_argument("--nameserver", default="10.53.0.1")
+    parser.add_argument("--ca-file")
+    parser.add_argument("--expected")
+    parser.add_argument("--expected-text")
+    parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("domains", nargs="+")
     args = parser.parse_args()
     started = time.perf_counter()
+    verdicts: dict[str, Any]
     if args.validator == "checkdmarc":
         verdicts = checkdmarc_verdicts(args.domains, args.nameserver)
-    else:
+    elif args.validator == "postfix":
         verdicts = asyncio.run(_postfix(args.domains))
+    elif args.validator == "verify":
+        verdicts = verify_reports(args.domains, args.nameserver, args.ca_file, args.expected)
+    else:
+        with open(args.expected_text) as file:
+            verdicts = readiness(args.domains[0], file.read(), args.timeout)
     json.dump({"seconds": time.perf_counter() - started, "verdicts": verdicts}, sys.stdout, default=str)
     return 0
 

@@ -32,10 +32,11 @@ from types import TracebackType
 
 import trustme
 
+from mtasts.desired import DesiredState
 from mtasts.policy import POLICY_PATH
 from mtasts.records import DnsRecord
 
-from .site import Certificate, Site
+from .site import Certificate, Record, Site
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("probe.py")
@@ -212,14 +213,21 @@ class Twin:
             input=input,
         )
 
+    def python_bin_dir(self) -> Path:
+        return Path(self.python).parent
+
     def python_run(self, argv: Sequence[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         return self.run([self.python, *argv], **kwargs)  # type: ignore[arg-type]
 
+    def expected(self, domain: str) -> DesiredState:
+        """The stack's desired state for `domain`, with the twin's web address for the policy host."""
+        return self.sites[domain].expected_state(self.web_address)
+
     # DNS
 
-    def zones(self) -> dict[str, list[DnsRecord]]:
+    def zones(self) -> dict[str, list[Record]]:
         """Zone name → records, for every site and for the zones holding their MX hosts."""
-        zones: dict[str, list[DnsRecord]] = {domain: [] for domain in self.sites}
+        zones: dict[str, list[Record]] = {domain: [] for domain in self.sites}
         for site in self.sites.values():
             for record in site.served_records(self.web_address):
                 zones[zone_of(record.name, self.sites)].append(record)

@@ -26,6 +26,26 @@ PROTON_MX: tuple[tuple[int, str], ...] = ((10, "mail.protonmail.ch"), (20, "mail
 MX_TTL = 3600
 
 
+@dataclass(frozen=True)
+class DeclaredRecord:
+    """A record as the Pulumi program registers it with Cloudflare: `value` is its `content`,
+    already in zone-file form (TXT quoted), so the twin serves exactly what Cloudflare would."""
+
+    key: str
+    name: str
+    type: str
+    value: str
+    ttl: int
+    priority: int | None = None
+
+    def zone_line(self) -> str:
+        rdata = f"{self.priority} {self.value}" if self.priority is not None else self.value
+        return f"{self.name}.\t{self.ttl}\tIN\t{self.type}\t{rdata}"
+
+
+Record = DnsRecord | DeclaredRecord
+
+
 class Certificate(enum.StrEnum):
     VALID = "valid"  # issued by the twin's CA for mta-sts.<domain>
     OTHER_HOST = "other-host"  # issued by the twin's CA, but for another name
@@ -37,7 +57,7 @@ class Site:
     """What the twin serves for one domain; `state` is what the stack declared."""
 
     state: DesiredState
-    records: tuple[DnsRecord, ...]
+    records: tuple[Record, ...]
     files: Mapping[str, str]
     mx: tuple[tuple[int, str], ...] = PROTON_MX
     certificate: Certificate = Certificate.VALID
@@ -56,32 +76,28 @@ class Site:
     def hosting(self) -> Hosting:
         return self.state.settings.hosting
 
-    def mx_records(self) -> tuple[DnsRecord, ...]:
-        """The domain's own MX records, which the mail provider dictates, as record values."""
+    def mx_records(self) -> tuple[DeclaredRecord, ...]:
+        """The domain's own MX records, which the mail provider dictates (not the stack)."""
         return tuple(
-            DnsRecord(
-                key=f"domain-mx-{index}", name=self.domain, type="MX", value=host, priority=pref, ttl=MX_TTL
-            )
-            for index, (pref, host) in enumerate(self.mx)
+            DeclaredRecord(f"domain-mx-{index}", self.domain, "MX", f"{host}.", MX_TTL, priority=preference)
+            for index, (preference, host) in enumerate(self.mx)
         )
 
-    def served_records(self, web_address: str) -> tuple[DnsRecord, ...]:
+    def served_records(self, web_address: str) -> tuple[Record, ...]:
         """The domain zone's records as the twin's DNS serves them.
 
-        Substitution: every A record of the policy host is replaced by one A record naming
+        Substitution: the A records of the policy host are replaced by one A record naming
         the twin's web host (GitHub Pages declares four addresses; one local host stands for
         all of them). Every other record is served exactly as declared.
         """
-        served: list[DnsRecord] = []
-        substituted = False
-        for record in self.records:
-            if record.type == "A" and record.name == self.policy_host:
-                if not substituted:
-                    served.append(replace(record, value=web_address))
-                    substituted = True
-                continue
-            served.append(record)
-        return (*served, *self.mx_records())
+        return (*_substitute_web_address(self.records, self.policy_host, web_address), *self.mx_records())
+
+    def expected_state(self, web_address: str) -> DesiredState:
+        """The stack's desired state with the same substitution, for `verify`'s drift check."""
+        records = _substitute_web_address(self.state.records, self.policy_host, web_address)
+        return replace(
+            self.state, records=tuple(record for record in records if isinstance(record, DnsRecord))
+        )
 
     def published(self) -> dict[str, tuple[str, str | None]]:
         """Path → (content, content type or None for the server's default), as the host publishes.
@@ -103,6 +119,19 @@ class Site:
                     continue
                 published[path] = (content, None)
         return published
+
+
+def _substitute_web_address(records: tuple[Record, ...], host: str, address: str) -> list[Record]:
+    served: list[Record] = []
+    substituted = False
+    for record in records:
+        if record.type == "A" and record.name == host:
+            if not substituted:
+                served.append(replace(record, value=address))
+                substituted = True
+            continue
+        served.append(record)
+    return served
 
 
 def netlify_content_types(headers_file: str) -> dict[str, str]:
