@@ -15,12 +15,14 @@ drift from what the description promises either.
 
 Errors to inject: a wrong token gets 401; `fail_next(operation_id, status)` answers the next
 call(s) with an error; `rate_limit_next(operation_id)` answers 429 with Retry-After;
-`dns_points` (False until a test sets it) makes POST /sites/{id}/ssl answer 422
-"bad dns for custom domain", as Netlify does before the A record resolves to it.
+`dns_points` (False until a test sets it, or `dns_points_after(n)` flips it) makes POST
+/sites/{id}/ssl answer 422 "bad dns for custom domain", as Netlify does before the A record
+resolves to it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -66,7 +68,8 @@ class OpenApiSpec:
     """The parts of a Swagger 2.0 document needed to judge requests and answers."""
 
     def __init__(self, path: Path) -> None:
-        self.document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        self.document: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
         assert self.document.get("swagger") == "2.0", "expected a Swagger 2.0 description"
         self.base_path: str = self.document.get("basePath", "")
         self.definitions: dict[str, Any] = self.document.get("definitions", {})
@@ -216,6 +219,12 @@ class OpenApiSpec:
         return problems
 
 
+@functools.cache
+def load_spec(path: Path) -> OpenApiSpec:
+    """Parse the description once per test run; OpenApiSpec is never mutated."""
+    return OpenApiSpec(path)
+
+
 def _match(template: str, segments: list[str]) -> dict[str, str] | None:
     parts = template.split("/")
     # Only a trailing file path may span slashes (PUT /deploys/{deploy_id}/files/{path}); Swagger
@@ -283,7 +292,7 @@ class FakeNetlify:
 
     def __init__(self, token: str = "fake-netlify-token", spec_path: Path | None = None) -> None:
         self.token = token
-        self.spec = OpenApiSpec(spec_path or (SPEC_PATH if SPEC_PATH.exists() else _SHARED_SPEC))
+        self.spec = load_spec(spec_path or (SPEC_PATH if SPEC_PATH.exists() else _SHARED_SPEC))
         self.sites: dict[str, dict[str, Any]] = {}
         self.deploys: dict[str, dict[str, Any]] = {}
         self.blobs: dict[str, bytes] = {}
@@ -291,12 +300,13 @@ class FakeNetlify:
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         self.dns_points = False
+        self.bad_dns_answers_left: int | None = None
         self.polls_before_ready = 1
         self._injected: dict[str, list[_Injected]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     # Lifecycle and inspection ---------------------------------------------------------------
 
@@ -324,6 +334,11 @@ class FakeNetlify:
             return {}
         files = self.deploys[deploy_id]["files"]
         return {path: self.blobs[sha] for path, sha in files.items()}
+
+    def dns_points_after(self, answers: int) -> None:
+        """DNS starts pointing at Netlify after `answers` more 'bad dns' answers to POST /ssl."""
+        self.dns_points = False
+        self.bad_dns_answers_left = answers
 
     def fail_next(self, operation_id: str, status: int, message: str = "injected", times: int = 1) -> None:
         self._injected.setdefault(operation_id, []).extend(_Injected(status, message) for _ in range(times))
@@ -531,6 +546,10 @@ class FakeNetlify:
                 "code": 422,
                 "message": "certificate parameter is required when updating an existing certificate",
             }
+        if not self.dns_points and self.bad_dns_answers_left is not None:
+            if self.bad_dns_answers_left <= 0:
+                self.dns_points = True
+            self.bad_dns_answers_left -= 1
         if not self.dns_points:
             return 422, {"code": 422, "message": "bad dns for custom domain"}
         self.certificates[site["id"]] = {
