@@ -1,0 +1,106 @@
+"""`python -m mtasts verify`: exit status 0/1/2, the readable report and the JSON document."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mtasts.__main__ import main
+from tests.test_verify_fakes import GOOD_POLICY, Reply, World, good_zone
+
+HOST = "mta-sts.example.com"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    world = World(tmp_path, good_zone("example.com"), {HOST: Reply(body=GOOD_POLICY.encode())}, [HOST])
+    yield world
+    world.close()
+
+
+def network(world: World) -> list[str]:
+    return [
+        "--nameserver",
+        "127.0.0.1",
+        "--nameserver-port",
+        str(world.dns.port),
+        "--https-port",
+        str(world.https.port),
+        "--ca-file",
+        world.ca_file,
+        "--timeout",
+        "2",
+    ]
+
+
+def test_a_passing_domain_exits_0_with_a_readable_report(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["verify", "example.com", *network(world)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  discovery-record" in out
+    assert out.rstrip().endswith("1 domain(s) checked: 1 passed, 0 passed with warnings, 0 failed")
+
+
+def test_a_failing_domain_exits_1_and_prints_the_fix(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.https.replies[HOST] = Reply(404, b"")
+    assert main(["verify", "example.com", *network(world)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  policy-fetch" in out and "fix: serve the policy file" in out
+
+
+def test_json_is_one_document_with_domains_and_failed(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.dns.zone.update(good_zone("broken.test"))
+    assert main(["verify", "--json", "example.com", "broken.test", *network(world)]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["failed"] is True
+    assert [d["domain"] for d in document["domains"]] == ["example.com", "broken.test"]
+    assert [d["failed"] for d in document["domains"]] == [False, True]
+    first = document["domains"][0]["findings"][0]
+    assert set(first) == {"check", "status", "message", "fix"} and first["status"] == "pass"
+
+
+def test_domains_are_read_from_a_file_with_comments(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listing = tmp_path / "domains.txt"
+    listing.write_text("# our domains\nexample.com  # the main one\n\nExample.com.\n")
+    assert main(["verify", "--json", "--from", str(listing), *network(world)]) == 0
+    assert [d["domain"] for d in json.loads(capsys.readouterr().out)["domains"]] == ["example.com"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verify"],
+        ["verify", "--nameserver", "ns1.example.com", "example.com"],
+        ["verify", "--from", "/nonexistent/domains.txt"],
+        ["verify", "not a domain"],
+        ["verify", "--timeout", "0", "example.com"],
+        ["verify", "--ca-file", "/nonexistent/ca.pem", "example.com"],
+        ["verify", "--stack", "no-such-stack"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_stack_without_domains_verifies_the_stacks_domain(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.t.yaml").write_text(
+        "config:\n  mta-sts:domain: example.com\n  mta-sts:mode: enforce\n"
+    )
+    code = main(["--project-dir", str(tmp_path), "verify", "--stack", "t", "--json", *network(world)])
+    document = json.loads(capsys.readouterr().out)
+    assert [d["domain"] for d in document["domains"]] == ["example.com"]
+    drift = [f for f in document["domains"][0]["findings"] if f["check"] == "stack-drift"]
+    assert code == 1 and drift and all(f["status"] != "pass" for f in drift)  # Proton MX, Netlify address
