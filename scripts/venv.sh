@@ -8,4 +8,6 @@ ensure_venv() {
   # constraints.txt locks every version; requirements files only give the ranges.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -r "$requirements" -c constraints.txt
+  # The project itself, so Pulumi's dynamic-provider host can import it (pulumi/pulumi#7960).
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 }

@@ -1,0 +1,80 @@
+"""`python -m mtasts render`: the desired state from a stack file, with no Pulumi CLI and no credentials."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import dns.zone
+
+from mtasts.config import parse_settings
+from mtasts.desired import desired_state
+from mtasts.stackfile import read_stack_config
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def render(project_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mtasts", "--project-dir", str(project_dir), "render", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},  # no credentials, no Pulumi
+        cwd=PROJECT_DIR,
+    )
+
+
+def write_stack(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "Pulumi.staging.yaml").write_text(body)
+    return tmp_path
+
+
+def test_render_prints_a_zone_file_that_a_dns_library_loads(tmp_path: Path) -> None:
+    project = write_stack(
+        tmp_path,
+        "config:\n  mta-sts:domain: example.com\n  mta-sts:mode: enforce\n"
+        "  mta-sts:tlsRpt:\n    - mailto:tls@example.com\n"
+        "  mta-sts:netlifyToken:\n    secure: v1:AAAA\n",
+    )
+    result = render(project, "--stack", "staging")
+    assert result.returncode == 0, result.stderr
+    zone = dns.zone.from_text(result.stdout, origin="example.com.", check_origin=False)
+    state = desired_state(
+        parse_settings({"domain": "example.com", "mode": "enforce", "tlsRpt": ["mailto:tls@example.com"]})
+    )
+    discovery = zone.find_rdataset("_mta-sts", "TXT")
+    assert [b"".join(r.strings).decode() for r in discovery] == [f"v=STSv1; id={state.policy_id}"]
+    assert {str(r) for r in zone.find_rdataset("mta-sts", "MX")} == {"0 ."}
+    for line in state.policy_text.splitlines():
+        assert f";   {line}\n" in result.stdout
+
+
+def test_render_reports_every_problem_and_exits_2(tmp_path: Path) -> None:
+    project = write_stack(tmp_path, "config:\n  mta-sts:domain: bad\n  mta-sts:mode: strict\n")
+    result = render(project, "--stack", "staging")
+    assert result.returncode == 2
+    assert "Pulumi.staging.yaml: 'domain' 'bad'" in result.stderr
+    assert "'mode' 'strict'" in result.stderr
+    assert result.stdout == ""
+
+
+def test_render_names_the_stacks_that_exist_when_one_is_missing(tmp_path: Path) -> None:
+    result = render(write_stack(tmp_path, "config:\n  mta-sts:domain: example.com\n"), "--stack", "prod")
+    assert result.returncode == 2 and "stacks here: staging" in result.stderr
+
+
+def test_every_example_stack_in_the_repository_renders() -> None:
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+    assert "dev" in stacks
+    for stack in stacks:
+        result = render(PROJECT_DIR, "--stack", stack)
+        assert result.returncode == 0, (stack, result.stderr)
+
+
+def test_secure_values_are_not_read_as_settings(tmp_path: Path) -> None:
+    project = write_stack(
+        tmp_path, "config:\n  mta-sts:domain: example.com\n  mta-sts:netlifyToken:\n    secure: x\n"
+    )
+    assert "netlifyToken" not in read_stack_config("staging", project)
