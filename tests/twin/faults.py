@@ -14,20 +14,41 @@ from mtasts.desired import desired_state
 from mtasts.policy import MAX_AGE_LIMIT, POLICY_PATH
 from mtasts.records import DnsRecord, discovery_text
 
-from .site import Certificate, Site
+from .site import Certificate, Record, Site
 
 Fault = Callable[[Site], Site]
 
 
-def _without(site: Site, key: str) -> Site:
-    kept = tuple(record for record in site.records if record.key != key)
-    assert len(kept) < len(site.records), f"{site.domain} has no record {key!r} to remove"
+# Records are picked by what they are (name and type), not by the core's resource keys.
+def _discovery(site: Site, record: Record) -> bool:
+    return record.name == f"_mta-sts.{site.domain}" and record.type == "TXT"
+
+
+def _null_mx(site: Site, record: Record) -> bool:
+    return record.name == site.policy_host and record.type == "MX"
+
+
+def _spf(site: Site, record: Record) -> bool:
+    return record.name == site.policy_host and record.type == "TXT" and record.value.startswith("v=spf1")
+
+
+def _tls_rpt(site: Site, record: Record) -> bool:
+    return record.name == f"_smtp._tls.{site.domain}" and record.type == "TXT"
+
+
+def _without(site: Site, which: Callable[[Site, Record], bool]) -> Site:
+    kept = tuple(record for record in site.records if not which(site, record))
+    assert len(kept) < len(site.records), f"{site.domain} has no {which.__name__} record to remove"
     return replace(site, records=kept)
 
 
-def _with_value(site: Site, key: str, value: str) -> Site:
-    assert any(record.key == key for record in site.records), f"{site.domain} has no record {key!r}"
-    records = tuple(replace(record, value=value) if record.key == key else record for record in site.records)
+def _with_value(site: Site, which: Callable[[Site, Record], bool], value: str) -> Site:
+    assert any(which(site, record) for record in site.records), (
+        f"{site.domain} has no {which.__name__} record"
+    )
+    records = tuple(
+        replace(record, value=value) if which(site, record) else record for record in site.records
+    )
     return replace(site, records=records)
 
 
@@ -38,13 +59,13 @@ def _policy(site: Site, edit: Callable[[str], str]) -> Site:
 
 
 def no_discovery_record(site: Site) -> Site:
-    return _without(site, "mta-sts-discovery")
+    return _without(site, _discovery)
 
 
 def two_discovery_records(site: Site) -> Site:
     """A stale second `v=STSv1` record left behind: rules §3.1 says the domain has no policy."""
     stale = DnsRecord(
-        key="mta-sts-discovery-stale",
+        key="stale-sts",
         name=site.state.discovery_record.name,
         type="TXT",
         value=discovery_text("20190429T010101"),
@@ -54,7 +75,7 @@ def two_discovery_records(site: Site) -> Site:
 
 
 def invalid_id(site: Site) -> Site:
-    return _with_value(site, "mta-sts-discovery", "v=STSv1; id=2024-01-01_v2")
+    return _with_value(site, _discovery, "v=STSv1; id=2024-01-01_v2")
 
 
 def policy_not_found(site: Site) -> Site:
@@ -96,11 +117,11 @@ def uncovered_mx_host(site: Site) -> Site:
 
 
 def no_null_mx(site: Site) -> Site:
-    return _without(site, "policy-host-null-mx")
+    return _without(site, _null_mx)
 
 
 def no_spf(site: Site) -> Site:
-    return _without(site, "policy-host-spf")
+    return _without(site, _spf)
 
 
 def new_id_with_old_file(site: Site) -> Site:
@@ -112,7 +133,7 @@ def new_id_with_old_file(site: Site) -> Site:
 
 
 def tls_rpt_bad_scheme(site: Site) -> Site:
-    return _with_value(site, "tls-rpt", "v=TLSRPTv1; rua=http://reports.example.net/tlsrpt")
+    return _with_value(site, _tls_rpt, "v=TLSRPTv1; rua=http://reports.example.net/tlsrpt")
 
 
 FAULTS: dict[str, Fault] = {
