@@ -231,3 +231,18 @@ def test_several_domains_are_checked_concurrently_in_input_order(world: World) -
     assert [r.domain for r in reports] == names
     assert all(failures(r, "policy-fetch") for r in reports)  # the certificate is for example.com only
     assert time.monotonic() - started < 10
+
+
+def test_a_check_that_raises_becomes_a_failure_and_the_others_still_run(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mtasts.verify import checks
+
+    def broken(*_: object) -> list[object]:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(checks, "tls_rpt", broken)
+    report = verify(world)
+    assert any("KeyError" in message for message in failures(report, "tls-rpt"))
+    assert [f.status for f in report.by_check("policy-host-cname")] == [Status.PASS]
+    assert report.by_check("dane")

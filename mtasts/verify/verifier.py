@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 import dns.asyncresolver
@@ -24,9 +24,17 @@ from mtasts.verify import checks
 from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, DnsResult, Lookups, make_resolver
 from mtasts.verify.https import FetchResult, fetch_policy, make_client
 from mtasts.verify.model import (
+    DANE,
+    DISCOVERY,
+    DNSSEC,
     INTERNAL,
+    MX_COVERAGE,
     POLICY_FETCH,
+    POLICY_HOST_CNAME,
+    POLICY_HOST_NULL_MX,
+    POLICY_HOST_SPF,
     STACK_DRIFT,
+    TLS_RPT,
     DomainReport,
     Finding,
     Status,
@@ -76,16 +84,6 @@ async def _fetch(session: Session, lookups: Lookups, host: str) -> tuple[DnsResu
     addresses = _addresses(a, aaaa)  # IPv4 first: it is what both hosting providers serve
     attempts = await fetch_policy(session.client, host, addresses, session.options) if addresses else []
     return (a if a.ok and not aaaa.records else (aaaa if aaaa.records else a)), attempts
-
-
-async def _guarded(check: str, findings: list[Finding], work: Awaitable[T]) -> T | None:
-    try:
-        return await work
-    except Exception as error:  # a bug or an unforeseen answer must not hide the other checks
-        findings.append(
-            Finding(check, Status.FAIL, f"the check failed unexpectedly: {type(error).__name__}: {error}")
-        )
-        return None
 
 
 async def check_policy_file(
@@ -215,38 +213,61 @@ async def _domain_checks(
 
     fetch_task = asyncio.ensure_future(_fetch(session, lookups, host))
     tlsa_task = asyncio.ensure_future(tlsa())
+    state: dict[str, Any] = {"policy": None}
+
+    async def step(check: str, judge: Callable[[], Awaitable[list[Finding]]]) -> None:
+        # One check's bug or unforeseen answer must not hide the others.
+        try:
+            findings.extend(await judge())
+        except Exception as error:
+            message = f"the check failed unexpectedly: {type(error).__name__}: {error}"
+            findings.append(Finding(check, Status.FAIL, message))
+
+    async def discovery() -> list[Finding]:
+        found, report.policy_id = checks.discovery(domain, await lookups.result(f"_mta-sts.{domain}", "TXT"))
+        return found
+
+    async def policy() -> list[Finding]:
+        addresses, attempts = await fetch_task
+        found, report.policy_text = checks.policy_fetch(host, addresses, attempts)
+        syntax, state["policy"] = checks.policy_syntax(report.policy_text)
+        return found + syntax
+
+    async def coverage() -> list[Finding]:
+        hosts, found = checks.mx_hosts(domain, await lookups.result(domain, "MX"))
+        return found + checks.mx_coverage(domain, hosts, state["policy"])
+
+    async def dnssec() -> list[Finding]:
+        answers = [await lookups.result(f"_mta-sts.{domain}", "TXT"), await lookups.result(domain, "MX")]
+        return checks.dnssec(domain, answers)
+
+    async def dane() -> list[Finding]:
+        return checks.dane(*(await tlsa_task))
+
+    async def drift() -> list[Finding]:
+        assert expected is not None
+        answers = {key: await lookups.result(*key) for key in sorted(declared)}
+        return checks.stack_drift(expected, report.policy_id, report.policy_text, answers)
+
+    async def answer(
+        name: str, rdtype: str, judge: Callable[[str, DnsResult], list[Finding]]
+    ) -> list[Finding]:
+        return judge(name, await lookups.result(name, rdtype))
+
     try:
-        discovery_answer = await lookups.result(f"_mta-sts.{domain}", "TXT")
-        found, report.policy_id = checks.discovery(domain, discovery_answer)
-        findings += found
-
-        fetched = await _guarded(POLICY_FETCH, findings, fetch_task)
-        policy = None
-        if fetched is not None:
-            addresses, attempts = fetched
-            fetch_findings, report.policy_text = checks.policy_fetch(host, addresses, attempts)
-            findings += fetch_findings
-            syntax_findings, policy = checks.policy_syntax(report.policy_text)
-            findings += syntax_findings
-
-        mx_answer = await lookups.result(domain, "MX")
-        hosts, mx_findings = checks.mx_hosts(domain, mx_answer)
-        findings += mx_findings
-        findings += checks.mx_coverage(domain, hosts, policy)
-
-        findings += checks.policy_host_null_mx(host, await lookups.result(host, "MX"))
-        findings += checks.policy_host_spf(host, await lookups.result(host, "TXT"))
-        findings += checks.policy_host_cname(host, await lookups.result(host, "CNAME"))
-        findings += checks.tls_rpt(domain, await lookups.result(f"_smtp._tls.{domain}", "TXT"))
-        findings += checks.dnssec(domain, [discovery_answer, mx_answer])
-
-        dane = await _guarded("dane", findings, tlsa_task)
-        if dane is not None:
-            findings += checks.dane(*dane)
-
+        await step(DISCOVERY, discovery)
+        await step(POLICY_FETCH, policy)
+        await step(MX_COVERAGE, coverage)
+        await step(POLICY_HOST_NULL_MX, lambda: answer(host, "MX", checks.policy_host_null_mx))
+        await step(POLICY_HOST_SPF, lambda: answer(host, "TXT", checks.policy_host_spf))
+        await step(POLICY_HOST_CNAME, lambda: answer(host, "CNAME", checks.policy_host_cname))
+        await step(
+            TLS_RPT, lambda: answer(f"_smtp._tls.{domain}", "TXT", lambda _, a: checks.tls_rpt(domain, a))
+        )
+        await step(DNSSEC, dnssec)
+        await step(DANE, dane)
         if expected is not None:
-            answers = {key: await lookups.result(*key) for key in sorted(declared)}
-            findings += checks.stack_drift(expected, report.policy_id, report.policy_text, answers)
+            await step(STACK_DRIFT, drift)
     finally:
         fetch_task.cancel()
         tlsa_task.cancel()
