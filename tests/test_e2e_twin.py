@@ -10,7 +10,10 @@ drift from the stack's desired state. Rules: ../shared/reference/mta-sts-rules.m
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,8 +23,9 @@ from hypothesis import strategies as st
 
 from mtasts.config import parse_settings
 from mtasts.desired import DesiredState, desired_state
+from mtasts.policy import POLICY_PATH
 from tests.strategies import stack_configs
-from tests.twin import PROTON_MX, Site, Twin, missing_requirements
+from tests.twin import PROBE, PROTON_MX, Site, Twin, missing_requirements, site_from_state
 from tests.twin import validators as run
 from tests.twin.program import site_from_program
 
@@ -196,3 +200,59 @@ def test_mta_sts_query_command_reports_a_valid_policy(
     assert result.returncode == 0, result.stderr
     assert "STSFetchResult.VALID" in result.stdout
     assert sites[domain].state.policy_id in result.stdout
+
+
+# The stack's readiness resource (components/readiness.py) against the twin: serve before
+# advertise (rules §8). It runs in the namespace with no --nameserver or --ca-file, exactly
+# as on `pulumi up`: the system resolver (the twin's resolv.conf) and SSL_CERT_FILE.
+
+READINESS_DOMAIN = "readiness.example"
+OLD = {"domain": READINESS_DOMAIN, "mode": "testing"}
+NEW = {"domain": READINESS_DOMAIN, "mode": "enforce"}
+
+
+@pytest.fixture
+def readiness_twin() -> Iterator[Twin]:
+    with Twin([site_from_state(desired_state(parse_settings(OLD)))]) as twin:
+        yield twin
+
+
+def _wait_for_readiness(twin: Twin, expected_text: str, timeout: float) -> subprocess.Popen[str]:
+    text_file = twin.dir / "expected-policy.txt"
+    text_file.write_text(expected_text)
+    argv = [str(PROBE), "readiness", "--expected-text", str(text_file), "--timeout", str(timeout)]
+    return twin.start([twin.python, *argv, READINESS_DOMAIN])
+
+
+def _outcome(process: subprocess.Popen[str]) -> dict[str, Any]:
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    outcome: dict[str, Any] = json.loads(stdout)["verdicts"]
+    return outcome
+
+
+def test_readiness_waits_while_the_old_file_is_served_and_succeeds_once_the_new_one_is(
+    readiness_twin: Twin,
+) -> None:
+    new = desired_state(parse_settings(NEW))
+    waiting = _wait_for_readiness(readiness_twin, new.policy_text, timeout=30)
+    time.sleep(2.0)
+    assert waiting.poll() is None, "readiness gave up (or succeeded) while the old policy was still served"
+    readiness_twin.publish(READINESS_DOMAIN, POLICY_PATH, new.policy_text)
+    outcome = _outcome(waiting)
+    assert outcome["ok"], outcome
+    assert 2.0 <= outcome["after"] < 10, outcome
+
+
+def test_readiness_times_out_with_what_it_saw_and_what_to_do_when_the_file_never_changes(
+    readiness_twin: Twin,
+) -> None:
+    new = desired_state(parse_settings(NEW))
+    outcome = _outcome(_wait_for_readiness(readiness_twin, new.policy_text, timeout=3))
+    assert not outcome["ok"]
+    assert 2.0 <= outcome["after"] < 10, outcome
+    error = outcome["error"]
+    assert "PolicyNotServedError" in error
+    assert new.policy_id in error  # which policy it waited for
+    assert desired_state(parse_settings(OLD)).policy_id in error  # what it saw instead
+    assert "readinessTimeout" in error  # what to do

@@ -213,6 +213,17 @@ class Twin:
             input=input,
         )
 
+    def start(self, argv: Sequence[str]) -> subprocess.Popen[str]:
+        """Start a command inside the namespace without waiting; the caller waits for it."""
+        return subprocess.Popen(
+            ["ip", "netns", "exec", self.name, *argv],
+            cwd=REPO_ROOT,
+            env=self.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
     def python_bin_dir(self) -> Path:
         return Path(self.python).parent
 
