@@ -1,0 +1,81 @@
+"""The README's configuration table, Pulumi.yaml and the core agree; CI runs the README's command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mtasts.config import ConfigError, parse_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+DECLARED: dict[str, dict] = PROJECT["config"]
+README = (ROOT / "README.md").read_text()
+
+
+def readme_config_rows() -> dict[str, list[str]]:
+    section = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"^\| `([A-Za-z]+)` \|(.*)\|$", line)
+        if match:
+            rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
+    return rows
+
+
+def test_readme_table_lists_exactly_the_keys_pulumi_yaml_declares() -> None:
+    assert set(readme_config_rows()) == set(DECLARED)
+
+
+def test_every_declared_key_has_a_type_and_a_description() -> None:
+    for key, spec in DECLARED.items():
+        assert spec.get("type") in {"string", "integer", "boolean", "array", "object"}, key
+        assert len(spec.get("description", "")) > 20, key
+
+
+@pytest.mark.parametrize("key", sorted(DECLARED))
+def test_every_declared_key_is_a_setting_the_core_knows(key: str) -> None:
+    try:
+        parse_settings({"domain": "example.com", key: DECLARED[key].get("default", "x")})
+    except ConfigError as error:
+        assert not any("is not a setting" in problem for problem in error.problems), error.problems
+
+
+def test_declared_defaults_are_the_core_defaults_and_the_readme_defaults() -> None:
+    settings = parse_settings({"domain": "example.com"})
+    core = {
+        "mode": settings.mode.value,
+        "maxAge": settings.max_age,
+        "mx": list(settings.mx),
+        "hosting": settings.hosting.value,
+        "readinessTimeout": settings.readiness_timeout,
+    }
+    rows = readme_config_rows()
+    for key, value in core.items():
+        assert DECLARED[key]["default"] == value, key
+        shown = rows[key][1]
+        expected = f"`[{', '.join(value)}]`" if isinstance(value, list) else f"`{value}`"
+        assert shown == expected, (key, shown)
+
+
+def test_readme_types_match_pulumi_yaml() -> None:
+    words = {
+        "string": "string",
+        "integer": "integer",
+        "array": "list of strings",
+        "boolean": "boolean",
+        "object": "object",
+    }
+    for key, cells in readme_config_rows().items():
+        spec = DECLARED[key]
+        expected = ("secret " if spec.get("secret") else "") + words[spec["type"]]
+        assert cells[0] == expected, key
+
+
+def test_readme_gives_the_two_set_up_commands_and_ci_runs_the_test_one() -> None:
+    assert "scripts/deploy dev " in README and "scripts/test " in README
+    ci = (ROOT / ".ci/run").read_text()
+    assert re.search(r"^exec scripts/test\b", ci, re.MULTILINE)
