@@ -138,10 +138,8 @@ class OpenApiSpec:
             if param.get("required") and name not in query:
                 raise SpecViolation(f"{where}: required query parameter {name!r} is missing")
         for param in op.parameters:
-            if param["in"] == "path":
-                value = route.path_params.get(param["name"])
-                if param.get("required") and not value:
-                    raise SpecViolation(f"{where}: path parameter {param['name']!r} is missing")
+            if param["in"] == "path" and param.get("required") and not route.path_params.get(param["name"]):
+                raise SpecViolation(f"{where}: path parameter {param['name']!r} is missing")
         body_params = [p for p in op.parameters if p["in"] == "body"]
         if not body_params:
             if body:
@@ -321,8 +319,8 @@ class FakeNetlify:
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{self.spec.base_path}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}{self.spec.base_path}"
 
     def calls(self, operation_id: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.operation_id == operation_id]

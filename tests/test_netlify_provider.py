@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dill
@@ -25,6 +28,7 @@ from mtasts.desired import desired_state
 from tests.netlify_fake import FakeNetlify
 
 TOKEN = "nfp_provider_token_5d0f2c7e81aa43"
+PROJECT = Path(__file__).resolve().parents[1]
 HOST = "mta-sts.example.com"
 FAST = Backoff(initial=0.001, maximum=0.005)
 
@@ -62,7 +66,7 @@ def certificates(netlify: FakeNetlify) -> NetlifyCertificateProvider:
     return configured(NetlifyCertificateProvider(backoff=FAST, max_rate_limit_wait=0.01))
 
 
-def inputs(files: dict[str, str] = FILES, custom_domain: str = HOST, **extra: Any) -> dict[str, Any]:
+def inputs(files: Any = FILES, custom_domain: str = HOST, **extra: Any) -> dict[str, Any]:
     return {"custom_domain": custom_domain, "files": files, **extra}
 
 
@@ -389,3 +393,25 @@ def test_an_unpickled_provider_is_configured_again_as_the_provider_host_does(net
     with pytest.raises(NetlifyError, match="No Netlify token"):
         restored.create(inputs())
     assert configured(restored).create(inputs()).id in netlify.sites
+
+
+def test_a_fresh_interpreter_in_the_project_directory_loads_the_pickled_provider() -> None:
+    # The provider host runs in the project directory and re-imports the provider's module
+    # (pickled by reference), so the module must import cleanly there with no stack running.
+    serialized = serialize_provider(NetlifySiteProvider())
+    script = (
+        "import base64, sys, dill\n"
+        "provider = dill.loads(base64.b64decode(sys.stdin.read()))\n"
+        "print(type(provider).__module__, type(provider).__name__, provider.deploy_timeout_seconds)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=serialized,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["components.netlify.provider", "NetlifySiteProvider", "300.0"]
