@@ -246,3 +246,15 @@ def test_a_check_that_raises_becomes_a_failure_and_the_others_still_run(
     assert any("KeyError" in message for message in failures(report, "tls-rpt"))
     assert [f.status for f in report.by_check("policy-host-cname")] == [Status.PASS]
     assert report.by_check("dane")
+
+
+def test_ssl_cert_file_is_honoured_when_no_ca_file_is_given(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without_ca = dataclasses.replace(world.options, ca_file=None)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    assert failures(
+        asyncio.run(verify_domain(DOMAIN, without_ca)), "policy-fetch"
+    )  # test CA not in the system store
+    monkeypatch.setenv("SSL_CERT_FILE", world.ca_file)
+    assert not asyncio.run(verify_domain(DOMAIN, without_ca)).failed
