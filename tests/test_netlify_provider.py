@@ -280,6 +280,22 @@ def test_a_site_that_already_has_its_certificate_is_not_asked_again(
     assert len(netlify.calls("provisionSiteTLSCertificate")) == 1
 
 
+def test_a_certificate_for_the_old_domain_is_reported_not_blamed_on_dns(
+    sites: NetlifySiteProvider, certificates: NetlifyCertificateProvider, netlify: FakeNetlify
+) -> None:
+    site = sites.create(inputs())
+    netlify.dns_points = True
+    first = certificates.create(cert_inputs(site.id))
+    moved = inputs(custom_domain="mta-sts.example.org")
+    sites.update(site.id, site.outs or {}, moved)
+    news = cert_inputs(site.id, timeout=0.2, custom_domain="mta-sts.example.org")
+    with pytest.raises(NetlifyError) as caught:
+        certificates.update(first.id, first.outs or {}, news)
+    message = str(caught.value)
+    assert f"already has a certificate, for ['{HOST}'], not for mta-sts.example.org" in message
+    assert "certificate parameter is required" in message and "dig" not in message
+
+
 def test_certificate_diff_ignores_the_timeout_and_replaces_on_a_new_site(
     certificates: NetlifyCertificateProvider,
 ) -> None:

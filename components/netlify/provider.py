@@ -79,8 +79,8 @@ class _NetlifyProvider(ResourceProvider):
         self._token = None
 
     def configure(self, req: ConfigureRequest) -> None:
-        # Since pulumi 3.140 the provider host passes the whole stack config, namespaced
-        # (https://github.com/pulumi/pulumi/pull/17673, fixes pulumi/pulumi#17050).
+        # The provider host passes the whole stack config, namespaced, with secrets unwrapped
+        # (https://github.com/pulumi/pulumi/pull/17673, which fixed pulumi/pulumi#17050).
         value = req.config.get(TOKEN_CONFIG_KEY)
         self._token = str(value) if value else None
 
@@ -371,13 +371,26 @@ class NetlifyCertificateProvider(_NetlifyProvider):
                     raise NetlifyError(
                         422,
                         f"Netlify issued no TLS certificate for {domain} after {attempts} attempt(s) in "
-                        f"{timeout:g} s; it last answered {last}. DNS for {domain} does not point at Netlify "
-                        f"yet: check that `dig +short A {domain}` answers 75.2.60.5, that the Cloudflare "
-                        "record is DNS-only (not proxied) and that no AAAA or CNAME record shadows it, then "
-                        "run `pulumi up` again (Let's Encrypt can take many minutes after DNS changes).",
+                        f"{timeout:g} s; it last answered {last}. {_certificate_advice(domain, existing)}",
                         server_message=last,
                     )
                 time.sleep(min(delay(), remaining))
+
+
+def _certificate_advice(domain: str, existing: Certificate | None) -> str:
+    if existing is not None:
+        # The API replaces an existing certificate only with a custom one; a Let's Encrypt
+        # certificate for a changed custom domain is renewed by Netlify, or by hand in its UI.
+        return (
+            f"The site already has a certificate, for {list(existing.domains)}, not for {domain}: "
+            "wait for Netlify to renew it, or renew it under Domain management → HTTPS in the Netlify "
+            "UI, then run `pulumi up` again."
+        )
+    return (
+        f"DNS for {domain} does not point at Netlify yet: check that `dig +short A {domain}` answers "
+        "75.2.60.5, that the Cloudflare record is DNS-only (not proxied) and that no AAAA or CNAME record "
+        "shadows it, then run `pulumi up` again (Let's Encrypt can take many minutes after DNS changes)."
+    )
 
 
 def _existing_certificate(client: NetlifyClient, site_id: str) -> Certificate | None:
