@@ -14,8 +14,11 @@ Credentials: the token is read at run time, in `configure` from the stack config
 `mta-sts:netlifyToken` (the engine unwraps secrets before they reach a dynamic provider), or
 from NETLIFY_AUTH_TOKEN. It is never an input or an output, and `__getstate__` drops it, so
 the provider Pulumi pickles into the state (`serialize_provider`, dill) never carries it. The
-provider classes are pickled by reference: the provider host, started in the project
-directory, re-imports this module, which therefore imports little and has no side effects.
+provider classes are pickled by reference (module and class name): the provider host, started
+in the project directory, re-imports this module, which therefore imports little and has no
+side effects (import-time side effects break the host: https://github.com/pulumi/pulumi/issues/7453).
+Do not rename or move this module or its provider classes: existing stacks' state names them,
+and `pulumi refresh` and `pulumi destroy` load them from there.
 NETLIFY_API_URL points the client at another API root (the tests' local fake).
 """
 
@@ -73,7 +76,7 @@ class _NetlifyProvider(ResourceProvider):
         max_rate_limit_wait: float = 60.0,
     ) -> None:
         super().__init__()
-        self.backoff = backoff or Backoff(initial=5.0, maximum=60.0)
+        self.backoff = backoff or Backoff(initial=2.0, maximum=30.0)
         self.deploy_timeout_seconds = deploy_timeout_seconds
         self.max_rate_limit_wait = max_rate_limit_wait
         self._token = None
