@@ -93,6 +93,11 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     assert "error:" in capsys.readouterr().err
 
 
+def test_an_internationalised_name_is_refused_with_its_a_label(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "bücher.example"]) == 2
+    assert "xn--bcher-kva.example" in capsys.readouterr().err
+
+
 def test_stack_without_domains_verifies_the_stacks_domain(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -54,7 +54,7 @@ def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None
                 _WARN,
                 f"{name} also holds TXT records that do not start with 'v=STSv1', which senders discard: "
                 f"{listing}",
-                f"remove them from {name} unless they are meant for something else (rules §3.1)",
+                f"remove them from {name} unless they are meant for something else (RFC 8461 §3.1)",
             )
         )
     if not sts:
@@ -68,7 +68,7 @@ def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None
             Finding(
                 DISCOVERY,
                 _FAIL,
-                f"{name} has {len(sts)} 'v=STSv1' records ({listing}): senders see no policy (rules §3.1)",
+                f"{name} has {len(sts)} 'v=STSv1' records ({listing}): senders see no policy (RFC 8461 §3.1)",
                 f"delete all but one of them at {name}; a stale second record disables MTA-STS",
             )
         )
@@ -77,7 +77,7 @@ def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None
         sts_id = parse_discovery(sts[0])
     except ValueError as error:
         findings.append(
-            Finding(DISCOVERY, _FAIL, f"{name}: {error}: senders see no policy (rules §3.1)", publish)
+            Finding(DISCOVERY, _FAIL, f"{name}: {error}: senders see no policy (RFC 8461 §3.1)", publish)
         )
         return findings, None
     findings.append(Finding(DISCOVERY, _PASS, f"{name} publishes {sts[0]!r} (id {sts_id})"))
@@ -131,7 +131,7 @@ def policy_fetch(
                 POLICY_FETCH,
                 _FAIL,
                 f"{where} answers HTTP {last.status} redirecting to {last.location or '(no Location)'}; "
-                "senders do not follow redirects (rules §3.3)",
+                "senders do not follow redirects (RFC 8461 §3.3)",
                 f"serve the file directly at {url}; on Netlify, {host} must be the site's own custom domain, "
                 "not an alias that redirects",
             )
@@ -142,7 +142,7 @@ def policy_fetch(
                 POLICY_FETCH,
                 _FAIL,
                 f"{where} answers HTTP {last.status}, not 200: senders see no policy",
-                f"serve the policy file at {url} (rules §3.2)",
+                f"serve the policy file at {url} (RFC 8461 §3.2)",
             )
         ], None
     if last.too_large or last.body is None:
@@ -162,7 +162,7 @@ def policy_fetch(
                 POLICY_FETCH,
                 _FAIL,
                 f"{where} is served as {last.content_type or 'no Content-Type'!r}, not text/plain; "
-                "strict senders refuse it (rules §3.2)",
+                "strict senders refuse it (RFC 8461 §3.2)",
                 "serve /.well-known/mta-sts.txt with 'Content-Type: text/plain' (Netlify: a _headers file)",
             )
         )
@@ -172,7 +172,7 @@ def policy_fetch(
                 POLICY_FETCH,
                 _FAIL,
                 f"{where} contains non-ASCII bytes",
-                "write the policy in plain ASCII (rules §3.2)",
+                "write the policy in plain ASCII (RFC 8461 §3.2)",
             )
         )
     if not findings:
@@ -248,7 +248,7 @@ def mx_coverage(domain: str, hosts: list[str], policy: Policy | None) -> list[Fi
     patterns = ", ".join(policy.mx) or "(none)"
     fix = (
         f"add 'mx: {uncovered[0]}' (or a '*.' pattern covering it) to the policy and publish a new id, "
-        "or remove the host from the MX records (rules §8)"
+        "or remove the host from the MX records (RFC 8461 §8)"
     )
     if policy.mode is Mode.ENFORCE:
         message = (
@@ -373,7 +373,7 @@ def dane(hosts: list[str], answers: Mapping[str, DnsResult]) -> list[Finding]:
     if with_tlsa:
         parts.append(f"TLSA records at _25._tcp of {', '.join(with_tlsa)}")
     if without:
-        parts.append(f"none for {', '.join(without)}")
+        parts.append(f"no TLSA records at _25._tcp of {', '.join(without)}")
     return [Finding(DANE, _INFO, "DANE: " + "; ".join(parts))]
 
 
@@ -403,7 +403,7 @@ def stack_drift(
                 _FAIL,
                 f"DNS publishes the stack's new id {want_id} but the served policy is not the stack's "
                 f"(its text would have id {served_id}): senders would cache the old policy under the new id "
-                "(rules §8)",
+                "(RFC 8461 §8)",
                 "serve the new policy file first (check the repository and the host's deploy), then keep "
                 "the id; if senders already cached it, publish a new id once the right file is served",
             )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mtasts.desired import DesiredState, desired_state
-from mtasts.names import is_hostname, normalize
+from mtasts.names import ascii_hint, is_hostname, normalize
 from mtasts.stackfile import load_settings
 from mtasts.verify.model import VerifyOptions
 from mtasts.verify.report import json_report, text_report
@@ -101,7 +101,8 @@ def _domains(args: argparse.Namespace, state: DesiredState | None) -> list[str]:
         raise UsageError("no domains to check: name them, use --from FILE, or --stack NAME")
     bad = [name for name in raw if not name.isascii() or not is_hostname(normalize(name))]
     if bad:
-        raise UsageError(f"not a domain name: {', '.join(map(repr, bad))} (use A-labels for IDNs: xn--...)")
+        listing = ", ".join(f"{name!r}{ascii_hint(name) if not name.isascii() else ''}" for name in bad)
+        raise UsageError(f"not a domain name: {listing}; expected names such as example.com")
     return list(dict.fromkeys(normalize(name) for name in raw))
 
 
