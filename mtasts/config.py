@@ -20,6 +20,9 @@ from mtasts.policy import MAX_AGE_LIMIT, Mode, Policy, is_mx_pattern
 
 PROTON_MX = ("mail.protonmail.ch", "mailsec.protonmail.ch")
 DEFAULT_MAX_AGE = 604_800  # one week, as the article and Proton's own policy use
+# RFC 8461 §8.3: the `mode: none` policy only has to outlive the policies it replaces;
+# a day lets a change of mind (`retire: false`) reach every sender by the next day too.
+RETIRE_MAX_AGE = 86_400
 DEFAULT_READINESS_TIMEOUT = 1_800  # certificates on Pages and Netlify can take many minutes
 READINESS_TIMEOUT_RANGE = (10, 86_400)
 # RFC 5322 dot-atom local part; what a TLS-RPT mailto: URI carries (RFC 8460 §3).
@@ -32,6 +35,43 @@ class Hosting(enum.StrEnum):
 
     NETLIFY = "netlify"
     GITHUB_PAGES = "github-pages"
+
+
+class DmarcPolicy(enum.StrEnum):
+    """DMARC `p=` (RFC 7489 §6.3); Proton recommends quarantine (rules: Proton)."""
+
+    NONE = "none"
+    QUARANTINE = "quarantine"
+    REJECT = "reject"
+
+
+PROTON_DKIM_SELECTORS = ("protonmail", "protonmail2", "protonmail3")
+PROTON_SPF_INCLUDE = "_spf.protonmail.ch"
+# RFC 7208 §4.6.4: at most 10 DNS-querying terms; Proton's include already costs several.
+MAX_SPF_INCLUDES = 5
+_PROTON_KEYS = ("verification", "dkim", "dmarc", "dmarcRua", "spfIncludes")
+_VERIFICATION = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+_VERIFICATION_PREFIX = "protonmail-verification="
+
+
+@dataclass(frozen=True)
+class ProtonSettings:
+    """Proton Mail custom-domain records (rules: Proton Mail custom domains).
+
+    `dkim` maps each selector (protonmail, protonmail2, protonmail3) to the CNAME target
+    Proton's dashboard shows for it; a mapping, not a list, so a target cannot land on
+    the wrong selector by order.
+    """
+
+    verification: str
+    dkim: tuple[tuple[str, str], ...]
+    dmarc: DmarcPolicy = DmarcPolicy.QUARANTINE
+    dmarc_rua: tuple[str, ...] = ()
+    spf_includes: tuple[str, ...] = ()
+
+    @property
+    def mx_hosts(self) -> tuple[str, ...]:
+        return PROTON_MX
 
 
 class ConfigError(ValueError):
@@ -56,6 +96,10 @@ class Settings:
     repository: str = ""
     zone_id: str | None = None
     readiness_timeout: int = DEFAULT_READINESS_TIMEOUT
+    proton: ProtonSettings | None = None
+    dnssec: bool = False
+    adopt: bool = True
+    retire: bool = False
 
     @property
     def policy_host(self) -> str:
@@ -66,8 +110,21 @@ class Settings:
         return f"https://{self.policy_host}/.well-known/mta-sts.txt"
 
     @property
-    def policy(self) -> Policy:
+    def configured_policy(self) -> Policy:
+        """The policy `mode` and `maxAge` describe: what was served before `retire`."""
         return Policy(mode=self.mode, max_age=self.max_age, mx=self.mx)
+
+    @property
+    def policy(self) -> Policy:
+        """The policy to serve. `retire` overrides `mode` and `maxAge` (RFC 8461 §8.3)."""
+        if self.retire:
+            return Policy(mode=Mode.NONE, max_age=RETIRE_MAX_AGE, mx=self.mx)
+        return self.configured_policy
+
+    @property
+    def published_mx(self) -> tuple[str, ...]:
+        """MX hosts this stack publishes at the domain's apex (none unless `proton`)."""
+        return self.proton.mx_hosts if self.proton else ()
 
 
 def default_repository(domain: str) -> str:
@@ -92,6 +149,10 @@ def parse_settings(raw: Mapping[str, Any], *, netlify_token_available: bool | No
         "zoneId",
         "netlifyToken",
         "readinessTimeout",
+        "proton",
+        "dnssec",
+        "adopt",
+        "retire",
     }
     problems += [
         f"'{key}' is not a setting of this stack; known settings: {', '.join(sorted(known))}"
@@ -106,7 +167,13 @@ def parse_settings(raw: Mapping[str, Any], *, netlify_token_available: bool | No
     readiness_timeout = _integer(
         raw, "readinessTimeout", DEFAULT_READINESS_TIMEOUT, READINESS_TIMEOUT_RANGE, problems
     )
-    mx = _mx(raw.get("mx", list(PROTON_MX)), mode, problems)
+    retire = _boolean(raw, "retire", False, problems)
+    dnssec = _boolean(raw, "dnssec", False, problems)
+    adopt = _boolean(raw, "adopt", True, problems)
+    mx = _mx(raw.get("mx", list(PROTON_MX)), Mode.NONE if retire else mode, problems)
+    proton = _proton(raw.get("proton"), problems)
+    if proton and mode is not None and mode is not Mode.NONE and not retire:
+        _check_mx_coverage(Policy(mode=mode, max_age=0, mx=mx), proton.mx_hosts, problems)
     tls_rpt = _tls_rpt(raw.get("tlsRpt"), problems)
     repository = _repository(raw.get("repository"), domain, problems)
     zone_id = _zone_id(raw.get("zoneId"), problems)
@@ -129,6 +196,10 @@ def parse_settings(raw: Mapping[str, Any], *, netlify_token_available: bool | No
         repository=repository,
         zone_id=zone_id,
         readiness_timeout=readiness_timeout,
+        proton=proton,
+        dnssec=dnssec,
+        adopt=adopt,
+        retire=retire,
     )
 
 
@@ -147,14 +218,19 @@ def _domain(value: Any, problems: list[str]) -> str:
 
 
 def _choice(
-    raw: Mapping[str, Any], key: str, kind: type[enum.Enum], default: Any, problems: list[str]
+    raw: Mapping[str, Any],
+    key: str,
+    kind: type[enum.Enum],
+    default: Any,
+    problems: list[str],
+    prefix: str = "",
 ) -> Any:
     value = raw.get(key, default.value)
     for member in kind:
         if member.value == value:
             return member
     accepted = ", ".join(repr(member.value) for member in kind)
-    problems.append(f"'{key}' {value!r} is not accepted; expected one of {accepted}")
+    problems.append(f"'{prefix}{key}' {value!r} is not accepted; expected one of {accepted}")
     return None
 
 
@@ -170,6 +246,16 @@ def _integer(
             f"'{key}' {value!r} is not accepted; expected a whole number of seconds from {low} to {high}"
         )
         return None
+    return value
+
+
+def _boolean(raw: Mapping[str, Any], key: str, default: bool, problems: list[str]) -> bool:
+    value = raw.get(key, default)
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"  # stack files written by `pulumi config set`
+    if not isinstance(value, bool):
+        problems.append(f"'{key}' {value!r} is not accepted; expected true or false")
+        return default
     return value
 
 
@@ -259,3 +345,125 @@ def _zone_id(value: Any, problems: list[str]) -> str | None:
         )
         return None
     return value
+
+
+def _proton(value: Any, problems: list[str]) -> ProtonSettings | None:
+    """The `proton` object; None when unset (Proton records are off by default)."""
+    if value is None or value == {} or value == "":
+        return None
+    if not isinstance(value, Mapping):
+        problems.append(
+            f"'proton' {value!r} is not accepted; expected an object with verification, dkim "
+            "and optionally dmarc, dmarcRua, spfIncludes"
+        )
+        return None
+    count = len(problems)
+    problems += [
+        f"'proton.{key}' is not a setting; known: {', '.join(_PROTON_KEYS)}"
+        for key in value
+        if key not in _PROTON_KEYS
+    ]
+    verification = _proton_verification(value.get("verification"), problems)
+    dkim = _proton_dkim(value.get("dkim"), problems)
+    dmarc = _choice(value, "dmarc", DmarcPolicy, DmarcPolicy.QUARANTINE, problems, prefix="proton.")
+    rua = _dmarc_rua(value.get("dmarcRua"), problems)
+    includes = _spf_includes(value.get("spfIncludes"), problems)
+    if len(problems) > count:
+        return None
+    return ProtonSettings(
+        verification=verification, dkim=dkim, dmarc=dmarc, dmarc_rua=rua, spf_includes=includes
+    )
+
+
+def _proton_verification(value: Any, problems: list[str]) -> str:
+    if isinstance(value, str) and value.strip().startswith(_VERIFICATION_PREFIX):
+        value = value.strip()[len(_VERIFICATION_PREFIX) :]  # the whole record text pasted
+    if not isinstance(value, str) or not _VERIFICATION.match(value.strip()):
+        problems.append(
+            f"'proton.verification' {value!r} is not accepted; expected the code from Proton's "
+            "dashboard (Settings → Domain names → Verify), the part after protonmail-verification="
+        )
+        return ""
+    return value.strip()
+
+
+def _proton_dkim(value: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    expected = ", ".join(PROTON_DKIM_SELECTORS)
+    if not isinstance(value, Mapping) or sorted(value) != sorted(PROTON_DKIM_SELECTORS):
+        problems.append(
+            f"'proton.dkim' {value!r} is not accepted; expected a mapping with exactly the keys "
+            f"{expected}, each to the CNAME target Proton's dashboard shows "
+            "(e.g. protonmail: protonmail.domainkey.dxxxx.domains.proton.ch)"
+        )
+        return ()
+    targets = []
+    for selector in PROTON_DKIM_SELECTORS:
+        target = value[selector]
+        if not isinstance(target, str) or not is_hostname(normalize(target)):
+            problems.append(
+                f"'proton.dkim.{selector}' {target!r} is not accepted; expected a host name "
+                "such as protonmail.domainkey.dxxxx.domains.proton.ch"
+            )
+            continue
+        targets.append((selector, normalize(target)))
+    return tuple(targets)
+
+
+def _dmarc_rua(value: Any, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    uris = _string_list(value, "proton.dmarcRua", problems)
+    if uris is None:
+        return ()
+    for uri in uris:
+        if not uri.startswith("mailto:") or not is_report_uri(uri):
+            problems.append(
+                f"'proton.dmarcRua' entry {uri!r} is not accepted; expected mailto:<address> "
+                "(e.g. mailto:dmarc-reports@example.com, RFC 7489 §6.2)"
+            )
+    return tuple(uris)
+
+
+def _spf_includes(value: Any, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    names = _string_list(value, "proton.spfIncludes", problems)
+    if names is None:
+        return ()
+    result: list[str] = []
+    for name in names:
+        normalized = normalize(name.removeprefix("include:"))
+        if not _is_spf_domain(normalized):
+            problems.append(
+                f"'proton.spfIncludes' entry {name!r} is not accepted; expected a domain whose SPF "
+                "record to include, such as _spf.example.net"
+            )
+        elif normalized == PROTON_SPF_INCLUDE or normalized in result:
+            problems.append(
+                f"'proton.spfIncludes' entry {name!r} is listed already"
+                + (" (Proton's own include is always added)" if normalized == PROTON_SPF_INCLUDE else "")
+                + "; list each domain once"
+            )
+        else:
+            result.append(normalized)
+    if len(result) > MAX_SPF_INCLUDES:
+        problems.append(
+            f"'proton.spfIncludes' lists {len(result)} domains; at most {MAX_SPF_INCLUDES} fit next to "
+            "Proton's include within SPF's limit of 10 DNS lookups (RFC 7208 §4.6.4)"
+        )
+    return tuple(result)
+
+
+def _is_spf_domain(name: str) -> bool:
+    """A domain for `include:`: a host name whose labels may also hold `_` (e.g. `_spf.example.net`)."""
+    return is_hostname(name.replace("_", "u")) and not any(label.startswith("-") for label in name.split("."))
+
+
+def _check_mx_coverage(policy: Policy, hosts: tuple[str, ...], problems: list[str]) -> None:
+    """The policy must match every MX host the stack publishes, or `enforce` refuses mail (rules §3.2)."""
+    for host in policy.uncovered(hosts):
+        problems.append(
+            f"'mx' {list(policy.mx)!r} does not cover the MX host {host!r} that 'proton' publishes; "
+            f"add {host!r} (or a '*.' pattern matching it) to 'mx': under enforce, senders "
+            "would refuse to deliver to it (RFC 8461 §4.1)"
+        )

@@ -7,10 +7,18 @@ program, `render`, `verify --stack` and the policy pack agree by construction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from mtasts.config import Hosting, Settings
+from mtasts.config import PROTON_SPF_INCLUDE, Hosting, ProtonSettings, Settings
 from mtasts.policy import POLICY_PATH, Policy
-from mtasts.records import DnsRecord, discovery_text, tls_rpt_text
+from mtasts.records import (
+    DnsRecord,
+    discovery_text,
+    dmarc_text,
+    proton_verification_text,
+    spf_text,
+    tls_rpt_text,
+)
 
 NETLIFY_IPV4 = ("75.2.60.5",)
 GITHUB_PAGES_IPV4 = ("185.199.108.153", "185.199.109.153", "185.199.110.153", "185.199.111.153")
@@ -19,6 +27,9 @@ HOST_IPV4 = {Hosting.NETLIFY: NETLIFY_IPV4, Hosting.GITHUB_PAGES: GITHUB_PAGES_I
 # The discovery record's ttl is short: a new id is the signal that a new policy is out.
 DISCOVERY_TTL = 300
 RECORD_TTL = 3600
+
+PROTON_KEY_PREFIX = "proton-"
+PROTON_MX_PRIORITIES = {"mail.protonmail.ch": 10, "mailsec.protonmail.ch": 20}
 
 NETLIFY_HEADERS = f"/{POLICY_PATH}\n  Content-Type: text/plain; charset=utf-8\n"
 
@@ -35,6 +46,11 @@ class DesiredState:
     @property
     def discovery_record(self) -> DnsRecord:
         return next(record for record in self.records if record.key == "sts")
+
+    @property
+    def mail_records(self) -> tuple[DnsRecord, ...]:
+        """The Proton Mail records (apex MX, SPF, verification, DKIM, DMARC); empty without `proton`."""
+        return tuple(record for record in self.records if record.key.startswith(PROTON_KEY_PREFIX))
 
     def zone_file(self) -> str:
         return "".join(record.zone_line() + "\n" for record in self.records)
@@ -89,7 +105,76 @@ def dns_records(settings: Settings, policy_id: str) -> tuple[DnsRecord, ...]:
                 ttl=RECORD_TTL,
             )
         )
+    if settings.proton:
+        records += proton_records(settings.domain, settings.proton)
     return tuple(records)
+
+
+def proton_records(domain: str, proton: ProtonSettings) -> list[DnsRecord]:
+    """What Proton Mail's dashboard asks a custom domain to publish (rules: Proton Mail).
+
+    Keys are stable: they become Pulumi resource names, and renaming one would replace
+    a live MX or DKIM record.
+    """
+    records = [
+        DnsRecord(
+            key="proton-verification",
+            name=domain,
+            type="TXT",
+            value=proton_verification_text(proton.verification),
+            ttl=RECORD_TTL,
+        )
+    ]
+    records += [
+        DnsRecord(
+            key=f"proton-mx-{host.split('.')[0]}",
+            name=domain,
+            type="MX",
+            value=host,
+            priority=PROTON_MX_PRIORITIES[host],
+            ttl=RECORD_TTL,
+        )
+        for host in proton.mx_hosts
+    ]
+    records.append(
+        DnsRecord(
+            key="proton-spf",
+            name=domain,
+            type="TXT",
+            value=spf_text((PROTON_SPF_INCLUDE, *proton.spf_includes)),
+            ttl=RECORD_TTL,
+        )
+    )
+    records += [
+        DnsRecord(
+            key=f"proton-dkim-{selector}",
+            name=f"{selector}._domainkey.{domain}",
+            type="CNAME",
+            value=target,
+            ttl=RECORD_TTL,
+        )
+        for selector, target in proton.dkim
+    ]
+    records.append(
+        DnsRecord(
+            key="proton-dmarc",
+            name=f"_dmarc.{domain}",
+            type="TXT",
+            value=dmarc_text(proton.dmarc.value, proton.dmarc_rua),
+            ttl=RECORD_TTL,
+        )
+    )
+    return records
+
+
+def safe_to_destroy_after(now: datetime, settings: Settings) -> datetime:
+    """When a retired stack may be destroyed (RFC 8461 §8.3, rules: order of changes).
+
+    A sender may hold the policy served before `retire` for its whole `max_age` from its
+    last fetch, which can be just before the `mode: none` policy went out; so wait the
+    larger of that `max_age` and the retiring policy's own after `now`.
+    """
+    return now + timedelta(seconds=max(settings.configured_policy.max_age, settings.policy.max_age))
 
 
 def repository_files(settings: Settings, policy_text: str) -> dict[str, str]:

@@ -43,7 +43,10 @@ class DnsRecord:
         return f"{self.priority} {self.content}" if self.priority is not None else self.content
 
     def zone_line(self) -> str:
-        return f"{self.name}.\t{self.ttl}\tIN\t{self.type}\t{self.rdata}"
+        rdata = self.rdata
+        if self.type in {"MX", "CNAME"} and not self.value.endswith("."):
+            rdata += "."  # a target name without its final dot is relative in a zone file
+        return f"{self.name}.\t{self.ttl}\tIN\t{self.type}\t{rdata}"
 
 
 def quote_txt(text: str) -> str:
@@ -76,6 +79,42 @@ def discovery_text(policy_id: str) -> str:
 def tls_rpt_text(uris: tuple[str, ...]) -> str:
     """`_smtp._tls` TXT text (rules §TLS reporting, RFC 8460 §3)."""
     return "v=TLSRPTv1; rua=" + ",".join(uris)
+
+
+def spf_text(includes: tuple[str, ...], qualifier: str = "~all") -> str:
+    """One SPF record for every sender of a name (RFC 7208 §3.2: never two `v=spf1` records)."""
+    return " ".join(["v=spf1", *(f"include:{name}" for name in includes), qualifier])
+
+
+def dmarc_text(policy: str, rua: tuple[str, ...] = ()) -> str:
+    """`_dmarc` TXT text (RFC 7489 §6.3): `v=DMARC1; p=<policy>[; rua=<uri>,...]`."""
+    return f"v=DMARC1; p={policy}" + (f"; rua={','.join(rua)}" if rua else "")
+
+
+def proton_verification_text(code: str) -> str:
+    return f"protonmail-verification={code}"
+
+
+# What kind of TXT record a text is, for the records that must be unique at their name.
+TXT_KINDS = (
+    ("sts", "v=STSv1"),
+    ("tls-rpt", "v=TLSRPTv1"),
+    ("dmarc", "v=DMARC1"),
+    ("proton-verification", "protonmail-verification="),
+)
+
+
+def txt_kind(text: str) -> str | None:
+    """`sts`, `tls-rpt`, `dmarc`, `spf`, `proton-verification` or None for any other TXT text.
+
+    SPF's version tag is case-insensitive (RFC 7208 §4.5); the others are compared as the
+    RFCs spell them (RFC 8461 §3.1, RFC 8460 §3, RFC 7489 §6.4).
+    """
+    text = text.strip()
+    lowered = text.lower()
+    if lowered == "v=spf1" or lowered.startswith("v=spf1 "):
+        return "spf"
+    return next((kind for kind, prefix in TXT_KINDS if text.startswith(prefix)), None)
 
 
 def _fields(text: str) -> list[tuple[str, str]]:
