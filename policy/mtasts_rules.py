@@ -170,7 +170,15 @@ class StackView:
     files: list[tuple[str, Any, Any]]  # (urn, repository, path)
 
     def policies_for(self, domain: str) -> list[PublishedPolicy]:
-        return [p for p in self.policies if p.domain == domain]
+        """The distinct policy texts published for `domain`, each naming every place it is in."""
+        by_text: dict[str, list[PublishedPolicy]] = {}
+        for published in self.policies:
+            if published.domain == domain:
+                by_text.setdefault(published.text, []).append(published)
+        return [
+            PublishedPolicy(same[0].urn, " and ".join(p.source for p in same), text, domain)
+            for text, same in by_text.items()
+        ]
 
     def records_at(self, name: str) -> list[Record]:
         return [record for record in self.records if record.at(name)]
