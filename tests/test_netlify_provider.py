@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import dill
+import grpc
 import pytest
+from google.protobuf import struct_pb2
 from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from components.netlify.api import Backoff, NetlifyClient, NetlifyError, file_digests
 from components.netlify.provider import (
@@ -431,3 +435,43 @@ def test_a_fresh_interpreter_in_the_project_directory_loads_the_pickled_provider
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["components.netlify.provider", "NetlifySiteProvider", "300.0"]
+
+
+def test_the_provider_host_reads_the_token_from_the_stack_config(netlify: FakeNetlify) -> None:
+    """Run Pulumi's own dynamic provider host and drive it over gRPC as the engine does: configure
+    with the stack config, create, diff with nothing changed, read a site deleted behind its back."""
+    env = {k: v for k, v in os.environ.items() if k != "NETLIFY_AUTH_TOKEN"}
+    env.update(NETLIFY_API_URL=netlify.base_url, PULUMI_PROJECT="mta-sts")
+    host = subprocess.Popen(
+        [sys.executable, "-m", "pulumi.dynamic"], cwd=PROJECT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert host.stdout is not None
+        port = int(host.stdout.readline().strip())
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = provider_pb2_grpc.ResourceProviderStub(channel)
+            config = struct_pb2.Struct()
+            config.update({"mta-sts:netlifyToken": TOKEN, "mta-sts:domain": "example.com"})
+            stub.Configure(provider_pb2.ConfigureRequest(args=config), timeout=30)
+            properties = struct_pb2.Struct()
+            properties.update(
+                {**inputs(), "__provider": serialize_provider(NetlifySiteProvider(backoff=FAST))}
+            )
+            urn = "urn:pulumi:dev::mta-sts::pulumi-python:dynamic/netlify:Site::site"
+            created = stub.Create(provider_pb2.CreateRequest(urn=urn, properties=properties), timeout=60)
+            diff = stub.Diff(
+                provider_pb2.DiffRequest(id=created.id, urn=urn, olds=created.properties, news=properties),
+                timeout=30,
+            )
+            del netlify.sites[created.id]
+            read = stub.Read(
+                provider_pb2.ReadRequest(id=created.id, urn=urn, properties=created.properties), timeout=30
+            )
+    finally:
+        host.kill()
+        host.wait(timeout=10)
+    assert created.id.startswith("site-")
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE
+    assert read.id == "", "a site deleted outside Pulumi reads back as gone"
+    assert {r.headers["Authorization"] for r in netlify.requests} == {f"Bearer {TOKEN}"}
+    assert TOKEN not in str(created.properties)
