@@ -224,6 +224,11 @@ def _wait_for_readiness(twin: Twin, expected_text: str, timeout: float) -> subpr
     return twin.start([twin.python, *argv, READINESS_DOMAIN])
 
 
+def _policy_fetches(twin: Twin) -> int:
+    log = twin.dir / "nginx" / "logs" / "access.log"
+    return sum(f"/{POLICY_PATH}" in line for line in log.read_text().splitlines())
+
+
 def _outcome(process: subprocess.Popen[str]) -> dict[str, Any]:
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
@@ -236,12 +241,15 @@ def test_readiness_waits_while_the_old_file_is_served_and_succeeds_once_the_new_
 ) -> None:
     new = desired_state(parse_settings(NEW))
     waiting = _wait_for_readiness(readiness_twin, new.policy_text, timeout=30)
-    time.sleep(2.0)
+    time.sleep(2.5)
     assert waiting.poll() is None, "readiness gave up (or succeeded) while the old policy was still served"
+    fetches_before_swap = _policy_fetches(readiness_twin)
     readiness_twin.publish(READINESS_DOMAIN, POLICY_PATH, new.policy_text)
     outcome = _outcome(waiting)
     assert outcome["ok"], outcome
-    assert 2.0 <= outcome["after"] < 10, outcome
+    assert fetches_before_swap >= 2, "readiness should keep polling while the old file is served"
+    assert _policy_fetches(readiness_twin) > fetches_before_swap
+    assert outcome["after"] < 10, outcome
 
 
 def test_readiness_times_out_with_what_it_saw_and_what_to_do_when_the_file_never_changes(
