@@ -75,15 +75,17 @@ class Session:
         await self.aclose()
 
 
-def _addresses(*answers: DnsResult) -> list[str]:
-    return [record for answer in answers if answer.ok for record in answer.records]
-
-
 async def _fetch(session: Session, lookups: Lookups, host: str) -> tuple[DnsResult, list[FetchResult]]:
-    a, aaaa = await asyncio.gather(lookups.get(host, "A"), lookups.get(host, "AAAA"))
-    addresses = _addresses(a, aaaa)  # IPv4 first: it is what both hosting providers serve
-    attempts = await fetch_policy(session.client, host, addresses, session.options) if addresses else []
-    return (a if a.ok and not aaaa.records else (aaaa if aaaa.records else a)), attempts
+    """Fetch over IPv4 as soon as the A answer is in (both hosting providers serve IPv4); IPv6
+    is tried when there is no IPv4 address or none of them could be reached."""
+    a = await lookups.get(host, "A")
+    attempts = await fetch_policy(session.client, host, list(a.records), session.options) if a.records else []
+    if attempts and attempts[-1].error_kind not in ("connect", "timeout"):
+        return a, attempts
+    aaaa = await lookups.get(host, "AAAA")
+    if aaaa.records:
+        attempts += await fetch_policy(session.client, host, list(aaaa.records), session.options)
+    return (a if a.records or not aaaa.records else aaaa), attempts
 
 
 async def check_policy_file(
