@@ -34,7 +34,7 @@ from pulumi_policy.proxy import UnknownValueError
 
 from mtasts.names import is_hostname, normalize
 from mtasts.policy import POLICY_PATH, Mode, Policy, PolicyError, mx_pattern_matches, parse_policy, policy_id
-from mtasts.records import parse_discovery, parse_tls_rpt, unquote_txt
+from mtasts.records import parse_discovery, parse_tls_rpt, txt_kind, unquote_txt
 
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 REPOSITORY = "github:index/repository:Repository"
@@ -328,7 +328,8 @@ def validate_mode_none(args: ResourceValidationArgs, report: ReportViolation) ->
         report(
             "mode is none: this policy retires MTA-STS (rules §8.3). Keep this policy served and its "
             "_mta-sts record published until the largest max_age ever served has passed since this "
-            "deploy; only then run `pulumi destroy` to remove the _mta-sts record and the policy host. "
+            "deploy (the stack's `retire` setting keeps it so); only then run `pulumi destroy` to remove "
+            "the _mta-sts record and the policy host. "
             "Removing them earlier leaves senders enforcing the old cached policy.",
             None,
         )
@@ -379,23 +380,23 @@ def validate_policy_host_dns_only(args: ResourceValidationArgs, report: ReportVi
 # --- Stack rules ---------------------------------------------------------------------------
 
 
-def _txt_starting(records: Iterable[Record], prefix: str) -> list[Record]:
-    """TXT records whose text starts with `prefix`, or might (unknown during preview)."""
+def _txt_of_kind(records: Iterable[Record], kind: str) -> list[Record]:
+    """TXT records of a kind (`mtasts.records.txt_kind`), or that might be (unknown during preview)."""
     return [
         r
         for r in records
-        if r.type == "TXT" and (not known(r.text) or (isinstance(r.text, str) and r.text.startswith(prefix)))
+        if r.type == "TXT" and (not known(r.text) or (isinstance(r.text, str) and txt_kind(r.text) == kind))
     ]
 
 
 def _sts_records(view: StackView, domain: str) -> list[Record]:
     """TXT records at `_mta-sts.<domain>` a sender counts: those starting v=STSv1 (rules §3.1)."""
-    return _txt_starting(view.records_at(f"{DISCOVERY_LABEL}.{domain}"), "v=STSv1")
+    return _txt_of_kind(view.records_at(f"{DISCOVERY_LABEL}.{domain}"), "sts")
 
 
 def _tls_rpt_records(view: StackView, domain: str) -> list[Record]:
     """TXT records at `_smtp._tls.<domain>` a sender counts: those starting v=TLSRPTv1 (RFC 8460 §3)."""
-    return _txt_starting(view.records_at(f"{TLS_RPT_LABELS}.{domain}"), "v=TLSRPTv1")
+    return _txt_of_kind(view.records_at(f"{TLS_RPT_LABELS}.{domain}"), "tls-rpt")
 
 
 def validate_discovery_id(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -485,7 +486,7 @@ def validate_policy_host_refuses_mail(args: StackValidationArgs, report: ReportV
         if view.unknown_names() or any(not known(r.type, r.content) for r in records):
             continue
         mx = [r for r in records if r.type == "MX"]
-        spf = _txt_starting(records, "v=spf1")
+        spf = _txt_of_kind(records, "spf")
         null_mx = [r for r in mx if normalize(r.content) == "" and r.priority in (0, None, UNKNOWN)]
         if not null_mx:
             report(

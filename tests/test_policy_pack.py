@@ -22,6 +22,7 @@ import pytest
 from pulumi_policy import (
     EnforcementLevel,
     ResourceValidationArgs,
+    ResourceValidationPolicy,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -46,6 +47,13 @@ from tests.pulumi_mocks import PROJECT_DIR, run_program
 
 POLICIES = {policy.name: policy for policy in all_policies()}
 DOMAIN = "example.com"
+PROTON = {
+    "verification": "0123456789abcdef",
+    "dkim": {
+        selector: f"{selector}.domainkey.dexample.domains.proton.ch"
+        for selector in ("protonmail", "protonmail2", "protonmail3")
+    },
+}
 
 
 @dataclass
@@ -112,6 +120,7 @@ def check(rule: str, resources: list[Res], config: dict[str, Any] | None = None)
     if isinstance(policy, StackValidationPolicy):
         policy.validate(stack_args(resources, config), report_for(None))
     else:
+        assert isinstance(policy, ResourceValidationPolicy)
         for res in resources:
             policy.validate(resource_args(res, config), report_for(res.urn))
     return found
@@ -137,6 +146,7 @@ def core_stack(
     mx: tuple[str, ...] = PROTON_MX,
     tls_rpt: tuple[str, ...] = (f"mailto:tls-reports@{DOMAIN}",),
     domain: str = DOMAIN,
+    **config: Any,
 ) -> list[Res]:
     """The resources a correct stack holds, built from the core's desired state, not the program."""
     raw: dict[str, Any] = {
@@ -148,7 +158,7 @@ def core_stack(
     }
     if tls_rpt:
         raw["tlsRpt"] = list(tls_rpt)
-    settings = parse_settings(raw)
+    settings = parse_settings({**raw, **config})
     state = desired_state(settings)
     resources = [
         Res(
@@ -623,6 +633,18 @@ class TestPolicyRepositoryProtected:
         assert check(self.rule, [repository]) == []
 
 
+def test_the_proton_mail_records_pass_the_pack_beside_the_policy() -> None:
+    stack = core_stack(mode="enforce", proton=PROTON)
+    assert any(r.props.get("type") == "MX" and r.props.get("name") == DOMAIN for r in stack)
+    assert mandatory(check_all(stack)) == []
+
+
+def test_a_retired_stack_passes_and_is_told_what_comes_next() -> None:
+    violations = check_all(core_stack(mode="enforce", retire=True))
+    assert mandatory(violations) == []
+    assert "mode-none-is-a-removal-step" in fired(violations)
+
+
 def test_two_domains_in_one_stack_are_judged_each_against_its_own_policy() -> None:
     first = core_stack(domain="example.com", mode="enforce")
     second = core_stack(domain="example.org", mode="enforce", mx=("mx.example.org",))
@@ -665,18 +687,30 @@ def test_there_is_at_least_one_example_stack() -> None:
     assert "dev" in STACKS
 
 
+VARIANTS: dict[str, dict[str, Any]] = {
+    "as-written": {},
+    "with-proton": {"proton": PROTON},
+    "retired": {"retire": True},
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("hosting", HOSTINGS)
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_example_stack_passes_the_pack(program: ProgramRuns, stack: str, hosting: str) -> None:
-    resources = program.resources(stack, hosting)
+def test_every_example_stack_passes_the_pack(
+    program: ProgramRuns, stack: str, hosting: str, variant: str
+) -> None:
+    overrides = VARIANTS[variant]
+    resources = program.resources(stack, hosting, **overrides)
     violations = check_all(resources)
-    assert mandatory(violations) == [], f"Pulumi.{stack}.yaml with {hosting}"
-    settings = parse_settings({**read_stack_config(stack, PROJECT_DIR), "hosting": hosting})
+    assert mandatory(violations) == [], f"Pulumi.{stack}.yaml with {hosting}, {variant}"
+    settings = parse_settings({**read_stack_config(stack, PROJECT_DIR), "hosting": hosting, **overrides})
     repository = find(resources, REPOSITORY)
     expected_advice = {
         "tls-rpt-record-present": not settings.tls_rpt,
-        "enforce-max-age-at-least-minimum": settings.mode.value == "enforce" and settings.max_age < 86_400,
-        "mode-none-is-a-removal-step": settings.mode.value == "none",
+        "enforce-max-age-at-least-minimum": settings.policy.mode.value == "enforce"
+        and settings.policy.max_age < 86_400,
+        "mode-none-is-a-removal-step": settings.policy.mode.value == "none",
         # retain_on_delete is invisible to the analyzer; only archiveOnDestroy/protect count.
         "policy-repository-protected": repository.props.get("archiveOnDestroy") is not True,
     }
