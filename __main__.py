@@ -1,11 +1,15 @@
-"""Composition root: stack config → `mtasts` desired state → components → exports."""
+"""Composition root: stack config → `mtasts` desired state → adoption plan → components → exports."""
+
+from datetime import UTC, datetime
 
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from components.dns import existing_records
 from components.domain import MtaStsDomain, MtaStsDomainArgs
 from components.settings import read_settings
-from mtasts.desired import desired_state
+from mtasts.adoption import AdoptionError, plan_adoption
+from mtasts.desired import desired_state, safe_to_destroy_after
 
 settings = read_settings()
 state = desired_state(settings)
@@ -17,8 +21,16 @@ if not settings.tls_rpt:
         "Set it with `pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@" + settings.domain + "`."
     )
 
-zone_id = settings.zone_id or cloudflare.get_zone_output(filter={"name": settings.domain, "match": "all"}).id
-domain = MtaStsDomain("mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id))
+# Synchronous lookups: the adoption plan must be known before any resource registers.
+zone_id = settings.zone_id or cloudflare.get_zone(filter={"name": settings.domain, "match": "all"}).id
+existing = existing_records(zone_id, (record.name for record in state.records))
+plan = plan_adoption(state.records, existing, adopt=settings.adopt)
+if plan.conflicts:
+    raise pulumi.RunError(str(AdoptionError(plan)))
+for key, record_id in sorted(plan.imports.items()):
+    pulumi.log.info(f"adopting the existing record {record_id} as '{key}': it is updated in place")
+
+domain = MtaStsDomain("mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id, adopted=plan.imports))
 
 pulumi.export("policyUrl", domain.policy_url)
 pulumi.export("policyId", state.policy_id)
@@ -28,3 +40,15 @@ pulumi.export(
     "dnsRecords",
     [{"name": record.name, "type": record.type, "value": record.rdata} for record in state.records],
 )
+if domain.signing is not None:
+    pulumi.export("dnssecDs", domain.signing.ds_fields)
+if settings.retire:
+    # `retire` overrides `mode` and `maxAge`: the served policy is `mode: none` (RFC 8461 §8.3).
+    after = safe_to_destroy_after(datetime.now(UTC), settings).replace(microsecond=0).isoformat()
+    pulumi.log.warn(
+        f"retire is set: serving `mode: none` with a new id instead of mode {settings.mode.value}. "
+        f"Keep this stack up until {after} (the max_age of {settings.max_age}s that senders may "
+        "still hold from the policy served before), then run `pulumi destroy`. Running `up` again "
+        "moves this time later, never earlier."
+    )
+    pulumi.export("retireSafeToDestroyAfter", after)

@@ -1,24 +1,60 @@
 """Cloudflare DNS records for the domain, from the core's `DnsRecord` values.
 
-Two components so that the engine can order them: `PolicyHostRecords` (the policy host's
-A, null MX and SPF records, which hosting needs before it can get a certificate) and
+Components so that the engine can order them: `PolicyHostRecords` (the policy host's
+A, null MX and SPF records, which hosting needs before it can get a certificate),
 `DiscoveryRecords` (`_mta-sts`, advertised only once the policy is served, and
-`_smtp._tls`). Records outside this stack in the zone are left alone.
+`_smtp._tls`) and `MailRecords` (Proton Mail's apex MX, SPF, verification, DKIM and DMARC).
+Records outside this stack in the zone are left alone.
+
+`existing_records` is the one lookup of what the zone already holds, for adoption
+(`mtasts.adoption`). A record listed in a component's `adopted` mapping is registered with
+Pulumi's `import` option: the engine imports it, then updates it to the desired values in
+the same `up` (pulumi/pulumi#16397, documented in pulumi/docs#18198), instead of creating a
+duplicate next to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_cloudflare as cloudflare
 
+from mtasts.adoption import MANAGED_COMMENT, ExistingRecord
 from mtasts.records import DnsRecord
 
 
+def existing_records(zone_id: str, names: Iterable[str]) -> list[ExistingRecord]:
+    """Every record at each name, from Cloudflare, as plain values.
+
+    The synchronous invoke on purpose: the program must know the adoption plan before it
+    registers a single resource, and invokes run the same way in preview and update.
+    """
+    found: list[ExistingRecord] = []
+    for name in sorted(set(names)):
+        result = cloudflare.get_dns_records(zone_id=zone_id, name={"exact": name}, match="all")
+        for item in result.results or []:
+            priority = item.priority
+            found.append(
+                ExistingRecord(
+                    id=item.id,
+                    name=item.name,
+                    type=item.type,
+                    content=item.content or "",
+                    priority=int(priority) if priority is not None else None,
+                    comment=item.comment,
+                )
+            )
+    return found
+
+
 def cloudflare_record(
-    component: str, record: DnsRecord, zone_id: pulumi.Input[str], opts: pulumi.ResourceOptions
+    component: str,
+    record: DnsRecord,
+    zone_id: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    adopted: Mapping[str, str] | None = None,
 ) -> cloudflare.DnsRecord:
     """One `cloudflare.DnsRecord` for one core record.
 
@@ -26,7 +62,11 @@ def cloudflare_record(
     every refresh (cloudflare/terraform-provider-cloudflare#7289). TXT content is quoted as
     Cloudflare stores it (cloudflare/terraform-provider-cloudflare#6331). Never proxied:
     Netlify and Pages can only get a certificate for DNS-only records (rules: hosting).
+    The comment marks the record as this stack's, so adoption never imports it twice.
     """
+    import_id = (adopted or {}).get(record.key)
+    if import_id:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(import_=import_id))
     return cloudflare.DnsRecord(
         f"{component}-{record.key}",
         zone_id=zone_id,
@@ -36,15 +76,18 @@ def cloudflare_record(
         priority=record.priority,
         ttl=record.ttl,
         proxied=False,
-        comment="managed by the mta-sts stack",
+        comment=MANAGED_COMMENT,
         opts=opts,
     )
 
 
 @dataclass(frozen=True)
 class PolicyHostRecordsArgs:
+    """`adopted`: record key → id of the existing record to import (`mtasts.adoption`)."""
+
     zone_id: pulumi.Input[str]
     records: Sequence[DnsRecord]
+    adopted: Mapping[str, str] = field(default_factory=dict)
 
 
 class PolicyHostRecords(pulumi.ComponentResource):
@@ -56,7 +99,8 @@ class PolicyHostRecords(pulumi.ComponentResource):
         super().__init__("mta-sts:dns:PolicyHostRecords", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.records = {
-            record.key: cloudflare_record(name, record, args.zone_id, child) for record in args.records
+            record.key: cloudflare_record(name, record, args.zone_id, child, args.adopted)
+            for record in args.records
         }
         self.register_outputs({key: resource.id for key, resource in self.records.items()})
 
@@ -69,6 +113,7 @@ class DiscoveryRecordsArgs:
     discovery: DnsRecord
     tls_rpt: DnsRecord | None = None
     advertise_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    adopted: Mapping[str, str] = field(default_factory=dict)
 
 
 class DiscoveryRecords(pulumi.ComponentResource):
@@ -86,9 +131,12 @@ class DiscoveryRecords(pulumi.ComponentResource):
             args.discovery,
             args.zone_id,
             pulumi.ResourceOptions(parent=self, depends_on=list(args.advertise_after)),
+            args.adopted,
         )
         self.tls_rpt = (
-            cloudflare_record(name, args.tls_rpt, args.zone_id, pulumi.ResourceOptions(parent=self))
+            cloudflare_record(
+                name, args.tls_rpt, args.zone_id, pulumi.ResourceOptions(parent=self), args.adopted
+            )
             if args.tls_rpt
             else None
         )
@@ -96,3 +144,30 @@ class DiscoveryRecords(pulumi.ComponentResource):
         if self.tls_rpt is not None:
             outputs["tls_rpt"] = self.tls_rpt.id
         self.register_outputs(outputs)
+
+
+@dataclass(frozen=True)
+class MailRecordsArgs:
+    zone_id: pulumi.Input[str]
+    records: Sequence[DnsRecord]
+    adopted: Mapping[str, str] = field(default_factory=dict)
+
+
+class MailRecords(pulumi.ComponentResource):
+    """Proton Mail's records: verification, apex MX and SPF, three DKIM CNAMEs, DMARC.
+
+    Retained when the stack is destroyed: they route and authenticate the domain's mail,
+    which must keep working after MTA-STS is removed (RFC 8461 §8.3 removes only the
+    policy). `pulumi destroy` then stops managing them and leaves them live.
+    """
+
+    records: dict[str, cloudflare.DnsRecord]
+
+    def __init__(self, name: str, args: MailRecordsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mta-sts:dns:MailRecords", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        self.records = {
+            record.key: cloudflare_record(name, record, args.zone_id, child, args.adopted)
+            for record in args.records
+        }
+        self.register_outputs({key: resource.id for key, resource in self.records.items()})

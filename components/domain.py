@@ -7,11 +7,20 @@ records and the repository are created concurrently.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 
-from components.dns import DiscoveryRecords, DiscoveryRecordsArgs, PolicyHostRecords, PolicyHostRecordsArgs
+from components.dns import (
+    DiscoveryRecords,
+    DiscoveryRecordsArgs,
+    MailRecords,
+    MailRecordsArgs,
+    PolicyHostRecords,
+    PolicyHostRecordsArgs,
+)
+from components.dnssec import ZoneSigning, ZoneSigningArgs
 from components.hosting import GitHubPagesSite, GitHubPagesSiteArgs, NetlifyHosting, NetlifyHostingArgs
 from components.readiness import PolicyReadiness
 from components.repository import PolicyRepository, PolicyRepositoryArgs
@@ -21,14 +30,19 @@ from mtasts.desired import DesiredState
 
 @dataclass(frozen=True)
 class MtaStsDomainArgs:
+    """`adopted`: record key → id of an existing record to import (`mtasts.adoption`)."""
+
     state: DesiredState
     zone_id: pulumi.Input[str]
+    adopted: Mapping[str, str] = field(default_factory=dict)
 
 
 class MtaStsDomain(pulumi.ComponentResource):
     policy_url: pulumi.Output[str]
     repository_url: pulumi.Output[str]
     served_policy_id: pulumi.Output[str]
+    mail: MailRecords | None
+    signing: ZoneSigning | None
 
     def __init__(self, name: str, args: MtaStsDomainArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mta-sts:index:MtaStsDomain", name, None, opts)
@@ -46,7 +60,24 @@ class MtaStsDomain(pulumi.ComponentResource):
         )
         host_records = [record for record in state.records if record.name == settings.policy_host]
         self.host_records = PolicyHostRecords(
-            f"{name}-host", PolicyHostRecordsArgs(zone_id=args.zone_id, records=host_records), child
+            f"{name}-host",
+            PolicyHostRecordsArgs(zone_id=args.zone_id, records=host_records, adopted=args.adopted),
+            child,
+        )
+        # Proton's records do not wait for anything: they exist independently of the policy.
+        self.mail = (
+            MailRecords(
+                f"{name}-mail",
+                MailRecordsArgs(zone_id=args.zone_id, records=state.mail_records, adopted=args.adopted),
+                child,
+            )
+            if state.mail_records
+            else None
+        )
+        self.signing = (
+            ZoneSigning(f"{name}-dnssec", ZoneSigningArgs(zone_id=args.zone_id), child)
+            if settings.dnssec
+            else None
         )
 
         hosting: GitHubPagesSite | NetlifyHosting
@@ -91,6 +122,7 @@ class MtaStsDomain(pulumi.ComponentResource):
                 discovery=state.discovery_record,
                 tls_rpt=tls_rpt,
                 advertise_after=[self.readiness],
+                adopted=args.adopted,
             ),
             child,
         )

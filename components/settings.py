@@ -17,7 +17,8 @@ from pulumi.runtime import config as runtime_config
 from mtasts.config import ConfigError, Settings, parse_settings
 
 NAMESPACE = "mta-sts"
-_LIST_KEYS = ("mx", "tlsRpt")
+# Lists and objects reach the program as JSON text.
+_LIST_KEYS = ("mx", "tlsRpt", "proton")
 
 
 def _all_keys() -> set[str]:
@@ -34,7 +35,7 @@ def _raw_value(config: pulumi.Config, key: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError:
-            return text  # parse_settings names the key and says a list is expected
+            return text  # parse_settings names the key and says what is expected
     return config.get(key)
 
 

@@ -34,6 +34,7 @@ class Registered:
     dependencies: set[str]
     retain_on_delete: bool
     import_id: str
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -67,9 +68,37 @@ class WarningLog(logging.Handler):
         self.warnings.append(record.getMessage())
 
 
+# What ZoneDnssec reports right after enabling: `pending` until the registrar has the DS.
+DNSSEC_OUTPUTS = {
+    "status": "pending",
+    "algorithm": "13",
+    "digestType": "2",
+    "digestAlgorithm": "SHA256",
+    "digest": "8D2B1C9A0E33A3E3F7E0B5A97D0E4C5C1C2D7E0F5A3B4C6D7E8F90A1B2C3D4E5",
+    "keyTag": 2371,
+    "flags": 257,
+    "keyType": "ECDSAP256SHA256",
+    "publicKey": "mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==",
+}
+
+
+def zone_record(
+    id: str, name: str, type: str, content: str, priority: int | None = None, comment: str | None = None
+) -> dict[str, Any]:
+    """One record of a fake zone, as Cloudflare's list answers it (camelCase wire names)."""
+    record: dict[str, Any] = {"id": id, "name": name, "type": type, "content": content, "ttl": 1}
+    record["proxied"] = False
+    if priority is not None:
+        record["priority"] = priority
+    if comment is not None:
+        record["comment"] = comment
+    return record
+
+
 class ProviderLikeMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
+    def __init__(self, zone: list[dict[str, Any]] | None = None) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.zone = zone or []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -81,12 +110,20 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
             outputs["htmlUrl"] = f"https://{args.inputs.get('cname')}/"
         elif args.typ.startswith("pulumi-python:dynamic/netlify:Site"):
             outputs.update(site_id="netlify-site-id", deploy_id="netlify-deploy-id")
+        elif args.typ == "cloudflare:index/zoneDnssec:ZoneDnssec":
+            zone = args.inputs["zoneId"]
+            outputs.update(DNSSEC_OUTPUTS)
+            outputs["ds"] = f"{zone}. 3600 IN DS 2371 13 2 {DNSSEC_OUTPUTS['digest']}"
         return f"{args.name}-id", outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         self.calls.append((args.token, dict(args.args)))
         if args.token == "cloudflare:index/getZone:getZone":
             return {"id": LOOKED_UP_ZONE_ID, "zoneId": LOOKED_UP_ZONE_ID, "name": args.args["filter"]["name"]}
+        if args.token == "cloudflare:index/getDnsRecords:getDnsRecords":
+            # Cloudflare's name filters are case-insensitive; answer only the exact name asked.
+            exact = args.args["name"]["exact"].lower()
+            return {"results": [record for record in self.zone if record["name"].lower() == exact]}
         return {}
 
 
@@ -110,6 +147,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     dependencies=set(request.dependencies),
                     retain_on_delete=bool(request.retainOnDelete),
                     import_id=request.importId,
+                    ignore_changes=list(request.ignoreChanges),
                 )
             )
         return response
@@ -123,9 +161,14 @@ def config_for(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def run_program(values: dict[str, Any], *, preview: bool = False) -> StackRun:
-    """Run __main__.py with the given `mta-sts:*` config; raise what the program raises."""
-    provider_mocks = ProviderLikeMocks()
+def run_program(
+    values: dict[str, Any], *, preview: bool = False, zone: list[dict[str, Any]] | None = None
+) -> StackRun:
+    """Run __main__.py with the given `mta-sts:*` config; raise what the program raises.
+
+    `zone` is what the Cloudflare zone already holds (records made with `zone_record`).
+    """
+    provider_mocks = ProviderLikeMocks(zone)
     monitor = RecordingMonitor(provider_mocks)
     # The mock engine logs to the root logger (the `logger` argument of set_mocks is not
     # the one pulumi.log reaches once the runtime is configured), so listen there.
