@@ -1,0 +1,149 @@
+"""Throughput of `verify` against checkdmarc's `check_mta_sts`, on a twin with real round trips.
+
+    sudo .venv/bin/python bench/verify_benchmark.py [--domains 200] [--delay 0.025]
+
+Builds a deployment twin (tests/twin: NSD and nginx in a private network namespace) holding
+`--domains` domains, with a delaying proxy in front of both servers adding `--delay` seconds
+each way, so every DNS or HTTPS round trip costs 50 ms as it does to real resolvers and web
+hosts. Then, in one run inside the namespace, checks every domain with
+`mtasts.verify.verify_domains` (all checks, concurrently) and with checkdmarc's
+`check_mta_sts` one domain after another, and prints domains per second for each, the
+ratio, and whether both reach the same verdict (valid or not) for every domain.
+
+One domain in ten carries a fault both validators must reject (no record, a 404, a
+redirect, a bad certificate, a syntax error...), so the verdict comparison means something.
+Needs root (network namespaces), nsd and nginx, like the real-server tests. Not a test: it
+prints figures and exits 1 only when the verdicts differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+# Faults after which both a strict sender and checkdmarc find no usable policy.
+REJECTED_BY_BOTH = (
+    "no-discovery-record",
+    "two-discovery-records",
+    "invalid-id",
+    "policy-404",
+    "policy-redirect",
+    "certificate-other-host",
+    "certificate-expired",
+    "policy-syntax-error",
+    "max-age-out-of-range",
+)
+
+
+def build_sites(count: int) -> list[Any]:
+    from mtasts.config import parse_settings
+    from mtasts.desired import desired_state
+    from tests.twin import FAULTS, site_from_state
+
+    sites = []
+    for index in range(count):
+        config: dict[str, Any] = {
+            "domain": f"d{index:04d}.bench.example",
+            "hosting": ("netlify", "github-pages")[index % 2],
+            "mode": ("testing", "enforce", "none")[index % 3],
+            "mx": ["mail.protonmail.ch", "mailsec.protonmail.ch"] if index % 4 else ["*.protonmail.ch"],
+        }
+        if index % 5:
+            config["tlsRpt"] = [
+                f"mailto:tls@d{index:04d}.bench.example",
+                "https://reports.bench.example/tlsrpt",
+            ]
+        site = site_from_state(desired_state(parse_settings(config)))
+        if index % 10 == 9:
+            site = FAULTS[REJECTED_BY_BOTH[(index // 10) % len(REJECTED_BY_BOTH)]](site)
+        sites.append(site)
+    return sites
+
+
+def inside(domains: list[str], nameserver: str, ca_file: str) -> dict[str, Any]:
+    """Runs in the namespace: both validators over the same domains, timed."""
+    from checkdmarc.mta_sts import check_mta_sts
+
+    from mtasts.verify import VerifyOptions, verify_domains
+
+    options = VerifyOptions(nameserver=nameserver, ca_file=ca_file, timeout=10.0, concurrency=100)
+    started = time.perf_counter()
+    reports = asyncio.run(verify_domains(domains, options))
+    verify_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    checkdmarc = {domain: check_mta_sts(domain, nameservers=[nameserver], timeout=10.0) for domain in domains}
+    checkdmarc_seconds = time.perf_counter() - started
+    return {
+        "verify_seconds": verify_seconds,
+        "checkdmarc_seconds": checkdmarc_seconds,
+        "verify_valid": {report.domain: not report.failed for report in reports},
+        "checkdmarc_valid": {domain: bool(result["valid"]) for domain, result in checkdmarc.items()},
+        "checks_per_domain": sorted({finding.check for report in reports for finding in report.findings}),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--domains", type=int, default=200)
+    parser.add_argument("--delay", type=float, default=0.025, help="seconds added each way (default 0.025)")
+    parser.add_argument("--inside", nargs=2, metavar=("NAMESERVER", "CA_FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.inside:
+        domains = sys.stdin.read().split()
+        json.dump(inside(domains, *args.inside), sys.stdout)
+        return 0
+
+    from tests.twin import Twin, missing_requirements
+
+    missing = missing_requirements()
+    if missing:
+        print(f"cannot run: {missing}", file=sys.stderr)
+        return 2
+    sites = build_sites(args.domains)
+    domains = [site.domain for site in sites]
+    print(
+        f"twin: {len(domains)} domains, {args.delay * 1000:g} ms added each way "
+        f"(round trip {args.delay * 2000:g} ms)"
+    )
+    with Twin(sites, delay=args.delay) as twin:
+        result = twin.python_run(
+            [str(Path(__file__).resolve()), "--inside", twin.dns_address, str(twin.ca_file)],
+            input="\n".join(domains),
+            timeout=3600,
+        )
+    if result.returncode != 0:
+        print(result.stderr, file=sys.stderr)
+        return 2
+    figures = json.loads(result.stdout)
+    verify_rate = len(domains) / figures["verify_seconds"]
+    checkdmarc_rate = len(domains) / figures["checkdmarc_seconds"]
+    differing = [d for d in domains if figures["verify_valid"][d] != figures["checkdmarc_valid"][d]]
+    invalid = sum(not valid for valid in figures["verify_valid"].values())
+    print(f"verify      {figures['verify_seconds']:7.2f} s  {verify_rate:8.1f} domains/s  (concurrency 100)")
+    print(f"              checks: {', '.join(figures['checks_per_domain'])}")
+    print(
+        f"checkdmarc  {figures['checkdmarc_seconds']:7.2f} s  {checkdmarc_rate:8.1f} domains/s  "
+        "(one after another)"
+    )
+    print(f"ratio       {verify_rate / checkdmarc_rate:7.1f} x  (target: at least 20 x)")
+    print(
+        f"verdicts    {'identical' if not differing else 'DIFFERENT'}: "
+        f"{len(domains) - invalid} valid, {invalid} invalid by verify"
+        + (f"; differing: {', '.join(differing)}" if differing else "")
+    )
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    sys.exit(main())
