@@ -176,6 +176,8 @@ def run_program(
     logger = logging.getLogger()
     logger.addHandler(log)
     runtime_config.set_all_config(config_for(values), secret_keys=["mta-sts:netlifyToken"])
+    # set_mocks keeps an existing root Stack, and with it the previous run's exports.
+    settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(
         provider_mocks, project="mta-sts", stack="test", preview=preview, monitor=monitor
     )
