@@ -192,3 +192,28 @@ def test_a_policy_missing_a_proton_mx_host_is_refused_before_any_registration(st
     finally:
         pulumi_mocks.RecordingMonitor.RegisterResource = original  # type: ignore[method-assign]
     assert registered == []
+
+
+def test_the_example_proton_stack_is_valid_and_deploys_every_proton_record(stack: Run) -> None:
+    from mtasts.stackfile import read_stack_config
+    from tests.pulumi_mocks import PROJECT_DIR
+
+    config = read_stack_config("proton", PROJECT_DIR)
+    settings = parse_settings(config)
+    assert settings.proton is not None and settings.dnssec and settings.mode.value == "testing"
+    run = stack(config)
+    assert {r.name for r in run.dns_records() if r.name.startswith("mta-sts-mail-")} == {
+        f"mta-sts-mail-{r.key}" for r in desired_state(settings).mail_records
+    }
+    assert run.named("mta-sts-dnssec-zone").inputs["status"] == "active"
+
+
+def test_pulumi_yaml_declares_every_new_key_with_a_description() -> None:
+    import yaml
+
+    from tests.pulumi_mocks import PROJECT_DIR
+
+    declared = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["config"]
+    for key, default in (("dnssec", False), ("adopt", True), ("retire", False)):
+        assert declared[key]["type"] == "boolean" and declared[key]["default"] is default, key
+    assert all(declared[key]["description"] for key in ("proton", "dnssec", "adopt", "retire"))
