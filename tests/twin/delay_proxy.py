@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import resource
 import signal
 from typing import Any
@@ -127,14 +128,14 @@ def tcp_handler(back: Address, delay: float) -> Any:
 
 async def serve(mappings: list[tuple[Address, Address]], delay: float) -> None:
     loop = asyncio.get_running_loop()
-    stop = loop.create_future()
+    stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: stop.done() or stop.set_result(None))
+        loop.add_signal_handler(signum, stop.set)
     servers = []
     for front, back in mappings:
-        await loop.create_datagram_endpoint(lambda back=back: UdpFront(back, delay), local_addr=front)
+        await loop.create_datagram_endpoint(functools.partial(UdpFront, back, delay), local_addr=front)
         servers.append(await asyncio.start_server(tcp_handler(back, delay), *front, backlog=1024))
-    await stop
+    await stop.wait()
     for server in servers:
         server.close()
 
