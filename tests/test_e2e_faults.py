@@ -51,6 +51,7 @@ MATRIX: dict[str, Row] = {
     "two-discovery-records": Row("discovery-record", "fail", "2", "invalid", "NONE"),
     "invalid-id": Row("discovery-record", "fail", "id", "invalid", "VALID"),  # postfix: any id
     "policy-404": Row("policy-fetch", "fail", "404", "invalid", "FETCH_ERROR"),
+    "pages-without-nojekyll": Row("policy-fetch", "fail", "404", "invalid", "FETCH_ERROR"),
     "policy-redirect": Row("policy-fetch", "fail", "301", "invalid", "FETCH_ERROR"),
     "policy-text-html": Row("policy-fetch", "fail", "text/html", "warns", "FETCH_ERROR"),
     "certificate-other-host": Row("policy-fetch", "fail", "certificate", "invalid", "FETCH_ERROR"),
@@ -66,6 +67,7 @@ MATRIX: dict[str, Row] = {
 
 # The healthy deployment each fault starts from, varied across both hostings and modes.
 _PAGES = {
+    "pages-without-nojekyll",
     "policy-404",
     "policy-redirect",
     "certificate-expired",

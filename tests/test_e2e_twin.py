@@ -15,6 +15,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -264,3 +265,17 @@ def test_readiness_times_out_with_what_it_saw_and_what_to_do_when_the_file_never
     assert new.policy_id in error  # which policy it waited for
     assert desired_state(parse_settings(OLD)).policy_id in error  # what it saw instead
     assert "readinessTimeout" in error  # what to do
+
+
+def test_the_twin_leaves_no_namespace_or_process_behind_when_its_body_fails() -> None:
+    site = site_from_state(desired_state(parse_settings({"domain": "cleanup.example"})))
+    with pytest.raises(RuntimeError, match="body failed"), Twin([site]) as twin:
+        pids = [process.pid for _, process in twin._processes]
+        assert twin.run(["true"]).returncode == 0
+        raise RuntimeError("body failed")
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
+    assert twin.name not in namespaces
+    assert not Path("/etc/netns", twin.name).exists()
+    assert not twin.dir.exists()
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists(), f"process {pid} of the twin is still running"

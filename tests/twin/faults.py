@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from mtasts.config import Hosting
 from mtasts.desired import desired_state
 from mtasts.policy import MAX_AGE_LIMIT, POLICY_PATH
 from mtasts.records import DnsRecord, discovery_text
@@ -83,6 +84,12 @@ def policy_not_found(site: Site) -> Site:
     return replace(site, files=files)
 
 
+def pages_without_nojekyll(site: Site) -> Site:
+    """A GitHub Pages repository without `.nojekyll`: Jekyll drops `.well-known/` (rules: hosting facts)."""
+    assert site.hosting is Hosting.GITHUB_PAGES, "only GitHub Pages runs Jekyll"
+    return replace(site, files={path: text for path, text in site.files.items() if path != ".nojekyll"})
+
+
 def policy_redirected(site: Site) -> Site:
     return replace(site, redirect_to=f"https://www.{site.domain}/{POLICY_PATH}")
 
@@ -141,6 +148,7 @@ FAULTS: dict[str, Fault] = {
     "two-discovery-records": two_discovery_records,
     "invalid-id": invalid_id,
     "policy-404": policy_not_found,
+    "pages-without-nojekyll": pages_without_nojekyll,
     "policy-redirect": policy_redirected,
     "policy-text-html": policy_served_as_html,
     "certificate-other-host": certificate_for_another_host,
