@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import proto
 from pulumi_policy import (
     EnforcementLevel,
     ResourceValidationArgs,
@@ -26,7 +28,12 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.policy import PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions
+from pulumi_policy.policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    _PolicyAnalyzerServicer,
+)
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from mtasts.config import PROTON_MX, parse_settings
@@ -822,3 +829,91 @@ def test_preview_values_unknown_in_the_program_never_fail_a_rule(program: Progra
             elif isinstance(value, str) and key not in ("file",):
                 res.props[key] = UNKNOWN_STRING_VALUE
     assert mandatory(check_all(resources)) == []
+
+
+# --- The pack behind the analyzer protocol --------------------------------------------------
+
+
+def analyzer() -> _PolicyAnalyzerServicer:
+    """The servicer `PolicyPack` serves over gRPC, without the blocking server around it."""
+    return _PolicyAnalyzerServicer("mta-sts", "0.1.0", all_policies(), EnforcementLevel.MANDATORY)
+
+
+def wire(resources: list[Res]) -> list[proto.AnalyzerResource]:
+    """Resources as the engine sends them: props in a protobuf Struct (numbers become floats)."""
+    return [
+        proto.AnalyzerResource(
+            type=r.type,
+            properties=json_format.ParseDict(r.props, struct_pb2.Struct()),
+            urn=r.urn,
+            name=r.name,
+            options=proto.AnalyzerResourceOptions(protect=r.protect),
+        )
+        for r in resources
+    ]
+
+
+def diagnostics(servicer: _PolicyAnalyzerServicer, resources: list[Res]) -> list[proto.AnalyzeDiagnostic]:
+    found = list(
+        servicer.AnalyzeStack(proto.AnalyzeStackRequest(resources=wire(resources)), None).diagnostics
+    )
+    for resource in wire(resources):
+        request = proto.AnalyzeRequest(
+            type=resource.type,
+            properties=resource.properties,
+            urn=resource.urn,
+            name=resource.name,
+            options=resource.options,
+        )
+        found += servicer.Analyze(request, None).diagnostics
+    return found
+
+
+def test_the_analyzer_advertises_every_rule_with_its_level_and_config_schema() -> None:
+    info = analyzer().GetAnalyzerInfo(None, None)
+    advertised = {policy.name: policy for policy in info.policies}
+    assert set(advertised) == set(POLICIES)
+    assert advertised["policy-host-dns-only"].enforcementLevel == proto.MANDATORY
+    assert advertised["tls-rpt-record-present"].enforcementLevel == proto.ADVISORY
+    assert "minimumMaxAge" in advertised["enforce-max-age-at-least-minimum"].configSchema.properties
+
+
+def test_over_the_wire_the_program_passes_and_a_proxied_host_is_refused(program: ProgramRuns) -> None:
+    servicer = analyzer()
+    resources = program.resources("dev", "github-pages", mode="enforce", maxAge=604_800)
+    mandatory_levels = [
+        d.policyName for d in diagnostics(servicer, resources) if d.enforcementLevel == proto.MANDATORY
+    ]
+    assert mandatory_levels == []
+    _break_proxied(resources)
+    refused = [d for d in diagnostics(servicer, resources) if d.enforcementLevel == proto.MANDATORY]
+    assert [d.policyName for d in refused] == ["policy-host-dns-only"]
+    assert "proxied=False" in refused[0].message
+
+
+def test_over_the_wire_pack_config_reaches_the_rules() -> None:
+    servicer = analyzer()
+    config = proto.PolicyConfig(enforcementLevel=proto.ADVISORY)
+    config.properties.update({"minimumMaxAge": 3600})
+    servicer.Configure(
+        proto.ConfigureAnalyzerRequest(policyConfig={"enforce-max-age-at-least-minimum": config}), None
+    )
+    stack = core_stack(mode="enforce", max_age=7200)
+    assert [
+        d for d in diagnostics(servicer, stack) if d.policyName == "enforce-max-age-at-least-minimum"
+    ] == []
+    stack = core_stack(mode="enforce", max_age=600)
+    assert [d.policyName for d in diagnostics(servicer, stack) if d.policyName.startswith("enforce-")] == [
+        "enforce-max-age-at-least-minimum"
+    ]
+
+
+def test_over_the_wire_unknown_values_skip_checks_instead_of_failing(program: ProgramRuns) -> None:
+    resources = program.resources("dev", "netlify")
+    for res in resources:
+        if res.type == DNS_RECORD:
+            res.props.update(content=UNKNOWN_STRING_VALUE, proxied=UNKNOWN_BOOLEAN_VALUE)
+    found = diagnostics(analyzer(), resources)
+    assert [d for d in found if d.enforcementLevel == proto.MANDATORY] == []
+    # A rule that read an unknown without guarding would surface as "can't run policy ... during preview".
+    assert not [d.message for d in found if "during preview" in d.message]
