@@ -45,7 +45,7 @@ POLICY_READINESS = "pulumi-python:dynamic/mtasts:PolicyReadiness"
 
 POLICY_HOST_LABEL = "mta-sts"
 DISCOVERY_LABEL = "_mta-sts"
-TLS_RPT_LABELS = "_smtp._tls"
+TLS_RPT_LABEL = "_smtp._tls"
 NULL_MX = "."
 SPF_NONE = "v=spf1 -all"
 DEFAULT_MINIMUM_MAX_AGE = 86_400  # rules §5: under a day, a cached enforce policy lapses between visits
@@ -396,7 +396,7 @@ def _sts_records(view: StackView, domain: str) -> list[Record]:
 
 def _tls_rpt_records(view: StackView, domain: str) -> list[Record]:
     """TXT records at `_smtp._tls.<domain>` a sender counts: those starting v=TLSRPTv1 (RFC 8460 §3)."""
-    return _txt_of_kind(view.records_at(f"{TLS_RPT_LABELS}.{domain}"), "tls-rpt")
+    return _txt_of_kind(view.records_at(f"{TLS_RPT_LABEL}.{domain}"), "tls-rpt")
 
 
 def validate_discovery_id(args: StackValidationArgs, report: ReportViolation) -> None:
