@@ -47,22 +47,24 @@ class Row(NamedTuple):
 
 # fault: verify's check, status and reason; what checkdmarc and postfix-mta-sts-resolver observe.
 MATRIX: dict[str, Row] = {
-    "no-discovery-record": Row("discovery-record", "fail", "no", "invalid", "NONE"),
-    "two-discovery-records": Row("discovery-record", "fail", "2", "invalid", "NONE"),
-    "invalid-id": Row("discovery-record", "fail", "id", "invalid", "VALID"),  # postfix: any id
-    "policy-404": Row("policy-fetch", "fail", "404", "invalid", "FETCH_ERROR"),
-    "pages-without-nojekyll": Row("policy-fetch", "fail", "404", "invalid", "FETCH_ERROR"),
-    "policy-redirect": Row("policy-fetch", "fail", "301", "invalid", "FETCH_ERROR"),
+    "no-discovery-record": Row("discovery-record", "fail", "does not exist", "invalid", "NONE"),
+    "two-discovery-records": Row("discovery-record", "fail", "2 'v=STSv1' records", "invalid", "NONE"),
+    "invalid-id": Row(
+        "discovery-record", "fail", "1–32 letters and digits", "invalid", "VALID"
+    ),  # postfix: any id
+    "policy-404": Row("policy-fetch", "fail", "HTTP 404", "invalid", "FETCH_ERROR"),
+    "pages-without-nojekyll": Row("policy-fetch", "fail", "HTTP 404", "invalid", "FETCH_ERROR"),
+    "policy-redirect": Row("policy-fetch", "fail", "HTTP 301", "invalid", "FETCH_ERROR"),
     "policy-text-html": Row("policy-fetch", "fail", "text/html", "warns", "FETCH_ERROR"),
-    "certificate-other-host": Row("policy-fetch", "fail", "certificate", "invalid", "FETCH_ERROR"),
-    "certificate-expired": Row("policy-fetch", "fail", "expired", "invalid", "FETCH_ERROR"),
-    "policy-syntax-error": Row("policy-syntax", "fail", "mode", "invalid", "FETCH_ERROR"),
-    "max-age-out-of-range": Row("policy-syntax", "fail", "max_age", "invalid", "FETCH_ERROR"),
+    "certificate-other-host": Row("policy-fetch", "fail", "hostname mismatch", "invalid", "FETCH_ERROR"),
+    "certificate-expired": Row("policy-fetch", "fail", "certificate has expired", "invalid", "FETCH_ERROR"),
+    "policy-syntax-error": Row("policy-syntax", "fail", "'mode' must be", "invalid", "FETCH_ERROR"),
+    "max-age-out-of-range": Row("policy-syntax", "fail", "'max_age' must be", "invalid", "FETCH_ERROR"),
     "uncovered-mx-under-enforce": Row("mx-coverage", "fail", "mx3.mail-elsewhere.net", "valid", "VALID"),
-    "no-null-mx": Row("policy-host-null-mx", "warn", "MX", "valid", "VALID"),
-    "no-spf": Row("policy-host-spf", "warn", "spf", "valid", "VALID"),
-    "new-id-old-file": Row("stack-drift", "fail", "id", "valid", "VALID"),
-    "tls-rpt-bad-scheme": Row("tls-rpt", "fail", "http:", "invalid", "VALID"),
+    "no-null-mx": Row("policy-host-null-mx", "warn", "no null MX", "valid", "VALID"),
+    "no-spf": Row("policy-host-spf", "warn", "v=spf1 -all", "valid", "VALID"),
+    "new-id-old-file": Row("stack-drift", "fail", "under the new id", "valid", "VALID"),
+    "tls-rpt-bad-scheme": Row("tls-rpt", "fail", "http://reports", "invalid", "VALID"),
 }
 
 # The healthy deployment each fault starts from, varied across both hostings and modes.
