@@ -142,6 +142,8 @@ def test_verify_names_the_fault_on_the_right_check(observed: tuple[Twin, dict[st
         if finding["check"] == row.check
     )
     assert row.reason.lower() in said.lower(), f"{fault}: {row.check} does not mention {row.reason!r}: {said}"
+    fixes = [f["fix"] for f in report["findings"] if f["check"] == row.check and f["status"] == row.status]
+    assert all(fixes), f"{fault}: a {row.status} on {row.check} must say how to fix it"
     assert report["failed"] is (row.status == "fail" or "fail" in statuses.values())
 
 
