@@ -50,6 +50,8 @@ class PolicyRepository(pulumi.ComponentResource):
             has_issues=False,
             has_projects=False,
             has_wiki=False,
+            # If a delete ever reaches GitHub anyway, archive instead: the history stays readable.
+            archive_on_destroy=True,
             # The repository is the record of what was published: a stack destroy keeps it.
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True),
         )
