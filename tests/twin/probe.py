@@ -5,6 +5,7 @@ traffic reaches only the twin. Not imported by the tests: it is a script.
 
     probe.py checkdmarc --nameserver IP DOMAIN...   checkdmarc's check_mta_sts and
                                                     check_smtp_tls_reporting per domain
+    probe.py mail --nameserver IP DOMAIN...         checkdmarc's check_spf and check_dmarc
     probe.py postfix DOMAIN...                      postfix-mta-sts-resolver's STSResolver,
                                                     the code behind `mta-sts-query`
     probe.py verify --nameserver IP --ca-file PEM [--expected PICKLE] DOMAIN...
@@ -35,6 +36,19 @@ def checkdmarc_verdicts(domains: list[str], nameserver: str) -> dict[str, Any]:
             "tls_rpt": check_smtp_tls_reporting(domain, nameservers=[nameserver], timeout=5.0),
         }
     return verdicts
+
+
+def mail_verdicts(domains: list[str], nameserver: str) -> dict[str, Any]:
+    from checkdmarc.dmarc import check_dmarc
+    from checkdmarc.spf import check_spf
+
+    return {
+        domain: {
+            "spf": check_spf(domain, nameservers=[nameserver], timeout=5.0),
+            "dmarc": check_dmarc(domain, nameservers=[nameserver], timeout=5.0),
+        }
+        for domain in domains
+    }
 
 
 async def _postfix(domains: list[str]) -> dict[str, Any]:
@@ -85,7 +99,7 @@ def readiness(domain: str, expected_text: str, timeout: float) -> dict[str, Any]
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("validator", choices=["checkdmarc", "postfix", "verify", "readiness"])
+    parser.add_argument("validator", choices=["checkdmarc", "mail", "postfix", "verify", "readiness"])
     parser.add_argument("--nameserver", default="10.53.0.1")
     parser.add_argument("--ca-file")
     parser.add_argument("--expected")
@@ -97,6 +111,8 @@ def main() -> int:
     verdicts: dict[str, Any]
     if args.validator == "checkdmarc":
         verdicts = checkdmarc_verdicts(args.domains, args.nameserver)
+    elif args.validator == "mail":
+        verdicts = mail_verdicts(args.domains, args.nameserver)
     elif args.validator == "postfix":
         verdicts = asyncio.run(_postfix(args.domains))
     elif args.validator == "verify":

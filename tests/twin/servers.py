@@ -77,10 +77,19 @@ def zone_of(host: str, zones: Iterable[str]) -> str:
 class Twin:
     """Real DNS and HTTPS servers for `sites`, reachable only inside the namespace `name`."""
 
-    def __init__(self, sites: Sequence[Site], *, delay: float = 0.0, python: str | None = None) -> None:
+    def __init__(
+        self,
+        sites: Sequence[Site],
+        *,
+        delay: float = 0.0,
+        python: str | None = None,
+        extra_records: Sequence[Record] = (),
+    ) -> None:
+        """`extra_records`: records of the outside world the sites refer to (an SPF include, say)."""
         domains = [site.domain for site in sites]
         assert len(set(domains)) == len(domains), "one site per domain"
         self.sites = {site.domain: site for site in sites}
+        self.extra_records = tuple(extra_records)
         self.delay = delay
         self.python = python or sys.executable
         self.name = f"mtasts-twin-{os.getpid()}-{next(_counter)}"
@@ -242,6 +251,8 @@ class Twin:
         for site in self.sites.values():
             for record in site.served_records(self.web_address):
                 zones[zone_of(record.name, self.sites)].append(record)
+        for record in self.extra_records:
+            zones.setdefault(zone_of(record.name, zones), []).append(record)
         for site in self.sites.values():
             for _, host in site.mx:
                 zone = zones.setdefault(zone_of(host, zones), [])

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from mtasts.config import Hosting
 from mtasts.desired import DesiredState
 from mtasts.policy import POLICY_PATH
-from mtasts.records import DnsRecord
+from mtasts.records import DnsRecord, unquote_txt
 
 # The MX records of a Proton Mail custom domain (rules: Proton Mail custom domains).
 PROTON_MX: tuple[tuple[int, str], ...] = ((10, "mail.protonmail.ch"), (20, "mailsec.protonmail.ch"))
@@ -39,8 +39,9 @@ class DeclaredRecord:
     priority: int | None = None
 
     def zone_line(self) -> str:
-        rdata = f"{self.priority} {self.value}" if self.priority is not None else self.value
-        return f"{self.name}.\t{self.ttl}\tIN\t{self.type}\t{rdata}"
+        """The zone-file line, written by the core from the text Cloudflare would serve."""
+        text = unquote_txt(self.value) if self.type == "TXT" else self.value
+        return DnsRecord(self.key, self.name, self.type, text, self.ttl, self.priority).zone_line()
 
 
 Record = DnsRecord | DeclaredRecord

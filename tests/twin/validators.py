@@ -26,6 +26,11 @@ def checkdmarc(twin: Twin, domains: Sequence[str]) -> dict[str, Any]:
     return _probe(twin, ["checkdmarc", "--nameserver", twin.dns_address, *domains])
 
 
+def mail(twin: Twin, domains: Sequence[str]) -> dict[str, Any]:
+    """Domain → {"spf": check_spf(...), "dmarc": check_dmarc(...)} from checkdmarc."""
+    return _probe(twin, ["mail", "--nameserver", twin.dns_address, *domains])
+
+
 def postfix(twin: Twin, domains: Sequence[str]) -> dict[str, Any]:
     """Domain → {"status": VALID|NONE|FETCH_ERROR, "id": ..., "policy": {...}} from STSResolver."""
     return _probe(twin, ["postfix", *domains])
@@ -74,4 +79,13 @@ def failing_checks(report: Mapping[str, Any]) -> dict[str, str]:
     return worst
 
 
-__all__ = ["DNS_ADDRESS", "checkdmarc", "failing_checks", "mta_sts_query", "postfix", "verify", "verify_cli"]
+__all__ = [
+    "DNS_ADDRESS",
+    "checkdmarc",
+    "failing_checks",
+    "mail",
+    "mta_sts_query",
+    "postfix",
+    "verify",
+    "verify_cli",
+]
