@@ -130,8 +130,9 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
 class RecordingMonitor(mocks.MockMonitor):
     """Keeps what the mock monitor drops: parents, dependencies and resource options."""
 
-    def __init__(self, mocks_: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks_: ProviderLikeMocks) -> None:
         super().__init__(mocks_)
+        self.provider_mocks = mocks_
         self.registered: list[Registered] = []
 
     def RegisterResource(self, request: Any) -> Any:
@@ -161,6 +162,12 @@ def config_for(values: dict[str, Any]) -> dict[str, str]:
     }
 
 
+@dataclass
+class FailedRun:
+    error: Exception
+    registered: list[Registered]
+
+
 def run_program(
     values: dict[str, Any], *, preview: bool = False, zone: list[dict[str, Any]] | None = None
 ) -> StackRun:
@@ -168,8 +175,21 @@ def run_program(
 
     `zone` is what the Cloudflare zone already holds (records made with `zone_record`).
     """
-    provider_mocks = ProviderLikeMocks(zone)
-    monitor = RecordingMonitor(provider_mocks)
+    return _run(values, preview, RecordingMonitor(ProviderLikeMocks(zone)))
+
+
+def run_failing_program(values: dict[str, Any], *, zone: list[dict[str, Any]] | None = None) -> FailedRun:
+    """Run a program that must fail; return its error and whatever it registered before failing."""
+    monitor = RecordingMonitor(ProviderLikeMocks(zone))
+    try:
+        _run(values, False, monitor)
+    except Exception as error:
+        return FailedRun(error, monitor.registered)
+    raise AssertionError(f"the program accepted {values}")
+
+
+def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> StackRun:
+    provider_mocks = monitor.provider_mocks
     # The mock engine logs to the root logger (the `logger` argument of set_mocks is not
     # the one pulumi.log reaches once the runtime is configured), so listen there.
     log = WarningLog()

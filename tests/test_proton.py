@@ -12,7 +12,7 @@ import pytest
 
 from mtasts.config import ConfigError, parse_settings
 from mtasts.desired import desired_state
-from tests.pulumi_mocks import StackRun
+from tests.pulumi_mocks import FailedRun, StackRun
 
 Run = Callable[..., StackRun]
 DNS = "cloudflare:index/dnsRecord:DnsRecord"
@@ -174,24 +174,12 @@ def test_a_policy_missing_a_proton_mx_host_registers_nothing(stack: Run) -> None
     assert "'mx'" in str(caught.value)
 
 
-def test_a_policy_missing_a_proton_mx_host_is_refused_before_any_registration(stack: Run) -> None:
-    from tests import pulumi_mocks
-
-    registered: list[str] = []
-    original = pulumi_mocks.RecordingMonitor.RegisterResource
-
-    def spy(self, request):  # type: ignore[no-untyped-def]
-        if request.type != "pulumi:pulumi:Stack":  # the root stack, not a resource of the program
-            registered.append(request.name)
-        return original(self, request)
-
-    pulumi_mocks.RecordingMonitor.RegisterResource = spy  # type: ignore[method-assign]
-    try:
-        with pytest.raises(pulumi.RunError):
-            stack({**CONFIG, "mode": "enforce", "mx": ["mx.example.net"]})
-    finally:
-        pulumi_mocks.RecordingMonitor.RegisterResource = original  # type: ignore[method-assign]
-    assert registered == []
+def test_a_policy_missing_a_proton_mx_host_is_refused_before_any_registration(
+    failing_stack: Callable[..., FailedRun],
+) -> None:
+    run = failing_stack({**CONFIG, "mode": "enforce", "mx": ["mx.example.net"]})
+    assert isinstance(run.error, pulumi.RunError)
+    assert run.registered == []
 
 
 def test_the_example_proton_stack_is_valid_and_deploys_every_proton_record(stack: Run) -> None:
