@@ -82,7 +82,7 @@ def cloudflare_record(
 
 
 @dataclass(frozen=True)
-class PolicyHostRecordsArgs:
+class RecordSetArgs:
     """`adopted`: record key → id of the existing record to import (`mtasts.adoption`)."""
 
     zone_id: pulumi.Input[str]
@@ -90,19 +90,28 @@ class PolicyHostRecordsArgs:
     adopted: Mapping[str, str] = field(default_factory=dict)
 
 
-class PolicyHostRecords(pulumi.ComponentResource):
-    """A records to the host, null MX and `v=spf1 -all` at `mta-sts.<domain>` (rules §null MX)."""
+class _RecordSet(pulumi.ComponentResource):
+    """A group of records with no ordering among them: all created in parallel."""
 
     records: dict[str, cloudflare.DnsRecord]
 
-    def __init__(self, name: str, args: PolicyHostRecordsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mta-sts:dns:PolicyHostRecords", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def __init__(
+        self, token: str, name: str, args: RecordSetArgs, opts: pulumi.ResourceOptions | None, *, retain: bool
+    ):
+        super().__init__(token, name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=retain)
         self.records = {
             record.key: cloudflare_record(name, record, args.zone_id, child, args.adopted)
             for record in args.records
         }
         self.register_outputs({key: resource.id for key, resource in self.records.items()})
+
+
+class PolicyHostRecords(_RecordSet):
+    """A records to the host, null MX and `v=spf1 -all` at `mta-sts.<domain>` (rules §null MX)."""
+
+    def __init__(self, name: str, args: RecordSetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mta-sts:dns:PolicyHostRecords", name, args, opts, retain=False)
 
 
 @dataclass(frozen=True)
@@ -146,14 +155,7 @@ class DiscoveryRecords(pulumi.ComponentResource):
         self.register_outputs(outputs)
 
 
-@dataclass(frozen=True)
-class MailRecordsArgs:
-    zone_id: pulumi.Input[str]
-    records: Sequence[DnsRecord]
-    adopted: Mapping[str, str] = field(default_factory=dict)
-
-
-class MailRecords(pulumi.ComponentResource):
+class MailRecords(_RecordSet):
     """Proton Mail's records: verification, apex MX and SPF, three DKIM CNAMEs, DMARC.
 
     Retained when the stack is destroyed: they route and authenticate the domain's mail,
@@ -161,13 +163,5 @@ class MailRecords(pulumi.ComponentResource):
     policy). `pulumi destroy` then stops managing them and leaves them live.
     """
 
-    records: dict[str, cloudflare.DnsRecord]
-
-    def __init__(self, name: str, args: MailRecordsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mta-sts:dns:MailRecords", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
-        self.records = {
-            record.key: cloudflare_record(name, record, args.zone_id, child, args.adopted)
-            for record in args.records
-        }
-        self.register_outputs({key: resource.id for key, resource in self.records.items()})
+    def __init__(self, name: str, args: RecordSetArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mta-sts:dns:MailRecords", name, args, opts, retain=True)

@@ -16,9 +16,8 @@ from components.dns import (
     DiscoveryRecords,
     DiscoveryRecordsArgs,
     MailRecords,
-    MailRecordsArgs,
     PolicyHostRecords,
-    PolicyHostRecordsArgs,
+    RecordSetArgs,
 )
 from components.dnssec import ZoneSigning, ZoneSigningArgs
 from components.hosting import GitHubPagesSite, GitHubPagesSiteArgs, NetlifyHosting, NetlifyHostingArgs
@@ -61,14 +60,14 @@ class MtaStsDomain(pulumi.ComponentResource):
         host_records = [record for record in state.records if record.name == settings.policy_host]
         self.host_records = PolicyHostRecords(
             f"{name}-host",
-            PolicyHostRecordsArgs(zone_id=args.zone_id, records=host_records, adopted=args.adopted),
+            RecordSetArgs(zone_id=args.zone_id, records=host_records, adopted=args.adopted),
             child,
         )
         # Proton's records do not wait for anything: they exist independently of the policy.
         self.mail = (
             MailRecords(
                 f"{name}-mail",
-                MailRecordsArgs(zone_id=args.zone_id, records=state.mail_records, adopted=args.adopted),
+                RecordSetArgs(zone_id=args.zone_id, records=state.mail_records, adopted=args.adopted),
                 child,
             )
             if state.mail_records
