@@ -12,6 +12,7 @@ import datetime
 import socket
 import ssl
 import threading
+import warnings
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -100,6 +101,7 @@ class FakeHttps:
         replies: dict[str, Reply] | None = None,
         *,
         expired: bool = False,
+        only_tls_1_1: bool = False,
     ) -> None:
         self.replies: dict[str, Reply] = dict(replies or {})
         self.requests: list[tuple[str, str]] = []
@@ -114,6 +116,11 @@ class FakeHttps:
             cert = ca.issue_cert(*names)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         cert.configure_cert(context)
+        if only_tls_1_1:  # an outdated server; OpenSSL offers TLS 1.1 only at security level 0
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_1
+            context.set_ciphers("DEFAULT:@SECLEVEL=0")
         fake = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -113,6 +113,17 @@ def test_an_expired_certificate_fails(world: World) -> None:
     assert any("expired" in message for message in failures(report, "policy-fetch"))
 
 
+def test_a_server_that_offers_only_tls_1_1_fails(world: World) -> None:
+    # RFC 8461 §3.3: the policy host must be fetched over TLS 1.2 or newer (rules §3.2).
+    world.https.close()
+    world.https = FakeHttps(world.ca, [HOST], {HOST: Reply(body=GOOD_POLICY.encode())}, only_tls_1_1=True)
+    world.options = dataclasses.replace(world.options, https_port=world.https.port)
+    report = verify(world)
+    [failure] = [f for f in report.by_check("policy-fetch") if f.status is Status.FAIL]
+    assert "handshake" in failure.message and "TLS 1.2" in failure.fix
+    assert not world.https.requests  # the handshake failed: no request was ever made
+
+
 def test_a_certificate_from_an_untrusted_ca_fails(world: World, tmp_path: Path) -> None:
     import trustme
 
