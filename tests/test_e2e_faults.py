@@ -16,7 +16,6 @@ Columns of MATRIX:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -24,17 +23,10 @@ import pytest
 
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
-from tests.twin import FAULTS, Site, Twin, missing_requirements, site_from_state
+from tests.twin import FAULTS, Site, Twin, server_test_marks, site_from_state
 from tests.twin import validators as run
 
-_missing = missing_requirements()
-pytestmark = [
-    pytest.mark.servers,
-    pytest.mark.skipif(
-        _missing is not None and not os.environ.get("MTASTS_REQUIRE_SERVERS"),
-        reason=f"real-server tests: {_missing}",
-    ),
-]
+pytestmark = server_test_marks()
 
 
 class Row(NamedTuple):

@@ -8,7 +8,6 @@ wrote, must judge MTA-STS, TLS-RPT, SPF and DMARC valid; `verify` must pass with
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,19 +18,12 @@ from mtasts.desired import desired_state
 from mtasts.records import DnsRecord
 from mtasts.stackfile import read_stack_config
 from tests.pulumi_mocks import PROJECT_DIR
-from tests.twin import Twin, missing_requirements
+from tests.twin import Twin, server_test_marks
 from tests.twin import validators as run
 from tests.twin.program import site_from_program
 from tests.twin.servers import MX_ADDRESS
 
-_missing = missing_requirements()
-pytestmark = [
-    pytest.mark.servers,
-    pytest.mark.skipif(
-        _missing is not None and not os.environ.get("MTASTS_REQUIRE_SERVERS"),
-        reason=f"real-server tests: {_missing}",
-    ),
-]
+pytestmark = server_test_marks()
 
 DOMAIN = "proton-mail.example"
 

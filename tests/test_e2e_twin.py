@@ -11,7 +11,6 @@ drift from the stack's desired state. Rules: ../shared/reference/mta-sts-rules.m
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,18 +25,11 @@ from mtasts.config import parse_settings
 from mtasts.desired import DesiredState, desired_state
 from mtasts.policy import POLICY_PATH
 from tests.strategies import stack_configs
-from tests.twin import PROBE, PROTON_MX, Site, Twin, missing_requirements, site_from_state
+from tests.twin import PROBE, PROTON_MX, Site, Twin, server_test_marks, site_from_state
 from tests.twin import validators as run
 from tests.twin.program import site_from_program
 
-_missing = missing_requirements()
-pytestmark = [
-    pytest.mark.servers,
-    pytest.mark.skipif(
-        _missing is not None and not os.environ.get("MTASTS_REQUIRE_SERVERS"),
-        reason=f"real-server tests: {_missing}",
-    ),
-]
+pytestmark = server_test_marks()
 
 # Hand-picked: both hostings, every mode, wildcard and mixed mx, several report URIs, the
 # max_age bounds, and a subdomain as the mail domain.

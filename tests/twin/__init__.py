@@ -5,7 +5,7 @@ Built from the stack's desired state; see `site.py` (what one domain serves), `f
 """
 
 from .faults import FAULTS, Fault
-from .servers import DNS_ADDRESS, PROBE, REPO_ROOT, WEB_ADDRESS, Twin, missing_requirements
+from .servers import DNS_ADDRESS, PROBE, REPO_ROOT, WEB_ADDRESS, Twin, missing_requirements, server_test_marks
 from .site import PROTON_MX, Certificate, Site, site_from_state
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "Site",
     "Twin",
     "missing_requirements",
+    "server_test_marks",
     "site_from_state",
 ]

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 
+import pytest
 import trustme
 
 from mtasts.desired import DesiredState
@@ -62,6 +63,19 @@ def missing_requirements() -> str | None:
                 f"{binary!r} is not installed (scripts/test installs nsd, nginx-light and iproute2 as root)"
             )
     return None
+
+
+def server_test_marks() -> list[pytest.MarkDecorator]:
+    """`pytestmark` of a real-server test module: marked `servers`, and skipped with the reason
+    when a requirement is missing, except where MTASTS_REQUIRE_SERVERS (root CI) demands them."""
+    missing = missing_requirements()
+    return [
+        pytest.mark.servers,
+        pytest.mark.skipif(
+            missing is not None and not os.environ.get("MTASTS_REQUIRE_SERVERS"),
+            reason=f"real-server tests: {missing}",
+        ),
+    ]
 
 
 def _binary(name: str) -> str:
