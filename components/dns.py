@@ -83,15 +83,17 @@ def cloudflare_record(
 
 @dataclass(frozen=True)
 class RecordSetArgs:
-    """`adopted`: record key → id of the existing record to import (`mtasts.adoption`)."""
+    """`adopted`: record key → id of the existing record to import (`mtasts.adoption`).
+    `mx_after`: what the set's MX records must wait for (the other records do not wait)."""
 
     zone_id: pulumi.Input[str]
     records: Sequence[DnsRecord]
     adopted: Mapping[str, str] = field(default_factory=dict)
+    mx_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class _RecordSet(pulumi.ComponentResource):
-    """A group of records with no ordering among them: all created in parallel."""
+    """A group of records created in parallel; only MX records may wait (`mx_after`)."""
 
     records: dict[str, cloudflare.DnsRecord]
 
@@ -100,8 +102,11 @@ class _RecordSet(pulumi.ComponentResource):
     ):
         super().__init__(token, name, None, opts)
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=retain)
+        mx_child = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=list(args.mx_after)))
         self.records = {
-            record.key: cloudflare_record(name, record, args.zone_id, child, args.adopted)
+            record.key: cloudflare_record(
+                name, record, args.zone_id, mx_child if record.type == "MX" else child, args.adopted
+            )
             for record in args.records
         }
         self.register_outputs({key: resource.id for key, resource in self.records.items()})

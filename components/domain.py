@@ -63,16 +63,6 @@ class MtaStsDomain(pulumi.ComponentResource):
             RecordSetArgs(zone_id=args.zone_id, records=host_records, adopted=args.adopted),
             child,
         )
-        # Proton's records do not wait for anything: they exist independently of the policy.
-        self.mail = (
-            MailRecords(
-                f"{name}-mail",
-                RecordSetArgs(zone_id=args.zone_id, records=state.mail_records, adopted=args.adopted),
-                child,
-            )
-            if state.mail_records
-            else None
-        )
         self.signing = (
             ZoneSigning(f"{name}-dnssec", ZoneSigningArgs(zone_id=args.zone_id), child)
             if settings.dnssec
@@ -124,6 +114,24 @@ class MtaStsDomain(pulumi.ComponentResource):
                 adopted=args.adopted,
             ),
             child,
+        )
+
+        # Proton's records are independent of the policy, except the apex MX: RFC 8461 §8
+        # publishes a policy that covers a new MX host before the MX record names it, so a
+        # sender never meets an MX host its cached policy would refuse.
+        self.mail = (
+            MailRecords(
+                f"{name}-mail",
+                RecordSetArgs(
+                    zone_id=args.zone_id,
+                    records=state.mail_records,
+                    adopted=args.adopted,
+                    mx_after=[self.discovery.discovery],
+                ),
+                child,
+            )
+            if state.mail_records
+            else None
         )
 
         self.policy_url = pulumi.Output.from_input(settings.policy_url)

@@ -158,7 +158,7 @@ def test_proton_stack_registers_every_record_with_its_value(stack: Run) -> None:
     )
 
 
-def test_mail_records_survive_destroy_and_wait_for_nothing(stack: Run) -> None:
+def test_mail_records_survive_destroy_and_do_not_wait_for_the_readiness_check(stack: Run) -> None:
     run = stack(CONFIG)
     mail = [r for r in run.dns_records() if r.name.startswith("mta-sts-mail-")]
     assert mail and all(r.retain_on_delete for r in mail)
@@ -205,3 +205,11 @@ def test_pulumi_yaml_declares_every_new_key_with_a_description() -> None:
     for key, default in (("dnssec", False), ("adopt", True), ("retire", False)):
         assert declared[key]["type"] == "boolean" and declared[key]["default"] is default, key
     assert all(declared[key]["description"] for key in ("proton", "dnssec", "adopt", "retire"))
+
+
+def test_apex_mx_records_wait_for_the_policy_to_be_advertised_and_nothing_else_does(stack: Run) -> None:
+    # RFC 8461 §8: the policy that covers an MX host is published before the MX names it.
+    run = stack(CONFIG)
+    discovery = run.named("mta-sts-discovery-sts").urn
+    waiting = {r.name for r in run.resources if discovery in r.dependencies}
+    assert waiting == {"mta-sts-mail-proton-mx-mail", "mta-sts-mail-proton-mx-mailsec"}
