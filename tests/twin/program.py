@@ -12,22 +12,26 @@ from typing import Any
 from mtasts.config import Hosting, parse_settings
 from mtasts.desired import desired_state
 from mtasts.policy import mx_pattern_matches
+from mtasts.records import DnsRecord, unquote_txt
 from tests.pulumi_mocks import StackRun, run_program
 
-from .site import PROTON_MX, DeclaredRecord, Site
+from .site import PROTON_MX, Site
 
 CLOUDFLARE_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 REPOSITORY_FILE = "github:index/repositoryFile:RepositoryFile"
 NETLIFY_SITE = "pulumi-python:dynamic/netlify:Site"
 
 
-def declared_records(run: StackRun) -> tuple[DeclaredRecord, ...]:
+def declared_records(run: StackRun) -> tuple[DnsRecord, ...]:
+    """The Cloudflare records the program registered, as the text Cloudflare would serve."""
     return tuple(
-        DeclaredRecord(
+        DnsRecord(
             key=resource.name,
             name=resource.inputs["name"],
             type=resource.inputs["type"],
-            value=resource.inputs["content"],
+            value=unquote_txt(resource.inputs["content"])
+            if resource.inputs["type"] == "TXT"
+            else resource.inputs["content"],
             ttl=int(resource.inputs["ttl"]),
             priority=int(resource.inputs["priority"])
             if resource.inputs.get("priority") is not None

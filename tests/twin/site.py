@@ -19,32 +19,16 @@ from dataclasses import dataclass, field, replace
 from mtasts.config import Hosting
 from mtasts.desired import DesiredState
 from mtasts.policy import POLICY_PATH
-from mtasts.records import DnsRecord, unquote_txt
+from mtasts.records import DnsRecord
 
 # The MX records of a Proton Mail custom domain (rules: Proton Mail custom domains).
 PROTON_MX: tuple[tuple[int, str], ...] = ((10, "mail.protonmail.ch"), (20, "mailsec.protonmail.ch"))
 MX_TTL = 3600
 
 
-@dataclass(frozen=True)
-class DeclaredRecord:
-    """A record as the Pulumi program registers it with Cloudflare: `value` is its `content`,
-    already in zone-file form (TXT quoted), so the twin serves exactly what Cloudflare would."""
-
-    key: str
-    name: str
-    type: str
-    value: str
-    ttl: int
-    priority: int | None = None
-
-    def zone_line(self) -> str:
-        """The zone-file line, written by the core from the text Cloudflare would serve."""
-        text = unquote_txt(self.value) if self.type == "TXT" else self.value
-        return DnsRecord(self.key, self.name, self.type, text, self.ttl, self.priority).zone_line()
-
-
-Record = DnsRecord | DeclaredRecord
+# Every record the twin serves is a core `DnsRecord` (value = the record's text), whether it
+# comes from the core's desired state or from what the program registered with Cloudflare.
+Record = DnsRecord
 
 
 class Certificate(enum.StrEnum):
@@ -77,10 +61,10 @@ class Site:
     def hosting(self) -> Hosting:
         return self.state.settings.hosting
 
-    def mx_records(self) -> tuple[DeclaredRecord, ...]:
+    def mx_records(self) -> tuple[DnsRecord, ...]:
         """The domain's own MX records, which the mail provider dictates (not the stack)."""
         return tuple(
-            DeclaredRecord(f"domain-mx-{index}", self.domain, "MX", f"{host}.", MX_TTL, priority=preference)
+            DnsRecord(f"domain-mx-{index}", self.domain, "MX", host, MX_TTL, priority=preference)
             for index, (preference, host) in enumerate(self.mx)
         )
 
@@ -96,9 +80,7 @@ class Site:
     def expected_state(self, web_address: str) -> DesiredState:
         """The stack's desired state with the same substitution, for `verify`'s drift check."""
         records = _substitute_web_address(self.state.records, self.policy_host, web_address)
-        return replace(
-            self.state, records=tuple(record for record in records if isinstance(record, DnsRecord))
-        )
+        return replace(self.state, records=tuple(records))
 
     def published(self) -> dict[str, tuple[str, str | None]]:
         """Path → (content, content type or None for the server's default), as the host publishes.
