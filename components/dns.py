@@ -61,7 +61,7 @@ def cloudflare_record(
     Full names, not labels: Cloudflare answers with the full name and a label drifts after
     every refresh (cloudflare/terraform-provider-cloudflare#7289). TXT content is quoted as
     Cloudflare stores it (cloudflare/terraform-provider-cloudflare#6331). Never proxied:
-    Netlify and Pages can only get a certificate for DNS-only records (rules: hosting).
+    Netlify and Pages can only get a certificate for DNS-only records.
     The comment marks the record as this stack's, so adoption never imports it twice.
     """
     import_id = (adopted or {}).get(record.key)
@@ -113,7 +113,7 @@ class _RecordSet(pulumi.ComponentResource):
 
 
 class PolicyHostRecords(_RecordSet):
-    """A records to the host, null MX and `v=spf1 -all` at `mta-sts.<domain>` (rules §null MX)."""
+    """A records to the host, null MX and `v=spf1 -all` at `mta-sts.<domain>` (RFC 7505, RFC 7208)."""
 
     def __init__(self, name: str, args: RecordSetArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mta-sts:dns:PolicyHostRecords", name, args, opts, retain=False)
@@ -131,7 +131,7 @@ class DiscoveryRecordsArgs:
 
 
 class DiscoveryRecords(pulumi.ComponentResource):
-    """`_mta-sts` (after the policy is served, rules §8) and `_smtp._tls` (RFC 8460 §3)."""
+    """`_mta-sts` (after the policy is served, RFC 8461 §8) and `_smtp._tls` (RFC 8460 §3)."""
 
     discovery: cloudflare.DnsRecord
     tls_rpt: cloudflare.DnsRecord | None
@@ -139,7 +139,7 @@ class DiscoveryRecords(pulumi.ComponentResource):
     def __init__(self, name: str, args: DiscoveryRecordsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mta-sts:dns:DiscoveryRecords", name, None, opts)
         # Serve before advertise: a sender that sees the new id before the new file is
-        # served caches the old policy under the new id (rules §8).
+        # served caches the old policy under the new id (RFC 8461 §8).
         self.discovery = cloudflare_record(
             name,
             args.discovery,

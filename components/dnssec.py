@@ -2,7 +2,7 @@
 
 Proton's MX hosts publish signed TLSA records; a sender uses them only when the answer to
 the domain's MX query validates, i.e. when the domain's zone is signed and its DS record is
-at the parent (rules: Proton Mail). Cloudflare signs the zone; entering the DS record at the
+at the parent. Cloudflare signs the zone; entering the DS record at the
 registrar is the user's step: this component exposes it and says so. It leaves the
 registrar, and every other zone setting, alone.
 """

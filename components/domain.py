@@ -1,6 +1,6 @@
 """MTA-STS and TLS-RPT for one mail domain: repository, hosting, DNS, in a safe order.
 
-Everything runs in parallel except what rules §8 orders: the `_mta-sts` record waits for
+Everything runs in parallel except what RFC 8461 §8 orders: the `_mta-sts` record waits for
 `PolicyReadiness`, which waits for the hosting to serve the rendered policy. The other
 records and the repository are created concurrently.
 """

@@ -1,4 +1,4 @@
-"""Serving the repository's files at https://mta-sts.<domain>/ (rules §3.3).
+"""Serving the repository's files at https://mta-sts.<domain>/ (RFC 8461 §3.3).
 
 `GitHubPagesSite` publishes the repository root from its branch; `NetlifyHosting`
 deploys the same files to a Netlify site through our dynamic provider, then asks for its

@@ -3,7 +3,7 @@
 `PolicyReadiness` succeeds only when https://mta-sts.<domain>/.well-known/mta-sts.txt
 answers as a strict sender needs (HTTP 200, no redirect, a certificate valid for the
 host, text/plain, exactly the rendered policy). The `_mta-sts` record depends on it, so
-the new id is published only after the new file is served (rules §8). The check is the
+the new id is published only after the new file is served (RFC 8461 §8). The check is the
 one `verify` runs (`mtasts.verify.check_policy_served_sync`), not a second copy.
 
 Dynamic-provider methods run only on `pulumi up`: preview never polls.

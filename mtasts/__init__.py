@@ -2,7 +2,7 @@
 
 Nothing here imports Pulumi. The stack program, the command line (`render`, `verify`)
 and the CrossGuard policy pack all ask this package, so each rule lives in one place.
-Rules cite sections of ../shared/reference/mta-sts-rules.md (RFC 8461, 8460, 7505).
+Rules cite the sections of RFC 8461 (MTA-STS), RFC 8460 (TLS-RPT) and RFC 7505 (null MX).
 """
 
 from mtasts.config import ConfigError, Hosting, Mode, Settings, parse_settings

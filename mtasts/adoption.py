@@ -9,7 +9,7 @@ desired state is a conflict, and the program stops before anything changes:
 - a CNAME at a name where the stack publishes other records (RFC 1034 §3.6.2), or any
   other record where it publishes a CNAME;
 - a second `v=STSv1`, `v=spf1`, `v=TLSRPTv1` or `v=DMARC1` TXT record beyond the one
-  adopted: more than one disables MTA-STS (rules §3.1), SPF (RFC 7208 §4.5), TLS reporting
+  adopted: more than one disables MTA-STS (RFC 8461 §3.1), SPF (RFC 7208 §4.5), TLS reporting
   (RFC 8460 §3) or DMARC (RFC 7489 §6.6.3);
 - an MX record at a name where the stack publishes MX to another host (the policy would not
   cover it; the null MX must be alone, RFC 7505 §3), an A record beyond those published, or an

@@ -31,14 +31,14 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
 class Hosting(enum.StrEnum):
-    """Where the policy file is served from (rules: hosting facts)."""
+    """Where the policy file is served from."""
 
     NETLIFY = "netlify"
     GITHUB_PAGES = "github-pages"
 
 
 class DmarcPolicy(enum.StrEnum):
-    """DMARC `p=` (RFC 7489 §6.3); Proton recommends quarantine (rules: Proton)."""
+    """DMARC `p=` (RFC 7489 §6.3); Proton recommends quarantine."""
 
     NONE = "none"
     QUARANTINE = "quarantine"
@@ -56,7 +56,7 @@ _VERIFICATION_PREFIX = "protonmail-verification="
 
 @dataclass(frozen=True)
 class ProtonSettings:
-    """Proton Mail custom-domain records (rules: Proton Mail custom domains).
+    """Proton Mail custom-domain records (as Proton's dashboard lists them).
 
     `dkim` maps each selector (protonmail, protonmail2, protonmail3) to the CNAME target
     Proton's dashboard shows for it; a mapping, not a list, so a target cannot land on
@@ -308,7 +308,7 @@ def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
 
 
 def is_report_uri(uri: str) -> bool:
-    """A TLS-RPT `rua` URI: `mailto:` with one valid address, or an `https:` URL (rules §TLS)."""
+    """A TLS-RPT `rua` URI: `mailto:` with one valid address, or an `https:` URL (RFC 8460 §3)."""
     if uri.startswith("mailto:"):
         local, at, domain = uri[len("mailto:") :].rpartition("@")
         return bool(at) and bool(_LOCAL_PART.match(local)) and is_hostname(normalize(domain))
@@ -460,7 +460,7 @@ def _is_spf_domain(name: str) -> bool:
 
 
 def _check_mx_coverage(policy: Policy, hosts: tuple[str, ...], problems: list[str]) -> None:
-    """The policy must match every MX host the stack publishes, or `enforce` refuses mail (rules §3.2)."""
+    """The policy must match every MX host the stack publishes, or `enforce` refuses mail (RFC 8461 §3.2)."""
     for host in policy.uncovered(hosts):
         problems.append(
             f"'mx' {list(policy.mx)!r} does not cover the MX host {host!r} that 'proton' publishes; "

@@ -70,7 +70,7 @@ def desired_state(settings: Settings) -> DesiredState:
 
 
 def dns_records(settings: Settings, policy_id: str) -> tuple[DnsRecord, ...]:
-    """Every record the stack manages in the domain's zone (rules §3.1, §TLS, null MX)."""
+    """Every record the stack manages in the domain's zone (RFC 8461 §3.1, RFC 8460 §3, RFC 7505)."""
     host = settings.policy_host
     addresses = HOST_IPV4[settings.hosting]
     records = [
@@ -111,7 +111,7 @@ def dns_records(settings: Settings, policy_id: str) -> tuple[DnsRecord, ...]:
 
 
 def proton_records(domain: str, proton: ProtonSettings) -> list[DnsRecord]:
-    """What Proton Mail's dashboard asks a custom domain to publish (rules: Proton Mail).
+    """What Proton Mail's dashboard asks a custom domain to publish.
 
     Keys are stable: they become Pulumi resource names, and renaming one would replace
     a live MX or DKIM record.
@@ -168,7 +168,7 @@ def proton_records(domain: str, proton: ProtonSettings) -> list[DnsRecord]:
 
 
 def safe_to_destroy_after(now: datetime, settings: Settings) -> datetime:
-    """When a retired stack may be destroyed (RFC 8461 §8.3, rules: order of changes).
+    """When a retired stack may be destroyed (RFC 8461 §8.3).
 
     A sender may hold the policy served before `retire` for its whole `max_age` from its
     last fetch, which can be just before the `mode: none` policy went out; so wait the
@@ -191,5 +191,5 @@ def repository_files(settings: Settings, policy_text: str) -> dict[str, str]:
         files[".nojekyll"] = "\n"  # Jekyll drops dot-directories such as .well-known/
         files["CNAME"] = settings.policy_host + "\n"
     else:
-        files["_headers"] = NETLIFY_HEADERS  # serve the policy as text/plain (rules §3.2)
+        files["_headers"] = NETLIFY_HEADERS  # serve the policy as text/plain (RFC 8461 §3.2)
     return files

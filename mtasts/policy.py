@@ -1,8 +1,8 @@
 """The policy file served at https://mta-sts.<domain>/.well-known/mta-sts.txt.
 
 One rendering, one id: the id published in DNS is a digest of the rendered text, so it
-changes exactly when the policy changes (rules §3.1) and nobody keeps a counter.
-The parser judges by the RFC (rules §3.2) and is used both on what we render and on what
+changes exactly when the policy changes (RFC 8461 §3.1) and nobody keeps a counter.
+The parser judges by the RFC (RFC 8461 §3.2) and is used both on what we render and on what
 `verify` fetches from the network.
 """
 
@@ -16,15 +16,15 @@ from dataclasses import dataclass
 
 from mtasts.names import is_hostname
 
-MAX_AGE_LIMIT = 31_557_600  # rules §3.2: max_age is at most about one year
-MAX_POLICY_BYTES = 64 * 1024  # rules §3.2: common senders refuse larger policies
+MAX_AGE_LIMIT = 31_557_600  # RFC 8461 §3.2: max_age is at most about one year
+MAX_POLICY_BYTES = 64 * 1024  # RFC 8461 §3.2: common senders refuse larger policies
 POLICY_PATH = ".well-known/mta-sts.txt"
-_ID_LENGTH = 32  # rules §3.1: 1–32 letters and digits
+_ID_LENGTH = 32  # RFC 8461 §3.1: 1–32 letters and digits
 _MAX_AGE = re.compile(r"^[0-9]{1,10}$")
 
 
 class Mode(enum.StrEnum):
-    """Policy modes, rules §5."""
+    """Policy modes, RFC 8461 §5."""
 
     ENFORCE = "enforce"
     TESTING = "testing"
@@ -59,7 +59,7 @@ class Policy:
         return policy_id(self.render())
 
     def covers(self, host: str) -> bool:
-        """Whether an MX host is matched by one of the policy's patterns (rules §3.2)."""
+        """Whether an MX host is matched by one of the policy's patterns (RFC 8461 §3.2)."""
         return any(mx_pattern_matches(pattern, host) for pattern in self.mx)
 
     def uncovered(self, hosts: Iterable[str]) -> list[str]:
@@ -67,12 +67,12 @@ class Policy:
 
 
 def policy_id(text: str) -> str:
-    """The discovery id for a rendered policy: 32 hex digits of its SHA-256 (rules §3.1)."""
+    """The discovery id for a rendered policy: 32 hex digits of its SHA-256 (RFC 8461 §3.1)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:_ID_LENGTH]
 
 
 def is_mx_pattern(pattern: str) -> bool:
-    """A host name, or `*.` followed by a host name (rules §3.2)."""
+    """A host name, or `*.` followed by a host name (RFC 8461 §3.2)."""
     return is_hostname(pattern[2:] if pattern.startswith("*.") else pattern)
 
 

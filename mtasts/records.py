@@ -72,12 +72,12 @@ def unquote_txt(content: str) -> str:
 
 
 def discovery_text(policy_id: str) -> str:
-    """`_mta-sts` TXT text (rules §3.1)."""
+    """`_mta-sts` TXT text (RFC 8461 §3.1)."""
     return f"v=STSv1; id={policy_id}"
 
 
 def tls_rpt_text(uris: tuple[str, ...]) -> str:
-    """`_smtp._tls` TXT text (rules §TLS reporting, RFC 8460 §3)."""
+    """`_smtp._tls` TXT text (RFC 8460 §3)."""
     return "v=TLSRPTv1; rua=" + ",".join(uris)
 
 

@@ -7,7 +7,7 @@ judge records a person adds to the stack by hand, not only what the components e
 
 Values unknown during preview (an output of a resource not yet created) and missing
 properties never fail a check: the check that needs them is skipped, and runs again on
-`pulumi up` when the value is known. Rules cite ../shared/reference/mta-sts-rules.md.
+`pulumi up` when the value is known. Rules cite RFC 8461, RFC 8460 and RFC 7505.
 
 This module builds `Policy` objects and nothing else; `__main__.py` hands them to
 `PolicyPack`, whose constructor starts the analyzer server and blocks.
@@ -48,7 +48,7 @@ DISCOVERY_LABEL = "_mta-sts"
 TLS_RPT_LABEL = "_smtp._tls"
 NULL_MX = "."
 SPF_NONE = "v=spf1 -all"
-DEFAULT_MINIMUM_MAX_AGE = 86_400  # rules §5: under a day, a cached enforce policy lapses between visits
+DEFAULT_MINIMUM_MAX_AGE = 86_400  # RFC 8461 §5: under a day, a cached enforce policy lapses between visits
 
 
 class _Unknown:
@@ -121,7 +121,7 @@ class Record:
 
     @property
     def text(self) -> Any:
-        """TXT data without Cloudflare's quotes (rules §3.1: character-strings concatenated)."""
+        """TXT data without Cloudflare's quotes (RFC 8461 §3.1: character-strings concatenated)."""
         return unquote_txt(self.content) if isinstance(self.content, str) else self.content
 
     def at(self, name: str) -> bool:
@@ -269,7 +269,7 @@ def _config_number(config: Mapping[str, Any], key: str, default: int) -> int:
 
 
 def validate_policy_file(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """rules §3.2: the repository file, and the copy Netlify serves, parse as a sender parses."""
+    """RFC 8461 §3.2: the repository file, and the copy Netlify serves, parse as a sender parses."""
     documents: list[tuple[str, str]] = []
     text = _policy_file_text(args)
     if text is not None:
@@ -316,7 +316,7 @@ def validate_enforce_max_age(args: ResourceValidationArgs, report: ReportViolati
         report(
             f"mode is enforce with max_age {policy.max_age} s, under {minimum} s. A sender that has not "
             "seen the domain for longer than max_age has no policy and accepts a downgraded connection "
-            f"(rules §5). Set `pulumi config set maxAge {max(minimum, 604_800)}` (a week is common).",
+            f"(RFC 8461 §5). Set `pulumi config set maxAge {max(minimum, 604_800)}` (a week is common).",
             None,
         )
 
@@ -326,7 +326,7 @@ def validate_mode_none(args: ResourceValidationArgs, report: ReportViolation) ->
     policy = _parsed(text) if text is not None else None
     if policy is not None and policy.mode is Mode.NONE:
         report(
-            "mode is none: this policy retires MTA-STS (rules §8.3). Keep this policy served and its "
+            "mode is none: this policy retires MTA-STS (RFC 8461 §8.3). Keep this policy served and its "
             "_mta-sts record published until the largest max_age ever served has passed since this "
             "deploy (the stack's `retire` setting keeps it so); only then run `pulumi destroy` to remove "
             "the _mta-sts record and the policy host. "
@@ -364,14 +364,14 @@ def validate_policy_host_dns_only(args: ResourceValidationArgs, report: ReportVi
     if record.proxied is True:
         report(
             f"{record.type} record {name} is proxied through Cloudflare. Netlify and GitHub Pages can only "
-            "obtain the policy host's certificate for DNS-only records (rules: hosting facts). Set "
+            "obtain the policy host's certificate for DNS-only records. Set "
             "`proxied=False` on it.",
             None,
         )
     if record.type == "CNAME":
         report(
             f"{name} is a CNAME. A CNAME cannot share its name with the null MX and SPF records the policy "
-            "host must publish (rules: null MX). Use A records to the host's addresses, as the stack's "
+            "host must publish (RFC 7505, RFC 7208). Use A records to the host's addresses, as the stack's "
             "PolicyHostRecords do.",
             None,
         )
@@ -390,7 +390,7 @@ def _txt_of_kind(records: Iterable[Record], kind: str) -> list[Record]:
 
 
 def _sts_records(view: StackView, domain: str) -> list[Record]:
-    """TXT records at `_mta-sts.<domain>` a sender counts: those starting v=STSv1 (rules §3.1)."""
+    """TXT records at `_mta-sts.<domain>` a sender counts: those starting v=STSv1 (RFC 8461 §3.1)."""
     return _txt_of_kind(view.records_at(f"{DISCOVERY_LABEL}.{domain}"), "sts")
 
 
@@ -409,8 +409,9 @@ def validate_discovery_id(args: StackValidationArgs, report: ReportViolation) ->
                 published_id = parse_discovery(record.text)
             except ValueError as error:
                 report(
-                    f"_mta-sts.{domain} holds {record.text!r}, which senders cannot read: {error} (rules "
-                    "§3.1). Let the stack write it: its content is `v=STSv1; id=<id of the policy file>`.",
+                    f"_mta-sts.{domain} holds {record.text!r}, which senders cannot read: {error} "
+                    "(RFC 8461 §3.1). Let the stack write it: its content is "
+                    "`v=STSv1; id=<id of the policy file>`.",
                     record.urn,
                 )
                 continue
@@ -420,7 +421,7 @@ def validate_discovery_id(args: StackValidationArgs, report: ReportViolation) ->
                     report(
                         f"_mta-sts.{domain} announces id {published_id}, but {published.source} has id "
                         f"{expected}. Senders that cached the old policy under this id never fetch the new "
-                        "one (rules §3.1). Publish the id the stack computes from the policy text "
+                        "one (RFC 8461 §3.1). Publish the id the stack computes from the policy text "
                         "(`python -m mtasts render` shows it); never set the id by hand.",
                         record.urn,
                     )
@@ -435,14 +436,14 @@ def validate_one_record_each(args: StackValidationArgs, report: ReportViolation)
             for record in sts_known[1:]:
                 report(
                     f"{len(sts_known)} v=STSv1 TXT records at _mta-sts.{domain}: with more than one, "
-                    "senders treat the domain as having no policy at all (rules §3.1). Remove every one "
+                    "senders treat the domain as having no policy at all (RFC 8461 §3.1). Remove every one "
                     "but the record the stack manages (mta-sts-discovery-sts).",
                     record.urn,
                 )
         elif not sts and not view.unknown_names():
             report(
                 f"the stack publishes a policy for {domain} but no v=STSv1 TXT record at "
-                f"_mta-sts.{domain}, so senders never look for the policy (rules §3.1). Keep the stack's "
+                f"_mta-sts.{domain}, so senders never look for the policy (RFC 8461 §3.1). Keep the stack's "
                 "DiscoveryRecords component.",
                 None,
             )
@@ -472,8 +473,8 @@ def validate_mx_covered(args: StackValidationArgs, report: ReportViolation) -> N
                 report(
                     f"MX host {host} of {domain} is not matched by any mx pattern of {published.source} "
                     f"({', '.join(policy.mx)}). In {policy.mode.value} mode senders {effect} "
-                    "(rules §5). Add it to the stack's `mx` config first, deploy, wait for senders to "
-                    "refetch (max_age), and only then add the MX record (rules §8).",
+                    "(RFC 8461 §5). Add it to the stack's `mx` config first, deploy, wait for senders to "
+                    "refetch (max_age), and only then add the MX record (RFC 8461 §8).",
                     record.urn,
                 )
 
@@ -529,8 +530,8 @@ def validate_pages_nojekyll(args: StackValidationArgs, report: ReportViolation) 
             continue
         report(
             f"GitHub Pages publishes repository {repository!r}, which has no `.nojekyll` file. Without it "
-            "Jekyll drops dot-directories and /.well-known/mta-sts.txt is never served (rules: hosting "
-            "facts). Keep the `.nojekyll` file the stack writes for github-pages hosting.",
+            "Jekyll drops dot-directories and /.well-known/mta-sts.txt is never served. "
+            "Keep the `.nojekyll` file the stack writes for github-pages hosting.",
             urn,
         )
 

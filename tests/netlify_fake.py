@@ -2,8 +2,8 @@
 
 `FakeNetlify` serves on 127.0.0.1 from a thread and answers like Netlify for the operations
 the stack uses (sites, file-digest deploys, the site certificate), keeping state in memory.
-Every request is matched against `/work/shared/reference/netlify-openapi.yml` (a copy path
-can be given): the path and method must be described, every query parameter declared and of
+Every request is matched against Netlify's description, `tests/data/netlify/netlify-openapi.yml`
+(another path can be given): the path and method must be described, every query parameter declared and of
 its type, required ones present, and the body must match the operation's body schema. The
 checker is stricter than JSON Schema in one way: an object schema that lists `properties`
 accepts no other keys, so a misspelt field fails instead of being ignored. A request the
@@ -36,8 +36,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "reference" / "netlify-openapi.yml"
-_SHARED_SPEC = Path("/work/shared/reference/netlify-openapi.yml")
+# Netlify's own description, kept in the repository with its licence (tests/data/netlify/NOTICE.md).
+SPEC_PATH = Path(__file__).with_name("data") / "netlify" / "netlify-openapi.yml"
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -290,7 +290,7 @@ class FakeNetlify:
 
     def __init__(self, token: str = "fake-netlify-token", spec_path: Path | None = None) -> None:
         self.token = token
-        self.spec = load_spec(spec_path or (SPEC_PATH if SPEC_PATH.exists() else _SHARED_SPEC))
+        self.spec = load_spec(spec_path or SPEC_PATH)
         self.sites: dict[str, dict[str, Any]] = {}
         self.deploys: dict[str, dict[str, Any]] = {}
         self.blobs: dict[str, bytes] = {}

@@ -1,4 +1,4 @@
-"""Settings validation: every bad value is named with its fix, all at once (issue 2, Bad input)."""
+"""Settings validation: every bad value is named with its fix, all at once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The policy file, its id and mx matching (rules §3.1, §3.2, §4.1 of RFC 8461)."""
+"""The policy file, its id and mx matching (RFC 8461 §3.1, §3.2, §4.1 of RFC 8461)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """DNS records and repository files of the desired state, and independent parsers' verdicts.
 
 checkdmarc and postfix-mta-sts-resolver were written by other people: their acceptance
-of what we render is evidence that senders will parse it too (issue 2, Tests).
+of what we render is evidence that senders will parse it too.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 One twin serves one domain per fault (plus a healthy control). For each fault `verify`
 must name it on the right check, with the status the RFC calls for and a reason that says
 what it saw; the table also records what the independent validators make of the same
-deployment, so a change in their behaviour (or ours) shows up here. Rules:
-../shared/reference/mta-sts-rules.md; faults: tests/twin/faults.py.
+deployment, so a change in their behaviour (or ours) shows up here. Faults:
+tests/twin/faults.py.
 
 Columns of MATRIX:
 - check, status, reason: verify's finding (status of the worst finding on that check) and a

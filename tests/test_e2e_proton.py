@@ -1,4 +1,4 @@
-"""End to end on real servers: a whole Proton Mail domain in one stack (issue 5).
+"""End to end on real servers: a whole Proton Mail domain in one stack.
 
 The program runs on the example Proton stack under mocks; NSD and nginx in the twin serve
 exactly the records and files it registers (Proton's MX, SPF, DKIM, DMARC and verification

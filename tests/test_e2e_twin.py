@@ -2,10 +2,10 @@
 
 One twin (tests/twin) serves every configuration below at once: each site is built from
 what the Pulumi program registers under the project's mocks (Cloudflare records, the files
-handed to GitHub/Netlify), not from the core's values, so this is issue 2's "done when":
+handed to GitHub/Netlify), not from the core's values, so the proof is independent:
 checkdmarc and postfix-mta-sts-resolver, which nobody here wrote, judge each deployment
 valid and read back exactly the configured policy and id; `verify` passes, and finds no
-drift from the stack's desired state. Rules: ../shared/reference/mta-sts-rules.md.
+drift from the stack's desired state.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def test_mta_sts_query_command_reports_a_valid_policy(
 
 
 # The stack's readiness resource (components/readiness.py) against the twin: serve before
-# advertise (rules §8). It runs in the namespace with no --nameserver or --ca-file, exactly
+# advertise (RFC 8461 §8). It runs in the namespace with no --nameserver or --ca-file, exactly
 # as on `pulumi up`: the system resolver (the twin's resolv.conf) and SSL_CERT_FILE.
 
 READINESS_DOMAIN = "readiness.example"

@@ -47,7 +47,7 @@ def test_create_site_sends_only_the_custom_domain_and_never_aliases(
     site = client.create_site("mta-sts.example.com")
     assert site.custom_domain == "mta-sts.example.com"
     (request,) = netlify.calls("createSite")
-    assert request.body == {"custom_domain": "mta-sts.example.com"}  # rules §3.2: no alias, no redirect
+    assert request.body == {"custom_domain": "mta-sts.example.com"}  # RFC 8461 §3.2: no alias, no redirect
 
 
 def test_create_site_sends_the_name_when_one_is_given(client: NetlifyClient, netlify: FakeNetlify) -> None:

@@ -410,7 +410,7 @@ class TestOneDiscoveryRecordPerDomain:
         assert "2 v=STSv1 TXT records" in violation.message
 
     def test_a_non_sts_txt_at_the_discovery_name_does_not_count(self) -> None:
-        # rules §3.1: records not starting with v=STSv1 are discarded by senders.
+        # RFC 8461 §3.1: records not starting with v=STSv1 are discarded by senders.
         extra = record(f"_mta-sts.{DOMAIN}", "TXT", quote_txt("some-verification=1"))
         assert check(self.rule, [*core_stack(), extra]) == []
 

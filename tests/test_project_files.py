@@ -79,3 +79,34 @@ def test_readme_gives_the_two_set_up_commands_and_ci_runs_the_test_one() -> None
     assert "scripts/deploy dev " in README and "scripts/test " in README
     ci = (ROOT / ".ci/run").read_text()
     assert re.search(r"^exec scripts/test\b", ci, re.MULTILINE)
+
+
+def tracked_text_files() -> list[Path]:
+    import subprocess
+
+    names = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    return [ROOT / name for name in names if name and (ROOT / name).is_file()]
+
+
+def test_the_repository_names_nothing_outside_itself() -> None:
+    """A clone on GitHub or a user's machine has only this repository: no sibling folders,
+    no absolute paths of a developer's machine, no issue numbers standing in for reasons."""
+    outside = re.compile(r"\.\./shared|/work/|shared/reference|mta-sts-rules\.md|\bissue \d+\b", re.I)
+    offenders = []
+    for path in tracked_text_files():
+        if path.suffix in {".png", ".gz"} or "node_modules" in path.parts:
+            continue
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        offenders += [
+            f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+            for number, line in enumerate(text.splitlines(), 1)
+            if outside.search(line) and path.name != "test_project_files.py"
+        ]
+    assert not offenders, "\n".join(offenders)

@@ -1,5 +1,5 @@
 """Proton Mail records: the core values, what two outside parsers think of them, and what the
-program registers under mocks (rules: Proton Mail custom domains)."""
+program registers under mocks (as Proton's dashboard lists them)."""
 
 from __future__ import annotations
 

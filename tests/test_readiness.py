@@ -1,4 +1,4 @@
-"""The serve-before-advertise gate (rules §8): it waits for the new policy, then lets DNS change.
+"""The serve-before-advertise gate (RFC 8461 §8): it waits for the new policy, then lets DNS change.
 
 These tests replace the network check with a scripted one; the same provider is driven
 against real nginx and NSD in tests/test_e2e_*.py.

@@ -49,7 +49,7 @@ def test_retired_stack_serves_and_advertises_the_none_policy(stack: Run) -> None
     assert served.mode is Mode.NONE
     advertised = parse_discovery(unquote_txt(run.named("mta-sts-discovery-sts").inputs["content"]))
     assert advertised == run.exports["policyId"] != desired_state(parse_settings(CONFIG)).policy_id
-    # serve before advertise still holds while retiring (rules §8)
+    # serve before advertise still holds while retiring (RFC 8461 §8)
     assert run.named("mta-sts-readiness").urn in run.named("mta-sts-discovery-sts").dependencies
 
 

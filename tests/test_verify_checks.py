@@ -1,4 +1,4 @@
-"""The pure judgements of `verify`, fed canned DNS answers and HTTP responses (rules §3–§8)."""
+"""The pure judgements of `verify`, fed canned DNS answers and HTTP responses (RFC 8461 §3–§8)."""
 
 from __future__ import annotations
 

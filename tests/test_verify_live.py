@@ -1,4 +1,4 @@
-"""`verify` against a DNS server and an HTTPS server on 127.0.0.1 (rules §3.1–§3.3, §8).
+"""`verify` against a DNS server and an HTTPS server on 127.0.0.1 (RFC 8461 §3.1–§3.3, §8).
 
 The fake DNS server is the only resolver (as `--nameserver` makes it) and the policy host's
 address comes from it, while the certificate is still judged against mta-sts.<domain>.
@@ -114,7 +114,7 @@ def test_an_expired_certificate_fails(world: World) -> None:
 
 
 def test_a_server_that_offers_only_tls_1_1_fails(world: World) -> None:
-    # RFC 8461 §3.3: the policy host must be fetched over TLS 1.2 or newer (rules §3.2).
+    # RFC 8461 §3.3: the policy host must be fetched over TLS 1.2 or newer (RFC 8461 §3.2).
     world.https.close()
     world.https = FakeHttps(world.ca, [HOST], {HOST: Reply(body=GOOD_POLICY.encode())}, only_tls_1_1=True)
     world.options = dataclasses.replace(world.options, https_port=world.https.port)

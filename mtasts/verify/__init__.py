@@ -1,7 +1,7 @@
 """`verify`: check a live domain's MTA-STS and TLS-RPT the way a strict sender does.
 
 Pure of Pulumi: the command line, the stack's readiness resource and the end-to-end tests
-all call these functions. Rules: ../shared/reference/mta-sts-rules.md.
+all call these functions. Rules cite RFC 8461 and RFC 8460.
 """
 
 from mtasts.verify.model import CHECKS, DomainReport, Finding, Status, VerifyOptions

@@ -1,7 +1,7 @@
 """The judgement: DNS answers and HTTP responses in, findings out. No network here.
 
 Each function takes what was seen (plain values from `dns` and `https`) and says, per the
-rules (../shared/reference/mta-sts-rules.md), whether a strict sender would accept it and
+rules of RFC 8461 and RFC 8460, whether a strict sender would accept it and
 what to do if not. The grammar and matching rules themselves live in the core
 (`mtasts.records`, `mtasts.policy`); this module only applies them.
 """
@@ -35,7 +35,7 @@ _FAIL, _WARN, _PASS, _INFO = Status.FAIL, Status.WARN, Status.PASS, Status.INFO
 
 
 def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None]:
-    """`_mta-sts.<domain>` TXT: exactly one `v=STSv1` record with a valid id (rules §3.1)."""
+    """`_mta-sts.<domain>` TXT: exactly one `v=STSv1` record with a valid id (RFC 8461 §3.1)."""
     name = f"_mta-sts.{domain}"
     publish = f'publish one TXT record at {name}: "v=STSv1; id=<1–32 letters and digits>"'
     if not answer.ok:
@@ -87,7 +87,7 @@ def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None
 def policy_fetch(
     host: str, addresses: DnsResult, attempts: list[FetchResult]
 ) -> tuple[list[Finding], str | None]:
-    """The HTTPS response for the policy (rules §3.2, §3.3). Returns the text when there is one."""
+    """The HTTPS response for the policy (RFC 8461 §3.2, §3.3). Returns the text when there is one."""
     url = f"https://{host}/.well-known/mta-sts.txt"
     if not attempts:
         seen = (
@@ -183,7 +183,7 @@ def policy_fetch(
 
 
 def policy_syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
-    """RFC 8461 §3.2 syntax through the core parser (rules §3.2)."""
+    """RFC 8461 §3.2 syntax through the core parser."""
     if text is None:
         # Not a second failure: policy-fetch already says why there is no text.
         return [Finding(POLICY_SYNTAX, _INFO, "not judged: no policy text was fetched")], None
@@ -236,7 +236,7 @@ def mx_hosts(domain: str, answer: DnsResult) -> tuple[list[str], list[Finding]]:
 
 
 def mx_coverage(domain: str, hosts: list[str], policy: Policy | None) -> list[Finding]:
-    """Every MX host must match an `mx` pattern (rules §3.2, §5)."""
+    """Every MX host must match an `mx` pattern (RFC 8461 §3.2, §5)."""
     if not hosts:
         return []
     if policy is None:
@@ -300,7 +300,7 @@ def policy_host_spf(host: str, answer: DnsResult) -> list[Finding]:
 
 
 def policy_host_cname(host: str, answer: DnsResult) -> list[Finding]:
-    """A CNAME cannot share its name with the null MX and SPF records (rules: policy host)."""
+    """A CNAME cannot share its name with the null MX and SPF records (RFC 1034 §3.6.2)."""
     if not answer.ok:
         return [Finding(POLICY_HOST_CNAME, _WARN, f"could not look up CNAME at {host}: {answer.error}")]
     if answer.records:
@@ -391,7 +391,7 @@ def stack_drift(
     served_text: str | None,
     records: Mapping[tuple[str, str], DnsResult],
 ) -> list[Finding]:
-    """Live state against the stack's desired state, naming a half-finished rollout (rules §8)."""
+    """Live state against the stack's desired state, naming a half-finished rollout (RFC 8461 §8)."""
     findings: list[Finding] = []
     want_id, want_text = expected.policy_id, expected.policy_text
     served_matches = served_text == want_text

@@ -1,4 +1,4 @@
-"""Fetch the policy file the way a strict sender does (rules §3.2, §3.3).
+"""Fetch the policy file the way a strict sender does (RFC 8461 §3.2, §3.3).
 
 The connection goes to an address that `verify`'s own resolver found for
 `mta-sts.<domain>`, while the TLS server name, the certificate check and the Host header

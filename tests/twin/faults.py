@@ -64,7 +64,7 @@ def no_discovery_record(site: Site) -> Site:
 
 
 def two_discovery_records(site: Site) -> Site:
-    """A stale second `v=STSv1` record left behind: rules §3.1 says the domain has no policy."""
+    """A stale second `v=STSv1` record left behind: RFC 8461 §3.1 says the domain has no policy."""
     stale = DnsRecord(
         key="stale-sts",
         name=site.state.discovery_record.name,
@@ -85,7 +85,7 @@ def policy_not_found(site: Site) -> Site:
 
 
 def pages_without_nojekyll(site: Site) -> Site:
-    """A GitHub Pages repository without `.nojekyll`: Jekyll drops `.well-known/` (rules: hosting facts)."""
+    """A GitHub Pages repository without `.nojekyll`: Jekyll drops `.well-known/`."""
     assert site.hosting is Hosting.GITHUB_PAGES, "only GitHub Pages runs Jekyll"
     return replace(site, files={path: text for path, text in site.files.items() if path != ".nojekyll"})
 
@@ -119,7 +119,7 @@ def max_age_out_of_range(site: Site) -> Site:
 
 
 def uncovered_mx_host(site: Site) -> Site:
-    """The mail provider added an MX host the policy does not list (rules §8: change the policy first)."""
+    """The mail provider added an MX host the policy does not list (RFC 8461 §8: change the policy first)."""
     return replace(site, mx=(*site.mx, (30, "mx3.mail-elsewhere.net")))
 
 
@@ -132,7 +132,7 @@ def no_spf(site: Site) -> Site:
 
 
 def new_id_with_old_file(site: Site) -> Site:
-    """The id was published before the file (rules §8): DNS says new, the host serves old."""
+    """The id was published before the file (RFC 8461 §8): DNS says new, the host serves old."""
     settings = site.state.settings
     newer = desired_state(replace(settings, max_age=settings.max_age + 86_400))
     assert newer.policy_id != site.state.policy_id

@@ -1,8 +1,7 @@
 """A twin site from what the Pulumi program registers (under the project's Pulumi mocks).
 
-This is issue 2's proof: not the core's values, but the Cloudflare records and the files
-the program hands to GitHub/Netlify, served by real servers and judged by validators
-nobody here wrote.
+Not the core's values but what the program hands over (the Cloudflare records, the files
+for GitHub/Netlify) is served by real servers and judged by validators nobody here wrote.
 """
 
 from __future__ import annotations

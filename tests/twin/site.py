@@ -21,7 +21,7 @@ from mtasts.desired import DesiredState
 from mtasts.policy import POLICY_PATH
 from mtasts.records import DnsRecord
 
-# The MX records of a Proton Mail custom domain (rules: Proton Mail custom domains).
+# The MX records of a Proton Mail custom domain (as Proton's dashboard lists them).
 PROTON_MX: tuple[tuple[int, str], ...] = ((10, "mail.protonmail.ch"), (20, "mailsec.protonmail.ch"))
 MX_TTL = 3600
 
@@ -87,7 +87,7 @@ class Site:
 
         Emulates the host's processing of the repository: Netlify applies `_headers` and does
         not publish it; GitHub Pages runs Jekyll, which drops dot- and underscore-paths unless
-        the repository holds `.nojekyll` (rules: hosting facts).
+        the repository holds `.nojekyll`.
         """
         files = dict(self.files)
         published: dict[str, tuple[str, str | None]] = {}
