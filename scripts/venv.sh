@@ -5,9 +5,18 @@ ensure_venv() {
   if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
   fi
+  # Installing is skipped when nothing it reads has changed since the last install (a stamp in
+  # .venv), so a second run starts at once; a changed lock or requirements file reinstalls.
+  local stamp=".venv/.installed-${requirements%.txt}"
+  local wanted
+  wanted=$(cat "$requirements" requirements.txt constraints.txt pyproject.toml | sha256sum)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ]; then
+    return 0
+  fi
   # constraints.txt locks every version; requirements files only give the ranges.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -r "$requirements" -c constraints.txt
   # The project itself, so Pulumi's dynamic-provider host can import it (pulumi/pulumi#7960).
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  printf '%s\n' "$wanted" >"$stamp"
 }
