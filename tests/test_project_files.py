@@ -110,3 +110,50 @@ def test_the_repository_names_nothing_outside_itself() -> None:
             if outside.search(line) and path.name != "test_project_files.py"
         ]
     assert not offenders, "\n".join(offenders)
+
+
+# --- `pulumi new`: the template section ------------------------------------------------------
+
+TEMPLATE = PROJECT["template"]
+# What Pulumi's project schema (sdk/go/common/workspace/project.json) allows in a template.
+TEMPLATE_FIELDS = {"description", "quickstart", "important", "config"}
+TEMPLATE_CONFIG_FIELDS = {"description", "default", "secret"}
+
+
+def test_the_template_uses_only_fields_pulumi_new_understands() -> None:
+    assert set(TEMPLATE) <= TEMPLATE_FIELDS
+    for key, prompt in TEMPLATE["config"].items():
+        assert set(prompt) <= TEMPLATE_CONFIG_FIELDS, key
+        assert len(prompt.get("description", "")) > 20, key
+
+
+def test_the_template_asks_for_the_keys_a_newcomer_must_choose() -> None:
+    assert {"mta-sts:domain", "mta-sts:hosting", "mta-sts:mode"} <= set(TEMPLATE["config"])
+    assert "tlsRpt[0]" in TEMPLATE["quickstart"]
+
+
+@pytest.mark.parametrize("key", sorted(PROJECT["template"]["config"]))
+def test_every_template_prompt_is_a_declared_scalar_key_with_the_declared_default(key: str) -> None:
+    namespace, _, name = key.partition(":")
+    assert namespace == PROJECT["name"], f"{key}: template keys carry the project namespace"
+    assert name in DECLARED, f"{key}: not declared under config in Pulumi.yaml"
+    # A prompt answers with a string; the CLI checks stack values against the declared type.
+    assert DECLARED[name]["type"] in {"string", "integer", "boolean"}, key
+    assert TEMPLATE["config"][key].get("default") == DECLARED[name].get("default"), key
+
+
+# --- Example stacks ---------------------------------------------------------------------------
+
+EXAMPLES = sorted(ROOT.glob("Pulumi.*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.name)
+def test_every_example_value_that_differs_from_the_default_says_why(path: Path) -> None:
+    text = path.read_text()
+    comments = "\n".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
+    config = yaml.safe_load(text)["config"]
+    for key, value in config.items():
+        name = key.removeprefix("mta-sts:")
+        default = DECLARED.get(name, {}).get("default")
+        if default is not None and value != default:
+            assert name in comments, f"{path.name}: {name} is {value!r}, not the default {default!r}; say why"
