@@ -31,7 +31,8 @@ def render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; the docs' commands are checked against it."""
     parser = argparse.ArgumentParser(prog="python -m mtasts", description=__doc__.split("\n")[0])
     parser.add_argument("--project-dir", default=".", help="folder holding Pulumi.<stack>.yaml (default: .)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -39,8 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     render_parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render_parser.set_defaults(run=render)
     add_verify_command(commands)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
     except (ConfigError, StackFileError) as error:
