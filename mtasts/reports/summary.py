@@ -142,7 +142,8 @@ class Summary:
             self.rejected.append(item)
             return
         report = item.report
-        if self.since is not None and report.end.date() < self.since:
+        last_day = max(report.start, report.end - timedelta(seconds=1)).date()  # as DomainSummary.last
+        if self.since is not None and last_day < self.since:
             self.left_out += 1
             return
         if report.report_id in self._seen:
