@@ -47,7 +47,7 @@ def chart(domain: DomainSummary) -> str:
     if not days:
         return ""
     step = (_WIDTH - _LEFT - 10) / len(days)
-    bar = max(1.0, step * 0.8)
+    bar = min(24.0, max(1.0, step * 0.8))  # a week of reports should not look like a wall
     height = 2 * (_PANEL + _GAP) + 10
     parts = [
         f'<svg class="chart" role="img" width="{_WIDTH}" height="{height}" viewBox="0 0 {_WIDTH} {height}" '
