@@ -94,9 +94,8 @@ def main() -> int:
     figures = json.loads(result.stdout)
     rate = figures["reports"] / figures["seconds"] if figures["seconds"] else float("inf")
     growth = figures["growth_kib"] / 1024
-    print(
-        f"read {figures['reports']:,} reports about {figures['domains']} domains in {figures['seconds']:.2f} s"
-    )
+    read = f"read {figures['reports']:,} reports about {figures['domains']} domains"
+    print(f"{read} in {figures['seconds']:.2f} s")
     print(f"throughput: {rate:,.0f} reports/s (target {args.target:,.0f})")
     print(f"memory: peak {figures['peak_kib'] / 1024:.1f} MiB, grew {growth:.1f} MiB while reading")
     problems = []

@@ -33,24 +33,42 @@ def test_the_rfc_example_report_is_read_with_every_failure_detail() -> None:
             {
                 "policy": {
                     "policy-type": "sts",
-                    "policy-string": ["version: STSv1", "mode: testing", "mx: *.mail.company-y.example", "max_age: 86400"],
+                    "policy-string": [
+                        "version: STSv1",
+                        "mode: testing",
+                        "mx: *.mail.company-y.example",
+                        "max_age: 86400",
+                    ],
                     "policy-domain": "Company-Y.example.",
                     "mx-host": ["*.mail.company-y.example"],
                 },
                 "summary": {"total-successful-session-count": 5326, "total-failure-session-count": 303},
                 "failure-details": [
-                    {"result-type": "certificate-expired", "sending-mta-ip": "2001:db8:abcd:0012::1",
-                     "receiving-mx-hostname": "mx1.mail.company-y.example", "failed-session-count": 100},
-                    {"result-type": "starttls-not-supported", "sending-mta-ip": "2001:db8:abcd:0013::1",
-                     "receiving-mx-hostname": "mx2.mail.company-y.example", "receiving-ip": "203.0.113.56",
-                     "failed-session-count": 200},
-                    {"result-type": "validation-failure", "sending-mta-ip": "198.51.100.62",
-                     "receiving-ip": "203.0.113.58", "receiving-mx-hostname": "mx-backup.mail.company-y.example",
-                     "failed-session-count": 3, "failure-reason-code": "X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED"},
+                    {
+                        "result-type": "certificate-expired",
+                        "sending-mta-ip": "2001:db8:abcd:0012::1",
+                        "receiving-mx-hostname": "mx1.mail.company-y.example",
+                        "failed-session-count": 100,
+                    },
+                    {
+                        "result-type": "starttls-not-supported",
+                        "sending-mta-ip": "2001:db8:abcd:0013::1",
+                        "receiving-mx-hostname": "mx2.mail.company-y.example",
+                        "receiving-ip": "203.0.113.56",
+                        "failed-session-count": 200,
+                    },
+                    {
+                        "result-type": "validation-failure",
+                        "sending-mta-ip": "198.51.100.62",
+                        "receiving-ip": "203.0.113.58",
+                        "receiving-mx-hostname": "mx-backup.mail.company-y.example",
+                        "failed-session-count": 3,
+                        "failure-reason-code": "X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED",
+                    },
                 ],
             }
         ],
-    }  # fmt: skip
+    }
     report = parse_report(as_bytes(document))
     [policy] = report.policies
     assert report.start == datetime(2016, 4, 1, tzinfo=UTC)
@@ -99,7 +117,7 @@ def test_a_report_missing_required_fields_names_every_one() -> None:
 def test_a_date_range_that_ends_before_it_starts_is_refused() -> None:
     document = make_report(DAY)
     document["date-range"]["end-datetime"] = "2026-09-30T00:00:00Z"
-    with pytest.raises(ReportError, match="ends .* before it starts"):
+    with pytest.raises(ReportError, match=r"ends .* before it starts"):
         parse_report(as_bytes(document))
 
 
@@ -150,7 +168,7 @@ def test_a_message_without_a_report_part_is_not_a_report_and_says_its_subject() 
     message = parse_message(
         b"Subject: Your mailbox is almost full\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
     )
-    with pytest.raises(NotAReport, match="application/tlsrpt\\+gzip.*'Your mailbox is almost full'"):
+    with pytest.raises(NotAReport, match=r"application/tlsrpt\+gzip.*'Your mailbox is almost full'"):
         report_attachments(message)
 
 

@@ -129,4 +129,3 @@ def test_a_report_mail_with_two_report_parts_yields_both(tmp_path: Path) -> None
     items = list(read_paths([str(tmp_path / "both.eml")]))
     assert [type(item) for item in items] == [Found, Found]
     assert items[1].origin.endswith("(two.json.gz)")
-
