@@ -167,6 +167,8 @@ ssl_cert = <{self.dir}/server.pem
 ssl_key = <{self.dir}/server.pem
 {f"ssl_dh = <{dh}" if Path(dh).exists() else ""}
 disable_plaintext_auth = yes
+# A wrong password is a test case here: answer it at once, not after the default 2 s.
+auth_failure_delay = 0
 auth_mechanisms = plain
 passdb {{
   driver = passwd-file
