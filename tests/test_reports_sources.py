@@ -8,6 +8,9 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+from mtasts.reports import sources
 from mtasts.reports.sources import Found, Rejected, read_paths
 from mtasts.reports.summary import summarise
 from tests.twin.reportmail import gz, make_report, report_mail
@@ -129,3 +132,37 @@ def test_a_report_mail_with_two_report_parts_yields_both(tmp_path: Path) -> None
     items = list(read_paths([str(tmp_path / "both.eml")]))
     assert [type(item) for item in items] == [Found, Found]
     assert items[1].origin.endswith("(two.json.gz)")
+
+
+def test_mime_nested_thousands_deep_is_rejected_and_the_next_message_still_read(tmp_path: Path) -> None:
+    nesting = b"".join(
+        f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n'.encode()
+        for level in range(3000)
+    )
+    (tmp_path / "a-deep.eml").write_bytes(
+        b"Subject: deep\r\n" + nesting + b"Content-Type: text/plain\r\n\r\nx\r\n"
+    )
+    shutil.copy(GOOD[0], tmp_path / "b-good.eml")
+    first, second = read_paths([str(tmp_path)])
+    assert isinstance(first, Rejected) and "not a readable mail message: RecursionError" in first.reason
+    assert isinstance(second, Found)
+
+
+def test_json_nested_too_deeply_is_rejected_as_no_report(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    [item] = read_paths([str(tmp_path / "deep.json")])
+    assert isinstance(item, Rejected) and "nests JSON arrays or objects too deeply" in item.reason
+
+
+def test_an_oversized_message_in_an_mbox_is_skipped_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "MAX_MESSAGE_BYTES", 4_000)
+    box = mailbox.mbox(tmp_path / "reports.mbox")
+    box.add(GOOD[0].read_bytes())
+    box.add(b"Subject: huge\r\n\r\n" + b"x" * 10_000)
+    box.add(GOOD[1].read_bytes())
+    box.close()
+    items = list(read_paths([str(tmp_path / "reports.mbox")]))
+    assert [type(item) for item in items] == [Found, Rejected, Found]
+    assert "larger than any report mail" in items[1].reason  # type: ignore[union-attr]

@@ -86,6 +86,8 @@ def parse_report(data: bytes) -> Report:
         raise ReportError(["the report is not UTF-8 text (nor gzip)"]) from None
     except json.JSONDecodeError as error:
         raise ReportError([f"the report is not valid JSON: {error}"]) from None
+    except RecursionError:
+        raise ReportError(["the report nests JSON arrays or objects too deeply to be a report"]) from None
     return report_from_json(document)
 
 

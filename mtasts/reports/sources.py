@@ -92,7 +92,15 @@ def read_mbox(path: Path) -> Iterator[Item]:
     box = mailbox.mbox(path, create=False)
     try:
         for number, key in enumerate(box.iterkeys(), start=1):
-            yield from reports_in_message(box.get_bytes(key), f"{path}#{number}")
+            origin = f"{path}#{number}"
+            with box.get_file(key) as message:  # reads no more of a huge message than the limit
+                raw = message.read(MAX_MESSAGE_BYTES + 1)
+            if len(raw) > MAX_MESSAGE_BYTES:
+                yield Rejected(
+                    origin, f"larger than any report mail ({MAX_MESSAGE_BYTES // 2**20} MiB); skipped"
+                )
+                continue
+            yield from reports_in_message(raw, origin)
     finally:
         box.close()
 
@@ -123,12 +131,17 @@ def read_file(path: Path) -> Iterator[Item]:
 
 def reports_in_message(raw: bytes, origin: str) -> Iterator[Item]:
     """The reports in one mail message, or why there are none."""
-    message = parse_message(raw)
-    identifier = message_id(message)
+    identifier = None
     try:
+        message = parse_message(raw)
+        identifier = message_id(message)
         attachments = report_attachments(message)
     except NotAReport as error:
         yield Rejected(origin, str(error), identifier)
+        return
+    # Hostile or broken MIME: parts nested thousands deep, header values in unknown charsets.
+    except (RecursionError, LookupError, ValueError) as error:
+        yield Rejected(origin, f"not a readable mail message: {type(error).__name__}: {error}", identifier)
         return
     for attachment in attachments:
         where = origin if len(attachments) == 1 else f"{origin} ({attachment.name})"
