@@ -275,3 +275,18 @@ def test_the_text_summary_names_failures_by_type_mx_and_sending_ip(
     assert "failures by result type: certificate-host-mismatch 2, starttls-not-supported 1" in out
     assert "failures by receiving MX host: mail.protonmail.ch 3" in out
     assert "failures by sending IP: 192.0.2.25 3" in out
+
+
+def test_failures_under_a_policy_the_stack_no_longer_serves_are_pointed_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = ("version: STSv1", "mode: testing", "mx: mail.protonmail.ch", "max_age: 86400")
+    write_days(tmp_path / "mail", 2, policy=old, failures={"certificate-host-mismatch": 4})
+    write_days(tmp_path / "mail", 2, style="microsoft")
+    project = stack_dir(tmp_path)
+    main(["--project-dir", str(project), "reports", str(tmp_path / "mail"), "--stack", "prod", "--json"])
+    advice = json.loads(capsys.readouterr().out)["stack"]["advice"]
+    assert advice[-1] == (
+        "  (8 failed sessions under a policy the stack no longer serves: if the change fixed them, "
+        "count from the day after it with --since)"
+    )

@@ -153,7 +153,18 @@ def stack_advice(
             f"switch stack {stack} from {mode.value} to enforce, then deploy it (scripts/deploy {stack}):",
             command=f"pulumi config set mode enforce --stack {stack}",
         )
-    return advice(
+    lines = [
         f"stack {stack} stays in {mode.value}; in the way of enforce:",
-        *(f"- {reason}" for reason in verdict.reasons),
+        *(f"- {r}" for r in verdict.reasons),
+    ]
+    stale = sum(
+        seen.failed
+        for seen in domain.policies.values()
+        if seen.policy_type is PolicyType.STS and not is_current(seen, settings.policy)
     )
+    if stale:
+        lines.append(
+            f"  ({_plural(stale, 'failed session')} under a policy the stack no longer serves: if the change "
+            "fixed them, count from the day after it with --since)"
+        )
+    return advice(*lines)
