@@ -130,6 +130,17 @@ def test_the_page_loads_nothing_and_escapes_what_senders_wrote() -> None:
     assert "default-src 'none'" in page
 
 
+def test_a_policy_the_stack_no_longer_serves_is_marked() -> None:
+    old = ("version: STSv1", "mode: testing", "mx: mail.protonmail.ch", "max_age: 86400")
+    summary = summarise([Found(parse_report(gz(make_report(START, policy=old))), "x")])
+    verdicts = {name: enforce_verdict(domain) for name, domain in summary.domains.items()}
+    described = "sts mode testing, mx mail.protonmail.ch, max_age 86400"
+    marked = html_page(summary, verdicts, {"example.com": {described: False}})
+    assert f"<tr class=old><td>{described} (not what the stack serves now)</td>" in marked
+    assert "not what the stack serves now" not in html_page(summary, verdicts)
+    assert "<h1>TLS reports: 1 report about 1 domain</h1>" in marked
+
+
 class TestInChromium:
     pytestmark = chromium_marks
 

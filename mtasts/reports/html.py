@@ -34,6 +34,10 @@ svg text {{ font: 11px system-ui, sans-serif; fill: #444; }}
 """
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'s' * (number != 1)}"
+
+
 def _days(domain: DomainSummary) -> list[date]:
     if not domain.daily:
         return []
@@ -116,7 +120,7 @@ def _domain_section(domain: DomainSummary, verdict: Verdict, current: Mapping[st
     return f"""
 <section class="domain" id="{escape(domain.domain)}">
 <h2>{escape(domain.domain)}</h2>
-<p>{domain.reports:,} reports from {escape(organizations)}, {domain.first} to {domain.last}:
+<p>{_count(domain.reports, "report")} from {escape(organizations)}, {domain.first} to {domain.last}:
 <strong>{domain.successful:,}</strong> successful and <strong>{domain.failed:,}</strong> failed sessions.</p>
 <p class="{state}">enforce: {"safe" if verdict.ready else "not yet"}: {escape(verdict.why)}</p>
 {chart(domain)}
@@ -152,7 +156,7 @@ def html_page(
 <style>{_STYLE}</style>
 </head>
 <body>
-<h1>TLS reports: {summary.reports:,} reports about {len(summary.domains)} domains</h1>
+<h1>TLS reports: {_count(summary.reports, "report")} about {_count(len(summary.domains), "domain")}</h1>
 {sections or "<p>No report was read.</p>"}
 {rejected}
 </body>
