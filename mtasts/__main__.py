@@ -2,6 +2,7 @@
 
     python -m mtasts render --stack dev
     python -m mtasts verify example.com [--stack dev] [--json] [--nameserver IP] [--ca-file PATH]
+    python -m mtasts reports PATH... [--imap URL] [--stack dev] [--since DATE] [--json] [--html FILE]
 
 Exit status: 0 success, 1 a check failed, 2 a usage or configuration error.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from mtasts.config import ConfigError
 from mtasts.desired import desired_state
+from mtasts.reports.cli import add_reports_command
 from mtasts.stackfile import StackFileError, load_settings
 from mtasts.verify.cli import add_verify_command
 
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     render_parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     render_parser.set_defaults(run=render)
     add_verify_command(commands)
+    add_reports_command(commands)
     return parser
 
 

@@ -1,0 +1,178 @@
+"""`python -m mtasts reports`: argument parsing, the sources to read, output and exit status.
+
+Exit status: 0 every input was read and no session failed; 1 a session failed or an input
+was rejected; 2 a usage error (no input, a bad date, a bad --imap URL, a missing password,
+a bad stack file). With `--fail-on enforce` (the daily workflow), status 1 means only that
+sessions failed under a policy in `mode: enforce` (mail refused) or that a whole source
+(a path, the mailbox) could not be read; rejected messages are still listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from mtasts.desired import desired_state
+from mtasts.policy import Mode
+from mtasts.reports.html import html_page
+from mtasts.reports.imap import PASSWORD_VARIABLE, ImapLocation, ImapUrlError, parse_imap_url, read_imap
+from mtasts.reports.output import json_document, write_json, write_text
+from mtasts.reports.sources import Item, read_paths
+from mtasts.reports.summary import Summary, summarise
+from mtasts.reports.verdict import (
+    DEFAULT_MIN_DAYS,
+    DEFAULT_MIN_REPORTERS,
+    StackAdvice,
+    Thresholds,
+    Verdict,
+    enforce_verdict,
+    enforced_failures,
+    is_current,
+    stack_advice,
+)
+from mtasts.stackfile import load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(ValueError):
+    pass
+
+
+def add_reports_command(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "reports",
+        help="summarise TLS reports (RFC 8460) and say whether enforce is safe",
+        description=(
+            "Read RFC 8460 aggregate reports from files (.json, .json.gz, mail messages), directories, "
+            "Maildir and mbox folders and an IMAP mailbox (read-only), summarise them per policy domain "
+            "and say whether mode enforce is safe. Exit status 0: everything read, no failed session; "
+            "1: a failed session or a rejected input; 2: a usage error."
+        ),
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="report files, mail files, directories, Maildir or mbox"
+    )
+    parser.add_argument(
+        "--imap",
+        action="append",
+        default=[],
+        metavar="URL",
+        help=f"read a mailbox, e.g. imaps://user@host/INBOX; the password comes from ${PASSWORD_VARIABLE}",
+    )
+    parser.add_argument("--stack", help="compare with the mode of Pulumi.<stack>.yaml and say what to do")
+    parser.add_argument("--since", metavar="DATE", help="only reports ending on or after DATE (YYYY-MM-DD)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--html", metavar="FILE", help="also write a self-contained page with charts to FILE")
+    parser.add_argument(
+        "--min-days", type=int, default=DEFAULT_MIN_DAYS, metavar="N",
+        help=f"days the reports must span before enforce is safe (default {DEFAULT_MIN_DAYS})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--min-reporters", type=int, default=DEFAULT_MIN_REPORTERS, metavar="N",
+        help=f"organizations that must have reported (default {DEFAULT_MIN_REPORTERS})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fail-on", choices=("any", "enforce"), default="any",
+        help="exit 1 on any failed session or rejected input (default), or only on failures under enforce",
+    )  # fmt: skip
+    parser.add_argument("--ca-file", metavar="PATH", help="trust these CA certificates for --imap")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _since(raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise UsageError(f"--since {raw!r} is not a date; expected YYYY-MM-DD, e.g. 2026-01-31") from None
+
+
+def _check(args: argparse.Namespace) -> tuple[date | None, Thresholds, list[ImapLocation], str]:
+    if not args.paths and not args.imap:
+        raise UsageError(
+            "no reports to read: name files, directories, Maildir or mbox folders, or --imap URL"
+        )
+    since = _since(args.since)
+    for flag, value in (("--min-days", args.min_days), ("--min-reporters", args.min_reporters)):
+        if not 1 <= value <= 3650:
+            raise UsageError(f"{flag} {value} is not accepted; expected 1 to 3650")
+    try:
+        locations = [parse_imap_url(url) for url in args.imap]
+    except ImapUrlError as error:
+        raise UsageError(str(error)) from None
+    password = os.environ.get(PASSWORD_VARIABLE, "")
+    if locations and not password:
+        raise UsageError(f"--imap needs the mailbox password in the environment variable {PASSWORD_VARIABLE}")
+    if args.ca_file is not None and not Path(args.ca_file).is_file():
+        raise UsageError(f"--ca-file {args.ca_file!r} is not a readable file")
+    if args.html is not None and not Path(args.html).resolve().parent.is_dir():
+        raise UsageError(f"--html {args.html!r}: its folder does not exist")
+    return since, Thresholds(args.min_days, args.min_reporters), locations, password
+
+
+def _items(
+    args: argparse.Namespace, since: date | None, locations: list[ImapLocation], password: str
+) -> Iterator[Item]:
+    sources = [read_paths(args.paths)]
+    sources += [read_imap(location, password, since=since, ca_file=args.ca_file) for location in locations]
+    return itertools.chain.from_iterable(sources)
+
+
+def exit_status(summary: Summary, fail_on: str, advice: StackAdvice | None) -> int:
+    if fail_on == "enforce":
+        refused = any(enforced_failures(domain) for domain in summary.domains.values())
+        stack_domain = summary.domains.get(advice.domain) if advice is not None else None
+        if advice is not None and advice.mode is Mode.ENFORCE and stack_domain is not None:
+            refused = refused or stack_domain.sts_failed > 0
+        unreadable = any(item.whole_source for item in summary.rejected)
+        return EXIT_FAILED if refused or unreadable else EXIT_OK
+    return EXIT_FAILED if summary.failed or summary.rejected else EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        since, thresholds, locations, password = _check(args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    state = None
+    if args.stack:  # StackFileError and ConfigError reach main(), which exits with status 2
+        state = desired_state(load_settings(args.stack, Path(getattr(args, "project_dir", "."))))
+
+    summary = summarise(_items(args, since, locations, password), since)
+    verdicts: dict[str, Verdict] = {
+        name: enforce_verdict(domain, thresholds) for name, domain in summary.domains.items()
+    }
+    advice, served, current = None, None, {}
+    if state is not None:
+        name = state.settings.domain
+        advice = stack_advice(args.stack, state.settings, summary.domains.get(name), verdicts.get(name))
+        served = state.policy
+        if name in summary.domains:
+            current = {
+                name: {
+                    seen.describe(): is_current(seen, served)
+                    for seen in summary.domains[name].policies.values()
+                }
+            }
+
+    if args.json:
+        write_json(sys.stdout, json_document(summary, verdicts, advice, served))
+    else:
+        write_text(sys.stdout, summary, verdicts, advice, served)
+    if args.html:
+        try:
+            Path(args.html).write_text(html_page(summary, verdicts, current), encoding="utf-8")
+        except OSError as error:
+            print(f"error: cannot write --html {args.html}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_USAGE
+    return exit_status(summary, args.fail_on, advice)

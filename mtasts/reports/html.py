@@ -1,0 +1,164 @@
+"""`--html FILE`: the summary as one self-contained page, for people rather than terminals.
+
+Per policy domain: a chart of successful and failed sessions per day (inline SVG, two
+panels with their own scale, since a handful of failures next to thousands of successes
+would be an invisible sliver on one scale), the failures by result type, receiving MX
+host and sending IP, the policies senders saw, and the verdict on `enforce`. The page
+loads nothing: no script, no font, no image from anywhere, and its Content-Security-Policy
+forbids it, so it can be opened from a mail attachment or a CI artifact offline. Every
+value from a report is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from html import escape
+
+from mtasts.reports.summary import DomainSummary, Summary
+from mtasts.reports.verdict import Verdict
+
+SUCCESS_COLOUR = "#2e7d32"
+FAILURE_COLOUR = "#c62828"
+_WIDTH, _PANEL, _LEFT, _GAP = 720, 110, 70, 34
+
+_STYLE = f"""
+body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
+h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }}
+table {{ border-collapse: collapse; margin: .5em 0; }}
+th, td {{ text-align: left; padding: .15em .8em .15em 0; border-bottom: 1px solid #eee; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.ready {{ color: {SUCCESS_COLOUR}; }} .blocked {{ color: {FAILURE_COLOUR}; }}
+svg text {{ font: 11px system-ui, sans-serif; fill: #444; }}
+.old {{ color: #8a6d00; }}
+"""
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'s' * (number != 1)}"
+
+
+def _days(domain: DomainSummary) -> list[date]:
+    if not domain.daily:
+        return []
+    first, last = min(domain.daily), max(domain.daily)
+    return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+def chart(domain: DomainSummary) -> str:
+    """Two bar panels, successful then failed sessions per day, each with a `<title>` per bar."""
+    days = _days(domain)
+    if not days:
+        return ""
+    step = (_WIDTH - _LEFT - 10) / len(days)
+    bar = min(24.0, max(1.0, step * 0.8))  # a week of reports should not look like a wall
+    height = 2 * (_PANEL + _GAP) + 10
+    parts = [
+        f'<svg class="chart" role="img" width="{_WIDTH}" height="{height}" viewBox="0 0 {_WIDTH} {height}" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-label="sessions per day for {escape(domain.domain)}">'
+    ]
+    for panel, (label, index, colour) in enumerate(
+        (("successful", 0, SUCCESS_COLOUR), ("failed", 1, FAILURE_COLOUR))
+    ):
+        top = 10 + panel * (_PANEL + _GAP)
+        base = top + _PANEL
+        peak = max(domain.daily.get(day, [0, 0])[index] for day in days)
+        parts.append(f'<text x="0" y="{top + 10}">{label}</text>')
+        parts.append(f'<text x="0" y="{top + 26}">max {peak:,}</text>')
+        parts.append(f'<line x1="{_LEFT}" y1="{base}" x2="{_WIDTH - 10}" y2="{base}" stroke="#999"/>')
+        for number, day in enumerate(days):
+            value = domain.daily.get(day, [0, 0])[index]
+            tall = 0.0 if not peak else max(1.0, _PANEL * value / peak) if value else 0.0
+            x = _LEFT + number * step
+            parts.append(
+                f'<rect class="{label}" x="{x:.1f}" y="{base - tall:.1f}" '
+                f'width="{bar:.1f}" height="{tall:.1f}" '
+                f'fill="{colour}"><title>{day}: {value:,} {label}</title></rect>'
+            )
+        parts.append(f'<text x="{_LEFT}" y="{base + 14}">{days[0]}</text>')
+        parts.append(f'<text x="{_WIDTH - 10}" y="{base + 14}" text-anchor="end">{days[-1]}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(rows: list[tuple[str, str, int]]) -> str:
+    if not rows:
+        return "<p>No failed session.</p>"
+    body = "".join(
+        f'<tr><td>{escape(kind)}</td><td>{escape(key)}</td><td class="n">{count:,}</td></tr>'
+        for kind, key, count in rows
+    )
+    head = "<tr><th>by</th><th>value</th><th>failed sessions</th></tr>"
+    return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+
+
+def _failure_rows(domain: DomainSummary) -> list[tuple[str, str, int]]:
+    rows = []
+    for kind, counts in (
+        ("result type", domain.failures),
+        ("receiving MX host", domain.by_mx),
+        ("sending IP", domain.by_ip),
+    ):
+        rows += [
+            (kind, key, count) for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        ]
+    return rows
+
+
+def _domain_section(domain: DomainSummary, verdict: Verdict, current: Mapping[str, bool]) -> str:
+    organizations = ", ".join(sorted(domain.organizations.values()))
+    rows = []
+    for seen in domain.policies.values():
+        old = current.get(seen.describe()) is False
+        numbers = "".join(f'<td class="n">{n:,}</td>' for n in (seen.reports, seen.successful, seen.failed))
+        rows.append(
+            f"<tr{' class=old' if old else ''}><td>{escape(seen.describe())}"
+            f"{' (not what the stack serves now)' if old else ''}</td>{numbers}</tr>"
+        )
+    policies = "".join(rows)
+    state = "ready" if verdict.ready else "blocked"
+    return f"""
+<section class="domain" id="{escape(domain.domain)}">
+<h2>{escape(domain.domain)}</h2>
+<p>{_count(domain.reports, "report")} from {escape(organizations)}, {domain.first} to {domain.last}:
+<strong>{domain.successful:,}</strong> successful and <strong>{domain.failed:,}</strong> failed sessions.</p>
+<p class="{state}">enforce: {"safe" if verdict.ready else "not yet"}: {escape(verdict.why)}</p>
+{chart(domain)}
+<h3>Failures</h3>
+{_table(_failure_rows(domain))}
+<h3>Policies senders saw</h3>
+<table><thead><tr><th>policy</th><th>reports</th><th>successful</th><th>failed</th></tr></thead>
+<tbody>{policies}</tbody></table>
+</section>"""
+
+
+def html_page(
+    summary: Summary, verdicts: Mapping[str, Verdict], current: Mapping[str, Mapping[str, bool]] | None = None
+) -> str:
+    """The page; `current` maps domain → policy description → whether the stack serves it now."""
+    sections = "".join(
+        _domain_section(domain, verdicts[name], (current or {}).get(name, {}))
+        for name, domain in sorted(summary.domains.items())
+    )
+    rejected = ""
+    if summary.rejected:
+        items = "".join(
+            f"<li><code>{escape(item.origin)}</code>: {escape(item.reason)}</li>" for item in summary.rejected
+        )
+        rejected = f"<h2>Rejected inputs ({len(summary.rejected)}), not counted</h2><ul>{items}</ul>"
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>TLS reports (RFC 8460)</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>TLS reports: {_count(summary.reports, "report")} about {_count(len(summary.domains), "domain")}</h1>
+{sections or "<p>No report was read.</p>"}
+{rejected}
+</body>
+</html>
+"""

@@ -1,0 +1,70 @@
+"""Report mail as senders send it (RFC 8460 §5.3): find the report attachments of a message.
+
+A compliant message is `multipart/report; report-type=tlsrpt` carrying one
+`application/tlsrpt+gzip` or `application/tlsrpt+json` part. Senders vary: some wrap the
+report in `multipart/mixed`, some label it `application/gzip` or `application/octet-stream`
+and rely on the file name (`sender!policy-domain!begin!end!id.json.gz`, §5.3). The message
+type is therefore not checked; a part counts when its media type is a TLS-RPT one, or when
+a generic type carries a report-like file name. Parsing uses the stdlib's compat32 policy,
+which is several times faster than the default policy and tolerant of the same defects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+REPORT_MEDIA_TYPES = frozenset({"application/tlsrpt+gzip", "application/tlsrpt+json"})
+# Generic types that real senders put on report attachments, accepted with a report file name.
+LOOSE_MEDIA_TYPES = frozenset(
+    {"application/gzip", "application/x-gzip", "application/json", "application/octet-stream"}
+)
+REPORT_SUFFIXES = (".json", ".json.gz", ".gz")
+# Mail systems commonly refuse messages larger than this; a "report" bigger is not one.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
+_parser = BytesParser(policy=compat32)
+
+
+class NotAReport(ValueError):
+    """A message that carries no TLS report."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str  # the part's file name, or its media type when it has none
+    data: bytes
+
+
+def message_id(message: Message) -> str | None:
+    value = message.get("Message-ID")
+    return " ".join(str(value).split()) or None if value is not None else None
+
+
+def parse_message(raw: bytes) -> Message:
+    return _parser.parsebytes(raw)
+
+
+def report_attachments(message: Message) -> list[Attachment]:
+    """The report parts of a message, decoded from their transfer encoding; NotAReport if none."""
+    found = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        media_type = part.get_content_type()
+        filename = part.get_filename() or ""
+        loose = media_type in LOOSE_MEDIA_TYPES and filename.lower().endswith(REPORT_SUFFIXES)
+        if media_type in REPORT_MEDIA_TYPES or loose:
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            found.append(Attachment(name=filename or media_type, data=data))
+    if not found:
+        subject = " ".join(str(message.get("Subject", "")).split())
+        shown = subject if len(subject) <= 60 else subject[:57] + "..."
+        raise NotAReport(
+            f"not a TLS report: no application/tlsrpt+gzip or application/tlsrpt+json part "
+            f"(RFC 8460 §5.3; subject {shown!r})"
+        )
+    return found

@@ -1,0 +1,141 @@
+"""The summary as text for people and as one JSON document for programs.
+
+Both show the same decisions (`verdict`); nothing is judged here. The JSON shape:
+`domains` keyed by policy domain (`reports`, `successful`, `failed`, `failures`,
+`organizations`, `first`, `last`, `enforce_ready`, `why`, and the breakdowns
+`failures_by_mx`, `failures_by_sending_ip`, `policies`), `rejected` (`path`, `message_id`,
+`reason`), `duplicates`, `left_out`, and `stack` when a stack was compared.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from mtasts.policy import Policy
+from mtasts.reports.summary import DomainSummary, PolicySeen, Summary
+from mtasts.reports.verdict import StackAdvice, Verdict, is_current, top
+
+
+def _ranked(counts: Mapping[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _current(seen: PolicySeen, served: Policy | None) -> bool | None:
+    return None if served is None else is_current(seen, served)
+
+
+def json_document(
+    summary: Summary,
+    verdicts: Mapping[str, Verdict],
+    advice: StackAdvice | None = None,
+    served: Policy | None = None,
+) -> dict[str, Any]:
+    domains = {}
+    for name, domain in sorted(summary.domains.items()):
+        verdict = verdicts[name]
+        stack_served = served if advice is not None and advice.domain == name else None
+        domains[name] = {
+            "reports": domain.reports,
+            "successful": domain.successful,
+            "failed": domain.failed,
+            "failures": _ranked(domain.failures),
+            "organizations": sorted(domain.organizations.values()),
+            "first": domain.first.isoformat() if domain.first else None,
+            "last": domain.last.isoformat() if domain.last else None,
+            "enforce_ready": verdict.ready,
+            "why": verdict.why,
+            "failures_by_mx": _ranked(domain.by_mx),
+            "failures_by_sending_ip": _ranked(domain.by_ip),
+            "policies": [
+                {
+                    "type": seen.policy_type.value,
+                    "policy": seen.describe(),
+                    "reports": seen.reports,
+                    "successful": seen.successful,
+                    "failed": seen.failed,
+                    "current": _current(seen, stack_served),
+                }
+                for seen in domain.policies.values()
+            ],
+        }
+    document: dict[str, Any] = {
+        "domains": domains,
+        "rejected": [
+            {"path": item.origin, "message_id": item.message_id, "reason": item.reason}
+            for item in summary.rejected
+        ],
+        "duplicates": summary.duplicates,
+        "left_out": summary.left_out,
+    }
+    if advice is not None:
+        document["stack"] = {
+            "name": advice.stack,
+            "domain": advice.domain,
+            "mode": advice.mode.value,
+            "advice": list(advice.lines),
+            "command": advice.command,
+        }
+    return document
+
+
+def write_json(out: TextIO, document: dict[str, Any]) -> None:
+    json.dump(document, out, indent=2)
+    out.write("\n")
+
+
+def write_text(
+    out: TextIO,
+    summary: Summary,
+    verdicts: Mapping[str, Verdict],
+    advice: StackAdvice | None = None,
+    served: Policy | None = None,
+) -> None:
+    extra = []
+    if summary.duplicates:
+        extra.append(f"{summary.duplicates:,} duplicate(s) counted once")
+    if summary.left_out:
+        extra.append(f"{summary.left_out:,} ending before {summary.since} left out")
+    out.write(
+        f"{summary.reports:,} report(s) about {len(summary.domains)} domain(s)"
+        + (f" ({'; '.join(extra)})" if extra else "")
+        + "\n"
+    )
+    for name, domain in sorted(summary.domains.items()):
+        stack_served = served if advice is not None and advice.domain == name else None
+        _write_domain(out, domain, verdicts[name], stack_served)
+    if advice is not None:
+        out.write(f"\nstack {advice.stack} ({advice.domain}, mode {advice.mode.value}):\n")
+        out.writelines(f"  {line}\n" for line in advice.lines)
+        if advice.command:
+            out.write(f"\n    {advice.command}\n\n")
+    if summary.rejected:
+        out.write(f"\nrejected ({len(summary.rejected)}), not counted:\n")
+        for item in summary.rejected:
+            identity = f" (Message-ID {item.message_id})" if item.message_id else ""
+            out.write(f"  {item.origin}{identity}: {item.reason}\n")
+
+
+def _write_domain(out: TextIO, domain: DomainSummary, verdict: Verdict, served: Policy | None) -> None:
+    organizations = sorted(domain.organizations.values())
+    out.write(
+        f"\n{domain.domain}: {domain.reports:,} report(s) from {len(organizations)} organization(s) "
+        f"({', '.join(organizations)}), {domain.first} to {domain.last}\n"
+    )
+    out.write(f"  sessions: {domain.successful:,} successful, {domain.failed:,} failed\n")
+    if domain.failed:
+        out.write(f"  failures by result type: {top(domain.failures, 10)}\n")
+        out.write(f"  failures by receiving MX host: {top(domain.by_mx, 10)}\n")
+        out.write(f"  failures by sending IP: {top(domain.by_ip, 10)}\n")
+    out.write("  policies senders saw:\n")
+    for seen in domain.policies.values():
+        flag = ""
+        if served is not None and not is_current(seen, served):
+            flag = "  <- not the policy the stack serves now"
+        out.write(
+            f"    {seen.describe()}: {seen.reports:,} report(s), {seen.successful:,} successful, "
+            f"{seen.failed:,} failed{flag}\n"
+        )
+    state = "safe" if verdict.ready else "not yet"
+    out.write(f"  enforce: {state}: {verdict.why}\n")

@@ -1,0 +1,170 @@
+"""Is `enforce` safe for a domain? The judgement over a `DomainSummary`, and the advice for a stack.
+
+RFC 8461 §5 and the rollout the README describes: run `testing`, read the TLS reports,
+switch to `enforce` once they show senders succeed. Here that means, by default, reports
+spanning at least 14 days (two `max_age` weeks of senders refreshing the policy), from at
+least 2 organizations (one sender's view is not the Internet's), with no failed session
+under an `sts` policy: under `enforce` such a sender would not deliver (RFC 8461 §5.1).
+Failures under `tlsa` (DANE, RFC 7672) or with no policy do not depend on the MTA-STS mode,
+so they are reported but do not block. The command line prints what this decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mtasts.config import Settings
+from mtasts.policy import Mode, Policy
+from mtasts.reports.model import PolicyType
+from mtasts.reports.summary import DomainSummary, PolicySeen
+
+DEFAULT_MIN_DAYS = 14
+DEFAULT_MIN_REPORTERS = 2
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_days: int = DEFAULT_MIN_DAYS
+    min_reporters: int = DEFAULT_MIN_REPORTERS
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ready: bool
+    reasons: tuple[str, ...]  # what stands in the way, or, when ready, why
+
+    @property
+    def why(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'s' * (count != 1)}"
+
+
+def top(counts: dict[str, int], limit: int = 3) -> str:
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{key} {value:,}" for key, value in ranked[:limit])
+    return shown + (f", and {len(ranked) - limit} more" if len(ranked) > limit else "")
+
+
+def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()) -> Verdict:
+    obstacles = []
+    if domain.span_days < thresholds.min_days:
+        obstacles.append(
+            f"the reports span {_plural(domain.span_days, 'day')} ({domain.first} to {domain.last}); "
+            f"wait until they span {thresholds.min_days} (--min-days)"
+        )
+    organizations = sorted(domain.organizations.values())
+    if len(organizations) < thresholds.min_reporters:
+        obstacles.append(
+            f"{_plural(len(organizations), 'organization')} reported ({', '.join(organizations)}); "
+            f"wait for reports from {thresholds.min_reporters} (--min-reporters)"
+        )
+    sts = [seen for seen in domain.policies.values() if seen.policy_type is PolicyType.STS]
+    if not sts:
+        obstacles.append(
+            "no sender reported applying an sts policy (only tlsa or no-policy-found), so the reports "
+            f"say nothing about enforce; check the policy with `python -m mtasts verify {domain.domain}`"
+        )
+    if domain.sts_failed:
+        obstacles.append(
+            f"{_plural(domain.sts_failed, 'session')} failed under an sts policy "
+            f"({top(domain.sts_failures)}): under enforce those senders would not deliver; "
+            "fix the cause, then count again with --since the day after the fix"
+        )
+    if obstacles:
+        return Verdict(False, tuple(obstacles))
+    sessions = sum(seen.successful for seen in sts)
+    return Verdict(
+        True,
+        (
+            f"{_plural(domain.span_days, 'day')} of reports "
+            f"from {_plural(len(organizations), 'organization')}, "
+            f"{_plural(sessions, 'session')} under an sts policy and none failed",
+        ),
+    )
+
+
+def is_current(seen: PolicySeen, served: Policy) -> bool:
+    """Whether senders saw the policy the stack serves now (same mode, mx set and max_age)."""
+    if seen.policy_type is not PolicyType.STS or seen.policy is None:
+        return False
+    return (
+        seen.policy.mode is served.mode
+        and seen.policy.max_age == served.max_age
+        and {mx.lower() for mx in seen.policy.mx} == {mx.lower() for mx in served.mx}
+    )
+
+
+def enforced_failures(domain: DomainSummary) -> int:
+    """Failed sessions under a policy the senders report as `mode: enforce`: refused mail."""
+    return sum(
+        seen.failed
+        for seen in domain.policies.values()
+        if seen.policy is not None and seen.policy.mode is Mode.ENFORCE
+    )
+
+
+@dataclass(frozen=True)
+class StackAdvice:
+    stack: str
+    domain: str
+    mode: Mode
+    lines: tuple[str, ...]  # what to do, or what stands in the way
+    command: str | None  # the exact command to run when enforce is safe
+
+
+def stack_advice(
+    stack: str, settings: Settings, domain: DomainSummary | None, verdict: Verdict | None
+) -> StackAdvice:
+    """What the reports mean for the stack's mode: the command to run, or what stands in the way."""
+    mode, name = settings.policy.mode, settings.domain
+
+    def advice(*lines: str, command: str | None = None) -> StackAdvice:
+        return StackAdvice(stack, name, mode, lines, command)
+
+    if settings.retire:
+        return advice(
+            f"stack {stack} is retiring its policy (retire: true, RFC 8461 §8.3); enforce does not apply"
+        )
+    if domain is None or verdict is None:
+        if not settings.tls_rpt:
+            return advice(
+                f"no reports for {name}: stack {stack} sets no tlsRpt, so senders send none; set one with "
+                f"`pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{name} --stack {stack}`"
+            )
+        return advice(
+            f"no reports for {name} in these inputs; senders mail them to {', '.join(settings.tls_rpt)} "
+            "about a day after each day's sessions (RFC 8460 §3): read that mailbox"
+        )
+    if mode is Mode.ENFORCE:
+        if domain.sts_failed:
+            return advice(
+                f"stack {stack} is in enforce and {_plural(domain.sts_failed, 'session')} failed "
+                f"under an sts policy ({top(domain.sts_failures)}): senders applying it do not deliver",
+                "fix the cause (the failures above; `python -m mtasts verify`), or go back to testing:",
+                command=f"pulumi config set mode testing --stack {stack}",
+            )
+        return advice(f"stack {stack} is already in enforce, and no session failed under an sts policy")
+    if verdict.ready:
+        return advice(
+            f"enforce is safe for {name}: {verdict.why}",
+            f"switch stack {stack} from {mode.value} to enforce, then deploy it (scripts/deploy {stack}):",
+            command=f"pulumi config set mode enforce --stack {stack}",
+        )
+    lines = [
+        f"stack {stack} stays in {mode.value}; in the way of enforce:",
+        *(f"- {r}" for r in verdict.reasons),
+    ]
+    stale = sum(
+        seen.failed
+        for seen in domain.policies.values()
+        if seen.policy_type is PolicyType.STS and not is_current(seen, settings.policy)
+    )
+    if stale:
+        lines.append(
+            f"  ({_plural(stale, 'failed session')} under a policy the stack no longer serves: if the change "
+            "fixed them, count from the day after it with --since)"
+        )
+    return advice(*lines)

@@ -1,0 +1,168 @@
+"""Reading reports from files, directories, Maildir and mbox: every shape counted once, nothing written."""
+
+from __future__ import annotations
+
+import base64
+import mailbox
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from mtasts.reports import sources
+from mtasts.reports.sources import Found, Rejected, read_paths
+from mtasts.reports.summary import summarise
+from tests.twin.reportmail import gz, make_report, report_mail
+
+DATA = Path(__file__).parent / "data" / "reports"
+MAIL = sorted((DATA / "mail").glob("*.eml"))
+GOOD = [path for path in MAIL if not path.name.startswith(("broken-", "not-"))]
+
+
+def make_maildir(root: Path, messages: list[bytes]) -> Path:
+    for sub in ("new", "cur", "tmp"):
+        (root / sub).mkdir(parents=True)
+    for number, raw in enumerate(messages):
+        (root / ("new" if number % 2 else "cur") / f"{number}.M1P1.host:2,").write_bytes(raw)
+    return root
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, float]]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime) for p in sorted(root.rglob("*"))}
+
+
+def test_each_sender_style_in_the_samples_is_read() -> None:
+    items = list(read_paths(map(str, GOOD)))
+    assert all(isinstance(item, Found) for item in items), items
+    organizations = {item.report.organization for item in items if isinstance(item, Found)}
+    assert organizations == {"Google Inc.", "Microsoft Corporation", "Example Networks", "Example Mail Co"}
+
+
+def test_each_broken_sample_is_rejected_with_its_own_reason_and_message_id() -> None:
+    rejected = {
+        Path(item.origin).name: item for item in read_paths(map(str, MAIL)) if isinstance(item, Rejected)
+    }
+    assert set(rejected) == {
+        "broken-invalid-json.eml",
+        "broken-missing-fields.eml",
+        "broken-truncated-gzip.eml",
+        "not-a-report.eml",
+    }
+    assert "not valid JSON" in rejected["broken-invalid-json.eml"].reason
+    assert "'report-id' is missing" in rejected["broken-missing-fields.eml"].reason
+    assert "truncated" in rejected["broken-truncated-gzip.eml"].reason
+    assert "not a TLS report" in rejected["not-a-report.eml"].reason
+    assert rejected["not-a-report.eml"].message_id == "<quota-warning-1@mail.example.com>"
+
+
+def test_a_directory_is_read_recursively_and_report_files_count_like_mail() -> None:
+    summary = summarise(read_paths([str(DATA)]))
+    assert set(summary.domains) == {"example.com", "example.org"}
+    assert summary.domains["example.com"].reports == 5  # four mails and one .json.gz file
+    assert len(summary.rejected) == 4  # the broken inputs did not stop the rest
+
+
+def test_a_maildir_is_read_in_place_and_left_unchanged(tmp_path: Path) -> None:
+    maildir = make_maildir(tmp_path / "Maildir", [path.read_bytes() for path in MAIL])
+    before = snapshot(maildir)
+    summary = summarise(read_paths([str(maildir)]))
+    assert summary.reports == 4 and len(summary.rejected) == 4
+    assert snapshot(maildir) == before
+
+
+def test_an_mbox_is_read_message_by_message(tmp_path: Path) -> None:
+    box = mailbox.mbox(tmp_path / "reports.mbox")
+    for path in MAIL:
+        box.add(path.read_bytes())
+    box.close()
+    summary = summarise(read_paths([str(tmp_path / "reports.mbox")]))
+    assert summary.reports == 4
+    assert sorted(item.origin.rsplit("#", 1)[1] for item in summary.rejected) == ["1", "2", "3", "8"]
+
+
+def test_the_same_report_in_two_sources_and_twice_in_one_counts_once(tmp_path: Path) -> None:
+    google = (DATA / "mail" / "google.eml").read_bytes()
+    maildir = make_maildir(tmp_path / "Maildir", [google, google])
+    shutil.copy(DATA / "mail" / "google.eml", tmp_path / "copy.eml")
+    summary = summarise(read_paths([str(maildir), str(tmp_path / "copy.eml")]))
+    assert summary.reports == 1 and summary.duplicates == 2
+    assert summary.domains["example.com"].successful == 1184
+
+
+def test_a_missing_path_is_rejected_as_a_whole_source_and_the_rest_is_read(tmp_path: Path) -> None:
+    items = list(read_paths([str(tmp_path / "nowhere"), str(GOOD[0])]))
+    assert isinstance(items[0], Rejected) and items[0].whole_source and "no such file" in items[0].reason
+    assert isinstance(items[1], Found)
+
+
+def test_a_file_that_is_neither_report_nor_mail_is_rejected_with_what_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("just some notes\n")
+    [item] = read_paths([str(tmp_path / "notes.txt")])
+    assert isinstance(item, Rejected) and "not a report (.json, .json.gz)" in item.reason
+
+
+def test_an_oversized_file_is_refused_without_being_read(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.json.gz"
+    with huge.open("wb") as stream:
+        stream.truncate(33 * 1024 * 1024)  # sparse: no disk or memory used
+    with huge.open("r+b") as stream:
+        stream.write(b"\x1f\x8b")
+    [item] = read_paths([str(huge)])
+    assert isinstance(item, Rejected) and "larger than any report" in item.reason
+
+
+def test_since_leaves_out_reports_that_ended_before_it(tmp_path: Path) -> None:
+    for day in (1, 2, 3):
+        (tmp_path / f"r{day}.json.gz").write_bytes(gz(make_report(date(2026, 10, day))))
+    summary = summarise(read_paths([str(tmp_path)]), since=date(2026, 10, 2))
+    assert summary.left_out == 1 and summary.domains["example.com"].first == date(2026, 10, 2)
+
+
+def test_a_report_mail_with_two_report_parts_yields_both(tmp_path: Path) -> None:
+    first = report_mail(make_report(date(2026, 10, 1)))
+    second = make_report(date(2026, 10, 2))
+    boundary = first.split(b'boundary="', 1)[1].split(b'"', 1)[0]
+    attachment = (
+        b"--" + boundary + b'\r\nContent-Type: application/tlsrpt+gzip; name="two.json.gz"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(gz(second)) + b"\r\n"
+    )
+    both = first.replace(b"--" + boundary + b"--", attachment + b"--" + boundary + b"--")
+    (tmp_path / "both.eml").write_bytes(both)
+    items = list(read_paths([str(tmp_path / "both.eml")]))
+    assert [type(item) for item in items] == [Found, Found]
+    assert items[1].origin.endswith("(two.json.gz)")
+
+
+def test_mime_nested_thousands_deep_is_rejected_and_the_next_message_still_read(tmp_path: Path) -> None:
+    nesting = b"".join(
+        f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n'.encode()
+        for level in range(3000)
+    )
+    (tmp_path / "a-deep.eml").write_bytes(
+        b"Subject: deep\r\n" + nesting + b"Content-Type: text/plain\r\n\r\nx\r\n"
+    )
+    shutil.copy(GOOD[0], tmp_path / "b-good.eml")
+    first, second = read_paths([str(tmp_path)])
+    assert isinstance(first, Rejected) and "not a readable mail message: RecursionError" in first.reason
+    assert isinstance(second, Found)
+
+
+def test_json_nested_too_deeply_is_rejected_as_no_report(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    [item] = read_paths([str(tmp_path / "deep.json")])
+    assert isinstance(item, Rejected) and "nests JSON arrays or objects too deeply" in item.reason
+
+
+def test_an_oversized_message_in_an_mbox_is_skipped_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "MAX_MESSAGE_BYTES", 4_000)
+    box = mailbox.mbox(tmp_path / "reports.mbox")
+    box.add(GOOD[0].read_bytes())
+    box.add(b"Subject: huge\r\n\r\n" + b"x" * 10_000)
+    box.add(GOOD[1].read_bytes())
+    box.close()
+    items = list(read_paths([str(tmp_path / "reports.mbox")]))
+    assert [type(item) for item in items] == [Found, Rejected, Found]
+    assert "larger than any report mail" in items[1].reason  # type: ignore[union-attr]
