@@ -175,9 +175,13 @@ async def fetch_from(
 async def fetch_policy(
     client: httpx.AsyncClient, host: str, addresses: list[str], options: VerifyOptions
 ) -> list[FetchResult]:
-    """Fetch from every address at once; one result per address, in the order given.
+    """Fetch from every address at once; one result per address, in address order.
 
     RFC 8461 §3.3 leaves the choice of address to the sender, so an address serving a 404
     or an older file fails some senders even when another address serves the right one.
     """
-    return list(await asyncio.gather(*(fetch_from(client, host, address, options) for address in addresses)))
+    # The same report whatever order DNS answered in.
+    ordered = sorted(
+        set(addresses), key=lambda a: (ipaddress.ip_address(a).version, int(ipaddress.ip_address(a)))
+    )
+    return list(await asyncio.gather(*(fetch_from(client, host, address, options) for address in ordered)))
