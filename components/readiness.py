@@ -17,6 +17,7 @@ on `pulumi up`: preview never polls.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,7 +45,9 @@ class PolicyNotServedError(Exception):
 
 
 def _log_info(message: str) -> None:
-    pulumi.log.info(message)
+    # A Python dynamic provider has no engine connection (pulumi.log would only print, see
+    # https://github.com/pulumi/pulumi/pull/20409): its stderr is what the engine receives.
+    print(f"info: {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
