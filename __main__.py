@@ -1,15 +1,14 @@
 """Composition root: stack config → `mtasts` desired state → adoption plan → components → exports."""
 
-from datetime import UTC, datetime
-
 import pulumi
 import pulumi_cloudflare as cloudflare
 
 from components.dns import existing_records
 from components.domain import MtaStsDomain, MtaStsDomainArgs
+from components.served import ServedPolicy, ServedPolicyArgs
 from components.settings import read_settings
 from mtasts.adoption import AdoptionError, plan_adoption
-from mtasts.desired import desired_state, safe_to_destroy_after
+from mtasts.desired import desired_state
 
 settings = read_settings()
 state = desired_state(settings)
@@ -31,6 +30,17 @@ for key, record_id in sorted(plan.imports.items()):
     pulumi.log.info(f"adopting the existing record {record_id} as '{key}': it is updated in place")
 
 domain = MtaStsDomain("mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id, adopted=plan.imports))
+# What was served, kept in the state: once the new id is advertised, its max_age counts.
+served = ServedPolicy(
+    "mta-sts-served",
+    ServedPolicyArgs(
+        policy_id=state.policy_id,
+        max_age=state.policy.max_age,
+        configured_max_age=settings.configured_policy.max_age,
+        retire=settings.retire,
+    ),
+    opts=pulumi.ResourceOptions(depends_on=[domain.discovery.discovery]),
+)
 
 pulumi.export("policyUrl", domain.policy_url)
 pulumi.export("policyId", state.policy_id)
@@ -44,11 +54,10 @@ if domain.signing is not None:
     pulumi.export("dnssecDs", domain.signing.ds_fields)
 if settings.retire:
     # `retire` overrides `mode` and `maxAge`: the served policy is `mode: none` (RFC 8461 §8.3).
-    after = safe_to_destroy_after(datetime.now(UTC), settings).replace(microsecond=0).isoformat()
     pulumi.log.warn(
         f"retire is set: serving `mode: none` with a new id instead of mode {settings.mode.value}. "
-        f"Keep this stack up until {after} (the max_age of {settings.max_age}s that senders may "
-        "still hold from the policy served before), then run `pulumi destroy`. Running `up` again "
-        "moves this time later, never earlier."
+        "Keep this stack up until retireSafeToDestroyAfter (the first `up` with retire, plus the "
+        "largest max_age this stack has served: senders may hold that policy so long), then run "
+        "`pulumi destroy`. Later `up`s keep that time; none moves it earlier."
     )
-    pulumi.export("retireSafeToDestroyAfter", after)
+    pulumi.export("retireSafeToDestroyAfter", served.safe_to_destroy_after)

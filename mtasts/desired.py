@@ -167,14 +167,50 @@ def proton_records(domain: str, proton: ProtonSettings) -> list[DnsRecord]:
     return records
 
 
-def safe_to_destroy_after(now: datetime, settings: Settings) -> datetime:
+@dataclass(frozen=True)
+class ServedRecord:
+    """What the stack has served, as remembered in its state across `up`s (RFC 8461 §8.3).
+
+    `largest_max_age`: the largest `max_age` of any policy the stack served. `retiring_since`:
+    when the first `up` with `retire` published the `mode: none` policy, or None when not retiring.
+    """
+
+    largest_max_age: int
+    retiring_since: datetime | None = None
+
+    @property
+    def safe_to_destroy_after(self) -> datetime | None:
+        return (
+            safe_to_destroy_after(self.retiring_since, self.largest_max_age) if self.retiring_since else None
+        )
+
+
+def next_served_record(
+    previous: ServedRecord | None, *, served_max_age: int, earlier_max_age: int, retire: bool, now: datetime
+) -> ServedRecord:
+    """The record after an `up` that serves a policy with `served_max_age`.
+
+    The largest `max_age` only grows: a sender may hold any policy the stack ever served for
+    that policy's whole `max_age`, so lowering `maxAge` just before retiring shortens nothing.
+    `earlier_max_age` (the configured policy's) counts when there is no record yet, as the
+    stack may have served it before the record existed. The retiring time is pinned by the
+    first `up` with `retire` and kept by every later one; leaving `retire` clears it.
+    """
+    largest = max(served_max_age, previous.largest_max_age if previous else earlier_max_age)
+    if not retire:
+        return ServedRecord(largest)
+    since = previous.retiring_since if previous and previous.retiring_since else now
+    return ServedRecord(largest, since)
+
+
+def safe_to_destroy_after(retiring_since: datetime, largest_max_age: int) -> datetime:
     """When a retired stack may be destroyed (RFC 8461 §8.3).
 
-    A sender may hold the policy served before `retire` for its whole `max_age` from its
-    last fetch, which can be just before the `mode: none` policy went out; so wait the
-    larger of that `max_age` and the retiring policy's own after `now`.
+    A sender may hold any policy the stack served for its whole `max_age` from its last
+    fetch, which can be just before the `mode: none` policy went out; so wait the largest
+    `max_age` ever served after that moment.
     """
-    return now + timedelta(seconds=max(settings.configured_policy.max_age, settings.policy.max_age))
+    return retiring_since + timedelta(seconds=largest_max_age)
 
 
 def repository_files(settings: Settings, policy_text: str) -> dict[str, str]:

@@ -14,7 +14,9 @@ Every answer is also checked against the operation's response schema, so the fak
 drift from what the description promises either.
 
 Errors to inject: a wrong token gets 401; `fail_next(operation_id, status)` answers the next
-call(s) with an error; `rate_limit_next(operation_id)` answers 429 with Retry-After;
+call(s) with an error; `answer_next(operation_id, status, body)` answers with raw bytes made
+from the request's Authorization header (a hostile API or proxy that echoes it, in any
+encoding, at any length); `rate_limit_next(operation_id)` answers 429 with Retry-After;
 `dns_points` (False until a test sets it, or `dns_points_after(n)` flips it) makes POST
 /sites/{id}/ssl answer 422 "bad dns for custom domain", as Netlify does before the A record
 resolves to it.
@@ -28,6 +30,7 @@ import itertools
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -283,6 +286,14 @@ class _Injected:
     status: int
     message: str
     headers: dict[str, str] = field(default_factory=dict)
+    raw: Callable[[str], bytes] | None = None  # the body, from the Authorization header
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class RawBody:
+    data: bytes
+    content_type: str
 
 
 class FakeNetlify:
@@ -341,6 +352,18 @@ class FakeNetlify:
     def fail_next(self, operation_id: str, status: int, message: str = "injected", times: int = 1) -> None:
         self._injected.setdefault(operation_id, []).extend(_Injected(status, message) for _ in range(times))
 
+    def answer_next(
+        self,
+        operation_id: str,
+        status: int,
+        body: Callable[[str], bytes],
+        content_type: str = "application/json",
+    ) -> None:
+        """Answer the next call with `body(authorization_header)` as it is, whatever it holds."""
+        self._injected.setdefault(operation_id, []).append(
+            _Injected(status, "", raw=body, content_type=content_type)
+        )
+
     def rate_limit_next(self, operation_id: str, retry_after: str = "1", times: int = 1) -> None:
         self._injected.setdefault(operation_id, []).extend(
             _Injected(429, "Rate limit exceeded", {"Retry-After": retry_after}) for _ in range(times)
@@ -361,12 +384,16 @@ class FakeNetlify:
                 status, payload, headers = fake._dispatch(
                     self.command, self.path, dict(self.headers.items()), body
                 )
-                data = b"" if payload is None else json.dumps(payload).encode()
+                content_type = "application/json"
+                if isinstance(payload, RawBody):
+                    data, content_type = payload.data, payload.content_type
+                else:
+                    data = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
                 if data:
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -395,6 +422,9 @@ class FakeNetlify:
             queue = self._injected.get(op)
             if queue:
                 injected = queue.pop(0)
+                if injected.raw is not None:
+                    raw = injected.raw(headers.get("Authorization", ""))
+                    return injected.status, RawBody(raw, injected.content_type), injected.headers
                 return (
                     injected.status,
                     {"code": injected.status, "message": injected.message},

@@ -110,6 +110,11 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
             outputs["htmlUrl"] = f"https://{args.inputs.get('cname')}/"
         elif args.typ.startswith("pulumi-python:dynamic/netlify:Site"):
             outputs.update(site_id="netlify-site-id", deploy_id="netlify-deploy-id")
+        elif args.typ == "pulumi-python:dynamic/mtasts:ServedPolicy":
+            # No outside system behind it: its own provider computes the record, as on a first `up`.
+            from components.served import ServedPolicyProvider
+
+            outputs.update(ServedPolicyProvider().create(dict(args.inputs)).outs or {})
         elif args.typ == "cloudflare:index/zoneDnssec:ZoneDnssec":
             zone = args.inputs["zoneId"]
             outputs.update(DNSSEC_OUTPUTS)

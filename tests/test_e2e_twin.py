@@ -10,6 +10,7 @@ drift from the stack's desired state.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import time
@@ -25,7 +26,16 @@ from mtasts.config import parse_settings
 from mtasts.desired import DesiredState, desired_state
 from mtasts.policy import POLICY_PATH
 from tests.strategies import stack_configs
-from tests.twin import PROBE, PROTON_MX, Site, Twin, server_test_marks, site_from_state
+from tests.twin import (
+    PROBE,
+    PROTON_MX,
+    WEB_ADDRESSES_V4,
+    WEB_ADDRESSES_V6,
+    Site,
+    Twin,
+    server_test_marks,
+    site_from_state,
+)
 from tests.twin import validators as run
 from tests.twin.program import site_from_program
 
@@ -210,11 +220,13 @@ def readiness_twin() -> Iterator[Twin]:
         yield twin
 
 
-def _wait_for_readiness(twin: Twin, expected_text: str, timeout: float) -> subprocess.Popen[str]:
+def _wait_for_readiness(
+    twin: Twin, expected_text: str, timeout: float, domain: str = READINESS_DOMAIN, settle: float = 1.0
+) -> subprocess.Popen[str]:
     text_file = twin.dir / "expected-policy.txt"
     text_file.write_text(expected_text)
     argv = [str(PROBE), "readiness", "--expected-text", str(text_file), "--timeout", str(timeout)]
-    return twin.start([twin.python, *argv, READINESS_DOMAIN])
+    return twin.start([twin.python, *argv, "--settle", str(settle), domain])
 
 
 def _policy_fetches(twin: Twin) -> int:
@@ -271,3 +283,72 @@ def test_the_twin_leaves_no_namespace_or_process_behind_when_its_body_fails() ->
     assert not twin.dir.exists()
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists(), f"process {pid} of the twin is still running"
+
+
+# Several addresses per policy host, IPv4 and IPv6 (RFC 8461 §3.3: a sender connects to any of
+# them), each served by nginx; on one of them the host still serves the previous policy.
+
+EVERY_ADDRESS = (*WEB_ADDRESSES_V4, *WEB_ADDRESSES_V6)
+ODD_ADDRESS = WEB_ADDRESSES_V6[1]
+HEALTHY_MULTI = "every-address.example"
+ODD_MULTI = "one-address-stale.example"
+
+
+def _multi_sites() -> list[Site]:
+    healthy = site_from_state(desired_state(parse_settings({"domain": HEALTHY_MULTI})))
+    old = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "testing"}))
+    new = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "enforce"}))
+    odd = dataclasses.replace(
+        site_from_state(new), addresses=EVERY_ADDRESS, odd_address=ODD_ADDRESS, odd_files=dict(old.files)
+    )
+    return [dataclasses.replace(healthy, addresses=EVERY_ADDRESS), odd]
+
+
+@pytest.fixture
+def multi_twin() -> Iterator[Twin]:
+    with Twin(_multi_sites()) as twin:
+        yield twin
+
+
+def test_verify_fetches_from_every_ipv4_and_ipv6_address_of_a_healthy_host(multi_twin: Twin) -> None:
+    report = run.verify(multi_twin, [HEALTHY_MULTI], {HEALTHY_MULTI: multi_twin.expected(HEALTHY_MULTI)})[
+        HEALTHY_MULTI
+    ]
+    assert not report["failed"], report["findings"]
+    [fetch] = [f for f in report["findings"] if f["check"] == "policy-fetch"]
+    assert f"from every address ({', '.join(EVERY_ADDRESS)})" in fetch["message"]
+
+
+def test_verify_fails_when_one_ipv6_address_serves_the_previous_policy(multi_twin: Twin) -> None:
+    old_id = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "testing"})).policy_id
+    report = run.verify(multi_twin, [ODD_MULTI], {ODD_MULTI: multi_twin.expected(ODD_MULTI)})[ODD_MULTI]
+    assert report["failed"]
+    [fetch] = [f for f in report["findings"] if f["check"] == "policy-fetch"]
+    assert fetch["status"] == "fail" and "serve different policies" in fetch["message"]
+    assert f"{ODD_ADDRESS} serve(s) a policy with id {old_id}" in fetch["message"]
+    result = run.verify_cli(multi_twin, [ODD_MULTI])
+    assert result.returncode == 1, result.stdout[-2000:]
+
+
+def test_readiness_waits_for_the_last_address_and_says_which_one_serves_what(multi_twin: Twin) -> None:
+    new = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "enforce"}))
+    old_id = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "testing"})).policy_id
+    waiting = _wait_for_readiness(multi_twin, new.policy_text, timeout=40, domain=ODD_MULTI, settle=2.0)
+    time.sleep(3)
+    assert waiting.poll() is None, "readiness opened while one address still served the old policy"
+    multi_twin.publish(ODD_MULTI, POLICY_PATH, new.policy_text, address=ODD_ADDRESS)
+    started = time.monotonic()
+    outcome = _outcome(waiting)
+    assert outcome["ok"], outcome
+    assert time.monotonic() - started >= 2.0 - 0.5, "the settling window must pass after the last address"
+    logged = "\n".join(outcome["log"])
+    assert f"{ODD_ADDRESS} serves policy id {old_id}" in logged
+    assert f"{WEB_ADDRESSES_V4[0]} serves it" in logged
+    assert "keeping watch" in logged
+
+
+def test_readiness_times_out_naming_the_address_that_never_changes(multi_twin: Twin) -> None:
+    new = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "enforce"}))
+    outcome = _outcome(_wait_for_readiness(multi_twin, new.policy_text, timeout=3, domain=ODD_MULTI))
+    assert not outcome["ok"]
+    assert f"{ODD_ADDRESS} serves policy id" in outcome["error"]

@@ -30,6 +30,7 @@ COMMON = {
     (DNS, "mta-sts-discovery-sts"),
     (DNS, "mta-sts-discovery-tls-rpt"),
     ("pulumi-python:dynamic/mtasts:PolicyReadiness", "mta-sts-readiness"),
+    ("pulumi-python:dynamic/mtasts:ServedPolicy", "mta-sts-served"),
 }
 NETLIFY_ONLY = {
     ("mta-sts:hosting:NetlifyHosting", "mta-sts-netlify"),

@@ -1,4 +1,5 @@
-"""The serve-before-advertise gate (RFC 8461 §8): it waits for the new policy, then lets DNS change.
+"""The serve-before-advertise gate (RFC 8461 §8): it waits for the new policy on every address,
+over a window that outlasts caching, then lets DNS change.
 
 These tests replace the network check with a scripted one; the same provider is driven
 against real nginx and NSD in tests/test_e2e_*.py.
@@ -7,67 +8,153 @@ against real nginx and NSD in tests/test_e2e_*.py.
 from __future__ import annotations
 
 import pickle
+import time
 
 import pytest
 
 from components import readiness
-from components.readiness import PolicyNotServedError, PolicyReadinessProvider
-from mtasts.verify import Finding, Status
+from components.readiness import SETTLE_FLOOR_SECONDS, PolicyNotServedError, PolicyReadinessProvider
+from mtasts.verify import AddressServed, Finding, PolicyCheck, Status
 
 PROPS = {
     "domain": "example.com",
     "policy_text": "version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400\n",
     "policy_id": "abc123",
-    "timeout_seconds": 0.3,
+    "timeout_seconds": 2,
     "served_by": "deploy-1",
 }
-STALE = Finding("policy-fetch", Status.FAIL, "the served policy differs from the stack's", "wait")
+STALE_FINDING = Finding("stack-drift", Status.FAIL, "the served policy differs from the stack's", "wait")
+
+
+def good(*addresses: str, max_age: int | None = None) -> PolicyCheck:
+    served = tuple(AddressServed(a, "policy id abc123", True, cache_max_age=max_age) for a in addresses)
+    return PolicyCheck([Finding("policy-fetch", Status.PASS, "ok")], PROPS["policy_text"], served)
+
+
+GOOD = good("192.0.2.1", "2001:db8::1")
+
+
+def half(max_age: int | None = None, age: int = 0) -> PolicyCheck:
+    """One address still serves the old file; the other already serves the new one."""
+    stale = AddressServed(
+        "2001:db8::1",
+        "policy id old999",
+        False,
+        cache_max_age=max_age,
+        cache_seconds_left=max(0, (max_age or 0) - age),
+    )
+    return PolicyCheck(
+        [STALE_FINDING], PROPS["policy_text"], (AddressServed("192.0.2.1", "policy id abc123", True), stale)
+    )
+
+
+HALF = half()
 
 
 class ScriptedCheck:
-    """Answers with the given findings, one list per call, then keeps the last one."""
+    """Answers with the given checks, one per call, then keeps the last one."""
 
-    def __init__(self, *answers: list[Finding]) -> None:
+    def __init__(self, *answers: PolicyCheck) -> None:
         self.answers = list(answers)
-        self.calls: list[tuple[str, str | None]] = []
+        self.calls: list[tuple[str, str | None, float]] = []
 
-    def __call__(self, domain: str, expected: str | None, **_: object) -> tuple[list[Finding], str | None]:
-        self.calls.append((domain, expected))
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        return answer, None
+    def __call__(self, domain: str, expected: str | None, **_: object) -> PolicyCheck:
+        self.calls.append((domain, expected, time.monotonic()))
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
 
 @pytest.fixture
-def fast_provider() -> PolicyReadinessProvider:
-    return PolicyReadinessProvider(first_delay=0.01, max_delay=0.02)
+def logged() -> list[str]:
+    return []
 
 
-def test_create_waits_until_the_new_policy_is_served(
+@pytest.fixture
+def fast_provider(logged: list[str]) -> PolicyReadinessProvider:
+    return PolicyReadinessProvider(first_delay=0.01, max_delay=0.02, settle_floor=0.1, log=logged.append)
+
+
+def test_create_waits_until_every_address_serves_the_new_policy(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
-    check = ScriptedCheck([STALE], [STALE], [])
+    check = ScriptedCheck(HALF, HALF, GOOD)
     monkeypatch.setattr(readiness, "check_policy_served_sync", check)
     result = fast_provider.create(dict(PROPS))
-    assert len(check.calls) == 3
-    assert check.calls[0] == ("example.com", PROPS["policy_text"])
+    assert check.calls[0][:2] == ("example.com", PROPS["policy_text"])
+    assert len(check.calls) >= 2 + 3  # two stale looks, then at least three good ones
     assert result.outs["policy_id"] == "abc123"
+
+
+def test_one_good_look_is_not_enough_the_window_must_pass_with_repeated_looks(
+    monkeypatch: pytest.MonkeyPatch, logged: list[str]
+) -> None:
+    check = ScriptedCheck(GOOD)
+    monkeypatch.setattr(readiness, "check_policy_served_sync", check)
+    provider = PolicyReadinessProvider(first_delay=0.02, max_delay=0.05, settle_floor=0.3, log=logged.append)
+    provider.create(dict(PROPS))
+    assert len(check.calls) >= 3
+    assert check.calls[-1][2] - check.calls[0][2] >= 0.3
+    assert any("keeping watch" in line for line in logged)
+
+
+def test_an_address_falling_back_to_the_old_file_starts_the_window_again(
+    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
+) -> None:
+    check = ScriptedCheck(GOOD, GOOD, HALF, GOOD)
+    monkeypatch.setattr(readiness, "check_policy_served_sync", check)
+    fast_provider.create(dict(PROPS))
+    after_relapse = [call[2] for call in check.calls[3:]]
+    assert after_relapse[-1] - after_relapse[0] >= 0.1, "the window must be counted from after the relapse"
+
+
+def test_the_window_lasts_as_long_as_the_largest_cache_max_age_seen(
+    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
+) -> None:
+    check = ScriptedCheck(good("192.0.2.1", max_age=1))
+    monkeypatch.setattr(readiness, "check_policy_served_sync", check)
+    started = time.monotonic()
+    fast_provider.create(dict(PROPS))
+    assert time.monotonic() - started >= 1.0  # max-age=1 s, longer than the 0.1 s floor
+
+
+def test_while_waiting_it_logs_which_address_still_serves_what(
+    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider, logged: list[str]
+) -> None:
+    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck(half(max_age=1), HALF, GOOD))
+    fast_provider.create(dict(PROPS))
+    waiting = [line for line in logged if "waiting for every address" in line]
+    assert waiting, logged
+    assert "192.0.2.1 serves it" in waiting[0]
+    assert "2001:db8::1 serves policy id old999 (cacheable for 1 s more)" in waiting[0]
 
 
 def test_warnings_alone_do_not_hold_the_rollout(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
     warning = Finding("policy-fetch", Status.WARN, "served with charset", "")
-    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck([warning]))
+    warned = PolicyCheck([warning], "", GOOD.addresses)
+    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck(warned))
     fast_provider.create(dict(PROPS))
 
 
-def test_timeout_says_what_was_seen_and_what_to_do(
+def test_an_unanswered_check_holds_the_rollout(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
-    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck([STALE]))
+    unanswered = PolicyCheck(
+        [Finding("policy-fetch", Status.UNCHECKED, "could not check: the resolver did not answer")], None, ()
+    )
+    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck(unanswered))
+    with pytest.raises(PolicyNotServedError, match="could not check: the resolver did not answer"):
+        fast_provider.create({**PROPS, "timeout_seconds": 0.2})
+
+
+def test_timeout_names_each_address_what_it_served_and_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
+) -> None:
+    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck(HALF))
     with pytest.raises(PolicyNotServedError) as caught:
-        fast_provider.create(dict(PROPS))
+        fast_provider.create({**PROPS, "timeout_seconds": 0.2})
     message = str(caught.value)
+    assert "2001:db8::1 serves policy id old999" in message
     assert "differs from the stack's" in message
     assert "_mta-sts record was left unchanged" in message
     assert "readinessTimeout" in message and "pulumi up" in message
@@ -76,12 +163,16 @@ def test_timeout_says_what_was_seen_and_what_to_do(
 def test_update_waits_again_for_the_changed_policy(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
-    check = ScriptedCheck([STALE], [])
+    check = ScriptedCheck(HALF, GOOD)
     monkeypatch.setattr(readiness, "check_policy_served_sync", check)
     news = {**PROPS, "policy_text": PROPS["policy_text"].replace("testing", "enforce"), "policy_id": "def456"}
     result = fast_provider.update("id", dict(PROPS), news)
-    assert check.calls[-1] == ("example.com", news["policy_text"])
+    assert check.calls[-1][:2] == ("example.com", news["policy_text"])
     assert result.outs["policy_id"] == "def456"
+
+
+def test_the_stack_settles_for_at_least_a_minute() -> None:
+    assert PolicyReadinessProvider().settle_floor == SETTLE_FLOOR_SECONDS >= 60
 
 
 def test_diff_reports_a_change_only_when_what_is_served_changes() -> None:
@@ -92,5 +183,6 @@ def test_diff_reports_a_change_only_when_what_is_served_changes() -> None:
 
 
 def test_provider_pickles_without_network_state() -> None:
-    restored = pickle.loads(pickle.dumps(PolicyReadinessProvider(first_delay=1, max_delay=2)))
-    assert (restored.first_delay, restored.max_delay) == (1, 2)
+    provider = PolicyReadinessProvider(first_delay=1, max_delay=2, settle_floor=90)
+    restored = pickle.loads(pickle.dumps(provider))
+    assert (restored.first_delay, restored.max_delay, restored.settle_floor) == (1, 2, 90)

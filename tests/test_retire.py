@@ -1,12 +1,20 @@
-"""`retire`: RFC 8461 §8.3 removal, `mode: none` with a new id, and when destroy is safe."""
+"""`retire`: RFC 8461 §8.3 removal, `mode: none` with a new id, and when destroy is safe.
+
+When destroy is safe comes from a record kept in the stack's state (components/served.py):
+the largest `max_age` the stack ever served, and the time the first `up` with `retire`
+advertised the `mode: none` policy. Tested through the pure core, through the dynamic
+provider's create/diff/update as the engine calls them over several `up`s, and under mocks.
+"""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from components.served import ServedPolicyProvider
 from mtasts.config import RETIRE_MAX_AGE, parse_settings
-from mtasts.desired import desired_state, safe_to_destroy_after
+from mtasts.desired import ServedRecord, desired_state, next_served_record
 from mtasts.policy import Mode, parse_policy
 from mtasts.records import parse_discovery, unquote_txt
 from tests.pulumi_mocks import StackRun
@@ -35,12 +43,118 @@ def test_retire_accepts_an_empty_mx_list() -> None:
     assert parse_settings({**CONFIG, "mx": [], "retire": True}).policy.mode is Mode.NONE
 
 
-def test_destroy_is_safe_after_the_previously_served_max_age() -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    settings = parse_settings({**CONFIG, "retire": True})
-    assert safe_to_destroy_after(now, settings) == now + timedelta(seconds=1_209_600)
-    short = parse_settings({**CONFIG, "maxAge": 3600, "retire": True})
-    assert safe_to_destroy_after(now, short) == now + timedelta(seconds=RETIRE_MAX_AGE)
+JAN_1 = datetime(2026, 1, 1, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def test_destroy_is_safe_after_the_largest_max_age_served_from_the_first_retiring_up() -> None:
+    served = next_served_record(
+        None, served_max_age=1_209_600, earlier_max_age=1_209_600, retire=False, now=JAN_1
+    )
+    retiring = next_served_record(
+        served, served_max_age=RETIRE_MAX_AGE, earlier_max_age=3600, retire=True, now=JAN_1
+    )
+    assert retiring.safe_to_destroy_after == JAN_1 + timedelta(seconds=1_209_600)
+    later = next_served_record(
+        retiring, served_max_age=RETIRE_MAX_AGE, earlier_max_age=3600, retire=True, now=JAN_1 + 3 * DAY
+    )
+    assert later.safe_to_destroy_after == retiring.safe_to_destroy_after, "a later up must not move it"
+
+
+def test_lowering_max_age_just_before_retiring_does_not_shorten_the_wait() -> None:
+    record = next_served_record(
+        None, served_max_age=31_557_600, earlier_max_age=31_557_600, retire=False, now=JAN_1
+    )
+    record = next_served_record(
+        record, served_max_age=3600, earlier_max_age=3600, retire=False, now=JAN_1 + DAY
+    )
+    record = next_served_record(
+        record, served_max_age=RETIRE_MAX_AGE, earlier_max_age=3600, retire=True, now=JAN_1 + 2 * DAY
+    )
+    assert record.largest_max_age == 31_557_600
+    assert record.safe_to_destroy_after == JAN_1 + 2 * DAY + timedelta(seconds=31_557_600)
+
+
+def test_leaving_retire_clears_the_time_and_retiring_again_pins_a_new_one() -> None:
+    retiring = ServedRecord(86_400, JAN_1)
+    back = next_served_record(
+        retiring, served_max_age=86_400, earlier_max_age=86_400, retire=False, now=JAN_1 + DAY
+    )
+    assert back == ServedRecord(86_400) and back.safe_to_destroy_after is None
+    again = next_served_record(
+        back, served_max_age=RETIRE_MAX_AGE, earlier_max_age=86_400, retire=True, now=JAN_1 + 2 * DAY
+    )
+    assert again.retiring_since == JAN_1 + 2 * DAY
+
+
+def test_without_a_record_the_configured_max_age_counts_as_served_before() -> None:
+    first = next_served_record(
+        None, served_max_age=RETIRE_MAX_AGE, earlier_max_age=604_800, retire=True, now=JAN_1
+    )
+    assert first.largest_max_age == 604_800
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+
+def props(config: dict[str, object]) -> dict[str, object]:
+    """The record's inputs as __main__.py gives them for a config."""
+    settings = parse_settings(config)
+    state = desired_state(settings)
+    return {
+        "policy_id": state.policy_id,
+        "max_age": state.policy.max_age,
+        "configured_max_age": settings.configured_policy.max_age,
+        "retire": settings.retire,
+    }
+
+
+def up(
+    provider: ServedPolicyProvider, olds: dict[str, object] | None, news: dict[str, object]
+) -> dict[str, object]:
+    """What the engine does on `up`: create, or diff and then update only on a change."""
+    if olds is None:
+        return dict(provider.create(news).outs or {})
+    if not provider.diff("served", olds, news).changes:
+        return olds
+    return dict(provider.update("served", olds, news).outs or {})
+
+
+def test_the_provider_pins_the_time_on_the_first_retiring_up_across_later_ups() -> None:
+    clock = Clock(JAN_1)
+    provider = ServedPolicyProvider(now=clock)
+    outs = up(provider, None, props(CONFIG))
+    assert outs["safe_to_destroy_after"] is None and outs["largest_max_age"] == 1_209_600
+    clock.current = JAN_1 + DAY
+    outs = up(provider, outs, props({**CONFIG, "maxAge": 86_400}))  # lowered just before retiring
+    clock.current = JAN_1 + 2 * DAY
+    outs = up(provider, outs, props({**CONFIG, "maxAge": 86_400, "retire": True}))
+    pinned = (JAN_1 + 2 * DAY + timedelta(seconds=1_209_600)).isoformat()
+    assert outs["safe_to_destroy_after"] == pinned
+    clock.current = JAN_1 + 5 * DAY
+    assert not provider.diff("served", outs, props({**CONFIG, "maxAge": 86_400, "retire": True})).changes
+    outs = up(provider, outs, props({**CONFIG, "maxAge": 60, "retire": True}))  # maxAge changed while retired
+    assert outs["safe_to_destroy_after"] == pinned
+
+
+def test_the_record_in_the_state_holds_no_credential_and_the_provider_pickles_plainly() -> None:
+    outs = ServedPolicyProvider().create(props({**CONFIG, "retire": True})).outs or {}
+    assert set(outs) == {
+        "policy_id",
+        "max_age",
+        "configured_max_age",
+        "retire",
+        "largest_max_age",
+        "retiring_since",
+        "safe_to_destroy_after",
+    }
+    restored = pickle.loads(pickle.dumps(ServedPolicyProvider()))
+    assert restored.create(props(CONFIG)).outs
 
 
 def test_retired_stack_serves_and_advertises_the_none_policy(stack: Run) -> None:
@@ -54,11 +168,19 @@ def test_retired_stack_serves_and_advertises_the_none_policy(stack: Run) -> None
 
 
 def test_retired_stack_exports_when_destroy_is_safe_and_says_retire_overrides_mode(stack: Run) -> None:
-    start = datetime.now(UTC)
+    start = datetime.now(UTC).replace(microsecond=0)
     run = stack({**CONFIG, "retire": True})
     after = datetime.fromisoformat(run.exports["retireSafeToDestroyAfter"])
-    assert start + timedelta(seconds=1_209_599) <= after <= datetime.now(UTC) + timedelta(seconds=1_209_600)
+    assert start + timedelta(seconds=1_209_600) <= after <= datetime.now(UTC) + timedelta(seconds=1_209_600)
     assert any("mode enforce" in w and "pulumi destroy" in w for w in run.warnings)
+
+
+def test_the_record_of_what_was_served_waits_for_the_new_id_to_be_advertised(stack: Run) -> None:
+    run = stack({**CONFIG, "retire": True})
+    record = run.named("mta-sts-served")
+    assert record.inputs["max_age"] == RETIRE_MAX_AGE and record.inputs["configured_max_age"] == 1_209_600
+    assert record.inputs["retire"] is True
+    assert run.named("mta-sts-discovery-sts").urn in record.dependencies
 
 
 def test_a_stack_not_retiring_exports_no_destroy_time(stack: Run) -> None:

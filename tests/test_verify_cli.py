@@ -1,11 +1,13 @@
-"""`python -m mtasts verify`: exit status 0/1/2, the readable report and the JSON document."""
+"""`python -m mtasts verify`: exit status 0/1/2/3, the readable report and the JSON document."""
 
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import dns.rcode
 import pytest
 
 from mtasts.__main__ import main
@@ -109,3 +111,79 @@ def test_stack_without_domains_verifies_the_stacks_domain(
     assert [d["domain"] for d in document["domains"]] == ["example.com"]
     drift = [f for f in document["domains"][0]["findings"] if f["check"] == "stack-drift"]
     assert code == 1 and drift and all(f["status"] != "pass" for f in drift)  # Proton MX, Netlify address
+
+
+# Exit status 3: the resolver or the network did not answer, so nothing is known about the
+# domain. Never reported with a fix that tells the owner to publish records.
+
+
+def _unused_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _no_fix_to_publish(out: str) -> None:
+    assert "fix: publish" not in out, out
+
+
+def test_a_silent_nameserver_exits_3_saying_what_did_not_answer(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.dns.silent.update(name for name, _ in world.dns.zone)
+    assert main(["verify", "example.com", *network(world)[:-1], "0.5"]) == 3
+    out = capsys.readouterr().out
+    assert "example.com: COULD NOT CHECK" in out
+    assert "could not check: the resolver 127.0.0.1" in out and "did not answer" in out
+    assert "1 could not be checked" in out
+    _no_fix_to_publish(out)
+
+
+@pytest.mark.parametrize("rcode", [dns.rcode.SERVFAIL, dns.rcode.REFUSED])
+def test_a_resolver_answering_servfail_or_refused_exits_3_naming_the_answer(
+    world: World, capsys: pytest.CaptureFixture[str], rcode: int
+) -> None:
+    world.dns.rcodes.update({name: rcode for name, _ in world.dns.zone})
+    assert main(["verify", "example.com", *network(world)]) == 3
+    out = capsys.readouterr().out
+    assert f"answered {dns.rcode.to_text(rcode)} for _mta-sts.example.com TXT" in out
+    _no_fix_to_publish(out)
+
+
+def test_a_resolver_refusing_connections_exits_3(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = network(world)
+    argv[argv.index("--nameserver-port") + 1] = str(_unused_udp_port())
+    assert main(["verify", "example.com", *argv[:-1], "0.5"]) == 3
+    out = capsys.readouterr().out
+    assert "could not check: the resolver 127.0.0.1" in out
+    _no_fix_to_publish(out)
+
+
+def test_one_unanswered_lookup_is_enough_to_exit_3_when_nothing_failed(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.dns.silent.add("_smtp._tls.example.com")
+    assert main(["verify", "--json", "example.com", *network(world)[:-1], "0.5"]) == 3
+    [domain] = json.loads(capsys.readouterr().out)["domains"]
+    unchecked = [f for f in domain["findings"] if f["status"] == "unchecked"]
+    assert [f["check"] for f in unchecked] == ["tls-rpt"]
+    assert unchecked[0]["fix"] == ""
+    assert {f["status"] for f in domain["findings"] if f["check"] == "discovery-record"} == {"pass"}
+
+
+def test_a_failed_domain_beside_an_unchecked_one_exits_1_and_json_tells_them_apart(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.dns.zone.update(good_zone("broken.test"))  # its certificate is for example.com only
+    world.dns.zone.update(good_zone("silent.test"))
+    world.dns.silent.update(name for name, _ in good_zone("silent.test"))
+    argv = ["verify", "--json", "example.com", "broken.test", "silent.test", *network(world)[:-1], "0.5"]
+    assert main(argv) == 1
+    document = json.loads(capsys.readouterr().out)
+    outcomes = {d["domain"]: (d["outcome"], d["failed"], d["could_not_check"]) for d in document["domains"]}
+    assert outcomes == {
+        "example.com": ("passed", False, False),
+        "broken.test": ("failed", True, False),
+        "silent.test": ("could-not-check", False, True),
+    }
+    assert document["failed"] is True and document["could_not_check"] is True

@@ -29,11 +29,13 @@ Zone = dict[tuple[str, str], list[str]]
 
 
 class FakeDns:
-    """A UDP DNS server answering from `zone`; names in `silent` get no answer (a timeout)."""
+    """A UDP DNS server answering from `zone`; names in `silent` get no answer (a timeout),
+    names in `rcodes` get that error code (SERVFAIL, REFUSED) and no data."""
 
     def __init__(self, zone: Zone | None = None, *, authenticated: bool = False) -> None:
         self.zone: Zone = dict(zone or {})
         self.silent: set[str] = set()
+        self.rcodes: dict[str, int] = {}
         self.authenticated = authenticated
         self.questions: list[tuple[str, str]] = []
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -49,6 +51,9 @@ class FakeDns:
         name = question.name.to_text(omit_final_dot=True).lower()
         rdtype = dns.rdatatype.to_text(question.rdtype)
         self.questions.append((name, rdtype))
+        if name in self.rcodes:
+            response.set_rcode(self.rcodes[name])
+            return response
         if self.authenticated:
             response.flags |= dns.flags.AD
         for _ in range(8):  # follow CNAMEs inside the zone
@@ -102,7 +107,11 @@ class FakeHttps:
         *,
         expired: bool = False,
         only_tls_1_1: bool = False,
+        address: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
+        """`address`/`port`: where to listen; several servers on one port stand for the
+        several A/AAAA addresses of one host (any loopback address, ::1 for IPv6)."""
         self.replies: dict[str, Reply] = dict(replies or {})
         self.requests: list[tuple[str, str]] = []
         if expired:
@@ -147,11 +156,12 @@ class FakeHttps:
         class Server(ThreadingHTTPServer):
             request_queue_size = 512
             daemon_threads = True
+            address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
 
             def handle_error(self, request: object, client_address: object) -> None:
                 pass  # failed handshakes are what some tests provoke
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = Server((address, port), Handler)
         self.server.socket = context.wrap_socket(
             self.server.socket, server_side=True, do_handshake_on_connect=False
         )

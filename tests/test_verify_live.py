@@ -18,6 +18,7 @@ from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from mtasts.verify import (
     DomainReport,
+    Outcome,
     Status,
     check_policy_file,
     check_policy_served_sync,
@@ -161,13 +162,18 @@ def test_dane_and_dnssec_are_information_from_the_resolver(world: World) -> None
     assert not report.failed
 
 
-def test_a_silent_nameserver_fails_within_the_time_bound(world: World) -> None:
+def test_a_silent_nameserver_leaves_the_domain_unchecked_within_the_time_bound(world: World) -> None:
     world.dns.silent.update(name for name, _ in world.dns.zone)
     options = dataclasses.replace(world.options, timeout=0.5)
     started = time.monotonic()
     report = asyncio.run(verify_domain(DOMAIN, options))
     assert time.monotonic() - started < 4 * 0.5 + 1
-    assert failures(report, "discovery-record")
+    assert report.outcome is Outcome.UNCHECKED and not report.failed
+    [discovery] = report.by_check("discovery-record")
+    assert discovery.status is Status.UNCHECKED
+    assert discovery.message.startswith("could not check: the resolver 127.0.0.1")
+    assert "did not answer _mta-sts.example.com TXT" in discovery.message
+    assert not [f for f in report.findings if "publish" in f.fix and f.status is not Status.PASS]
 
 
 def expected_state(policy_text_mode: str = "enforce") -> object:
@@ -213,23 +219,30 @@ def test_a_new_id_with_the_old_file_served_fails_as_a_half_finished_rollout(worl
 
 
 def test_check_policy_file_compares_the_served_text_with_the_expected_text(world: World) -> None:
-    same, text = asyncio.run(check_policy_file(DOMAIN, world.options, GOOD_POLICY))
-    stale, _ = asyncio.run(check_policy_file(DOMAIN, world.options, GOOD_POLICY.replace("86400", "604800")))
-    assert text == GOOD_POLICY
-    assert not [f for f in same if f.status is Status.FAIL]
-    assert [f.check for f in stale if f.status is Status.FAIL] == ["stack-drift"]
+    same = asyncio.run(check_policy_file(DOMAIN, world.options, GOOD_POLICY))
+    stale = asyncio.run(check_policy_file(DOMAIN, world.options, GOOD_POLICY.replace("86400", "604800")))
+    assert same.text == GOOD_POLICY and same.served_everywhere
+    assert not [f for f in same.findings if f.status is Status.FAIL]
+    assert [f.check for f in stale.findings if f.status is Status.FAIL] == ["stack-drift"]
+    assert not stale.served_everywhere
+    assert [(a.address, a.expected) for a in stale.addresses] == [("127.0.0.1", False)]
 
 
 def test_check_policy_served_sync_works_inside_and_outside_an_event_loop(world: World) -> None:
     options = world.options
-    kwargs = {"ca_file": options.ca_file, "timeout": 2.0, "nameserver": "127.0.0.1", "port": options.port}
-    # The sync helper always uses port 443, so it reports a failure here; what matters is that it returns.
-    outside, _ = check_policy_served_sync(DOMAIN, GOOD_POLICY, **kwargs)  # type: ignore[arg-type]
+    kwargs = {
+        "ca_file": options.ca_file,
+        "timeout": 2.0,
+        "nameserver": "127.0.0.1",
+        "port": options.port,
+        "https_port": options.https_port,
+    }
+    outside = check_policy_served_sync(DOMAIN, GOOD_POLICY, **kwargs)  # type: ignore[arg-type]
 
-    async def inside() -> list[object]:
-        return check_policy_served_sync(DOMAIN, GOOD_POLICY, **kwargs)[0]  # type: ignore[arg-type, return-value]
+    async def inside() -> bool:
+        return check_policy_served_sync(DOMAIN, GOOD_POLICY, **kwargs).served_everywhere  # type: ignore[arg-type]
 
-    assert any(f.check == "policy-fetch" for f in outside)
+    assert outside.served_everywhere
     assert asyncio.run(inside())
 
 

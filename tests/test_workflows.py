@@ -286,3 +286,32 @@ def test_the_stack_list_step_refuses_a_file_name_that_is_not_a_plain_stack_name(
 
 def test_all_three_workflows_list_stacks_with_the_same_script() -> None:
     assert len({stack_list_script(path) for path in WORKFLOWS}) == 1
+
+
+def _secrets_used(job: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"secrets\.([A-Z0-9_]+)", json.dumps(job)))
+
+
+# Credentials that can change DNS, repositories, hosting or the stack: only the deploy job holds them.
+WRITE_SECRETS = {"CLOUDFLARE_API_TOKEN", "MTA_STS_GITHUB_TOKEN", "NETLIFY_AUTH_TOKEN", "PULUMI_ACCESS_TOKEN"}
+
+
+def test_the_preview_holds_only_read_only_credentials_under_names_of_their_own() -> None:
+    preview = workflow("pull-request.yml")["jobs"]["preview"]
+    used = _secrets_used(preview)
+    assert not used & WRITE_SECRETS, f"the preview of a pull request must not hold {used & WRITE_SECRETS}"
+    assert {"PREVIEW_CLOUDFLARE_API_TOKEN", "PREVIEW_GITHUB_TOKEN", "PREVIEW_PULUMI_ACCESS_TOKEN"} <= used
+    assert not any("NETLIFY" in name for name in used), "Netlify has no read-only token: previews get none"
+    assert preview["environment"] == "preview"
+
+
+def test_write_credentials_appear_only_in_the_deploy_job_and_its_protected_environment() -> None:
+    holders = {
+        (path.name, name): _secrets_used(job) & WRITE_SECRETS
+        for path in WORKFLOWS
+        for name, job in workflow(path.name)["jobs"].items()
+    }
+    assert {key for key, used in holders.items() if used} == {("deploy.yml", "up")}
+    assert workflow("deploy.yml")["jobs"]["up"]["environment"] == "production"
+    deploy_used = _secrets_used(workflow("deploy.yml")["jobs"]["up"])
+    assert not any(name.startswith("PREVIEW_") for name in deploy_used)

@@ -10,20 +10,29 @@ Leaves alone: DNS (Cloudflare holds the zone), domain aliases (a redirect from a
 is fatal under RFC 8461 §3.3), builds, forms, functions and everything else.
 
 The token goes only into the Authorization header. It never appears in an exception message,
-a repr or a log line, and the client refuses to be pickled.
+a repr or a log line, and the client refuses to be pickled: `clean_token` refuses a token
+that could not be a header value (and strips the whitespace a pasted secret or a CRLF `.env`
+brings), and `scrub` removes the token from every message as a whole, before any truncation,
+in its raw, escaped, quoted, URL-encoded, base64 and partial forms (an API or a proxy may echo
+the Authorization header back, in any encoding).
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import hashlib
+import html
+import json as jsonlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import httpx
+
+from components.polling import Backoff, PollTimeout, poll
 
 DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 TOKEN_HELP = (
@@ -31,6 +40,111 @@ TOKEN_HELP = (
     "and set it with `pulumi config set --secret mta-sts:netlifyToken <token>` "
     "or export NETLIFY_AUTH_TOKEN"
 )
+
+
+# Shortest piece of a token that counts as a leak: long enough not to match ordinary words,
+# short enough that what is left after a cut-off echo is caught.
+PARTIAL_TOKEN_CHARS = 8
+# How much of Netlify's own message an error repeats, after scrubbing.
+SERVER_MESSAGE_CHARS = 300
+REDACTED = "[token]"
+
+
+class TokenError(ValueError):
+    """A token that cannot be used as given; the message never contains it."""
+
+
+def clean_token(raw: str | None) -> str | None:
+    """The token without surrounding whitespace (a pasted secret, a CRLF `.env`), or None if empty.
+
+    Refuses a token with whitespace, control or non-ASCII characters inside: it is not a
+    Netlify token, and the HTTP library's error about such a header value would print it.
+    """
+    if raw is None:
+        return None
+    token = raw.strip().strip("\ufeff").strip()
+    if not token:
+        return None
+    bad = next((index for index, char in enumerate(token) if not 33 <= ord(char) <= 126), None)
+    if bad is not None:
+        kind = (
+            "a space"
+            if token[bad] == " "
+            else "a control character"
+            if ord(token[bad]) < 32
+            else ("a non-ASCII character")
+        )
+        raise TokenError(
+            f"the Netlify token has {kind} at position {bad + 1} of {len(token)}: a Netlify personal access "
+            "token is one word of printable ASCII. Copy it again and set it with "
+            "`pulumi config set --secret mta-sts:netlifyToken` (it reads the value from standard input "
+            "when none is given) or export NETLIFY_AUTH_TOKEN"
+        )
+    return token
+
+
+def _token_forms(token: str) -> tuple[list[str], list[str]]:
+    """(forms matched also in part, forms matched only whole) of `token` as it could be echoed."""
+    partial = {
+        token,
+        quote(token, safe=""),
+        quote(token),
+        quote_plus(token),
+        jsonlib.dumps(token)[1:-1],
+        repr(token)[1:-1],
+        repr(token.encode("utf-8"))[2:-1],
+        html.escape(token),
+        "".join(f"\\u{ord(char):04x}" for char in token),
+        "".join(f"%{byte:02x}" for byte in token.encode("utf-8")),
+    }
+    whole: set[str] = {token.encode("utf-8").hex()}
+    for text in (token, f"Bearer {token}"):
+        data = text.encode("utf-8")
+        for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+            whole.add(encoded.decode())
+            whole.add(encoded.decode().rstrip("="))
+    return [form for form in partial if form], [form for form in whole if form]
+
+
+def scrub(text: str, token: str | None) -> str:
+    """`text` with every trace of `token` replaced by "[token]" (see the module docstring).
+
+    Any run of `PARTIAL_TOKEN_CHARS` or more characters of a textual form of the token counts,
+    compared without regard to case (percent-encoding and escapes vary in case).
+    """
+    if not token or not text:
+        return text
+    partial, whole = _token_forms(token)
+    folded = text.lower()
+    marked = bytearray(len(text))
+
+    def mark(needles: Iterable[str], fold: bool) -> None:
+        haystack = folded if fold else text
+        for needle in needles:
+            needle = needle.lower() if fold else needle
+            start = haystack.find(needle)
+            while start != -1:
+                marked[start : start + len(needle)] = b"\x01" * len(needle)
+                start = haystack.find(needle, start + 1)
+
+    size = PARTIAL_TOKEN_CHARS
+    grams = {form[i : i + size] for form in partial for i in range(max(1, len(form) - size + 1))}
+    mark(grams, fold=True)
+    mark(partial, fold=True)
+    mark(whole, fold=False)
+    if not any(marked):
+        return text
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        if marked[index]:
+            while index < len(text) and marked[index]:
+                index += 1
+            out.append(REDACTED)
+        else:
+            out.append(text[index])
+            index += 1
+    return "".join(out)
 
 
 class NetlifyError(Exception):
@@ -99,25 +213,6 @@ class Certificate:
         )
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Bounded exponential backoff; tests pass tiny values."""
-
-    initial: float = 1.0
-    maximum: float = 30.0
-    factor: float = 2.0
-
-    def delays(self) -> Callable[[], float]:
-        state = {"next": self.initial}
-
-        def step() -> float:
-            delay = state["next"]
-            state["next"] = min(delay * self.factor, self.maximum)
-            return delay
-
-        return step
-
-
 def site_path(path: str) -> str:
     """The path as Netlify's `files` map spells it: absolute, forward slashes."""
     return "/" + path.lstrip("/")
@@ -146,8 +241,13 @@ class NetlifyClient:
     _http: httpx.Client = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.token:
+        try:
+            token = clean_token(self.token)
+        except TokenError as error:
+            raise NetlifyError(None, f"{error}.") from None
+        if not token:
             raise NetlifyError(None, f"No Netlify token: {TOKEN_HELP}.")
+        self.token = token
         self._http = httpx.Client(
             base_url=self.base_url.rstrip("/"),
             timeout=self.timeout,
@@ -258,26 +358,32 @@ class NetlifyClient:
         self, deploy_id: str, *, timeout_seconds: float, backoff: Backoff | None = None
     ) -> Deploy:
         """Poll until the deploy is `ready`; fail on `error` or when the time is up."""
-        deadline = time.monotonic() + timeout_seconds
-        delay = (backoff or Backoff()).delays()
-        while True:
-            deploy = self.get_deploy(deploy_id)
-            if deploy.state == "ready":
-                return deploy
+
+        def ended(deploy: Deploy) -> bool:
             if deploy.state in ("error", "rejected"):
                 raise NetlifyError(
                     None,
-                    f"Netlify deploy {deploy_id} ended in state {deploy.state!r}: "
-                    f"{deploy.error_message or 'no message'}; fix the cause and run `pulumi up` again.",
+                    self._scrub(
+                        f"Netlify deploy {deploy_id} ended in state {deploy.state!r}: "
+                        f"{deploy.error_message or 'no message'}; fix the cause and run `pulumi up` again."
+                    ),
                 )
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise NetlifyError(
-                    None,
-                    f"Netlify deploy {deploy_id} was still {deploy.state!r} after {timeout_seconds:g} s; "
-                    "check the deploy in the Netlify UI and run `pulumi up` again.",
-                )
-            self.sleep(min(delay(), remaining))
+            return deploy.state == "ready"
+
+        try:
+            return poll(
+                lambda: self.get_deploy(deploy_id),
+                done=ended,
+                timeout=timeout_seconds,
+                backoff=backoff or Backoff(),
+                sleep=self.sleep,
+            )
+        except PollTimeout as timeout:
+            raise NetlifyError(
+                None,
+                f"Netlify deploy {deploy_id} was still {timeout.last.state!r} after {timeout_seconds:g} s; "
+                "check the deploy in the Netlify UI and run `pulumi up` again.",
+            ) from None
 
     # TLS -------------------------------------------------------------------------------------
 
@@ -316,30 +422,37 @@ class NetlifyClient:
         headers: Mapping[str, str] | None = None,
         hints: Mapping[int, str] | None = None,
     ) -> Any:
-        attempts = 0
-        while True:
+        def send() -> httpx.Response:
             try:
-                response = self._http.request(method, path, json=json, content=content, headers=headers)
+                return self._http.request(method, path, json=json, content=content, headers=headers)
             except httpx.HTTPError as error:
-                # httpx messages name the URL, never the headers; scrub anyway.
+                # httpx names the URL, and an invalid header value in full: scrub the whole message.
                 raise NetlifyError(
                     None, self._scrub(f"Netlify did not answer while {operation}: {error}")
                 ) from None
-            if response.status_code == 429 and attempts < self.max_rate_limit_retries:
-                attempts += 1
-                self.sleep(min(retry_after(response.headers), self.max_rate_limit_wait))
-                continue
-            if response.is_success:
-                if response.status_code == 204 or not response.content:
-                    return None
-                return response.json()
-            raise self._error(response, operation, hints or {}, attempts)
+
+        try:
+            response = poll(
+                send,
+                done=lambda answer: answer.status_code != 429,
+                max_attempts=self.max_rate_limit_retries + 1,
+                wait_for=lambda answer: min(retry_after(answer.headers), self.max_rate_limit_wait),
+                sleep=self.sleep,
+            )
+        except PollTimeout as limited:
+            raise self._error(limited.last, operation, hints or {}, limited.attempts - 1) from None
+        if response.is_success:
+            if response.status_code == 204 or not response.content:
+                return None
+            return response.json()
+        raise self._error(response, operation, hints or {}, 0)
 
     def _error(
         self, response: httpx.Response, operation: str, hints: Mapping[int, str], retries: int
     ) -> NetlifyError:
         status = response.status_code
-        server = self._scrub(_server_message(response))
+        # Scrub Netlify's whole message first: cutting it short could split an echoed token.
+        server = self._scrub(_server_message(response))[:SERVER_MESSAGE_CHARS]
         said = f" (Netlify said: {server})" if server else ""
         if status in hints:
             text = f"Netlify refused {operation} with HTTP {status}{said}: {hints[status]}."
@@ -369,10 +482,10 @@ class NetlifyClient:
             )
         else:
             text = f"Netlify answered HTTP {status} while {operation}{said}; run `pulumi up` again later."
-        return NetlifyError(status, text, server_message=server)
+        return NetlifyError(status, self._scrub(text), server_message=server)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self.token, "[token]") if self.token else text
+        return scrub(text, self.token)
 
 
 def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float:
@@ -396,15 +509,16 @@ def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time
 
 
 def _server_message(response: httpx.Response) -> str:
+    """What Netlify said, whole: the caller scrubs it before shortening it."""
     try:
         data = response.json()
     except ValueError:
-        return response.text.strip()[:300]
+        return response.text.strip()
     if isinstance(data, dict):
         for key in ("message", "errors", "error"):
             if data.get(key):
-                return str(data[key])[:300]
-    return str(data)[:300]
+                return str(data[key])
+    return str(data)
 
 
 def _seg(value: str) -> str:

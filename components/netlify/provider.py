@@ -25,10 +25,10 @@ NETLIFY_API_URL points the client at another API root (the tests' local fake).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -46,12 +46,15 @@ from pulumi.dynamic import (
 from components.netlify.api import (
     DEFAULT_BASE_URL,
     TOKEN_HELP,
-    Backoff,
     Certificate,
     NetlifyClient,
     NetlifyError,
+    TokenError,
+    clean_token,
     file_digests,
+    scrub,
 )
+from components.polling import Backoff, PollTimeout, poll
 from mtasts.names import is_hostname
 from mtasts.policy import POLICY_PATH
 
@@ -96,17 +99,57 @@ class _NetlifyProvider(ResourceProvider):
         self.__dict__.update(state)
         self._token = None
 
+    def _raw_token(self) -> str:
+        return self._token or os.environ.get(TOKEN_ENV, "")
+
     def _client(self) -> NetlifyClient:
-        token = self._token or os.environ.get(TOKEN_ENV, "")
+        try:
+            token = clean_token(self._raw_token())
+        except TokenError as error:
+            raise NetlifyError(None, f"{error}.") from None
         if not token:
             raise NetlifyError(
-                None, f"No Netlify token in the stack config or the environment: {TOKEN_HELP}."
+                None,
+                "No Netlify token in the stack config or the environment, so Netlify was not read or "
+                "changed. Pull-request previews hold no Netlify token (Netlify has no read-only token): "
+                f"run this in the deploy job, or {TOKEN_HELP}.",
             )
         return NetlifyClient(
             token=token,
             base_url=os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL,
             max_rate_limit_wait=self.max_rate_limit_wait,
         )
+
+    def _scrub(self, text: str) -> str:
+        """`text` without the token, as configured and as cleaned (see `api.scrub`)."""
+        raw = self._raw_token()
+        for token in dict.fromkeys((raw, raw.strip())):
+            text = scrub(text, token)
+        return text
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _token_safe(method: Method) -> Method:
+    """Whatever a provider method raises reaches the engine (and the user) without the token.
+
+    The dynamic provider host reports an error with `traceback.format_exc()`, which prints
+    the chained exceptions too; so the error is re-raised scrubbed, as a whole, `from None`.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: _NetlifyProvider, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except NetlifyError as error:
+            raise NetlifyError(
+                error.status, self._scrub(error.message), server_message=self._scrub(error.server_message)
+            ) from None
+        except Exception as error:
+            raise NetlifyError(None, self._scrub(f"{type(error).__name__}: {error}")) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _known(value: Any) -> bool:
@@ -156,6 +199,7 @@ class NetlifySiteProvider(_NetlifyProvider):
         changed = site_changes(olds, news)
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
+    @_token_safe
     def create(self, props: dict[str, Any]) -> CreateResult:
         with self._client() as client:
             site = client.create_site(props["custom_domain"], props.get("site_name") or None)
@@ -170,6 +214,7 @@ class NetlifySiteProvider(_NetlifyProvider):
                 raise
         return CreateResult(site.id, _site_outputs(site, deploy.id, props["files"]))
 
+    @_token_safe
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = site_changes(olds, news)
         with self._client() as client:
@@ -189,6 +234,7 @@ class NetlifySiteProvider(_NetlifyProvider):
                 deploy_id = deploy.id
         return UpdateResult(_site_outputs(site, deploy_id, news["files"]))
 
+    @_token_safe
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with self._client() as client:
             try:
@@ -211,6 +257,7 @@ class NetlifySiteProvider(_NetlifyProvider):
             outs.update(deploy_id=site.published_deploy_id, file_digests={})
         return ReadResult(id_, outs)
 
+    @_token_safe
     def delete(self, id_: str, _props: dict[str, Any]) -> None:
         with self._client() as client:
             try:
@@ -323,13 +370,16 @@ class NetlifyCertificateProvider(_NetlifyProvider):
         changed = replaces or news.get("custom_domain") != olds.get("custom_domain")
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
+    @_token_safe
     def create(self, props: dict[str, Any]) -> CreateResult:
         certificate = self._provision(props)
         return CreateResult(f"{props['site_id']}/ssl", _certificate_outputs(props, certificate))
 
+    @_token_safe
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         return UpdateResult(_certificate_outputs(news, self._provision(news)))
 
+    @_token_safe
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         with self._client() as client:
             try:
@@ -340,6 +390,7 @@ class NetlifyCertificateProvider(_NetlifyProvider):
                 raise
         return ReadResult(id_, _certificate_outputs(props, certificate))
 
+    @_token_safe
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         return None
 
@@ -347,16 +398,13 @@ class NetlifyCertificateProvider(_NetlifyProvider):
         site_id = str(props["site_id"])
         domain = str(props["custom_domain"])
         timeout = float(props.get("timeout_seconds") or 0)
-        deadline = time.monotonic() + timeout
-        delay = self.backoff.delays()
-        attempts = 0
-        last = "nothing yet"
         with self._client() as client:
-            while True:
-                attempts += 1
+
+            def attempt() -> tuple[Certificate | None, Certificate | None, str]:
+                """(a certificate for `domain`, the site's existing one, what Netlify last said)."""
                 existing = _existing_certificate(client, site_id)
                 if existing and domain in existing.domains:
-                    return existing
+                    return existing, existing, ""
                 try:
                     certificate = client.provision_certificate(site_id, domain)
                 except NetlifyError as error:
@@ -364,20 +412,30 @@ class NetlifyCertificateProvider(_NetlifyProvider):
                         raise
                     # 422 means "bad dns for custom domain" until the A record has propagated, or
                     # "No custom domain configured"; both can clear up, so retry until the deadline.
-                    last = f"HTTP 422: {error.server_message or 'no message'}"
-                else:
-                    if domain in certificate.domains:
-                        return certificate
-                    last = f"a certificate in state {certificate.state!r} for {list(certificate.domains)}"
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise NetlifyError(
-                        422,
-                        f"Netlify issued no TLS certificate for {domain} after {attempts} attempt(s) in "
-                        f"{timeout:g} s; it last answered {last}. {_certificate_advice(domain, existing)}",
-                        server_message=last,
-                    )
-                time.sleep(min(delay(), remaining))
+                    return None, existing, f"HTTP 422: {error.server_message or 'no message'}"
+                if domain in certificate.domains:
+                    return certificate, existing, ""
+                return (
+                    None,
+                    existing,
+                    f"a certificate in state {certificate.state!r} for {list(certificate.domains)}",
+                )
+
+            try:
+                issued, _, _ = poll(
+                    attempt, done=lambda seen: seen[0] is not None, timeout=timeout, backoff=self.backoff
+                )
+            except PollTimeout as timeout_error:
+                _, existing, last = timeout_error.last
+                raise NetlifyError(
+                    422,
+                    f"Netlify issued no TLS certificate for {domain} after {timeout_error.attempts} "
+                    f"attempt(s) in {timeout:g} s; it last answered {last}. "
+                    f"{_certificate_advice(domain, existing)}",
+                    server_message=last,
+                ) from None
+        assert issued is not None
+        return issued
 
 
 def _certificate_advice(domain: str, existing: Certificate | None) -> str:

@@ -4,7 +4,16 @@ Pure of Pulumi: the command line, the stack's readiness resource and the end-to-
 all call these functions. Rules cite RFC 8461 and RFC 8460.
 """
 
-from mtasts.verify.model import CHECKS, DomainReport, Finding, Status, VerifyOptions
+from mtasts.verify.model import (
+    CHECKS,
+    AddressServed,
+    DomainReport,
+    Finding,
+    Outcome,
+    PolicyCheck,
+    Status,
+    VerifyOptions,
+)
 from mtasts.verify.verifier import (
     Session,
     check_policy_file,
@@ -15,8 +24,11 @@ from mtasts.verify.verifier import (
 
 __all__ = [
     "CHECKS",
+    "AddressServed",
     "DomainReport",
     "Finding",
+    "Outcome",
+    "PolicyCheck",
     "Session",
     "Status",
     "VerifyOptions",

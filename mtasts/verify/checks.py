@@ -8,7 +8,7 @@ what to do if not. The grammar and matching rules themselves live in the core
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from mtasts.desired import DesiredState
 from mtasts.policy import MAX_POLICY_BYTES, Mode, Policy, PolicyError, parse_policy, policy_id
@@ -85,16 +85,19 @@ def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None
 
 
 def policy_fetch(
-    host: str, addresses: DnsResult, attempts: list[FetchResult]
+    host: str, addresses: DnsResult | Sequence[DnsResult], attempts: list[FetchResult]
 ) -> tuple[list[Finding], str | None]:
-    """The HTTPS response for the policy (RFC 8461 §3.2, §3.3). Returns the text when there is one."""
+    """The HTTPS responses for the policy, one per address of the host (RFC 8461 §3.2, §3.3).
+
+    A sender connects to whichever A or AAAA address it picks, so every address must serve
+    the same valid policy: each one that does not is a failure naming the address. Returns
+    the text served by the first address that served one.
+    """
     url = f"https://{host}/.well-known/mta-sts.txt"
+    answers = [addresses] if isinstance(addresses, DnsResult) else list(addresses)
     if not attempts:
-        seen = (
-            addresses.describe()
-            if addresses.error or addresses.nxdomain
-            else f"no A or AAAA records at {host}"
-        )
+        broken = [answer for answer in answers if answer.error or answer.nxdomain]
+        seen = broken[0].describe() if broken else f"no A or AAAA records at {host}"
         return [
             Finding(
                 POLICY_FETCH,
@@ -103,9 +106,45 @@ def policy_fetch(
                 f"publish A records for {host} pointing at the host that serves {url}",
             )
         ], None
-    last = attempts[-1]
-    if last.error is not None:
-        tried = ", ".join(f"{attempt.address}: {attempt.error}" for attempt in attempts)
+    judged = [_policy_response(host, attempt) for attempt in attempts]
+    texts = {
+        attempt.address: text for attempt, (_, text) in zip(attempts, judged, strict=True) if text is not None
+    }
+    text = next(iter(texts.values()), None)
+    failures = [finding for findings, _ in judged for finding in findings if finding.status is _FAIL]
+    if failures:
+        return failures, text
+    if len(set(texts.values())) > 1:
+        by_id: dict[str, list[str]] = {}
+        for address, served in texts.items():
+            by_id.setdefault(policy_id(served), []).append(address)
+        listing = "; ".join(
+            f"{', '.join(where)} serve(s) a policy with id {id_}" for id_, where in by_id.items()
+        )
+        return [
+            Finding(
+                POLICY_FETCH,
+                _FAIL,
+                f"the addresses of {host} serve different policies ({listing}): each sender sees the one "
+                "at the address it picks (RFC 8461 §3.3)",
+                "wait until the host's deploy reaches every address, or remove the A/AAAA records that "
+                "point at a host serving another file",
+            )
+        ], text
+    if len(attempts) == 1:
+        return judged[0][0], text
+    every = ", ".join(attempt.address for attempt in attempts)
+    return [
+        Finding(finding.check, finding.status, f"{finding.message}; the same from every address ({every})")
+        for finding in judged[0][0]
+    ], text
+
+
+def _policy_response(host: str, result: FetchResult) -> tuple[list[Finding], str | None]:
+    """One address's answer for the policy (RFC 8461 §3.2, §3.3)."""
+    url = f"https://{host}/.well-known/mta-sts.txt"
+    if result.error is not None:
+        tried = f"{result.address}: {result.error}"
         fixes = {
             "certificate": (
                 f"serve a certificate valid for {host} that chains to a trusted root "
@@ -114,38 +153,38 @@ def policy_fetch(
             "tls": f"serve {host} over TLS 1.2 or newer with a valid certificate",
         }
         what = {"certificate": "the certificate was rejected", "tls": "the TLS handshake failed"}.get(
-            last.error_kind or "", "could not connect"
+            result.error_kind or "", "could not connect"
         )
         return [
             Finding(
                 POLICY_FETCH,
                 _FAIL,
                 f"{url}: {what} ({tried}): senders cannot fetch the policy",
-                fixes.get(last.error_kind or "", f"make {host} answer HTTPS on port 443"),
+                fixes.get(result.error_kind or "", f"make {host} answer HTTPS on port 443"),
             )
         ], None
-    where = f"{url} (from {last.address}, {last.tls_version or 'TLS'})"
-    if last.status is not None and 300 <= last.status < 400:
+    where = f"{url} (from {result.address}, {result.tls_version or 'TLS'})"
+    if result.status is not None and 300 <= result.status < 400:
         return [
             Finding(
                 POLICY_FETCH,
                 _FAIL,
-                f"{where} answers HTTP {last.status} redirecting to {last.location or '(no Location)'}; "
+                f"{where} answers HTTP {result.status} redirecting to {result.location or '(no Location)'}; "
                 "senders do not follow redirects (RFC 8461 §3.3)",
                 f"serve the file directly at {url}; on Netlify, {host} must be the site's own custom domain, "
                 "not an alias that redirects",
             )
         ], None
-    if last.status != 200:
+    if result.status != 200:
         return [
             Finding(
                 POLICY_FETCH,
                 _FAIL,
-                f"{where} answers HTTP {last.status}, not 200: senders see no policy",
+                f"{where} answers HTTP {result.status}, not 200: senders see no policy",
                 f"serve the policy file at {url} (RFC 8461 §3.2)",
             )
         ], None
-    if last.too_large or last.body is None:
+    if result.too_large or result.body is None:
         return [
             Finding(
                 POLICY_FETCH,
@@ -155,18 +194,18 @@ def policy_fetch(
             )
         ], None
     findings: list[Finding] = []
-    media_type = (last.content_type or "").split(";")[0].strip().lower()
+    media_type = (result.content_type or "").split(";")[0].strip().lower()
     if media_type != "text/plain":
         findings.append(
             Finding(
                 POLICY_FETCH,
                 _FAIL,
-                f"{where} is served as {last.content_type or 'no Content-Type'!r}, not text/plain; "
+                f"{where} is served as {result.content_type or 'no Content-Type'!r}, not text/plain; "
                 "strict senders refuse it (RFC 8461 §3.2)",
                 "serve /.well-known/mta-sts.txt with 'Content-Type: text/plain' (Netlify: a _headers file)",
             )
         )
-    if not last.body.isascii():
+    if not result.body.isascii():
         findings.append(
             Finding(
                 POLICY_FETCH,
@@ -177,9 +216,11 @@ def policy_fetch(
         )
     if not findings:
         findings.append(
-            Finding(POLICY_FETCH, _PASS, f"{where}: HTTP 200, {last.content_type}, {len(last.body)} bytes")
+            Finding(
+                POLICY_FETCH, _PASS, f"{where}: HTTP 200, {result.content_type}, {len(result.body)} bytes"
+            )
         )
-    return findings, last.body.decode("utf-8", "replace")
+    return findings, result.body.decode("utf-8", "replace")
 
 
 def policy_syntax(text: str | None) -> tuple[list[Finding], Policy | None]:

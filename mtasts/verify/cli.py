@@ -1,7 +1,10 @@
 """`python -m mtasts verify`: argument parsing and exit status; the checks live elsewhere.
 
-Exit status: 0 nothing failed, 1 a check failed, 2 a usage error (no domains, a bad
-domain name or nameserver address, an unreadable --from file, a bad stack file).
+Exit status: 0 every domain passed (warnings allowed), 1 a domain failed a check, 2 a usage
+or configuration error (no domains, a bad domain name or nameserver address, an unreadable
+--from file, a bad stack file), 3 a domain could not be checked because the resolver or the
+network did not answer. A failure is known for sure, so when some domains fail and others
+could not be checked the status is 1.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from typing import Any
 from mtasts.desired import DesiredState, desired_state
 from mtasts.names import ascii_hint, is_hostname, normalize
 from mtasts.stackfile import load_settings
-from mtasts.verify.model import VerifyOptions
+from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.report import json_report, text_report
 from mtasts.verify.verifier import verify_domains
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNCHECKED = 0, 1, 2, 3
 
 
 class UsageError(ValueError):
@@ -34,7 +37,9 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Check the MTA-STS discovery record, the policy file over HTTPS, MX coverage, the policy "
             "host's null MX and SPF, TLS-RPT, and (information only) DNSSEC and DANE. "
-            "Exit status 0: nothing failed; 1: a check failed; 2: a usage error."
+            "Exit status 0: every domain passed (warnings allowed); 1: a domain failed a check; "
+            "2: a usage or configuration error; 3: a domain could not be checked (the resolver or "
+            "the network did not answer)."
         ),
     )
     parser.add_argument("domains", nargs="*", metavar="DOMAIN", help="domains to check")
@@ -119,4 +124,12 @@ def run(args: argparse.Namespace) -> int:
     expected = {state.settings.domain: state} if state is not None else None
     reports = asyncio.run(verify_domains(domains, options, expected))
     sys.stdout.write(json_report(reports) if args.json else text_report(reports))
-    return EXIT_FAILED if any(report.failed for report in reports) else EXIT_OK
+    return exit_status(reports)
+
+
+def exit_status(reports: list[DomainReport]) -> int:
+    if any(report.failed for report in reports):
+        return EXIT_FAILED
+    if any(report.unchecked for report in reports):
+        return EXIT_UNCHECKED
+    return EXIT_OK

@@ -32,8 +32,9 @@ class DnsResult:
     """The answer to one question, or why there was none.
 
     `records` is the data in text form: TXT strings joined, `MX` as "priority host", names
-    lower-case without the trailing dot. `error` is set when the server gave no usable
-    answer (timeout, SERVFAIL, refused); NXDOMAIN and an empty answer are not errors.
+    lower-case without the trailing dot. `error` is set when the resolver gave no usable
+    answer (timeout, SERVFAIL, REFUSED), and says who did not answer what: nothing is then
+    known about the name. NXDOMAIN and an empty answer are answers, not errors.
     """
 
     name: str
@@ -89,6 +90,25 @@ def record_text(rdata: object) -> str:
     return rdata.to_text()  # type: ignore[attr-defined]
 
 
+def _servers(resolver: dns.asyncresolver.Resolver) -> str:
+    """Who was asked, for "could not check" messages."""
+    port = "" if resolver.port == 53 else f" port {resolver.port}"
+    listing = ", ".join(str(server) for server in resolver.nameservers) or "(none configured)"
+    return f"the resolver {listing}{port}"
+
+
+def _rcode(error: dns.resolver.NoNameservers) -> str:
+    """What the servers answered (SERVFAIL, REFUSED, or why there was no answer), for messages."""
+    reasons = []
+    for entry in error.kwargs.get("errors", []):
+        reason = entry[3] if isinstance(entry, tuple) and len(entry) > 3 else None
+        if isinstance(reason, str):
+            reasons.append(reason)
+        elif isinstance(reason, BaseException):
+            reasons.append(f"no answer ({type(reason).__name__}: {reason})" if str(reason) else "no answer")
+    return ", ".join(dict.fromkeys(reasons)) or "SERVFAIL"
+
+
 def _ad(response: dns.message.Message | None) -> bool:
     return bool(response is not None and response.flags & dns.flags.AD)
 
@@ -114,13 +134,20 @@ async def lookup(
         responses = list(error.responses().values()) if hasattr(error, "responses") else []
         return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=any(_ad(r) for r in responses))
     except (dns.resolver.LifetimeTimeout, TimeoutError):
-        return DnsResult(name, rdtype, rcode="", error=f"no answer for {name} {rdtype} within {lifetime:g} s")
-    except dns.resolver.NoNameservers as error:
         return DnsResult(
-            name, rdtype, rcode="SERVFAIL", error=f"{name} {rdtype}: no server answered ({error})"
+            name,
+            rdtype,
+            rcode="",
+            error=f"{_servers(resolver)} did not answer {name} {rdtype} within {lifetime:g} s",
+        )
+    except dns.resolver.NoNameservers as error:
+        said = _rcode(error)
+        rcode = said if said in ("SERVFAIL", "REFUSED", "NOTIMP", "FORMERR") else "SERVFAIL"
+        return DnsResult(
+            name, rdtype, rcode=rcode, error=f"{_servers(resolver)} answered {said} for {name} {rdtype}"
         )
     except dns.exception.DNSException as error:
-        return DnsResult(name, rdtype, rcode="", error=f"{name} {rdtype}: {error}")
+        return DnsResult(name, rdtype, rcode="", error=f"{_servers(resolver)}: {name} {rdtype}: {error}")
     records = tuple(record_text(rdata) for rdata in answer.rrset) if answer.rrset is not None else ()
     return DnsResult(name, rdtype, records=records, authenticated=_ad(answer.response))
 

@@ -1,17 +1,20 @@
 """Fetch the policy file the way a strict sender does (RFC 8461 §3.2, §3.3).
 
-The connection goes to an address that `verify`'s own resolver found for
-`mta-sts.<domain>`, while the TLS server name, the certificate check and the Host header
-stay on the name: so `--nameserver` steers everything and the name is still what the
-certificate is judged against. Redirects are never followed and at most 64 KiB is read.
-Nothing here judges the response: `checks` does.
+The connections go to every address that `verify`'s own resolver found for
+`mta-sts.<domain>`, all at once, while the TLS server name, the certificate check and the
+Host header stay on the name: so `--nameserver` steers everything and the name is still
+what the certificate is judged against. A sender may pick any of the addresses, so each
+one is asked. Redirects are never followed and at most 64 KiB is read. Nothing here
+judges the response: `checks` does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import os
+import re
 import ssl
 from dataclasses import dataclass
 
@@ -25,7 +28,11 @@ from mtasts.verify.model import VerifyOptions
 class FetchResult:
     """What came back from one address: a response, or the error that stopped it.
 
-    `error_kind` is one of "certificate", "tls", "connect", "timeout", "http" when `error` is set.
+    `error_kind` is one of "certificate", "tls", "connect", "timeout", "http" when `error` is
+    set, or "unreachable" when this machine has no route to the address at all (an IPv6
+    address from a host without IPv6): then nothing is known about what the address serves.
+    `cache_max_age` (Cache-Control s-maxage or max-age, 0 for no-store/no-cache) and `age`
+    (the Age header) say how long a cache may keep serving this answer.
     """
 
     url: str
@@ -38,6 +45,13 @@ class FetchResult:
     tls_version: str | None = None
     error: str | None = None
     error_kind: str | None = None
+    cache_max_age: int | None = None
+    age: int = 0
+
+    @property
+    def cache_seconds_left(self) -> int:
+        """How much longer a cache may serve this answer (RFC 9111 §4.2), 0 when unknown."""
+        return max(0, (self.cache_max_age or 0) - self.age)
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
@@ -65,6 +79,29 @@ def policy_url(host: str, port: int = 443) -> str:
     return f"https://{host}{'' if port == 443 else f':{port}'}/{POLICY_PATH}"
 
 
+# The local machine cannot reach that kind of address at all: no verdict on the domain.
+_LOCAL_ROUTE_ERRNOS = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
+
+
+def cache_lifetime(cache_control: str | None, age: str | None) -> tuple[int | None, int]:
+    """(s-maxage or max-age, Age) from the headers (RFC 9111 §5.2.2, §5.1); no-store/no-cache is 0."""
+    directives = {
+        name.strip().lower(): value.strip().strip('"')
+        for name, _, value in (part.partition("=") for part in (cache_control or "").split(","))
+        if name.strip()
+    }
+    max_age: int | None = None
+    if "no-store" in directives or "no-cache" in directives:
+        max_age = 0
+    else:
+        for name in ("s-maxage", "max-age"):
+            if re.fullmatch(r"\d{1,10}", directives.get(name, "")):
+                max_age = int(directives[name])
+                break
+    seen = (age or "").strip()
+    return max_age, int(seen) if re.fullmatch(r"\d{1,10}", seen) else 0
+
+
 def _error_kind(error: BaseException) -> tuple[str, str]:
     seen: BaseException | None = error
     while seen is not None:
@@ -72,6 +109,8 @@ def _error_kind(error: BaseException) -> tuple[str, str]:
             return "certificate", seen.verify_message or str(seen)
         if isinstance(seen, ssl.SSLError):
             return "tls", seen.reason or str(seen)
+        if isinstance(seen, OSError) and seen.errno in _LOCAL_ROUTE_ERRNOS:
+            return "unreachable", f"this machine has no route to it ({seen.strerror or seen})"
         seen = seen.__cause__ or seen.__context__
     if isinstance(error, httpx.TimeoutException):
         return "timeout", f"timed out ({type(error).__name__})"
@@ -118,6 +157,7 @@ async def fetch_from(
     except (httpx.HTTPError, ssl.SSLError, OSError) as error:
         kind, text = _error_kind(error)
         return FetchResult(url, address, error=text, error_kind=kind)
+    max_age, age = cache_lifetime(response.headers.get("cache-control"), response.headers.get("age"))
     return FetchResult(
         url,
         address,
@@ -127,20 +167,21 @@ async def fetch_from(
         body=None if too_large else bytes(body),
         too_large=too_large,
         tls_version=tls_version,
+        cache_max_age=max_age,
+        age=age,
     )
 
 
 async def fetch_policy(
     client: httpx.AsyncClient, host: str, addresses: list[str], options: VerifyOptions
 ) -> list[FetchResult]:
-    """Try the addresses in order until one answers over HTTP; every attempt is returned.
+    """Fetch from every address at once; one result per address, in address order.
 
-    A certificate or TLS failure stops the walk: it is the verdict, as it is for a sender.
+    RFC 8461 §3.3 leaves the choice of address to the sender, so an address serving a 404
+    or an older file fails some senders even when another address serves the right one.
     """
-    attempts: list[FetchResult] = []
-    for address in addresses:
-        result = await fetch_from(client, host, address, options)
-        attempts.append(result)
-        if result.error_kind not in ("connect", "timeout"):
-            break
-    return attempts
+    # The same report whatever order DNS answered in.
+    ordered = sorted(
+        set(addresses), key=lambda a: (ipaddress.ip_address(a).version, int(ipaddress.ip_address(a)))
+    )
+    return list(await asyncio.gather(*(fetch_from(client, host, address, options) for address in ordered)))

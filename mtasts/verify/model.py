@@ -16,6 +16,18 @@ class Status(enum.StrEnum):
     WARN = "warn"
     FAIL = "fail"
     INFO = "info"
+    # The resolver or the network did not answer, so nothing is known about the domain:
+    # not the owner's problem to fix, and never reported with a fix that says to publish.
+    UNCHECKED = "unchecked"
+
+
+class Outcome(enum.StrEnum):
+    """A domain's verdict; `verify`'s exit status follows the worst one (see `cli`)."""
+
+    PASSED = "passed"
+    WARNINGS = "passed-with-warnings"
+    FAILED = "failed"
+    UNCHECKED = "could-not-check"
 
 
 # Stable check names: tests and users match on them.
@@ -71,13 +83,31 @@ class DomainReport:
     def failed(self) -> bool:
         return any(finding.status is Status.FAIL for finding in self.findings)
 
+    @property
+    def unchecked(self) -> bool:
+        """Some check could not be made because the resolver or the network did not answer."""
+        return any(finding.status is Status.UNCHECKED for finding in self.findings)
+
+    @property
+    def outcome(self) -> Outcome:
+        # A failure is known for sure; what could not be checked may be fine or not.
+        if self.failed:
+            return Outcome.FAILED
+        if self.unchecked:
+            return Outcome.UNCHECKED
+        if any(finding.status is Status.WARN for finding in self.findings):
+            return Outcome.WARNINGS
+        return Outcome.PASSED
+
     def by_check(self, check: str) -> list[Finding]:
         return [finding for finding in self.findings if finding.check == check]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "domain": self.domain,
+            "outcome": self.outcome.value,
             "failed": self.failed,
+            "could_not_check": self.unchecked,
             "policy_id": self.policy_id,
             "policy_text": self.policy_text,
             "findings": [finding.to_dict() for finding in self.findings],
@@ -101,3 +131,37 @@ class VerifyOptions:
     timeout: float = 10.0
     concurrency: int = 100
     https_port: int = 443
+
+
+@dataclass(frozen=True)
+class AddressServed:
+    """What one address of the policy host served, as the readiness gate reports it.
+
+    `served`: "policy id <id>", "HTTP 404", "could not connect (...)"... `expected`: the body
+    was exactly the expected policy text. `cache_max_age`/`cache_seconds_left`: how long a
+    cache may keep this answer (Cache-Control max-age, minus Age), None/0 when not said.
+    """
+
+    address: str
+    served: str
+    expected: bool
+    cache_max_age: int | None = None
+    cache_seconds_left: int = 0
+
+
+@dataclass(frozen=True)
+class PolicyCheck:
+    """The policy fetched from every address of `mta-sts.<domain>`, judged as `verify` does."""
+
+    findings: list[Finding]
+    text: str | None
+    addresses: tuple[AddressServed, ...] = ()
+
+    @property
+    def served_everywhere(self) -> bool:
+        """Every address serves exactly the expected policy and nothing failed or went unanswered."""
+        return (
+            bool(self.addresses)
+            and all(address.expected for address in self.addresses)
+            and not any(finding.status in (Status.FAIL, Status.UNCHECKED) for finding in self.findings)
+        )

@@ -5,16 +5,27 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from mtasts.verify.model import DomainReport, Status
+from mtasts.verify.model import DomainReport, Outcome, Status
 
-_LABEL = {Status.PASS: "PASS", Status.WARN: "WARN", Status.FAIL: "FAIL", Status.INFO: "INFO"}
+_LABEL = {
+    Status.PASS: "PASS",
+    Status.WARN: "WARN",
+    Status.FAIL: "FAIL",
+    Status.INFO: "INFO",
+    Status.UNCHECKED: "NOT CHECKED",
+}
+_VERDICT = {
+    Outcome.PASSED: "ok",
+    Outcome.WARNINGS: "ok",
+    Outcome.FAILED: "FAILED",
+    Outcome.UNCHECKED: "COULD NOT CHECK",
+}
 
 
 def text_report(reports: Sequence[DomainReport]) -> str:
     lines: list[str] = []
     for report in reports:
-        verdict = "FAILED" if report.failed else "ok"
-        lines.append(f"{report.domain}: {verdict}")
+        lines.append(f"{report.domain}: {_VERDICT[report.outcome]}")
         for finding in report.findings:
             lines.append(f"  {_LABEL[finding.status]}  {finding.check}: {finding.message}")
             if finding.fix and finding.status in (Status.FAIL, Status.WARN):
@@ -25,19 +36,23 @@ def text_report(reports: Sequence[DomainReport]) -> str:
 
 
 def summary(reports: Sequence[DomainReport]) -> str:
-    failed = sum(report.failed for report in reports)
-    warned = sum(
-        not report.failed and any(f.status is Status.WARN for f in report.findings) for report in reports
+    counts = {outcome: sum(report.outcome is outcome for report in reports) for outcome in Outcome}
+    text = (
+        f"{len(reports)} domain(s) checked: {counts[Outcome.PASSED]} passed, "
+        f"{counts[Outcome.WARNINGS]} passed with warnings, {counts[Outcome.FAILED]} failed"
     )
-    passed = len(reports) - failed - warned
-    return (
-        f"{len(reports)} domain(s) checked: {passed} passed, {warned} passed with warnings, {failed} failed"
-    )
+    if counts[Outcome.UNCHECKED]:
+        text += (
+            f", {counts[Outcome.UNCHECKED]} could not be checked (the resolver or the network did not "
+            "answer: try again, or use --nameserver)"
+        )
+    return text
 
 
 def json_report(reports: Sequence[DomainReport]) -> str:
     document = {
         "domains": [report.to_dict() for report in reports],
         "failed": any(report.failed for report in reports),
+        "could_not_check": any(report.outcome is Outcome.UNCHECKED for report in reports),
     }
     return json.dumps(document, indent=2) + "\n"

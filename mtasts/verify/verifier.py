@@ -35,8 +35,10 @@ from mtasts.verify.model import (
     POLICY_HOST_SPF,
     STACK_DRIFT,
     TLS_RPT,
+    AddressServed,
     DomainReport,
     Finding,
+    PolicyCheck,
     Status,
     VerifyOptions,
 )
@@ -75,17 +77,71 @@ class Session:
         await self.aclose()
 
 
-async def _fetch(session: Session, lookups: Lookups, host: str) -> tuple[DnsResult, list[FetchResult]]:
-    """Fetch over IPv4 as soon as the A answer is in (both hosting providers serve IPv4); IPv6
-    is tried when there is no IPv4 address or none of them could be reached."""
-    a = await lookups.get(host, "A")
-    attempts = await fetch_policy(session.client, host, list(a.records), session.options) if a.records else []
-    if attempts and attempts[-1].error_kind not in ("connect", "timeout"):
-        return a, attempts
-    aaaa = await lookups.get(host, "AAAA")
-    if aaaa.records:
-        attempts += await fetch_policy(session.client, host, list(aaaa.records), session.options)
-    return (a if a.records or not aaaa.records else aaaa), attempts
+async def _fetch(session: Session, lookups: Lookups, host: str) -> tuple[list[DnsResult], list[FetchResult]]:
+    """The A and AAAA answers for `host`, and one fetch per address.
+
+    Each family's fetches start as soon as its own answer is in, so IPv4 and IPv6 overlap.
+    """
+
+    async def family(rdtype: str) -> tuple[DnsResult, list[FetchResult]]:
+        answer = await lookups.get(host, rdtype)
+        if not answer.records:
+            return answer, []
+        return answer, await fetch_policy(session.client, host, list(answer.records), session.options)
+
+    (a, from_a), (aaaa, from_aaaa) = await asyncio.gather(family("A"), family("AAAA"))
+    return [a, aaaa], from_a + from_aaaa
+
+
+def _unanswered(check: str, *answers: DnsResult) -> list[Finding]:
+    """A "could not check" finding when the resolver gave no usable answer; never a fix to publish."""
+    return [
+        Finding(check, Status.UNCHECKED, f"could not check: {answer.error}")
+        for answer in answers
+        if not answer.ok
+    ]
+
+
+def _judge_fetch(
+    host: str, answers: list[DnsResult], attempts: list[FetchResult]
+) -> tuple[list[Finding], str | None]:
+    """`checks.policy_fetch`, with what could not be checked (no DNS answer, no route) set apart."""
+    findings = _unanswered(POLICY_FETCH, *answers)
+    findings += [
+        Finding(POLICY_FETCH, Status.UNCHECKED, f"could not check {attempt.address}: {attempt.error}")
+        for attempt in attempts
+        if attempt.error_kind == "unreachable"
+    ]
+    reached = [attempt for attempt in attempts if attempt.error_kind != "unreachable"]
+    if not reached and findings:
+        return findings, None
+    judged, text = checks.policy_fetch(host, answers, reached)
+    return findings + judged, text
+
+
+def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
+    if attempt.error is not None:
+        served = f"{attempt.error_kind or 'error'}: {attempt.error}"
+    elif attempt.status != 200:
+        served = f"HTTP {attempt.status}" + (f" to {attempt.location}" if attempt.location else "")
+    elif attempt.body is None:
+        served = "a body over the size limit"
+    else:
+        served = f"policy id {policy_id(attempt.body.decode('utf-8', 'replace'))}"
+    body_matches = (
+        attempt.error is None
+        and attempt.status == 200
+        and attempt.body is not None
+        and expected_text is not None
+        and attempt.body.decode("utf-8", "replace") == expected_text
+    )
+    return AddressServed(
+        attempt.address,
+        served,
+        body_matches,
+        cache_max_age=attempt.cache_max_age,
+        cache_seconds_left=attempt.cache_seconds_left,
+    )
 
 
 async def check_policy_file(
@@ -95,11 +151,11 @@ async def check_policy_file(
     *,
     client: httpx.AsyncClient | None = None,
     session: Session | None = None,
-) -> tuple[list[Finding], str | None]:
-    """Fetch and judge the policy file of `domain` (policy-fetch, policy-syntax).
+) -> PolicyCheck:
+    """Fetch and judge the policy file of `domain` from every address (policy-fetch, policy-syntax).
 
-    With `expected_text`, also a `stack-drift` finding saying whether the served text is
-    exactly that. The stack's readiness resource waits until this reports no failure.
+    With `expected_text`, also a `stack-drift` finding saying whether every address serves
+    exactly that. The stack's readiness resource waits on `PolicyCheck.served_everywhere`.
     """
     domain = normalize(domain)
     own = session is None
@@ -108,17 +164,21 @@ async def check_policy_file(
     lookups = Lookups(session.resolver, session.query_limit)
     findings: list[Finding] = []
     text: str | None = None
+    served: tuple[AddressServed, ...] = ()
     try:
         async with asyncio.timeout(options.timeout * _DOMAIN_BUDGETS):
             addresses, attempts = await _fetch(session, lookups, host)
-        fetch_findings, text = checks.policy_fetch(host, addresses, attempts)
+        fetch_findings, text = _judge_fetch(host, addresses, attempts)
         findings += fetch_findings
+        served = tuple(_served(attempt, expected_text) for attempt in attempts)
         if text is not None:
             findings += checks.policy_syntax(text)[0]
     except TimeoutError:
         findings.append(
             Finding(
-                POLICY_FETCH, Status.FAIL, f"{host}: no result within {options.timeout * _DOMAIN_BUDGETS:g} s"
+                POLICY_FETCH,
+                Status.UNCHECKED,
+                f"could not check: {host} gave no result within {options.timeout * _DOMAIN_BUDGETS:g} s",
             )
         )
     except Exception as error:
@@ -132,19 +192,25 @@ async def check_policy_file(
         if own:
             await session.aclose()
     if expected_text is not None:
-        if text == expected_text:
-            findings.append(Finding(STACK_DRIFT, Status.PASS, f"{host} serves exactly the expected policy"))
+        stale = [address for address in served if not address.expected]
+        if served and not stale:
+            findings.append(
+                Finding(
+                    STACK_DRIFT, Status.PASS, f"every address of {host} serves exactly the expected policy"
+                )
+            )
         else:
-            seen = "nothing usable" if text is None else f"a policy with id {policy_id(text)}"
+            seen = "; ".join(f"{address.address}: {address.served}" for address in stale) or "no address"
             findings.append(
                 Finding(
                     STACK_DRIFT,
                     Status.FAIL,
-                    f"{host} serves {seen}, not the expected policy (id {policy_id(expected_text)})",
+                    f"{host} does not serve the expected policy (id {policy_id(expected_text)}) from every "
+                    f"address ({seen})",
                     "wait for the host to deploy the new file; publish the new id only after it is served",
                 )
             )
-    return findings, text
+    return PolicyCheck(findings, text, served)
 
 
 def check_policy_served_sync(
@@ -155,12 +221,20 @@ def check_policy_served_sync(
     timeout: float = 10.0,
     nameserver: str | None = None,
     port: int = 53,
-) -> tuple[list[Finding], str | None]:
+    https_port: int = 443,
+) -> PolicyCheck:
     """`check_policy_file` for synchronous callers (the stack's readiness resource).
 
     Runs its own event loop, in a worker thread when the caller already runs one.
     """
-    options = VerifyOptions(nameserver=nameserver, port=port, ca_file=ca_file, timeout=timeout, concurrency=1)
+    options = VerifyOptions(
+        nameserver=nameserver,
+        port=port,
+        ca_file=ca_file,
+        timeout=timeout,
+        concurrency=8,
+        https_port=https_port,
+    )
     return _run_sync(check_policy_file(domain, options, expected_text))
 
 
@@ -226,17 +300,26 @@ async def _domain_checks(
             findings.append(Finding(check, Status.FAIL, message))
 
     async def discovery() -> list[Finding]:
-        found, report.policy_id = checks.discovery(domain, await lookups.result(f"_mta-sts.{domain}", "TXT"))
+        sts = await lookups.result(f"_mta-sts.{domain}", "TXT")
+        if not sts.ok:
+            return _unanswered(DISCOVERY, sts)
+        found, report.policy_id = checks.discovery(domain, sts)
         return found
 
     async def policy() -> list[Finding]:
         addresses, attempts = await fetch_task
-        found, report.policy_text = checks.policy_fetch(host, addresses, attempts)
+        found, report.policy_text = _judge_fetch(host, addresses, attempts)
+        state["fetch_unchecked"] = report.policy_text is None and any(
+            finding.status is Status.UNCHECKED for finding in found
+        )
         syntax, state["policy"] = checks.policy_syntax(report.policy_text)
         return found + syntax
 
     async def coverage() -> list[Finding]:
-        hosts, found = checks.mx_hosts(domain, await lookups.result(domain, "MX"))
+        mx = await lookups.result(domain, "MX")
+        if not mx.ok:
+            return _unanswered(MX_COVERAGE, mx)
+        hosts, found = checks.mx_hosts(domain, mx)
         return found + checks.mx_coverage(domain, hosts, state["policy"])
 
     async def dnssec() -> list[Finding]:
@@ -248,23 +331,36 @@ async def _domain_checks(
 
     async def drift() -> list[Finding]:
         assert expected is not None
+        sts = await lookups.result(f"_mta-sts.{domain}", "TXT")
         answers = {key: await lookups.result(*key) for key in sorted(declared)}
+        unanswered = _unanswered(STACK_DRIFT, sts, *(a for a in answers.values() if a is not sts))
+        if unanswered or state.get("fetch_unchecked"):
+            # Comparing with what could not be seen would call it drift; say what is unknown.
+            return unanswered or [
+                Finding(STACK_DRIFT, Status.UNCHECKED, "could not check: the policy could not be fetched")
+            ]
         return checks.stack_drift(expected, report.policy_id, report.policy_text, answers)
 
     async def answer(
-        name: str, rdtype: str, judge: Callable[[str, DnsResult], list[Finding]]
+        check: str, name: str, rdtype: str, judge: Callable[[str, DnsResult], list[Finding]]
     ) -> list[Finding]:
-        return judge(name, await lookups.result(name, rdtype))
+        found = await lookups.result(name, rdtype)
+        return _unanswered(check, found) or judge(name, found)
 
     try:
         await step(DISCOVERY, discovery)
         await step(POLICY_FETCH, policy)
         await step(MX_COVERAGE, coverage)
-        await step(POLICY_HOST_NULL_MX, lambda: answer(host, "MX", checks.policy_host_null_mx))
-        await step(POLICY_HOST_SPF, lambda: answer(host, "TXT", checks.policy_host_spf))
-        await step(POLICY_HOST_CNAME, lambda: answer(host, "CNAME", checks.policy_host_cname))
         await step(
-            TLS_RPT, lambda: answer(f"_smtp._tls.{domain}", "TXT", lambda _, a: checks.tls_rpt(domain, a))
+            POLICY_HOST_NULL_MX, lambda: answer(POLICY_HOST_NULL_MX, host, "MX", checks.policy_host_null_mx)
+        )
+        await step(POLICY_HOST_SPF, lambda: answer(POLICY_HOST_SPF, host, "TXT", checks.policy_host_spf))
+        await step(
+            POLICY_HOST_CNAME, lambda: answer(POLICY_HOST_CNAME, host, "CNAME", checks.policy_host_cname)
+        )
+        await step(
+            TLS_RPT,
+            lambda: answer(TLS_RPT, f"_smtp._tls.{domain}", "TXT", lambda _, a: checks.tls_rpt(domain, a)),
         )
         await step(DNSSEC, dnssec)
         await step(DANE, dane)
@@ -296,8 +392,9 @@ async def verify_domain(
         report.findings.append(
             Finding(
                 INTERNAL,
-                Status.FAIL,
-                f"checks for {domain} did not finish within {budget:g} s; results are partial",
+                Status.UNCHECKED,
+                f"could not check: the checks for {domain} did not finish within {budget:g} s (the resolver "
+                "or a server did not answer in time); results are partial",
             )
         )
     except Exception as error:

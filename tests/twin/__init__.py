@@ -5,7 +5,17 @@ Built from the stack's desired state; see `site.py` (what one domain serves), `f
 """
 
 from .faults import FAULTS, Fault
-from .servers import DNS_ADDRESS, PROBE, REPO_ROOT, WEB_ADDRESS, Twin, missing_requirements, server_test_marks
+from .servers import (
+    DNS_ADDRESS,
+    PROBE,
+    REPO_ROOT,
+    WEB_ADDRESS,
+    WEB_ADDRESSES_V4,
+    WEB_ADDRESSES_V6,
+    Twin,
+    missing_requirements,
+    server_test_marks,
+)
 from .site import PROTON_MX, Certificate, Site, site_from_state
 
 __all__ = [
@@ -15,6 +25,8 @@ __all__ = [
     "PROTON_MX",
     "REPO_ROOT",
     "WEB_ADDRESS",
+    "WEB_ADDRESSES_V4",
+    "WEB_ADDRESSES_V6",
     "Certificate",
     "Fault",
     "Site",

@@ -10,9 +10,10 @@ traffic reaches only the twin. Not imported by the tests: it is a script.
                                                     the code behind `mta-sts-query`
     probe.py verify --nameserver IP --ca-file PEM [--expected PICKLE] DOMAIN...
                                                     mtasts.verify.verify_domains, reports as dicts
-    probe.py readiness --expected-text FILE --timeout S DOMAIN
+    probe.py readiness --expected-text FILE --timeout S [--settle S] DOMAIN
                                                     the stack's readiness provider, waiting for
-                                                    the policy text in FILE to be served
+                                                    the policy text in FILE to be served from
+                                                    every address for the settling window
 """
 
 from __future__ import annotations
@@ -77,12 +78,14 @@ def verify_reports(domains: list[str], nameserver: str, ca_file: str, expected: 
     return {report.domain: report.to_dict() for report in reports}
 
 
-def readiness(domain: str, expected_text: str, timeout: float) -> dict[str, Any]:
-    """Drive `PolicyReadinessProvider.create` as the Pulumi engine would, with short delays."""
+def readiness(domain: str, expected_text: str, timeout: float, settle: float) -> dict[str, Any]:
+    """Drive `PolicyReadinessProvider.create` as the Pulumi engine would, with short delays and a
+    settling window of `settle` seconds instead of the stack's minute or more."""
     from components.readiness import PolicyReadinessProvider
     from mtasts.policy import policy_id
 
-    provider = PolicyReadinessProvider(first_delay=0.2, max_delay=0.5)
+    log: list[str] = []
+    provider = PolicyReadinessProvider(first_delay=0.2, max_delay=0.5, settle_floor=settle, log=log.append)
     props = {
         "domain": domain,
         "policy_text": expected_text,
@@ -93,8 +96,9 @@ def readiness(domain: str, expected_text: str, timeout: float) -> dict[str, Any]
     try:
         result = provider.create(props)
     except Exception as error:
-        return {"ok": False, "after": time.monotonic() - started, "error": f"{type(error).__name__}: {error}"}
-    return {"ok": True, "after": time.monotonic() - started, "id": result.id}
+        after = time.monotonic() - started
+        return {"ok": False, "after": after, "error": f"{type(error).__name__}: {error}", "log": log}
+    return {"ok": True, "after": time.monotonic() - started, "id": result.id, "log": log}
 
 
 def main() -> int:
@@ -105,6 +109,7 @@ def main() -> int:
     parser.add_argument("--expected")
     parser.add_argument("--expected-text")
     parser.add_argument("--timeout", type=float, default=5.0)
+    parser.add_argument("--settle", type=float, default=1.0, help="readiness: the settling window's floor")
     parser.add_argument("domains", nargs="+")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -119,7 +124,7 @@ def main() -> int:
         verdicts = verify_reports(args.domains, args.nameserver, args.ca_file, args.expected)
     else:
         with open(args.expected_text) as file:
-            verdicts = readiness(args.domains[0], file.read(), args.timeout)
+            verdicts = readiness(args.domains[0], file.read(), args.timeout, args.settle)
     json.dump({"seconds": time.perf_counter() - started, "verdicts": verdicts}, sys.stdout, default=str)
     return 0
 

@@ -45,6 +45,9 @@ DELAY_PROXY = Path(__file__).with_name("delay_proxy.py")
 
 DNS_ADDRESS = "10.53.0.1"
 WEB_ADDRESS = "10.53.0.2"
+# Addresses a `Site` may give its policy host (several A and AAAA records), each served by nginx.
+WEB_ADDRESSES_V4 = (WEB_ADDRESS, "10.53.0.3", "10.53.0.4")
+WEB_ADDRESSES_V6 = ("fd53::2", "fd53::3")
 MX_ADDRESS = "10.53.0.25"  # MX hosts resolve here; nothing listens (no check connects to port 25)
 DNS_FRONT = "10.53.1.1"  # the delaying proxy's addresses, used only when delay > 0
 WEB_FRONT = "10.53.1.2"
@@ -179,9 +182,13 @@ class Twin:
         (self._netns_dir / "resolv.conf").write_text(
             f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"
         )
-        addresses = [DNS_ADDRESS, WEB_ADDRESS, MX_ADDRESS, DNS_FRONT, WEB_FRONT]
+        addresses = [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, WEB_FRONT]
         commands = [["ip", "link", "set", "lo", "up"]]
         commands += [["ip", "addr", "add", f"{address}/32", "dev", "lo"] for address in addresses]
+        commands += [
+            ["ip", "-6", "addr", "add", f"{address}/128", "dev", "lo", "nodad"]
+            for address in WEB_ADDRESSES_V6
+        ]
         for command in commands:
             subprocess.run(["ip", "netns", "exec", self.name, *command], check=True, capture_output=True)
 
@@ -310,12 +317,15 @@ class Twin:
 
     # HTTPS
 
-    def document_root(self, domain: str) -> Path:
-        return self.dir / "nginx" / "www" / domain
+    def document_root(self, domain: str, address: str | None = None) -> Path:
+        """Where nginx serves `domain` from; the site's `odd_address` has a root of its own."""
+        return self.dir / "nginx" / "www" / _root_name(self.sites[domain], address)
 
-    def publish(self, domain: str, path: str, content: str | None) -> None:
-        """Replace (None: remove) one served file; nginx reads from disk, so it takes effect at once."""
-        target = self.document_root(domain) / path
+    def publish(self, domain: str, path: str, content: str | None, *, address: str | None = None) -> None:
+        """Replace (None: remove) one served file; nginx reads from disk, so it takes effect at once.
+
+        `address`: the site's `odd_address`, to change what only that address serves."""
+        target = self.document_root(domain, address) / path
         if content is None:
             target.unlink(missing_ok=True)
             return
@@ -342,28 +352,47 @@ class Twin:
         (prefix / "logs").mkdir()
         default = ca.issue_cert("default.twin.invalid")
         default.private_key_and_cert_chain_pem.write_to_path(str(prefix / "certs" / "default.pem"))
-        servers = [
-            _server_block(
-                f"listen {WEB_ADDRESS}:443 ssl default_server;", "_", "default.pem", ["return 421;"]
-            )
-        ]
+        listens = [f"listen {_listen(address)}:443 ssl default_server;" for address in _all_web_addresses()]
+        servers = [_server_block(listens, "_", "default.pem", ["return 421;"])]
         for site in self.sites.values():
+            assert not (site.addresses and self.delay), "several addresses per host need delay=0"
             pem = f"{site.domain}.pem"
             self._certificate(ca, site).private_key_and_cert_chain_pem.write_to_path(
                 str(prefix / "certs" / pem)
             )
+            addresses = site.web_addresses(WEB_ADDRESS)
             for path, (content, _) in site.published().items():
                 self.publish(site.domain, path, content)
-            servers.append(
-                _server_block(f"listen {WEB_ADDRESS}:443 ssl;", site.policy_host, pem, _locations(site))
-            )
+            if site.odd_address:
+                for path, (content, _) in site.published_at(site.odd_address).items():
+                    self.publish(site.domain, path, content, address=site.odd_address)
+            usual = [
+                f"listen {_listen(address)}:443 ssl;" for address in addresses if address != site.odd_address
+            ]
+            if usual:
+                servers.append(_server_block(usual, site.policy_host, pem, _locations(site, None)))
+            if site.odd_address:
+                odd = [f"listen {_listen(site.odd_address)}:443 ssl;"]
+                servers.append(_server_block(odd, site.policy_host, pem, _locations(site, site.odd_address)))
         (prefix / "nginx.conf").write_text(_NGINX_CONF.format(prefix=prefix, servers="\n".join(servers)))
 
 
-def _server_block(listen: str, name: str, pem: str, body: list[str]) -> str:
+def _all_web_addresses() -> tuple[str, ...]:
+    return (*WEB_ADDRESSES_V4, *WEB_ADDRESSES_V6)
+
+
+def _listen(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def _root_name(site: Site, address: str | None) -> str:
+    return f"{site.domain}@odd" if address is not None and address == site.odd_address else site.domain
+
+
+def _server_block(listens: list[str], name: str, pem: str, body: list[str]) -> str:
     lines = [
         "  server {",
-        f"    {listen}",
+        *(f"    {listen}" for listen in listens),
         f"    server_name {name};",
         f"    ssl_certificate certs/{pem};",
         f"    ssl_certificate_key certs/{pem};",
@@ -373,14 +402,15 @@ def _server_block(listen: str, name: str, pem: str, body: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _locations(site: Site) -> list[str]:
-    lines = [f"root www/{site.domain};", "location / { try_files $uri =404; }"]
+def _locations(site: Site, address: str | None) -> list[str]:
+    lines = [f"root www/{_root_name(site, address)};", "location / { try_files $uri =404; }"]
     for header, value in site.extra_headers.items():
         lines.append(f'add_header {header} "{value}" always;')
     policy = f"/{POLICY_PATH}"
     if site.redirect_to:
         return [*lines, f"location = {policy} {{ return 301 {site.redirect_to}; }}"]
-    for path, (_, content_type) in site.published().items():
+    published = site.published_at(address) if address is not None else site.published()
+    for path, (_, content_type) in published.items():
         if content_type:
             mime, _, parameters = content_type.partition(";")
             charset = parameters.strip().removeprefix("charset=") if "charset=" in parameters else "off"

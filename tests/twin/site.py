@@ -8,6 +8,9 @@ change those inputs (records, files, certificate, redirect), never the product c
 The one deliberate difference from production, made explicit in `served_records`: the
 desired A records of `mta-sts.<domain>` name Netlify's or GitHub Pages' public addresses;
 in the twin they name the local nginx inside the network namespace, so no request leaves it.
+A site may have several addresses, IPv4 and IPv6 (`addresses`), each served by nginx; one of
+them (`odd_address`) can serve other files (`odd_files`), as a host whose deploy has not
+reached every address, or a stale cache in front of one of them, does.
 """
 
 from __future__ import annotations
@@ -48,6 +51,12 @@ class Site:
     certificate: Certificate = Certificate.VALID
     redirect_to: str | None = None
     extra_headers: Mapping[str, str] = field(default_factory=dict)
+    addresses: tuple[str, ...] = ()  # the policy host's A/AAAA addresses; () = the twin's one web address
+    odd_address: str | None = None  # one of `addresses` that serves `odd_files` instead of `files`
+    odd_files: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        assert self.odd_address is None or self.odd_address in self.addresses, "odd_address must be served"
 
     @property
     def domain(self) -> str:
@@ -73,14 +82,27 @@ class Site:
 
         Substitution: the A records of the policy host are replaced by one A record naming
         the twin's web host (GitHub Pages declares four addresses; one local host stands for
-        all of them). Every other record is served exactly as declared.
+        all of them), or by one A or AAAA record per address in `addresses`. Every other
+        record is served exactly as declared.
         """
-        return (*_substitute_web_address(self.records, self.policy_host, web_address), *self.mx_records())
+        records = _substitute_web_address(self.records, self.policy_host, self.web_addresses(web_address))
+        return (*records, *self.mx_records())
 
     def expected_state(self, web_address: str) -> DesiredState:
         """The stack's desired state with the same substitution, for `verify`'s drift check."""
-        records = _substitute_web_address(self.state.records, self.policy_host, web_address)
+        records = _substitute_web_address(
+            self.state.records, self.policy_host, self.web_addresses(web_address)
+        )
         return replace(self.state, records=tuple(records))
+
+    def web_addresses(self, web_address: str) -> tuple[str, ...]:
+        return self.addresses or (web_address,)
+
+    def published_at(self, address: str) -> dict[str, tuple[str, str | None]]:
+        """What the host publishes at one of its addresses (`odd_files` at `odd_address`)."""
+        if address == self.odd_address:
+            return replace(self, files=self.odd_files, odd_address=None).published()
+        return self.published()
 
     def published(self) -> dict[str, tuple[str, str | None]]:
         """Path → (content, content type or None for the server's default), as the host publishes.
@@ -104,13 +126,25 @@ class Site:
         return published
 
 
-def _substitute_web_address(records: tuple[Record, ...], host: str, address: str) -> list[Record]:
+def _substitute_web_address(
+    records: tuple[Record, ...], host: str, addresses: tuple[str, ...]
+) -> list[Record]:
     served: list[Record] = []
     substituted = False
     for record in records:
-        if record.type == "A" and record.name == host:
+        if record.type in ("A", "AAAA") and record.name == host:
             if not substituted:
-                served.append(replace(record, value=address))
+                served += [
+                    replace(
+                        record,
+                        key=f"{record.key}-{index}",
+                        type="AAAA" if ":" in address else "A",
+                        value=address,
+                    )
+                    if len(addresses) > 1
+                    else replace(record, type="AAAA" if ":" in address else "A", value=address)
+                    for index, address in enumerate(addresses)
+                ]
                 substituted = True
             continue
         served.append(record)
