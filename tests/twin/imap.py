@@ -17,24 +17,19 @@ fails) the tests when they are missing.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import itertools
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 import trustme
 
-from .servers import REPO_ROOT
+from .namespace import NamespacedServers, binary, test_marks
+from .namespace import missing_requirements as _missing
 
 ADDRESS = "10.143.0.1"
 HOST = "imap.reports.test"
@@ -56,61 +51,26 @@ client.logout()
 """
 
 
-def _dovecot() -> str:
-    return shutil.which("dovecot") or "/usr/sbin/dovecot"
-
-
 def missing_requirements() -> str | None:
-    if os.geteuid() != 0:
-        return "the IMAP twin needs root (network namespaces); CI runs scripts/test as root"
-    if shutil.which("ip") is None and not Path("/usr/sbin/ip").exists():
-        return "'ip' is not installed (scripts/test installs iproute2 as root)"
-    if not Path(_dovecot()).exists():
-        return "'dovecot' is not installed (scripts/test installs dovecot-imapd as root)"
-    return None
+    return _missing("the IMAP twin", {"dovecot": "dovecot-imapd"})
 
 
 def imap_test_marks() -> list[pytest.MarkDecorator]:
-    """Like `server_test_marks()`: marked `servers`; skipped when Dovecot cannot run here,
-    except where MTASTS_REQUIRE_SERVERS (root CI) demands it."""
-    missing = missing_requirements()
-    return [
-        pytest.mark.servers,
-        pytest.mark.skipif(
-            missing is not None and not os.environ.get("MTASTS_REQUIRE_SERVERS"),
-            reason=f"IMAP twin: {missing}",
-        ),
-    ]
+    """`pytestmark` of an IMAP real-server test module (see `namespace.test_marks`)."""
+    return test_marks("IMAP twin", missing_requirements())
 
 
-class ImapTwin:
+class ImapTwin(NamespacedServers):
     """A Dovecot holding `messages` (raw RFC 5322 bytes) in one INBOX, inside namespace `name`."""
 
     def __init__(self, messages: Sequence[bytes]) -> None:
         self.messages = list(messages)
-        self.name = f"mtasts-imap-{os.getpid()}-{next(_counter)}"
-        self.dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
+        super().__init__("mtasts-imap")
         self.ca_file = self.dir / "ca.pem"
-        self._netns_dir = Path("/etc/netns", self.name)
-        self._namespace = False
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"imaps://{USER.replace('@', '%40')}@{HOST}/INBOX"
-
-    def __enter__(self) -> ImapTwin:
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _start(self) -> None:
         self.dir.chmod(0o755)  # Dovecot's unprivileged processes must reach their files
@@ -120,24 +80,8 @@ class ImapTwin:
         self._write_maildir()
         (self.dir / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
         (self.dir / "dovecot.conf").write_text(self._config())
-        subprocess.run(["ip", "netns", "add", self.name], check=True, capture_output=True)
-        self._namespace = True
-        self._netns_dir.mkdir(parents=True, exist_ok=True)
-        (self._netns_dir / "hosts").write_text(f"127.0.0.1 localhost\n{ADDRESS} {HOST}\n")
-        for command in (
-            ["ip", "link", "set", "lo", "up"],
-            ["ip", "addr", "add", f"{ADDRESS}/32", "dev", "lo"],
-        ):
-            subprocess.run(["ip", "netns", "exec", self.name, *command], check=True, capture_output=True)
-        log = open(self.dir / "dovecot.out", "wb")  # noqa: SIM115 - the process owns it until close()
-        self._process = subprocess.Popen(
-            ["ip", "netns", "exec", self.name, _dovecot(), "-F", "-c", str(self.dir / "dovecot.conf")],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
+        self._create_namespace([ADDRESS], etc={"hosts": f"127.0.0.1 localhost\n{ADDRESS} {HOST}\n"})
+        self._spawn("dovecot", [binary("dovecot"), "-F", "-c", str(self.dir / "dovecot.conf")])
         self._wait_listening([f"{ADDRESS}:993", f"{ADDRESS}:143"])
 
     def _write_maildir(self) -> None:
@@ -190,51 +134,18 @@ service imap-login {{
 }}
 """
 
-    def _wait_listening(self, endpoints: list[str], timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                output = (self.dir / "dovecot.out").read_text(errors="replace")
-                log = (
-                    (self.dir / "dovecot.log").read_text(errors="replace")
-                    if (self.dir / "dovecot.log").exists()
-                    else ""
-                )
-                raise RuntimeError(f"dovecot exited with {self._process.returncode}:\n{output}\n{log}")
-            sockets = self.run(["ss", "-Hlnt"], check=True).stdout
-            if all(f"{endpoint} " in sockets for endpoint in endpoints):
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"dovecot not listening on {endpoints} in {self.name} after {timeout}s")
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        if self._process is not None:
-            if self._process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-                self._process.wait(timeout=5)
-            self._process = None
-        if self._namespace:
-            subprocess.run(["ip", "netns", "delete", self.name], check=False, capture_output=True)
-            self._namespace = False
-        shutil.rmtree(self._netns_dir, ignore_errors=True)
-        if not os.environ.get("MTASTS_TWIN_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
+    def _server_log(self, label: str) -> str:
+        log = self.dir / "dovecot.log"
+        return super()._server_log(label) + (log.read_text(errors="replace") if log.exists() else "")
 
     def environment(self, password: str | None = PASSWORD) -> dict[str, str]:
-        env = {key: value for key, value in os.environ.items() if key != "MTASTS_IMAP_PASSWORD"}
-        env.update(SSL_CERT_FILE=str(self.ca_file), PYTHONPATH=str(REPO_ROOT))
+        env = {key: value for key, value in super().environment().items() if key != "MTASTS_IMAP_PASSWORD"}
+        env["SSL_CERT_FILE"] = str(self.ca_file)
         if password is not None:
             env["MTASTS_IMAP_PASSWORD"] = password
         return env
 
-    def run(
+    def run(  # type: ignore[override]  # the mailbox password instead of a whole environment
         self,
         argv: Sequence[str],
         *,
@@ -242,16 +153,8 @@ service imap-login {{
         password: str | None = PASSWORD,
         timeout: float = 60,
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command inside the namespace, from the repository root, and capture its output."""
-        return subprocess.run(
-            ["ip", "netns", "exec", self.name, *argv],
-            cwd=REPO_ROOT,
-            env=self.environment(password),
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=timeout,
-        )
+        """Run a command inside the namespace with `password` as the mailbox password (None: none)."""
+        return super().run(argv, check=check, timeout=timeout, env=self.environment(password))
 
     def reports(self, *arguments: str, password: str | None = PASSWORD) -> subprocess.CompletedProcess[str]:
         """`python -m mtasts reports ARGUMENTS...` inside the namespace."""

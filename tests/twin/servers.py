@@ -16,19 +16,11 @@ Needs root, `ip`, `nsd` and `nginx`; `missing_requirements()` says what is absen
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import itertools
-import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 
 import pytest
 import trustme
@@ -37,9 +29,10 @@ from mtasts.desired import DesiredState
 from mtasts.policy import POLICY_PATH
 from mtasts.records import DnsRecord
 
+from .namespace import REPO_ROOT, NamespacedServers, binary, test_marks
+from .namespace import missing_requirements as _missing
 from .site import Certificate, Record, Site
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).with_name("probe.py")
 DELAY_PROXY = Path(__file__).with_name("delay_proxy.py")
 
@@ -53,36 +46,15 @@ DNS_FRONT = "10.53.1.1"  # the delaying proxy's addresses, used only when delay 
 WEB_FRONT = "10.53.1.2"
 OTHER_HOST = "mta-sts.somebody-else.example"
 
-_counter = itertools.count()
-
 
 def missing_requirements() -> str | None:
     """Why the twin cannot run here, or None."""
-    if os.geteuid() != 0:
-        return "the deployment twin needs root (network namespaces); CI runs scripts/test as root"
-    for binary in ("ip", "nsd", "nginx"):
-        if shutil.which(binary) is None and not Path("/usr/sbin", binary).exists():
-            return (
-                f"{binary!r} is not installed (scripts/test installs nsd, nginx-light and iproute2 as root)"
-            )
-    return None
+    return _missing("the deployment twin", {"nsd": "nsd", "nginx": "nginx-light"})
 
 
 def server_test_marks() -> list[pytest.MarkDecorator]:
-    """`pytestmark` of a real-server test module: marked `servers`, and skipped with the reason
-    when a requirement is missing, except where MTASTS_REQUIRE_SERVERS (root CI) demands them."""
-    missing = missing_requirements()
-    return [
-        pytest.mark.servers,
-        pytest.mark.skipif(
-            missing is not None and not os.environ.get("MTASTS_REQUIRE_SERVERS"),
-            reason=f"real-server tests: {missing}",
-        ),
-    ]
-
-
-def _binary(name: str) -> str:
-    return shutil.which(name) or str(Path("/usr/sbin", name))
+    """`pytestmark` of a DNS/HTTPS real-server test module (see `namespace.test_marks`)."""
+    return test_marks("real-server tests", missing_requirements())
 
 
 def zone_of(host: str, zones: Iterable[str]) -> str:
@@ -91,7 +63,7 @@ def zone_of(host: str, zones: Iterable[str]) -> str:
     return max(matches, key=len) if matches else host.partition(".")[2]
 
 
-class Twin:
+class Twin(NamespacedServers):
     """Real DNS and HTTPS servers for `sites`, reachable only inside the namespace `name`."""
 
     def __init__(
@@ -109,39 +81,25 @@ class Twin:
         self.extra_records = tuple(extra_records)
         self.delay = delay
         self.python = python or sys.executable
-        self.name = f"mtasts-twin-{os.getpid()}-{next(_counter)}"
+        super().__init__("mtasts-twin")
         self.dns_address = DNS_FRONT if delay else DNS_ADDRESS
         self.web_address = WEB_FRONT if delay else WEB_ADDRESS
-        self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
-        self._netns_dir = Path("/etc/netns", self.name)
-        self.dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
         self.ca_file = self.dir / "ca.pem"
-        self._namespace = False
-
-    # lifecycle
-
-    def __enter__(self) -> Twin:
-        try:
-            self._start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _start(self) -> None:
         ca = trustme.CA()
         ca.cert_pem.write_to_path(str(self.ca_file))
         self._write_zones()
         self._write_web(ca)
-        self._create_namespace()
-        self._spawn("nsd", [_binary("nsd"), "-d", "-c", str(self.dir / "nsd.conf")])
+        self._create_namespace(
+            [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, WEB_FRONT],
+            WEB_ADDRESSES_V6,
+            # ip netns exec mounts this over /etc/resolv.conf for every process it starts.
+            etc={"resolv.conf": f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"},
+        )
+        self._spawn("nsd", [binary("nsd"), "-d", "-c", str(self.dir / "nsd.conf")])
         self._spawn(
-            "nginx", [_binary("nginx"), "-p", str(self.dir / "nginx"), "-c", "nginx.conf", "-e", "error.log"]
+            "nginx", [binary("nginx"), "-p", str(self.dir / "nginx"), "-c", "nginx.conf", "-e", "error.log"]
         )
         listening = [f"{DNS_ADDRESS}:53", f"{WEB_ADDRESS}:443"]
         if self.delay:
@@ -153,95 +111,12 @@ class Twin:
             listening += [f"{DNS_FRONT}:53", f"{WEB_FRONT}:443"]
         self._wait_listening(listening)
 
-    def close(self) -> None:
-        for _, process in reversed(self._processes):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        for _label, process in reversed(self._processes):
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        self._processes.clear()
-        if self._namespace:
-            subprocess.run(["ip", "netns", "delete", self.name], check=False, capture_output=True)
-            self._namespace = False
-        shutil.rmtree(self._netns_dir, ignore_errors=True)
-        if not os.environ.get("MTASTS_TWIN_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    # namespace and processes
-
-    def _create_namespace(self) -> None:
-        subprocess.run(["ip", "netns", "add", self.name], check=True, capture_output=True)
-        self._namespace = True
-        self._netns_dir.mkdir(parents=True, exist_ok=True)
-        # ip netns exec bind-mounts this over /etc/resolv.conf for every process it starts.
-        (self._netns_dir / "resolv.conf").write_text(
-            f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"
-        )
-        addresses = [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, WEB_FRONT]
-        commands = [["ip", "link", "set", "lo", "up"]]
-        commands += [["ip", "addr", "add", f"{address}/32", "dev", "lo"] for address in addresses]
-        commands += [
-            ["ip", "-6", "addr", "add", f"{address}/128", "dev", "lo", "nodad"]
-            for address in WEB_ADDRESSES_V6
-        ]
-        for command in commands:
-            subprocess.run(["ip", "netns", "exec", self.name, *command], check=True, capture_output=True)
-
-    def _spawn(self, label: str, argv: list[str]) -> None:
-        log = open(self.dir / f"{label}.out", "wb")  # noqa: SIM115 - the process owns it until close()
-        process = subprocess.Popen(
-            ["ip", "netns", "exec", self.name, *argv],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, so close() can stop it and its children
-        )
-        log.close()
-        self._processes.append((label, process))
-
-    def _wait_listening(self, endpoints: list[str], timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            for label, process in self._processes:
-                if process.poll() is not None:
-                    output = (self.dir / f"{label}.out").read_text(errors="replace")
-                    raise RuntimeError(f"{label} exited with {process.returncode} in {self.name}:\n{output}")
-            sockets = self.run(["ss", "-Hlntu"], check=True).stdout
-            missing = [endpoint for endpoint in endpoints if f"{endpoint} " not in sockets]
-            if not missing:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{', '.join(missing)} not listening in {self.name} after {timeout}s")
-            time.sleep(0.05)
-
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(
-            SSL_CERT_FILE=str(self.ca_file),  # OpenSSL's default context: aiohttp, httpx, verify
-            REQUESTS_CA_BUNDLE=str(self.ca_file),  # requests (checkdmarc) uses certifi otherwise
-            PYTHONPATH=str(REPO_ROOT),
-        )
-        return env
-
-    def run(
-        self, argv: Sequence[str], *, check: bool = False, timeout: float = 120, input: str | None = None
-    ) -> subprocess.CompletedProcess[str]:
-        """Run a command inside the namespace (from the repository root) and capture its output."""
-        return subprocess.run(
-            ["ip", "netns", "exec", self.name, *argv],
-            cwd=REPO_ROOT,
-            env=self.environment(),
-            capture_output=True,
-            text=True,
-            check=check,
-            timeout=timeout,
-            input=input,
-        )
+        return {
+            **super().environment(),
+            "SSL_CERT_FILE": str(self.ca_file),  # OpenSSL's default context: aiohttp, httpx, verify
+            "REQUESTS_CA_BUNDLE": str(self.ca_file),  # requests (checkdmarc) uses certifi otherwise
+        }
 
     def start(self, argv: Sequence[str]) -> subprocess.Popen[str]:
         """Start a command inside the namespace without waiting; the caller waits for it."""
