@@ -1,0 +1,116 @@
+"""Reading one config value, and showing it back as the user wrote it.
+
+Messages follow Terraform's validation blocks: the key, the value as written (YAML, as in
+the stack file: `true`, `null`, `[a, b]`, never Python's `True`, `None`), what is accepted
+and how to set it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import yaml
+
+NAMESPACE = "mta-sts"
+
+
+def show(value: Any) -> str:
+    """A value as YAML writes it; strings single-quoted so a reader sees where they end."""
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    try:
+        text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True)
+    except yaml.YAMLError:
+        return str(value)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def unknown_key(key: str, known: Iterable[str], prefix: str = "") -> str:
+    """`'tlsrpt' is not a setting; did you mean 'tlsRpt'?`, or the list of settings."""
+    known = list(known)
+    by_lower = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(str(key).lower(), list(by_lower), n=1, cutoff=0.6)
+    if close:
+        return f"'{prefix}{key}' is not a setting; did you mean '{prefix}{by_lower[close[0]]}'?"
+    return f"'{prefix}{key}' is not a setting; known settings: {', '.join(sorted(known))}"
+
+
+def namespace_problems(keys: Iterable[str], known: Iterable[str], stack_file: str) -> list[str]:
+    """Stack-file keys outside `mta-sts:` that name one of its settings: say to add the namespace."""
+    known = set(known)
+    problems = []
+    for key in keys:
+        namespace, colon, name = str(key).rpartition(":")
+        if namespace == NAMESPACE:
+            continue
+        if name in known or (not colon and name.lower() in {k.lower() for k in known}):
+            right = name if name in known else next(k for k in known if k.lower() == name.lower())
+            problems.append(
+                f"'{key}' in {stack_file} is not read: settings of this stack are namespaced; write it as "
+                f"'{NAMESPACE}:{right}' (`pulumi config set {right} ...` adds the namespace)"
+            )
+    return problems
+
+
+def choice(
+    raw: Mapping[str, Any],
+    key: str,
+    kind: type[enum.Enum],
+    default: Any,
+    problems: list[str],
+    prefix: str = "",
+) -> Any:
+    value = raw.get(key, default)
+    for member in kind:
+        if member.value == value:
+            return member
+    accepted = ", ".join(str(member.value) for member in kind)
+    problems.append(f"'{prefix}{key}' {show(value)} is not accepted; expected one of {accepted}")
+    return None
+
+
+def integer(
+    raw: Mapping[str, Any], key: str, default: int, bounds: tuple[int, int], problems: list[str]
+) -> int | None:
+    value = raw.get(key, default)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        value = int(value)  # stack files written by `pulumi config set` hold strings
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.append(
+            f"'{key}' {show(value)} is not accepted; expected a whole number of seconds from {low} to {high}"
+        )
+        return None
+    return value
+
+
+def boolean(raw: Mapping[str, Any], key: str, default: bool, problems: list[str]) -> bool:
+    value = raw.get(key, default)
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"  # stack files written by `pulumi config set`
+    if not isinstance(value, bool):
+        problems.append(f"'{key}' {show(value)} is not accepted; expected true or false")
+        return default
+    return value
+
+
+def string_list(value: Any, key: str, example: str, problems: list[str]) -> list[str] | None:
+    """A list of strings. A single string is refused with the command that sets a list:
+    `pulumi config set key value` stores a string, and a list needs `--path`."""
+    if isinstance(value, str):
+        problems.append(
+            f"'{key}' must be a list, not the string {show(value)}; set it with "
+            f"`pulumi config set --path '{key}[0]' {value.strip() or example}` "
+            f"(and '{key}[1]' for a second entry)"
+        )
+        return None
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+        problems.append(
+            f"'{key}' {show(value)} is not accepted; expected a list of strings such as [{example}]"
+        )
+        return None
+    return [item.strip() for item in value]
