@@ -41,14 +41,14 @@ from mtasts.desired import desired_state
 from mtasts.policy import POLICY_PATH, policy_id
 from mtasts.records import quote_txt, unquote_txt
 from mtasts.stackfile import read_stack_config
-from policy.mtasts_rules import (
+from policy.registry import all_policies
+from policy.view import (
     DNS_RECORD,
     NETLIFY_SITE,
     POLICY_READINESS,
     REPOSITORY,
     REPOSITORY_FILE,
     REPOSITORY_PAGES,
-    all_policies,
 )
 from tests.proton_values import realistic
 from tests.pulumi_mocks import PROJECT_DIR, run_program
@@ -408,7 +408,7 @@ class TestOneDiscoveryRecordPerDomain:
         stack = core_stack()
         extra = record(f"_mta-sts.{DOMAIN}", "TXT", quote_txt("v=STSv1; id=old1"))
         [violation] = check(self.rule, [*stack, extra])
-        assert "2 v=STSv1 TXT records" in violation.message
+        assert "2 'v=STSv1' records" in violation.message
 
     def test_a_non_sts_txt_at_the_discovery_name_does_not_count(self) -> None:
         # RFC 8461 §3.1: records not starting with v=STSv1 are discarded by senders.

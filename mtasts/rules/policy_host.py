@@ -65,6 +65,7 @@ def null_mx(host: str, mx: Sequence[tuple[int | None, str]]) -> list[Finding]:
             f"{host} has MX {priority} {exchange} beside the null MX, which must stand alone",
             "remove this MX record",
             "RFC 7505 §3",
+            subject=exchange,
         )
         for priority, exchange in (others if nulls else [])
     ]
@@ -100,6 +101,7 @@ def spf(host: str, texts: Sequence[str]) -> list[Finding]:
             ),
             fix if not beside else "remove this record",
             RFC_SPF,
+            subject=text,
         )
         for text in extra
     ]
