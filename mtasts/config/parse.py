@@ -11,7 +11,7 @@ only whether one is available is checked.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mtasts.config import schema
@@ -27,15 +27,22 @@ READINESS_TIMEOUT_RANGE = (10, 86_400)
 _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
-def parse_settings(raw: Mapping[str, Any], *, netlify_token_available: bool | None = None) -> Settings:
+def parse_settings(
+    raw: Mapping[str, Any],
+    *,
+    netlify_token_available: bool | None = None,
+    prior_problems: Sequence[str] = (),
+) -> Settings:
     """Validate the `mta-sts:*` config (keys without the namespace) into Settings.
 
     `netlify_token_available=False` adds an error when Netlify hosting has no token;
-    None skips that check (rendering needs no credentials).
+    None skips that check (rendering needs no credentials). `prior_problems` are listed
+    first (a key the stack file writes without its namespace).
     """
     declared = schema.keys()
     default = {name: key.default for name, key in declared.items()}
-    problems: list[str] = [unknown_key(key, declared) for key in raw if key not in declared]
+    problems = [*prior_problems]
+    problems += [unknown_key(key, declared) for key in raw if key not in declared]
 
     domain = _domain(raw.get("domain"), problems)
     mode = choice(raw, "mode", Mode, default["mode"], problems)
