@@ -17,7 +17,9 @@ _TXT_CHUNK = 255  # one character-string in a TXT record holds at most 255 octet
 
 @dataclass(frozen=True)
 class DnsRecord:
-    """One resource record. `key` is a stable kebab-case name for the Pulumi resource."""
+    """One resource record. `key` is a stable kebab-case name for the Pulumi resource;
+    `former_keys` are the names it had before a rename (the resource carries them as aliases,
+    so a rename updates the live record instead of replacing it)."""
 
     key: str
     name: str
@@ -25,6 +27,7 @@ class DnsRecord:
     value: str
     ttl: int
     priority: int | None = None
+    former_keys: tuple[str, ...] = ()
 
     @property
     def content(self) -> str:

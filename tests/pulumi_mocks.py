@@ -35,6 +35,7 @@ class Registered:
     retain_on_delete: bool
     import_id: str
     ignore_changes: list[str] = field(default_factory=list)
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -149,9 +150,19 @@ class RecordingMonitor(mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     import_id=request.importId,
                     ignore_changes=list(request.ignoreChanges),
+                    aliases=[_alias(alias) for alias in request.aliases],
                 )
             )
         return response
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    """An alias as the engine receives it: a URN, or a spec of what differs from the resource."""
+    if alias.HasField("urn"):
+        return {"urn": alias.urn}
+    spec = alias.spec
+    found = {"name": spec.name, "type": spec.type, "parentUrn": spec.parentUrn, "noParent": spec.noParent}
+    return {key: value for key, value in found.items() if value}
 
 
 def config_for(values: dict[str, Any]) -> dict[str, str]:
