@@ -29,6 +29,7 @@ RFC = "RFC 8460 §3"
 
 MISSING = "tlsrpt-record-missing"
 MULTIPLE = "tlsrpt-record-multiple"
+UNRELATED = "tlsrpt-record-unrelated"
 PREFIX_CODE = "tlsrpt-record-prefix"
 SYNTAX = "tlsrpt-record-syntax"
 CHARACTERS = "tlsrpt-record-characters"
@@ -167,9 +168,26 @@ def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain
     """All TXT texts at `_smtp._tls.<domain>`. No record only warns: reporting is optional,
     but without it nobody hears that TLS to the MX hosts fails."""
     records = [txt for txt in texts if counts(txt)]
+    others = [txt for txt in texts if not counts(txt)]
+    unrelated = (
+        (
+            Finding(
+                UNRELATED,
+                Severity.WARN,
+                f"{name} also holds TXT records that do not start with 'v=TLSRPTv1', which senders discard: "
+                + ", ".join(repr(txt) for txt in others),
+                f"remove them from {name} unless they are meant for something else",
+                RFC,
+            ),
+        )
+        if others
+        else ()
+    )
     if not records:
         seen = f"{name} has no 'v=TLSRPTv1' record: senders send no reports, so failures go unseen"
-        return Reporting((), None, (Finding(MISSING, Severity.WARN, seen, _publish(name, domain), RFC),))
+        return Reporting(
+            (), None, (*unrelated, Finding(MISSING, Severity.WARN, seen, _publish(name, domain), RFC))
+        )
     if len(records) > 1:
         listing = ", ".join(repr(txt) for txt in records)
         finding = Finding(
@@ -179,9 +197,9 @@ def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain
             f"keep exactly one record at {name}, listing every address in its rua",
             RFC,
         )
-        return Reporting((), None, (finding,))
+        return Reporting((), None, (*unrelated, finding))
     record = parse(records[0], name)
-    return Reporting(record.uris, records[0], record.findings)
+    return Reporting(record.uris, records[0], (*unrelated, *record.findings))
 
 
 def multiple_records(name: str, count: int) -> Finding:

@@ -39,7 +39,8 @@ def validate_discovery_id(args: StackValidationArgs, report: ReportViolation) ->
             if not isinstance(record.text, str):
                 continue
             parsed = discovery.parse(record.text, name)
-            problems = [finding for finding in parsed.findings if finding.failed]
+            # What the stack publishes must read the same to every sender: a warning is a violation.
+            problems = list(parsed.findings)
             if parsed.id is None or problems:
                 report(
                     f"{name} holds {record.text!r}, which senders cannot read: "
@@ -98,7 +99,7 @@ def validate_tls_rpt_present(args: StackValidationArgs, report: ReportViolation)
         if view.unknown_names() or any(not known(r.text) for r in tls):
             continue
         for record in tls:
-            problems = [finding for finding in tlsrpt.parse(record.text, name).findings if finding.failed]
+            problems = list(tlsrpt.parse(record.text, name).findings)
             if problems:
                 report(
                     f"{name} holds {record.text!r}, which senders ignore: "
