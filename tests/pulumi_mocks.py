@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
@@ -206,7 +205,7 @@ def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> St
     log = WarningLog()
     logger = logging.getLogger()
     logger.addHandler(log)
-    runtime_config.set_all_config(config_for(values), secret_keys=["mta-sts:netlifyToken"])
+    pulumi.runtime.set_all_config(config_for(values), secret_keys=["mta-sts:netlifyToken"])
     # set_mocks keeps an existing root Stack, and with it the previous run's exports.
     settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(

@@ -926,3 +926,24 @@ def test_over_the_wire_unknown_values_skip_checks_instead_of_failing(program: Pr
     assert [d for d in found if d.enforcementLevel == proto.MANDATORY] == []
     # A rule that read an unknown without guarding would surface as "can't run policy ... during preview".
     assert not [d.message for d in found if "during preview" in d.message]
+
+
+def test_the_stack_view_is_read_once_for_every_stack_rule_of_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import policy.view
+
+    reads: list[int] = []
+    read = policy.view._read_view
+
+    def counting(resources: Any) -> Any:
+        reads.append(len(resources))
+        return read(resources)
+
+    monkeypatch.setattr(policy.view, "_last", None)
+    monkeypatch.setattr(policy.view, "_read_view", counting)
+    resources = core_stack()
+    stack_rules = [name for name, rule in POLICIES.items() if isinstance(rule, StackValidationPolicy)]
+    for name in stack_rules:
+        check(name, resources)  # each rule gets its own copy of the resources, as from the analyzer
+    assert len(stack_rules) > 5 and reads == [len(resources)]
+    check(stack_rules[0], [*resources, record(f"mta-sts.{DOMAIN}", "TXT", quote_txt("v=spf1 ~all"))])
+    assert len(reads) == 2  # a different stack is read again
