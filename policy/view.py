@@ -177,13 +177,16 @@ class StackView:
 _last: tuple[tuple[tuple[str, str], ...], StackView] | None = None
 
 
-def _fingerprint(resource: Any) -> tuple[str, str]:
-    props = resource.props
+def _unwrapped(value: Any) -> Any:
+    """What the SDK's unknown-checking proxies (nested ones too) wrap: they hand it over by `__target`."""
     try:
-        raw = props["__target"]  # the SDK's unknown-checking proxy hands over what it wraps
-    except KeyError:
-        raw = props
-    return resource.urn, json.dumps(raw, sort_keys=True, default=str)
+        return value["__target"]
+    except (KeyError, TypeError, IndexError):
+        return str(value)
+
+
+def _fingerprint(resource: Any) -> tuple[str, str]:
+    return resource.urn, json.dumps(_unwrapped(resource.props), sort_keys=True, default=_unwrapped)
 
 
 def stack_view(resources: Sequence[Any]) -> StackView:
