@@ -16,15 +16,15 @@ from typing import Any
 
 from mtasts.config import schema
 from mtasts.config.proton import proton as parse_proton
-from mtasts.config.settings import ConfigError, Hosting, Settings, default_repository
+from mtasts.config.settings import ConfigError, Hosting, Settings
 from mtasts.config.values import boolean, choice, integer, show, string_list, unknown_key
-from mtasts.names import ascii_hint, is_hostname, normalize
+from mtasts.names import is_hostname, normalize
 from mtasts.policy import Mode
-from mtasts.rules import mx_coverage, tlsrpt
+from mtasts.rules import mx_coverage, published, tlsrpt
+from mtasts.rules.mail import PROTON_DKIM_SELECTORS
 from mtasts.rules.policy_file import MAX_AGE_LIMIT, mx_findings
 
 READINESS_TIMEOUT_RANGE = (10, 86_400)
-_REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 def parse_settings(
@@ -65,6 +65,8 @@ def parse_settings(
                 f"(or a '*.' pattern matching it) to 'mx': under enforce, senders would refuse to deliver to "
                 f"it ({mx_coverage.RFC})"
             )
+    if domain:
+        _derived_names(domain, raw.get("proton") not in (None, {}, ""), problems)
     tls_rpt = _tls_rpt(raw.get("tlsRpt"), problems)
     repository = _repository(raw.get("repository"), domain, problems)
     zone_id = _zone_id(raw.get("zoneId"), problems)
@@ -98,14 +100,29 @@ def _domain(value: Any, problems: list[str]) -> str:
     if value is None or value == "":
         problems.append("'domain' is required: run `pulumi config set domain example.com`")
         return ""
-    if not isinstance(value, str) or not value.isascii() or not is_hostname(normalize(value)):
-        hint = ascii_hint(value) if isinstance(value, str) and not value.isascii() else ""
+    if isinstance(value, str) and not value.isascii():
+        form = published.a_label(value)
+        hint = f" (write it as '{form}')" if form else ""
         problems.append(
-            f"'domain' {show(value)} is not a valid domain name{hint}; "
+            f"'domain' {show(value)} is written in Unicode{hint}; senders compare the ASCII form "
+            "(RFC 5890 §2.3.2.1)"
+        )
+        return ""
+    if not isinstance(value, str) or not is_hostname(normalize(value)):
+        problems.append(
+            f"'domain' {show(value)} is not a valid domain name; "
             "expected a name such as example.com (letters, digits and hyphens, at least two labels)"
         )
         return ""
     return normalize(value)
+
+
+def _derived_names(domain: str, proton: bool, problems: list[str]) -> None:
+    """Every name the stack publishes under the domain must fit DNS's limits (RFC 1035 §2.3.4)."""
+    prefixes = ["", "_mta-sts", "mta-sts", "_smtp._tls"]
+    if proton:
+        prefixes += ["_dmarc", *(f"{selector}._domainkey" for selector in PROTON_DKIM_SELECTORS)]
+    problems += [f"'domain': {f.seen}; {f.fix}" for f in published.names(domain, prefixes)]
 
 
 def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
@@ -120,11 +137,16 @@ def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
     result: list[str] = []
     for pattern in patterns:
         normalized = normalize(pattern)
-        findings = mx_findings(normalized)
+        findings = published.host(normalized, "the mx entry") or mx_findings(normalized)
         if findings:
             problems.append(
                 f"'mx' entry {show(pattern)} is not accepted ({findings[0].seen.removeprefix('mx ')}); "
-                "expected a host name such as mail.example.com, or '*.' followed by one such as *.example.com"
+                + (
+                    findings[0].fix
+                    if findings[0].code == published.UNICODE_HOST
+                    else "expected a host name such as mail.example.com, or '*.' followed by one such as "
+                    "*.example.com"
+                )
             )
         elif normalized in result:
             problems.append(f"'mx' entry {show(pattern)} is listed twice; list each pattern once")
@@ -152,16 +174,11 @@ def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
 
 def _repository(value: Any, domain: str, problems: list[str]) -> str:
     if value is None or value == "":
-        return default_repository(domain) if domain else ""
-    if (
-        not isinstance(value, str)
-        or not _REPOSITORY.fullmatch(value)
-        or value in {".", ".."}
-        or value.endswith(".git")
-    ):
+        return published.default_repository(domain) if domain else ""
+    findings = published.repository(value) if isinstance(value, str) else published.repository(show(value))
+    if findings:
         problems.append(
-            f"'repository' {show(value)} is not a valid GitHub repository name; expected up to 100 "
-            "letters, digits, '.', '-' or '_', not ending in .git (e.g. mta-sts-example-com)"
+            f"'repository' {show(value)} is not a valid GitHub repository name; {findings[0].fix}"
         )
         return ""
     return value

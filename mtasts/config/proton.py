@@ -9,7 +9,7 @@ from typing import Any
 from mtasts.config.settings import PROTON_SPF_INCLUDE, DmarcPolicy, ProtonSettings
 from mtasts.config.values import choice, show, string_list, unknown_key
 from mtasts.names import is_hostname, normalize
-from mtasts.rules import mail, tlsrpt
+from mtasts.rules import mail, published, tlsrpt
 
 PROTON_KEYS = ("verification", "dkim", "dmarc", "dmarcRua", "spfIncludes")
 # RFC 7208 §4.6.4: at most 10 DNS-querying terms; Proton's include already costs several.
@@ -77,6 +77,9 @@ def _dkim(value: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
         ):
             problems.append(f"'proton.dkim.{selector}': {placeholder.seen}; {placeholder.fix}")
             continue
+        if isinstance(target, str) and (unicode := published.host(normalize(target), "the target")):
+            problems.append(f"'proton.dkim.{selector}': {unicode[0].seen}; {unicode[0].fix}")
+            continue
         if not isinstance(target, str) or not is_hostname(normalize(target)):
             problems.append(
                 f"'proton.dkim.{selector}' {show(target)} is not accepted; expected a host name "
@@ -112,7 +115,9 @@ def _spf_includes(value: Any, problems: list[str]) -> tuple[str, ...]:
     result: list[str] = []
     for name in names:
         normalized = normalize(name.removeprefix("include:"))
-        if not _is_spf_domain(normalized):
+        if unicode := published.host(normalized, "the domain"):
+            problems.append(f"'proton.spfIncludes' entry {show(name)}: {unicode[0].seen}; {unicode[0].fix}")
+        elif not _is_spf_domain(normalized):
             problems.append(
                 f"'proton.spfIncludes' entry {show(name)} is not accepted; expected a domain whose SPF "
                 "record to include, such as _spf.example.net"

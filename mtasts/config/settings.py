@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass
 
 from mtasts.policy import Mode, Policy
+from mtasts.rules import published
 
 PROTON_MX = ("mail.protonmail.ch", "mailsec.protonmail.ch")
 PROTON_SPF_INCLUDE = "_spf.protonmail.ch"
@@ -107,4 +108,4 @@ class Settings:
 
 
 def default_repository(domain: str) -> str:
-    return "mta-sts-" + domain.replace(".", "-")
+    return published.default_repository(domain)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mtasts.names import is_hostname, normalize
-from mtasts.rules import _tagged
+from mtasts.rules import _tagged, published
 from mtasts.rules.findings import Finding, Severity
 
 VERSION = "v=TLSRPTv1"
@@ -57,7 +57,10 @@ def _publish(name: str, domain: str = "<domain>") -> str:
 
 
 def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) -> list[Finding]:
-    """One report URI: `mailto:` with one address, or an `https:` URL (RFC 8460 §3)."""
+    """One report URI: `mailto:` with one address, or an `https:` URL (RFC 8460 §3).
+
+    A host part written in Unicode is refused with its A-label (`mtasts.rules.published`).
+    """
     scheme, colon, rest = uri.partition(":")
     expected = "mailto:<address> (e.g. mailto:tls-reports@example.com) or an https:// URL"
     if "mailto" in schemes and "https" not in schemes:
@@ -79,12 +82,21 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             )
         )
     if scheme.lower() == "mailto":
-        local, at, domain = rest.rpartition("@")
-        valid = bool(at) and bool(_LOCAL_PART.fullmatch(local)) and is_hostname(normalize(domain))
+        local, at, host = rest.rpartition("@")
+        valid = bool(at) and bool(_LOCAL_PART.fullmatch(local))
     else:
-        host = urlsplit(uri).hostname or ""
-        valid = rest.startswith("//") and is_hostname(host) and not re.search(r"[,!;\s]", uri)
-    if not valid or _tagged.outside_characters(uri):
+        try:
+            host = urlsplit(uri).hostname or ""
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            host = ""
+        valid = rest.startswith("//") and bool(host) and not re.search(r"[,!;\s]", uri)
+    if valid and not host.isascii():
+        form = published.a_label(host)
+        fix = f"write it as {uri.replace(host, form)}" if form else "write its host in ASCII (xn--...)"
+        findings.append(
+            Finding(published.UNICODE_HOST, Severity.FAIL, f"{uri!r} has a Unicode host", fix, RFC)
+        )
+    elif not valid or not is_hostname(normalize(host)) or published.printable(uri, "the URI"):
         findings.append(
             Finding(
                 URI_INVALID, Severity.FAIL, f"{uri!r} is not a valid {scheme.lower()}: URI", expected, RFC
