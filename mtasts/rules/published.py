@@ -40,8 +40,13 @@ _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 def a_label(host: str) -> str | None:
     """The IDNA A-label form of a host written in Unicode, or None when it has none."""
+    labels = host.strip().rstrip(".").split(".")
     try:
-        return idna.encode(host.strip().rstrip("."), uts46=True).decode("ascii")
+        # Label by label: ASCII labels (`_spf`, `*`) stay as written, IDNA only converts the others.
+        return ".".join(
+            label.lower() if label.isascii() else idna.encode(label, uts46=True).decode("ascii")
+            for label in labels
+        )
     except (idna.IDNAError, UnicodeError, ValueError):
         return None
 
