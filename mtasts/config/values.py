@@ -8,6 +8,7 @@ and how to set it.
 from __future__ import annotations
 
 import difflib
+import json
 import enum
 import re
 from collections.abc import Iterable, Mapping
@@ -20,12 +21,23 @@ NAMESPACE = "mta-sts"
 
 def show(value: Any) -> str:
     """A value as YAML writes it; strings single-quoted so a reader sees where they end."""
-    if isinstance(value, str):
+    if isinstance(value, str) and value.isprintable():
         return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, str):
+        return json.dumps(value)  # a double-quoted YAML string, its control characters escaped
     try:
-        text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True)
-    except yaml.YAMLError:
+        text = _dump(value, allow_unicode=True)
+        if "\n" in text or yaml.safe_load(text) != value:  # characters YAML would fold: escape them
+            text = _dump(value, allow_unicode=False)
+        if "\n" in text:
+            text = json.dumps(value, ensure_ascii=False, default=str)  # JSON is YAML's flow style
+    except (yaml.YAMLError, TypeError, ValueError):
         return str(value)
+    return text
+
+
+def _dump(value: Any, *, allow_unicode: bool) -> str:
+    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=allow_unicode)
     return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
