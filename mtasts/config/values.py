@@ -8,8 +8,8 @@ and how to set it.
 from __future__ import annotations
 
 import difflib
-import json
 import enum
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
