@@ -377,6 +377,7 @@ def stack_drift(
                     "remove them unless they are managed elsewhere on purpose",
                 )
             )
+    findings += _stack_mx_coverage(expected, records)
     if not any(finding.status in (_FAIL, _WARN) for finding in findings):
         findings.append(
             Finding(
@@ -387,3 +388,18 @@ def stack_drift(
             )
         )
     return findings
+
+
+def _stack_mx_coverage(expected: DesiredState, records: Mapping[tuple[str, str], DnsResult]) -> list[Finding]:
+    """The stack's own policy against the live apex MX hosts (`mtasts.rules.mx_coverage`), when
+    the apex MX answer is among `records`: the gap `pulumi up` refuses (enforce) or warns about."""
+    domain = expected.settings.domain
+    answer = records.get((domain, "MX"))
+    if answer is None or not answer.ok:
+        return []
+    hosts = [exchange for _, exchange in map(_mx_pair, answer.records)]
+    policy = expected.policy
+    gaps = rules_mx_coverage.judge(policy.mode.value, policy.mx, hosts, domain=domain)
+    return _phrase(
+        STACK_DRIFT, [gap for gap in gaps if gap.severity is not Severity.INFO], prefix="the stack's policy: "
+    )
