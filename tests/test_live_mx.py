@@ -73,7 +73,5 @@ def test_verify_stack_reports_a_live_mx_host_the_stacks_policy_does_not_cover() 
         "example.com", "MX", ("10 mail.example.com", "20 backup.example.net")
     )
     findings = checks.stack_drift(state, state.policy_id, state.policy_text, records)
-    [gap] = [f for f in findings if "backup.example.net" in f.message]
-    assert gap.status is Status.FAIL and gap.message.startswith(
-        "the stack's policy: MX host backup.example.net"
-    )
+    [gap] = [f for f in findings if f.message.startswith("the stack's policy: ")]
+    assert gap.status is Status.FAIL and "MX host backup.example.net" in gap.message
