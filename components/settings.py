@@ -36,7 +36,7 @@ def _value(config: pulumi.Config, name: str, structured: bool) -> Any:
 
 def read_settings(project_dir: Path | None = None) -> Settings:
     config = pulumi.Config(NAMESPACE)
-    declared = schema.keys()
+    declared = schema.declared()
     try:
         written = read_stack_file(pulumi.get_stack(), project_dir or Path.cwd())
     except StackFileError:

@@ -59,7 +59,7 @@ def settings_keys(config: Mapping[Any, Any]) -> dict[str, Any]:
 
 def foreign_keys(config: Mapping[Any, Any], stack: str) -> list[str]:
     """Problems for keys written without the `mta-sts:` namespace that name one of its settings."""
-    return namespace_problems(config, schema.keys(), f"Pulumi.{stack}.yaml")
+    return namespace_problems(config, schema.declared(), f"Pulumi.{stack}.yaml")
 
 
 def read_stack_config(stack: str, project_dir: Path = Path(".")) -> dict[str, Any]:

@@ -39,7 +39,7 @@ def parse_settings(
     None skips that check (rendering needs no credentials). `prior_problems` are listed
     first (a key the stack file writes without its namespace).
     """
-    declared = schema.keys()
+    declared = schema.declared()
     default = {name: key.default for name, key in declared.items()}
     problems = [*prior_problems]
     problems += [unknown_key(key, declared) for key in raw if key not in declared]

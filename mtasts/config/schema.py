@@ -38,7 +38,7 @@ class Key:
 
 
 @functools.cache
-def keys() -> dict[str, Key]:
+def declared() -> dict[str, Key]:
     """Every declared key by name, in the order Pulumi.yaml lists them."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -48,12 +48,12 @@ def keys() -> dict[str, Key]:
             f"{PROJECT_FILE} is missing: the mtasts package reads its configuration schema from the "
             "Pulumi.yaml beside it; install the project editable (`pip install -e .`) from a full clone"
         ) from None
-    declared = document.get("config") or {}
+    section = document.get("config") or {}
     return {
         name: Key(name, spec.get("type", "string"), spec.get("default"), bool(spec.get("secret")))
-        for name, spec in declared.items()
+        for name, spec in section.items()
     }
 
 
 def default(name: str) -> Any:
-    return keys()[name].default
+    return declared()[name].default
