@@ -28,7 +28,7 @@ from mtasts.config import ConfigError, parse_settings
 from mtasts.desired import desired_state
 from mtasts.policy import POLICY_PATH, Mode, Policy, PolicyError, parse_policy
 from mtasts.records import quote_txt, txt_kind
-from mtasts.rules import discovery, mail, mx_coverage, policy_file, tlsrpt
+from mtasts.rules import discovery, mail, mx_coverage, policy_file, policy_host, tlsrpt
 from mtasts.rules.findings import Finding, Severity
 from mtasts.verify import Status, checks
 from mtasts.verify.dns import DnsResult
@@ -419,3 +419,40 @@ def test_adoption_verify_and_the_pack_count_spf_records_by_the_rule(row: dict[st
         record(host, "TXT", quote_txt(row["text"])),
     ]
     assert bool(check("policy-host-refuses-mail", resources)) is row["spf"]
+
+
+# --- The policy host's null MX --------------------------------------------------------------
+
+HOST_MX = table("policy_host")
+HOST = f"mta-sts.{DOMAIN}"
+
+
+@rows(HOST_MX)
+def test_the_null_mx_rule_decides_each_case(row: dict[str, Any]) -> None:
+    findings = policy_host.null_mx(HOST, [tuple(pair) for pair in row["mx"]])
+    assert verdict(findings) == row["ours"]
+    if "code" in row:
+        assert row["code"] in [finding.code for finding in findings]
+
+
+@rows(HOST_MX)
+def test_verify_and_the_pack_judge_the_policy_hosts_mx_as_the_rule_does(row: dict[str, Any]) -> None:
+    answer = DnsResult(HOST, "MX", tuple(f"{preference} {exchange}" for preference, exchange in row["mx"]))
+    assert status(checks.policy_host_null_mx(HOST, answer)) == row["ours"]
+    resources = [
+        record(f"_mta-sts.{DOMAIN}", "TXT", quote_txt("v=STSv1; id=abc")),
+        record(HOST, "TXT", quote_txt("v=spf1 -all")),
+        *(record(HOST, "MX", exchange, preference) for preference, exchange in row["mx"]),
+    ]
+    assert bool(check("policy-host-refuses-mail", resources)) == (row["ours"] != "pass")
+
+
+@rows(HOST_MX)
+def test_adoption_keeps_a_null_mx_and_refuses_any_other_mx_at_the_policy_host(row: dict[str, Any]) -> None:
+    state = desired_state(parse_settings({"domain": DOMAIN}))
+    zone = [
+        ExistingRecord(f"mx{index}", HOST, "MX", exchange, preference)
+        for index, (preference, exchange) in enumerate(row["mx"])
+    ]
+    plan = plan_adoption(state.records, zone)
+    assert {c.record.content for c in plan.conflicts} == {x for _, x in row["mx"] if x != "."}
