@@ -10,7 +10,7 @@ from components.domain import MtaStsDomain, MtaStsDomainArgs
 from components.settings import read_settings
 from mtasts.adoption import AdoptionError, plan_adoption
 from mtasts.desired import desired_state, safe_to_destroy_after
-from mtasts.live import mx_coverage_findings, mx_fix
+from mtasts.live import apex_mx_hosts, mx_coverage_findings, mx_fix
 from mtasts.rules.findings import Severity
 
 settings = read_settings()
@@ -41,7 +41,10 @@ if plan.conflicts:
 for key, record_id in sorted(plan.imports.items()):
     pulumi.log.info(f"adopting the existing record {record_id} as '{key}': it is updated in place")
 
-domain = MtaStsDomain("mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id, adopted=plan.imports))
+live_mx = apex_mx_hosts(existing, settings.domain)
+domain = MtaStsDomain(
+    "mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id, adopted=plan.imports, live_mx_hosts=live_mx)
+)
 
 pulumi.export("policyUrl", domain.policy_url)
 pulumi.export("policyId", state.policy_id)

@@ -24,6 +24,8 @@ from policy.validators.hosting import (
     validate_repository_protected,
 )
 from policy.validators.mail_routing import (
+    validate_live_mx_covered,
+    validate_live_mx_covered_in_testing,
     validate_mx_covered,
     validate_policy_host_dns_only,
     validate_policy_host_refuses_mail,
@@ -75,6 +77,20 @@ def all_policies() -> list[CrossGuardPolicy]:
             "matched by a policy mx pattern.",
             validate=validate_mx_covered,
             enforcement_level=mandatory,
+        ),
+        StackValidationPolicy(
+            name="live-mx-hosts-covered-by-policy",
+            description="In enforce mode, every MX host the zone held when the program looked (not only "
+            "those the stack manages) is matched by a policy mx pattern.",
+            validate=validate_live_mx_covered,
+            enforcement_level=mandatory,
+        ),
+        StackValidationPolicy(
+            name="live-mx-hosts-covered-in-testing",
+            description="In testing mode, every MX host the zone holds is matched by a policy mx pattern "
+            "(senders report the gap; enforce would refuse the mail).",
+            validate=validate_live_mx_covered_in_testing,
+            enforcement_level=advisory,
         ),
         ResourceValidationPolicy(
             name="policy-host-dns-only",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import proxy
@@ -31,6 +31,7 @@ REPOSITORY_FILE = "github:index/repositoryFile:RepositoryFile"
 REPOSITORY_PAGES = "github:index/repositoryPages:RepositoryPages"
 NETLIFY_SITE = "pulumi-python:dynamic/netlify:Site"
 POLICY_READINESS = "pulumi-python:dynamic/mtasts:PolicyReadiness"
+MTASTS_DOMAIN = "mta-sts:index:MtaStsDomain"
 
 POLICY_HOST_LABEL = "mta-sts"
 DISCOVERY_LABEL = "_mta-sts"
@@ -155,6 +156,8 @@ class StackView:
     domains: set[str]
     pages: list[tuple[str, Any]]  # (urn, repository)
     files: list[tuple[str, Any, Any]]  # (urn, repository, path)
+    # domain → (urn, the apex MX hosts the zone held when the program looked it up)
+    live_mx: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
 
     def policies_for(self, domain: str) -> list[PublishedPolicy]:
         """The distinct policy texts published for `domain`, each naming every place it is in."""
@@ -207,6 +210,7 @@ def _read_view(resources: Sequence[Any]) -> StackView:
     unplaced: list[tuple[str, str, str, Any]] = []  # (urn, source, text, repository)
     placed: list[PublishedPolicy] = []
     domains: set[str] = set()
+    live_mx: dict[str, tuple[str, list[str]]] = {}
 
     for resource in resources:
         props = resource.props
@@ -241,6 +245,10 @@ def _read_view(resources: Sequence[Any]) -> StackView:
             domain = _string(prop(props, "domain"))
             if isinstance(domain, str):
                 domains.add(domain)
+        elif resource.resource_type == MTASTS_DOMAIN:
+            domain, hosts = _string(prop(props, "domain")), prop(props, "liveMxHosts")
+            if isinstance(domain, str) and isinstance(hosts, Sequence) and not isinstance(hosts, str):
+                live_mx[domain] = (resource.urn, [normalize(h) for h in hosts if isinstance(h, str)])
 
     discovery_prefix = DISCOVERY_LABEL + "."
     domains |= {
@@ -253,4 +261,6 @@ def _read_view(resources: Sequence[Any]) -> StackView:
     for urn, source, text, repository in unplaced:
         domain = repo_domains.get(repository) if isinstance(repository, str) else None
         placed.append(PublishedPolicy(urn, source, text, domain or only))
-    return StackView(records=records, policies=placed, domains=domains, pages=pages, files=files)
+    return StackView(
+        records=records, policies=placed, domains=domains, pages=pages, files=files, live_mx=live_mx
+    )

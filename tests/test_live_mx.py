@@ -75,3 +75,27 @@ def test_verify_stack_reports_a_live_mx_host_the_stacks_policy_does_not_cover() 
     findings = checks.stack_drift(state, state.policy_id, state.policy_text, records)
     [gap] = [f for f in findings if f.message.startswith("the stack's policy: ")]
     assert gap.status is Status.FAIL and "MX host backup.example.net" in gap.message
+
+
+def test_the_pack_sees_the_live_mx_hosts_the_program_found_and_advises_under_testing(stack: Run) -> None:
+    from tests.test_policy_pack import Res, check
+
+    run = stack({**CONFIG, "mode": "testing"}, zone=ZONE)
+    resources = [Res(r.type, r.name, dict(r.inputs)) for r in run.resources]
+    [advice] = check("live-mx-hosts-covered-in-testing", resources)
+    assert "MX host backup.example.net" in advice.message and advice.urn and "MtaStsDomain" in advice.urn
+    assert check("live-mx-hosts-covered-by-policy", resources) == []
+
+
+def test_the_pack_refuses_an_enforce_policy_that_leaves_a_live_mx_host_uncovered() -> None:
+    from policy.view import MTASTS_DOMAIN
+    from tests.test_policy_pack import Res, check, core_stack
+
+    resources = core_stack(mode="enforce", mx=("mail.example.com",))
+    resources.append(
+        Res(MTASTS_DOMAIN, "mta-sts", {"domain": "example.com", "liveMxHosts": ["backup.example.net"]})
+    )
+    [violation] = check("live-mx-hosts-covered-by-policy", resources)
+    assert "backup.example.net" in violation.message and "under enforce" in violation.message
+    resources[-1].props["liveMxHosts"] = ["mail.example.com"]
+    assert check("live-mx-hosts-covered-by-policy", resources) == []

@@ -258,13 +258,15 @@ def set_policy_text(resources: list[Res], text: str) -> None:
 # --- The pack's shape ----------------------------------------------------------------------
 
 
-def test_the_pack_has_exactly_the_rules_issue_4_asks_for_at_their_levels() -> None:
+def test_the_pack_has_exactly_its_rules_at_their_levels() -> None:
     levels = {name: policy.enforcement_level for name, policy in POLICIES.items()}
     assert levels == {
         "policy-file-is-valid": EnforcementLevel.MANDATORY,
         "discovery-id-matches-policy": EnforcementLevel.MANDATORY,
         "one-discovery-record-per-domain": EnforcementLevel.MANDATORY,
         "mx-hosts-covered-by-policy": EnforcementLevel.MANDATORY,
+        "live-mx-hosts-covered-by-policy": EnforcementLevel.MANDATORY,
+        "live-mx-hosts-covered-in-testing": EnforcementLevel.ADVISORY,
         "policy-host-dns-only": EnforcementLevel.MANDATORY,
         "policy-host-refuses-mail": EnforcementLevel.MANDATORY,
         "pages-repository-has-nojekyll": EnforcementLevel.MANDATORY,

@@ -6,9 +6,10 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidati
 
 from mtasts.names import normalize
 from mtasts.rules import mx_coverage, policy_host
+from mtasts.rules.findings import Severity
 from policy.validators.discovery import txt_of_kind
 from policy.validators.policy_file import parsed
-from policy.view import DNS_RECORD, POLICY_HOST_LABEL, UNKNOWN, known, record_of, stack_view
+from policy.view import DNS_RECORD, POLICY_HOST_LABEL, UNKNOWN, StackView, known, record_of, stack_view
 
 
 def validate_mx_covered(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -22,7 +23,7 @@ def validate_mx_covered(args: StackValidationArgs, report: ReportViolation) -> N
             for record in mx_records:
                 host = normalize(record.content)
                 for finding in mx_coverage.judge(policy.mode.value, policy.mx, [host], domain=domain):
-                    if finding.severity is finding.severity.INFO:
+                    if finding.severity is Severity.INFO:
                         continue
                     report(
                         f"{finding.seen}; the patterns are those of {published.source} ({mx_coverage.RFC}). "
@@ -30,6 +31,43 @@ def validate_mx_covered(args: StackValidationArgs, report: ReportViolation) -> N
                         "(max_age), and only then add the MX record (RFC 8461 §8).",
                         record.urn,
                     )
+
+
+def _live_gaps(view: StackView, domain: str, severity: Severity) -> list[tuple[str, str]]:
+    """(urn, message) per live apex MX host the published policy leaves uncovered, at `severity`."""
+    urn, hosts = view.live_mx.get(domain, ("", []))
+    gaps = []
+    for published in view.policies_for(domain):
+        policy = parsed(published.text)
+        if policy is None or policy.mode is None:
+            continue
+        for finding in mx_coverage.judge(policy.mode.value, policy.mx, hosts, domain=domain):
+            if finding.severity is severity:
+                gaps.append(
+                    (
+                        urn,
+                        f"the zone's {finding.seen} ({mx_coverage.RFC}); the patterns are those of "
+                        f"{published.source}. Add the host to the stack's `mx` config, or remove the MX "
+                        "record.",
+                    )
+                )
+    return gaps
+
+
+def validate_live_mx_covered(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Under enforce, a live MX host outside the policy has its mail refused (mandatory)."""
+    view = stack_view(args.resources)
+    for domain in sorted(view.domains):
+        for urn, message in _live_gaps(view, domain, Severity.FAIL):
+            report(message, urn or None)
+
+
+def validate_live_mx_covered_in_testing(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Under testing, the same gap is reported by senders, not enforced (advisory)."""
+    view = stack_view(args.resources)
+    for domain in sorted(view.domains):
+        for urn, message in _live_gaps(view, domain, Severity.WARN):
+            report(message, urn or None)
 
 
 def validate_policy_host_refuses_mail(args: StackValidationArgs, report: ReportViolation) -> None:
