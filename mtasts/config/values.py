@@ -20,25 +20,39 @@ NAMESPACE = "mta-sts"
 
 
 def show(value: Any) -> str:
-    """A value as YAML writes it; strings single-quoted so a reader sees where they end."""
+    """A value as YAML writes it; strings single-quoted so a reader sees where they end, and
+    control characters escaped (a double-quoted string) rather than folded or hidden."""
     if isinstance(value, str) and value.isprintable():
         return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, str):
-        return json.dumps(value)  # a double-quoted YAML string, its control characters escaped
+    for allow_unicode in (True, False):
+        try:
+            text = yaml.dump(
+                value, Dumper=_Dumper, default_flow_style=True, width=10_000, allow_unicode=allow_unicode
+            )
+        except yaml.YAMLError:
+            break
+        text = text.removesuffix("\n").removesuffix("\n...").strip()
+        if "\n" not in text and _reads_back(text, value):
+            return text
+    return json.dumps(value, default=str)  # JSON is YAML's flow style, with every escape
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe YAML whose strings with control characters are double-quoted, so they are escaped."""
+
+
+def _string(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=None if data.isprintable() else '"')
+
+
+_Dumper.add_representer(str, _string)
+
+
+def _reads_back(text: str, value: Any) -> bool:
     try:
-        text = _dump(value, allow_unicode=True)
-        if "\n" in text or yaml.safe_load(text) != value:  # characters YAML would fold: escape them
-            text = _dump(value, allow_unicode=False)
-        if "\n" in text:
-            text = json.dumps(value, ensure_ascii=False, default=str)  # JSON is YAML's flow style
-    except (yaml.YAMLError, TypeError, ValueError):
-        return str(value)
-    return text
-
-
-def _dump(value: Any, *, allow_unicode: bool) -> str:
-    text = yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=allow_unicode)
-    return text.removesuffix("\n").removesuffix("\n...").strip()
+        return bool(yaml.safe_load(text) == value)
+    except yaml.YAMLError:
+        return False
 
 
 def unknown_key(key: str, known: Iterable[str], prefix: str = "") -> str:
