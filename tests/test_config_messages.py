@@ -189,7 +189,7 @@ STACK_FILE = {
     }
 }
 EXPECTED = [
-    "'hosting' in Pulumi.test.yaml is not read: settings of this stack are namespaced; write it as "
+    "'hosting' in Pulumi.test.yaml has no namespace; write it as "
     "'mta-sts:hosting' (`pulumi config set hosting ...` adds the namespace)",
     "'tlsrpt' is not a setting; did you mean 'tlsRpt'?",
     "'mx' must be a list, not the string 'mail.example.com'",
@@ -216,3 +216,13 @@ def test_the_program_gives_the_same_messages_from_the_stack_file(
     assert failed.registered == []
     for expected in EXPECTED:
         assert expected in str(failed.error), str(failed.error)
+
+
+def test_a_setting_written_in_another_namespace_is_named_with_the_one_to_use() -> None:
+    from mtasts.config import schema
+    from mtasts.config.values import namespace_problems
+
+    [problem] = namespace_problems(["mtasts:tlsRpt", "aws:region"], schema.declared(), "Pulumi.dev.yaml")
+    assert problem.startswith(
+        "'mtasts:tlsRpt' in Pulumi.dev.yaml is in the 'mtasts' namespace; write it as 'mta-sts:tlsRpt'"
+    )

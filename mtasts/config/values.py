@@ -75,8 +75,9 @@ def namespace_problems(keys: Iterable[str], known: Iterable[str], stack_file: st
             continue
         if name in known or (not colon and name.lower() in {k.lower() for k in known}):
             right = name if name in known else next(k for k in known if k.lower() == name.lower())
+            where = f"is in the '{namespace}' namespace" if colon else "has no namespace"
             problems.append(
-                f"'{key}' in {stack_file} is not read: settings of this stack are namespaced; write it as "
+                f"'{key}' in {stack_file} {where}; write it as "
                 f"'{NAMESPACE}:{right}' (`pulumi config set {right} ...` adds the namespace)"
             )
     return problems
