@@ -9,6 +9,8 @@ from components.served import ServedPolicy, ServedPolicyArgs
 from components.settings import read_settings
 from mtasts.adoption import AdoptionError, plan_adoption
 from mtasts.desired import desired_state
+from mtasts.live import apex_mx_hosts, mx_coverage_findings, mx_fix
+from mtasts.rules.findings import Severity
 
 settings = read_settings()
 state = desired_state(settings)
@@ -20,16 +22,28 @@ if not settings.tls_rpt:
         "Set it with `pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@" + settings.domain + "`."
     )
 
-# Synchronous lookups: the adoption plan must be known before any resource registers.
+# Synchronous lookups: the adoption plan and the live MX hosts must be known before any resource registers.
 zone_id = settings.zone_id or cloudflare.get_zone(filter={"name": settings.domain, "match": "all"}).id
-existing = existing_records(zone_id, (record.name for record in state.records))
+existing = existing_records(zone_id, {settings.domain, *(record.name for record in state.records)})
+gaps = mx_coverage_findings(settings, existing)
+if refused := [finding for finding in gaps if finding.failed]:
+    listing = "\n".join(f"  - {finding.seen}; {mx_fix(settings, finding)}" for finding in refused)
+    raise pulumi.RunError(
+        f"the policy does not cover the zone's MX hosts (RFC 8461 §4.1). Nothing was changed.\n{listing}"
+    )
+for finding in gaps:
+    if finding.severity is Severity.WARN:
+        pulumi.log.warn(f"{finding.seen}; {mx_fix(settings, finding)}")
 plan = plan_adoption(state.records, existing, adopt=settings.adopt)
 if plan.conflicts:
     raise pulumi.RunError(str(AdoptionError(plan)))
 for key, record_id in sorted(plan.imports.items()):
     pulumi.log.info(f"adopting the existing record {record_id} as '{key}': it is updated in place")
 
-domain = MtaStsDomain("mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id, adopted=plan.imports))
+live_mx = apex_mx_hosts(existing, settings.domain)
+domain = MtaStsDomain(
+    "mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id, adopted=plan.imports, live_mx_hosts=live_mx)
+)
 # What was served, kept in the state: once the new id is advertised, its max_age counts.
 served = ServedPolicy(
     "mta-sts-served",

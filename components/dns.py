@@ -67,6 +67,10 @@ def cloudflare_record(
     import_id = (adopted or {}).get(record.key)
     if import_id:
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(import_=import_id))
+    if record.former_keys:
+        # A renamed key keeps its live record: the engine matches the former name (same type, parent).
+        aliases = [pulumi.Alias(name=f"{component}-{key}") for key in record.former_keys]
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases))
     return cloudflare.DnsRecord(
         f"{component}-{record.key}",
         zone_id=zone_id,

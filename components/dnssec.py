@@ -20,6 +20,8 @@ import pulumi_cloudflare as cloudflare
 # an enabled zone in `pending` is still enabled, cloudflare/terraform-provider-cloudflare#1530).
 # `status` is only the switch that turns signing on: ignore it once the resource exists.
 IGNORED = ["status"]
+TYPE = "mta-sts:dnssec:ZoneSigning"
+FORMER_TYPE = "mta-sts:dns:ZoneSigning"
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,10 @@ class ZoneSigning(pulumi.ComponentResource):
     ds_fields: pulumi.Output[dict[str, object]]
 
     def __init__(self, name: str, args: ZoneSigningArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mta-sts:dns:ZoneSigning", name, None, opts)
+        # The type token was `mta-sts:dns:ZoneSigning`; the alias keeps stacks made with it from
+        # replacing the component, and with it the signing it parents.
+        aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
+        super().__init__(TYPE, name, None, pulumi.ResourceOptions.merge(opts, aliases))
         self.dnssec = cloudflare.ZoneDnssec(
             f"{name}-zone",
             zone_id=args.zone_id,

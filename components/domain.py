@@ -7,7 +7,7 @@ records and the repository are created concurrently.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -29,11 +29,13 @@ from mtasts.desired import DesiredState
 
 @dataclass(frozen=True)
 class MtaStsDomainArgs:
-    """`adopted`: record key → id of an existing record to import (`mtasts.adoption`)."""
+    """`adopted`: record key → id of an existing record to import (`mtasts.adoption`).
+    `live_mx_hosts`: the apex MX hosts the zone holds (`mtasts.live`), shown to the policy pack."""
 
     state: DesiredState
     zone_id: pulumi.Input[str]
     adopted: Mapping[str, str] = field(default_factory=dict)
+    live_mx_hosts: Sequence[str] = ()
 
 
 class MtaStsDomain(pulumi.ComponentResource):
@@ -44,7 +46,9 @@ class MtaStsDomain(pulumi.ComponentResource):
     signing: ZoneSigning | None
 
     def __init__(self, name: str, args: MtaStsDomainArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("mta-sts:index:MtaStsDomain", name, None, opts)
+        # Inputs only the policy pack reads: the pack sees resources, not the zone's live MX records.
+        inputs = {"domain": args.state.settings.domain, "liveMxHosts": list(args.live_mx_hosts)}
+        super().__init__("mta-sts:index:MtaStsDomain", name, inputs, opts)
         state, settings = args.state, args.state.settings
         child = pulumi.ResourceOptions(parent=self)
 

@@ -1,47 +1,42 @@
 """The one place that reads `pulumi.Config`: stack config in, validated `Settings` out.
 
+Only the SDK's public API: each key Pulumi.yaml declares is read by its declared type
+(`Config.get_object` for lists and objects, `Config.get` for the rest; `parse_settings`
+accepts the strings `pulumi config set` writes for numbers and booleans). The SDK cannot
+list the keys a stack sets, so their names come from the stack file (`mtasts.stackfile`),
+and their values again from `pulumi.Config`: a misspelt key or one without the `mta-sts:`
+namespace is reported as `render` reports it. Keys set only outside the stack file (an ESC
+environment) are read when declared, and not listed when misspelt.
+
 Invalid config stops the program before any resource is registered, with every problem
-listed (`mtasts.config.parse_settings`). The Netlify token is only looked at here: whether
-one is available, so that a missing token is reported with the rest, and whether it could
-be a token at all (`clean_token`: surrounding whitespace is stripped, inner whitespace,
-control or non-ASCII characters are refused), never printed. A preview without a token
-(pull requests get no Netlify token: Netlify has no read-only token) goes on, saying that
-the Netlify resources were not read.
+listed. The Netlify token is looked at here only to say whether one is available (so that a
+missing token is reported with the rest) and whether it could be a token at all
+(`clean_token`: surrounding whitespace is stripped; inner whitespace, control or non-ASCII
+characters are refused), never printed. A preview without a token (pull requests get none:
+Netlify has no read-only token) goes on, saying that the Netlify resources were not read.
 """
 
 from __future__ import annotations
 
-import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 
 from components.netlify.api import TokenError, clean_token
-from mtasts.config import ConfigError, Hosting, Settings, parse_settings
-
-NAMESPACE = "mta-sts"
-# Lists and objects reach the program as JSON text.
-_LIST_KEYS = ("mx", "tlsRpt", "proton")
+from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
+from mtasts.config.values import NAMESPACE
+from mtasts.stackfile import StackFileError, foreign_keys, read_stack_file, settings_keys
 
 
-def _all_keys() -> set[str]:
-    """Every `mta-sts:*` key set on the stack, so that a misspelt key is reported."""
-    keys = {*runtime_config.get_config_env(), *runtime_config.CONFIG.get()}
-    return {key.split(":", 1)[1] for key in keys if key.startswith(NAMESPACE + ":")}
-
-
-def _raw_value(config: pulumi.Config, key: str) -> Any:
-    if key in _LIST_KEYS:
-        text = config.get(key)
-        if text is None:
-            return None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError:
-            return text  # parse_settings names the key and says what is expected
-    return config.get(key)
+def _value(config: pulumi.Config, name: str, structured: bool) -> Any:
+    if not structured:
+        return config.get(name)
+    try:
+        return config.get_object(name)
+    except pulumi.ConfigTypeError:
+        return config.get(name)  # not JSON: a list given as a string, which parse_settings names
 
 
 NO_TOKEN_IN_PREVIEW = (
@@ -52,9 +47,9 @@ NO_TOKEN_IN_PREVIEW = (
 )
 
 
-def netlify_token_problem() -> tuple[bool, str | None]:
+def netlify_token_problem(config: pulumi.Config) -> tuple[bool, str | None]:
     """(a token is available, why the one given cannot be used or None); never the token itself."""
-    given = runtime_config.get_config(f"{NAMESPACE}:netlifyToken")
+    given = config.get("netlifyToken")  # the plain value of a secret, to be judged, never shown
     source = f"{NAMESPACE}:netlifyToken" if given is not None else "NETLIFY_AUTH_TOKEN"
     if given is None:
         given = os.environ.get("NETLIFY_AUTH_TOKEN")
@@ -64,14 +59,27 @@ def netlify_token_problem() -> tuple[bool, str | None]:
         return True, f"{source}: {error}"
 
 
-def read_settings() -> Settings:
+def read_settings(project_dir: Path | None = None) -> Settings:
     config = pulumi.Config(NAMESPACE)
-    raw = {key: _raw_value(config, key) for key in _all_keys() if key != "netlifyToken"}
-    raw = {key: value for key, value in raw.items() if value is not None}
-    token_available, token_problem = netlify_token_problem()
+    declared = schema.declared()
+    try:
+        written = read_stack_file(pulumi.get_stack(), project_dir or Path.cwd())
+    except StackFileError:
+        written = {}  # no stack file here: the stack's config lives elsewhere
+    names = [name for name in declared if not declared[name].secret]
+    names += [name for name in settings_keys(written) if name not in declared]
+    raw = {
+        name: _value(config, name, declared[name].structured if name in declared else True) for name in names
+    }
+    raw = {name: value for name, value in raw.items() if value is not None}
+    token_available, token_problem = netlify_token_problem(config)
     preview_without_token = not token_available and pulumi.runtime.is_dry_run()
     try:
-        settings = parse_settings(raw, netlify_token_available=token_available or preview_without_token)
+        settings = parse_settings(
+            raw,
+            netlify_token_available=token_available or preview_without_token,
+            prior_problems=foreign_keys(written, pulumi.get_stack()),
+        )
     except ConfigError as error:
         # RunError prints the message alone, without a Python traceback.
         raise pulumi.RunError("\n".join(filter(None, (str(error), token_problem)))) from None

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from mtasts.names import normalize
 from mtasts.records import DnsRecord, txt_kind, unquote_txt
+from mtasts.rules import discovery, mail, tlsrpt
 
 MANAGED_COMMENT = "managed by the mta-sts stack"
 # TXT kinds of which a name may hold only one; a verification token may repeat harmlessly.
@@ -189,16 +190,18 @@ def plan_adoption(
 
 
 def _duplicate_reason(record: DnsRecord, kind: str | None) -> str:
-    what = {
-        "sts": "a second v=STSv1 record: senders ignore MTA-STS when there is more than one (RFC 8461 §3.1)",
-        "spf": "a second SPF record: receivers treat two v=spf1 records as a permanent error "
-        "(RFC 7208 §4.5); list extra senders in proton.spfIncludes instead",
-        "tls-rpt": "a second v=TLSRPTv1 record: senders send no reports when there is more than one "
-        "(RFC 8460 §3)",
-        "dmarc": "a second v=DMARC1 record: receivers apply no DMARC policy when there is more than one "
-        "(RFC 7489 §6.6.3)",
-    }.get(kind or "", f"a second {record.type} record where the stack publishes {record.value!r}")
-    return what + "; delete it"
+    """The record's own rule says why a second one breaks it; adoption only adds "delete it"."""
+    name = _norm(record.name)
+    finding = {
+        "sts": lambda: discovery.multiple_records(name, 2),
+        "tls-rpt": lambda: tlsrpt.multiple_records(name, 2),
+        "spf": lambda: mail.one_spf(name, 2),
+        "dmarc": lambda: mail.one_dmarc(name, 2),
+    }.get(kind or "", lambda: None)()
+    if finding is None:
+        return f"a second {record.type} record where the stack publishes {record.value!r}; delete it"
+    advice = "; list its senders in proton.spfIncludes instead" if kind == "spf" else ""
+    return f"{finding.text()}; delete it{advice}"
 
 
 def _incompatible(

@@ -6,7 +6,7 @@ program, `render`, `verify --stack` and the policy pack agree by construction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from mtasts.config import PROTON_SPF_INCLUDE, Hosting, ProtonSettings, Settings
@@ -32,6 +32,12 @@ PROTON_KEY_PREFIX = "proton-"
 PROTON_MX_PRIORITIES = {"mail.protonmail.ch": 10, "mailsec.protonmail.ch": 20}
 
 NETLIFY_HEADERS = f"/{POLICY_PATH}\n  Content-Type: text/plain; charset=utf-8\n"
+
+# Record keys become Pulumi resource names, and in Pulumi a new name is a new resource: the
+# live record would be deleted and created again (Pulumi docs, "aliases"). When a key must
+# change, map its former key to the new one here; the record then carries the former name
+# as an alias and the first `up` after the rename updates it in place.
+RENAMED_KEYS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,23 @@ def desired_state(settings: Settings) -> DesiredState:
         policy=policy,
         policy_text=text,
         policy_id=policy.id,
-        records=dns_records(settings, policy.id),
+        records=with_former_keys(dns_records(settings, policy.id)),
         files=repository_files(settings, text),
+    )
+
+
+def with_former_keys(records: tuple[DnsRecord, ...]) -> tuple[DnsRecord, ...]:
+    """Apply `RENAMED_KEYS`: each renamed record gets its new key and remembers the old ones."""
+    former: dict[str, list[str]] = {}
+    for old, new in RENAMED_KEYS.items():
+        former.setdefault(new, []).append(old)
+    return tuple(
+        replace(
+            record,
+            key=RENAMED_KEYS.get(record.key, record.key),
+            former_keys=(*record.former_keys, *former.get(RENAMED_KEYS.get(record.key, record.key), [])),
+        )
+        for record in records
     )
 
 

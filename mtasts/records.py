@@ -10,15 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mtasts.config import is_report_uri
+from mtasts.rules import discovery, mail, tlsrpt
 
 _TXT_CHUNK = 255  # one character-string in a TXT record holds at most 255 octets
-_STS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 
 
 @dataclass(frozen=True)
 class DnsRecord:
-    """One resource record. `key` is a stable kebab-case name for the Pulumi resource."""
+    """One resource record. `key` is a stable kebab-case name for the Pulumi resource;
+    `former_keys` are the names it had before a rename (the resource carries them as aliases,
+    so a rename updates the live record instead of replacing it)."""
 
     key: str
     name: str
@@ -26,6 +27,7 @@ class DnsRecord:
     value: str
     ttl: int
     priority: int | None = None
+    former_keys: tuple[str, ...] = ()
 
     @property
     def content(self) -> str:
@@ -73,12 +75,12 @@ def unquote_txt(content: str) -> str:
 
 def discovery_text(policy_id: str) -> str:
     """`_mta-sts` TXT text (RFC 8461 §3.1)."""
-    return f"v=STSv1; id={policy_id}"
+    return discovery.text(policy_id)
 
 
 def tls_rpt_text(uris: tuple[str, ...]) -> str:
     """`_smtp._tls` TXT text (RFC 8460 §3)."""
-    return "v=TLSRPTv1; rua=" + ",".join(uris)
+    return tlsrpt.text(uris)
 
 
 def spf_text(includes: tuple[str, ...], qualifier: str = "~all") -> str:
@@ -92,65 +94,39 @@ def dmarc_text(policy: str, rua: tuple[str, ...] = ()) -> str:
 
 
 def proton_verification_text(code: str) -> str:
-    return f"protonmail-verification={code}"
-
-
-# What kind of TXT record a text is, for the records that must be unique at their name.
-TXT_KINDS = (
-    ("sts", "v=STSv1"),
-    ("tls-rpt", "v=TLSRPTv1"),
-    ("dmarc", "v=DMARC1"),
-    ("proton-verification", "protonmail-verification="),
-)
+    return mail.PROTON_VERIFICATION_PREFIX + code
 
 
 def txt_kind(text: str) -> str | None:
     """`sts`, `tls-rpt`, `dmarc`, `spf`, `proton-verification` or None for any other TXT text.
 
-    SPF's version tag is case-insensitive (RFC 7208 §4.5); the others are compared as the
-    RFCs spell them (RFC 8461 §3.1, RFC 8460 §3, RFC 7489 §6.4).
+    Which texts count as which record is each record's own rule (`mtasts.rules`); a name may
+    hold only one of each but the verification.
     """
-    text = text.strip()
-    lowered = text.lower()
-    if lowered == "v=spf1" or lowered.startswith("v=spf1 "):
+    if discovery.counts(text):
+        return "sts"
+    if tlsrpt.counts(text):
+        return "tls-rpt"
+    if mail.is_dmarc(text):
+        return "dmarc"
+    if mail.is_spf(text):
         return "spf"
-    return next((kind for kind, prefix in TXT_KINDS if text.startswith(prefix)), None)
-
-
-def _fields(text: str) -> list[tuple[str, str]]:
-    fields = []
-    for part in text.split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        name, equals, value = part.partition("=")
-        fields.append((name.strip(), value.strip() if equals else ""))
-    return fields
+    if mail.is_proton_verification(text):
+        return "proton-verification"
+    return None
 
 
 def parse_discovery(text: str) -> str:
-    """Return the id of a `v=STSv1` TXT text, or raise ValueError saying what is wrong."""
-    fields = _fields(text)
-    if not fields or fields[0] != ("v", "STSv1") or not text.startswith("v=STSv1"):
-        raise ValueError(f"{text!r} does not start with 'v=STSv1'")
-    ids = [value for name, value in fields if name == "id"]
-    if len(ids) != 1:
-        raise ValueError(f"{text!r} must have exactly one 'id' field")
-    if not _STS_ID.match(ids[0]):
-        raise ValueError(f"id {ids[0]!r} must be 1–32 letters and digits")
-    return ids[0]
+    """The id a strict sender reads from a `v=STSv1` text, or ValueError saying why there is none."""
+    record = discovery.parse(text)
+    if record.id is None:
+        raise ValueError("; ".join(f.seen for f in record.findings if f.failed))
+    return record.id
 
 
 def parse_tls_rpt(text: str) -> tuple[str, ...]:
-    """Return the `rua` URIs of a `v=TLSRPTv1` TXT text, or raise ValueError."""
-    fields = _fields(text)
-    if not fields or fields[0] != ("v", "TLSRPTv1") or not text.startswith("v=TLSRPTv1"):
-        raise ValueError(f"{text!r} does not start with 'v=TLSRPTv1'")
-    ruas = [value for name, value in fields if name == "rua"]
-    if len(ruas) != 1:
-        raise ValueError(f"{text!r} must have exactly one 'rua' field")
-    uris = tuple(uri.strip() for uri in ruas[0].split(","))
-    bad = [uri for uri in uris if not is_report_uri(uri)]
-    if bad:
-        raise ValueError(f"rua URIs must be mailto: or https:, found {', '.join(map(repr, bad))}")
-    return uris
+    """The `rua` URIs a strict sender reads from a `v=TLSRPTv1` text, or ValueError."""
+    record = tlsrpt.parse(text)
+    if not record.uris:
+        raise ValueError("; ".join(f.seen for f in record.findings if f.failed))
+    return record.uris

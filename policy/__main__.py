@@ -1,7 +1,7 @@
 """Entry point Pulumi runs for `--policy-pack policy`: build the PolicyPack, nothing else.
 
 Constructing `PolicyPack` starts the analyzer's gRPC server and blocks until the engine
-stops it, so the rules live in `policy/mtasts_rules.py` where tests can import them.
+stops it, so the rules live in `policy/validators/` and `policy/registry.py`, where tests can import them.
 """
 
 import sys
@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from policy.mtasts_rules import all_policies
+from policy.registry import all_policies
 
 PolicyPack(
     name="mta-sts",

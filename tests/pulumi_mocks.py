@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
@@ -35,6 +34,7 @@ class Registered:
     retain_on_delete: bool
     import_id: str
     ignore_changes: list[str] = field(default_factory=list)
+    aliases: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -154,9 +154,19 @@ class RecordingMonitor(mocks.MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     import_id=request.importId,
                     ignore_changes=list(request.ignoreChanges),
+                    aliases=[_alias(alias) for alias in request.aliases],
                 )
             )
         return response
+
+
+def _alias(alias: Any) -> dict[str, Any]:
+    """An alias as the engine receives it: a URN, or a spec of what differs from the resource."""
+    if alias.HasField("urn"):
+        return {"urn": alias.urn}
+    spec = alias.spec
+    found = {"name": spec.name, "type": spec.type, "parentUrn": spec.parentUrn, "noParent": spec.noParent}
+    return {key: value for key, value in found.items() if value}
 
 
 def config_for(values: dict[str, Any]) -> dict[str, str]:
@@ -200,7 +210,7 @@ def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> St
     log = WarningLog()
     logger = logging.getLogger()
     logger.addHandler(log)
-    runtime_config.set_all_config(config_for(values), secret_keys=["mta-sts:netlifyToken"])
+    pulumi.runtime.set_all_config(config_for(values), secret_keys=["mta-sts:netlifyToken"])
     # set_mocks keeps an existing root Stack, and with it the previous run's exports.
     settings.set_root_resource(None)  # type: ignore[arg-type]
     pulumi.runtime.set_mocks(

@@ -17,6 +17,7 @@ from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from mtasts.records import DnsRecord
 from mtasts.stackfile import read_stack_config
+from tests.proton_values import realistic
 from tests.pulumi_mocks import PROJECT_DIR
 from tests.twin import Twin, server_test_marks
 from tests.twin import validators as run
@@ -35,7 +36,7 @@ def proton_config(mode: str) -> dict[str, Any]:
     which the twin does not serve.)
     """
     config = read_stack_config("proton", PROJECT_DIR)
-    config["proton"] = {**config["proton"], "dmarcRua": [f"mailto:dmarc-reports@{DOMAIN}"]}
+    config["proton"] = {**realistic(config["proton"]), "dmarcRua": [f"mailto:dmarc-reports@{DOMAIN}"]}
     return {**config, "domain": DOMAIN, "mode": mode, "tlsRpt": [f"mailto:tls-reports@{DOMAIN}"]}
 
 

@@ -21,7 +21,7 @@ DKIM = {
     "protonmail2": "protonmail2.domainkey.dabc123.domains.proton.ch.",
     "protonmail3": "protonmail3.domainkey.dabc123.domains.proton.ch",
 }
-PROTON = {"verification": "0123456789abcdef0123456789abcdef01234567", "dkim": DKIM}
+PROTON = {"verification": "9f2c41d07be35a8613c0e4f7a2b95d6e1c8f30a4", "dkim": DKIM}
 CONFIG = {"domain": "example.com", "tlsRpt": ["mailto:tls@example.com"], "proton": PROTON}
 
 
@@ -43,7 +43,7 @@ def test_proton_publishes_verification_mx_spf_dkim_and_dmarc_at_their_names() ->
         "proton-verification": (
             "example.com",
             "TXT",
-            "protonmail-verification=0123456789abcdef0123456789abcdef01234567",
+            "protonmail-verification=9f2c41d07be35a8613c0e4f7a2b95d6e1c8f30a4",
             None,
         ),
         "proton-mx-mail": ("example.com", "MX", "mail.protonmail.ch", 10),
@@ -129,7 +129,7 @@ def test_mx_patterns_that_miss_a_published_mx_host_are_refused_with_the_fix() ->
     with pytest.raises(ConfigError) as caught:
         parse_settings({**CONFIG, "mode": "enforce", "mx": ["mail.protonmail.ch"]})
     (problem,) = caught.value.problems
-    assert "'mailsec.protonmail.ch'" in problem and "add" in problem
+    assert "MX host mailsec.protonmail.ch" in problem and "add mailsec.protonmail.ch" in problem
 
 
 def test_a_wildcard_pattern_covers_both_proton_mx_hosts() -> None:
@@ -182,11 +182,17 @@ def test_a_policy_missing_a_proton_mx_host_is_refused_before_any_registration(
     assert run.registered == []
 
 
-def test_the_example_proton_stack_is_valid_and_deploys_every_proton_record(stack: Run) -> None:
+def test_the_example_proton_stack_deploys_every_record_once_its_placeholders_are_replaced(stack: Run) -> None:
     from mtasts.stackfile import read_stack_config
+    from tests.proton_values import realistic
     from tests.pulumi_mocks import PROJECT_DIR
 
-    config = read_stack_config("proton", PROJECT_DIR)
+    written = read_stack_config("proton", PROJECT_DIR)
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(written)
+    placeholders = [problem for problem in caught.value.problems if "placeholder" in problem]
+    assert len(placeholders) == 4 and all("Settings → Domain names" in p for p in placeholders)
+    config = {**written, "proton": realistic(written["proton"])}
     settings = parse_settings(config)
     assert settings.proton is not None and settings.dnssec and settings.mode.value == "testing"
     run = stack(config)

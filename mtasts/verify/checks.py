@@ -2,17 +2,22 @@
 
 Each function takes what was seen (plain values from `dns` and `https`) and says, per the
 rules of RFC 8461 and RFC 8460, whether a strict sender would accept it and
-what to do if not. The grammar and matching rules themselves live in the core
-(`mtasts.records`, `mtasts.policy`); this module only applies them.
+what to do if not. The rules themselves live in the core (`mtasts.rules`); this module
+applies them to what was seen and phrases their findings for the command line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from mtasts.desired import DesiredState
-from mtasts.policy import MAX_POLICY_BYTES, Mode, Policy, PolicyError, parse_policy, policy_id
-from mtasts.records import DnsRecord, parse_discovery, parse_tls_rpt
+from mtasts.policy import MAX_POLICY_BYTES, Policy, policy_id
+from mtasts.records import DnsRecord
+from mtasts.rules import discovery as rules_discovery
+from mtasts.rules import mx_coverage as rules_mx_coverage
+from mtasts.rules import policy_file, policy_host, tlsrpt
+from mtasts.rules.findings import Finding as RuleFinding
+from mtasts.rules.findings import Severity
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.https import FetchResult
 from mtasts.verify.model import (
@@ -32,10 +37,22 @@ from mtasts.verify.model import (
 )
 
 _FAIL, _WARN, _PASS, _INFO = Status.FAIL, Status.WARN, Status.PASS, Status.INFO
+_STATUS = {Severity.FAIL: _FAIL, Severity.WARN: _WARN, Severity.INFO: _INFO}
+
+
+def _phrase(check: str, findings: Iterable[RuleFinding], prefix: str = "") -> list[Finding]:
+    """A rule's findings as verify reports them: what was seen with its RFC section, and the fix."""
+    return [Finding(check, _STATUS[f.severity], prefix + f.text(), f.fix) for f in findings]
+
+
+def _mx_pair(record: str) -> tuple[int | None, str]:
+    """`"10 mail.example.com."` as (10, "mail.example.com.")."""
+    preference, _, exchange = record.partition(" ")
+    return (int(preference) if preference.isdigit() else None), exchange
 
 
 def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None]:
-    """`_mta-sts.<domain>` TXT: exactly one `v=STSv1` record with a valid id (RFC 8461 §3.1)."""
+    """`_mta-sts.<domain>` TXT, judged by `mtasts.rules.discovery` (RFC 8461 §3.1)."""
     name = f"_mta-sts.{domain}"
     publish = f'publish one TXT record at {name}: "v=STSv1; id=<1–32 letters and digits>"'
     if not answer.ok:
@@ -43,45 +60,12 @@ def discovery(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None
     if not answer.records:
         seen = "does not exist" if answer.nxdomain else "has no TXT records"
         return [Finding(DISCOVERY, _FAIL, f"{name} {seen}: senders see no MTA-STS policy", publish)], None
-    findings: list[Finding] = []
-    sts = [text for text in answer.records if text.startswith("v=STSv1")]
-    others = [text for text in answer.records if not text.startswith("v=STSv1")]
-    if others:
-        listing = ", ".join(repr(text) for text in others)
-        findings.append(
-            Finding(
-                DISCOVERY,
-                _WARN,
-                f"{name} also holds TXT records that do not start with 'v=STSv1', which senders discard: "
-                f"{listing}",
-                f"remove them from {name} unless they are meant for something else (RFC 8461 §3.1)",
-            )
-        )
-    if not sts:
-        findings.append(
-            Finding(DISCOVERY, _FAIL, f"{name} has no 'v=STSv1' record: senders see no policy", publish)
-        )
+    verdict = rules_discovery.judge(list(answer.records), name)
+    findings = _phrase(DISCOVERY, verdict.findings)
+    if verdict.id is None:
         return findings, None
-    if len(sts) > 1:
-        listing = ", ".join(repr(text) for text in sts)
-        findings.append(
-            Finding(
-                DISCOVERY,
-                _FAIL,
-                f"{name} has {len(sts)} 'v=STSv1' records ({listing}): senders see no policy (RFC 8461 §3.1)",
-                f"delete all but one of them at {name}; a stale second record disables MTA-STS",
-            )
-        )
-        return findings, None
-    try:
-        sts_id = parse_discovery(sts[0])
-    except ValueError as error:
-        findings.append(
-            Finding(DISCOVERY, _FAIL, f"{name}: {error}: senders see no policy (RFC 8461 §3.1)", publish)
-        )
-        return findings, None
-    findings.append(Finding(DISCOVERY, _PASS, f"{name} publishes {sts[0]!r} (id {sts_id})"))
-    return findings, sts_id
+    findings.append(Finding(DISCOVERY, _PASS, f"{name} publishes {verdict.record!r} (id {verdict.id})"))
+    return findings, verdict.id
 
 
 def policy_fetch(
@@ -224,24 +208,17 @@ def _policy_response(host: str, result: FetchResult) -> tuple[list[Finding], str
 
 
 def policy_syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
-    """RFC 8461 §3.2 syntax through the core parser."""
+    """RFC 8461 §3.2 syntax, judged by `mtasts.rules.policy_file`."""
     if text is None:
         # Not a second failure: policy-fetch already says why there is no text.
         return [Finding(POLICY_SYNTAX, _INFO, "not judged: no policy text was fetched")], None
-    try:
-        policy = parse_policy(text)
-    except PolicyError as error:
-        return [
-            Finding(
-                POLICY_SYNTAX,
-                _FAIL,
-                f"the served policy is invalid: {problem}",
-                "fix the policy file: 'version: STSv1', 'mode', 'max_age' (0–31557600) and 'mx' lines",
-            )
-            for problem in error.problems
-        ], None
+    parsed = policy_file.parse(text)
+    findings = _phrase(POLICY_SYNTAX, parsed.findings, prefix="the served policy: ")
+    if not parsed.valid or parsed.mode is None or parsed.max_age is None:
+        return findings, None
+    policy = Policy(mode=parsed.mode, max_age=parsed.max_age, mx=parsed.mx)
     summary = f"mode {policy.mode.value}, max_age {policy.max_age}, mx {', '.join(policy.mx) or '(none)'}"
-    return [Finding(POLICY_SYNTAX, _PASS, f"the policy is valid: {summary}")], policy
+    return [*findings, Finding(POLICY_SYNTAX, _PASS, f"the policy is valid: {summary}")], policy
 
 
 def mx_hosts(domain: str, answer: DnsResult) -> tuple[list[str], list[Finding]]:
@@ -277,116 +254,61 @@ def mx_hosts(domain: str, answer: DnsResult) -> tuple[list[str], list[Finding]]:
 
 
 def mx_coverage(domain: str, hosts: list[str], policy: Policy | None) -> list[Finding]:
-    """Every MX host must match an `mx` pattern (RFC 8461 §3.2, §5)."""
+    """Every MX host must match an `mx` pattern (`mtasts.rules.mx_coverage`, RFC 8461 §4.1)."""
     if not hosts:
         return []
     if policy is None:
         return [Finding(MX_COVERAGE, _INFO, "not judged: there is no valid policy to match MX hosts against")]
-    uncovered = policy.uncovered(hosts)
-    if not uncovered:
+    findings = rules_mx_coverage.judge(policy.mode.value, policy.mx, hosts, domain=domain)
+    if not findings:
         return [Finding(MX_COVERAGE, _PASS, f"every MX host is covered by the policy: {', '.join(hosts)}")]
-    listing = ", ".join(uncovered)
-    patterns = ", ".join(policy.mx) or "(none)"
-    fix = (
-        f"add 'mx: {uncovered[0]}' (or a '*.' pattern covering it) to the policy and publish a new id, "
-        "or remove the host from the MX records (RFC 8461 §8)"
-    )
-    if policy.mode is Mode.ENFORCE:
-        message = (
-            f"MX host(s) {listing} match no policy pattern ({patterns}): under enforce, senders "
-            "refuse to deliver mail to them"
-        )
-        return [Finding(MX_COVERAGE, _FAIL, message, fix)]
-    if policy.mode is Mode.TESTING:
-        message = (
-            f"MX host(s) {listing} match no policy pattern ({patterns}): under testing mail is still "
-            "delivered but reported as failing; under enforce it would be refused"
-        )
-        return [Finding(MX_COVERAGE, _WARN, message, fix)]
-    return [
-        Finding(
-            MX_COVERAGE, _INFO, f"MX host(s) {listing} match no policy pattern; mode none enforces nothing"
-        )
-    ]
+    return _phrase(MX_COVERAGE, findings)
 
 
 def policy_host_null_mx(host: str, answer: DnsResult) -> list[Finding]:
     """RFC 7505: the policy host has an address, so without a null MX it would receive mail."""
-    fix = f"publish 'MX 0 .' at {host}"
     if not answer.ok:
+        fix = f"publish 'MX 0 .' at {host}"
         return [Finding(POLICY_HOST_NULL_MX, _WARN, f"could not look up MX at {host}: {answer.error}", fix)]
-    if list(answer.records) == ["0 ."]:
+    pairs = [_mx_pair(record) for record in answer.records]
+    findings = policy_host.null_mx(host, pairs)
+    if not findings:
         return [Finding(POLICY_HOST_NULL_MX, _PASS, f"{host} publishes the null MX '0 .'")]
-    seen = answer.describe()
-    return [
-        Finding(
-            POLICY_HOST_NULL_MX,
-            _WARN,
-            f"{host} has no null MX ({seen}): through the implicit MX it can be sent mail",
-            fix,
-        )
-    ]
+    return _phrase(POLICY_HOST_NULL_MX, findings)
 
 
 def policy_host_spf(host: str, answer: DnsResult) -> list[Finding]:
-    """RFC 7208: say that the policy host sends no mail."""
-    fix = f'publish TXT "v=spf1 -all" at {host}'
+    """RFC 7208: say that the policy host sends no mail (`mtasts.rules.policy_host`)."""
     if not answer.ok:
+        fix = f'publish TXT "v=spf1 -all" at {host}'
         return [Finding(POLICY_HOST_SPF, _WARN, f"could not look up TXT at {host}: {answer.error}", fix)]
-    spf = [text for text in answer.records if text.lower().startswith("v=spf1")]
-    if len(spf) == 1 and spf[0].split() == ["v=spf1", "-all"]:
+    findings = policy_host.spf(host, list(answer.records))
+    if not findings:
         return [Finding(POLICY_HOST_SPF, _PASS, f"{host} publishes 'v=spf1 -all'")]
-    seen = ", ".join(repr(text) for text in spf) if spf else "no SPF record"
-    return [Finding(POLICY_HOST_SPF, _WARN, f"{host} does not publish exactly 'v=spf1 -all' ({seen})", fix)]
+    return _phrase(POLICY_HOST_SPF, findings)
 
 
 def policy_host_cname(host: str, answer: DnsResult) -> list[Finding]:
     """A CNAME cannot share its name with the null MX and SPF records (RFC 1034 §3.6.2)."""
     if not answer.ok:
         return [Finding(POLICY_HOST_CNAME, _WARN, f"could not look up CNAME at {host}: {answer.error}")]
-    if answer.records:
-        return [
-            Finding(
-                POLICY_HOST_CNAME,
-                _WARN,
-                f"{host} is a CNAME to {answer.records[0]}: it cannot also hold the null MX and SPF records",
-                f"replace the CNAME with A records for {host} (the stack publishes the host's addresses)",
-            )
-        ]
-    return [Finding(POLICY_HOST_CNAME, _PASS, f"{host} is not a CNAME")]
+    findings = policy_host.cname(host, list(answer.records))
+    if not findings:
+        return [Finding(POLICY_HOST_CNAME, _PASS, f"{host} is not a CNAME")]
+    return _phrase(POLICY_HOST_CNAME, findings)
 
 
 def tls_rpt(domain: str, answer: DnsResult) -> list[Finding]:
-    """`_smtp._tls.<domain>`: exactly one `v=TLSRPTv1` with mailto:/https: URIs (RFC 8460 §3)."""
+    """`_smtp._tls.<domain>`, judged by `mtasts.rules.tlsrpt` (RFC 8460 §3)."""
     name = f"_smtp._tls.{domain}"
-    publish = f'publish TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}" at {name}'
     if not answer.ok:
+        publish = f'publish TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}" at {name}'
         return [Finding(TLS_RPT, _WARN, f"could not look up {name} TXT: {answer.error}", publish)]
-    records = [text for text in answer.records if text.startswith("v=TLSRPTv1")]
-    if not records:
-        return [
-            Finding(
-                TLS_RPT,
-                _WARN,
-                f"{name} has no 'v=TLSRPTv1' record: senders send no reports, so failures go unseen",
-                publish,
-            )
-        ]
-    if len(records) > 1:
-        listing = ", ".join(repr(text) for text in records)
-        return [
-            Finding(
-                TLS_RPT,
-                _FAIL,
-                f"{name} has {len(records)} 'v=TLSRPTv1' records ({listing}): senders send no reports",
-                f"keep exactly one record at {name}",
-            )
-        ]
-    try:
-        uris = parse_tls_rpt(records[0])
-    except ValueError as error:
-        return [Finding(TLS_RPT, _FAIL, f"{name}: {error}: senders send no reports", publish)]
-    return [Finding(TLS_RPT, _PASS, f"{name} sends reports to {', '.join(uris)}")]
+    verdict = tlsrpt.judge(list(answer.records), name, domain)
+    findings = _phrase(TLS_RPT, verdict.findings)
+    if verdict.uris:
+        findings.append(Finding(TLS_RPT, _PASS, f"{name} sends reports to {', '.join(verdict.uris)}"))
+    return findings
 
 
 def dnssec(domain: str, answers: list[DnsResult]) -> list[Finding]:
@@ -496,6 +418,7 @@ def stack_drift(
                     "remove them unless they are managed elsewhere on purpose",
                 )
             )
+    findings += _stack_mx_coverage(expected, records)
     if not any(finding.status in (_FAIL, _WARN) for finding in findings):
         findings.append(
             Finding(
@@ -506,3 +429,18 @@ def stack_drift(
             )
         )
     return findings
+
+
+def _stack_mx_coverage(expected: DesiredState, records: Mapping[tuple[str, str], DnsResult]) -> list[Finding]:
+    """The stack's own policy against the live apex MX hosts (`mtasts.rules.mx_coverage`), when
+    the apex MX answer is among `records`: the gap `pulumi up` refuses (enforce) or warns about."""
+    domain = expected.settings.domain
+    answer = records.get((domain, "MX"))
+    if answer is None or not answer.ok:
+        return []
+    hosts = [exchange for _, exchange in map(_mx_pair, answer.records)]
+    policy = expected.policy
+    gaps = rules_mx_coverage.judge(policy.mode.value, policy.mx, hosts, domain=domain)
+    return _phrase(
+        STACK_DRIFT, [gap for gap in gaps if gap.severity is not Severity.INFO], prefix="the stack's policy: "
+    )

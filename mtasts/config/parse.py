@@ -1,0 +1,196 @@
+"""`parse_settings`: every `mta-sts:*` key validated at once, into `Settings`.
+
+Both the Pulumi program (`components/settings.py`) and `python -m mtasts render`
+(`mtasts/stackfile.py`) hand a plain mapping of the keys (namespace removed) to it. Keys and
+defaults come from Pulumi.yaml; the rules themselves (an `mx` pattern, a report URI, MX
+coverage) from `mtasts.rules`. Errors are collected and raised together, each naming the
+key, the value as written and what is accepted. Secrets (`netlifyToken`) are not settings:
+only whether one is available is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mtasts.config import schema
+from mtasts.config.proton import proton as parse_proton
+from mtasts.config.settings import ConfigError, Hosting, Settings
+from mtasts.config.values import boolean, choice, integer, show, string_list, unknown_key
+from mtasts.names import is_hostname, normalize
+from mtasts.policy import Mode
+from mtasts.rules import mx_coverage, published, tlsrpt
+from mtasts.rules.mail import PROTON_DKIM_SELECTORS
+from mtasts.rules.policy_file import MAX_AGE_LIMIT, mx_findings
+
+READINESS_TIMEOUT_RANGE = (10, 86_400)
+
+
+def parse_settings(
+    raw: Mapping[str, Any],
+    *,
+    netlify_token_available: bool | None = None,
+    prior_problems: Sequence[str] = (),
+) -> Settings:
+    """Validate the `mta-sts:*` config (keys without the namespace) into Settings.
+
+    `netlify_token_available=False` adds an error when Netlify hosting has no token;
+    None skips that check (rendering needs no credentials). `prior_problems` are listed
+    first (a key the stack file writes without its namespace).
+    """
+    declared = schema.declared()
+    default = {name: key.default for name, key in declared.items()}
+    problems = [*prior_problems]
+    problems += [unknown_key(key, declared) for key in raw if key not in declared]
+
+    domain = _domain(raw.get("domain"), problems)
+    mode = choice(raw, "mode", Mode, default["mode"], problems)
+    hosting = choice(raw, "hosting", Hosting, default["hosting"], problems)
+    max_age = integer(raw, "maxAge", default["maxAge"], (0, MAX_AGE_LIMIT), problems)
+    readiness_timeout = integer(
+        raw, "readinessTimeout", default["readinessTimeout"], READINESS_TIMEOUT_RANGE, problems
+    )
+    retire = boolean(raw, "retire", default["retire"], problems)
+    dnssec = boolean(raw, "dnssec", default["dnssec"], problems)
+    adopt = boolean(raw, "adopt", default["adopt"], problems)
+    mx = _mx(raw.get("mx", default["mx"]), Mode.NONE if retire else mode, problems)
+    proton = parse_proton(raw.get("proton"), problems)
+    if proton and mode is not None and mode is not Mode.NONE and not retire:
+        for finding in mx_coverage.judge(mode.value, mx, proton.mx_hosts, domain=domain or "the domain"):
+            host = finding.subject
+            problems.append(
+                f"'mx' {show(list(mx))} does not cover the MX host {host} that 'proton' publishes; "
+                f"add {host} "
+                f"(or a '*.' pattern matching it) to 'mx': under enforce, senders would refuse to deliver to "
+                f"it ({mx_coverage.RFC})"
+            )
+    if domain:
+        _derived_names(domain, raw.get("proton") not in (None, {}, ""), problems)
+    tls_rpt = _tls_rpt(raw.get("tlsRpt"), problems)
+    repository = _repository(raw.get("repository"), domain, problems)
+    zone_id = _zone_id(raw.get("zoneId"), problems)
+    if netlify_token_available is False and hosting is Hosting.NETLIFY:
+        problems.append(
+            "'netlifyToken' is not set and NETLIFY_AUTH_TOKEN is not in the environment; "
+            "Netlify hosting needs a personal access token: "
+            "run `pulumi config set --secret netlifyToken <token>` or export NETLIFY_AUTH_TOKEN"
+        )
+    if problems:
+        raise ConfigError(problems)
+    assert domain and mode and hosting and max_age is not None and readiness_timeout
+    return Settings(
+        domain=domain,
+        mode=mode,
+        max_age=max_age,
+        mx=mx,
+        tls_rpt=tls_rpt,
+        hosting=hosting,
+        repository=repository,
+        zone_id=zone_id,
+        readiness_timeout=readiness_timeout,
+        proton=proton,
+        dnssec=dnssec,
+        adopt=adopt,
+        retire=retire,
+    )
+
+
+def _domain(value: Any, problems: list[str]) -> str:
+    if value is None or value == "":
+        problems.append("'domain' is required: run `pulumi config set domain example.com`")
+        return ""
+    if isinstance(value, str) and not value.isascii():
+        form = published.a_label(value)
+        hint = f" (write it as '{form}')" if form else ""
+        problems.append(
+            f"'domain' {show(value)} is written in Unicode{hint}; senders compare the ASCII form "
+            "(RFC 5890 §2.3.2.1)"
+        )
+        return ""
+    if not isinstance(value, str) or not is_hostname(normalize(value)):
+        problems.append(
+            f"'domain' {show(value)} is not a valid domain name; "
+            "expected a name such as example.com (letters, digits and hyphens, at least two labels)"
+        )
+        return ""
+    return normalize(value)
+
+
+def _derived_names(domain: str, proton: bool, problems: list[str]) -> None:
+    """Every name the stack publishes under the domain must fit DNS's limits (RFC 1035 §2.3.4)."""
+    prefixes = ["", "_mta-sts", "mta-sts", "_smtp._tls"]
+    if proton:
+        prefixes += ["_dmarc", *(f"{selector}._domainkey" for selector in PROTON_DKIM_SELECTORS)]
+    problems += [f"'domain': {f.seen}; {f.fix}" for f in published.names(domain, prefixes)]
+
+
+def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
+    patterns = string_list(value, "mx", "mail.example.com", problems)
+    if patterns is None:
+        return ()
+    if not patterns and mode is not Mode.NONE:
+        problems.append(
+            "'mx' is empty; a policy in testing or enforce mode must list the MX hosts "
+            "(for Proton Mail: mail.protonmail.ch and mailsec.protonmail.ch), or set mode to none"
+        )
+    result: list[str] = []
+    for pattern in patterns:
+        normalized = normalize(pattern)
+        findings = published.host(normalized, "the mx entry") or mx_findings(normalized)
+        if findings:
+            problems.append(
+                f"'mx' entry {show(pattern)} is not accepted ({findings[0].seen.removeprefix('mx ')}); "
+                + (
+                    findings[0].fix
+                    if findings[0].code == published.UNICODE_HOST
+                    else "expected a host name such as mail.example.com, or '*.' followed by one such as "
+                    "*.example.com"
+                )
+            )
+        elif normalized in result:
+            problems.append(f"'mx' entry {show(pattern)} is listed twice; list each pattern once")
+        else:
+            result.append(normalized)
+    return tuple(result)
+
+
+def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    uris = string_list(value, "tlsRpt", "mailto:tls-reports@example.com", problems)
+    if uris is None:
+        return ()
+    for uri in uris:
+        # What we publish must parse under the strictest reading: a warning refuses too.
+        findings = tlsrpt.uri_findings(uri)
+        if findings:
+            problems.append(
+                f"'tlsRpt' entry {show(uri)} is not accepted: {findings[0].seen}; expected {findings[0].fix} "
+                f"({tlsrpt.RFC})"
+            )
+    return tuple(uris)
+
+
+def _repository(value: Any, domain: str, problems: list[str]) -> str:
+    if value is None or value == "":
+        return published.default_repository(domain) if domain else ""
+    findings = published.repository(value) if isinstance(value, str) else published.repository(show(value))
+    if findings:
+        problems.append(
+            f"'repository' {show(value)} is not a valid GitHub repository name; {findings[0].fix}"
+        )
+        return ""
+    return value
+
+
+def _zone_id(value: Any, problems: list[str]) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{32}", value):
+        problems.append(
+            f"'zoneId' {show(value)} is not a Cloudflare zone id; expected 32 lower-case hex digits "
+            "(Cloudflare dashboard → the zone → Overview → API), or leave it unset to look it up"
+        )
+        return None
+    return value

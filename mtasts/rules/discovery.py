@@ -1,0 +1,199 @@
+"""The `_mta-sts.<domain>` TXT record (RFC 8461 §3.1): which texts count, and what one says.
+
+    sts-text-record = sts-version 1*(sts-field-delim sts-field) [sts-field-delim]
+    sts-version     = %s"v=STSv1"
+    sts-id          = %s"id=" 1*32(ALPHA / DIGIT)
+    sts-field       = sts-id / sts-extension
+
+Readings taken where the RFC leaves room or senders differ (the case table in
+tests/data/rules/discovery.yaml shows each against postfix-mta-sts-resolver and checkdmarc):
+
+- Counting: a TXT text that starts with `v=STSv1` at all is counted as an MTA-STS record.
+  §3.1 discards records that do not begin with `v=STSv1;`, but postfix-mta-sts-resolver
+  keeps every text starting with `v=STSv1` (so `v=STSv10; ...` too) and sees no policy when
+  it keeps more than one. Counting the wider set never passes a pair a sender rejects.
+- The record must begin with the literal `v=STSv1;`. The ABNF allows spaces before the `;`,
+  but §3.1's discard rule is written on the literal text, and a sender applying it to
+  `v=STSv1 ; id=...` sees no record: failing it is the strict reading (checkdmarc warns).
+- Anything outside the grammar fails: `id = abc` (postfix-mta-sts-resolver reads a field
+  named `id ` and sees no id), `;;`, control and non-ASCII characters, an id longer than 32.
+  A sender built on the ABNF rejects the record, and nothing is lost by writing it exactly.
+- Whitespace after the last field is outside the grammar too, but every sender we know
+  strips it: a warning.
+- `id` given twice: the ABNF allows it, senders differ (checkdmarc keeps the first,
+  postfix-mta-sts-resolver the last). Equal values warn; different values fail, because a
+  sender may then never see the id change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mtasts.rules import _tagged
+from mtasts.rules.findings import Finding, Severity
+
+VERSION = "v=STSv1"
+PREFIX = "v=STSv1;"
+ID = re.compile(r"[A-Za-z0-9]{1,32}")
+RFC = "RFC 8461 §3.1"
+
+MISSING = "sts-record-missing"
+MULTIPLE = "sts-record-multiple"
+UNRELATED = "sts-record-unrelated"
+PREFIX_CODE = "sts-record-prefix"
+SYNTAX = "sts-record-syntax"
+CHARACTERS = "sts-record-characters"
+ID_MISSING = "sts-id-missing"
+ID_INVALID = "sts-id-invalid"
+ID_DUPLICATE = "sts-id-duplicate"
+WHITESPACE = "sts-record-whitespace"
+
+
+def text(policy_id: str) -> str:
+    """What we publish: the one form every reading accepts."""
+    return f"{PREFIX} id={policy_id}"
+
+
+def counts(txt: str) -> bool:
+    """Whether a sender counts this TXT text as an MTA-STS record (the wide reading above)."""
+    return txt.startswith(VERSION)
+
+
+def _publish(name: str) -> str:
+    return f'publish exactly one TXT record at {name}: "v=STSv1; id=<1–32 letters and digits>"'
+
+
+@dataclass(frozen=True)
+class Record:
+    """One judged text: `id` is what a strict sender reads (None: it sees no record)."""
+
+    id: str | None
+    findings: tuple[Finding, ...]
+
+
+def parse(txt: str, name: str = "_mta-sts") -> Record:
+    """Judge one TXT text that `counts`; `name` is only for the messages."""
+    publish = _publish(name)
+    findings: list[Finding] = []
+    if not txt.startswith(PREFIX):
+        spaced = re.match(r"v=STSv1[ \t]+;", txt)
+        seen = (
+            f"{txt!r} has a space before the ';': a sender applying the rule that the record begins "
+            "with 'v=STSv1;' discards it"
+            if spaced
+            else f"{txt!r} does not begin with 'v=STSv1;': senders discard it"
+        )
+        return Record(None, (Finding(PREFIX_CODE, Severity.FAIL, seen, publish, RFC),))
+    tagged = _tagged.split(txt, VERSION)
+    if tagged.characters:
+        findings.append(
+            Finding(
+                CHARACTERS,
+                Severity.FAIL,
+                f"{txt!r} holds characters outside printable ASCII ({', '.join(tagged.characters)})",
+                publish,
+                RFC,
+            )
+        )
+    findings += [
+        Finding(
+            SYNTAX,
+            Severity.FAIL,
+            f"{txt!r}: {error}; a sender parsing by the grammar sees no record",
+            publish,
+            RFC,
+        )
+        for error in tagged.errors
+    ]
+    ids = tagged.values("id")
+    valid_ids = [value for value in ids if ID.fullmatch(value)]
+    findings += [
+        Finding(ID_INVALID, Severity.FAIL, f"id {value!r} is not 1–32 letters and digits", publish, RFC)
+        for value in ids
+        if not ID.fullmatch(value)
+    ]
+    if not ids and not tagged.errors:
+        findings.append(Finding(ID_MISSING, Severity.FAIL, f"{txt!r} has no id field", publish, RFC))
+    if len(ids) > 1:
+        differ = len(set(ids)) > 1
+        findings.append(
+            Finding(
+                ID_DUPLICATE,
+                Severity.FAIL if differ else Severity.WARN,
+                f"{txt!r} has {len(ids)} id fields"
+                + (": senders differ on which one counts (the first, or the last)" if differ else ""),
+                "keep one id field",
+                RFC,
+            )
+        )
+    if tagged.trailing_space:
+        findings.append(
+            Finding(
+                WHITESPACE,
+                Severity.WARN,
+                f"{txt!r} ends in whitespace, which the grammar does not allow; senders we know strip it",
+                "remove the trailing whitespace",
+                RFC,
+            )
+        )
+    failed = any(finding.failed for finding in findings)
+    return Record(None if failed or not valid_ids else valid_ids[0], tuple(findings))
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """The judgement of every TXT text at `_mta-sts.<domain>`: the id a sender uses, or None."""
+
+    id: str | None
+    record: str | None
+    findings: tuple[Finding, ...]
+
+
+def judge(texts: Sequence[str], name: str = "_mta-sts") -> Discovery:
+    """All TXT texts at the name (RFC 8461 §3.1: exactly one record, or no policy)."""
+    publish = _publish(name)
+    findings: list[Finding] = []
+    records = [txt for txt in texts if counts(txt)]
+    others = [txt for txt in texts if not counts(txt)]
+    if others:
+        findings.append(
+            Finding(
+                UNRELATED,
+                Severity.WARN,
+                f"{name} also holds TXT records that do not start with 'v=STSv1', which senders discard: "
+                + ", ".join(repr(txt) for txt in others),
+                f"remove them from {name} unless they are meant for something else",
+                RFC,
+            )
+        )
+    if not records:
+        seen = f"{name} has no 'v=STSv1' record: senders see no policy"
+        findings.append(Finding(MISSING, Severity.FAIL, seen, publish, RFC))
+        return Discovery(None, None, tuple(findings))
+    if len(records) > 1:
+        listing = ", ".join(repr(txt) for txt in records)
+        findings.append(
+            Finding(
+                MULTIPLE,
+                Severity.FAIL,
+                f"{name} has {len(records)} 'v=STSv1' records ({listing}): senders see no policy",
+                f"delete all but one of them at {name}; a stale second record disables MTA-STS",
+                RFC,
+            )
+        )
+        return Discovery(None, None, tuple(findings))
+    record = parse(records[0], name)
+    return Discovery(record.id, records[0], (*findings, *record.findings))
+
+
+def multiple_records(name: str, count: int) -> Finding:
+    """The finding for a name that would hold `count` records (adoption phrases it as a conflict)."""
+    return Finding(
+        MULTIPLE,
+        Severity.FAIL,
+        f"{name} would hold {count} 'v=STSv1' records: senders ignore MTA-STS when there is more than one",
+        f"delete all but one of them at {name}",
+        RFC,
+    )

@@ -1,0 +1,228 @@
+"""The policy file at `https://mta-sts.<domain>/.well-known/mta-sts.txt` (RFC 8461 §3.2).
+
+    sts-policy-record    = sts-policy-field *WSP *(sts-policy-term sts-policy-field *WSP)
+                           [sts-policy-term]
+    sts-policy-field-delim = ":" *WSP
+    sts-policy-term      = LF / CRLF
+    sts-policy-mx-value  = ["*."] Domain                   ; Domain: RFC 5321 §4.1.2
+    sts-policy-max-age-value = 1*10(DIGIT)               ; at most 31557600
+    sts-policy-ext-name  = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
+    sts-policy-ext-value = sts-policy-vchar [*(%x20 / sts-policy-vchar) sts-policy-vchar]
+
+Field names and the version, mode values are `%s` strings: case-sensitive (`Mode: enforce`
+is an unknown field, and the policy then has no mode). Readings taken, each shown against
+postfix-mta-sts-resolver and checkdmarc in tests/data/rules/policy_file.yaml:
+
+- A field repeated (other than `mx`): §3.2 keeps the first. postfix-mta-sts-resolver keeps
+  the last, so equal copies warn and different values fail (senders would disagree).
+- Blank lines are outside the grammar; the senders we know skip them: a warning. We never
+  publish one.
+- A CR that is not part of CRLF fails (it is a control character in a value).
+- Non-ASCII fails even in an extension value, which the ABNF allows as UTF-8:
+  postfix-mta-sts-resolver decodes a body without a charset as ASCII and then sees no policy.
+- An `mx` value outside the grammar fails (`mail.*.example.com`, `*`, a trailing dot). A
+  single-label `mx` is grammatical but matches no real MX host: a warning.
+- Unknown fields are ignored (§3.2), but only when they are valid extension fields; a line
+  that is no field at all fails the whole policy for a sender parsing by the grammar.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from mtasts.names import MAX_NAME_LENGTH
+from mtasts.rules import _tagged
+from mtasts.rules.findings import Finding, Severity
+
+MAX_AGE_LIMIT = 31_557_600  # RFC 8461 §3.2: max_age is at most about one year
+MAX_POLICY_BYTES = 64 * 1024  # common senders refuse larger policies
+RFC = "RFC 8461 §3.2"
+
+SIZE = "policy-size"
+CHARACTERS = "policy-characters"
+LINE = "policy-line-syntax"
+BLANK = "policy-blank-line"
+DUPLICATE = "policy-field-duplicate"
+VERSION = "policy-version"
+MODE = "policy-mode"
+MAX_AGE = "policy-max-age"
+MX_SYNTAX = "policy-mx-syntax"
+MX_SINGLE_LABEL = "policy-mx-single-label"
+MX_MISSING = "policy-mx-missing"
+
+
+class Mode(enum.StrEnum):
+    """Policy modes, RFC 8461 §5."""
+
+    ENFORCE = "enforce"
+    TESTING = "testing"
+    NONE = "none"
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_MX = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*")
+_MAX_AGE_VALUE = re.compile(r"[0-9]{1,10}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_KNOWN = ("version", "mode", "max_age", "mx")
+
+
+def mx_findings(pattern: str) -> list[Finding]:
+    """One `mx` value: a host name, or `*.` and a host name (RFC 8461 §3.2, RFC 5321 §4.1.2)."""
+    fix = "write a host name such as mail.example.com, or '*.' followed by one such as *.example.com"
+    host = pattern[2:] if pattern.startswith("*.") else pattern
+    if not _MX.fullmatch(pattern) or len(host) > MAX_NAME_LENGTH:
+        return [
+            Finding(MX_SYNTAX, Severity.FAIL, f"mx {pattern!r} is not a host name or *.host name", fix, RFC)
+        ]
+    if "." not in host:
+        return [
+            Finding(
+                MX_SINGLE_LABEL,
+                Severity.WARN,
+                f"mx {pattern!r} is a single label: no MX host on the Internet has such a name",
+                fix,
+                RFC,
+            )
+        ]
+    if host.rsplit(".", 1)[1].isdigit():
+        return [Finding(MX_SYNTAX, Severity.FAIL, f"mx {pattern!r} ends in a numeric label", fix, RFC)]
+    return []
+
+
+def is_mx_pattern(pattern: str) -> bool:
+    """A pattern we may publish: no finding at all under the strictest reading."""
+    return not mx_findings(pattern)
+
+
+@dataclass(frozen=True)
+class ParsedPolicy:
+    """What a strict sender reads (None where it reads nothing) and every finding."""
+
+    mode: Mode | None
+    max_age: int | None
+    mx: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def valid(self) -> bool:
+        return self.mode is not None and self.max_age is not None and not any(f.failed for f in self.findings)
+
+
+def _lines(text: str, findings: list[Finding]) -> list[tuple[int, str]]:
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the optional final terminator
+    result = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.removesuffix("\r")
+        if not line.strip(" \t"):
+            findings.append(
+                Finding(
+                    BLANK,
+                    Severity.WARN,
+                    f"line {number} is blank, which the grammar does not allow; the senders we know skip it",
+                    "remove blank lines",
+                    RFC,
+                )
+            )
+            continue
+        result.append((number, line))
+    return result
+
+
+def parse(text: str) -> ParsedPolicy:
+    """Parse as the strictest sender does; every problem becomes a finding."""
+    fix = "serve 'version: STSv1', 'mode', 'max_age' (0–31557600) and one 'mx' line per pattern"
+    findings: list[Finding] = []
+    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        findings.append(
+            Finding(SIZE, Severity.FAIL, f"the policy is larger than {MAX_POLICY_BYTES} bytes", fix, RFC)
+        )
+    odd = _tagged.outside_characters(text.replace("\r\n", "\n").replace("\n", ""))
+    if odd:
+        findings.append(
+            Finding(
+                CHARACTERS,
+                Severity.FAIL,
+                f"the policy holds control or non-ASCII characters ({', '.join(odd)})",
+                "write the policy in plain ASCII with LF or CRLF line ends",
+                RFC,
+            )
+        )
+    fields: dict[str, list[tuple[int, str]]] = {}
+    for number, line in _lines(text, findings):
+        key, colon, value = line.partition(":")
+        value = value.strip(" \t")
+        if not colon or not _NAME.fullmatch(key):
+            findings.append(
+                Finding(LINE, Severity.FAIL, f"line {number} is not 'key: value': {line!r}", fix, RFC)
+            )
+            continue
+        if key not in _KNOWN and (not value or _CONTROL.search(value)):
+            findings.append(
+                Finding(
+                    LINE,
+                    Severity.FAIL,
+                    f"line {number}: extension field {key!r} has no valid value",
+                    fix,
+                    RFC,
+                )
+            )
+            continue
+        fields.setdefault(key, []).append((number, value))
+
+    def single(key: str) -> str | None:
+        entries = fields.get(key, [])
+        if len(entries) > 1:
+            differ = len({value for _, value in entries}) > 1
+            findings.append(
+                Finding(
+                    DUPLICATE,
+                    Severity.FAIL if differ else Severity.WARN,
+                    f"'{key}' appears {len(entries)} times"
+                    + (
+                        " with different values: senders following the RFC use the first, others the last"
+                        if differ
+                        else ""
+                    ),
+                    f"keep one '{key}' line",
+                    RFC,
+                )
+            )
+        return entries[0][1] if entries else None
+
+    version = single("version")
+    if version != "STSv1":
+        findings.append(
+            Finding(VERSION, Severity.FAIL, f"'version' must be 'STSv1', found {version!r}", fix, RFC)
+        )
+    raw_mode = single("mode")
+    mode = next((m for m in Mode if m.value == raw_mode), None)
+    if mode is None:
+        findings.append(
+            Finding(
+                MODE, Severity.FAIL, f"'mode' must be enforce, testing or none, found {raw_mode!r}", fix, RFC
+            )
+        )
+    raw_max_age = single("max_age")
+    max_age = int(raw_max_age) if raw_max_age and _MAX_AGE_VALUE.fullmatch(raw_max_age) else None
+    if max_age is None or max_age > MAX_AGE_LIMIT:
+        findings.append(
+            Finding(
+                MAX_AGE,
+                Severity.FAIL,
+                f"'max_age' must be an integer 0–{MAX_AGE_LIMIT}, found {raw_max_age!r}",
+                fix,
+                RFC,
+            )
+        )
+        max_age = None
+    mx = tuple(value for _, value in fields.get("mx", []))
+    for pattern in mx:
+        findings += mx_findings(pattern)
+    if mode is not Mode.NONE and not mx:
+        findings.append(Finding(MX_MISSING, Severity.FAIL, "'mx' is required unless mode is none", fix, RFC))
+    return ParsedPolicy(mode=mode, max_age=max_age, mx=mx, findings=tuple(findings))

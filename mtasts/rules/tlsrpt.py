@@ -1,0 +1,225 @@
+"""The `_smtp._tls.<domain>` TXT record (RFC 8460 §3) and its report URIs.
+
+    tlsrpt-record  = tlsrpt-version 1*(field-delim tlsrpt-field) [field-delim]
+    tlsrpt-version = %s"v=TLSRPTv1"
+    tlsrpt-rua     = %s"rua=" tlsrpt-uri *(*WSP "," *WSP tlsrpt-uri)
+    tlsrpt-uri     = URI    ; "," and "!" percent-encoded; mailto: or https:
+
+The same readings as `discovery` (its docstring gives the reasons): any text starting with
+`v=TLSRPTv1` is counted, the record must begin with the literal `v=TLSRPTv1;`, anything
+outside the grammar fails, trailing whitespace warns. More than one record: senders send no
+reports. Report URI schemes are case-insensitive (RFC 3986 §3.1), so `MAILTO:` only warns
+when judged; we publish the lower-case form every sender compares.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from mtasts.names import is_hostname, normalize
+from mtasts.rules import _tagged, published
+from mtasts.rules.findings import Finding, Severity
+
+VERSION = "v=TLSRPTv1"
+PREFIX = "v=TLSRPTv1;"
+RFC = "RFC 8460 §3"
+
+MISSING = "tlsrpt-record-missing"
+MULTIPLE = "tlsrpt-record-multiple"
+UNRELATED = "tlsrpt-record-unrelated"
+PREFIX_CODE = "tlsrpt-record-prefix"
+SYNTAX = "tlsrpt-record-syntax"
+CHARACTERS = "tlsrpt-record-characters"
+RUA_MISSING = "tlsrpt-rua-missing"
+RUA_DUPLICATE = "tlsrpt-rua-duplicate"
+URI_INVALID = "tlsrpt-uri-invalid"
+URI_SCHEME_CASE = "tlsrpt-uri-scheme-case"
+WHITESPACE = "tlsrpt-record-whitespace"
+
+# RFC 5322 dot-atom local part: what a mailto: report URI carries.
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_RUA_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
+
+
+def text(uris: Sequence[str]) -> str:
+    return f"{PREFIX} rua=" + ",".join(uris)
+
+
+def counts(txt: str) -> bool:
+    return txt.startswith(VERSION)
+
+
+def _publish(name: str, domain: str = "<domain>") -> str:
+    return f'publish TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}" at {name}'
+
+
+def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) -> list[Finding]:
+    """One report URI: `mailto:` with one address, or an `https:` URL (RFC 8460 §3).
+
+    A host part written in Unicode is refused with its A-label (`mtasts.rules.published`).
+    """
+    scheme, colon, rest = uri.partition(":")
+    expected = "mailto:<address> (e.g. mailto:tls-reports@example.com) or an https:// URL"
+    if "mailto" in schemes and "https" not in schemes:
+        expected = "mailto:<address> (e.g. mailto:reports@example.com)"
+    if not colon or scheme.lower() not in schemes:
+        return [
+            Finding(URI_INVALID, Severity.FAIL, f"{uri!r} is not a {' or '.join(schemes)} URI", expected, RFC)
+        ]
+    findings = []
+    if scheme != scheme.lower():
+        findings.append(
+            Finding(
+                URI_SCHEME_CASE,
+                Severity.WARN,
+                f"{uri!r} writes its scheme in capitals; schemes are case-insensitive (RFC 3986 §3.1) but "
+                "some senders compare them literally",
+                f"write it as {scheme.lower()}:{rest}",
+                RFC,
+            )
+        )
+    if scheme.lower() == "mailto":
+        local, at, host = rest.rpartition("@")
+        valid = bool(at) and bool(_LOCAL_PART.fullmatch(local))
+    else:
+        try:
+            host = urlsplit(uri).hostname or ""
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            host = ""
+        valid = rest.startswith("//") and bool(host) and not re.search(r"[,!;\s]", uri)
+    if valid and not host.isascii():
+        form = published.a_label(host)
+        fix = f"write it as {uri.replace(host, form)}" if form else "write its host in ASCII (xn--...)"
+        findings.append(
+            Finding(published.UNICODE_HOST, Severity.FAIL, f"{uri!r} has a Unicode host", fix, RFC)
+        )
+    elif not valid or not is_hostname(normalize(host)) or published.printable(uri, "the URI"):
+        findings.append(
+            Finding(
+                URI_INVALID, Severity.FAIL, f"{uri!r} is not a valid {scheme.lower()}: URI", expected, RFC
+            )
+        )
+    return findings
+
+
+@dataclass(frozen=True)
+class Record:
+    uris: tuple[str, ...]
+    findings: tuple[Finding, ...]
+
+
+def parse(txt: str, name: str = "_smtp._tls") -> Record:
+    """Judge one text that `counts`; `uris` is empty when a strict sender sends no reports."""
+    publish = _publish(name)
+    if not txt.startswith(PREFIX):
+        seen = f"{txt!r} does not begin with 'v=TLSRPTv1;': senders discard it"
+        return Record((), (Finding(PREFIX_CODE, Severity.FAIL, seen, publish, RFC),))
+    tagged = _tagged.split(txt, VERSION, free_value=("rua",))
+    findings: list[Finding] = []
+    if tagged.characters:
+        findings.append(
+            Finding(
+                CHARACTERS,
+                Severity.FAIL,
+                f"{txt!r} holds characters outside printable ASCII ({', '.join(tagged.characters)})",
+                publish,
+                RFC,
+            )
+        )
+    findings += [
+        Finding(
+            SYNTAX,
+            Severity.FAIL,
+            f"{txt!r}: {error}; a sender parsing by the grammar sends no reports",
+            publish,
+            RFC,
+        )
+        for error in tagged.errors
+    ]
+    ruas = tagged.values("rua")
+    if not ruas and not tagged.errors:
+        findings.append(Finding(RUA_MISSING, Severity.FAIL, f"{txt!r} has no rua field", publish, RFC))
+    if len(ruas) > 1:
+        findings.append(
+            Finding(
+                RUA_DUPLICATE,
+                Severity.FAIL if len(set(ruas)) > 1 else Severity.WARN,
+                f"{txt!r} has {len(ruas)} rua fields; senders differ on which one counts",
+                "keep one rua field listing every URI, separated by commas",
+                RFC,
+            )
+        )
+    uris = tuple(_RUA_SEPARATOR.split(ruas[0])) if ruas else ()
+    for uri in uris:
+        findings += uri_findings(uri)
+    if tagged.trailing_space:
+        findings.append(
+            Finding(
+                WHITESPACE,
+                Severity.WARN,
+                f"{txt!r} ends in whitespace, which the grammar does not allow; senders we know strip it",
+                "remove the trailing whitespace",
+                RFC,
+            )
+        )
+    failed = any(finding.failed for finding in findings)
+    return Record(() if failed else uris, tuple(findings))
+
+
+@dataclass(frozen=True)
+class Reporting:
+    uris: tuple[str, ...]
+    record: str | None
+    findings: tuple[Finding, ...]
+
+
+def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain>") -> Reporting:
+    """All TXT texts at `_smtp._tls.<domain>`. No record only warns: reporting is optional,
+    but without it nobody hears that TLS to the MX hosts fails."""
+    records = [txt for txt in texts if counts(txt)]
+    others = [txt for txt in texts if not counts(txt)]
+    unrelated = (
+        (
+            Finding(
+                UNRELATED,
+                Severity.WARN,
+                f"{name} also holds TXT records that do not start with 'v=TLSRPTv1', which senders discard: "
+                + ", ".join(repr(txt) for txt in others),
+                f"remove them from {name} unless they are meant for something else",
+                RFC,
+            ),
+        )
+        if others
+        else ()
+    )
+    if not records:
+        seen = f"{name} has no 'v=TLSRPTv1' record: senders send no reports, so failures go unseen"
+        return Reporting(
+            (), None, (*unrelated, Finding(MISSING, Severity.WARN, seen, _publish(name, domain), RFC))
+        )
+    if len(records) > 1:
+        listing = ", ".join(repr(txt) for txt in records)
+        finding = Finding(
+            MULTIPLE,
+            Severity.FAIL,
+            f"{name} has {len(records)} 'v=TLSRPTv1' records ({listing}): senders send no reports",
+            f"keep exactly one record at {name}, listing every address in its rua",
+            RFC,
+        )
+        return Reporting((), None, (*unrelated, finding))
+    record = parse(records[0], name)
+    return Reporting(record.uris, records[0], (*unrelated, *record.findings))
+
+
+def multiple_records(name: str, count: int) -> Finding:
+    return Finding(
+        MULTIPLE,
+        Severity.FAIL,
+        f"{name} would hold {count} 'v=TLSRPTv1' records: senders send no reports when there is "
+        "more than one",
+        f"delete all but one of them at {name}",
+        RFC,
+    )

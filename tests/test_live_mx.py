@@ -1,0 +1,101 @@
+"""The policy covers the MX hosts the zone really has: the program reads the live apex MX
+records with the lookup it does for adoption, and refuses (enforce) or warns (testing)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.pulumi_mocks import FailedRun, StackRun, zone_record
+
+Run = Callable[..., StackRun]
+FailingRun = Callable[..., FailedRun]
+CONFIG = {"domain": "example.com", "tlsRpt": ["mailto:tls@example.com"], "mx": ["mail.example.com"]}
+ZONE = [
+    zone_record("mx1", "example.com", "MX", "mail.example.com", 10),
+    zone_record("mx2", "example.com", "MX", "backup.example.net", 20),
+]
+
+
+def test_under_enforce_an_uncovered_live_mx_host_stops_the_program_before_anything_registers(
+    failing_stack: FailingRun,
+) -> None:
+    failed = failing_stack({**CONFIG, "mode": "enforce"}, zone=ZONE)
+    message = str(failed.error)
+    assert failed.registered == []
+    assert "MX host backup.example.net of example.com matches no policy mx pattern" in message
+    assert "`pulumi config set --path 'mx[1]' backup.example.net`" in message
+    assert "mail.example.com " not in message.replace("(mail.example.com)", "")
+
+
+def test_under_testing_an_uncovered_live_mx_host_is_a_warning_naming_it(stack: Run) -> None:
+    run = stack({**CONFIG, "mode": "testing"}, zone=ZONE)
+    [warning] = [w for w in run.warnings if "backup.example.net" in w]
+    assert "reported as failing" in warning and "mx[1]" in warning
+    assert run.dns_records()
+
+
+def test_live_mx_hosts_the_policy_covers_pass_silently(stack: Run) -> None:
+    run = stack({**CONFIG, "mode": "enforce", "mx": ["mail.example.com", "*.example.net"]}, zone=ZONE)
+    assert not [w for w in run.warnings if "MX host" in w]
+
+
+def test_a_null_mx_at_the_apex_needs_no_pattern(stack: Run) -> None:
+    run = stack({**CONFIG, "mode": "enforce"}, zone=[zone_record("null", "example.com", "MX", ".", 0)])
+    assert not [w for w in run.warnings if "MX host" in w]
+
+
+def test_a_retiring_stack_is_not_stopped_by_its_mx_hosts(stack: Run) -> None:
+    run = stack({**CONFIG, "mode": "enforce", "retire": True}, zone=ZONE)
+    assert run.dns_records() and not [w for w in run.warnings if "matches no policy mx pattern" in w]
+
+
+def test_the_apex_is_looked_up_with_the_records_adoption_asks_for(stack: Run) -> None:
+    run = stack(CONFIG)
+    asked = {args["name"]["exact"] for token, args in run.calls if token.endswith("getDnsRecords")}
+    assert "example.com" in asked and "_mta-sts.example.com" in asked
+
+
+def test_verify_stack_reports_a_live_mx_host_the_stacks_policy_does_not_cover() -> None:
+    from mtasts.config import parse_settings
+    from mtasts.desired import desired_state
+    from mtasts.verify import Status, checks
+    from mtasts.verify.dns import DnsResult
+
+    state = desired_state(parse_settings({**CONFIG, "mode": "enforce"}))
+    records = {
+        (r.name, r.type): DnsResult(
+            r.name, r.type, (f"{r.priority} {r.value}" if r.type == "MX" else r.value,)
+        )
+        for r in state.records
+        if r.type != "A"
+    }
+    records[("example.com", "MX")] = DnsResult(
+        "example.com", "MX", ("10 mail.example.com", "20 backup.example.net")
+    )
+    findings = checks.stack_drift(state, state.policy_id, state.policy_text, records)
+    [gap] = [f for f in findings if f.message.startswith("the stack's policy: ")]
+    assert gap.status is Status.FAIL and "MX host backup.example.net" in gap.message
+
+
+def test_the_pack_sees_the_live_mx_hosts_the_program_found_and_advises_under_testing(stack: Run) -> None:
+    from tests.test_policy_pack import Res, check
+
+    run = stack({**CONFIG, "mode": "testing"}, zone=ZONE)
+    resources = [Res(r.type, r.name, dict(r.inputs)) for r in run.resources]
+    [advice] = check("live-mx-hosts-covered-in-testing", resources)
+    assert "MX host backup.example.net" in advice.message and advice.urn and "MtaStsDomain" in advice.urn
+    assert check("live-mx-hosts-covered-by-policy", resources) == []
+
+
+def test_the_pack_refuses_an_enforce_policy_that_leaves_a_live_mx_host_uncovered() -> None:
+    from policy.view import MTASTS_DOMAIN
+    from tests.test_policy_pack import Res, check, core_stack
+
+    resources = core_stack(mode="enforce", mx=("mail.example.com",))
+    resources.append(
+        Res(MTASTS_DOMAIN, "mta-sts", {"domain": "example.com", "liveMxHosts": ["backup.example.net"]})
+    )
+    [violation] = check("live-mx-hosts-covered-by-policy", resources)
+    assert "backup.example.net" in violation.message and "under enforce" in violation.message
+    resources[-1].props["liveMxHosts"] = ["mail.example.com"]
+    assert check("live-mx-hosts-covered-by-policy", resources) == []

@@ -1,0 +1,205 @@
+"""Every value is clean before it is published, and every bad value gets the clean configuration
+error, listed with the others: never a traceback, whatever the stack file or config holds."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mtasts.__main__ import main
+from mtasts.config import ConfigError, parse_settings
+from mtasts.desired import desired_state
+from mtasts.rules import published
+from tests.proton_values import DKIM, VERIFICATION
+from tests.pulumi_mocks import run_program
+
+BASE = {"domain": "example.com"}
+PROTON = {"verification": VERIFICATION, "dkim": DKIM}
+GITHUB_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def problems(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("raw", "fix"),
+    [
+        ({"tlsRpt": ["mailto:tls@bücher.example"]}, "write it as mailto:tls@xn--bcher-kva.example"),
+        ({"tlsRpt": ["https://bücher.example/tls"]}, "write it as https://xn--bcher-kva.example/tls"),
+        ({"mx": ["mail.bücher.example"]}, "write it as mail.xn--bcher-kva.example"),
+        ({"domain": "bücher.example"}, "write it as 'xn--bcher-kva.example'"),
+        (
+            {"proton": {**PROTON, "spfIncludes": ["_spf.bücher.example"]}},
+            "write it as _spf.xn--bcher-kva.example",
+        ),
+    ],
+)
+def test_a_unicode_host_part_is_refused_with_its_a_label(raw: dict[str, Any], fix: str) -> None:
+    [problem] = problems({**BASE, **raw})
+    assert fix in problem, problem
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"mx": ["mail.exa\nmple.com"]},
+        {"mx": ["mail example.com"]},
+        {"tlsRpt": ["mailto:tls@example.com\r\nBcc: x@example.net"]},
+        {"tlsRpt": ["mailto:tls@exa\x00mple.com"]},
+        {"tlsRpt": ["https://[::1/tls"]},
+        {"tlsRpt": ["https://reports.example.com/a b"]},
+        {"proton": {**PROTON, "dkim": {**DKIM, "protonmail": "protonmail.domainkey.d1\t.domains.proton.ch"}}},
+        {"repository": "mta-sts\nexample"},
+        {"repository": "a" * 101},
+    ],
+)
+def test_control_characters_spaces_and_malformed_urls_are_refused_cleanly(raw: dict[str, Any]) -> None:
+    assert problems({**BASE, **raw})
+
+
+def test_every_published_value_of_a_valid_stack_is_printable_ascii() -> None:
+    state = desired_state(parse_settings({**BASE, "tlsRpt": ["mailto:tls@example.com"], "proton": PROTON}))
+    for record in state.records:
+        assert not published.printable(record.name, "name") and not published.printable(
+            record.value.replace(" ", ""), "v"
+        )
+    for path, text in state.files.items():
+        assert path.isascii() and text.isascii() and "\r" not in text
+
+
+def long_domain(length: int) -> str:
+    """A valid domain of exactly `length` characters, in labels of at most 63."""
+    labels, rest = [], length - len(".com")
+    while rest > 0:
+        size = min(63, rest) if rest != 64 else 62
+        labels.append("a" * size)
+        rest -= size + 1
+    domain = ".".join(labels) + ".com"
+    return domain[len(domain) - length :] if len(domain) > length else domain
+
+
+def test_the_longest_derived_name_is_held_to_253_characters() -> None:
+    fits = long_domain(253 - len("_smtp._tls."))
+    assert len(f"_smtp._tls.{fits}") == 253
+    parse_settings({"domain": fits})  # every name of a stack without Proton fits
+    found = problems({"domain": fits, "proton": PROTON})
+    assert any(f"protonmail3._domainkey.{fits}" in p and "more than DNS allows (253)" in p for p in found)
+    too_long = long_domain(253 - len("_smtp._tls.") + 1)
+    assert any(f"_smtp._tls.{too_long}" in p for p in problems({"domain": too_long}))
+
+
+def test_the_default_repository_name_is_shortened_deterministically_to_fit_github() -> None:
+    first, second = long_domain(200), "b" + long_domain(200)[1:]
+    names = [parse_settings({"domain": d}).repository for d in (first, second, first)]
+    assert all(GITHUB_NAME.fullmatch(name) and len(name) <= 100 for name in names)
+    assert names[0] == names[2] != names[1]
+    assert parse_settings(BASE).repository == "mta-sts-example-com"
+
+
+# --- Property: nothing but the clean error, over the whole program and the stack file -------
+
+keys = st.sampled_from(
+    [
+        "domain",
+        "mode",
+        "maxAge",
+        "mx",
+        "tlsRpt",
+        "hosting",
+        "repository",
+        "zoneId",
+        "readinessTimeout",
+        "proton",
+        "dnssec",
+        "adopt",
+        "retire",
+        "tlsrpt",
+        "colour",
+    ]
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**40), 10**40)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(
+        [
+            "https://[::1",
+            "mailto:",
+            "https://",
+            "mailto:@",
+            "enforce",
+            "testing",
+            "example.com",
+            "*.",
+            "*",
+            "mailto:a@b.c",
+            "https://x.example/\n",
+            "0" * 40,
+            "github-pages",
+            "netlify",
+        ]
+    )
+)
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.text(max_size=12) | st.integers() | st.sampled_from(["verification", "dkim", "protonmail"]),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=8,
+)
+configs = st.dictionaries(keys, values, max_size=5).map(lambda raw: {"domain": "example.com", **raw})
+
+
+def clean_error(error: BaseException) -> bool:
+    return isinstance(error, pulumi.RunError) and str(error).startswith("invalid mta-sts configuration:")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=configs)
+def test_the_program_accepts_a_config_or_refuses_it_with_the_clean_error(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETLIFY_AUTH_TOKEN", "test-netlify-token-not-a-secret")
+    try:
+        run_program(config)
+    except Exception as error:
+        assert clean_error(error), f"{type(error).__name__}: {error}"
+
+
+stack_keys = (
+    st.text(max_size=12)
+    | st.integers()
+    | st.booleans()
+    | st.none()
+    | st.sampled_from(
+        ["mta-sts:domain", "mta-sts:mx", "mta-sts:proton", "mta-sts:tlsrpt", "domain", "mode", "other:key"]
+    )
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=st.dictionaries(stack_keys, values, max_size=6))
+def test_render_reads_any_stack_file_into_settings_or_the_clean_error(
+    config: dict[Any, Any], tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path_factory.mktemp("stack")
+    (project / "Pulumi.odd.yaml").write_text(yaml.safe_dump({"config": config}))
+    status = main(["--project-dir", str(project), "render", "--stack", "odd"])
+    err = capsys.readouterr().err
+    assert status in (0, 2) and (status == 0 or err.startswith("error: ")), err
