@@ -73,4 +73,7 @@ def load_settings(stack: str, project_dir: Path = Path(".")) -> Settings:
     try:
         return parse_settings(settings_keys(config), prior_problems=foreign_keys(config, stack))
     except ConfigError as error:
-        raise ConfigError([f"Pulumi.{stack}.yaml: {problem}" for problem in error.problems]) from None
+        where = f"Pulumi.{stack}.yaml"
+        raise ConfigError(
+            [problem if where in problem else f"{where}: {problem}" for problem in error.problems]
+        ) from None

@@ -110,3 +110,12 @@ def test_the_sample_preview_lists_exactly_what_the_example_stack_registers() -> 
     registered = {(simplified(resource.type), resource.name) for resource in run.resources}
     assert shown - {("pulumi:pulumi:Stack", "mta-sts-dev")} == registered
     assert f"+ {len(registered) + 1} to create" in sample
+
+
+def test_the_policy_pack_page_lists_every_rule_with_its_level() -> None:
+    from policy.registry import all_policies
+
+    page = (ROOT / "docs" / "policy-pack.md").read_text()
+    listed = dict(re.findall(r"^\| `([a-z-]+)`: .*\| (mandatory|advisory) \|$", page, re.MULTILINE))
+    registered = {policy.name: policy.enforcement_level.value for policy in all_policies()}
+    assert listed == registered
