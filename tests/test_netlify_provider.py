@@ -22,13 +22,13 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from components.netlify.api import Backoff, NetlifyClient, NetlifyError, file_digests
-from components.netlify.provider import (
-    UNKNOWN,
-    NetlifyCertificateProvider,
-    NetlifySiteProvider,
-    site_changes,
-)
+from components.netlify.api import NetlifyClient
+from components.netlify.models import file_digests
+from components.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
+from components.netlify.provider_base import UNKNOWN
+from components.netlify.site_properties import site_changes
+from components.netlify.transport import NetlifyError
+from components.polling import Backoff
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from tests.netlify_fake import FakeNetlify
