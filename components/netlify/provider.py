@@ -1,17 +1,21 @@
 """The Pulumi dynamic providers of the Netlify site and its certificate; existing stacks' state names them.
 
-Manages: `NetlifySiteProvider` (CRUD of the site and its file-digest deploy) and
-`NetlifyCertificateProvider` (the site's Let's Encrypt certificate), the providers of the
-resources in components/netlify/resources.py. Their credential handling is their base's
-(components/netlify/provider_base.py); the site's properties are components/netlify/site_properties.py's,
-the certificate's issuing components/netlify/certificate_issuing.py's.
+Manages: `NetlifySiteProvider` (CRUD of the site and its file-digest deploy; the id is the site
+id) and `NetlifyCertificateProvider` (the site's Let's Encrypt certificate), the providers of
+the resources in components/netlify/resources.py.
 
-Why these two classes live here and nowhere else: Pulumi pickles each resource's provider into
-the stack's state (`serialize_provider`, dill), and dill pickles a class by reference, by the
-module that defines it and its name, so the state names `components.netlify.provider.NetlifySiteProvider`
-and `components.netlify.provider.NetlifyCertificateProvider`; `pulumi refresh` and `pulumi destroy`
-load them from there. Do not rename them, move them, or define them elsewhere and re-export them
-here (the next `pulumi up` would record the other module). tests/test_netlify_provider.py loads
+Leaves alone: the token (read at run time by their base, components/netlify/provider_base.py,
+and never pickled), the site's input checks and outputs (components/netlify/site_properties.py),
+how a certificate is obtained (components/netlify/certificate_issuing.py), and the API itself
+(components/netlify/api.py).
+
+Why these two classes are defined here and nowhere else: Pulumi pickles each resource's
+provider into the stack's state (`serialize_provider`, dill), and dill pickles a class by
+reference, by the module that defines it and its name; so the state names
+`components.netlify.provider.NetlifySiteProvider` and `...NetlifyCertificateProvider` (and the
+`components.polling.Backoff` they hold), and `pulumi refresh` and `pulumi destroy` load them
+from there. Do not rename or move them, nor define them elsewhere and re-export them here:
+the next `pulumi up` would record the other module. tests/test_netlify_provider.py loads
 providers pickled by an older version (tests/data/netlify/pickled-providers.json).
 The provider host, started in the project directory, re-imports this module, which therefore
 imports little and has no side effects (import-time side effects break the host:

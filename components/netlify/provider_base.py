@@ -8,9 +8,9 @@ the state (`serialize_provider`, dill) never carries it. `token_safe` makes what
 method raises reach the engine scrubbed. Also the checks both providers make of their inputs.
 NETLIFY_API_URL points the client at another API root (the tests' local fake).
 
-Leaves alone: the resources' own logic (components/netlify/provider.py). The provider host
-imports this module too (the providers' base class), so it imports little and has no side
-effects, like provider.py.
+Leaves alone: the resources' own logic (components/netlify/provider.py). A pickled provider
+names only its own class, not this base, so the base may move; but the provider host imports
+this module too (through provider.py), so it imports little and has no side effects.
 """
 
 from __future__ import annotations
