@@ -24,7 +24,7 @@ from typing import Any
 
 import pulumi
 
-from components.netlify.api import TokenError, clean_token
+from components.netlify.credential import TokenError, clean_token
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
 from mtasts.config.values import NAMESPACE
 from mtasts.stackfile import StackFileError, foreign_keys, read_stack_file, settings_keys

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.netlify.api import Backoff, NetlifyClient, NetlifyError, file_digests, retry_after, sha1_hex
+from components.netlify.api import NetlifyClient
+from components.netlify.models import file_digests, sha1_hex
+from components.netlify.transport import NetlifyError, retry_after
+from components.polling import Backoff
 from tests.netlify_fake import FakeNetlify
 
 TOKEN = "nfp_test_token_7c1e0a9b33d54f"

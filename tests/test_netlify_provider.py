@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 import re
@@ -20,13 +22,13 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
-from components.netlify.api import Backoff, NetlifyClient, NetlifyError, file_digests
-from components.netlify.provider import (
-    UNKNOWN,
-    NetlifyCertificateProvider,
-    NetlifySiteProvider,
-    site_changes,
-)
+from components.netlify.api import NetlifyClient
+from components.netlify.models import file_digests
+from components.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
+from components.netlify.provider_base import UNKNOWN
+from components.netlify.site_properties import site_changes
+from components.netlify.transport import NetlifyError
+from components.polling import Backoff
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from tests.netlify_fake import FakeNetlify
@@ -415,18 +417,62 @@ def test_an_unpickled_provider_is_configured_again_as_the_provider_host_does(net
     assert configured(restored).create(inputs()).id in netlify.sites
 
 
-def test_a_fresh_interpreter_in_the_project_directory_loads_the_pickled_provider() -> None:
+# --- What existing stacks' state holds -------------------------------------------------------------
+# Pulumi records each dynamic resource's provider in the stack's state as `__provider`:
+# `serialize_provider` runs `dill.dumps(provider, recurse=True)`, and dill pickles a class it can
+# import by reference, by the module that defines it (`__module__`) and its `__qualname__` (dill's
+# `save_type`), never by the module that re-exports it. `pulumi refresh` and `pulumi destroy`
+# unpickle that value in the provider host, so every name in it is a promise to existing stacks.
+# The data file holds the providers as the code before the split of `api.py` and `provider.py`
+# pickled them (see its "about").
+
+PICKLED_IN_STATE: dict[str, str] = json.loads(
+    (PROJECT / "tests" / "data" / "netlify" / "pickled-providers.json").read_text()
+)
+PROVIDER_CLASSES: dict[str, type] = {c.__name__: c for c in (NetlifySiteProvider, NetlifyCertificateProvider)}
+
+
+def names_loaded(serialized: str) -> set[tuple[str, str]]:
+    """The (module, name) of every class or function unpickling `serialized` imports."""
+    seen: set[tuple[str, str]] = set()
+
+    class Recording(dill.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            seen.add((module, name))
+            return super().find_class(module, name)
+
+    Recording(io.BytesIO(base64.b64decode(serialized))).load()
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(PROVIDER_CLASSES))
+def test_a_provider_pickled_now_names_the_classes_the_provider_in_existing_state_names(name: str) -> None:
+    expected = {("components.netlify.provider", name), ("components.polling", "Backoff")}
+    assert names_loaded(PICKLED_IN_STATE[name]) == expected
+    assert names_loaded(serialize_provider(PROVIDER_CLASSES[name]())) == expected
+
+
+@pytest.mark.parametrize(
+    "pickled",
+    [
+        PICKLED_IN_STATE["NetlifySiteProvider"],
+        PICKLED_IN_STATE["NetlifyCertificateProvider"],
+        serialize_provider(NetlifySiteProvider()),
+    ],
+    ids=["site-in-state", "certificate-in-state", "site-pickled-now"],
+)
+def test_a_fresh_interpreter_in_the_project_directory_loads_the_pickled_provider(pickled: str) -> None:
     # The provider host runs in the project directory and re-imports the provider's module
     # (pickled by reference), so the module must import cleanly there with no stack running.
-    serialized = serialize_provider(NetlifySiteProvider())
     script = (
         "import base64, sys, dill\n"
         "provider = dill.loads(base64.b64decode(sys.stdin.read()))\n"
-        "print(type(provider).__module__, type(provider).__name__, provider.deploy_timeout_seconds)\n"
+        "print(type(provider).__module__, type(provider).__name__, provider.deploy_timeout_seconds,\n"
+        "      provider.max_rate_limit_wait, provider.backoff.initial, provider.backoff.maximum)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
-        input=serialized,
+        input=pickled,
         cwd=PROJECT,
         capture_output=True,
         text=True,
@@ -434,12 +480,15 @@ def test_a_fresh_interpreter_in_the_project_directory_loads_the_pickled_provider
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["components.netlify.provider", "NetlifySiteProvider", "300.0"]
+    module, name, *tunables = result.stdout.split()
+    assert module == "components.netlify.provider" and name in PROVIDER_CLASSES
+    assert tunables == ["300.0", "60.0", "2.0", "30.0"]
 
 
-def test_the_provider_host_reads_the_token_from_the_stack_config(netlify: FakeNetlify) -> None:
-    """Run Pulumi's own dynamic provider host and drive it over gRPC as the engine does: configure
-    with the stack config, create, diff with nothing changed, read a site deleted behind its back."""
+@contextlib.contextmanager
+def provider_host(netlify: FakeNetlify) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """Pulumi's own dynamic provider host, started in the project directory and configured with the
+    stack config as the engine does it, driven over gRPC."""
     env = {k: v for k, v in os.environ.items() if k != "NETLIFY_AUTH_TOKEN"}
     env.update(NETLIFY_API_URL=netlify.base_url, PULUMI_PROJECT="mta-sts")
     host = subprocess.Popen(
@@ -453,23 +502,64 @@ def test_the_provider_host_reads_the_token_from_the_stack_config(netlify: FakeNe
             config = struct_pb2.Struct()
             config.update({"mta-sts:netlifyToken": TOKEN, "mta-sts:domain": "example.com"})
             stub.Configure(provider_pb2.ConfigureRequest(args=config), timeout=30)
-            properties = struct_pb2.Struct()
-            properties.update(
-                {**inputs(), "__provider": serialize_provider(NetlifySiteProvider(backoff=FAST))}
-            )
-            urn = "urn:pulumi:dev::mta-sts::pulumi-python:dynamic/netlify:Site::site"
-            created = stub.Create(provider_pb2.CreateRequest(urn=urn, properties=properties), timeout=60)
-            diff = stub.Diff(
-                provider_pb2.DiffRequest(id=created.id, urn=urn, olds=created.properties, news=properties),
-                timeout=30,
-            )
-            del netlify.sites[created.id]
-            read = stub.Read(
-                provider_pb2.ReadRequest(id=created.id, urn=urn, properties=created.properties), timeout=30
-            )
+            yield stub
     finally:
         host.kill()
         host.wait(timeout=10)
+
+
+def struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(values)
+    return message
+
+
+SITE_URN = "urn:pulumi:dev::mta-sts::pulumi-python:dynamic/netlify:Site::site"
+CERTIFICATE_URN = "urn:pulumi:dev::mta-sts::pulumi-python:dynamic/netlify:Certificate::certificate"
+
+
+def test_refresh_and_destroy_load_the_providers_existing_state_holds_in_the_provider_host(
+    netlify: FakeNetlify,
+) -> None:
+    """What `pulumi refresh` and `pulumi destroy` do with a stack deployed before the split: the host
+    unpickles `__provider` from the state, reads the site and its certificate, deletes the site."""
+    site_id = configured(NetlifySiteProvider(backoff=FAST)).create(inputs()).id
+    netlify.dns_points = True
+    configured(NetlifyCertificateProvider(backoff=FAST)).create(cert_inputs(site_id))
+    site_state = {**inputs(), "site_id": site_id, "__provider": PICKLED_IN_STATE["NetlifySiteProvider"]}
+    certificate_state = {**cert_inputs(site_id), "__provider": PICKLED_IN_STATE["NetlifyCertificateProvider"]}
+    with provider_host(netlify) as stub:
+        site = stub.Read(
+            provider_pb2.ReadRequest(id=site_id, urn=SITE_URN, properties=struct(site_state)), timeout=30
+        )
+        certificate = stub.Read(
+            provider_pb2.ReadRequest(
+                id=f"{site_id}/ssl", urn=CERTIFICATE_URN, properties=struct(certificate_state)
+            ),
+            timeout=30,
+        )
+        stub.Delete(
+            provider_pb2.DeleteRequest(id=site_id, urn=SITE_URN, properties=site.properties), timeout=30
+        )
+    assert site.id == site_id and site.properties["custom_domain"] == HOST
+    assert certificate.id == f"{site_id}/ssl" and list(certificate.properties["domains"]) == [HOST]
+    assert site_id not in netlify.sites, "destroy deleted the site through the provider from the state"
+
+
+def test_the_provider_host_reads_the_token_from_the_stack_config(netlify: FakeNetlify) -> None:
+    """Configure with the stack config, create, diff with nothing changed, read a site deleted
+    behind the host's back."""
+    properties = struct({**inputs(), "__provider": serialize_provider(NetlifySiteProvider(backoff=FAST))})
+    with provider_host(netlify) as stub:
+        created = stub.Create(provider_pb2.CreateRequest(urn=SITE_URN, properties=properties), timeout=60)
+        diff = stub.Diff(
+            provider_pb2.DiffRequest(id=created.id, urn=SITE_URN, olds=created.properties, news=properties),
+            timeout=30,
+        )
+        del netlify.sites[created.id]
+        read = stub.Read(
+            provider_pb2.ReadRequest(id=created.id, urn=SITE_URN, properties=created.properties), timeout=30
+        )
     assert created.id.startswith("site-")
     assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE
     assert read.id == "", "a site deleted outside Pulumi reads back as gone"

@@ -19,16 +19,11 @@ from urllib.parse import quote
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
-from components.netlify.api import (
-    PARTIAL_TOKEN_CHARS,
-    Backoff,
-    NetlifyClient,
-    NetlifyError,
-    TokenError,
-    clean_token,
-    scrub,
-)
+from components.netlify.api import NetlifyClient
+from components.netlify.credential import PARTIAL_TOKEN_CHARS, TokenError, clean_token, scrub
 from components.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
+from components.netlify.transport import NetlifyError
+from components.polling import Backoff
 from components.settings import NO_TOKEN_IN_PREVIEW
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state

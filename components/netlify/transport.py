@@ -1,0 +1,192 @@
+"""How this stack talks to Netlify's REST API: one authenticated request, and what a failure means.
+
+Manages: the HTTP connection (httpx; the token goes only into the Authorization header, no
+redirect is followed), the retries of a rate-limited request (HTTP 429, waiting as Retry-After
+or X-RateLimit-Reset says, through components/polling.py), and the mapping of every failure to
+a `NetlifyError` that says what to do, scrubbed of the token (components/netlify/credential.py).
+The transport never appears in a repr with its token and refuses to be pickled.
+
+Leaves alone: which operations exist and what their answers mean (components/netlify/api.py).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from components.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
+from components.polling import PollTimeout, poll
+
+DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
+# How much of Netlify's own message an error repeats, after scrubbing.
+SERVER_MESSAGE_CHARS = 300
+
+
+class NetlifyError(Exception):
+    """A Netlify API call that failed, with the HTTP status (None: no answer) and what to do."""
+
+    def __init__(self, status: int | None, message: str, *, server_message: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.server_message = server_message
+
+
+@dataclass
+class NetlifyTransport:
+    """Authenticated requests to Netlify's API. Use as a context manager, or call `close()`."""
+
+    token: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    timeout: float = 30.0
+    max_rate_limit_retries: int = 3
+    max_rate_limit_wait: float = 60.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    _http: httpx.Client = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        try:
+            token = clean_token(self.token)
+        except TokenError as error:
+            raise NetlifyError(None, f"{error}.") from None
+        if not token:
+            raise NetlifyError(None, f"No Netlify token: {TOKEN_HELP}.")
+        self.token = token
+        self._http = httpx.Client(
+            base_url=self.base_url.rstrip("/"),
+            timeout=self.timeout,
+            headers={"Authorization": f"Bearer {self.token}", "User-Agent": "mta-sts-pulumi"},
+            follow_redirects=False,
+        )
+
+    def __reduce__(self) -> Any:
+        raise TypeError(f"{type(self).__name__} holds a credential and is never pickled")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        hints: Mapping[int, str] | None = None,
+    ) -> Any:
+        def send() -> httpx.Response:
+            try:
+                return self._http.request(method, path, json=json, content=content, headers=headers)
+            except httpx.HTTPError as error:
+                # httpx names the URL, and an invalid header value in full: scrub the whole message.
+                raise NetlifyError(
+                    None, self._scrub(f"Netlify did not answer while {operation}: {error}")
+                ) from None
+
+        try:
+            response = poll(
+                send,
+                done=lambda answer: answer.status_code != 429,
+                max_attempts=self.max_rate_limit_retries + 1,
+                wait_for=lambda answer: min(retry_after(answer.headers), self.max_rate_limit_wait),
+                sleep=self.sleep,
+            )
+        except PollTimeout as limited:
+            raise self._error(limited.last, operation, hints or {}, limited.attempts - 1) from None
+        if response.is_success:
+            if response.status_code == 204 or not response.content:
+                return None
+            return response.json()
+        raise self._error(response, operation, hints or {}, 0)
+
+    def _error(
+        self, response: httpx.Response, operation: str, hints: Mapping[int, str], retries: int
+    ) -> NetlifyError:
+        status = response.status_code
+        # Scrub Netlify's whole message first: cutting it short could split an echoed token.
+        server = self._scrub(_server_message(response))[:SERVER_MESSAGE_CHARS]
+        said = f" (Netlify said: {server})" if server else ""
+        if status in hints:
+            text = f"Netlify refused {operation} with HTTP {status}{said}: {hints[status]}."
+        elif status == 401:
+            text = (
+                f"Netlify rejected the token with HTTP 401 while {operation}: it is invalid, expired or "
+                f"revoked; {TOKEN_HELP}."
+            )
+        elif status == 403:
+            text = (
+                f"Netlify refused {operation} with HTTP 403{said}: the token's user has no access to it; "
+                "use a token of the account that owns the site."
+            )
+        elif status == 404:
+            text = (
+                f"Netlify found nothing while {operation} (HTTP 404){said}: it was deleted outside Pulumi, "
+                "or the token belongs to another account; run `pulumi refresh` to reconcile the state."
+            )
+        elif status == 422:
+            text = (
+                f"Netlify refused {operation} with HTTP 422{said}; fix the request and run `pulumi up` again."
+            )
+        elif status == 429:
+            text = (
+                f"Netlify rate-limited {operation} (HTTP 429) and was still limiting after {retries} "
+                f"retries; wait {retry_after(response.headers):g} s or more and run `pulumi up` again."
+            )
+        else:
+            text = f"Netlify answered HTTP {status} while {operation}{said}; run `pulumi up` again later."
+        return NetlifyError(status, self._scrub(text), server_message=server)
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self.token)
+
+
+def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float:
+    """Seconds to wait before retrying a 429: Retry-After (seconds or date), else X-RateLimit-Reset."""
+    value = headers.get("Retry-After")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now())
+            except (TypeError, ValueError):
+                pass
+    reset = headers.get("X-RateLimit-Reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - now())
+        except ValueError:
+            pass
+    return 1.0
+
+
+def _server_message(response: httpx.Response) -> str:
+    """What Netlify said, whole: the caller scrubs it before shortening it."""
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()
+    if isinstance(data, dict):
+        for key in ("message", "errors", "error"):
+            if data.get(key):
+                return str(data[key])
+    return str(data)
+
+
+def segment(value: str) -> str:
+    """One path segment: ids come from state, so quote them rather than trust them."""
+    return quote(value, safe="")
