@@ -260,12 +260,12 @@ def test_several_domains_are_checked_concurrently_in_input_order(world: World) -
 def test_a_check_that_raises_becomes_a_failure_and_the_others_still_run(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mtasts.verify import checks
+    from mtasts.verify.checks import tlsrpt
 
     def broken(*_: object) -> list[object]:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(checks, "tls_rpt", broken)
+    monkeypatch.setattr(tlsrpt, "judge", broken)
     report = verify(world)
     assert any("KeyError" in message for message in failures(report, "tls-rpt"))
     assert [f.status for f in report.by_check("policy-host-cname")] == [Status.PASS]
