@@ -208,6 +208,22 @@ def test_with_the_stack_state_live_and_declared_agree(world: World) -> None:
     assert not report.failed
 
 
+def test_with_the_stack_state_a_live_mx_host_its_policy_misses_is_drift_even_without_proton(
+    world: World,
+) -> None:
+    # The stack publishes no apex MX (no `proton`), yet its enforce policy must cover the live
+    # ones (RFC 8461 §4.1): `verify --stack` says so on stack-drift, not only on mx-coverage.
+    state = expected_state()
+    publish(world, state)
+    world.dns.zone[(DOMAIN, "MX")] = ["10 mail.example.com.", "20 backup.example.net."]
+    world.https.replies[HOST] = Reply(body=state.policy_text.encode())  # type: ignore[attr-defined]
+    report = verify(world, expected=state)
+    [gap] = failures(report, "stack-drift")
+    assert gap.startswith("the stack's policy: MX host backup.example.net of example.com matches no")
+    # The apex MX records are the mail provider's, not the stack's: no "does not declare" warning.
+    assert [f.status for f in report.by_check("stack-drift")] == [Status.FAIL]
+
+
 def test_a_new_id_with_the_old_file_served_fails_as_a_half_finished_rollout(world: World) -> None:
     state = expected_state()
     publish(world, state)

@@ -56,8 +56,11 @@ def domain_questions(domain: str) -> tuple[tuple[str, str], ...]:
 
 
 def stack_questions(expected: DesiredState) -> set[tuple[str, str]]:
-    """The questions `stack-drift` compares with the stack: every (name, type) it declares."""
-    return {(record.name, record.type) for record in expected.records}
+    """The questions `stack-drift` judges: every (name, type) the stack declares, and the apex
+    MX, whose hosts the stack's policy must cover even when the stack does not publish them
+    (RFC 8461 §4.1; without `proton` the mail provider's records are not the stack's)."""
+    declared = {(record.name, record.type) for record in expected.records}
+    return declared | {(expected.settings.domain, "MX")}
 
 
 async def _domain_checks(
@@ -65,9 +68,9 @@ async def _domain_checks(
 ) -> None:
     host = f"mta-sts.{domain}"
     findings = report.findings
-    declared = stack_questions(expected) if expected is not None else set()
+    compared = stack_questions(expected) if expected is not None else set()
     # Ask every question now; the judgements below await the answers they need.
-    for name, rdtype in (*domain_questions(domain), *declared):
+    for name, rdtype in (*domain_questions(domain), *compared):
         lookups.get(name, rdtype)
 
     async def tlsa() -> tuple[list[str], dict[str, DnsResult]]:
@@ -120,7 +123,7 @@ async def _domain_checks(
     async def judge_drift() -> list[Finding]:
         assert expected is not None
         sts = await lookups.result(f"_mta-sts.{domain}", "TXT")
-        answers = {key: await lookups.result(*key) for key in sorted(declared)}
+        answers = {key: await lookups.result(*key) for key in sorted(compared)}
         missing = unanswered(STACK_DRIFT, sts, *(a for a in answers.values() if a is not sts))
         if missing or state.get("fetch_unchecked"):
             # Comparing with what could not be seen would call it drift; say what is unknown.
