@@ -4,8 +4,9 @@ Each module takes what was seen (plain values from `mtasts.verify.dns` and
 `mtasts.verify.https`) for one protocol object and says, per RFC 8461 and RFC 8460, whether
 a strict sender would accept it and what to do if not. The rules themselves live in the
 core (`mtasts.rules`, grouped the same way); these modules apply them to what was seen and
-phrase their findings for the command line. Asking, fetching and ordering the checks is the
-verifier's (`mtasts.verify.verifier`), not theirs.
+phrase their findings for the command line. Asking DNS (`dns`), fetching (`https`,
+`policy_served`) and running the checks in order (`verifier`) are left to the rest of
+`mtasts.verify`.
 
 - `discovery`: the `_mta-sts` TXT record (RFC 8461 §3.1)
 - `policy_file`: the policy's HTTPS responses from every address, and its syntax (RFC 8461 §3.2, §3.3)
