@@ -21,14 +21,16 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
 from components.polling import Backoff, PollTimeout, poll
 from mtasts.policy import policy_id
-from mtasts.verify import PolicyCheck, Status, check_policy_served_sync
+
+if TYPE_CHECKING:
+    from mtasts.verify import PolicyCheck
 
 # Inputs whose change means the new policy must be seen served again.
 _WATCHED = ("domain", "policy_text", "policy_id", "served_by")
@@ -109,6 +111,8 @@ class ServedWatch:
         return "; ".join(parts)
 
     def problems(self) -> str:
+        from mtasts.verify import Status  # loaded already by the look that set `last`
+
         if self.last is None:
             return "nothing yet"
         found = [f.message for f in self.last.findings if f.status in (Status.FAIL, Status.UNCHECKED)]
@@ -161,6 +165,10 @@ class PolicyReadinessProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def wait_until_served(self, props: dict[str, Any]) -> None:
+        # Imported here, not at the top: verify brings dnspython's asynchronous resolver (about
+        # 80 ms), which only `pulumi up`'s provider methods need, never the program's start-up.
+        from mtasts.verify import check_policy_served_sync
+
         domain, expected = props["domain"], props["policy_text"]
         url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
         watch = ServedWatch(

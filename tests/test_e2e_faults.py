@@ -139,6 +139,17 @@ def test_verify_names_the_fault_on_the_right_check(observed: tuple[Twin, dict[st
     assert report["failed"] is (row.status == "fail" or "fail" in statuses.values())
 
 
+def test_verify_stack_names_a_live_mx_host_the_stacks_policy_misses_as_drift(
+    observed: tuple[Twin, dict[str, Any]],
+) -> None:
+    # The fault stacks declare no apex MX (no `proton`): the gap is judged against the live ones.
+    _, verdicts = observed
+    report = verdicts["verify"][fault_domain("uncovered-mx-under-enforce")]
+    drift = [f for f in report["findings"] if f["check"] == "stack-drift" and f["status"] != "info"]
+    assert [f["status"] for f in drift] == ["fail"], drift
+    assert "MX host mx3.mail-elsewhere.net" in drift[0]["message"] and drift[0]["fix"]
+
+
 @pytest.mark.parametrize("fault", MATRIX)
 def test_checkdmarc_observes_what_the_matrix_records(
     observed: tuple[Twin, dict[str, Any]], fault: str

@@ -58,7 +58,8 @@ def test_the_apex_is_looked_up_with_the_records_adoption_asks_for(stack: Run) ->
 def test_verify_stack_reports_a_live_mx_host_the_stacks_policy_does_not_cover() -> None:
     from mtasts.config import parse_settings
     from mtasts.desired import desired_state
-    from mtasts.verify import Status, checks
+    from mtasts.verify import Status
+    from mtasts.verify.checks import stack_drift
     from mtasts.verify.dns import DnsResult
 
     state = desired_state(parse_settings({**CONFIG, "mode": "enforce"}))
@@ -72,7 +73,7 @@ def test_verify_stack_reports_a_live_mx_host_the_stacks_policy_does_not_cover() 
     records[("example.com", "MX")] = DnsResult(
         "example.com", "MX", ("10 mail.example.com", "20 backup.example.net")
     )
-    findings = checks.stack_drift(state, state.policy_id, state.policy_text, records)
+    findings = stack_drift.judge(state, state.policy_id, state.policy_text, records)
     [gap] = [f for f in findings if f.message.startswith("the stack's policy: ")]
     assert gap.status is Status.FAIL and "MX host backup.example.net" in gap.message
 

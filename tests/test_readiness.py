@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-from components import readiness
 from components.readiness import SETTLE_FLOOR_SECONDS, PolicyNotServedError, PolicyReadinessProvider
 from mtasts.verify import AddressServed, Finding, PolicyCheck, Status
 
@@ -77,7 +76,7 @@ def test_create_waits_until_every_address_serves_the_new_policy(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
     check = ScriptedCheck(HALF, HALF, GOOD)
-    monkeypatch.setattr(readiness, "check_policy_served_sync", check)
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
     result = fast_provider.create(dict(PROPS))
     assert check.calls[0][:2] == ("example.com", PROPS["policy_text"])
     assert len(check.calls) >= 2 + 3  # two stale looks, then at least three good ones
@@ -88,7 +87,7 @@ def test_one_good_look_is_not_enough_the_window_must_pass_with_repeated_looks(
     monkeypatch: pytest.MonkeyPatch, logged: list[str]
 ) -> None:
     check = ScriptedCheck(GOOD)
-    monkeypatch.setattr(readiness, "check_policy_served_sync", check)
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
     provider = PolicyReadinessProvider(first_delay=0.02, max_delay=0.05, settle_floor=0.3, log=logged.append)
     provider.create(dict(PROPS))
     assert len(check.calls) >= 3
@@ -100,7 +99,7 @@ def test_an_address_falling_back_to_the_old_file_starts_the_window_again(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
     check = ScriptedCheck(GOOD, GOOD, HALF, GOOD)
-    monkeypatch.setattr(readiness, "check_policy_served_sync", check)
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
     fast_provider.create(dict(PROPS))
     after_relapse = [call[2] for call in check.calls[3:]]
     assert after_relapse[-1] - after_relapse[0] >= 0.1, "the window must be counted from after the relapse"
@@ -110,7 +109,7 @@ def test_the_window_lasts_as_long_as_the_largest_cache_max_age_seen(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
     check = ScriptedCheck(good("192.0.2.1", max_age=1))
-    monkeypatch.setattr(readiness, "check_policy_served_sync", check)
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
     started = time.monotonic()
     fast_provider.create(dict(PROPS))
     assert time.monotonic() - started >= 1.0  # max-age=1 s, longer than the 0.1 s floor
@@ -119,7 +118,7 @@ def test_the_window_lasts_as_long_as_the_largest_cache_max_age_seen(
 def test_while_waiting_it_logs_which_address_still_serves_what(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider, logged: list[str]
 ) -> None:
-    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck(half(max_age=1), HALF, GOOD))
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", ScriptedCheck(half(max_age=1), HALF, GOOD))
     fast_provider.create(dict(PROPS))
     waiting = [line for line in logged if "waiting for every address" in line]
     assert waiting, logged
@@ -132,7 +131,7 @@ def test_warnings_alone_do_not_hold_the_rollout(
 ) -> None:
     warning = Finding("policy-fetch", Status.WARN, "served with charset", "")
     warned = PolicyCheck([warning], "", GOOD.addresses)
-    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck(warned))
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", ScriptedCheck(warned))
     fast_provider.create(dict(PROPS))
 
 
@@ -142,7 +141,7 @@ def test_an_unanswered_check_holds_the_rollout(
     unanswered = PolicyCheck(
         [Finding("policy-fetch", Status.UNCHECKED, "could not check: the resolver did not answer")], None, ()
     )
-    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck(unanswered))
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", ScriptedCheck(unanswered))
     with pytest.raises(PolicyNotServedError, match="could not check: the resolver did not answer"):
         fast_provider.create({**PROPS, "timeout_seconds": 0.2})
 
@@ -150,7 +149,7 @@ def test_an_unanswered_check_holds_the_rollout(
 def test_timeout_names_each_address_what_it_served_and_what_to_do(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
-    monkeypatch.setattr(readiness, "check_policy_served_sync", ScriptedCheck(HALF))
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", ScriptedCheck(HALF))
     with pytest.raises(PolicyNotServedError) as caught:
         fast_provider.create({**PROPS, "timeout_seconds": 0.2})
     message = str(caught.value)
@@ -164,7 +163,7 @@ def test_update_waits_again_for_the_changed_policy(
     monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
 ) -> None:
     check = ScriptedCheck(HALF, GOOD)
-    monkeypatch.setattr(readiness, "check_policy_served_sync", check)
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
     news = {**PROPS, "policy_text": PROPS["policy_text"].replace("testing", "enforce"), "policy_id": "def456"}
     result = fast_provider.update("id", dict(PROPS), news)
     assert check.calls[-1][:2] == ("example.com", news["policy_text"])

@@ -30,7 +30,12 @@ from mtasts.policy import POLICY_PATH, Mode, Policy, PolicyError, parse_policy
 from mtasts.records import quote_txt, txt_kind
 from mtasts.rules import discovery, mail, mx_coverage, policy_file, policy_host, tlsrpt
 from mtasts.rules.findings import Finding, Severity
-from mtasts.verify import Status, checks
+from mtasts.verify import Status
+from mtasts.verify.checks import discovery as verify_discovery
+from mtasts.verify.checks import mx_coverage as verify_mx_coverage
+from mtasts.verify.checks import policy_file as verify_policy_file
+from mtasts.verify.checks import policy_host as verify_policy_host
+from mtasts.verify.checks import tlsrpt as verify_tlsrpt
 from mtasts.verify.dns import DnsResult
 from policy.view import REPOSITORY_FILE
 from tests.test_policy_pack import Res, check, record
@@ -129,7 +134,7 @@ def test_no_record_passes_where_a_sender_sees_no_policy(row: dict[str, Any]) -> 
 @rows(DISCOVERY)
 def test_verify_judges_each_discovery_case_as_the_rule_does(row: dict[str, Any]) -> None:
     answer = DnsResult(f"_mta-sts.{DOMAIN}", "TXT", tuple(row["records"]))
-    findings, found_id = checks.discovery(DOMAIN, answer)
+    findings, found_id = verify_discovery.judge(DOMAIN, answer)
     assert status(findings) == row["ours"]
     assert found_id == (str(row["id"]) if row["ours"] != "fail" else None)
 
@@ -237,7 +242,7 @@ def test_no_policy_passes_where_a_sender_sees_none_and_a_passing_one_reads_the_s
 
 @rows(POLICIES)
 def test_verify_judges_each_policy_as_the_rule_does(row: dict[str, Any]) -> None:
-    findings, policy = checks.policy_syntax(row["text"])
+    findings, policy = verify_policy_file.syntax(row["text"])
     assert status(findings) == row["ours"]
     assert (policy is None) == (row["ours"] == "fail")
 
@@ -316,7 +321,7 @@ def test_no_tlsrpt_record_passes_where_a_sender_sends_no_reports(row: dict[str, 
 
 @rows(TLSRPT)
 def test_verify_judges_each_tlsrpt_case_as_the_rule_does(row: dict[str, Any]) -> None:
-    findings = checks.tls_rpt(DOMAIN, DnsResult(f"_smtp._tls.{DOMAIN}", "TXT", tuple(row["records"])))
+    findings = verify_tlsrpt.judge(DOMAIN, DnsResult(f"_smtp._tls.{DOMAIN}", "TXT", tuple(row["records"])))
     assert status(findings) == row["ours"]
 
 
@@ -367,7 +372,7 @@ def test_checkdmarc_matches_each_case_as_the_table_says(row: dict[str, Any]) -> 
 def test_verify_and_the_policy_agree_with_the_coverage_rule(row: dict[str, Any]) -> None:
     policy = Policy(mode=Mode.ENFORCE, max_age=86_400, mx=(row["pattern"],))
     assert policy.covers(row["host"]) is row["matches"]
-    [finding] = checks.mx_coverage(DOMAIN, [row["host"]], policy)
+    [finding] = verify_mx_coverage.judge(DOMAIN, [row["host"]], policy)
     assert finding.status is (Status.PASS if row["matches"] else Status.FAIL)
 
 
@@ -409,7 +414,7 @@ def test_spf_records_are_told_apart_by_the_rule_and_checkdmarc_alike(row: dict[s
 def test_adoption_verify_and_the_pack_count_spf_records_by_the_rule(row: dict[str, Any]) -> None:
     assert (txt_kind(row["text"]) == "spf") is row["spf"]
     host = f"mta-sts.{DOMAIN}"
-    findings = checks.policy_host_spf(host, DnsResult(host, "TXT", ("v=spf1 -all", row["text"])))
+    findings = verify_policy_host.spf(host, DnsResult(host, "TXT", ("v=spf1 -all", row["text"])))
     # A second SPF record beside `v=spf1 -all` is a finding; any other text is not SPF at all.
     assert (status(findings) == "warn") is row["spf"]
     resources = [
@@ -438,7 +443,7 @@ def test_the_null_mx_rule_decides_each_case(row: dict[str, Any]) -> None:
 @rows(HOST_MX)
 def test_verify_and_the_pack_judge_the_policy_hosts_mx_as_the_rule_does(row: dict[str, Any]) -> None:
     answer = DnsResult(HOST, "MX", tuple(f"{preference} {exchange}" for preference, exchange in row["mx"]))
-    assert status(checks.policy_host_null_mx(HOST, answer)) == row["ours"]
+    assert status(verify_policy_host.null_mx(HOST, answer)) == row["ours"]
     resources = [
         record(f"_mta-sts.{DOMAIN}", "TXT", quote_txt("v=STSv1; id=abc")),
         record(HOST, "TXT", quote_txt("v=spf1 -all")),

@@ -143,7 +143,7 @@ def test_an_address_family_this_machine_cannot_reach_is_not_checked_rather_than_
 def test_a_domain_whose_only_address_is_unreachable_from_here_could_not_be_checked(
     host: Addresses, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mtasts.verify import verifier
+    from mtasts.verify import policy_served
 
     async def no_route(client: object, name: str, addresses: list[str], options: object) -> list[FetchResult]:
         return [
@@ -151,7 +151,7 @@ def test_a_domain_whose_only_address_is_unreachable_from_here_could_not_be_check
             for a in addresses
         ]
 
-    monkeypatch.setattr(verifier, "fetch_policy", no_route)
+    monkeypatch.setattr(policy_served, "fetch_policy", no_route)
     report = asyncio.run(verify_domain(DOMAIN, host.world.options))
     assert report.outcome is Outcome.UNCHECKED
     assert all(f.status is Status.UNCHECKED for f in report.by_check("policy-fetch"))

@@ -7,7 +7,8 @@ import dataclasses
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from mtasts.policy import Mode, Policy
-from mtasts.verify import Status, checks
+from mtasts.verify import Finding, Status
+from mtasts.verify.checks import discovery, dnssec, mx_coverage, policy_file, policy_host, stack_drift, tlsrpt
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.https import FetchResult
 
@@ -19,19 +20,19 @@ def txt(name: str, *records: str) -> DnsResult:
     return DnsResult(name, "TXT", records=records)
 
 
-def statuses(findings: list[checks.Finding]) -> set[Status]:
+def statuses(findings: list[Finding]) -> set[Status]:
     return {finding.status for finding in findings}
 
 
 def test_one_sts_record_passes_and_its_id_is_returned() -> None:
-    findings, sts_id = checks.discovery(DOMAIN, txt("_mta-sts.example.com", "v=STSv1; id=20240101T1"))
+    findings, sts_id = discovery.judge(DOMAIN, txt("_mta-sts.example.com", "v=STSv1; id=20240101T1"))
     assert sts_id == "20240101T1"
     assert statuses(findings) == {Status.PASS}
 
 
 def test_two_sts_records_fail_because_senders_then_see_no_policy() -> None:
     answer = txt("_mta-sts.example.com", "v=STSv1; id=old1", "v=STSv1; id=new2")
-    findings, sts_id = checks.discovery(DOMAIN, answer)
+    findings, sts_id = discovery.judge(DOMAIN, answer)
     assert sts_id is None
     assert [f.status for f in findings] == [Status.FAIL]
     assert "senders see no policy" in findings[0].message
@@ -39,21 +40,21 @@ def test_two_sts_records_fail_because_senders_then_see_no_policy() -> None:
 
 def test_records_not_starting_with_stsv1_are_reported_but_do_not_count() -> None:
     answer = txt("_mta-sts.example.com", "google-site-verification=xyz", "v=STSv1; id=abc")
-    findings, sts_id = checks.discovery(DOMAIN, answer)
+    findings, sts_id = discovery.judge(DOMAIN, answer)
     assert sts_id == "abc"
     assert [f.status for f in findings] == [Status.WARN, Status.PASS]
     assert "google-site-verification" in findings[0].message
 
 
 def test_an_id_longer_than_32_characters_fails() -> None:
-    findings, sts_id = checks.discovery(DOMAIN, txt("_mta-sts.example.com", "v=STSv1; id=" + "a" * 33))
+    findings, sts_id = discovery.judge(DOMAIN, txt("_mta-sts.example.com", "v=STSv1; id=" + "a" * 33))
     assert sts_id is None
     assert Status.FAIL in statuses(findings)
 
 
 def test_a_missing_discovery_record_fails() -> None:
     answer = DnsResult("_mta-sts.example.com", "TXT", rcode="NXDOMAIN")
-    findings, _ = checks.discovery(DOMAIN, answer)
+    findings, _ = discovery.judge(DOMAIN, answer)
     assert findings[0].status is Status.FAIL and "does not exist" in findings[0].message
 
 
@@ -78,39 +79,39 @@ ADDRESSES = DnsResult(HOST, "A", records=("192.0.2.1",))
 
 def test_a_redirect_fails_and_names_where_it_points() -> None:
     attempts = fetched(301, b"", location="https://example.com/mta-sts.txt")
-    findings, text = checks.policy_fetch(HOST, ADDRESSES, attempts)
+    findings, text = policy_file.fetch(HOST, ADDRESSES, attempts)
     assert text is None
     assert findings[0].status is Status.FAIL
     assert "https://example.com/mta-sts.txt" in findings[0].message
 
 
 def test_media_type_parameters_are_accepted_but_text_html_is_not() -> None:
-    ok, _ = checks.policy_fetch(HOST, ADDRESSES, fetched(content_type="text/plain; charset=utf-8"))
-    html, _ = checks.policy_fetch(HOST, ADDRESSES, fetched(content_type="text/html"))
+    ok, _ = policy_file.fetch(HOST, ADDRESSES, fetched(content_type="text/plain; charset=utf-8"))
+    html, _ = policy_file.fetch(HOST, ADDRESSES, fetched(content_type="text/html"))
     assert statuses(ok) == {Status.PASS}
     assert statuses(html) == {Status.FAIL}
     assert "text/html" in html[0].message
 
 
 def test_an_oversized_policy_fails_without_text() -> None:
-    findings, text = checks.policy_fetch(HOST, ADDRESSES, fetched(body=None, too_large=True))
+    findings, text = policy_file.fetch(HOST, ADDRESSES, fetched(body=None, too_large=True))
     assert text is None and "65536" in findings[0].message
 
 
 def test_a_policy_host_without_address_fails_saying_so() -> None:
-    findings, _ = checks.policy_fetch(HOST, DnsResult(HOST, "A", rcode="NXDOMAIN"), [])
+    findings, _ = policy_file.fetch(HOST, DnsResult(HOST, "A", rcode="NXDOMAIN"), [])
     assert findings[0].status is Status.FAIL
     assert "has no address" in findings[0].message
 
 
 def test_a_rejected_certificate_is_named_in_the_failure() -> None:
     attempt = FetchResult("u", "192.0.2.1", error="certificate has expired", error_kind="certificate")
-    findings, _ = checks.policy_fetch(HOST, ADDRESSES, [attempt])
+    findings, _ = policy_file.fetch(HOST, ADDRESSES, [attempt])
     assert "certificate was rejected" in findings[0].message and "expired" in findings[0].message
 
 
 def test_syntax_errors_are_each_reported() -> None:
-    findings, policy = checks.policy_syntax("version: STSv1\nmode: enforce\nmax_age: 99999999999\n")
+    findings, policy = policy_file.syntax("version: STSv1\nmode: enforce\nmax_age: 99999999999\n")
     assert policy is None
     assert {f.status for f in findings} == {Status.FAIL}
     assert any("max_age" in f.message for f in findings) and any(
@@ -122,7 +123,7 @@ ENFORCE = Policy(Mode.ENFORCE, 86400, ("mail.example.com", "*.mx.example.com"))
 
 
 def test_an_uncovered_mx_host_under_enforce_fails_saying_mail_will_be_refused() -> None:
-    findings = checks.mx_coverage(DOMAIN, ["mail.example.com", "backup.example.net"], ENFORCE)
+    findings = mx_coverage.judge(DOMAIN, ["mail.example.com", "backup.example.net"], ENFORCE)
     assert [f.status for f in findings] == [Status.FAIL]
     assert "backup.example.net" in findings[0].message and "refuse" in findings[0].message
 
@@ -130,56 +131,54 @@ def test_an_uncovered_mx_host_under_enforce_fails_saying_mail_will_be_refused() 
 def test_an_uncovered_mx_host_under_testing_is_a_warning_and_under_none_information() -> None:
     testing = dataclasses.replace(ENFORCE, mode=Mode.TESTING)
     none = dataclasses.replace(ENFORCE, mode=Mode.NONE)
-    assert checks.mx_coverage(DOMAIN, ["backup.example.net"], testing)[0].status is Status.WARN
-    assert checks.mx_coverage(DOMAIN, ["backup.example.net"], none)[0].status is Status.INFO
+    assert mx_coverage.judge(DOMAIN, ["backup.example.net"], testing)[0].status is Status.WARN
+    assert mx_coverage.judge(DOMAIN, ["backup.example.net"], none)[0].status is Status.INFO
 
 
 def test_a_wildcard_pattern_covers_exactly_one_label() -> None:
-    assert checks.mx_coverage(DOMAIN, ["a.mx.example.com"], ENFORCE)[0].status is Status.PASS
-    assert checks.mx_coverage(DOMAIN, ["a.b.mx.example.com"], ENFORCE)[0].status is Status.FAIL
+    assert mx_coverage.judge(DOMAIN, ["a.mx.example.com"], ENFORCE)[0].status is Status.PASS
+    assert mx_coverage.judge(DOMAIN, ["a.b.mx.example.com"], ENFORCE)[0].status is Status.FAIL
 
 
 def test_a_domain_without_mx_is_judged_by_its_implicit_mx() -> None:
-    hosts, findings = checks.mx_hosts(DOMAIN, DnsResult(DOMAIN, "MX"))
+    hosts, findings = mx_coverage.hosts(DOMAIN, DnsResult(DOMAIN, "MX"))
     assert hosts == [DOMAIN]
     assert "implicit MX" in findings[0].message
 
 
 def test_mx_hosts_come_in_preference_order_and_a_null_mx_has_none() -> None:
-    hosts, _ = checks.mx_hosts(
+    hosts, _ = mx_coverage.hosts(
         DOMAIN, DnsResult(DOMAIN, "MX", records=("20 b.example.com", "10 a.example.com"))
     )
-    null_hosts, null_findings = checks.mx_hosts(DOMAIN, DnsResult(DOMAIN, "MX", records=("0 .",)))
+    null_hosts, null_findings = mx_coverage.hosts(DOMAIN, DnsResult(DOMAIN, "MX", records=("0 .",)))
     assert hosts == ["a.example.com", "b.example.com"]
     assert null_hosts == [] and "accepts no mail" in null_findings[0].message
 
 
 def test_policy_host_checks_want_null_mx_spf_and_no_cname() -> None:
-    assert checks.policy_host_null_mx(HOST, DnsResult(HOST, "MX", records=("0 .",)))[0].status is Status.PASS
-    assert checks.policy_host_null_mx(HOST, DnsResult(HOST, "MX"))[0].status is Status.WARN
-    assert checks.policy_host_spf(HOST, txt(HOST, "v=spf1 -all"))[0].status is Status.PASS
-    assert checks.policy_host_spf(HOST, txt(HOST, "v=spf1 ~all"))[0].status is Status.WARN
+    assert policy_host.null_mx(HOST, DnsResult(HOST, "MX", records=("0 .",)))[0].status is Status.PASS
+    assert policy_host.null_mx(HOST, DnsResult(HOST, "MX"))[0].status is Status.WARN
+    assert policy_host.spf(HOST, txt(HOST, "v=spf1 -all"))[0].status is Status.PASS
+    assert policy_host.spf(HOST, txt(HOST, "v=spf1 ~all"))[0].status is Status.WARN
     cname = DnsResult(HOST, "CNAME", records=("site.netlify.app",))
-    assert checks.policy_host_cname(HOST, cname)[0].status is Status.WARN
-    assert checks.policy_host_cname(HOST, DnsResult(HOST, "CNAME"))[0].status is Status.PASS
+    assert policy_host.cname(HOST, cname)[0].status is Status.WARN
+    assert policy_host.cname(HOST, DnsResult(HOST, "CNAME"))[0].status is Status.PASS
 
 
 def test_tls_rpt_none_warns_bad_scheme_and_duplicates_fail() -> None:
     name = "_smtp._tls.example.com"
-    assert checks.tls_rpt(DOMAIN, txt(name))[0].status is Status.WARN
-    bad = checks.tls_rpt(DOMAIN, txt(name, "v=TLSRPTv1; rua=ftp://example.com/r"))
+    assert tlsrpt.judge(DOMAIN, txt(name))[0].status is Status.WARN
+    bad = tlsrpt.judge(DOMAIN, txt(name, "v=TLSRPTv1; rua=ftp://example.com/r"))
     assert bad[0].status is Status.FAIL and "ftp://" in bad[0].message
-    two = checks.tls_rpt(
-        DOMAIN, txt(name, "v=TLSRPTv1; rua=mailto:a@x.com", "v=TLSRPTv1; rua=mailto:b@x.com")
-    )
+    two = tlsrpt.judge(DOMAIN, txt(name, "v=TLSRPTv1; rua=mailto:a@x.com", "v=TLSRPTv1; rua=mailto:b@x.com"))
     assert two[0].status is Status.FAIL
-    good = checks.tls_rpt(DOMAIN, txt(name, "v=TLSRPTv1; rua=mailto:a@x.com,https://r.example.com/v1"))
+    good = tlsrpt.judge(DOMAIN, txt(name, "v=TLSRPTv1; rua=mailto:a@x.com,https://r.example.com/v1"))
     assert good[0].status is Status.PASS
 
 
 def test_dnssec_is_information_that_follows_the_ad_bit() -> None:
-    signed = checks.dnssec(DOMAIN, [DnsResult(DOMAIN, "MX", authenticated=True)])
-    unsigned = checks.dnssec(DOMAIN, [DnsResult(DOMAIN, "MX", authenticated=False)])
+    signed = dnssec.validation(DOMAIN, [DnsResult(DOMAIN, "MX", authenticated=True)])
+    unsigned = dnssec.validation(DOMAIN, [DnsResult(DOMAIN, "MX", authenticated=False)])
     assert signed[0].status is unsigned[0].status is Status.INFO
     assert "not" not in signed[0].message and "not" in unsigned[0].message
 
@@ -199,24 +198,24 @@ def live_records(state: object = STATE) -> dict[tuple[str, str], DnsResult]:
 
 
 def test_live_state_equal_to_the_stack_shows_no_drift() -> None:
-    findings = checks.stack_drift(STATE, STATE.policy_id, STATE.policy_text, live_records())
+    findings = stack_drift.judge(STATE, STATE.policy_id, STATE.policy_text, live_records())
     assert statuses(findings) == {Status.PASS}
 
 
 def test_a_new_id_with_the_old_file_served_is_named_a_half_finished_rollout() -> None:
-    findings = checks.stack_drift(STATE, STATE.policy_id, OLD_TEXT, live_records())
+    findings = stack_drift.judge(STATE, STATE.policy_id, OLD_TEXT, live_records())
     assert findings[0].status is Status.FAIL
     assert "senders would cache the old policy under the new id" in findings[0].message
 
 
 def test_the_new_file_served_under_the_old_id_says_to_finish_the_rollout() -> None:
-    findings = checks.stack_drift(STATE, "oldid1", STATE.policy_text, live_records())
+    findings = stack_drift.judge(STATE, "oldid1", STATE.policy_text, live_records())
     assert findings[0].status is Status.FAIL and "finish the rollout" in findings[0].fix
 
 
 def test_a_missing_declared_record_is_named() -> None:
     records = live_records()
     records[(HOST, "MX")] = DnsResult(HOST, "MX")
-    findings = checks.stack_drift(STATE, STATE.policy_id, STATE.policy_text, records)
+    findings = stack_drift.judge(STATE, STATE.policy_id, STATE.policy_text, records)
     assert [f.status for f in findings] == [Status.FAIL]
     assert f"{HOST} MX 0 ." in findings[0].message

@@ -208,6 +208,22 @@ def test_with_the_stack_state_live_and_declared_agree(world: World) -> None:
     assert not report.failed
 
 
+def test_with_the_stack_state_a_live_mx_host_its_policy_misses_is_drift_even_without_proton(
+    world: World,
+) -> None:
+    # The stack publishes no apex MX (no `proton`), yet its enforce policy must cover the live
+    # ones (RFC 8461 §4.1): `verify --stack` says so on stack-drift, not only on mx-coverage.
+    state = expected_state()
+    publish(world, state)
+    world.dns.zone[(DOMAIN, "MX")] = ["10 mail.example.com.", "20 backup.example.net."]
+    world.https.replies[HOST] = Reply(body=state.policy_text.encode())  # type: ignore[attr-defined]
+    report = verify(world, expected=state)
+    [gap] = failures(report, "stack-drift")
+    assert gap.startswith("the stack's policy: MX host backup.example.net of example.com matches no")
+    # The apex MX records are the mail provider's, not the stack's: no "does not declare" warning.
+    assert [f.status for f in report.by_check("stack-drift")] == [Status.FAIL]
+
+
 def test_a_new_id_with_the_old_file_served_fails_as_a_half_finished_rollout(world: World) -> None:
     state = expected_state()
     publish(world, state)
@@ -260,12 +276,12 @@ def test_several_domains_are_checked_concurrently_in_input_order(world: World) -
 def test_a_check_that_raises_becomes_a_failure_and_the_others_still_run(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mtasts.verify import checks
+    from mtasts.verify.checks import tlsrpt
 
     def broken(*_: object) -> list[object]:
         raise KeyError("surprise")
 
-    monkeypatch.setattr(checks, "tls_rpt", broken)
+    monkeypatch.setattr(tlsrpt, "judge", broken)
     report = verify(world)
     assert any("KeyError" in message for message in failures(report, "tls-rpt"))
     assert [f.status for f in report.by_check("policy-host-cname")] == [Status.PASS]

@@ -2,6 +2,14 @@
 
 Pure of Pulumi: the command line, the stack's readiness resource and the end-to-end tests
 all call these functions. Rules cite RFC 8461 and RFC 8460.
+
+- `model`: findings, reports and options, as plain values
+- `dns`, `https`: the I/O, answers as plain values
+- `checks`: the judgement, one module per protocol object
+- `session`: the resolver, client and query limit one run shares
+- `policy_served`: is the policy served from every address (the readiness gate's check)
+- `verifier`: every check for one or many domains, concurrent and bounded
+- `report`, `cli`: the text and JSON output, and the command line
 """
 
 from mtasts.verify.model import (
@@ -14,13 +22,9 @@ from mtasts.verify.model import (
     Status,
     VerifyOptions,
 )
-from mtasts.verify.verifier import (
-    Session,
-    check_policy_file,
-    check_policy_served_sync,
-    verify_domain,
-    verify_domains,
-)
+from mtasts.verify.policy_served import check_policy_file, check_policy_served_sync
+from mtasts.verify.session import Session
+from mtasts.verify.verifier import verify_domain, verify_domains
 
 __all__ = [
     "CHECKS",

@@ -1,28 +1,24 @@
-"""Run the checks for one or many domains: every lookup concurrent, every step bounded.
+"""Run every check for one or many domains: every lookup concurrent, every step bounded.
 
-One resolver and one HTTPS client are shared by all domains (a `Session`) for throughput;
-domains run concurrently under a semaphore. Per domain, every DNS question is asked at
-once; the policy fetch starts as soon as the policy host's addresses are known, and the
-TLSA lookups as soon as the MX hosts are. A check that raises becomes a failed finding,
-never a crash, and a domain that overruns its time budget reports what it could not finish.
+Domains run concurrently under a semaphore, sharing one `Session`. Per domain, every DNS
+question is asked at once; the policy fetch (`policy_served`) starts as soon as the policy
+host's addresses are known, and the TLSA lookups as soon as the MX hosts are. A check that
+raises becomes a failed finding, never a crash, and a domain that overruns its time budget
+reports what it could not finish. Judging is left to `mtasts.verify.checks`, asking DNS to
+`mtasts.verify.dns`, fetching to `mtasts.verify.https`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
-
-import dns.asyncresolver
-import httpx
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from mtasts.desired import DesiredState
 from mtasts.names import normalize
-from mtasts.policy import policy_id
-from mtasts.verify import checks
-from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, DnsResult, Lookups, make_resolver
-from mtasts.verify.https import FetchResult, fetch_policy, make_client
+from mtasts.verify.checks import discovery, dnssec, mx_coverage, policy_file, policy_host, stack_drift, tlsrpt
+from mtasts.verify.checks.phrasing import unanswered
+from mtasts.verify.dns import DnsResult, Lookups
 from mtasts.verify.model import (
     DANE,
     DISCOVERY,
@@ -35,237 +31,19 @@ from mtasts.verify.model import (
     POLICY_HOST_SPF,
     STACK_DRIFT,
     TLS_RPT,
-    AddressServed,
     DomainReport,
     Finding,
-    PolicyCheck,
     Status,
     VerifyOptions,
 )
-
-T = TypeVar("T")
-
-# A domain's lookups and fetch each take at most `timeout`; they overlap, so a few budgets
-# bound the whole domain even in the worst chain (addresses → connect/TLS → response).
-_DOMAIN_BUDGETS = 4
+from mtasts.verify.policy_served import fetch_addresses, judge_fetch
+from mtasts.verify.session import DOMAIN_BUDGETS, Session
 
 
-class Session:
-    """One resolver, one HTTPS client and one query limit, shared across domains."""
-
-    def __init__(
-        self,
-        options: VerifyOptions,
-        *,
-        resolver: dns.asyncresolver.Resolver | None = None,
-        client: httpx.AsyncClient | None = None,
-    ) -> None:
-        self.options = options
-        self.resolver = resolver or make_resolver(options)
-        self._own_client = client is None
-        self.client = client or make_client(options)
-        self.query_limit = asyncio.Semaphore(MAX_QUERIES_IN_FLIGHT)
-
-    async def aclose(self) -> None:
-        if self._own_client:
-            await self.client.aclose()
-
-    async def __aenter__(self) -> Session:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-
-async def _fetch(session: Session, lookups: Lookups, host: str) -> tuple[list[DnsResult], list[FetchResult]]:
-    """The A and AAAA answers for `host`, and one fetch per address.
-
-    Each family's fetches start as soon as its own answer is in, so IPv4 and IPv6 overlap.
-    """
-
-    async def family(rdtype: str) -> tuple[DnsResult, list[FetchResult]]:
-        answer = await lookups.get(host, rdtype)
-        if not answer.records:
-            return answer, []
-        return answer, await fetch_policy(session.client, host, list(answer.records), session.options)
-
-    (a, from_a), (aaaa, from_aaaa) = await asyncio.gather(family("A"), family("AAAA"))
-    return [a, aaaa], from_a + from_aaaa
-
-
-def _unanswered(check: str, *answers: DnsResult) -> list[Finding]:
-    """A "could not check" finding when the resolver gave no usable answer; never a fix to publish."""
-    return [
-        Finding(check, Status.UNCHECKED, f"could not check: {answer.error}")
-        for answer in answers
-        if not answer.ok
-    ]
-
-
-def _judge_fetch(
-    host: str, answers: list[DnsResult], attempts: list[FetchResult]
-) -> tuple[list[Finding], str | None]:
-    """`checks.policy_fetch`, with what could not be checked (no DNS answer, no route) set apart."""
-    findings = _unanswered(POLICY_FETCH, *answers)
-    findings += [
-        Finding(POLICY_FETCH, Status.UNCHECKED, f"could not check {attempt.address}: {attempt.error}")
-        for attempt in attempts
-        if attempt.error_kind == "unreachable"
-    ]
-    reached = [attempt for attempt in attempts if attempt.error_kind != "unreachable"]
-    if not reached and findings:
-        return findings, None
-    judged, text = checks.policy_fetch(host, answers, reached)
-    return findings + judged, text
-
-
-def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
-    if attempt.error is not None:
-        served = f"{attempt.error_kind or 'error'}: {attempt.error}"
-    elif attempt.status != 200:
-        served = f"HTTP {attempt.status}" + (f" to {attempt.location}" if attempt.location else "")
-    elif attempt.body is None:
-        served = "a body over the size limit"
-    else:
-        served = f"policy id {policy_id(attempt.body.decode('utf-8', 'replace'))}"
-    body_matches = (
-        attempt.error is None
-        and attempt.status == 200
-        and attempt.body is not None
-        and expected_text is not None
-        and attempt.body.decode("utf-8", "replace") == expected_text
-    )
-    return AddressServed(
-        attempt.address,
-        served,
-        body_matches,
-        cache_max_age=attempt.cache_max_age,
-        cache_seconds_left=attempt.cache_seconds_left,
-    )
-
-
-async def check_policy_file(
-    domain: str,
-    options: VerifyOptions,
-    expected_text: str | None = None,
-    *,
-    client: httpx.AsyncClient | None = None,
-    session: Session | None = None,
-) -> PolicyCheck:
-    """Fetch and judge the policy file of `domain` from every address (policy-fetch, policy-syntax).
-
-    With `expected_text`, also a `stack-drift` finding saying whether every address serves
-    exactly that. The stack's readiness resource waits on `PolicyCheck.served_everywhere`.
-    """
-    domain = normalize(domain)
-    own = session is None
-    session = session or Session(options, client=client)
+def domain_questions(domain: str) -> tuple[tuple[str, str], ...]:
+    """The (name, type) questions every domain's checks need, asked before any is judged."""
     host = f"mta-sts.{domain}"
-    lookups = Lookups(session.resolver, session.query_limit)
-    findings: list[Finding] = []
-    text: str | None = None
-    served: tuple[AddressServed, ...] = ()
-    try:
-        async with asyncio.timeout(options.timeout * _DOMAIN_BUDGETS):
-            addresses, attempts = await _fetch(session, lookups, host)
-        fetch_findings, text = _judge_fetch(host, addresses, attempts)
-        findings += fetch_findings
-        served = tuple(_served(attempt, expected_text) for attempt in attempts)
-        if text is not None:
-            findings += checks.policy_syntax(text)[0]
-    except TimeoutError:
-        findings.append(
-            Finding(
-                POLICY_FETCH,
-                Status.UNCHECKED,
-                f"could not check: {host} gave no result within {options.timeout * _DOMAIN_BUDGETS:g} s",
-            )
-        )
-    except Exception as error:
-        findings.append(
-            Finding(
-                POLICY_FETCH, Status.FAIL, f"the check failed unexpectedly: {type(error).__name__}: {error}"
-            )
-        )
-    finally:
-        lookups.cancel()
-        if own:
-            await session.aclose()
-    if expected_text is not None:
-        stale = [address for address in served if not address.expected]
-        if served and not stale:
-            findings.append(
-                Finding(
-                    STACK_DRIFT, Status.PASS, f"every address of {host} serves exactly the expected policy"
-                )
-            )
-        else:
-            seen = "; ".join(f"{address.address}: {address.served}" for address in stale) or "no address"
-            findings.append(
-                Finding(
-                    STACK_DRIFT,
-                    Status.FAIL,
-                    f"{host} does not serve the expected policy (id {policy_id(expected_text)}) from every "
-                    f"address ({seen})",
-                    "wait for the host to deploy the new file; publish the new id only after it is served",
-                )
-            )
-    return PolicyCheck(findings, text, served)
-
-
-def check_policy_served_sync(
-    domain: str,
-    expected_text: str | None,
-    *,
-    ca_file: str | None = None,
-    timeout: float = 10.0,
-    nameserver: str | None = None,
-    port: int = 53,
-    https_port: int = 443,
-) -> PolicyCheck:
-    """`check_policy_file` for synchronous callers (the stack's readiness resource).
-
-    Runs its own event loop, in a worker thread when the caller already runs one.
-    """
-    options = VerifyOptions(
-        nameserver=nameserver,
-        port=port,
-        ca_file=ca_file,
-        timeout=timeout,
-        concurrency=8,
-        https_port=https_port,
-    )
-    return _run_sync(check_policy_file(domain, options, expected_text))
-
-
-def _run_sync(work: Coroutine[Any, Any, T]) -> T:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(work)
-    box: dict[str, Any] = {}
-
-    def runner() -> None:
-        try:
-            box["value"] = asyncio.run(work)
-        except BaseException as error:
-            box["error"] = error
-
-    thread = threading.Thread(target=runner, name="mtasts-verify")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
-
-
-async def _domain_checks(
-    domain: str, session: Session, expected: DesiredState | None, report: DomainReport, lookups: Lookups
-) -> None:
-    host = f"mta-sts.{domain}"
-    findings = report.findings
-    # Ask every question now; the judgements below await the answers they need.
-    for name, rdtype in (
+    return (
         (f"_mta-sts.{domain}", "TXT"),
         (domain, "MX"),
         (f"_smtp._tls.{domain}", "TXT"),
@@ -274,20 +52,33 @@ async def _domain_checks(
         (host, "MX"),
         (host, "TXT"),
         (host, "CNAME"),
-    ):
+    )
+
+
+def stack_questions(expected: DesiredState) -> set[tuple[str, str]]:
+    """The questions `stack-drift` judges: every (name, type) the stack declares, and the apex
+    MX, whose hosts the stack's policy must cover even when the stack does not publish them
+    (RFC 8461 §4.1; without `proton` the mail provider's records are not the stack's)."""
+    declared = {(record.name, record.type) for record in expected.records}
+    return declared | {(expected.settings.domain, "MX")}
+
+
+async def _domain_checks(
+    domain: str, session: Session, expected: DesiredState | None, report: DomainReport, lookups: Lookups
+) -> None:
+    host = f"mta-sts.{domain}"
+    findings = report.findings
+    compared = stack_questions(expected) if expected is not None else set()
+    # Ask every question now; the judgements below await the answers they need.
+    for name, rdtype in (*domain_questions(domain), *compared):
         lookups.get(name, rdtype)
-    declared: set[tuple[str, str]] = set()
-    if expected is not None:
-        declared = {(record.name, record.type) for record in expected.records}
-        for name, rdtype in declared:
-            lookups.get(name, rdtype)
 
     async def tlsa() -> tuple[list[str], dict[str, DnsResult]]:
-        hosts, _ = checks.mx_hosts(domain, await lookups.result(domain, "MX"))
+        hosts, _ = mx_coverage.hosts(domain, await lookups.result(domain, "MX"))
         found = await asyncio.gather(*(lookups.get(f"_25._tcp.{h}", "TLSA") for h in hosts))
         return hosts, dict(zip(hosts, found, strict=True))
 
-    fetch_task = asyncio.ensure_future(_fetch(session, lookups, host))
+    fetch_task = asyncio.ensure_future(fetch_addresses(session, lookups, host))
     tlsa_task = asyncio.ensure_future(tlsa())
     state: dict[str, Any] = {"policy": None}
 
@@ -299,73 +90,69 @@ async def _domain_checks(
             message = f"the check failed unexpectedly: {type(error).__name__}: {error}"
             findings.append(Finding(check, Status.FAIL, message))
 
-    async def discovery() -> list[Finding]:
+    async def judge_discovery() -> list[Finding]:
         sts = await lookups.result(f"_mta-sts.{domain}", "TXT")
         if not sts.ok:
-            return _unanswered(DISCOVERY, sts)
-        found, report.policy_id = checks.discovery(domain, sts)
+            return unanswered(DISCOVERY, sts)
+        found, report.policy_id = discovery.judge(domain, sts)
         return found
 
-    async def policy() -> list[Finding]:
+    async def judge_policy() -> list[Finding]:
         addresses, attempts = await fetch_task
-        found, report.policy_text = _judge_fetch(host, addresses, attempts)
+        found, report.policy_text = judge_fetch(host, addresses, attempts)
         state["fetch_unchecked"] = report.policy_text is None and any(
             finding.status is Status.UNCHECKED for finding in found
         )
-        syntax, state["policy"] = checks.policy_syntax(report.policy_text)
+        syntax, state["policy"] = policy_file.syntax(report.policy_text)
         return found + syntax
 
-    async def coverage() -> list[Finding]:
+    async def judge_coverage() -> list[Finding]:
         mx = await lookups.result(domain, "MX")
         if not mx.ok:
-            return _unanswered(MX_COVERAGE, mx)
-        hosts, found = checks.mx_hosts(domain, mx)
-        return found + checks.mx_coverage(domain, hosts, state["policy"])
+            return unanswered(MX_COVERAGE, mx)
+        hosts, found = mx_coverage.hosts(domain, mx)
+        return found + mx_coverage.judge(domain, hosts, state["policy"])
 
-    async def dnssec() -> list[Finding]:
+    async def judge_dnssec() -> list[Finding]:
         answers = [await lookups.result(f"_mta-sts.{domain}", "TXT"), await lookups.result(domain, "MX")]
-        return checks.dnssec(domain, answers)
+        return dnssec.validation(domain, answers)
 
-    async def dane() -> list[Finding]:
-        return checks.dane(*(await tlsa_task))
+    async def judge_dane() -> list[Finding]:
+        return dnssec.dane(*(await tlsa_task))
 
-    async def drift() -> list[Finding]:
+    async def judge_drift() -> list[Finding]:
         assert expected is not None
         sts = await lookups.result(f"_mta-sts.{domain}", "TXT")
-        answers = {key: await lookups.result(*key) for key in sorted(declared)}
-        unanswered = _unanswered(STACK_DRIFT, sts, *(a for a in answers.values() if a is not sts))
-        if unanswered or state.get("fetch_unchecked"):
+        answers = {key: await lookups.result(*key) for key in sorted(compared)}
+        missing = unanswered(STACK_DRIFT, sts, *(a for a in answers.values() if a is not sts))
+        if missing or state.get("fetch_unchecked"):
             # Comparing with what could not be seen would call it drift; say what is unknown.
-            return unanswered or [
+            return missing or [
                 Finding(STACK_DRIFT, Status.UNCHECKED, "could not check: the policy could not be fetched")
             ]
-        return checks.stack_drift(expected, report.policy_id, report.policy_text, answers)
+        return stack_drift.judge(expected, report.policy_id, report.policy_text, answers)
 
     async def answer(
         check: str, name: str, rdtype: str, judge: Callable[[str, DnsResult], list[Finding]]
     ) -> list[Finding]:
         found = await lookups.result(name, rdtype)
-        return _unanswered(check, found) or judge(name, found)
+        return unanswered(check, found) or judge(name, found)
 
     try:
-        await step(DISCOVERY, discovery)
-        await step(POLICY_FETCH, policy)
-        await step(MX_COVERAGE, coverage)
-        await step(
-            POLICY_HOST_NULL_MX, lambda: answer(POLICY_HOST_NULL_MX, host, "MX", checks.policy_host_null_mx)
-        )
-        await step(POLICY_HOST_SPF, lambda: answer(POLICY_HOST_SPF, host, "TXT", checks.policy_host_spf))
-        await step(
-            POLICY_HOST_CNAME, lambda: answer(POLICY_HOST_CNAME, host, "CNAME", checks.policy_host_cname)
-        )
+        await step(DISCOVERY, judge_discovery)
+        await step(POLICY_FETCH, judge_policy)
+        await step(MX_COVERAGE, judge_coverage)
+        await step(POLICY_HOST_NULL_MX, lambda: answer(POLICY_HOST_NULL_MX, host, "MX", policy_host.null_mx))
+        await step(POLICY_HOST_SPF, lambda: answer(POLICY_HOST_SPF, host, "TXT", policy_host.spf))
+        await step(POLICY_HOST_CNAME, lambda: answer(POLICY_HOST_CNAME, host, "CNAME", policy_host.cname))
         await step(
             TLS_RPT,
-            lambda: answer(TLS_RPT, f"_smtp._tls.{domain}", "TXT", lambda _, a: checks.tls_rpt(domain, a)),
+            lambda: answer(TLS_RPT, f"_smtp._tls.{domain}", "TXT", lambda _, a: tlsrpt.judge(domain, a)),
         )
-        await step(DNSSEC, dnssec)
-        await step(DANE, dane)
+        await step(DNSSEC, judge_dnssec)
+        await step(DANE, judge_dane)
         if expected is not None:
-            await step(STACK_DRIFT, drift)
+            await step(STACK_DRIFT, judge_drift)
     finally:
         fetch_task.cancel()
         tlsa_task.cancel()
@@ -384,7 +171,7 @@ async def verify_domain(
     own = session is None
     session = session or Session(options)
     lookups = Lookups(session.resolver, session.query_limit)
-    budget = options.timeout * _DOMAIN_BUDGETS
+    budget = options.timeout * DOMAIN_BUDGETS
     try:
         async with asyncio.timeout(budget):
             await _domain_checks(domain, session, expected, report, lookups)

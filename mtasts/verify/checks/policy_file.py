@@ -1,0 +1,172 @@
+"""The policy file as senders fetch it: every address's HTTPS response, then its syntax.
+
+`fetch` judges the responses (status, redirects, certificate, media type, size, one policy
+across addresses; RFC 8461 §3.2, §3.3); `syntax` applies `mtasts.rules.policy_file` to the
+text served. Fetching is `mtasts.verify.https`'s; whether the text is the stack's, `stack_drift`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mtasts.policy import MAX_POLICY_BYTES, Policy, policy_id
+from mtasts.rules import policy_file as rules_policy_file
+from mtasts.verify.checks.phrasing import phrase
+from mtasts.verify.dns import DnsResult
+from mtasts.verify.https import FetchResult
+from mtasts.verify.model import POLICY_FETCH, POLICY_SYNTAX, Finding, Status
+
+
+def fetch(
+    host: str, addresses: DnsResult | Sequence[DnsResult], attempts: list[FetchResult]
+) -> tuple[list[Finding], str | None]:
+    """The HTTPS responses for the policy, one per address of the host (RFC 8461 §3.2, §3.3).
+
+    A sender connects to whichever A or AAAA address it picks, so every address must serve
+    the same valid policy: each one that does not is a failure naming the address. Returns
+    the text served by the first address that served one.
+    """
+    url = f"https://{host}/.well-known/mta-sts.txt"
+    answers = [addresses] if isinstance(addresses, DnsResult) else list(addresses)
+    if not attempts:
+        broken = [answer for answer in answers if answer.error or answer.nxdomain]
+        seen = broken[0].describe() if broken else f"no A or AAAA records at {host}"
+        return [
+            Finding(
+                POLICY_FETCH,
+                Status.FAIL,
+                f"{host} has no address ({seen}): senders cannot fetch the policy",
+                f"publish A records for {host} pointing at the host that serves {url}",
+            )
+        ], None
+    judged = [_response(host, attempt) for attempt in attempts]
+    texts = {
+        attempt.address: text for attempt, (_, text) in zip(attempts, judged, strict=True) if text is not None
+    }
+    text = next(iter(texts.values()), None)
+    failures = [finding for findings, _ in judged for finding in findings if finding.status is Status.FAIL]
+    if failures:
+        return failures, text
+    if len(set(texts.values())) > 1:
+        by_id: dict[str, list[str]] = {}
+        for address, served in texts.items():
+            by_id.setdefault(policy_id(served), []).append(address)
+        listing = "; ".join(
+            f"{', '.join(where)} serve(s) a policy with id {id_}" for id_, where in by_id.items()
+        )
+        return [
+            Finding(
+                POLICY_FETCH,
+                Status.FAIL,
+                f"the addresses of {host} serve different policies ({listing}): each sender sees the one "
+                "at the address it picks (RFC 8461 §3.3)",
+                "wait until the host's deploy reaches every address, or remove the A/AAAA records that "
+                "point at a host serving another file",
+            )
+        ], text
+    if len(attempts) == 1:
+        return judged[0][0], text
+    every = ", ".join(attempt.address for attempt in attempts)
+    return [
+        Finding(finding.check, finding.status, f"{finding.message}; the same from every address ({every})")
+        for finding in judged[0][0]
+    ], text
+
+
+def _response(host: str, result: FetchResult) -> tuple[list[Finding], str | None]:
+    """One address's answer for the policy (RFC 8461 §3.2, §3.3)."""
+    url = f"https://{host}/.well-known/mta-sts.txt"
+    if result.error is not None:
+        tried = f"{result.address}: {result.error}"
+        fixes = {
+            "certificate": (
+                f"serve a certificate valid for {host} that chains to a trusted root "
+                "(Netlify and GitHub Pages issue one once the custom domain is set and DNS points at them)"
+            ),
+            "tls": f"serve {host} over TLS 1.2 or newer with a valid certificate",
+        }
+        what = {"certificate": "the certificate was rejected", "tls": "the TLS handshake failed"}.get(
+            result.error_kind or "", "could not connect"
+        )
+        return [
+            Finding(
+                POLICY_FETCH,
+                Status.FAIL,
+                f"{url}: {what} ({tried}): senders cannot fetch the policy",
+                fixes.get(result.error_kind or "", f"make {host} answer HTTPS on port 443"),
+            )
+        ], None
+    where = f"{url} (from {result.address}, {result.tls_version or 'TLS'})"
+    if result.status is not None and 300 <= result.status < 400:
+        return [
+            Finding(
+                POLICY_FETCH,
+                Status.FAIL,
+                f"{where} answers HTTP {result.status} redirecting to {result.location or '(no Location)'}; "
+                "senders do not follow redirects (RFC 8461 §3.3)",
+                f"serve the file directly at {url}; on Netlify, {host} must be the site's own custom domain, "
+                "not an alias that redirects",
+            )
+        ], None
+    if result.status != 200:
+        return [
+            Finding(
+                POLICY_FETCH,
+                Status.FAIL,
+                f"{where} answers HTTP {result.status}, not 200: senders see no policy",
+                f"serve the policy file at {url} (RFC 8461 §3.2)",
+            )
+        ], None
+    if result.too_large or result.body is None:
+        return [
+            Finding(
+                POLICY_FETCH,
+                Status.FAIL,
+                f"{where} is larger than {MAX_POLICY_BYTES} bytes; senders refuse it (stopped reading there)",
+                "serve the policy file only: a few lines of 'key: value'",
+            )
+        ], None
+    findings: list[Finding] = []
+    media_type = (result.content_type or "").split(";")[0].strip().lower()
+    if media_type != "text/plain":
+        findings.append(
+            Finding(
+                POLICY_FETCH,
+                Status.FAIL,
+                f"{where} is served as {result.content_type or 'no Content-Type'!r}, not text/plain; "
+                "strict senders refuse it (RFC 8461 §3.2)",
+                "serve /.well-known/mta-sts.txt with 'Content-Type: text/plain' (Netlify: a _headers file)",
+            )
+        )
+    if not result.body.isascii():
+        findings.append(
+            Finding(
+                POLICY_FETCH,
+                Status.FAIL,
+                f"{where} contains non-ASCII bytes",
+                "write the policy in plain ASCII (RFC 8461 §3.2)",
+            )
+        )
+    if not findings:
+        findings.append(
+            Finding(
+                POLICY_FETCH,
+                Status.PASS,
+                f"{where}: HTTP 200, {result.content_type}, {len(result.body)} bytes",
+            )
+        )
+    return findings, result.body.decode("utf-8", "replace")
+
+
+def syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
+    """RFC 8461 §3.2 syntax, judged by `mtasts.rules.policy_file`."""
+    if text is None:
+        # Not a second failure: policy-fetch already says why there is no text.
+        return [Finding(POLICY_SYNTAX, Status.INFO, "not judged: no policy text was fetched")], None
+    parsed = rules_policy_file.parse(text)
+    findings = phrase(POLICY_SYNTAX, parsed.findings, prefix="the served policy: ")
+    if not parsed.valid or parsed.mode is None or parsed.max_age is None:
+        return findings, None
+    policy = Policy(mode=parsed.mode, max_age=parsed.max_age, mx=parsed.mx)
+    summary = f"mode {policy.mode.value}, max_age {policy.max_age}, mx {', '.join(policy.mx) or '(none)'}"
+    return [*findings, Finding(POLICY_SYNTAX, Status.PASS, f"the policy is valid: {summary}")], policy

@@ -1,0 +1,48 @@
+"""What every domain of one `verify` run shares: one resolver, one HTTPS client, one query limit.
+
+Sharing them is for throughput (connection reuse, a bound on open sockets however many
+domains run at once). The per-domain time budget lives here too, since both the policy check
+and the full verifier bound their work by it. Asking and judging are left to the callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import dns.asyncresolver
+import httpx
+
+from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, make_resolver
+from mtasts.verify.https import make_client
+from mtasts.verify.model import VerifyOptions
+
+# A domain's lookups and fetch each take at most `timeout`; they overlap, so a few budgets
+# bound the whole domain even in the worst chain (addresses → connect/TLS → response).
+DOMAIN_BUDGETS = 4
+
+
+class Session:
+    """One resolver, one HTTPS client and one query limit, shared across domains."""
+
+    def __init__(
+        self,
+        options: VerifyOptions,
+        *,
+        resolver: dns.asyncresolver.Resolver | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.options = options
+        self.resolver = resolver or make_resolver(options)
+        self._own_client = client is None
+        self.client = client or make_client(options)
+        self.query_limit = asyncio.Semaphore(MAX_QUERIES_IN_FLIGHT)
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self.client.aclose()
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
