@@ -7,6 +7,7 @@ The mocks answer like the providers do for the few computed outputs the program 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import runpy
@@ -203,7 +204,19 @@ def run_failing_program(values: dict[str, Any], *, zone: list[dict[str, Any]] | 
     raise AssertionError(f"the program accepted {values}")
 
 
+def _ensure_event_loop() -> None:
+    """Pulumi's mocks run on the thread's current event loop, and an `asyncio.run` earlier in the
+    same process (the verify tests) leaves the thread with none: make one when it is missing."""
+    try:
+        if not asyncio.get_event_loop_policy().get_event_loop().is_closed():
+            return
+    except RuntimeError:
+        pass
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> StackRun:
+    _ensure_event_loop()
     provider_mocks = monitor.provider_mocks
     # The mock engine logs to the root logger (the `logger` argument of set_mocks is not
     # the one pulumi.log reaches once the runtime is configured), so listen there.
