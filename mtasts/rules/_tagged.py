@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from mtasts.rules.findings import Finding, Severity
+
 FIELD_DELIMITER = re.compile(r"[ \t]*;[ \t]*")
 EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 EXT_VALUE = re.compile(r"[\x21-\x3a\x3c\x3e-\x7e]+")
@@ -87,3 +89,21 @@ def split(text: str, version: str, *, free_value: tuple[str, ...] = ()) -> Tagge
         trailing_space=trailing,
         characters=tuple(outside_characters(text)),
     )
+
+
+def grammar_findings(
+    tagged: Tagged, text: str, *, codes: tuple[str, str], fix: str, rfc: str, consequence: str
+) -> list[Finding]:
+    """Failures for where `text` leaves the skeleton: characters outside printable ASCII, then
+    each grammar error. `codes` is (characters code, syntax code) of the record's module;
+    `consequence` says what a strict sender then does ("sees no record")."""
+    characters_code, syntax_code = codes
+    findings = []
+    if tagged.characters:
+        seen = f"{text!r} holds characters outside printable ASCII ({', '.join(tagged.characters)})"
+        findings.append(Finding(characters_code, Severity.FAIL, seen, fix, rfc))
+    findings += [
+        Finding(syntax_code, Severity.FAIL, f"{text!r}: {error}; {consequence}", fix, rfc)
+        for error in tagged.errors
+    ]
+    return findings

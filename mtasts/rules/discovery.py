@@ -87,26 +87,14 @@ def parse(txt: str, name: str = "_mta-sts") -> Record:
         )
         return Record(None, (Finding(PREFIX_CODE, Severity.FAIL, seen, publish, RFC),))
     tagged = _tagged.split(txt, VERSION)
-    if tagged.characters:
-        findings.append(
-            Finding(
-                CHARACTERS,
-                Severity.FAIL,
-                f"{txt!r} holds characters outside printable ASCII ({', '.join(tagged.characters)})",
-                publish,
-                RFC,
-            )
-        )
-    findings += [
-        Finding(
-            SYNTAX,
-            Severity.FAIL,
-            f"{txt!r}: {error}; a sender parsing by the grammar sees no record",
-            publish,
-            RFC,
-        )
-        for error in tagged.errors
-    ]
+    findings += _tagged.grammar_findings(
+        tagged,
+        txt,
+        codes=(CHARACTERS, SYNTAX),
+        fix=publish,
+        rfc=RFC,
+        consequence="a sender parsing by the grammar sees no record",
+    )
     ids = tagged.values("id")
     valid_ids = [value for value in ids if ID.fullmatch(value)]
     findings += [

@@ -118,27 +118,14 @@ def parse(txt: str, name: str = "_smtp._tls") -> Record:
         seen = f"{txt!r} does not begin with 'v=TLSRPTv1;': senders discard it"
         return Record((), (Finding(PREFIX_CODE, Severity.FAIL, seen, publish, RFC),))
     tagged = _tagged.split(txt, VERSION, free_value=("rua",))
-    findings: list[Finding] = []
-    if tagged.characters:
-        findings.append(
-            Finding(
-                CHARACTERS,
-                Severity.FAIL,
-                f"{txt!r} holds characters outside printable ASCII ({', '.join(tagged.characters)})",
-                publish,
-                RFC,
-            )
-        )
-    findings += [
-        Finding(
-            SYNTAX,
-            Severity.FAIL,
-            f"{txt!r}: {error}; a sender parsing by the grammar sends no reports",
-            publish,
-            RFC,
-        )
-        for error in tagged.errors
-    ]
+    findings = _tagged.grammar_findings(
+        tagged,
+        txt,
+        codes=(CHARACTERS, SYNTAX),
+        fix=publish,
+        rfc=RFC,
+        consequence="a sender parsing by the grammar sends no reports",
+    )
     ruas = tagged.values("rua")
     if not ruas and not tagged.errors:
         findings.append(Finding(RUA_MISSING, Severity.FAIL, f"{txt!r} has no rua field", publish, RFC))
