@@ -92,12 +92,13 @@ def split(text: str, version: str, *, free_value: tuple[str, ...] = ()) -> Tagge
 
 
 def grammar_findings(
-    tagged: Tagged, text: str, *, codes: tuple[str, str], fix: str, rfc: str, consequence: str
+    tagged: Tagged, text: str, *, codes: tuple[str, str, str], fix: str, rfc: str, consequence: str
 ) -> list[Finding]:
-    """Failures for where `text` leaves the skeleton: characters outside printable ASCII, then
-    each grammar error. `codes` is (characters code, syntax code) of the record's module;
-    `consequence` says what a strict sender then does ("sees no record")."""
-    characters_code, syntax_code = codes
+    """Findings for where `text` leaves the skeleton: characters outside printable ASCII and each
+    grammar error fail; trailing whitespace only warns (senders we know strip it). `codes` is
+    (characters, syntax, whitespace) of the record's module; `consequence` says what a strict
+    sender does with a text that fails ("sees no record")."""
+    characters_code, syntax_code, whitespace_code = codes
     findings = []
     if tagged.characters:
         seen = f"{text!r} holds characters outside printable ASCII ({', '.join(tagged.characters)})"
@@ -106,4 +107,7 @@ def grammar_findings(
         Finding(syntax_code, Severity.FAIL, f"{text!r}: {error}; {consequence}", fix, rfc)
         for error in tagged.errors
     ]
+    if tagged.trailing_space:
+        seen = f"{text!r} ends in whitespace, which the grammar does not allow; senders we know strip it"
+        findings.append(Finding(whitespace_code, Severity.WARN, seen, "remove the trailing whitespace", rfc))
     return findings

@@ -90,7 +90,7 @@ def parse(txt: str, name: str = "_mta-sts") -> Record:
     findings += _tagged.grammar_findings(
         tagged,
         txt,
-        codes=(CHARACTERS, SYNTAX),
+        codes=(CHARACTERS, SYNTAX, WHITESPACE),
         fix=publish,
         rfc=RFC,
         consequence="a sender parsing by the grammar sees no record",
@@ -113,16 +113,6 @@ def parse(txt: str, name: str = "_mta-sts") -> Record:
                 f"{txt!r} has {len(ids)} id fields"
                 + (": senders differ on which one counts (the first, or the last)" if differ else ""),
                 "keep one id field",
-                RFC,
-            )
-        )
-    if tagged.trailing_space:
-        findings.append(
-            Finding(
-                WHITESPACE,
-                Severity.WARN,
-                f"{txt!r} ends in whitespace, which the grammar does not allow; senders we know strip it",
-                "remove the trailing whitespace",
                 RFC,
             )
         )

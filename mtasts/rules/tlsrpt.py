@@ -121,7 +121,7 @@ def parse(txt: str, name: str = "_smtp._tls") -> Record:
     findings = _tagged.grammar_findings(
         tagged,
         txt,
-        codes=(CHARACTERS, SYNTAX),
+        codes=(CHARACTERS, SYNTAX, WHITESPACE),
         fix=publish,
         rfc=RFC,
         consequence="a sender parsing by the grammar sends no reports",
@@ -142,16 +142,6 @@ def parse(txt: str, name: str = "_smtp._tls") -> Record:
     uris = tuple(_RUA_SEPARATOR.split(ruas[0])) if ruas else ()
     for uri in uris:
         findings += uri_findings(uri)
-    if tagged.trailing_space:
-        findings.append(
-            Finding(
-                WHITESPACE,
-                Severity.WARN,
-                f"{txt!r} ends in whitespace, which the grammar does not allow; senders we know strip it",
-                "remove the trailing whitespace",
-                RFC,
-            )
-        )
     failed = any(finding.failed for finding in findings)
     return Record(() if failed else uris, tuple(findings))
 
