@@ -1,10 +1,11 @@
-"""Command line: `render` the desired state of a stack, `verify` live domains.
+"""Command line: `render` a stack's desired state, `verify` live domains, read TLS `reports`.
 
     python -m mtasts render --stack dev
     python -m mtasts verify example.com [--stack dev] [--json] [--nameserver IP] [--ca-file PATH]
     python -m mtasts reports PATH... [--imap URL] [--stack dev] [--since DATE] [--json] [--html FILE]
 
-Exit status: 0 success, 1 a check failed, 2 a usage or configuration error.
+Exit status (mtasts.exits): 0 success, 1 a failure, 2 a usage or configuration error,
+3 (verify) a domain could not be checked.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from pathlib import Path
 
 from mtasts.config import ConfigError
 from mtasts.desired import desired_state
+from mtasts.exits import EXIT_OK, EXIT_USAGE
 from mtasts.reports.cli import add_reports_command
 from mtasts.stackfile import StackFileError, load_settings
 from mtasts.verify.cli import add_verify_command
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def render(args: argparse.Namespace) -> int:

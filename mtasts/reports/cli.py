@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mtasts.desired import desired_state
+from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from mtasts.policy import Mode
 from mtasts.reports.html import html_page
 from mtasts.reports.imap import PASSWORD_VARIABLE, ImapLocation, ImapUrlError, parse_imap_url, read_imap
@@ -37,12 +38,6 @@ from mtasts.reports.verdict import (
     stack_advice,
 )
 from mtasts.stackfile import load_settings
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(ValueError):
-    pass
 
 
 def add_reports_command(subparsers: Any) -> argparse.ArgumentParser:

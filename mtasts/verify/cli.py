@@ -17,17 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from mtasts.desired import DesiredState, desired_state
+from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, EXIT_USAGE, UsageError
 from mtasts.names import ascii_hint, is_hostname, normalize
 from mtasts.stackfile import load_settings
 from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.report import json_report, text_report
 from mtasts.verify.verifier import verify_domains
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNCHECKED = 0, 1, 2, 3
-
-
-class UsageError(ValueError):
-    pass
 
 
 def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
