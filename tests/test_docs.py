@@ -119,3 +119,13 @@ def test_the_policy_pack_page_lists_every_rule_with_its_level() -> None:
     listed = dict(re.findall(r"^\| `([a-z-]+)`: .*\| (mandatory|advisory) \|$", page, re.MULTILINE))
     registered = {policy.name: policy.enforcement_level.value for policy in all_policies()}
     assert listed == registered
+
+
+@pytest.mark.parametrize("page", PAGES, ids=page_id)
+def test_every_repository_file_the_docs_name_exists(page: Path) -> None:
+    named = set(re.findall(r"`([\w./-]+\.(?:py|yml|yaml|md|json|sh))`", page.read_text()))
+    places = (ROOT, ROOT / "docs", ROOT / ".github" / "workflows")
+    missing = [
+        name for name in named if "NAME" not in name and not any((place / name).exists() for place in places)
+    ]
+    assert not missing, f"{page_id(page)} names files that do not exist: {missing}"
