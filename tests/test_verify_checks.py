@@ -183,6 +183,12 @@ def test_dnssec_is_information_that_follows_the_ad_bit() -> None:
     assert "not" not in signed[0].message and "not" in unsigned[0].message
 
 
+def test_dnssec_is_not_judged_when_no_answer_came_back() -> None:
+    silent = dnssec.validation(DOMAIN, [DnsResult(DOMAIN, "MX", error="the resolver did not answer")])
+    assert silent[0].status is Status.INFO
+    assert silent[0].message.startswith("not judged") and "DANE" not in silent[0].message
+
+
 STATE = desired_state(
     parse_settings({"domain": DOMAIN, "mode": "enforce", "tlsRpt": ["mailto:tls@example.com"]})
 )

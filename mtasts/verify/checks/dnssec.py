@@ -16,7 +16,9 @@ from mtasts.verify.model import DANE, DNSSEC, Finding, Status
 def validation(domain: str, answers: list[DnsResult]) -> list[Finding]:
     """Information only: the AD bit a validating resolver sets on the domain's answers."""
     usable = [answer for answer in answers if answer.ok]
-    if usable and all(answer.authenticated for answer in usable):
+    if not usable:
+        return [Finding(DNSSEC, Status.INFO, f"not judged: no answer for {domain} came back to look at")]
+    if all(answer.authenticated for answer in usable):
         return [
             Finding(
                 DNSSEC, Status.INFO, f"the resolver validated {domain}'s answers with DNSSEC (AD bit set)"
