@@ -9,11 +9,12 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import trustme
 
-from mtasts.reports.imap import ImapLocation, ImapUrlError, parse_imap_url
+from mtasts.reports.imap import ImapLocation, ImapUrlError, mailbox_argument, parse_imap_url
 from tests.twin.imap import HOST, PASSWORD, USER, ImapTwin, imap_test_marks
 
 DATA = Path(__file__).parent / "data" / "reports" / "mail"
@@ -38,6 +39,19 @@ def test_the_folder_defaults_to_inbox_and_imap_means_port_143_with_starttls() ->
 
 
 @pytest.mark.parametrize(
+    ("folder", "argument"),
+    [
+        ("INBOX", '"INBOX"'),
+        ("Boîte de réception", '"Bo&AO4-te de r&AOk-ception"'),  # RFC 3501 §5.1.3
+        ("Reports & more", '"Reports &- more"'),
+        ('say "hi"\\', '"say \\"hi\\"\\\\"'),
+    ],
+)
+def test_a_folder_is_sent_in_modified_utf7_as_a_quoted_string(folder: str, argument: str) -> None:
+    assert mailbox_argument(folder) == argument
+
+
+@pytest.mark.parametrize(
     ("url", "message"),
     [
         ("pop3://u@h/INBOX", "scheme 'pop3' is not accepted; expected imaps://USER@HOST[:PORT]/FOLDER"),
@@ -46,7 +60,7 @@ def test_the_folder_defaults_to_inbox_and_imap_means_port_143_with_starttls() ->
         ("imaps://u@/INBOX", "names no host"),
         ("imaps://u@h/INBOX?UNSEEN", "takes no search"),
         ("imaps://u@h:port/INBOX", "is not a URL"),
-        ("imaps://u@h/Bo%C3%AEte", "only ASCII folder names"),
+        ("imaps://u@h/INBOX%0D%0AA1%20LOGOUT", "holds control characters"),
     ],
 )
 def test_a_bad_imap_url_is_refused_with_what_is_expected(url: str, message: str) -> None:
@@ -160,6 +174,13 @@ class TestADovecotMailbox:
         document = summary(twin.reports("--imap", twin.url, "--ca-file", str(other), "--json"))
         [rejected] = document["rejected"]
         assert "certificate is not valid" in rejected["reason"]
+
+    def test_a_folder_named_outside_ascii_is_read(self) -> None:
+        folder = "Rapports TLS été"
+        with ImapTwin([], folders={folder: [(DATA / "google.eml").read_bytes()]}) as twin:
+            url = twin.url.replace("/INBOX", "/" + quote(folder))
+            document = summary(twin.reports("--imap", url, "--json"))
+        assert document["domains"]["example.com"]["reports"] == 1 and document["rejected"] == []
 
     def test_a_missing_folder_is_rejected_and_files_beside_it_are_still_read(self, twin: ImapTwin) -> None:
         missing = twin.url.replace("/INBOX", "/Nowhere")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote, unquote, urlsplit
 
+from imapclient import imap_utf7
+
 from mtasts.reports.mail import MAX_MESSAGE_BYTES
 from mtasts.reports.sources import Item, Rejected, reports_in_message
 
@@ -70,8 +72,10 @@ def parse_imap_url(url: str) -> ImapLocation:
     if parts.query or parts.fragment:
         raise ImapUrlError(f"--imap takes no search or fragment (use --since to narrow); {expected}")
     folder = unquote(parts.path.strip("/")) or "INBOX"
-    if not folder.isascii() or '"' in folder or "\\" in folder:
-        raise ImapUrlError(f"--imap folder {folder!r}: only ASCII folder names without quotes are supported")
+    if any(not char.isprintable() for char in folder):
+        raise ImapUrlError(
+            f"--imap folder {folder!r} holds control characters; name the folder as it is shown"
+        )
     return ImapLocation(
         scheme=parts.scheme,
         user=unquote(parts.username),
@@ -79,6 +83,13 @@ def parse_imap_url(url: str) -> ImapLocation:
         port=port or DEFAULT_PORTS[parts.scheme],
         folder=folder,
     )
+
+
+def mailbox_argument(folder: str) -> str:
+    """`folder` as IMAP sends it: modified UTF-7 for names outside ASCII (RFC 3501 §5.1.3,
+    imapclient's codec), in a quoted string with its quotes and backslashes escaped."""
+    encoded = imap_utf7.encode(folder).decode("ascii")
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def read_imap(
@@ -99,7 +110,7 @@ def read_imap(
             client = imaplib.IMAP4(location.host, location.port, timeout=timeout)
             client.starttls(ssl_context=context)  # refuses to go on if the server does not offer it
         client.login(location.user, password)
-        status, _ = client.select(f'"{location.folder}"', readonly=True)  # EXAMINE
+        status, _ = client.select(mailbox_argument(location.folder), readonly=True)  # EXAMINE
         if status != "OK":
             yield Rejected(
                 str(location), f"no folder {location.folder!r} on {location.host}", whole_source=True

@@ -22,11 +22,12 @@ import itertools
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 import trustme
+from imapclient import imap_utf7
 
 from .namespace import NamespacedServers, binary, test_marks
 from .namespace import missing_requirements as _missing
@@ -63,8 +64,12 @@ def imap_test_marks() -> list[pytest.MarkDecorator]:
 class ImapTwin(NamespacedServers):
     """A Dovecot holding `messages` (raw RFC 5322 bytes) in one INBOX, inside namespace `name`."""
 
-    def __init__(self, messages: Sequence[bytes]) -> None:
+    def __init__(
+        self, messages: Sequence[bytes], folders: Mapping[str, Sequence[bytes]] | None = None
+    ) -> None:
+        """`folders`: more folders by name (any Unicode), each with its messages."""
         self.messages = list(messages)
+        self.folders = {name: list(held) for name, held in (folders or {}).items()}
         super().__init__("mtasts-imap")
         self.ca_file = self.dir / "ca.pem"
 
@@ -86,17 +91,24 @@ class ImapTwin(NamespacedServers):
 
     def _write_maildir(self) -> None:
         maildir = self.dir / "home" / "Maildir"
+        self._write_folder(maildir, self.messages)
+        for name, held in self.folders.items():
+            # Maildir++ keeps a folder in `.<name>`, its name in IMAP's modified UTF-7.
+            self._write_folder(maildir / ("." + imap_utf7.encode(name).decode("ascii")), held)
+        for path in [self.dir / "home", *(self.dir / "home").rglob("*")]:
+            os.chown(path, MAIL_UID, MAIL_UID)
+
+    @staticmethod
+    def _write_folder(maildir: Path, messages: Sequence[bytes]) -> None:
         for sub in ("new", "cur", "tmp"):
             (maildir / sub).mkdir(parents=True)
-        for number, raw in enumerate(self.messages, start=1):
+        for number, raw in enumerate(messages, start=1):
             path = maildir / "new" / f"{1_700_000_000 + number}.M{number}P1.twin"
             path.write_bytes(raw)
             date = email.message_from_bytes(raw).get("Date")
             if date:
                 arrived = email.utils.parsedate_to_datetime(date).timestamp()
                 os.utime(path, (arrived, arrived))
-        for path in [self.dir / "home", *(self.dir / "home").rglob("*")]:
-            os.chown(path, MAIL_UID, MAIL_UID)
 
     def _config(self) -> str:
         dh = "/usr/share/dovecot/dh.pem"
