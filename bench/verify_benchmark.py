@@ -3,9 +3,11 @@
     sudo .venv/bin/python bench/verify_benchmark.py [--domains 200] [--delay 0.025]
 
 Builds a deployment twin (tests/twin: NSD and nginx in a private network namespace) holding
-`--domains` domains, with a delaying proxy in front of both servers adding `--delay` seconds
-each way, so every DNS or HTTPS round trip costs 50 ms as it does to real resolvers and web
-hosts. Then, in one run inside the namespace, checks every domain with
+`--domains` domains, with a delaying proxy in front of every server address adding `--delay`
+seconds each way, so every DNS or HTTPS round trip costs 50 ms as it does to real resolvers
+and web hosts. As on the real hosts, each GitHub Pages policy host has four A records and one AAAA
+record (`verify` fetches the policy from every one of them) and each Netlify host one A
+record. Then, in one run inside the namespace, checks every domain with
 `mtasts.verify.verify_domains` (all checks, concurrently) and with checkdmarc's
 `check_mta_sts` one domain after another, and prints domains per second for each, the
 ratio, and whether both reach the same verdict (valid or not) for every domain.
@@ -45,9 +47,16 @@ REJECTED_BY_BOTH = (
 
 
 def build_sites(count: int) -> list[Any]:
-    from mtasts.config import parse_settings
+    from dataclasses import replace
+
+    from mtasts.config import Hosting, parse_settings
     from mtasts.desired import desired_state
-    from tests.twin import FAULTS, site_from_state
+    from tests.twin import FAULTS, WEB_ADDRESS, WEB_ADDRESSES_V4, WEB_ADDRESSES_V6, site_from_state
+
+    addresses = {
+        Hosting.GITHUB_PAGES: (*WEB_ADDRESSES_V4, WEB_ADDRESSES_V6[0]),
+        Hosting.NETLIFY: (WEB_ADDRESS,),
+    }
 
     sites = []
     for index in range(count):
@@ -63,6 +72,7 @@ def build_sites(count: int) -> list[Any]:
                 "https://reports.bench.example/tlsrpt",
             ]
         site = site_from_state(desired_state(parse_settings(config)))
+        site = replace(site, addresses=addresses[site.hosting])
         if index % 10 == 9:
             site = FAULTS[REJECTED_BY_BOTH[(index // 10) % len(REJECTED_BY_BOTH)]](site)
         sites.append(site)
@@ -111,9 +121,10 @@ def main() -> int:
         return 2
     sites = build_sites(args.domains)
     domains = [site.domain for site in sites]
+    host_addresses = sum(len(site.addresses) for site in sites)
     print(
-        f"twin: {len(domains)} domains, {args.delay * 1000:g} ms added each way "
-        f"(round trip {args.delay * 2000:g} ms)"
+        f"twin: {len(domains)} domains, {host_addresses} policy host addresses, "
+        f"{args.delay * 1000:g} ms added each way (round trip {args.delay * 2000:g} ms)"
     )
     with Twin(sites, delay=args.delay) as twin:
         result = twin.python_run(

@@ -352,3 +352,21 @@ def test_readiness_times_out_naming_the_address_that_never_changes(multi_twin: T
     outcome = _outcome(_wait_for_readiness(multi_twin, new.policy_text, timeout=3, domain=ODD_MULTI))
     assert not outcome["ok"]
     assert f"{ODD_ADDRESS} serves policy id" in outcome["error"]
+
+
+def test_behind_the_delaying_proxy_each_address_of_a_host_reaches_its_own_server() -> None:
+    # The benchmark's twin: every server address has a front of its own, so the stale file
+    # behind one IPv6 address shows at exactly that address's front, and nowhere else.
+    with Twin(_multi_sites(), delay=0.005) as twin:
+        fronts = [twin.front[address] for address in EVERY_ADDRESS]
+        assert len(set(fronts) | set(EVERY_ADDRESS)) == 2 * len(EVERY_ADDRESS)
+        reports = run.verify(twin, [HEALTHY_MULTI, ODD_MULTI], {ODD_MULTI: twin.expected(ODD_MULTI)})
+    assert not reports[HEALTHY_MULTI]["failed"], reports[HEALTHY_MULTI]["findings"]
+    [healthy] = [f for f in reports[HEALTHY_MULTI]["findings"] if f["check"] == "policy-fetch"]
+    assert f"from every address ({', '.join(fronts)})" in healthy["message"]
+    old_id = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "testing"})).policy_id
+    new_id = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "enforce"})).policy_id
+    [stale] = [f for f in reports[ODD_MULTI]["findings"] if f["check"] == "policy-fetch"]
+    assert stale["status"] == "fail"
+    assert f"{', '.join(fronts[:-1])} serve(s) a policy with id {new_id}" in stale["message"]
+    assert f"{twin.front[ODD_ADDRESS]} serve(s) a policy with id {old_id}" in stale["message"]

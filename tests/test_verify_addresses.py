@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mtasts.verify import Outcome, Status, check_policy_file, verify_domain
-from mtasts.verify.https import FetchResult, _error_kind, cache_lifetime
+from mtasts.verify import Outcome, Status, VerifyOptions, check_policy_file, verify_domain
+from mtasts.verify.https import FetchResult, _error_kind, cache_lifetime, fetch_policy
 from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone
 
 DOMAIN = "example.com"
@@ -145,7 +145,9 @@ def test_a_domain_whose_only_address_is_unreachable_from_here_could_not_be_check
 ) -> None:
     from mtasts.verify import policy_served
 
-    async def no_route(client: object, name: str, addresses: list[str], options: object) -> list[FetchResult]:
+    async def no_route(
+        client: object, name: str, addresses: list[str], options: object, **_: object
+    ) -> list[FetchResult]:
         return [
             FetchResult("u", a, error="this machine has no route to it", error_kind="unreachable")
             for a in addresses
@@ -172,3 +174,31 @@ def test_cache_lifetime_reads_max_age_and_age(
     cache_control: str | None, age: str | None, expected: tuple[int | None, int]
 ) -> None:
     assert cache_lifetime(cache_control, age) == expected
+
+
+def test_fetches_over_the_limit_wait_for_a_place_and_their_timeout_starts_only_then() -> None:
+    # Session.fetch_limit keeps httpcore's pool from queueing (its cost grows with the queue);
+    # a fetch that waited for a place must still get its whole timeout.
+    in_flight, most = 0, 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.1)
+        in_flight -= 1
+        return httpx.Response(200, stream=httpx.ByteStream(GOOD_POLICY.encode()))
+
+    addresses = [f"192.0.2.{n}" for n in range(1, 9)]
+    options = VerifyOptions(timeout=0.5)
+
+    async def fetch(limit: asyncio.Semaphore | None) -> list[FetchResult]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+            return await fetch_policy(client, HOST, addresses, options, limit=limit)
+
+    results = asyncio.run(fetch(asyncio.Semaphore(1)))
+    assert [result.status for result in results] == [200] * len(addresses), results
+    assert most == 1
+    most = 0
+    asyncio.run(fetch(None))
+    assert most == len(addresses)

@@ -54,7 +54,9 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         "--ca-file", metavar="PATH", help="trust these CA certificates instead of the system's"
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per network step (default 10)")
-    parser.add_argument("--concurrency", type=int, default=100, help="domains checked at once (default 100)")
+    parser.add_argument(
+        "--concurrency", type=int, default=100, help="domains (and policy fetches) at once (default 100)"
+    )
     parser.set_defaults(run=run)
     return parser
 

@@ -121,8 +121,8 @@ class VerifyOptions:
     `nameserver`/`port`: ask this server for every name (the policy host's address
     included) instead of the system resolver. `ca_file`: trust these roots instead of the
     system store (SSL_CERT_FILE is honoured when it is not given). `timeout` bounds each
-    network step; `concurrency` bounds the domains checked at once. `https_port` exists for
-    tests: senders always use 443.
+    network step; `concurrency` bounds the domains checked at once, and the policy fetches in
+    flight. `https_port` exists for tests: senders always use 443.
     """
 
     nameserver: str | None = None

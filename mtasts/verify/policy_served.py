@@ -48,7 +48,9 @@ async def fetch_addresses(
         answer = await lookups.get(host, rdtype)
         if not answer.records:
             return answer, []
-        return answer, await fetch_policy(session.client, host, list(answer.records), session.options)
+        return answer, await fetch_policy(
+            session.client, host, list(answer.records), session.options, limit=session.fetch_limit
+        )
 
     (a, from_a), (aaaa, from_aaaa) = await asyncio.gather(family("A"), family("AAAA"))
     return [a, aaaa], from_a + from_aaaa

@@ -1,8 +1,9 @@
-"""What every domain of one `verify` run shares: one resolver, one HTTPS client, one query limit.
+"""What every domain of one `verify` run shares: one resolver, one HTTPS client, and limits on
+the DNS queries and policy fetches in flight.
 
-Sharing them is for throughput (connection reuse, a bound on open sockets however many
-domains run at once). The per-domain time budget lives here too, since both the policy check
-and the full verifier bound their work by it. Asking and judging are left to the callers.
+Sharing them is for throughput (a bound on open sockets however many domains run at once).
+The per-domain time budget lives here too, since both the policy check and the full verifier
+bound their work by it. Asking and judging are left to the callers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ DOMAIN_BUDGETS = 4
 
 
 class Session:
-    """One resolver, one HTTPS client and one query limit, shared across domains."""
+    """One resolver, one HTTPS client, a query limit and a fetch limit, shared across domains."""
 
     def __init__(
         self,
@@ -36,6 +37,8 @@ class Session:
         self._own_client = client is None
         self.client = client or make_client(options)
         self.query_limit = asyncio.Semaphore(MAX_QUERIES_IN_FLIGHT)
+        # As many fetches as the client's pool has connections, so none waits inside the pool.
+        self.fetch_limit = asyncio.Semaphore(max(1, options.concurrency))
 
     async def aclose(self) -> None:
         if self._own_client:

@@ -3,8 +3,9 @@
     delay_proxy.py --delay 0.025 FRONT_IP:PORT=BACK_IP:PORT ...
 
 Each mapping forwards UDP datagrams and TCP streams from the front address to the back
-address, holding every datagram or chunk for `delay` seconds in each direction (so a round
-trip costs 2 × delay, as to a real resolver or web host). The kernel here has no netem.
+address (IPv6 ones in brackets, `[fd00::1]:443`), holding every datagram or chunk for
+`delay` seconds in each direction (so a round trip costs 2 × delay, as to a real resolver
+or web host). The kernel here has no netem.
 
 A local TCP connect completes at once, so the first chunk a client sends waits one extra
 round trip: that stands for the SYN/SYN-ACK a real connection costs before the client can
@@ -25,8 +26,9 @@ Address = tuple[str, int]
 
 
 def _address(text: str) -> Address:
+    """`10.0.0.1:443` or `[fd00::1]:443` (the brackets keep an IPv6 address apart from its port)."""
     host, _, port = text.rpartition(":")
-    return host, int(port)
+    return host.removeprefix("[").removesuffix("]"), int(port)
 
 
 class UdpFront(asyncio.DatagramProtocol):

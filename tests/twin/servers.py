@@ -5,7 +5,9 @@ loopback addresses (nothing is routed out of it), writes `/etc/netns/<ns>/resolv
 that glibc, dnspython and c-ares inside the namespace ask the twin's NSD, starts a private
 NSD (authoritative for every site's zone and for the zones of their MX hosts) and a private
 nginx (one HTTPS server block per policy host, certificates from a `trustme` CA), and
-optionally a delaying proxy in front of both (the benchmark's 25 ms each way). On exit it
+optionally a delaying proxy in front of both (the benchmark's 25 ms each way): then every
+server address has a front address of its own that the proxy forwards to it, and the sites'
+DNS records name the front addresses, so a host with several addresses keeps them. On exit it
 stops every process it started and deletes the namespace, its resolv.conf and the temp dir,
 also when the body raised.
 
@@ -20,6 +22,7 @@ import datetime
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,12 +41,15 @@ DELAY_PROXY = Path(__file__).with_name("delay_proxy.py")
 
 DNS_ADDRESS = "10.53.0.1"
 WEB_ADDRESS = "10.53.0.2"
-# Addresses a `Site` may give its policy host (several A and AAAA records), each served by nginx.
-WEB_ADDRESSES_V4 = (WEB_ADDRESS, "10.53.0.3", "10.53.0.4")
+# Addresses a `Site` may give its policy host (several A and AAAA records), each served by nginx;
+# four IPv4 addresses, as GitHub Pages publishes.
+WEB_ADDRESSES_V4 = (WEB_ADDRESS, "10.53.0.3", "10.53.0.4", "10.53.0.5")
 WEB_ADDRESSES_V6 = ("fd53::2", "fd53::3")
 MX_ADDRESS = "10.53.0.25"  # MX hosts resolve here; nothing listens (no check connects to port 25)
-DNS_FRONT = "10.53.1.1"  # the delaying proxy's addresses, used only when delay > 0
-WEB_FRONT = "10.53.1.2"
+# The delaying proxy's addresses, used only when delay > 0: one front per server address.
+DNS_FRONT = "10.53.1.1"
+WEB_FRONTS_V4 = ("10.53.1.2", "10.53.1.3", "10.53.1.4", "10.53.1.5")
+WEB_FRONTS_V6 = ("fd53:1::2", "fd53:1::3")
 OTHER_HOST = "mta-sts.somebody-else.example"
 
 
@@ -79,12 +85,30 @@ class Twin(NamespacedServers):
         assert len(set(domains)) == len(domains), "one site per domain"
         self.sites = {site.domain: site for site in sites}
         self.extra_records = tuple(extra_records)
+        for site in sites:
+            unknown = set(site.addresses) - set(_all_web_addresses())
+            assert not unknown, f"{site.domain}: {sorted(unknown)} are not among the twin's web addresses"
         self.delay = delay
         self.python = python or sys.executable
         super().__init__("mtasts-twin")
+        # Server address → the address clients are given for it (its front when delayed).
+        self.front = dict(zip(_all_web_addresses(), _all_web_fronts(), strict=True)) if delay else {}
         self.dns_address = DNS_FRONT if delay else DNS_ADDRESS
-        self.web_address = WEB_FRONT if delay else WEB_ADDRESS
+        self.web_address = self._client_address(WEB_ADDRESS)
         self.ca_file = self.dir / "ca.pem"
+
+    def _client_address(self, address: str) -> str:
+        return self.front.get(address, address)
+
+    def _as_clients_see(self, site: Site) -> Site:
+        """`site` with its addresses as clients reach them: the proxy's fronts when delayed."""
+        if not self.front or not site.addresses:
+            return site
+        return replace(
+            site,
+            addresses=tuple(self._client_address(address) for address in site.addresses),
+            odd_address=site.odd_address and self._client_address(site.odd_address),
+        )
 
     def _start(self) -> None:
         ca = trustme.CA()
@@ -92,8 +116,8 @@ class Twin(NamespacedServers):
         self._write_zones()
         self._write_web(ca)
         self._create_namespace(
-            [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, WEB_FRONT],
-            WEB_ADDRESSES_V6,
+            [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, *WEB_FRONTS_V4],
+            [*WEB_ADDRESSES_V6, *WEB_FRONTS_V6],
             # ip netns exec mounts this over /etc/resolv.conf for every process it starts.
             etc={"resolv.conf": f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"},
         )
@@ -103,12 +127,13 @@ class Twin(NamespacedServers):
         )
         listening = [f"{DNS_ADDRESS}:53", f"{WEB_ADDRESS}:443"]
         if self.delay:
+            web = [f"{_listen(front)}:443={_listen(back)}:443" for back, front in self.front.items()]
             self._spawn(
                 "delay-proxy",
                 [self.python, str(DELAY_PROXY), "--delay", str(self.delay),
-                 f"{DNS_FRONT}:53={DNS_ADDRESS}:53", f"{WEB_FRONT}:443={WEB_ADDRESS}:443"],
+                 f"{DNS_FRONT}:53={DNS_ADDRESS}:53", *web],
             )  # fmt: skip
-            listening += [f"{DNS_FRONT}:53", f"{WEB_FRONT}:443"]
+            listening += [f"{DNS_FRONT}:53", *(f"{_listen(front)}:443" for front in self.front.values())]
         self._wait_listening(listening)
 
     def environment(self) -> dict[str, str]:
@@ -136,8 +161,8 @@ class Twin(NamespacedServers):
         return self.run([self.python, *argv], **kwargs)  # type: ignore[arg-type]
 
     def expected(self, domain: str) -> DesiredState:
-        """The stack's desired state for `domain`, with the twin's web address for the policy host."""
-        return self.sites[domain].expected_state(self.web_address)
+        """The stack's desired state for `domain`, with the twin's web addresses for the policy host."""
+        return self._as_clients_see(self.sites[domain]).expected_state(self.web_address)
 
     # DNS
 
@@ -145,7 +170,7 @@ class Twin(NamespacedServers):
         """Zone name → records, for every site and for the zones holding their MX hosts."""
         zones: dict[str, list[Record]] = {domain: [] for domain in self.sites}
         for site in self.sites.values():
-            for record in site.served_records(self.web_address):
+            for record in self._as_clients_see(site).served_records(self.web_address):
                 zones[zone_of(record.name, self.sites)].append(record)
         for record in self.extra_records:
             zones.setdefault(zone_of(record.name, zones), []).append(record)
@@ -230,7 +255,6 @@ class Twin(NamespacedServers):
         listens = [f"listen {_listen(address)}:443 ssl default_server;" for address in _all_web_addresses()]
         servers = [_server_block(listens, "_", "default.pem", ["return 421;"])]
         for site in self.sites.values():
-            assert not (site.addresses and self.delay), "several addresses per host need delay=0"
             pem = f"{site.domain}.pem"
             self._certificate(ca, site).private_key_and_cert_chain_pem.write_to_path(
                 str(prefix / "certs" / pem)
@@ -254,6 +278,10 @@ class Twin(NamespacedServers):
 
 def _all_web_addresses() -> tuple[str, ...]:
     return (*WEB_ADDRESSES_V4, *WEB_ADDRESSES_V6)
+
+
+def _all_web_fronts() -> tuple[str, ...]:
+    return (*WEB_FRONTS_V4, *WEB_FRONTS_V6)
 
 
 def _listen(address: str) -> str:
