@@ -28,10 +28,6 @@ class Key:
     secret: bool = False
 
     @property
-    def is_list(self) -> bool:
-        return self.type == "array"
-
-    @property
     def structured(self) -> bool:
         """Lists and objects: Pulumi hands them to the program as JSON text."""
         return self.type in ("array", "object")
