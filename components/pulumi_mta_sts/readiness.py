@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
 
-from components.polling import Backoff, PollTimeout, poll
 from mtasts.policy import policy_id
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 Every wait (the readiness gate, Netlify deploys, Netlify certificates, Netlify's rate limit)
 goes through `poll`, built on tenacity, so backoff, deadlines and what is said on a timeout
 behave the same everywhere. It imports only tenacity: the dynamic providers' host re-imports
-this module (see components/netlify/provider.py). `Backoff` must keep its name and stay in
+this module (see pulumi_mta_sts/netlify/provider.py). `Backoff` must keep its name and stay in
 this module: the Netlify providers that existing stacks' state holds were pickled with one,
 and `pulumi refresh` and `destroy` load it from here.
 """

@@ -8,9 +8,9 @@
 - `transport`: the authenticated requests, rate-limit retries and error messages.
 - `credential`: the token as text (cleaning it, scrubbing it out of every message).
 
-The resources are re-exported here for `components/hosting.py`; everything else stays in its module.
+The resources are re-exported here for `pulumi_mta_sts/hosting.py`; everything else stays in its module.
 """
 
-from components.netlify.resources import NetlifyCertificate, NetlifySite
+from pulumi_mta_sts.netlify.resources import NetlifyCertificate, NetlifySite
 
 __all__ = ["NetlifyCertificate", "NetlifySite"]

@@ -2,18 +2,18 @@
 
 Manages: `NetlifySiteProvider` (CRUD of the site and its file-digest deploy; the id is the site
 id) and `NetlifyCertificateProvider` (the site's Let's Encrypt certificate), the providers of
-the resources in components/netlify/resources.py.
+the resources in pulumi_mta_sts/netlify/resources.py.
 
-Leaves alone: the token (read at run time by their base, components/netlify/provider_base.py,
-and never pickled), the site's input checks and outputs (components/netlify/site_properties.py),
-how a certificate is obtained (components/netlify/certificate_issuing.py), and the API itself
-(components/netlify/api.py).
+Leaves alone: the token (read at run time by their base, pulumi_mta_sts/netlify/provider_base.py,
+and never pickled), the site's input checks and outputs (pulumi_mta_sts/netlify/site_properties.py),
+how a certificate is obtained (pulumi_mta_sts/netlify/certificate_issuing.py), and the API itself
+(pulumi_mta_sts/netlify/api.py).
 
 Why these two classes are defined here and nowhere else: Pulumi pickles each resource's
 provider into the stack's state (`serialize_provider`, dill), and dill pickles a class by
 reference, by the module that defines it and its name; so the state names
-`components.netlify.provider.NetlifySiteProvider` and `...NetlifyCertificateProvider` (and the
-`components.polling.Backoff` they hold), and `pulumi refresh` and `pulumi destroy` load them
+`pulumi_mta_sts.netlify.provider.NetlifySiteProvider` and `...NetlifyCertificateProvider` (and the
+`pulumi_mta_sts.polling.Backoff` they hold), and `pulumi refresh` and `pulumi destroy` load them
 from there. Do not rename or move them, nor define them elsewhere and re-export them here:
 the next `pulumi up` would record the other module. tests/test_netlify_provider.py loads
 providers pickled by an older version (tests/data/netlify/pickled-providers.json).
@@ -36,17 +36,16 @@ from pulumi.dynamic import (
     ReadResult,
     UpdateResult,
 )
-
-from components.netlify.certificate_issuing import certificate_outputs, issue_certificate
-from components.netlify.models import Certificate
-from components.netlify.provider_base import NetlifyProvider, check_policy_host, known, token_safe
-from components.netlify.site_properties import (
+from pulumi_mta_sts.netlify.certificate_issuing import certificate_outputs, issue_certificate
+from pulumi_mta_sts.netlify.models import Certificate
+from pulumi_mta_sts.netlify.provider_base import NetlifyProvider, check_policy_host, known, token_safe
+from pulumi_mta_sts.netlify.site_properties import (
     check_files,
     site_changes,
     site_outputs,
     valid_site_name,
 )
-from components.netlify.transport import NetlifyError
+from pulumi_mta_sts.netlify.transport import NetlifyError
 
 
 class NetlifySiteProvider(NetlifyProvider):
