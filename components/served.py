@@ -1,0 +1,7 @@
+"""Shim: stacks deployed before the package was `pulumi_mta_sts` pickled their providers as
+`components.served`; the provider host unpickles them by these names. Keep it,
+and keep every name below: each is one that such a pickle loads."""
+
+from pulumi_mta_sts.served import ServedPolicyProvider, _utc_now
+
+__all__ = ["ServedPolicyProvider", "_utc_now"]
