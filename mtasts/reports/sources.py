@@ -121,7 +121,9 @@ def read_file(path: Path) -> Iterator[Item]:
     except (OSError, ValueError) as error:
         yield Rejected(str(path), str(error))
         return
-    if head.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or path.suffix == ".json":
+    if path.suffix.lower() == ".gz" and not head.startswith(GZIP_MAGIC):
+        yield Rejected(str(path), "named .gz but not gzip data (it does not start with the gzip magic 1f 8b)")
+    elif head.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or path.suffix == ".json":
         yield _report(raw, str(path))
     elif b":" in raw.split(b"\n", 1)[0]:
         yield from reports_in_message(raw, str(path))
