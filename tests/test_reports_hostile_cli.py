@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from mtasts.__main__ import main
+from mtasts.reports.html import MAX_CHART_DAYS, chart
+from mtasts.reports.summary import DomainSummary
 from tests.twin.reportmail import CURRENT_POLICY, gz, make_report, report_mail
 
 REPO = Path(__file__).resolve().parents[1]
@@ -186,3 +188,24 @@ def test_a_closed_output_ends_the_run_quietly() -> None:
     finally:
         os.close(write_end)
     assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+
+
+def test_junk_mail_with_megabyte_headers_makes_a_few_lines_of_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = b"Message-ID: <" + b"m" * 2_000_000 + b">\r\nSubject: " + b"s" * 2_000_000 + b"\r\n\r\nhello\r\n"
+    for number in range(3):
+        (tmp_path / f"junk{number}.eml").write_bytes(junk)
+    page = tmp_path / "page.html"
+    status, out, _ = reports(capsys, str(tmp_path), "--html", str(page), "--json")
+    assert status == 1 and len(out) < 20_000 and page.stat().st_size < 30_000
+    status, out, _ = reports(capsys, str(tmp_path))
+    assert len(out) < 10_000 and "characters)" in out
+
+
+def test_the_chart_shows_a_bounded_number_of_days_however_many_the_reports_cover() -> None:
+    domain = DomainSummary("example.com")
+    for offset in range(1500):
+        domain.daily[START - timedelta(days=offset)] = [1, 0]
+    bars = chart(domain).count('<rect class="successful"')
+    assert bars == MAX_CHART_DAYS
