@@ -3,6 +3,7 @@ and the exit status; text from reports shown escaped; paths that hold nothing; a
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -12,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtasts.__main__ import main
-from mtasts.reports.html import MAX_CHART_DAYS, chart
-from mtasts.reports.summary import DomainSummary
+from mtasts.reports.html import MAX_CHART_DAYS, chart, html_page
+from mtasts.reports.model import ReportError, parse_report
+from mtasts.reports.output import write_text
+from mtasts.reports.sources import Found, Rejected
+from mtasts.reports.summary import DomainSummary, summarise
+from mtasts.reports.verdict import enforce_verdict
 from tests.twin.reportmail import CURRENT_POLICY, gz, make_report, report_mail
 
 REPO = Path(__file__).resolve().parents[1]
@@ -209,3 +216,28 @@ def test_the_chart_shows_a_bounded_number_of_days_however_many_the_reports_cover
         domain.daily[START - timedelta(days=offset)] = [1, 0]
     bars = chart(domain).count('<rect class="successful"')
     assert bars == MAX_CHART_DAYS
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    organization=st.text(min_size=1, max_size=40),
+    domain=st.text(min_size=1, max_size=40),
+    mx=st.text(max_size=40),
+)
+def test_whatever_text_a_report_holds_every_output_line_is_printable(
+    organization: str, domain: str, mx: str
+) -> None:
+    document = make_report(START, organization=organization, failures={"certificate-expired": 1})
+    document["policies"][0]["policy"]["policy-domain"] = domain
+    document["policies"][0]["failure-details"][0]["receiving-mx-hostname"] = mx
+    try:
+        items = [Found(parse_report(gz(document)), f"{organization}.eml")]
+    except ReportError as error:
+        items = [Rejected(f"{organization}.eml", str(error), message_id=domain)]
+    summary = summarise(items)
+    verdicts = {name: enforce_verdict(entry) for name, entry in summary.domains.items()}
+    out = io.StringIO()
+    write_text(out, summary, verdicts)
+    page = html_page(summary, verdicts)
+    for text in (out.getvalue(), page):
+        assert all(char.isprintable() or char == "\n" for char in text), text

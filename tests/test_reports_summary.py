@@ -11,6 +11,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from mtasts.reports.model import parse_report
 from mtasts.reports.sources import Found, read_paths
 from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, OTHER, summarise
@@ -143,3 +146,53 @@ def test_the_domains_summarised_are_bounded(tmp_path: Path) -> None:
     summary = summarise(items)
     assert len(summary.domains) == MAX_DOMAINS
     assert sum(summary.ignored.values()) == 1500 - MAX_DOMAINS
+
+
+reports_strategy = st.lists(
+    st.builds(
+        lambda day, successful, failed, report_id, domain: make_report(
+            START + timedelta(days=day),
+            successful=successful,
+            failures={"certificate-expired": failed} if failed else None,
+            report_id=report_id,
+            domain=domain,
+        ),
+        st.integers(0, 3),
+        st.integers(0, 50),
+        st.integers(0, 5),
+        st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(["example.com", "example.org"]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(documents=reports_strategy, order=st.randoms(use_true_random=False))
+def test_the_order_reports_arrive_in_never_changes_what_is_counted(
+    documents: list[dict[str, Any]], order: Any
+) -> None:
+    items = [found(document) for document in documents]
+    shuffled = list(items)
+    order.shuffle(shuffled)
+    first, second = summarise(items), summarise(shuffled)
+    assert first.reports == second.reports and first.duplicates == second.duplicates
+    assert set(first.collisions) == set(second.collisions)
+    for name, domain in first.domains.items():
+        other = second.domains[name]
+        assert (domain.successful, domain.failed, domain.collisions) == (
+            other.successful,
+            other.failed,
+            other.collisions,
+        )
+
+
+@settings(max_examples=100, deadline=None)
+@given(documents=reports_strategy)
+def test_a_domain_with_a_collision_is_never_ready(documents: list[dict[str, Any]]) -> None:
+    summary = summarise(found(document) for document in documents)
+    for domain in summary.domains.values():
+        if domain.collisions:
+            assert not enforce_verdict(domain, EASY).ready
+    distinct = {json.dumps(document, sort_keys=True) for document in documents}
+    assert summary.reports == len(distinct) and summary.duplicates == len(documents) - len(distinct)
