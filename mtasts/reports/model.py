@@ -154,8 +154,8 @@ class _Fields:
     def text(self, key: str, *, required: bool = True) -> str:
         """A string, cut to MAX_TEXT; for an optional field, "" or blank means not given."""
         value = self.value.get(key)
-        if isinstance(value, str) and value.strip():
-            return clip(value.strip(), MAX_TEXT)
+        if isinstance(value, str) and (value := value.strip()):
+            return value if len(value) <= MAX_TEXT else clip(value, MAX_TEXT)
         if not required and (value is None or (isinstance(value, str) and not value.strip())):
             return ""
         self.problems.append(f"'{self._name(key)}' is {_shown(value)}; expected a non-empty string")
@@ -163,7 +163,7 @@ class _Fields:
 
     def count(self, key: str) -> int:
         value = self.value.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SESSIONS:
+        if type(value) is int and 0 <= value <= MAX_SESSIONS:  # bool is not a count
             return value
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SESSIONS:
             self.problems.append(
@@ -210,6 +210,8 @@ class _Fields:
                 f"'{self._name(key)}' holds {len(value):,} lines; a policy has at most {MAX_POLICY_LINES}"
             )
             return ()
+        if isinstance(value, list) and all(type(item) is str and len(item) <= MAX_TEXT for item in value):
+            return tuple(value)
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(clip(item, MAX_TEXT) for item in value)
         self.problems.append(f"'{self._name(key)}' is {_shown(value)}; expected a list of strings")

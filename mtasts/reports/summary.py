@@ -256,11 +256,15 @@ class Summary:
 
     def _count(self, report: Report) -> tuple[str, ...]:
         """Count a report's entries; the domains it was counted under, as the summary spells them."""
-        sts_totals = {
-            (result.policy_domain, result.successful, result.failed)
-            for result in report.policies
-            if result.policy_type is PolicyType.STS
-        }
+        sts_totals = (
+            {
+                (result.policy_domain, result.successful, result.failed)
+                for result in report.policies
+                if result.policy_type is PolicyType.STS
+            }
+            if len(report.policies) > 1
+            else set()
+        )
         counted: dict[str, DomainSummary] = {}
         ignored: set[str] = set()
         for result in report.policies:
@@ -273,7 +277,7 @@ class Summary:
                         _bump(self.ignored, name, 1)
                     continue
                 domain = self.domains[name] = DomainSummary(name)
-            repeat = (
+            repeat = bool(sts_totals) and (
                 result.policy_type is PolicyType.TLSA
                 and (name, result.successful, result.failed) in sts_totals
             )
