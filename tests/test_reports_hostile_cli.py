@@ -241,3 +241,16 @@ def test_whatever_text_a_report_holds_every_output_line_is_printable(
     page = html_page(summary, verdicts)
     for text in (out.getvalue(), page):
         assert all(char.isprintable() or char == "\n" for char in text), text
+
+
+def test_a_stack_in_enforce_is_not_told_all_is_well_while_a_report_id_collides(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.prod.yaml").write_text(STACK.format(mode="enforce"))
+    mail = tmp_path / "mail"
+    write(mail, make_report(START, report_id="same", successful=10), "one.eml")
+    write(mail, make_report(START, report_id="same", successful=20), "two.eml")
+    status = main(["--project-dir", str(tmp_path), "reports", str(mail), "--stack", "prod"])
+    out = capsys.readouterr().out
+    assert status == 1 and "already in enforce" not in out
+    assert "1 report id came with different content (listed below)" in out

@@ -158,6 +158,12 @@ def stack_advice(
                 "fix the cause (the failures above; `python -m mtasts verify`), or go back to testing:",
                 command=f"pulumi config set mode testing --stack {stack}",
             )
+        if domain.collisions:
+            return advice(
+                f"stack {stack} is in enforce; no session failed under an sts policy in these reports, but "
+                f"{_plural(len(domain.collisions), 'report id')} came with different content (listed below): "
+                "one may be forged, so find the false one before trusting this"
+            )
         return advice(f"stack {stack} is already in enforce, and no session failed under an sts policy")
     if verdict.ready:
         return advice(
