@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtasts.reports.model import parse_report
-from mtasts.reports.sources import Found, read_paths
-from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, OTHER, summarise
+from mtasts.reports.sources import Found, Rejected, read_paths
+from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, MAX_LISTED, OTHER, summarise
 from mtasts.reports.verdict import Thresholds, enforce_verdict
 from tests.twin.reportmail import gz, make_report
 
@@ -196,3 +196,12 @@ def test_a_domain_with_a_collision_is_never_ready(documents: list[dict[str, Any]
             assert not enforce_verdict(domain, EASY).ready
     distinct = {json.dumps(document, sort_keys=True) for document in documents}
     assert summary.reports == len(distinct) and summary.duplicates == len(documents) - len(distinct)
+
+
+def test_rejected_inputs_past_the_listed_ones_are_counted_not_kept() -> None:
+    items = [Rejected(f"junk{n}.eml", "not a TLS report " + "x" * 10_000) for n in range(MAX_LISTED + 50)]
+    items.append(Rejected("/missing", "no such file or directory", whole_source=True))
+    summary = summarise(items)
+    assert len(summary.rejected) == MAX_LISTED + 1 and summary.rejected_unlisted == 50
+    assert summary.rejected[-1].origin == "/missing"  # a whole source is always named
+    assert all(len(item.reason) < 5_000 for item in summary.rejected)
