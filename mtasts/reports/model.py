@@ -45,7 +45,7 @@ MAX_PROBLEMS = 20  # problems named per report; the rest are counted
 
 
 class PolicyType(enum.StrEnum):
-    """RFC 8460 §4.3 `policy-type`: what the sender applied to the session."""
+    """RFC 8460 §4.4 `policy-type`: what the sender applied to the session."""
 
     STS = "sts"
     TLSA = "tlsa"

@@ -11,10 +11,13 @@ Two reports with one id and different content are a collision: anyone can mail t
 address and reuse a real sender's id, so neither is taken for the other's duplicate, both
 count, and the collision is kept for `verdict` (never safe) and the output to name.
 When one report gives a domain's sessions under both a `tlsa` and an `sts` policy with the
-same totals, they are the same sessions seen twice (RFC 8460 §4.3: one entry per policy
-applied): they count once, under `sts`, the policy whose mode is being judged, and the
-overlap is kept to be said. With `only` (the stack's domain), other domains' entries are
-not summarised, only counted as ignored. Judging the summary is `verdict`'s job.
+same totals, they are the same sessions evaluated against both policies (§4.4: each
+`policies` entry is one policy the sender applied, with its own summary): they count once,
+under `sts`, and the overlap is kept to be said. `sts` is the one kept because §4.3.2
+splits policy failures into DANE-specific and MTA-STS-specific result types: the `sts`
+entry holds what MTA-STS validation decided, which is what the MTA-STS mode changes.
+With `only` (the stack's domain), other domains' entries are not summarised, only counted
+as ignored. Judging the summary is `verdict`'s job.
 """
 
 from __future__ import annotations
