@@ -27,6 +27,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
 from components.polling import Backoff, PollTimeout, poll
+from mtasts.constants import policy_url
 from mtasts.policy import policy_id
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class PolicyReadinessProvider(ResourceProvider):
         from mtasts.verify import check_policy_served_sync
 
         domain, expected = props["domain"], props["policy_text"]
-        url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
+        url = policy_url(domain)
         watch = ServedWatch(
             expected_id=str(props.get("policy_id") or policy_id(expected)),
             floor=self.settle_floor,

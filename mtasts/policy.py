@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mtasts.constants import POLICY_PATH
 from mtasts.rules import mx_coverage, policy_file
 from mtasts.rules.policy_file import MAX_AGE_LIMIT, MAX_POLICY_BYTES, Mode, is_mx_pattern
 
@@ -28,7 +29,6 @@ __all__ = [
     "policy_id",
 ]
 
-POLICY_PATH = ".well-known/mta-sts.txt"
 _ID_LENGTH = 32  # RFC 8461 §3.1: 1–32 letters and digits
 mx_pattern_matches = mx_coverage.matches
 

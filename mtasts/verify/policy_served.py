@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from mtasts.constants import policy_host
 from mtasts.names import normalize
 from mtasts.policy import policy_id
 from mtasts.verify.checks import policy_file
@@ -114,7 +115,7 @@ async def check_policy_file(
     domain = normalize(domain)
     own = session is None
     session = session or Session(options, client=client)
-    host = f"mta-sts.{domain}"
+    host = policy_host(domain)
     lookups = Lookups(session.resolver, session.query_limit)
     findings: list[Finding] = []
     text: str | None = None

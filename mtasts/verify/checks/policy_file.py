@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mtasts.constants import policy_url_at
 from mtasts.policy import MAX_POLICY_BYTES, Policy, policy_id
 from mtasts.rules import policy_file as rules_policy_file
 from mtasts.verify.checks.phrasing import phrase
@@ -26,7 +27,7 @@ def fetch(
     the same valid policy: each one that does not is a failure naming the address. Returns
     the text served by the first address that served one.
     """
-    url = f"https://{host}/.well-known/mta-sts.txt"
+    url = policy_url_at(host)
     answers = [addresses] if isinstance(addresses, DnsResult) else list(addresses)
     if not attempts:
         broken = [answer for answer in answers if answer.error or answer.nxdomain]
@@ -75,7 +76,7 @@ def fetch(
 
 def _response(host: str, result: FetchResult) -> tuple[list[Finding], str | None]:
     """One address's answer for the policy (RFC 8461 §3.2, §3.3)."""
-    url = f"https://{host}/.well-known/mta-sts.txt"
+    url = policy_url_at(host)
     if result.error is not None:
         tried = f"{result.address}: {result.error}"
         fixes = {
