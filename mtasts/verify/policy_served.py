@@ -75,6 +75,7 @@ def judge_fetch(
 
 
 def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
+    served_id = None
     if attempt.error is not None:
         served = f"{attempt.error_kind or 'error'}: {attempt.error}"
     elif attempt.status != 200:
@@ -82,7 +83,8 @@ def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
     elif attempt.body is None:
         served = "a body over the size limit"
     else:
-        served = f"policy id {policy_id(attempt.body.decode('utf-8', 'replace'))}"
+        served_id = policy_id(attempt.body.decode("utf-8", "replace"))
+        served = f"policy id {served_id}"
     body_matches = (
         attempt.error is None
         and attempt.status == 200
@@ -96,6 +98,7 @@ def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
         body_matches,
         cache_max_age=attempt.cache_max_age,
         cache_seconds_left=attempt.cache_seconds_left,
+        policy_id=served_id,
     )
 
 
