@@ -8,6 +8,7 @@ the findings for their audience; none of them judges a record itself.
 
 - `discovery`: the `_mta-sts` TXT record (RFC 8461 §3.1)
 - `tlsrpt`: the `_smtp._tls` TXT record and its report URIs (RFC 8460 §3)
+- `policy_fetch`: one HTTPS answer for the policy: status, redirect, type, size, ASCII (RFC 8461 §3.3)
 - `policy_file`: the policy file and its `mx` patterns (RFC 8461 §3.2)
 - `mx_coverage`: which MX hosts a policy matches, and what a gap costs (RFC 8461 §4.1, §5)
 - `policy_host`: `mta-sts.<domain>`'s own records: null MX, SPF, no CNAME (RFC 7505, RFC 7208)
