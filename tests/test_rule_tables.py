@@ -32,7 +32,16 @@ from mtasts.constants import policy_url
 from mtasts.desired import desired_state
 from mtasts.policy import POLICY_PATH, Mode, Policy, PolicyError, parse_policy
 from mtasts.records import quote_txt, txt_kind
-from mtasts.rules import discovery, mail, mx_coverage, policy_fetch, policy_file, policy_host, tlsrpt
+from mtasts.rules import (
+    coexistence,
+    discovery,
+    mail,
+    mx_coverage,
+    policy_fetch,
+    policy_file,
+    policy_host,
+    tlsrpt,
+)
 from mtasts.rules.findings import Finding, Severity
 from mtasts.verify import PolicyCheck, Status
 from mtasts.verify.checks import discovery as verify_discovery
@@ -45,6 +54,7 @@ from mtasts.verify.https import FetchResult
 from mtasts.verify.policy_served import _served as served_at
 from mtasts.verify.policy_served import judge_fetch
 from policy.view import REPOSITORY_FILE
+from tests.proton_values import DKIM, VERIFICATION
 from tests.test_policy_pack import Res, check, record
 
 TABLES = Path(__file__).parent / "data" / "rules"
@@ -66,6 +76,8 @@ def status(findings: list[Any]) -> str:
 
 
 def label(row: dict[str, Any]) -> str:
+    if "at" in row:
+        return f"{row['at']} {row['type']} {row['value']}"
     return str(row.get("name") or row.get("records") or row.get("text") or row.get("pattern"))[:60]
 
 
@@ -396,8 +408,6 @@ def test_the_policy_pack_agrees_with_the_coverage_rule(row: dict[str, Any]) -> N
 
 @rows([row for row in MX if row["host"] in ("mail.protonmail.ch", "mailsec.protonmail.ch")])
 def test_the_configuration_agrees_with_the_coverage_rule_for_proton(row: dict[str, Any]) -> None:
-    from tests.proton_values import DKIM, VERIFICATION
-
     proton = {"verification": VERIFICATION, "dkim": DKIM}
     try:
         parse_settings({"domain": DOMAIN, "mode": "enforce", "mx": [row["pattern"]], "proton": proton})
@@ -561,3 +571,47 @@ def test_the_readiness_gate_waits_while_an_address_gives_an_answer_the_rule_fail
     findings, text = judge_fetch(HOST, [DnsResult(HOST, "A", ("192.0.2.1",))], [attempt])
     served = PolicyCheck(findings, text, (served_at(attempt, row["body"]),))
     assert served.served_everywhere is (row["ours"] != "fail")
+
+
+# --- Records beside what the stack publishes ------------------------------------------------
+
+BESIDE = table("coexistence")
+PROTON_STATE = desired_state(
+    parse_settings({"domain": DOMAIN, "proton": {"verification": VERIFICATION, "dkim": DKIM}})
+)
+
+
+def name_at(row: dict[str, Any]) -> str:
+    return {"policy-host": HOST, "apex": DOMAIN, "dkim": f"protonmail._domainkey.{DOMAIN}"}[row["at"]]
+
+
+def judged_beside(row: dict[str, Any]) -> list[Finding]:
+    """The rule applied as adoption applies it: to what the stack publishes at the row's name."""
+    name = name_at(row)
+    published = [record for record in PROTON_STATE.records if record.name == name]
+    if row["type"] == "A":
+        addresses = {record.value for record in published if record.type == "A"}
+        return [] if row["value"] in addresses else [coexistence.other_address(row["value"])]
+    value = row["value"].lower().rstrip(".") or "." if row["type"] in ("MX", "CNAME") else row["value"]
+    mx_hosts = {record.value for record in published if record.type == "MX"}
+    return coexistence.beside({record.type for record in published}, row["type"], value, mx_hosts)
+
+
+@rows(BESIDE)
+def test_the_coexistence_rule_decides_each_case(row: dict[str, Any]) -> None:
+    findings = judged_beside(row)
+    assert verdict(findings) == row["ours"]
+    assert [finding.code for finding in findings] == ([row["code"]] if "code" in row else [])
+
+
+@rows(BESIDE)
+def test_adoption_refuses_exactly_the_records_the_coexistence_rule_fails(row: dict[str, Any]) -> None:
+    zone = [ExistingRecord("found", name_at(row), row["type"], row["value"], row.get("priority"))]
+    if row["type"] == "A" and row["ours"] == "fail":
+        # Alone, it would be adopted and updated in place: the rule is about one more address.
+        own = [record for record in PROTON_STATE.records if record.type == "A"]
+        zone += [ExistingRecord(f"own-{record.key}", record.name, "A", record.value) for record in own]
+    plan = plan_adoption(PROTON_STATE.records, zone)
+    assert [conflict.reason for conflict in plan.conflicts] == [
+        f"{finding.text()}; delete it" for finding in judged_beside(row)
+    ]
