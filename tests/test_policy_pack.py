@@ -420,7 +420,7 @@ class TestOneDiscoveryRecordPerDomain:
     def test_a_missing_sts_record_is_rejected(self) -> None:
         stack = [r for r in core_stack() if r.props.get("name") != f"_mta-sts.{DOMAIN}"]
         [violation] = check(self.rule, stack)
-        assert "no v=STSv1 TXT record" in violation.message
+        assert f"_mta-sts.{DOMAIN} has no 'v=STSv1' record" in violation.message
 
     def test_a_second_tls_rpt_record_is_rejected_but_none_is_allowed(self) -> None:
         extra = record(f"_smtp._tls.{DOMAIN}", "TXT", quote_txt("v=TLSRPTv1; rua=mailto:x@example.net"))

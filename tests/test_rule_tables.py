@@ -55,7 +55,7 @@ from mtasts.verify.policy_served import _served as served_at
 from mtasts.verify.policy_served import judge_fetch
 from policy.view import REPOSITORY_FILE
 from tests.proton_values import DKIM, VERIFICATION
-from tests.test_policy_pack import Res, check, record
+from tests.test_policy_pack import Res, check, core_stack, record
 
 TABLES = Path(__file__).parent / "data" / "rules"
 DOMAIN = "example.com"
@@ -76,6 +76,8 @@ def status(findings: list[Any]) -> str:
 
 
 def label(row: dict[str, Any]) -> str:
+    if row.get("records") == []:
+        return "no record"
     if "at" in row:
         return f"{row['at']} {row['type']} {row['value']}"
     return str(row.get("name") or row.get("records") or row.get("text") or row.get("pattern"))[:60]
@@ -161,12 +163,24 @@ def test_verify_judges_each_discovery_case_as_the_rule_does(row: dict[str, Any])
 @rows(DISCOVERY)
 def test_the_policy_pack_refuses_each_discovery_case_the_rule_finds_fault_with(row: dict[str, Any]) -> None:
     resources = [record(f"_mta-sts.{DOMAIN}", "TXT", quote_txt(text)) for text in row["records"]]
+    if not resources:  # the pack knows the domain from the policy the stack publishes
+        resources = [r for r in core_stack() if r.props.get("name") != f"_mta-sts.{DOMAIN}"]
     violations = check("discovery-id-matches-policy", resources) + check(
         "one-discovery-record-per-domain", resources
     )
     # The pack judges what the stack publishes: any finding about the record itself is a violation.
     faults = [f for f in discovery.judge(row["records"]).findings if f.code != discovery.UNRELATED]
     assert bool(violations) == bool(faults), [v.message for v in violations]
+
+
+@rows([row for row in DISCOVERY if not any(discovery.counts(text) for text in row["records"])])
+def test_the_policy_pack_words_a_missing_discovery_record_as_the_rule_does(row: dict[str, Any]) -> None:
+    name = f"_mta-sts.{DOMAIN}"
+    stack = [r for r in core_stack() if r.props.get("name") != name]
+    stack += [record(name, "TXT", quote_txt(text)) for text in row["records"]]
+    [missing] = [f for f in discovery.judge(row["records"], name).findings if f.code == discovery.MISSING]
+    messages = [v.message for v in check("one-discovery-record-per-domain", stack)]
+    assert any(missing.text() in message for message in messages), messages
 
 
 @rows(DISCOVERY)
@@ -353,6 +367,9 @@ def test_the_policy_pack_refuses_each_tlsrpt_record_the_rule_finds_fault_with(ro
     )
     faults = [f for f in tlsrpt.judge(row["records"]).findings if f.code != tlsrpt.UNRELATED]
     assert bool(violations) == bool(faults), [v.message for v in violations]
+    judged = tlsrpt.judge(row["records"], f"_smtp._tls.{DOMAIN}", DOMAIN)
+    for finding in [f for f in judged.findings if f.code == tlsrpt.MISSING]:
+        assert any(finding.text() in violation.message for violation in violations)
 
 
 @rows(TLSRPT)
@@ -361,7 +378,7 @@ def test_the_configuration_accepts_report_uris_exactly_when_the_rule_finds_nothi
 ) -> None:
     judged = tlsrpt.judge(row["records"])
     uris = list(judged.uris) or [
-        u for u in re.split(r"[ \t]*,[ \t]*", row["records"][0].partition("rua=")[2])
+        u for text in row["records"][:1] for u in re.split(r"[ \t]*,[ \t]*", text.partition("rua=")[2])
     ]
     clean = all(not tlsrpt.uri_findings(uri) for uri in uris)
     try:

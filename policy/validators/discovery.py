@@ -76,10 +76,10 @@ def validate_one_record_each(args: StackValidationArgs, report: ReportViolation)
                     record.urn,
                 )
         elif not sts and not view.unknown_names():
+            finding = discovery.missing(discovery_name(domain))
             report(
-                f"the stack publishes a policy for {domain} but no v=STSv1 TXT record at "
-                f"{discovery_name(domain)}, so senders never look for the policy (RFC 8461 §3.1). Keep the "
-                "stack's DiscoveryRecords component.",
+                f"the stack publishes a policy for {domain} but {finding.text()}. Keep the stack's "
+                "DiscoveryRecords component.",
                 None,
             )
         tls = [record for record in _tls_rpt_records(view, domain) if known(record.text)]
@@ -109,9 +109,9 @@ def validate_tls_rpt_present(args: StackValidationArgs, report: ReportViolation)
                     record.urn,
                 )
         if not tls:
+            finding = tlsrpt.missing(name, domain)
             report(
-                f"{domain} has no TLS-RPT record, so senders never tell you that TLS to your MX hosts fails, "
-                "and you cannot know whether enforce would refuse mail (RFC 8460). Run `pulumi config set "
-                f"--path 'tlsRpt[0]' mailto:tls-reports@{domain}`.",
+                f"{finding.text()}, and you cannot know whether enforce would refuse mail. Run `pulumi "
+                f"config set --path 'tlsRpt[0]' mailto:tls-reports@{domain}`.",
                 None,
             )
