@@ -29,6 +29,7 @@ from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider,
 
 from components.polling import Backoff, PollTimeout, poll
 from mtasts.constants import policy_url
+from mtasts.errors import MtaStsError
 from mtasts.policy import policy_id
 
 if TYPE_CHECKING:
@@ -44,8 +45,8 @@ SETTLE_FLOOR_SECONDS = 60.0
 MIN_GOOD_LOOKS = 3
 
 
-class PolicyNotServedError(Exception):
-    pass
+class PolicyNotServedError(MtaStsError):
+    """The new policy was not served everywhere in time; the message says what was seen."""
 
 
 # What the gate looks at: (domain, expected policy text) → the policy as every address serves it.

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from mtasts.errors import ProblemsError
 from mtasts.names import normalize
 from mtasts.records import DnsRecord, txt_kind, unquote_txt
 from mtasts.rules import coexistence, discovery, mail, tlsrpt
@@ -82,17 +83,16 @@ class AdoptionPlan:
         return [conflict.message() for conflict in self.conflicts]
 
 
-class AdoptionError(ValueError):
+class AdoptionError(ProblemsError):
     """The zone holds records the stack cannot adopt; `problems` says what to delete."""
 
+    heading = (
+        "the zone holds records that conflict with what this stack publishes; delete them "
+        "(Cloudflare dashboard → the zone → DNS → Records), then run again. Nothing was changed."
+    )
+
     def __init__(self, plan: AdoptionPlan) -> None:
-        self.problems = plan.problems()
-        listing = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(
-            "the zone holds records that conflict with what this stack publishes; delete them "
-            "(Cloudflare dashboard → the zone → DNS → Records), then run again. Nothing was changed.\n"
-            + listing
-        )
+        super().__init__(plan.problems())
 
 
 def _norm(name: str) -> str:

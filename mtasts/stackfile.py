@@ -17,10 +17,11 @@ import yaml
 
 from mtasts.config import ConfigError, Settings, parse_settings, schema
 from mtasts.config.values import NAMESPACE, namespace_problems
+from mtasts.errors import MtaStsError
 
 
-class StackFileError(ValueError):
-    pass
+class StackFileError(MtaStsError, ValueError):
+    """A stack file that cannot be read as one; the message says which and why."""
 
 
 def stack_file(stack: str, project_dir: Path = Path(".")) -> Path:

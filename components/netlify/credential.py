@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
 from mtasts.constants import NETLIFY_TOKEN_ENV, NETLIFY_TOKEN_KEY, SET_NETLIFY_TOKEN
+from mtasts.errors import MtaStsError
 
 TOKEN_HELP = (
     "make a new personal access token at https://app.netlify.com/user/applications#personal-access-tokens "
@@ -32,7 +33,7 @@ PARTIAL_TOKEN_CHARS = 8
 REDACTED = "[token]"
 
 
-class TokenError(ValueError):
+class TokenError(MtaStsError, ValueError):
     """A token that cannot be used as given; the message never contains it."""
 
 

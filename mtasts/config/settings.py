@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from mtasts import constants
 from mtasts.constants import PROTON_MX
+from mtasts.errors import ProblemsError
 from mtasts.policy import Mode, Policy
 from mtasts.rules import published
 
@@ -54,13 +55,10 @@ class ProtonSettings:
         return PROTON_MX
 
 
-class ConfigError(ValueError):
+class ConfigError(ProblemsError):
     """Invalid stack configuration; `problems` lists every one, each with its fix."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        listing = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"invalid mta-sts configuration:\n{listing}")
+    heading = "invalid mta-sts configuration:"
 
 
 @dataclass(frozen=True)
