@@ -25,13 +25,11 @@ __all__ = [
     "Policy",
     "PolicyError",
     "is_mx_pattern",
-    "mx_pattern_matches",
     "parse_policy",
     "policy_id",
 ]
 
 _ID_LENGTH = 32  # RFC 8461 §3.1: 1–32 letters and digits
-mx_pattern_matches = mx_coverage.matches
 
 
 class PolicyError(ProblemsError):

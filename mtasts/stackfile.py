@@ -63,11 +63,6 @@ def foreign_keys(config: Mapping[Any, Any], stack: str) -> list[str]:
     return namespace_problems(config, schema.declared(), f"Pulumi.{stack}.yaml")
 
 
-def read_stack_config(stack: str, project_dir: Path = Path(".")) -> dict[str, Any]:
-    """The `mta-sts:*` keys of a stack file, namespace removed, secure values left out."""
-    return settings_keys(read_stack_file(stack, project_dir))
-
-
 def load_settings(stack: str, project_dir: Path = Path(".")) -> Settings:
     """Validated Settings of a stack file; raises StackFileError or ConfigError."""
     config = read_stack_file(stack, project_dir)

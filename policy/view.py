@@ -33,8 +33,6 @@ NETLIFY_SITE = "pulumi-python:dynamic/netlify:Site"
 POLICY_READINESS = "pulumi-python:dynamic/mtasts:PolicyReadiness"
 MTASTS_DOMAIN = "mta-sts:index:MtaStsDomain"
 
-NULL_MX = "."
-
 
 class _Unknown:
     """A value the engine will know only after `up` (an output of a resource being created)."""
