@@ -124,6 +124,14 @@ def test_netlify_without_a_token_is_refused_but_pages_needs_none() -> None:
     parse_settings({"domain": "example.com", "hosting": "github-pages"}, netlify_token_available=False)
 
 
+def test_every_help_text_spells_the_netlify_token_key_one_way() -> None:
+    from components.netlify.credential import TOKEN_HELP
+
+    command = "pulumi config set --secret mta-sts:netlifyToken <token>"
+    [problem] = problems_of_token({"domain": "example.com"})
+    assert command in problem and command in TOKEN_HELP
+
+
 def problems_of_token(raw: dict) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         parse_settings(raw, netlify_token_available=False)
