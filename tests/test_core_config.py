@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 
 from mtasts.config import ConfigError, Hosting, Mode, parse_settings
+from mtasts.constants import PROTON_MX
 from tests.strategies import stack_configs
 
 
@@ -20,6 +21,7 @@ def test_defaults_are_the_safe_ones() -> None:
     assert settings.mode is Mode.TESTING
     assert settings.max_age == 604_800
     assert settings.mx == ("mail.protonmail.ch", "mailsec.protonmail.ch")
+    assert settings.mx == PROTON_MX  # Pulumi.yaml's default names the hosts the Proton records publish
     assert settings.tls_rpt == ()
     assert settings.hosting is Hosting.NETLIFY
     assert settings.repository == "mta-sts-example-com"
