@@ -13,6 +13,7 @@ all call these functions. Rules cite RFC 8461 and RFC 8460.
 """
 
 from mtasts.verify.model import (
+    CHECKS,
     AddressServed,
     DomainReport,
     Finding,
@@ -26,6 +27,7 @@ from mtasts.verify.session import Session
 from mtasts.verify.verifier import verify_domain, verify_domains
 
 __all__ = [
+    "CHECKS",
     "AddressServed",
     "DomainReport",
     "Finding",

@@ -44,6 +44,20 @@ DANE = "dane"
 STACK_DRIFT = "stack-drift"
 INTERNAL = "internal-error"
 
+CHECKS = (
+    DISCOVERY,
+    POLICY_FETCH,
+    POLICY_SYNTAX,
+    MX_COVERAGE,
+    POLICY_HOST_NULL_MX,
+    POLICY_HOST_SPF,
+    POLICY_HOST_CNAME,
+    TLS_RPT,
+    DNSSEC,
+    DANE,
+    STACK_DRIFT,
+)
+
 
 @dataclass(frozen=True)
 class Finding:
