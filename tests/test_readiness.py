@@ -13,6 +13,7 @@ import time
 import pytest
 
 from components.readiness import SETTLE_FLOOR_SECONDS, PolicyNotServedError, PolicyReadinessProvider
+from mtasts.errors import MtaStsError
 from mtasts.verify import AddressServed, Finding, PolicyCheck, Status
 
 PROPS = {
@@ -204,3 +205,7 @@ def test_a_provider_pickled_before_the_check_was_injected_uses_the_check_verify_
     monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
     restored.create(dict(PROPS))
     assert check.calls and check.calls[0][:2] == ("example.com", PROPS["policy_text"])
+
+
+def test_a_policy_not_served_is_one_of_the_projects_errors() -> None:
+    assert issubclass(PolicyNotServedError, MtaStsError)
