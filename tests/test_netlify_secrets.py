@@ -27,7 +27,6 @@ from components.polling import Backoff
 from components.settings import NO_TOKEN_IN_PREVIEW
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
-from mtasts.errors import MtaStsError
 from tests.netlify_fake import FakeNetlify
 from tests.pulumi_mocks import run_program
 
@@ -248,5 +247,7 @@ def test_without_a_token_the_providers_diff_and_check_work_and_reading_says_it_w
 
 
 def test_netlify_and_token_errors_are_the_projects_errors_and_a_token_error_still_a_value_error() -> None:
+    from mtasts.errors import MtaStsError
+
     assert issubclass(NetlifyError, MtaStsError)
     assert issubclass(TokenError, MtaStsError) and issubclass(TokenError, ValueError)

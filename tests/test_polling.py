@@ -7,7 +7,6 @@ import itertools
 import pytest
 
 from components.polling import Backoff, PollTimeout, poll
-from mtasts.errors import MtaStsError
 
 
 def test_the_wait_grows_by_the_factor_up_to_the_maximum_and_stops_when_done() -> None:
@@ -65,4 +64,6 @@ def test_on_wait_hears_each_result_and_the_coming_delay() -> None:
 
 
 def test_a_poll_timeout_is_one_of_the_projects_errors() -> None:
+    from mtasts.errors import MtaStsError
+
     assert issubclass(PollTimeout, MtaStsError)

@@ -13,7 +13,6 @@ import time
 import pytest
 
 from components.readiness import SETTLE_FLOOR_SECONDS, PolicyNotServedError, PolicyReadinessProvider
-from mtasts.errors import MtaStsError
 from mtasts.verify import AddressServed, Finding, PolicyCheck, Status
 
 PROPS = {
@@ -208,4 +207,6 @@ def test_a_provider_pickled_before_the_check_was_injected_uses_the_check_verify_
 
 
 def test_a_policy_not_served_is_one_of_the_projects_errors() -> None:
+    from mtasts.errors import MtaStsError
+
     assert issubclass(PolicyNotServedError, MtaStsError)
