@@ -19,10 +19,12 @@ import json as jsonlib
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
+from mtasts.constants import NETLIFY_TOKEN_ENV, NETLIFY_TOKEN_KEY, SET_NETLIFY_TOKEN
+from mtasts.errors import MtaStsError
+
 TOKEN_HELP = (
     "make a new personal access token at https://app.netlify.com/user/applications#personal-access-tokens "
-    "and set it with `pulumi config set --secret mta-sts:netlifyToken <token>` "
-    "or export NETLIFY_AUTH_TOKEN"
+    f"and set it with `{SET_NETLIFY_TOKEN}` or export {NETLIFY_TOKEN_ENV}"
 )
 
 # Shortest piece of a token that counts as a leak: long enough not to match ordinary words,
@@ -31,7 +33,7 @@ PARTIAL_TOKEN_CHARS = 8
 REDACTED = "[token]"
 
 
-class TokenError(ValueError):
+class TokenError(MtaStsError, ValueError):
     """A token that cannot be used as given; the message never contains it."""
 
 
@@ -58,8 +60,8 @@ def clean_token(raw: str | None) -> str | None:
         raise TokenError(
             f"the Netlify token has {kind} at position {bad + 1} of {len(token)}: a Netlify personal access "
             "token is one word of printable ASCII. Copy it again and set it with "
-            "`pulumi config set --secret mta-sts:netlifyToken` (it reads the value from standard input "
-            "when none is given) or export NETLIFY_AUTH_TOKEN"
+            f"`pulumi config set --secret {NETLIFY_TOKEN_KEY}` (it reads the value from standard input "
+            f"when none is given) or export {NETLIFY_TOKEN_ENV}"
         )
     return token
 

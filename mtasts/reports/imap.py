@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from imapclient import imap_utf7
 
+from mtasts.errors import MtaStsError
 from mtasts.reports.mail import MAX_MESSAGE_BYTES
 from mtasts.reports.sources import Item, Rejected, reports_in_message
 
@@ -33,8 +34,8 @@ _FETCH_HEAD = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
-class ImapUrlError(ValueError):
-    pass
+class ImapUrlError(MtaStsError, ValueError):
+    """An IMAP URL that cannot be used; the message shows the accepted form."""
 
 
 @dataclass(frozen=True)

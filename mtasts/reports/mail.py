@@ -16,6 +16,8 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 
+from mtasts.errors import MtaStsError
+
 REPORT_MEDIA_TYPES = frozenset({"application/tlsrpt+gzip", "application/tlsrpt+json"})
 # Generic types that real senders put on report attachments, accepted with a report file name.
 LOOSE_MEDIA_TYPES = frozenset(
@@ -28,7 +30,7 @@ MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 _parser = BytesParser(policy=compat32)
 
 
-class NotAReport(ValueError):
+class NotAReport(MtaStsError, ValueError):
     """A message that carries no TLS report."""
 
 
