@@ -60,7 +60,7 @@ def test_a_folder_is_sent_in_modified_utf7_as_a_quoted_string(folder: str, argum
         ("imaps://u@/INBOX", "names no host"),
         ("imaps://u@h/INBOX?UNSEEN", "takes no search"),
         ("imaps://u@h:port/INBOX", "is not a URL"),
-        ("imaps://u@h/INBOX%0D%0AA1%20LOGOUT", "holds control characters"),
+        ("imaps://u@h/INBOX%0D%0AA1%20LOGOUT", "folder holds a control character at position 6"),
     ],
 )
 def test_a_bad_imap_url_is_refused_with_what_is_expected(url: str, message: str) -> None:
