@@ -230,7 +230,8 @@ class _Deadline:
 class _Bounded:
     """`read` and `readline` of imaplib.IMAP4, held to `budget` bytes per command."""
 
-    budget = SMALL_ANSWER
+    budget = SMALL_ANSWER  # bytes still allowed
+    answer_limit = SMALL_ANSWER  # bytes allowed in all, for the message
     literal_limit = MAX_MESSAGE_BYTES
     file: Any
 
@@ -243,7 +244,7 @@ class _Bounded:
     def readline(self) -> bytes:
         line = bytes(self.file.readline(min(LINE_LIMIT, self.budget) + 1))
         if len(line) > self.budget:
-            raise _Oversized(None, self.budget)
+            raise _Oversized(None, self.answer_limit)
         if len(line) > LINE_LIMIT:
             raise imaplib.IMAP4.error(f"the server sent a line longer than {LINE_LIMIT} bytes")
         self.budget -= len(line)
@@ -342,7 +343,7 @@ class _Mailbox:
         """The client, with the bytes the next command's answer may bring."""
         assert self.client is not None
         self.client.untagged_responses = {}  # only the answer to the next command is kept
-        self.client.budget = budget  # type: ignore[attr-defined]
+        self.client.budget = self.client.answer_limit = budget  # type: ignore[attr-defined]
         self.client.literal_limit = literal_limit  # type: ignore[attr-defined]
         return self.client
 
