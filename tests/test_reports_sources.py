@@ -318,3 +318,28 @@ def test_a_link_to_nothing_is_named_as_such(tmp_path: Path) -> None:
     (tmp_path / "dangling.eml").symlink_to(tmp_path / "gone.eml")
     [item] = read_paths([str(tmp_path / "dangling.eml")])
     assert isinstance(item, Rejected) and item.reason == "a symbolic link to nothing"
+
+
+# --- Junk mail: what is kept of it is bounded ----------------------------------------------
+
+
+def test_junk_mail_with_megabyte_headers_keeps_a_few_hundred_characters(tmp_path: Path) -> None:
+    huge = "x" * 2**20
+    (tmp_path / "junk.eml").write_text(
+        f"Message-ID: <{huge}@spam.example>\r\nSubject: {huge}\r\n"
+        f'Content-Type: application/tlsrpt+gzip; name="{huge}.json.gz"\r\n\r\nnot gzip\r\n'
+    )
+    [item] = read_paths([str(tmp_path / "junk.eml")])
+    assert isinstance(item, Rejected) and item.message_id is not None
+    assert len(item.message_id) < 300 and len(item.origin) < 400 and len(item.reason) < 600
+    assert item.message_id.endswith(f"({len(huge) + 15} characters)")
+
+
+def test_a_message_with_hundreds_of_report_parts_is_rejected_whole() -> None:
+    raw = report_mail(make_report(date(2026, 10, 1)))
+    boundary = raw.split(b'boundary="', 1)[1].split(b'"', 1)[0]
+    part = b"--" + boundary + b'\r\nContent-Type: application/tlsrpt+json; name="r.json"\r\n\r\n{}\r\n'
+    many = raw.replace(b"--" + boundary + b"--", part * 500 + b"--" + boundary + b"--")
+    items = list(sources.reports_in_message(many, "many.eml"))
+    [item] = items
+    assert isinstance(item, Rejected) and "501 report parts" in item.reason and "at most 20" in item.reason

@@ -45,16 +45,22 @@ class Attachment:
     data: bytes
 
 
+def message_id(message: Message) -> str | None:
+    value = message.get("Message-ID")
+    if value is None:
+        return None
+    text = str(value)
+    kept = " ".join(text[: MAX_KEPT_CHARS * 2].split())  # unfolded, of a bounded prefix
+    if len(text) > MAX_KEPT_CHARS * 2:
+        return f"{kept[: MAX_KEPT_CHARS - 3]}... ({len(text)} characters)"
+    return shorten(kept) or None
+
+
 def shorten(text: str, limit: int = MAX_KEPT_CHARS) -> str:
     """`text` cut to `limit` characters, with "..." and the length when it was longer."""
     if len(text) <= limit:
         return text
     return f"{text[: max(0, limit - 3)]}... ({len(text)} characters)"
-
-
-def message_id(message: Message) -> str | None:
-    value = message.get("Message-ID")
-    return shorten(" ".join(str(value)[: MAX_KEPT_CHARS * 4].split())) or None if value is not None else None
 
 
 def parse_message(raw: bytes) -> Message:
