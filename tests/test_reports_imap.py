@@ -117,6 +117,15 @@ def test_a_non_ascii_password_is_a_usage_error_that_shows_none_of_it(
     assert not any(char in captured.err + captured.out for char in "äöü")
 
 
+@pytest.mark.parametrize("value", ["0", "100000", "nan"])
+def test_an_imap_timeout_out_of_range_is_a_usage_error(
+    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MTASTS_IMAP_PASSWORD", "horse-battery")
+    status = main(["reports", "--imap", "imaps://u@imap.example.com/INBOX", "--imap-timeout", value])
+    assert status == 2 and "expected 1 to 86400 seconds" in capsys.readouterr().err
+
+
 # --- A scripted server that lies (tests/twin/fake_imap.py) ---------------------------------
 
 FAKE_PASSWORD = "fake-imap-Passw0rd-not-a-secret"

@@ -339,7 +339,7 @@ class _Mailbox:
                 self.client.shutdown()
             self.client = None
 
-    def _command(self, budget: int = SMALL_ANSWER, literal_limit: int = 0) -> imaplib.IMAP4:
+    def _command(self, budget: int = SMALL_ANSWER, literal_limit: int = 64 * 1024) -> imaplib.IMAP4:
         """The client, with the bytes the next command's answer may bring."""
         assert self.client is not None
         self.client.untagged_responses = {}  # only the answer to the next command is kept
