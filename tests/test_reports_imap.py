@@ -220,6 +220,15 @@ def test_a_flood_of_lines_in_answer_to_search_rejects_the_mailbox_in_bounded_mem
     assert time.monotonic() - started < 10
 
 
+def test_a_message_the_server_leaves_out_is_named_and_one_it_was_not_asked_for_is_ignored() -> None:
+    script = Script(withheld={2}, unasked=recent_mail(9))
+    with FakeImap([recent_mail(n) for n in range(3)], script) as fake:
+        items = read_fake(fake)
+    assert found_uids(items) == [1, 3]
+    [rejected] = [item for item in items if isinstance(item, Rejected)]
+    assert rejected.origin.endswith(";UID=2") and "sent no message for this UID" in rejected.reason
+
+
 @pytest.mark.parametrize(
     ("lines", "message"),
     [

@@ -526,3 +526,5 @@ def _read(box: _Mailbox, since: date | None, progress: _Progress) -> Iterator[It
                 progress.done += 1
                 if uid in found:
                     yield from reports_in_message(found.pop(uid), f"{base}/;UID={uid}")
+                else:  # expunged meanwhile, or a server that skips what it was asked for
+                    yield Rejected(f"{base}/;UID={uid}", "the server sent no message for this UID; not read")

@@ -42,6 +42,8 @@ class Script:
     login_reply: bytes | None = None  # instead of "OK"; `{user}` and `{password}` are filled in
     announced: dict[int, int] = field(default_factory=dict)  # UID → RFC822.SIZE to claim
     literal: dict[int, int] = field(default_factory=dict)  # UID → literal size to announce, nothing sent
+    withheld: set[int] = field(default_factory=set)  # UIDs whose body FETCH leaves out
+    unasked: bytes | None = None  # a message sent under UID 99 with every FETCH of bodies
     flood_on_search: bool = False  # answer SEARCH with untagged lines until the client hangs up
     give_up: float = 20.0  # seconds after which trickling and flooding stop
 
@@ -189,8 +191,11 @@ class FakeImap:
                 )
                 self._wait_for_hang_up(conn)
                 return False
-            else:
+            elif uid not in self.script.withheld:
                 answer += f"{head}BODY[] {{{len(raw)}}}\r\n".encode() + raw + b")\r\n"
+        if self.script.unasked is not None and "BODY" in items:
+            unasked = self.script.unasked
+            answer += f"* 99 FETCH (UID 99 BODY[] {{{len(unasked)}}}\r\n".encode() + unasked + b")\r\n"
         self._send(conn, answer + f"{tag} OK done\r\n".encode(), started)
         return True
 
