@@ -343,3 +343,11 @@ def test_a_message_with_hundreds_of_report_parts_is_rejected_whole() -> None:
     items = list(sources.reports_in_message(many, "many.eml"))
     [item] = items
     assert isinstance(item, Rejected) and "501 report parts" in item.reason and "at most 20" in item.reason
+
+
+def test_hidden_folders_are_walked_and_hidden_files_are_not(tmp_path: Path) -> None:
+    (tmp_path / ".Reports").mkdir()  # a Maildir++ folder's name, or an export's
+    shutil.copy(GOOD[0], tmp_path / ".Reports" / "a.eml")
+    shutil.copy(GOOD[1], tmp_path / ".half-written.eml")
+    [item] = read_paths([str(tmp_path)])
+    assert isinstance(item, Found) and item.origin.endswith(".Reports/a.eml")

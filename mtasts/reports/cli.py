@@ -1,11 +1,10 @@
 """`python -m mtasts reports`: argument parsing, the sources to read, output and exit status.
 
 Exit status: 0 every input was read and no session failed; 1 a session failed or an input
-was rejected; 2 a usage error (no input, a bad date, a bad --imap URL or --imap-timeout, a
-missing or unusable password, a bad stack file). With `--fail-on enforce` (the daily workflow), status 1 means only that
+was rejected; 2 a usage error (no input, a bad date, a bad --imap URL, a missing password,
+a bad stack file). With `--fail-on enforce` (the daily workflow), status 1 means only that
 sessions failed under a policy in `mode: enforce` (mail refused) or that a whole source
-(a path, the mailbox) could not be read; rejected messages are still listed. With --imap,
-the mailbox password is scrubbed from every output (text, --json, --html).
+(a path, the mailbox) could not be read; rejected messages are still listed.
 """
 
 from __future__ import annotations

@@ -70,7 +70,12 @@ def read_path(path: Path) -> Iterator[Item]:
 
 
 def _kind(mode: int) -> str:
-    kinds = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
+    kinds = {
+        stat.S_IFIFO: "a FIFO",
+        stat.S_IFCHR: "a character device",
+        stat.S_IFBLK: "a block device",
+        stat.S_IFDIR: "a folder",
+    }
     return kinds.get(stat.S_IFMT(mode), "a socket" if stat.S_ISSOCK(mode) else "not a file")
 
 
@@ -96,8 +101,6 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
         yield Rejected(str(directory), f"cannot read it: {error.strerror or error}", whole_source=True)
         return
     for entry in entries:
-        if entry.name.startswith("."):
-            continue
         path = Path(entry.path)
         try:
             mode = os.stat(entry.path).st_mode
@@ -106,6 +109,8 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
             continue
         if stat.S_ISDIR(mode):
             yield from _walk(path, seen)
+        elif entry.name.startswith("."):
+            continue  # editors' and mail programs' own files; hidden folders are still walked
         elif stat.S_ISREG(mode):
             yield from read_file(path)
         else:
