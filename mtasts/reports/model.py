@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from mtasts.errors import ProblemsError
 from mtasts.visible import clip
 
 # The largest decompressed report accepted. Real senders aggregate per day and per
@@ -52,15 +53,14 @@ class PolicyType(enum.StrEnum):
     NO_POLICY_FOUND = "no-policy-found"
 
 
-class ReportError(ValueError):
+class ReportError(ProblemsError):
     """Bytes that are not a usable RFC 8460 report; `problems` lists every reason."""
 
     def __init__(self, problems: list[str]) -> None:
         shown = problems[:MAX_PROBLEMS]
         if len(problems) > MAX_PROBLEMS:
             shown.append(f"and {len(problems) - MAX_PROBLEMS:,} more problems")
-        super().__init__("; ".join(shown))
-        self.problems = shown
+        super().__init__(shown)
 
 
 @dataclass(frozen=True)
