@@ -3,20 +3,21 @@ reports, the same sessions under tlsa and sts, and tables that would grow withou
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import time
 import tracemalloc
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mtasts.reports.model import parse_report
+from mtasts.reports.model import PolicyType, parse_report
 from mtasts.reports.sources import Found, Rejected, read_paths
-from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, MAX_LISTED, OTHER, summarise
+from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, MAX_LISTED, OTHER, content_digest, summarise
 from mtasts.reports.verdict import Thresholds, enforce_verdict
 from tests.twin.reportmail import gz, make_report
 
@@ -205,3 +206,41 @@ def test_rejected_inputs_past_the_listed_ones_are_counted_not_kept() -> None:
     assert len(summary.rejected) == MAX_LISTED + 1 and summary.rejected_unlisted == 50
     assert summary.rejected[-1].origin == "/missing"  # a whole source is always named
     assert all(len(item.reason) < 5_000 for item in summary.rejected)
+
+
+def changed(value: Any) -> Any:
+    if isinstance(value, PolicyType):
+        return PolicyType.TLSA if value is not PolicyType.TLSA else PolicyType.STS
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, datetime):
+        return value + timedelta(seconds=1)
+    if isinstance(value, tuple):
+        return (*value, value[0]) if value else ("x",)
+    raise AssertionError(f"no change for {value!r}")
+
+
+def test_the_content_digest_changes_with_every_field_of_a_report() -> None:
+    document = make_report(START, failures={"certificate-expired": 2})
+    report = parse_report(gz(document))
+    assert content_digest(report) == content_digest(parse_report(json.dumps(document, indent=2).encode()))
+
+    def variants(value: Any) -> list[Any]:
+        return [
+            dataclasses.replace(value, **{item.name: changed(getattr(value, item.name))})
+            for item in dataclasses.fields(value)
+        ]
+
+    policy = report.policies[0]
+    detail = policy.failure_details[0]
+    reports = [
+        *variants(report),
+        *(dataclasses.replace(report, policies=(other,)) for other in variants(policy)),
+        *(
+            dataclasses.replace(report, policies=(dataclasses.replace(policy, failure_details=(other,)),))
+            for other in variants(detail)
+        ),
+    ]
+    assert len({content_digest(report), *map(content_digest, reports)}) == 1 + len(reports)

@@ -23,6 +23,7 @@ as ignored. Judging the summary is `verdict`'s job.
 from __future__ import annotations
 
 import hashlib
+import marshal
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -174,6 +175,37 @@ def _sts_policy(result: PolicyResult, lines: tuple[str, ...]) -> Policy | None:
         return None
 
 
+def content_digest(report: Report) -> bytes:
+    """What a report says, as a digest: equal for equal content however it was encoded.
+
+    Every field of `Report`, `PolicyResult` and `FailureDetail` goes in (a test checks each);
+    marshal version 2 writes no back-references, so equal values give equal bytes, and it is
+    a few times faster than `repr` on the benchmark's reports."""
+    flat = (
+        report.organization,
+        report.report_id,
+        report.start.timestamp(),
+        report.end.timestamp(),
+        report.contact,
+        report.skipped,
+        tuple(
+            (
+                policy.policy_type.value,
+                policy.policy_domain,
+                policy.policy_string,
+                policy.successful,
+                policy.failed,
+                tuple(
+                    (d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.failed_session_count)
+                    for d in policy.failure_details
+                ),
+            )
+            for policy in report.policies
+        ),
+    )
+    return hashlib.blake2b(marshal.dumps(flat, 2), digest_size=16).digest()
+
+
 @dataclass
 class Collision:
     """One report id sent with different content: where each version was read, and about what."""
@@ -219,7 +251,7 @@ class Summary:
         if self.since is not None and last_day < self.since:
             self.left_out += 1
             return
-        digest = hashlib.blake2b(repr(report).encode(), digest_size=16).digest()
+        digest = content_digest(report)
         first = self._seen.get(report.report_id)
         collision = None
         if first is not None:
