@@ -27,7 +27,7 @@ import pulumi
 from components.netlify.credential import TokenError, clean_token
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
 from mtasts.config.values import NAMESPACE
-from mtasts.stackfile import StackFileError, foreign_keys, read_stack_file, settings_keys
+from mtasts.stackfile import StackFileError, StackFileMissing, foreign_keys, read_stack_file, settings_keys
 
 
 def _value(config: pulumi.Config, name: str, structured: bool) -> Any:
@@ -64,8 +64,10 @@ def read_settings(project_dir: Path | None = None) -> Settings:
     declared = schema.declared()
     try:
         written = read_stack_file(pulumi.get_stack(), project_dir or Path.cwd())
-    except StackFileError:
+    except StackFileMissing:
         written = {}  # no stack file here: the stack's config lives elsewhere
+    except StackFileError as error:
+        raise pulumi.RunError(f"invalid mta-sts configuration: {error}") from None
     names = [name for name in declared if not declared[name].secret]
     names += [name for name in settings_keys(written) if name not in declared]
     raw = {

@@ -17,7 +17,16 @@ from typing import Any
 from mtasts.config import schema
 from mtasts.config.proton import proton as parse_proton
 from mtasts.config.settings import ConfigError, Hosting, Settings
-from mtasts.config.values import boolean, choice, integer, show, string_list, unknown_key
+from mtasts.config.values import (
+    MAX_NESTING,
+    boolean,
+    choice,
+    integer,
+    nesting,
+    show,
+    string_list,
+    unknown_key,
+)
 from mtasts.names import is_hostname, normalize
 from mtasts.policy import Mode
 from mtasts.rules import mx_coverage, published, tlsrpt
@@ -43,6 +52,13 @@ def parse_settings(
     default = {name: key.default for name, key in declared.items()}
     problems = [*prior_problems]
     problems += [unknown_key(key, declared) for key in raw if key not in declared]
+    deep = [key for key in raw if key in declared and nesting(raw[key]) > MAX_NESTING]
+    problems += [
+        f"'{key}' nests lists or mappings more than {MAX_NESTING} levels deep; no setting is nested "
+        "more than three"
+        for key in deep
+    ]
+    raw = {key: value for key, value in raw.items() if key not in deep}
 
     domain = _domain(raw.get("domain"), problems)
     mode = choice(raw, "mode", Mode, default["mode"], problems)

@@ -19,9 +19,40 @@ import yaml
 NAMESPACE = "mta-sts"
 
 
+# A value shown back longer than this is cut, with its length: a pasted file or a number of
+# thousands of digits would bury the message.
+SHOWN_CHARS = 200
+# Values from the engine are JSON the SDK has parsed; nothing a setting takes nests deeper.
+MAX_NESTING = 32
+
+
+def nesting(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deep lists and mappings nest in `value`, counted without recursion up to `limit + 1`."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def show(value: Any) -> str:
     """A value as YAML writes it; strings single-quoted so a reader sees where they end, and
-    control characters escaped (a double-quoted string) rather than folded or hidden."""
+    control characters escaped (a double-quoted string) rather than folded or hidden. A long
+    value is cut to its first `SHOWN_CHARS` characters and its length."""
+    if nesting(value) > MAX_NESTING:
+        return f"(a value nested more than {MAX_NESTING} levels deep)"
+    text = _show(value)
+    if len(text) > SHOWN_CHARS:
+        return f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
+    return text
+
+
+def _show(value: Any) -> str:
     if isinstance(value, str) and value.isprintable():
         return "'" + value.replace("'", "''") + "'"
     for allow_unicode in (True, False):
@@ -55,9 +86,20 @@ def _reads_back(text: str, value: Any) -> bool:
         return False
 
 
+def key_name(key: Any) -> str:
+    """A key as it may be shown: `netlifyTokn:nfp_...` (no space after the colon, so YAML reads
+    one key) loses all after its colon, which may be a token; the rest is escaped and cut."""
+    name = str(key).partition(":")[0]
+    if not name.isprintable() or len(name) > 64:
+        name = (name.encode("unicode_escape").decode("ascii"))[:64] + "…"
+    return name
+
+
 def unknown_key(key: str, known: Iterable[str], prefix: str = "") -> str:
-    """`'tlsrpt' is not a setting; did you mean 'tlsRpt'?`, or the list of settings."""
+    """`'tlsrpt' is not a setting; did you mean 'tlsRpt'?`, or the list of settings. Only the
+    key is named, never its value: a token written under a misspelt key is still a token."""
     known = list(known)
+    key = key_name(key)
     by_lower = {name.lower(): name for name in known}
     close = difflib.get_close_matches(str(key).lower(), list(by_lower), n=1, cutoff=0.6)
     if close:
@@ -125,13 +167,19 @@ def boolean(raw: Mapping[str, Any], key: str, default: bool, problems: list[str]
     return value
 
 
+def _example(value: str, example: str) -> str:
+    """The value as the list entry to set, when it could be one; else the example."""
+    value = value.strip()
+    return value if value and len(value) <= SHOWN_CHARS and value.isprintable() else example
+
+
 def string_list(value: Any, key: str, example: str, problems: list[str]) -> list[str] | None:
     """A list of strings. A single string is refused with the command that sets a list:
     `pulumi config set key value` stores a string, and a list needs `--path`."""
     if isinstance(value, str):
         problems.append(
             f"'{key}' must be a list, not the string {show(value)}; set it with "
-            f"`pulumi config set --path '{key}[0]' {value.strip() or example}` "
+            f"`pulumi config set --path '{key}[0]' {_example(value, example)}` "
             f"(and '{key}[1]' for a second entry)"
         )
         return None
