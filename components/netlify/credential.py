@@ -3,8 +3,9 @@
 Manages: `clean_token`, which strips the whitespace a pasted secret or a CRLF `.env` brings
 and refuses a token that could not be a header value (the HTTP library's error about such a
 value would print it), and `scrub`, which removes the token from a message as a whole, before
-any truncation, in its raw, escaped, quoted, URL-encoded, base64 and partial forms (an API or
-a proxy may echo the Authorization header back, in any encoding).
+any truncation, in its raw, escaped, quoted, URL-encoded, base64 (at any offset in a larger
+encoded body), hex (any case and spacing) and partial forms (an API or a proxy may echo the
+Authorization header back, in any encoding).
 
 Leaves alone: where the token comes from (the providers read it at run time,
 components/netlify/provider_base.py) and where it goes (only into the Authorization header,
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import json as jsonlib
+import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
@@ -64,6 +66,29 @@ def clean_token(raw: str | None) -> str | None:
     return token
 
 
+def _base64_inner(data: bytes) -> list[str]:
+    """The base64 text `data` encodes to wherever it starts in a larger body: for each offset
+    (0, 1, 2 bytes into a 3-byte group), only the characters that hang on `data`'s bits alone,
+    in the standard and URL-safe alphabets (RFC 4648 §4, §5). An API that base64-encodes a
+    JSON body holding the token puts it at any offset."""
+    forms = []
+    for shift, skip in ((0, 0), (1, 2), (2, 3)):
+        encoded = base64.b64encode(b"\0" * shift + data).decode().rstrip("=")
+        end = len(encoded) - (1 if (shift + len(data)) % 3 else 0)  # the last char mixes with what follows
+        inner = encoded[skip:end]
+        forms += [inner, inner.replace("+", "-").replace("/", "_")]
+    return forms
+
+
+# Between the bytes of a hex dump: spaces, colons and the like, and `\x` or `0x` before a byte.
+_HEX_GAP = r"(?:[\s:,.-]*(?:\\x|0x)?)"
+
+
+def _hex_pattern(data: bytes) -> re.Pattern[str]:
+    """`data` in hex in any case, bytes run together or apart (`6e 66 70`, `6E:66:70`, `\\x6e\\x66`)."""
+    return re.compile(_HEX_GAP.join(f"{byte:02x}" for byte in data), re.IGNORECASE)
+
+
 def _token_forms(token: str) -> tuple[list[str], list[str]]:
     """(forms matched also in part, forms matched only whole) of `token` as it could be echoed."""
     partial = {
@@ -78,20 +103,18 @@ def _token_forms(token: str) -> tuple[list[str], list[str]]:
         "".join(f"\\u{ord(char):04x}" for char in token),
         "".join(f"%{byte:02x}" for byte in token.encode("utf-8")),
     }
-    whole: set[str] = {token.encode("utf-8").hex()}
-    for text in (token, f"Bearer {token}"):
-        data = text.encode("utf-8")
-        for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
-            whole.add(encoded.decode())
-            whole.add(encoded.decode().rstrip("="))
-    return [form for form in partial if form], [form for form in whole if form]
+    whole: set[str] = set()
+    for text in {token, f"Bearer {token}", jsonlib.dumps(token)[1:-1]}:
+        whole.update(_base64_inner(text.encode("utf-8")))
+    return [form for form in partial if form], [form for form in whole if len(form) >= PARTIAL_TOKEN_CHARS]
 
 
 def scrub(text: str, token: str | None) -> str:
     """`text` with every trace of `token` replaced by "[token]" (see the module docstring).
 
     Any run of `PARTIAL_TOKEN_CHARS` or more characters of a textual form of the token counts,
-    compared without regard to case (percent-encoding and escapes vary in case).
+    compared without regard to case (percent-encoding and escapes vary in case); base64 forms
+    count whole (at any offset), hex forms whole in any case and spacing.
     """
     if not token or not text:
         return text
@@ -113,6 +136,8 @@ def scrub(text: str, token: str | None) -> str:
     mark(grams, fold=True)
     mark(partial, fold=True)
     mark(whole, fold=False)
+    for match in _hex_pattern(token.encode("utf-8")).finditer(text):
+        marked[match.start() : match.end()] = b"\x01" * (match.end() - match.start())
     if not any(marked):
         return text
     out: list[str] = []
