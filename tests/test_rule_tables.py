@@ -110,7 +110,9 @@ def checkdmarc_reads_record(records: list[str]) -> str:
 def test_the_discovery_rule_decides_each_case(row: dict[str, Any]) -> None:
     judged = discovery.judge(row["records"], f"_mta-sts.{DOMAIN}")
     assert verdict(judged.findings) == row["ours"]
-    assert judged.id == (str(row["id"]) if row["ours"] != "fail" else None)
+    # `id`: what a sender following RFC 8461 §3.1 uses; a failing row may have one (a near miss beside it).
+    assert "id" in row or row["ours"] == "fail"
+    assert judged.id == (str(row["id"]) if "id" in row else None)
     if "code" in row:
         assert row["code"] in [finding.code for finding in judged.findings]
 
@@ -136,7 +138,7 @@ def test_verify_judges_each_discovery_case_as_the_rule_does(row: dict[str, Any])
     answer = DnsResult(f"_mta-sts.{DOMAIN}", "TXT", tuple(row["records"]))
     findings, found_id = verify_discovery.judge(DOMAIN, answer)
     assert status(findings) == row["ours"]
-    assert found_id == (str(row["id"]) if row["ours"] != "fail" else None)
+    assert found_id == (str(row["id"]) if "id" in row else None)
 
 
 @rows(DISCOVERY)
@@ -330,10 +332,12 @@ def test_checkdmarc_reads_each_tlsrpt_record_as_the_table_says(row: dict[str, An
 
 
 @rows(TLSRPT)
-def test_no_tlsrpt_record_passes_where_a_sender_sends_no_reports(row: dict[str, Any]) -> None:
-    if row["checkdmarc"] == "no reports":
-        assert row["ours"] != "pass" and not row.get("uris")
-    elif row["ours"] == "fail":
+def test_no_tlsrpt_record_passes_where_checkdmarc_sends_no_reports_without_saying_why(
+    row: dict[str, Any],
+) -> None:
+    # checkdmarc is a checker, not a sender: where it is stricter than RFC 8460 (header fields in
+    # a mailto: URI, RFC 6068), the row says why we follow the RFC.
+    if bool(row.get("uris")) != (row["checkdmarc"] != "no reports"):
         assert row.get("why"), row
 
 

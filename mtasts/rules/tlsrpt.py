@@ -5,11 +5,14 @@
     tlsrpt-rua     = %s"rua=" tlsrpt-uri *(*WSP "," *WSP tlsrpt-uri)
     tlsrpt-uri     = URI    ; "," and "!" percent-encoded; mailto: or https:
 
-The same readings as `discovery` (its docstring gives the reasons): any text starting with
-`v=TLSRPTv1` is counted, the record must begin with the literal `v=TLSRPTv1;`, anything
+The same readings as `discovery` (its docstring gives the reasons): texts that do not begin
+with exactly `v=TLSRPTv1;` (`v=TLSRPTv10; ...`) are discarded before the records are counted
+(§3), so one record beside such a near miss is the record, and the near miss only warns (no
+sender we know counts it); alone, a near miss fails, as a record meant and not read. Anything
 outside the grammar fails, trailing whitespace warns. More than one record: senders send no
 reports. Report URI schemes are case-insensitive (RFC 3986 §3.1), so `MAILTO:` only warns
-when judged; we publish the lower-case form every sender compares.
+when judged; we publish the lower-case form every sender compares. A `mailto:` URI may carry
+RFC 6068 header fields (`?subject=...`): §3 takes any mailto: URI.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ WHITESPACE = "tlsrpt-record-whitespace"
 # RFC 5322 dot-atom local part: what a mailto: report URI carries.
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _RUA_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
+# RFC 6068 §2: hfields = "?" hfield *("&" hfield), hfield = hfname "=" hfvalue, of qchar
+# (unreserved, pct-encoded and some sub-delims; "," and "!" stay encoded, RFC 8460 §3).
+_QCHAR = r"(?:[A-Za-z0-9._~$'()*+:@/?-]|%[0-9A-Fa-f]{2})"
+_HFIELDS = re.compile(rf"{_QCHAR}*={_QCHAR}*(?:&{_QCHAR}*={_QCHAR}*)*")
 
 
 def text(uris: Sequence[str]) -> str:
@@ -82,8 +89,10 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             )
         )
     if scheme.lower() == "mailto":
-        local, at, host = rest.rpartition("@")
+        address, question, hfields = rest.partition("?")
+        local, at, host = address.rpartition("@")
         valid = bool(at) and bool(_LOCAL_PART.fullmatch(local))
+        valid = valid and (not question or bool(_HFIELDS.fullmatch(hfields)))
     else:
         try:
             host = urlsplit(uri).hostname or ""
@@ -156,9 +165,10 @@ class Reporting:
 def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain>") -> Reporting:
     """All TXT texts at `_smtp._tls.<domain>`. No record only warns: reporting is optional,
     but without it nobody hears that TLS to the MX hosts fails."""
-    records = [txt for txt in texts if counts(txt)]
+    records = [txt for txt in texts if txt.startswith(PREFIX)]
+    near = [txt for txt in texts if counts(txt) and not txt.startswith(PREFIX)]
     others = [txt for txt in texts if not counts(txt)]
-    unrelated = (
+    unrelated: tuple[Finding, ...] = (
         (
             Finding(
                 UNRELATED,
@@ -171,6 +181,21 @@ def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain
         )
         if others
         else ()
+    )
+    if not records and near:
+        findings = [finding for txt in near for finding in parse(txt, name).findings]
+        return Reporting((), None, (*unrelated, *findings))
+    unrelated += tuple(
+        Finding(
+            PREFIX_CODE,
+            Severity.WARN,
+            f"{name} also holds {txt!r}, which does not begin with 'v=TLSRPTv1;': senders discard it "
+            "before counting records",
+            f"delete {txt!r} at {name}",
+            RFC,
+            subject=txt,
+        )
+        for txt in near
     )
     if not records:
         seen = f"{name} has no 'v=TLSRPTv1' record: senders send no reports, so failures go unseen"
