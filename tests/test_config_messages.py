@@ -63,13 +63,14 @@ def test_a_list_given_as_a_string_says_it_must_be_a_list_with_the_path_command()
     [problem] = problems({**BASE, "tlsRpt": "mailto:tls@example.com"})
     assert problem == (
         "'tlsRpt' must be a list, not the string 'mailto:tls@example.com'; set it with "
-        "`pulumi config set --path 'tlsRpt[0]' mailto:tls@example.com` (and 'tlsRpt[1]' for a second entry)"
+        "`scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls@example.com` "
+        "(and 'tlsRpt[1]' for a second entry)"
     )
 
 
 def test_a_nested_list_given_as_a_string_gets_its_nested_path() -> None:
     [problem] = problems({**BASE, "proton": {**PROTON, "spfIncludes": "_spf.example.net"}})
-    assert "`pulumi config set --path 'proton.spfIncludes[0]' _spf.example.net`" in problem
+    assert "`scripts/pulumi config set --path 'proton.spfIncludes[0]' _spf.example.net`" in problem
 
 
 @pytest.mark.parametrize(
@@ -194,7 +195,7 @@ STACK_FILE = {
 }
 EXPECTED = [
     "'hosting' in Pulumi.test.yaml has no namespace; write it as "
-    "'mta-sts:hosting' (`pulumi config set hosting ...` adds the namespace)",
+    "'mta-sts:hosting' (`scripts/pulumi config set hosting ...` adds the namespace)",
     "'tlsrpt' is not a setting; did you mean 'tlsRpt'?",
     "'mx' must be a list, not the string 'mail.example.com'",
 ]

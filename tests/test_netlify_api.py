@@ -116,7 +116,7 @@ def test_a_wrong_token_says_how_to_set_a_new_one_and_never_shows_either(netlify:
         api.get_site("site-1")
     error = caught.value
     assert error.status == 401
-    assert "pulumi config set --secret mta-sts:netlifyToken" in str(error)
+    assert "scripts/pulumi config set --secret mta-sts:netlifyToken" in str(error)
     assert "NETLIFY_AUTH_TOKEN" in str(error)
     assert wrong not in str(error) and TOKEN not in str(error)
 

@@ -76,7 +76,8 @@ def test_readme_types_match_pulumi_yaml() -> None:
 
 
 def test_readme_gives_the_two_set_up_commands_and_ci_runs_the_test_one() -> None:
-    assert "scripts/deploy <stack> " in README and "scripts/test " in README
+    assert "scripts/deploy example-com " in README and "scripts/test " in README
+    assert "scripts/pulumi " in README
     ci = (ROOT / ".ci/run").read_text()
     assert re.search(r"^exec scripts/test\b", ci, re.MULTILINE)
 

@@ -23,7 +23,7 @@ from urllib.parse import quote, quote_plus
 
 TOKEN_HELP = (
     "make a new personal access token at https://app.netlify.com/user/applications#personal-access-tokens "
-    "and set it with `pulumi config set --secret mta-sts:netlifyToken <token>` "
+    "and set it with `scripts/pulumi config set --secret mta-sts:netlifyToken <token>` "
     "or export NETLIFY_AUTH_TOKEN"
 )
 
@@ -60,8 +60,8 @@ def clean_token(raw: str | None) -> str | None:
         raise TokenError(
             f"the Netlify token has {kind} at position {bad + 1} of {len(token)}: a Netlify personal access "
             "token is one word of printable ASCII. Copy it again and set it with "
-            "`pulumi config set --secret mta-sts:netlifyToken` (it reads the value from standard input "
-            "when none is given) or export NETLIFY_AUTH_TOKEN"
+            "`scripts/pulumi config set --secret mta-sts:netlifyToken` (it reads the value from "
+            "standard input when none is given) or export NETLIFY_AUTH_TOKEN"
         )
     return token
 

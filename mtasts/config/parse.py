@@ -90,7 +90,7 @@ def parse_settings(
         problems.append(
             "'netlifyToken' is not set and NETLIFY_AUTH_TOKEN is not in the environment; "
             "Netlify hosting needs a personal access token: "
-            "run `pulumi config set --secret netlifyToken <token>` or export NETLIFY_AUTH_TOKEN"
+            "run `scripts/pulumi config set --secret netlifyToken <token>` or export NETLIFY_AUTH_TOKEN"
         )
     if problems:
         raise ConfigError(problems)
@@ -114,7 +114,7 @@ def parse_settings(
 
 def _domain(value: Any, problems: list[str]) -> str:
     if value is None or value == "":
-        problems.append("'domain' is required: run `pulumi config set domain example.com`")
+        problems.append("'domain' is required: run `scripts/pulumi config set domain example.com`")
         return ""
     if isinstance(value, str) and not value.isascii():
         form = published.a_label(value)

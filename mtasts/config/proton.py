@@ -25,7 +25,7 @@ def proton(value: Any, problems: list[str]) -> ProtonSettings | None:
         problems.append(
             f"'proton' {show(value)} is not accepted; expected an object with verification, dkim "
             "and optionally dmarc, dmarcRua, spfIncludes (set them with "
-            "`pulumi config set --path proton.verification <code>`)"
+            "`scripts/pulumi config set --path proton.verification <code>`)"
         )
         return None
     count = len(problems)

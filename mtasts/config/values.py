@@ -120,7 +120,7 @@ def namespace_problems(keys: Iterable[str], known: Iterable[str], stack_file: st
             where = f"is in the '{namespace}' namespace" if colon else "has no namespace"
             problems.append(
                 f"'{key}' in {stack_file} {where}; write it as "
-                f"'{NAMESPACE}:{right}' (`pulumi config set {right} ...` adds the namespace)"
+                f"'{NAMESPACE}:{right}' (`scripts/pulumi config set {right} ...` adds the namespace)"
             )
     return problems
 
@@ -179,7 +179,7 @@ def string_list(value: Any, key: str, example: str, problems: list[str]) -> list
     if isinstance(value, str):
         problems.append(
             f"'{key}' must be a list, not the string {show(value)}; set it with "
-            f"`pulumi config set --path '{key}[0]' {_example(value, example)}` "
+            f"`scripts/pulumi config set --path '{key}[0]' {_example(value, example)}` "
             f"(and '{key}[1]' for a second entry)"
         )
         return None

@@ -110,7 +110,7 @@ def validate_tls_rpt_present(args: StackValidationArgs, report: ReportViolation)
         if not tls:
             report(
                 f"{domain} has no TLS-RPT record, so senders never tell you that TLS to your MX hosts fails, "
-                "and you cannot know whether enforce would refuse mail (RFC 8460). Run `pulumi config set "
-                f"--path 'tlsRpt[0]' mailto:tls-reports@{domain}`.",
+                "and you cannot know whether enforce would refuse mail (RFC 8460). Run "
+                f"`scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{domain}`.",
                 None,
             )
