@@ -15,15 +15,6 @@ from mtasts.rules.findings import Severity
 settings = read_settings()
 state = desired_state(settings)
 
-if not settings.tls_rpt:
-    pulumi.log.warn(
-        "tlsRpt is not set, so no _smtp._tls record is published: senders will not report TLS "
-        "failures, and you cannot tell whether `mode: enforce` would refuse mail. "
-        "Set it with `scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@"
-        + settings.domain
-        + "`."
-    )
-
 # Synchronous lookups: the adoption plan and the live MX hosts must be known before any resource registers.
 zone_id = settings.zone_id or cloudflare.get_zone(filter={"name": settings.domain, "match": "all"}).id
 existing = existing_records(zone_id, {settings.domain, *(record.name for record in state.records)})

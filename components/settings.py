@@ -26,6 +26,7 @@ import pulumi
 
 from components.netlify.credential import TokenError, clean_token
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
+from mtasts.config.advice import config_warnings
 from mtasts.config.values import NAMESPACE
 from mtasts.stackfile import StackFileError, StackFileMissing, foreign_keys, read_stack_file, settings_keys
 
@@ -89,4 +90,6 @@ def read_settings(project_dir: Path | None = None) -> Settings:
         raise pulumi.RunError(token_problem)
     if preview_without_token and settings.hosting is Hosting.NETLIFY:
         pulumi.log.warn(NO_TOKEN_IN_PREVIEW)
+    for warning in config_warnings(settings, written, pulumi.get_stack()):  # as `render` prints them
+        pulumi.log.warn(warning)
     return settings

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from mtasts.config import ConfigError, Settings, parse_settings, schema
+from mtasts.config.advice import config_warnings
 from mtasts.config.values import NAMESPACE, namespace_problems, show
 
 # Pulumi's own rule for a stack name (letters, digits, '-', '_', '.', at most 100); a name
@@ -170,11 +171,17 @@ def read_stack_config(stack: str, project_dir: Path = Path(".")) -> dict[str, An
 
 def load_settings(stack: str, project_dir: Path = Path(".")) -> Settings:
     """Validated Settings of a stack file; raises StackFileError or ConfigError."""
+    return load_settings_and_warnings(stack, project_dir)[0]
+
+
+def load_settings_and_warnings(stack: str, project_dir: Path = Path(".")) -> tuple[Settings, list[str]]:
+    """Validated Settings of a stack file and the warnings the program would give about them."""
     config = read_stack_file(stack, project_dir)
     try:
-        return parse_settings(settings_keys(config), prior_problems=foreign_keys(config, stack))
+        settings = parse_settings(settings_keys(config), prior_problems=foreign_keys(config, stack))
     except ConfigError as error:
         where = f"Pulumi.{stack}.yaml"
         raise ConfigError(
             [problem if where in problem else f"{where}: {problem}" for problem in error.problems]
         ) from None
+    return settings, config_warnings(settings, config, stack)

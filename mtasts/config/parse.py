@@ -174,7 +174,7 @@ def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
 def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
-    uris = string_list(value, "tlsRpt", "mailto:tls-reports@example.com", problems)
+    uris = string_list(value, "tlsRpt", "mailto:tls-reports@example.com", problems, tlsrpt.with_scheme)
     if uris is None:
         return ()
     for uri in uris:

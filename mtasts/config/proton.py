@@ -93,7 +93,9 @@ def _dkim(value: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
 def _dmarc_rua(value: Any, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
-    uris = string_list(value, "proton.dmarcRua", "mailto:dmarc-reports@example.com", problems)
+    uris = string_list(
+        value, "proton.dmarcRua", "mailto:dmarc-reports@example.com", problems, tlsrpt.with_scheme
+    )
     if uris is None:
         return ()
     for uri in uris:

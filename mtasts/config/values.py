@@ -11,7 +11,7 @@ import difflib
 import enum
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import yaml
@@ -167,19 +167,21 @@ def boolean(raw: Mapping[str, Any], key: str, default: bool, problems: list[str]
     return value
 
 
-def _example(value: str, example: str) -> str:
+def _example(value: str, example: str, entry: Callable[[str], str]) -> str:
     """The value as the list entry to set, when it could be one; else the example."""
     value = value.strip()
-    return value if value and len(value) <= SHOWN_CHARS and value.isprintable() else example
+    return entry(value) if value and len(value) <= SHOWN_CHARS and value.isprintable() else example
 
 
-def string_list(value: Any, key: str, example: str, problems: list[str]) -> list[str] | None:
+def string_list(
+    value: Any, key: str, example: str, problems: list[str], entry: Callable[[str], str] = str
+) -> list[str] | None:
     """A list of strings. A single string is refused with the command that sets a list:
     `pulumi config set key value` stores a string, and a list needs `--path`."""
     if isinstance(value, str):
         problems.append(
             f"'{key}' must be a list, not the string {show(value)}; set it with "
-            f"`scripts/pulumi config set --path '{key}[0]' {_example(value, example)}` "
+            f"`scripts/pulumi config set --path '{key}[0]' {_example(value, example, entry)}` "
             f"(and '{key}[1]' for a second entry)"
         )
         return None

@@ -63,6 +63,16 @@ def _publish(name: str, domain: str = "<domain>") -> str:
     return f'publish TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}" at {name}'
 
 
+def _is_bare_address(value: str) -> bool:
+    local, at, host = value.rpartition("@")
+    return bool(at) and bool(_LOCAL_PART.fullmatch(local)) and is_hostname(normalize(host))
+
+
+def with_scheme(value: str) -> str:
+    """`value` as a report URI: a bare address gets the `mailto:` it lacks."""
+    return f"mailto:{value}" if _is_bare_address(value) else value
+
+
 def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) -> list[Finding]:
     """One report URI: `mailto:` with one address, or an `https:` URL (RFC 8460 §3).
 
@@ -72,6 +82,16 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
     expected = "mailto:<address> (e.g. mailto:tls-reports@example.com) or an https:// URL"
     if "mailto" in schemes and "https" not in schemes:
         expected = "mailto:<address> (e.g. mailto:reports@example.com)"
+    if "mailto" in schemes and _is_bare_address(uri):
+        return [
+            Finding(
+                URI_INVALID,
+                Severity.FAIL,
+                f"{uri!r} is an address without the mailto: scheme",
+                f"mailto:{uri}",
+                RFC,
+            )
+        ]
     if not colon or scheme.lower() not in schemes:
         return [
             Finding(URI_INVALID, Severity.FAIL, f"{uri!r} is not a {' or '.join(schemes)} URI", expected, RFC)
