@@ -14,12 +14,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from mtasts.config import ConfigError
-from mtasts.desired import desired_state
-from mtasts.exits import EXIT_OK, EXIT_USAGE
-from mtasts.reports.cli import add_reports_command
-from mtasts.stackfile import StackFileError, load_settings_and_warnings
-from mtasts.verify.cli import add_verify_command
+try:
+    from mtasts.config import ConfigError
+    from mtasts.desired import desired_state
+    from mtasts.exits import EXIT_OK, EXIT_USAGE
+    from mtasts.reports.cli import add_reports_command
+    from mtasts.stackfile import StackFileError, load_settings_and_warnings
+    from mtasts.verify.cli import add_verify_command
+except ModuleNotFoundError as error:  # run by a Python outside the project's virtualenv
+    from mtasts._outside_venv import explain
+
+    explain(error)
 
 
 def render(args: argparse.Namespace) -> int:
