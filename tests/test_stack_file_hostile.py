@@ -139,3 +139,29 @@ def test_only_plain_stack_names_name_a_stack_file(stack: str) -> None:
 
 def test_plain_stack_names_still_name_their_files() -> None:
     assert read_stack_file("dev", ROOT)["mta-sts:domain"]
+
+
+GITHUB_TOKEN = "github_pat_11ABCDEFG0abcdefghijklmnopqrstuvwxyz"
+CLOUDFLARE_TOKEN = "Zq3vY7kP0wXr9LmT2sJd8NfB5cHg4aE1uViO6yRt"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"mode": TOKEN},
+        {"zoneId": CLOUDFLARE_TOKEN},
+        {"mx": TOKEN},
+        {"mx": [TOKEN]},
+        {"tlsRpt": [GITHUB_TOKEN]},
+        {"proton": TOKEN},
+        {"proton": {"verification": "abc", "dkim": {}, "dmarcRua": [TOKEN]}},
+        {"hosting": ["netlify", GITHUB_TOKEN]},
+    ],
+    ids=lambda raw: next(iter(raw)),
+)
+def test_a_token_pasted_under_the_wrong_setting_is_never_shown(raw: dict[str, object]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"domain": "example.com", **raw})
+    text = str(caught.value).lower()
+    assert not any(secret.lower()[:12] in text for secret in (TOKEN, GITHUB_TOKEN, CLOUDFLARE_TOKEN)), text
+    assert "not shown" in text

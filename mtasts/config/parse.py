@@ -23,6 +23,7 @@ from mtasts.config.values import (
     choice,
     integer,
     nesting,
+    reason,
     show,
     string_list,
     unknown_key,
@@ -155,8 +156,9 @@ def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
         normalized = normalize(pattern)
         findings = published.host(normalized, "the mx entry") or mx_findings(normalized)
         if findings:
+            said = reason(findings[0].seen.removeprefix("mx "), pattern)
             problems.append(
-                f"'mx' entry {show(pattern)} is not accepted ({findings[0].seen.removeprefix('mx ')}); "
+                f"'mx' entry {show(pattern)} is not accepted ({said}); "
                 + (
                     findings[0].fix
                     if findings[0].code == published.UNICODE_HOST
@@ -181,8 +183,9 @@ def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
         # What we publish must parse under the strictest reading: a warning refuses too.
         findings = tlsrpt.uri_findings(uri)
         if findings:
+            said = reason(findings[0].seen, uri)
             problems.append(
-                f"'tlsRpt' entry {show(uri)} is not accepted: {findings[0].seen}; expected {findings[0].fix} "
+                f"'tlsRpt' entry {show(uri)} is not accepted: {said}; expected {findings[0].fix} "
                 f"({tlsrpt.RFC})"
             )
     return tuple(uris)

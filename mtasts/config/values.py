@@ -40,12 +40,43 @@ def nesting(value: Any, limit: int = MAX_NESTING) -> int:
     return deepest
 
 
+# The shapes of pasted credentials: the prefixes Netlify, GitHub and GitLab give their tokens,
+# or 32 and more letters and digits with no dot. No setting's value looks like that (names
+# have dots, a zone id is shown only when it is wrong and then hidden too).
+_TOKEN_LIKE = re.compile(
+    r"(?:nf[pc]_|gh[pousr]_|github_pat_|glpat-)\S+|(?=[^.]*[0-9])(?=[^.]*[A-Za-z])[A-Za-z0-9_+/=-]{32,}"
+)
+HIDDEN = "(a value shaped like a token or key, not shown)"
+
+
+def may_be_secret(value: Any) -> bool:
+    """Whether `value`, or a string inside it, is shaped like a credential (never shown back)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and _TOKEN_LIKE.fullmatch(item.strip()):
+            return True
+        if isinstance(item, dict):
+            stack.extend([*item.keys(), *item.values()])
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def reason(seen: str, value: Any) -> str:
+    """A rule's words about `value` (which quote it), or none when the value may be a secret."""
+    return "it is no valid value here" if may_be_secret(value) else seen
+
+
 def show(value: Any) -> str:
     """A value as YAML writes it; strings single-quoted so a reader sees where they end, and
     control characters escaped (a double-quoted string) rather than folded or hidden. A long
-    value is cut to its first `SHOWN_CHARS` characters and its length."""
+    value is cut to its first `SHOWN_CHARS` characters and its length; one shaped like a token
+    is not shown at all."""
     if nesting(value) > MAX_NESTING:
         return f"(a value nested more than {MAX_NESTING} levels deep)"
+    if may_be_secret(value):
+        return HIDDEN
     text = _show(value)
     if len(text) > SHOWN_CHARS:
         return f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
@@ -170,7 +201,8 @@ def boolean(raw: Mapping[str, Any], key: str, default: bool, problems: list[str]
 def _example(value: str, example: str, entry: Callable[[str], str]) -> str:
     """The value as the list entry to set, when it could be one; else the example."""
     value = value.strip()
-    return entry(value) if value and len(value) <= SHOWN_CHARS and value.isprintable() else example
+    shown = value and len(value) <= SHOWN_CHARS and value.isprintable() and not may_be_secret(value)
+    return entry(value) if shown else example
 
 
 def string_list(
