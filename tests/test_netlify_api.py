@@ -122,7 +122,7 @@ def test_a_wrong_token_says_how_to_set_a_new_one_and_never_shows_either(netlify:
 
 
 def test_a_missing_site_is_a_404_that_suggests_a_refresh(client: NetlifyClient) -> None:
-    with pytest.raises(NetlifyError, match="pulumi refresh") as caught:
+    with pytest.raises(NetlifyError, match="`scripts/pulumi refresh`") as caught:
         client.get_site("site-that-does-not-exist")
     assert caught.value.status == 404
 

@@ -108,8 +108,7 @@ PRINTING = [
     *sorted(ROOT.glob("mtasts/**/*.py")),
     *sorted(ROOT.glob("policy/**/*.py")),
     ROOT / "__main__.py",
-    ROOT / "components/netlify/credential.py",
-    ROOT / "components/settings.py",
+    *sorted(ROOT.glob("components/**/*.py")),
 ]
 
 
