@@ -138,15 +138,25 @@ def _response(host: str, result: FetchResult) -> tuple[list[Finding], str | None
                 "serve /.well-known/mta-sts.txt with 'Content-Type: text/plain' (Netlify: a _headers file)",
             )
         )
+    charset = _charset(result.content_type or "")
     if not result.body.isascii():
-        findings.append(
-            Finding(
-                POLICY_FETCH,
-                Status.FAIL,
-                f"{where} contains non-ASCII bytes",
-                "write the policy in plain ASCII (RFC 8461 §3.2)",
+        # UTF-8 is allowed in extension values (RFC 8461 §3.2; policy-syntax judges where it is),
+        # but a sender decodes a body without a charset as ASCII (postfix-mta-sts-resolver).
+        try:
+            result.body.decode("utf-8")
+            problem = "" if charset == "utf-8" else f"non-ASCII bytes, served {_charset_said(charset)}"
+        except UnicodeDecodeError:
+            problem = "bytes that are not UTF-8"
+        if problem:
+            findings.append(
+                Finding(
+                    POLICY_FETCH,
+                    Status.FAIL,
+                    f"{where} contains {problem}: senders that decode it by its charset see no policy",
+                    "write the policy in plain ASCII, or serve UTF-8 as 'Content-Type: text/plain; "
+                    "charset=utf-8' (RFC 8461 §3.2)",
+                )
             )
-        )
     if not findings:
         findings.append(
             Finding(
@@ -156,6 +166,18 @@ def _response(host: str, result: FetchResult) -> tuple[list[Finding], str | None
             )
         )
     return findings, result.body.decode("utf-8", "replace")
+
+
+def _charset(content_type: str) -> str | None:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower().replace("utf8", "utf-8")
+    return None
+
+
+def _charset_said(charset: str | None) -> str:
+    return f"as charset {charset}" if charset else "without a charset (read as ASCII)"
 
 
 def syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
