@@ -6,7 +6,8 @@ answers for a key it is asked about, but cannot list them), so that a misspelt k
 without the `mta-sts:` namespace gets the same message from both. Secure (encrypted) values
 are never decrypted here: only their presence is noted.
 
-The file is outside input: it is read within bounds (size, nesting, digits of a number), and
+The file is outside input: it is read within bounds (size, nesting, digits of a number, no
+aliases, which let a few lines stand for billions of values), and
 an error names the line and column but never echoes a line of the file, which may hold a
 plaintext token. A stack name is only ever a plain Pulumi stack name, so `--stack` can name no
 file outside the project folder.
@@ -65,6 +66,10 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
+class _Alias(_TooDeep):
+    pass
+
+
 class _BoundedLoader(yaml.SafeLoader):
     """SafeLoader that refuses deep nesting (the composer recurses once per level) and keeps
     very long numbers as text."""
@@ -74,6 +79,10 @@ class _BoundedLoader(yaml.SafeLoader):
         self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            # An alias repeats a value by reference: a few lines can stand for billions of
+            # items, and no stack file Pulumi writes has one.
+            raise _Alias(self.peek_event().start_mark)
         self._depth += 1
         try:
             if self._depth > MAX_NESTING:
@@ -108,6 +117,11 @@ def _load(path: Path, data: bytes) -> Any:
         ) from None
     try:
         return yaml.load(text, Loader=_BoundedLoader)
+    except _Alias as error:
+        raise StackFileError(
+            f"{path} uses a YAML alias (*name){_where(error.mark)}; stack files hold plain values: "
+            "write the value out where the alias stands"
+        ) from None
     except _TooDeep as error:
         raise StackFileError(
             f"{path} nests values more than {MAX_NESTING} levels deep{_where(error.mark)}; "

@@ -9,13 +9,16 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtasts.config import ConfigError, parse_settings
 from mtasts.config.values import SHOWN_CHARS, unknown_key
-from mtasts.stackfile import StackFileError, read_stack_file
+from mtasts.stackfile import StackFileError, load_settings, read_stack_file
 from tests.pulumi_mocks import FailedRun
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +37,12 @@ HOSTILE = {
         + "x\n"
     ).encode(),
 }
+LAUGHS = "".join(f"  l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 10))
+HOSTILE["aliases that stand for a billion values"] = (
+    START + "  x: &l0 lol\n" + LAUGHS + "  mta-sts:mx: *l9\n"
+).encode()
 EXPECTED = {
+    "aliases that stand for a billion values": "uses a YAML alias (*name) at line 4",
     "a byte that is not UTF-8": "is not UTF-8 text: byte 0xff at line 3",
     "50,000 levels of nesting": "more than 32 levels deep at line 3",
     "a maxAge of 5,000 digits": "'maxAge' '999",
@@ -84,6 +92,11 @@ def test_values_from_the_engine_nested_too_deep_or_too_long_are_named_and_cut() 
     deep: list[object] = []
     for _ in range(200):
         deep = [deep]
+    shared: list[object] = ["mail.example.com"]
+    for _ in range(9):
+        shared = [shared] * 9  # a billion leaves by reference, as a YAML parser's aliases build
+    with pytest.raises(ConfigError, match="more than 10000 items"):
+        parse_settings({"domain": "example.com", "proton": {"dkim": shared}})
     with pytest.raises(ConfigError) as caught:
         parse_settings({"domain": "example.com", "mx": deep, "maxAge": "9" * 5_000, "tlsRpt": "[" * 100_000})
     problems = caught.value.problems
@@ -165,3 +178,21 @@ def test_a_token_pasted_under_the_wrong_setting_is_never_shown(raw: dict[str, ob
     text = str(caught.value).lower()
     assert not any(secret.lower()[:12] in text for secret in (TOKEN, GITHUB_TOKEN, CLOUDFLARE_TOKEN)), text
     assert "not shown" in text
+
+
+yamlish = st.text(
+    st.sampled_from(list("config:mta-s \n-[]{}'\"#&*!|>%@`,?0123456789.ex\t\\\xff\u00e9")), max_size=300
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.one_of(st.binary(max_size=300), yamlish.map(lambda text: (START + text).encode("utf-8"))))
+def test_any_stack_file_ends_in_settings_or_the_configuration_error(
+    tmp_path_factory: Any, body: bytes
+) -> None:
+    project = tmp_path_factory.mktemp("stack")
+    (project / "Pulumi.any.yaml").write_bytes(body)
+    try:
+        load_settings("any", project)
+    except (StackFileError, ConfigError) as error:
+        assert "Traceback" not in str(error) and len(str(error)) < 20_000

@@ -18,6 +18,7 @@ from mtasts.config import schema
 from mtasts.config.proton import proton as parse_proton
 from mtasts.config.settings import ConfigError, Hosting, Settings
 from mtasts.config.values import (
+    MAX_ITEMS,
     MAX_NESTING,
     boolean,
     choice,
@@ -55,8 +56,8 @@ def parse_settings(
     problems += [unknown_key(key, declared) for key in raw if key not in declared]
     deep = [key for key in raw if key in declared and nesting(raw[key]) > MAX_NESTING]
     problems += [
-        f"'{key}' nests lists or mappings more than {MAX_NESTING} levels deep; no setting is nested "
-        "more than three"
+        f"'{key}' nests lists or mappings more than {MAX_NESTING} levels deep, or holds more than "
+        f"{MAX_ITEMS} items; no setting is nested more than three levels or holds so many"
         for key in deep
     ]
     raw = {key: value for key, value in raw.items() if key not in deep}

@@ -26,11 +26,19 @@ SHOWN_CHARS = 200
 MAX_NESTING = 32
 
 
+# More items than any stack sets; a value shared by reference many times over counts each time.
+MAX_ITEMS = 10_000
+
+
 def nesting(value: Any, limit: int = MAX_NESTING) -> int:
-    """How deep lists and mappings nest in `value`, counted without recursion up to `limit + 1`."""
-    deepest, stack = 0, [(value, 1)]
+    """How deep lists and mappings nest in `value`, counted without recursion up to `limit + 1`
+    (also returned for a value of more than `MAX_ITEMS` items, which no setting takes)."""
+    deepest, stack, seen = 0, [(value, 1)], 0
     while stack:
         item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_ITEMS:
+            return limit + 1
         if isinstance(item, (list, tuple, dict)):
             deepest = max(deepest, depth)
             if depth > limit:
@@ -51,9 +59,10 @@ HIDDEN = "(a value shaped like a token or key, not shown)"
 
 def may_be_secret(value: Any) -> bool:
     """Whether `value`, or a string inside it, is shaped like a credential (never shown back)."""
-    stack = [value]
-    while stack:
+    stack, seen = [value], 0
+    while stack and seen < MAX_ITEMS:
         item = stack.pop()
+        seen += 1
         if isinstance(item, str) and _TOKEN_LIKE.fullmatch(item.strip()):
             return True
         if isinstance(item, dict):
@@ -74,7 +83,7 @@ def show(value: Any) -> str:
     value is cut to its first `SHOWN_CHARS` characters and its length; one shaped like a token
     is not shown at all."""
     if nesting(value) > MAX_NESTING:
-        return f"(a value nested more than {MAX_NESTING} levels deep)"
+        return f"(a value nested more than {MAX_NESTING} levels deep, or of more than {MAX_ITEMS} items)"
     if may_be_secret(value):
         return HIDDEN
     text = _show(value)
