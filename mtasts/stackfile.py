@@ -6,16 +6,17 @@ answers for a key it is asked about, but cannot list them), so that a misspelt k
 without the `mta-sts:` namespace gets the same message from both. Secure (encrypted) values
 are never decrypted here: only their presence is noted.
 
-The file is outside input: it is read within bounds (size, nesting, digits of a number, no
-aliases, which let a few lines stand for billions of values), and
-an error names the line and column but never echoes a line of the file, which may hold a
-plaintext token. A stack name is only ever a plain Pulumi stack name, so `--stack` can name no
+The file is outside input: it is read within bounds (a regular file, its size, nesting, digits
+of a number, no aliases, which let a few lines stand for billions of values), and an error
+names the line and column but never echoes a line of the file, which may hold a plaintext
+token. A stack name is only ever a plain Pulumi stack name, so `--stack` can name no
 file outside the project folder.
 """
 
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,12 @@ import yaml
 
 from mtasts.config import ConfigError, Settings, parse_settings, schema
 from mtasts.config.advice import config_warnings
-from mtasts.config.values import NAMESPACE, namespace_problems, show
+from mtasts.config.values import MAX_NESTING, NAMESPACE, namespace_problems, show
 
 # Pulumi's own rule for a stack name (letters, digits, '-', '_', '.', at most 100); a name
 # with '/' (an organisation or project part) has no stack file of its own here.
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 MAX_STACK_FILE_BYTES = 1024 * 1024
-# Far deeper than any setting (`proton.dkim.<selector>` is three), far shallower than the
-# recursion a YAML composer can afford.
-MAX_NESTING = 32
 # A number with more digits than this is read as text, which the setting's own check names;
 # Python refuses to convert integers of over 4,300 digits at all.
 MAX_INTEGER_DIGITS = 30
@@ -71,8 +69,8 @@ class _Alias(_TooDeep):
 
 
 class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses deep nesting (the composer recurses once per level) and keeps
-    very long numbers as text."""
+    """SafeLoader that refuses aliases and deep nesting (the composer recurses once per level)
+    and keeps very long numbers as text."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -141,6 +139,8 @@ def read_stack_file(stack: str, project_dir: Path = Path(".")) -> dict[str, Any]
     """The `config:` mapping of a stack file, every key as written."""
     path = stack_file(stack, project_dir)
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device would block or never end
+            raise StackFileError(f"{path} is not a regular file; a stack file is a YAML file")
         with path.open("rb") as file:
             data = file.read(MAX_STACK_FILE_BYTES + 1)
     except FileNotFoundError:

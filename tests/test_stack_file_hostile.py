@@ -5,6 +5,7 @@ traceback, and no message quotes a line of the file or a value that may be a sec
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -196,3 +197,9 @@ def test_any_stack_file_ends_in_settings_or_the_configuration_error(
         load_settings("any", project)
     except (StackFileError, ConfigError) as error:
         assert "Traceback" not in str(error) and len(str(error)) < 20_000
+
+
+def test_a_stack_file_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "Pulumi.pipe.yaml")
+    result = run("--project-dir", str(tmp_path), "render", "--stack", "pipe")
+    assert result.returncode == 2 and "is not a regular file" in result.stderr, result.stderr

@@ -22,7 +22,8 @@ NAMESPACE = "mta-sts"
 # A value shown back longer than this is cut, with its length: a pasted file or a number of
 # thousands of digits would bury the message.
 SHOWN_CHARS = 200
-# Values from the engine are JSON the SDK has parsed; nothing a setting takes nests deeper.
+# Far deeper than any setting (`proton.dkim.<selector>` is three), far shallower than the
+# recursion a YAML composer or a dumper can afford; values from the engine are JSON too.
 MAX_NESTING = 32
 
 
