@@ -78,3 +78,11 @@ def test_text_without_the_token_is_left_alone_in_base64_and_hex() -> None:
     other = base64.b64encode(b'{"message": "not found", "id": "6e66705f"}').decode()
     assert scrub(other, token) == other
     assert scrub("sha 6E 66 70 5F 00 11", token) == "sha 6E 66 70 5F 00 11"
+
+
+def test_a_short_secret_is_scrubbed_whole_in_base64_and_hex() -> None:
+    # The scrubber serves other secrets too (a mailbox password), which may be short.
+    secret = "pa55w"
+    encoded = base64.b64encode(secret.encode()).decode()
+    assert scrub(f"AUTH PLAIN {encoded}", secret) == f"AUTH PLAIN {REDACTED}"
+    assert scrub("said " + secret.encode().hex().upper(), secret) == f"said {REDACTED}"

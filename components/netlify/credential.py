@@ -105,8 +105,13 @@ def _token_forms(token: str) -> tuple[list[str], list[str]]:
     }
     whole: set[str] = set()
     for text in {token, f"Bearer {token}", jsonlib.dumps(token)[1:-1]}:
-        whole.update(_base64_inner(text.encode("utf-8")))
-    return [form for form in partial if form], [form for form in whole if len(form) >= PARTIAL_TOKEN_CHARS]
+        data = text.encode("utf-8")
+        # The whole encoding, however short the secret (a short password is still one); the
+        # characters of an unaligned encoding only when long enough not to match by chance.
+        for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+            whole.update((encoded.decode(), encoded.decode().rstrip("=")))
+        whole.update(form for form in _base64_inner(data) if len(form) >= PARTIAL_TOKEN_CHARS)
+    return [form for form in partial if form], [form for form in whole if form]
 
 
 def scrub(text: str, token: str | None) -> str:
