@@ -27,7 +27,7 @@ import pulumi
 from components.netlify.credential import TokenError, clean_token
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
 from mtasts.config.advice import config_warnings
-from mtasts.config.values import NAMESPACE
+from mtasts.config.values import NAMESPACE, for_stack
 from mtasts.stackfile import StackFileError, StackFileMissing, foreign_keys, read_stack_file, settings_keys
 
 
@@ -85,7 +85,8 @@ def read_settings(project_dir: Path | None = None) -> Settings:
         )
     except ConfigError as error:
         # RunError prints the message alone, without a Python traceback.
-        raise pulumi.RunError("\n".join(filter(None, (str(error), token_problem)))) from None
+        message = "\n".join(filter(None, (str(error), token_problem)))
+        raise pulumi.RunError(for_stack(message, pulumi.get_stack())) from None
     if token_problem and settings.hosting is Hosting.NETLIFY:
         raise pulumi.RunError(token_problem)
     if preview_without_token and settings.hosting is Hosting.NETLIFY:

@@ -25,7 +25,7 @@ import yaml
 
 from mtasts.config import ConfigError, Settings, parse_settings, schema
 from mtasts.config.advice import config_warnings
-from mtasts.config.values import MAX_NESTING, NAMESPACE, namespace_problems, show
+from mtasts.config.values import MAX_NESTING, NAMESPACE, for_stack, namespace_problems, show
 
 # Pulumi's own rule for a stack name (letters, digits, '-', '_', '.', at most 100); a name
 # with '/' (an organisation or project part) has no stack file of its own here.
@@ -196,6 +196,9 @@ def load_settings_and_warnings(stack: str, project_dir: Path = Path(".")) -> tup
     except ConfigError as error:
         where = f"Pulumi.{stack}.yaml"
         raise ConfigError(
-            [problem if where in problem else f"{where}: {problem}" for problem in error.problems]
+            [
+                for_stack(problem if where in problem else f"{where}: {problem}", stack)
+                for problem in error.problems
+            ]
         ) from None
     return settings, config_warnings(settings, config, stack)

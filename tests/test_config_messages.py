@@ -195,9 +195,10 @@ STACK_FILE = {
 }
 EXPECTED = [
     "'hosting' in Pulumi.test.yaml has no namespace; write it as "
-    "'mta-sts:hosting' (`scripts/pulumi config set hosting ...` adds the namespace)",
+    "'mta-sts:hosting' (`scripts/pulumi config set hosting ... --stack test` adds the namespace)",
     "'tlsrpt' is not a setting; did you mean 'tlsRpt'?",
-    "'mx' must be a list, not the string 'mail.example.com'",
+    "'mx' must be a list, not the string 'mail.example.com'; set it with "
+    "`scripts/pulumi config set --path 'mx[0]' mail.example.com --stack test`",
 ]
 
 

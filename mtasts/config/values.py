@@ -136,6 +136,20 @@ def key_name(key: Any) -> str:
     return name
 
 
+_CONFIG_COMMAND = re.compile(r"`(scripts/pulumi config set [^`]*?)`")
+
+
+def for_stack(message: str, stack: str) -> str:
+    """`message` with `--stack <stack>` added to each `scripts/pulumi config set` it prints, so the
+    command works as printed in a shell where no stack is selected."""
+    return _CONFIG_COMMAND.sub(
+        lambda match: (
+            match.group(0) if "--stack" in match.group(1) else f"`{match.group(1)} --stack {stack}`"
+        ),
+        message,
+    )
+
+
 def unknown_key(key: str, known: Iterable[str], prefix: str = "") -> str:
     """`'tlsrpt' is not a setting; did you mean 'tlsRpt'?`, or the list of settings. Only the
     key is named, never its value: a token written under a misspelt key is still a token."""
