@@ -137,7 +137,7 @@ def test_every_pulumi_command_the_tools_print_goes_through_scripts_pulumi(path: 
 
 @pytest.mark.parametrize("path", [ROOT / "README.md", *sorted(ROOT.glob("docs/*.md"))], ids=lambda p: p.name)
 def test_the_docs_commands_name_a_stack_not_a_placeholder(path: Path) -> None:
-    blocks = "\n".join(re.findall(r"```(?:sh)?\n(.*?)```", path.read_text(), re.DOTALL))
+    blocks = "\n".join(re.findall(r"```sh\n(.*?)```", path.read_text(), re.DOTALL))
     inline = re.findall(r"`((?:scripts/|\.venv/bin/python )[^`]*)`", path.read_text())
     placeholders = [line for line in [*blocks.splitlines(), *inline] if "<stack>" in line]
     assert not placeholders, placeholders
