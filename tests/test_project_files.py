@@ -242,3 +242,11 @@ def test_every_example_value_that_differs_from_the_default_says_why(path: Path) 
         default = DECLARED.get(name, {}).get("default")
         if default is not None and value != default:
             assert name in comments, f"{path.name}: {name} is {value!r}, not the default {default!r}; say why"
+
+
+def test_the_token_table_names_the_cloudflare_permission_dnssec_needs() -> None:
+    # components/dnssec.py turns signing on (PATCH /zones/{zone_id}/dnssec): a token scoped to
+    # DNS records alone was refused on earlier Cloudflare tokens.
+    row = next(line for line in README.splitlines() if line.startswith("   | Cloudflare API token |"))
+    assert "`dnssec: true`" in row and "Zone Settings → Edit" in row
+    assert "Zone Settings → Edit" in (ROOT / "docs/security.md").read_text()

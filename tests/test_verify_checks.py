@@ -252,3 +252,26 @@ def test_a_domain_with_no_network_is_said_once_not_once_per_check_and_lookup() -
     assert len(unchecked) == 2, text
     assert "the same for 19 more lookups (policy-fetch, mx-coverage, tls-rpt, stack-drift)" in unchecked[0]
     assert "not judged" not in text
+
+
+def test_a_resolver_that_gave_no_answer_is_said_so_not_that_it_answered_no_answer() -> None:
+    import asyncio
+
+    import dns.message
+    import dns.resolver
+
+    from mtasts.verify.dns import lookup
+
+    class Refusing:
+        nameservers, port, lifetime = ["192.0.2.53"], 53, 1.0
+
+        async def resolve(self, name: str, rdtype: str, **_: object) -> None:
+            refused = ConnectionRefusedError(111, "Connection refused")
+            query = dns.message.make_query(name, rdtype)
+            raise dns.resolver.NoNameservers(request=query, errors=[("192.0.2.53", False, 53, refused, None)])
+
+    result = asyncio.run(lookup(Refusing(), "_mta-sts.example.com", "TXT"))  # type: ignore[arg-type]
+    assert result.error == (
+        "the resolver 192.0.2.53 gave no answer for _mta-sts.example.com TXT "
+        "(ConnectionRefusedError: [Errno 111] Connection refused)"
+    )
