@@ -13,11 +13,10 @@ components/netlify/transport.py).
 
 from __future__ import annotations
 
-from mtasts.scrub import PARTIAL_CHARS
-from mtasts.scrub import scrub as scrub_secret
-
 from mtasts.constants import NETLIFY_TOKEN_ENV, NETLIFY_TOKEN_KEY, SET_NETLIFY_TOKEN
 from mtasts.errors import MtaStsError
+from mtasts.scrub import PARTIAL_CHARS
+from mtasts.scrub import scrub as scrub_secret
 
 TOKEN_HELP = (
     "make a new personal access token at https://app.netlify.com/user/applications#personal-access-tokens "
