@@ -10,7 +10,8 @@ import sys
 try:
     from mtasts.config import ConfigError, Hosting, Mode, Settings, parse_settings
     from mtasts.desired import DesiredState, desired_state
-    from mtasts.policy import Policy, PolicyError, mx_pattern_matches, parse_policy, policy_id
+    from mtasts.errors import MtaStsError, ProblemsError
+    from mtasts.policy import Policy, PolicyError, parse_policy, policy_id
     from mtasts.records import DnsRecord
 except ModuleNotFoundError as error:
     # `python -m mtasts` imports this package first, with sys.argv[0] still "-m": outside the
@@ -27,11 +28,12 @@ __all__ = [
     "DnsRecord",
     "Hosting",
     "Mode",
+    "MtaStsError",
     "Policy",
     "PolicyError",
+    "ProblemsError",
     "Settings",
     "desired_state",
-    "mx_pattern_matches",
     "parse_policy",
     "parse_settings",
     "policy_id",

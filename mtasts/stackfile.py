@@ -26,6 +26,7 @@ import yaml
 from mtasts.config import ConfigError, Settings, parse_settings, schema
 from mtasts.config.advice import config_warnings
 from mtasts.config.values import MAX_NESTING, NAMESPACE, for_stack, namespace_problems, show
+from mtasts.errors import MtaStsError
 
 # Pulumi's own rule for a stack name (letters, digits, '-', '_', '.', at most 100); a name
 # with '/' (an organisation or project part) has no stack file of its own here.
@@ -36,8 +37,8 @@ MAX_STACK_FILE_BYTES = 1024 * 1024
 MAX_INTEGER_DIGITS = 30
 
 
-class StackFileError(ValueError):
-    pass
+class StackFileError(MtaStsError, ValueError):
+    """A stack file that cannot be read as one; the message says which and why."""
 
 
 class StackFileMissing(StackFileError):
@@ -176,11 +177,6 @@ def settings_keys(config: Mapping[Any, Any]) -> dict[str, Any]:
 def foreign_keys(config: Mapping[Any, Any], stack: str) -> list[str]:
     """Problems for keys written without the `mta-sts:` namespace that name one of its settings."""
     return namespace_problems(config, schema.declared(), f"Pulumi.{stack}.yaml")
-
-
-def read_stack_config(stack: str, project_dir: Path = Path(".")) -> dict[str, Any]:
-    """The `mta-sts:*` keys of a stack file, namespace removed, secure values left out."""
-    return settings_keys(read_stack_file(stack, project_dir))
 
 
 def load_settings(stack: str, project_dir: Path = Path(".")) -> Settings:
