@@ -179,12 +179,21 @@ def test_a_json_gz_that_is_not_gzip_says_so(tmp_path: Path, capsys: pytest.Captu
     assert status == 1 and "r.json.gz: named .gz but not gzip data" in out
 
 
-def test_a_closed_output_ends_the_run_quietly() -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reports", "tests/data/reports/mail"],
+        ["reports", "tests/data/reports/mail", "--json"],
+        ["--project-dir", "{project}", "render", "--stack", "prod"],
+    ],
+)
+def test_a_closed_output_ends_the_run_quietly(argv: list[str], tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.prod.yaml").write_text(STACK.format(mode="testing"))
     read, write_end = os.pipe()
     os.close(read)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "mtasts", "reports", "tests/data/reports/mail"],
+            [sys.executable, "-m", "mtasts", *(arg.format(project=tmp_path) for arg in argv)],
             cwd=REPO,
             stdout=write_end,
             stderr=subprocess.PIPE,
@@ -195,6 +204,7 @@ def test_a_closed_output_ends_the_run_quietly() -> None:
     finally:
         os.close(write_end)
     assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+    assert result.returncode == 1
 
 
 def test_junk_mail_with_megabyte_headers_makes_a_few_lines_of_output(
