@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from mtasts.visible import clip
+
 NAMESPACE = "mta-sts"
 
 
@@ -87,10 +89,7 @@ def show(value: Any) -> str:
         return f"(a value nested more than {MAX_NESTING} levels deep, or of more than {MAX_ITEMS} items)"
     if may_be_secret(value):
         return HIDDEN
-    text = _show(value)
-    if len(text) > SHOWN_CHARS:
-        return f"{text[:SHOWN_CHARS]}… ({len(text)} characters)"
-    return text
+    return clip(_show(value), SHOWN_CHARS)
 
 
 def _show(value: Any) -> str:
