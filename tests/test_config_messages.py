@@ -139,6 +139,13 @@ def test_a_shown_value_reads_back_as_the_same_yaml_unless_cut_with_its_length(va
         assert yaml.safe_load(shown) == value
 
 
+@pytest.mark.parametrize("value", ["evil\u202egro.elpmaxe", ["a\u2066b"], {"k": "zero\u200bwidth"}])
+def test_a_shown_value_escapes_bidi_overrides_and_format_characters(value: Any) -> None:
+    shown = show(value)
+    assert shown.isprintable(), shown
+    assert yaml.safe_load(shown) == value
+
+
 # --- Placeholders ---------------------------------------------------------------------------
 
 

@@ -103,7 +103,8 @@ def _show(value: Any) -> str:
         except yaml.YAMLError:
             break
         text = text.removesuffix("\n").removesuffix("\n...").strip()
-        if "\n" not in text and _reads_back(text, value):
+        # YAML counts bidi overrides (U+202E) as printable; a reader must see them escaped.
+        if "\n" not in text and text.isprintable() and _reads_back(text, value):
             return text
     return json.dumps(value, default=str)  # JSON is YAML's flow style, with every escape
 
