@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from mtasts.verify.model import DomainReport, Outcome, Status
+from mtasts.verify.model import MX_TLS, DomainReport, Finding, Outcome, Status
+from mtasts.verify.mx_tls import PORT_25_BLOCKED
 
 _LABEL = {
     Status.PASS: "PASS",
@@ -22,11 +23,21 @@ _VERDICT = {
 }
 
 
+def _port_25_blocked(finding: Finding) -> bool:
+    return finding.check == MX_TLS and finding.message == PORT_25_BLOCKED
+
+
 def text_report(reports: Sequence[DomainReport]) -> str:
     lines: list[str] = []
+    blocked = [finding for report in reports for finding in report.findings if _port_25_blocked(finding)]
+    if blocked:
+        # Said once, not once per domain: it is about this machine, not about any domain.
+        lines += [f"{_LABEL[blocked[0].status]}  {PORT_25_BLOCKED}", f"        fix: {blocked[0].fix}", ""]
     for report in reports:
         lines.append(f"{report.domain}: {_VERDICT[report.outcome]}")
         for finding in report.findings:
+            if _port_25_blocked(finding):
+                continue
             lines.append(f"  {_LABEL[finding.status]}  {finding.check}: {finding.message}")
             if finding.fix and finding.status in (Status.FAIL, Status.WARN):
                 lines.append(f"        fix: {finding.fix}")

@@ -1,0 +1,143 @@
+"""Run the MX check: every MX host × every A and AAAA address probed at once, then judged.
+
+`MxProber` is what one run shares (the TLS context, the trusted roots read once, a bound on
+probes in flight); `run_mx_check` asks DNS through the domain's `Lookups`, probes with
+`mtasts.verify.smtp` and judges with `checks.mx_tls`. `check_mx_tls_sync` is the same for the
+stack (the program's gate before it switches to `enforce`), with a resolver of its own.
+What the results weigh in a report is `checks.mx_tls.judge`'s; in a stack, `mtasts.live`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from mtasts.verify import certs, smtp
+from mtasts.verify.checks import mx_tls as judging
+from mtasts.verify.dns import DnsResult, Lookups, make_resolver
+from mtasts.verify.model import MX_TLS, Finding, Status, VerifyOptions
+from mtasts.verify.mx_tls import MxTlsEntry, SmtpProbe
+
+# Sockets open at once across domains; an MX host takes seconds only when it is silent.
+MAX_PROBES_IN_FLIGHT = 200
+
+
+class MxProber:
+    """The TLS context, the roots and the probe limit one run shares."""
+
+    def __init__(self, options: VerifyOptions) -> None:
+        self.options = options
+        self.context = smtp.probe_context()
+        self.limit = asyncio.Semaphore(MAX_PROBES_IN_FLIGHT)
+        self._roots: asyncio.Task[list[x509.Certificate]] | None = None
+
+    async def roots(self) -> list[x509.Certificate]:
+        if self._roots is None:
+            self._roots = asyncio.ensure_future(asyncio.to_thread(certs.load_roots, self.options.ca_file))
+        return await self._roots
+
+    async def probe(self, host: str, address: str) -> SmtpProbe:
+        async with self.limit:
+            return await smtp.probe(
+                host, address, self.options.timeout, self.context, port=self.options.smtp_port
+            )
+
+
+@dataclass
+class MxCheck:
+    """The entries (one per host and address), the probes behind them, and DNS trouble seen."""
+
+    entries: list[MxTlsEntry] = field(default_factory=list)
+    probes: list[SmtpProbe] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _addresses(host: str, answers: Sequence[DnsResult]) -> list[str]:
+    found: set[str] = set()
+    for answer in answers:
+        for record in answer.records if answer.ok else ():
+            try:
+                found.add(str(ipaddress.ip_address(record)))
+            except ValueError:
+                continue
+    return sorted(found, key=lambda a: (ipaddress.ip_address(a).version, int(ipaddress.ip_address(a))))
+
+
+async def run_mx_check(prober: MxProber, lookups: Lookups, hosts: Sequence[str]) -> MxCheck:
+    """Probe every address of every host at once and judge each; never raises for network trouble."""
+    check = MxCheck()
+    if not hosts:
+        return check
+    for host in hosts:
+        for rdtype in ("A", "AAAA", "TLSA"):
+            lookups.get(f"_25._tcp.{host}" if rdtype == "TLSA" else host, rdtype)
+    targets: list[tuple[str, str]] = []
+    for host in hosts:
+        answers = [await lookups.result(host, "A"), await lookups.result(host, "AAAA")]
+        for answer in answers:
+            if not answer.ok:
+                check.findings.append(
+                    Finding(MX_TLS, Status.UNCHECKED, f"could not check {host}: {answer.error}")
+                )
+        addresses = _addresses(host, answers)
+        if not addresses and all(answer.ok for answer in answers):
+            check.findings.append(
+                Finding(
+                    MX_TLS,
+                    Status.WARN,
+                    f"MX host {host} has no A or AAAA records: senders cannot deliver to it",
+                    "publish the MX host's addresses, or remove the MX record",
+                )
+            )
+        targets += [(host, address) for address in addresses]
+    probes, roots = await asyncio.gather(
+        asyncio.gather(*(prober.probe(host, address) for host, address in targets)), prober.roots()
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    check.probes = list(probes)
+    for probe in check.probes:
+        answer = await lookups.result(f"_25._tcp.{probe.host}", "TLSA")
+        check.entries.append(judging.judge_probe(probe, answer, roots, now))
+    return check
+
+
+def check_mx_tls_sync(
+    hosts: Sequence[str],
+    *,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+    nameserver: str | None = None,
+    port: int = 53,
+    smtp_port: int = 25,
+) -> MxCheck:
+    """`run_mx_check` for synchronous callers (the program, before anything registers)."""
+    from mtasts.verify.policy_served import _run_sync  # its module needs the session, which needs this one
+
+    options = VerifyOptions(
+        nameserver=nameserver, port=port, ca_file=ca_file, timeout=timeout, smtp_port=smtp_port
+    )
+
+    async def work() -> MxCheck:
+        lookups = Lookups(make_resolver(options))
+        try:
+            async with asyncio.timeout(timeout * 4):
+                return await run_mx_check(MxProber(options), lookups, hosts)
+        except TimeoutError:
+            return MxCheck(
+                findings=[
+                    Finding(
+                        MX_TLS,
+                        Status.UNCHECKED,
+                        f"could not check: the MX check did not finish within {timeout * 4:g} s",
+                    )
+                ]
+            )
+        finally:
+            lookups.cancel()
+
+    return _run_sync(work())
