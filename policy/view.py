@@ -24,6 +24,7 @@ from pulumi_policy.proxy import UnknownValueError
 from mtasts.names import is_hostname, normalize
 from mtasts.policy import POLICY_PATH
 from mtasts.records import unquote_txt
+from mtasts.rules.mx_tls import MxTls
 
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 REPOSITORY = "github:index/repository:Repository"
@@ -158,6 +159,8 @@ class StackView:
     files: list[tuple[str, Any, Any]]  # (urn, repository, path)
     # domain → (urn, the apex MX hosts the zone held when the program looked it up)
     live_mx: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # domain → (the MtaStsDomain's urn, the MX hosts' TLS as the program probed it)
+    live_mx_tls: dict[str, tuple[str, list[MxTls]]] = field(default_factory=dict)
 
     def policies_for(self, domain: str) -> list[PublishedPolicy]:
         """The distinct policy texts published for `domain`, each naming every place it is in."""
@@ -211,6 +214,7 @@ def _read_view(resources: Sequence[Any]) -> StackView:
     placed: list[PublishedPolicy] = []
     domains: set[str] = set()
     live_mx: dict[str, tuple[str, list[str]]] = {}
+    live_mx_tls: dict[str, tuple[str, list[MxTls]]] = {}
 
     for resource in resources:
         props = resource.props
@@ -249,6 +253,10 @@ def _read_view(resources: Sequence[Any]) -> StackView:
             domain, hosts = _string(prop(props, "domain")), prop(props, "liveMxHosts")
             if isinstance(domain, str) and isinstance(hosts, Sequence) and not isinstance(hosts, str):
                 live_mx[domain] = (resource.urn, [normalize(h) for h in hosts if isinstance(h, str)])
+            tls = prop(props, "liveMxTls")
+            if isinstance(domain, str) and isinstance(tls, Sequence) and not isinstance(tls, str):
+                seen = [MxTls.from_dict(entry) for entry in tls if isinstance(entry, Mapping)]
+                live_mx_tls[domain] = (resource.urn, [entry for entry in seen if entry is not None])
 
     discovery_prefix = DISCOVERY_LABEL + "."
     domains |= {
@@ -262,5 +270,11 @@ def _read_view(resources: Sequence[Any]) -> StackView:
         domain = repo_domains.get(repository) if isinstance(repository, str) else None
         placed.append(PublishedPolicy(urn, source, text, domain or only))
     return StackView(
-        records=records, policies=placed, domains=domains, pages=pages, files=files, live_mx=live_mx
+        records=records,
+        policies=placed,
+        domains=domains,
+        pages=pages,
+        files=files,
+        live_mx=live_mx,
+        live_mx_tls=live_mx_tls,
     )
