@@ -32,6 +32,7 @@ from mtasts.desired import DesiredState
 from mtasts.policy import POLICY_PATH
 from mtasts.records import DnsRecord
 
+from .mail import SILENT_LISTENER, Listener, write_postfix
 from .namespace import REPO_ROOT, NamespacedServers, binary, test_marks
 from .namespace import missing_requirements as _missing
 from .site import Certificate, Record, Site
@@ -79,8 +80,13 @@ class Twin(NamespacedServers):
         delay: float = 0.0,
         python: str | None = None,
         extra_records: Sequence[Record] = (),
+        mail: Sequence[Listener] = (),
+        ca: trustme.CA | None = None,
     ) -> None:
-        """`extra_records`: records of the outside world the sites refer to (an SPF include, say)."""
+        """`extra_records`: records of the outside world the sites refer to (an SPF include, say).
+        `mail`: MX addresses served by a real Postfix (`mail.Listener`), for the MX check; the
+        MX hosts' A records naming them go in `extra_records`. `ca`: the test CA (made here
+        when not given), so a test can issue the listeners' certificates from it first."""
         domains = [site.domain for site in sites]
         assert len(set(domains)) == len(domains), "one site per domain"
         self.sites = {site.domain: site for site in sites}
@@ -90,6 +96,8 @@ class Twin(NamespacedServers):
             assert not unknown, f"{site.domain}: {sorted(unknown)} are not among the twin's web addresses"
         self.delay = delay
         self.python = python or sys.executable
+        self.mail = tuple(mail)
+        self.ca = ca or trustme.CA()
         super().__init__("mtasts-twin")
         # Server address → the address clients are given for it (its front when delayed).
         self.front = dict(zip(_all_web_addresses(), _all_web_fronts(), strict=True)) if delay else {}
@@ -111,12 +119,13 @@ class Twin(NamespacedServers):
         )
 
     def _start(self) -> None:
-        ca = trustme.CA()
+        ca = self.ca
         ca.cert_pem.write_to_path(str(self.ca_file))
         self._write_zones()
         self._write_web(ca)
         self._create_namespace(
-            [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, *WEB_FRONTS_V4],
+            [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, *WEB_FRONTS_V4]
+            + [listener.address for listener in self.mail if not listener.dropped],
             [*WEB_ADDRESSES_V6, *WEB_FRONTS_V6],
             # ip netns exec mounts this over /etc/resolv.conf for every process it starts.
             etc={"resolv.conf": f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"},
@@ -134,7 +143,46 @@ class Twin(NamespacedServers):
                  f"{DNS_FRONT}:53={DNS_ADDRESS}:53", *web],
             )  # fmt: skip
             listening += [f"{DNS_FRONT}:53", *(f"{_listen(front)}:443" for front in self.front.values())]
+        listening += self._start_mail()
         self._wait_listening(listening)
+
+    def _start_mail(self) -> list[str]:
+        """Postfix for the listeners, the silent ones, and the route that drops packets."""
+        if not self.mail:
+            return []
+        if any(listener.postfix for listener in self.mail):
+            self._spawn("postfix", write_postfix(self.dir / "postfix", self.mail))
+        for listener in self.mail:
+            if listener.silent:
+                self._spawn(
+                    f"silent-{listener.address}", [self.python, "-c", SILENT_LISTENER, listener.address]
+                )
+        dropped = [listener.address for listener in self.mail if listener.dropped]
+        if dropped:
+            # Out through a veth pair whose far end has no address: every packet is dropped
+            # unanswered, as by a firewall that drops port 25 (a fixed neighbour, so no ARP either).
+            for command in (
+                ["ip", "link", "add", "drop0", "type", "veth", "peer", "name", "drop1"],
+                ["ip", "link", "set", "drop0", "up"],
+                ["ip", "link", "set", "drop1", "up"],
+                ["ip", "addr", "add", "10.53.3.1/24", "dev", "drop0"],
+                [
+                    "ip",
+                    "neigh",
+                    "add",
+                    "10.53.3.2",
+                    "lladdr",
+                    "02:00:00:00:00:02",
+                    "dev",
+                    "drop0",
+                    "nud",
+                    "permanent",
+                ],
+            ):
+                self._run_plain(command)
+            for address in dropped:
+                self._run_plain(["ip", "route", "add", f"{address}/32", "via", "10.53.3.2", "dev", "drop0"])
+        return [f"{listener.address}:25" for listener in self.mail if not listener.dropped]
 
     def environment(self) -> dict[str, str]:
         return {

@@ -1,0 +1,149 @@
+"""The MX check against a real MTA: Postfix from Debian, one listener per MX address, each with
+its own certificate and TLS settings, next to the DNS twin in a network namespace.
+
+One twin serves three domains: `tls.example`, whose MX hosts show every fault a sender names
+(RFC 8460 §4.3) on one address each beside a good one; `blocked.example`, whose MX addresses
+drop every packet (port 25 blocked); and `silent.example`, whose MX accepts and never speaks.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import trustme
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from mtasts.config import parse_settings
+from mtasts.desired import desired_state
+from mtasts.records import DnsRecord
+from tests.twin import Twin, site_from_state
+from tests.twin import validators as run
+from tests.twin.mail import Listener, missing
+from tests.twin.namespace import test_marks as marks
+from tests.twin.servers import missing_requirements
+
+pytestmark = marks("the Postfix twin", missing_requirements() or missing())
+
+NOW = datetime.datetime.now(datetime.UTC)
+CA = trustme.CA()
+MX = "mx.tls.example"
+WILD = "a.mx.tls.example"
+STRAY = "stray.elsewhere.example"
+
+
+def self_signed(name: str) -> trustme.LeafCert:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return trustme.LeafCert(key_pem, cert.public_bytes(serialization.Encoding.PEM), [])
+
+
+# address → (host, listener, the result type a sender would report or None)
+CASES: dict[str, tuple[str, Listener, str | None]] = {
+    "10.53.2.1": (MX, Listener("10.53.2.1", CA.issue_cert(MX)), None),
+    "10.53.2.2": (MX, Listener("10.53.2.2"), "starttls-not-supported"),
+    "10.53.2.3": (MX, Listener("10.53.2.3", CA.issue_cert("other.tls.example")), "certificate-host-mismatch"),
+    "10.53.2.4": (MX, Listener("10.53.2.4", CA.issue_cert(MX, not_before=NOW - datetime.timedelta(days=90),
+                                                          not_after=NOW - datetime.timedelta(days=1))),
+                  "certificate-expired"),
+    "10.53.2.5": (MX, Listener("10.53.2.5", self_signed(MX)), "certificate-not-trusted"),
+    "10.53.2.6": (MX, Listener("10.53.2.6", CA.issue_cert(MX), old_tls_only=True), "validation-failure"),
+    "10.53.2.7": (WILD, Listener("10.53.2.7", CA.issue_cert("*.mx.tls.example")), None),
+    "10.53.2.8": (STRAY, Listener("10.53.2.8", CA.issue_cert("other.elsewhere.example")),
+                  "certificate-host-mismatch"),
+}  # fmt: skip
+BLOCKED = ("10.53.2.9", "10.53.2.10")
+SILENT = "10.53.2.11"
+
+
+def site(domain: str, mode: str, mx: list[str], hosts: tuple[tuple[int, str], ...]) -> Any:
+    config = {"domain": domain, "mode": mode, "mx": mx, "tlsRpt": [f"mailto:tls@{domain}"]}
+    return site_from_state(desired_state(parse_settings(config)), mx=hosts)
+
+
+@pytest.fixture(scope="module")
+def twin() -> Iterator[Twin]:
+    sites = [
+        site("tls.example", "enforce", [MX, "*.mx.tls.example"], ((10, MX), (20, WILD), (30, STRAY))),
+        site("blocked.example", "testing", ["mx.blocked.example"], ((10, "mx.blocked.example"),)),
+        site("silent.example", "testing", ["mx.silent.example"], ((10, "mx.silent.example"),)),
+    ]
+    records = [DnsRecord(f"mx-{a}", host, "A", a, 300) for a, (host, _, _) in CASES.items()]
+    records += [DnsRecord(f"mx-{a}", "mx.blocked.example", "A", a, 300) for a in BLOCKED]
+    records += [DnsRecord("mx-silent", "mx.silent.example", "A", SILENT, 300)]
+    listeners = [listener for _, listener, _ in CASES.values()]
+    listeners += [Listener(a, dropped=True) for a in BLOCKED] + [Listener(SILENT, silent=True)]
+    with Twin(sites, extra_records=records, mail=listeners, ca=CA) as started:
+        yield started
+
+
+def verify(twin: Twin, *arguments: str) -> tuple[int, dict[str, Any]]:
+    result = run.verify_cli(twin, ["--json", "--timeout", "1", *arguments])
+    assert result.returncode in (0, 1, 3), result.stderr
+    document = json.loads(result.stdout)
+    return result.returncode, {domain["domain"]: domain for domain in document["domains"]}
+
+
+def test_every_mx_address_is_judged_in_the_words_senders_report(twin: Twin) -> None:
+    status, domains = verify(twin, "tls.example")
+    entries = {entry["address"]: entry for entry in domains["tls.example"]["mx_tls"]}
+    assert set(entries) == set(CASES)
+    for address, (host, _, result_type) in CASES.items():
+        entry = entries[address]
+        assert (entry["host"], entry["result_type"]) == (host, result_type), entry
+        assert entry["outcome"] == ("passed" if result_type is None else "failed"), entry
+    good = entries["10.53.2.1"]
+    assert good["tls_version"] in ("TLSv1.2", "TLSv1.3") and good["certificate_names"] == [MX]
+    assert good["certificate_expires"] and good["dane"] == "no-tlsa"
+    assert entries["10.53.2.7"]["certificate_names"] == ["*.mx.tls.example"]
+    assert "TLS 1.2" in entries["10.53.2.6"]["message"]
+    assert status == 1  # under enforce, a failing MX address stops mail
+
+
+def test_failures_name_host_address_and_type_and_an_uncovered_host_stays_mx_coverages(twin: Twin) -> None:
+    _, domains = verify(twin, "tls.example")
+    findings = domains["tls.example"]["findings"]
+    failing = [f["message"] for f in findings if f["check"] == "mx-tls" and f["status"] == "fail"]
+    assert len(failing) == 5
+    assert any(f"{MX} (10.53.2.3): certificate-host-mismatch" in message for message in failing)
+    assert not any(STRAY in message for message in failing)
+    coverage = [f for f in findings if f["check"] == "mx-coverage" and f["status"] == "fail"]
+    assert [STRAY in f["message"] for f in coverage] == [True]
+
+
+def test_port_25_blocked_is_said_once_and_changes_the_exit_status_only_when_required(twin: Twin) -> None:
+    result = run.verify_cli(twin, ["--timeout", "1", "blocked.example"])
+    assert result.returncode == 0, result.stdout
+    assert (
+        result.stdout.count("port 25 is not reachable from this machine; the MX hosts were not checked") == 1
+    )
+    status, _ = verify(twin, "--smtp", "require", "blocked.example")
+    assert status == 3
+    status, domains = verify(twin, "--smtp", "off", "blocked.example")
+    assert status == 0 and domains["blocked.example"]["mx_tls"] == []
+
+
+def test_a_listener_that_never_speaks_is_given_up_on_within_the_timeout(twin: Twin) -> None:
+    started = time.monotonic()
+    status, domains = verify(twin, "silent.example")
+    assert time.monotonic() - started < 15
+    [entry] = domains["silent.example"]["mx_tls"]
+    assert entry["outcome"] == "could-not-check" and "within 1 s" in entry["message"]
+    assert status == 0  # a warning: the host may be busy or tarpitting; nothing is known to be wrong
