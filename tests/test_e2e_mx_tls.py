@@ -4,12 +4,14 @@ its own certificate and TLS settings, next to the DNS twin in a network namespac
 One twin serves three domains: `tls.example`, whose MX hosts show every fault a sender names
 (RFC 8460 §4.3) on one address each beside a good one; `blocked.example`, whose MX addresses
 drop every packet (port 25 blocked); and `silent.example`, whose MX accepts and never speaks.
+A second twin signs a zone with ldns and validates it with Unbound, for DANE (RFC 7672).
 """
 
 from __future__ import annotations
 
 import datetime
 import json
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +28,7 @@ from mtasts.desired import desired_state
 from mtasts.records import DnsRecord
 from tests.twin import Twin, site_from_state
 from tests.twin import validators as run
+from tests.twin.dnssec import missing as dnssec_missing
 from tests.twin.mail import Listener, missing
 from tests.twin.namespace import test_marks as marks
 from tests.twin.servers import missing_requirements
@@ -147,3 +150,75 @@ def test_a_listener_that_never_speaks_is_given_up_on_within_the_timeout(twin: Tw
     [entry] = domains["silent.example"]["mx_tls"]
     assert entry["outcome"] == "could-not-check" and "within 1 s" in entry["message"]
     assert status == 0  # a warning: the host may be busy or tarpitting; nothing is known to be wrong
+
+
+# DANE: a zone signed with ldns behind a validating Unbound, so the AD bit is real
+
+DANE_HOSTS = ("ee.dane.example", "bad.dane.example", "ta.dane.example", "pkix.dane.example",
+              "bogus.dane.example", "mx.unsigned.example")  # fmt: skip
+DANE_CERTS = {host: CA.issue_cert(host) for host in DANE_HOSTS}
+DANE_ADDRESSES = dict(zip(DANE_CERTS, (f"10.53.2.{index}" for index in range(12, 18)), strict=True))
+OTHER_KEY = CA.issue_cert("bad.dane.example")
+
+
+def leaf_of(cert: trustme.LeafCert) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(cert.cert_chain_pems[0].bytes())
+
+
+def tlsa_record(host: str, text: str) -> DnsRecord:
+    return DnsRecord(f"tlsa-{host}", f"_25._tcp.{host}", "TLSA", text, 300)
+
+
+@pytest.fixture(scope="module")
+def dane_twin() -> Iterator[Twin]:
+    from mtasts.verify import tlsa
+
+    hosts = tuple((10 * (index + 1), host) for index, host in enumerate(DANE_CERTS))
+    mail = site("dane-mail.example", "testing", ["*.dane.example", "mx.unsigned.example"], hosts)
+    ca_cert = x509.load_pem_x509_certificate(CA.cert_pem.bytes())
+    records = [DnsRecord(f"mx-{host}", host, "A", address, 300) for host, address in DANE_ADDRESSES.items()]
+    other = leaf_of(OTHER_KEY)
+    published = {
+        "ee.dane.example": tlsa.record_for(leaf_of(DANE_CERTS["ee.dane.example"]), 3, 1, 1),  # matches
+        "bad.dane.example": tlsa.record_for(other, 3, 1, 1),  # another key
+        "ta.dane.example": tlsa.record_for(ca_cert, 2, 1, 1),  # the test CA, sent in the chain
+        "pkix.dane.example": tlsa.record_for(other, 1, 1, 1),  # PKIX-EE: not for SMTP
+        "bogus.dane.example": tlsa.record_for(leaf_of(DANE_CERTS["bogus.dane.example"]), 3, 1, 1),
+        "mx.unsigned.example": tlsa.record_for(other, 3, 1, 1),  # would not match, but is not validated
+    }
+    records += [tlsa_record(host, record.text()) for host, record in published.items()]
+    listeners = [
+        Listener(DANE_ADDRESSES[host], cert, ca=CA, with_ca=host == "ta.dane.example")
+        for host, cert in DANE_CERTS.items()
+    ]
+    with Twin(
+        [mail], extra_records=records, mail=listeners, ca=CA, signed_zones=["dane.example"],
+        bogus=[("_25._tcp.bogus.dane.example", "TLSA")],
+    ) as started:  # fmt: skip
+        yield started
+
+
+@pytest.mark.skipif(dnssec_missing() is not None and not os.environ.get("MTASTS_REQUIRE_SERVERS"),
+                    reason=f"DANE twin: {dnssec_missing()}")  # fmt: skip
+def test_tlsa_records_are_matched_only_when_dnssec_validated_them(dane_twin: Twin) -> None:
+    result = dane_twin.python_run(
+        ["-m", "mtasts", "verify", "--json", "--timeout", "2", "--nameserver", dane_twin.resolver_address,
+         "--ca-file", str(dane_twin.ca_file), "dane-mail.example"],
+    )  # fmt: skip
+    assert result.returncode in (0, 1, 3), result.stderr
+    [domain] = json.loads(result.stdout)["domains"]
+    seen = {entry["host"]: (entry["dane"], entry["result_type"]) for entry in domain["mx_tls"]}
+    assert seen == {
+        "ee.dane.example": ("matched", None),
+        "bad.dane.example": ("mismatched", "tlsa-invalid"),
+        "ta.dane.example": ("matched", None),
+        "pkix.dane.example": ("unusable", None),
+        "bogus.dane.example": ("lookup-failed", "dnssec-invalid"),
+        "mx.unsigned.example": ("not-validated", None),
+    }
+    messages = [f["message"] for f in domain["findings"] if f["check"] == "mx-tls"]
+    assert any("mx.unsigned.example: the TLSA records" in m and "protect nothing" in m for m in messages)
+    failed = [f for f in domain["findings"] if f["status"] == "fail"]
+    # DANE failures stop mail for DANE senders even under testing.
+    assert sorted(f["message"].split(" ")[0] for f in failed) == ["bad.dane.example", "bogus.dane.example"]
+    assert result.returncode == 1

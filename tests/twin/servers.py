@@ -32,6 +32,7 @@ from mtasts.desired import DesiredState
 from mtasts.policy import POLICY_PATH
 from mtasts.records import DnsRecord
 
+from .dnssec import RESOLVER_ADDRESS, break_signature, sign_zone, unbound_conf
 from .mail import SILENT_LISTENER, Listener, write_postfix
 from .namespace import REPO_ROOT, NamespacedServers, binary, test_marks
 from .namespace import missing_requirements as _missing
@@ -82,11 +83,16 @@ class Twin(NamespacedServers):
         extra_records: Sequence[Record] = (),
         mail: Sequence[Listener] = (),
         ca: trustme.CA | None = None,
+        signed_zones: Sequence[str] = (),
+        bogus: Sequence[tuple[str, str]] = (),
     ) -> None:
         """`extra_records`: records of the outside world the sites refer to (an SPF include, say).
         `mail`: MX addresses served by a real Postfix (`mail.Listener`), for the MX check; the
         MX hosts' A records naming them go in `extra_records`. `ca`: the test CA (made here
-        when not given), so a test can issue the listeners' certificates from it first."""
+        when not given), so a test can issue the listeners' certificates from it first.
+        `signed_zones`: zones signed with ldns and validated by an Unbound at
+        `resolver_address` (`dnssec`); `bogus`: (name, type) whose records are changed after
+        signing, so Unbound answers SERVFAIL for them."""
         domains = [site.domain for site in sites]
         assert len(set(domains)) == len(domains), "one site per domain"
         self.sites = {site.domain: site for site in sites}
@@ -98,6 +104,10 @@ class Twin(NamespacedServers):
         self.python = python or sys.executable
         self.mail = tuple(mail)
         self.ca = ca or trustme.CA()
+        self.signed_zones = tuple(signed_zones)
+        self.bogus = tuple(bogus)
+        self.resolver_address = RESOLVER_ADDRESS
+        self._anchors: list[str] = []
         super().__init__("mtasts-twin")
         # Server address → the address clients are given for it (its front when delayed).
         self.front = dict(zip(_all_web_addresses(), _all_web_fronts(), strict=True)) if delay else {}
@@ -125,7 +135,8 @@ class Twin(NamespacedServers):
         self._write_web(ca)
         self._create_namespace(
             [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, *WEB_FRONTS_V4]
-            + [listener.address for listener in self.mail if not listener.dropped],
+            + [listener.address for listener in self.mail if not listener.dropped]
+            + ([RESOLVER_ADDRESS] if self.signed_zones else []),
             [*WEB_ADDRESSES_V6, *WEB_FRONTS_V6],
             # ip netns exec mounts this over /etc/resolv.conf for every process it starts.
             etc={"resolv.conf": f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"},
@@ -144,6 +155,10 @@ class Twin(NamespacedServers):
             )  # fmt: skip
             listening += [f"{DNS_FRONT}:53", *(f"{_listen(front)}:443" for front in self.front.values())]
         listening += self._start_mail()
+        if self.signed_zones:
+            conf = unbound_conf(self.dir, self._anchors, DNS_ADDRESS)
+            self._spawn("unbound", [binary("unbound"), "-d", "-c", str(conf)])
+            listening.append(f"{RESOLVER_ADDRESS}:53")
         self._wait_listening(listening)
 
     def _start_mail(self) -> list[str]:
@@ -259,8 +274,14 @@ class Twin(NamespacedServers):
                 f"{ns}.\t3600\tIN\tA\t{DNS_ADDRESS}",
             ]
             lines = head + [record.zone_line() for record in records]
-            (zone_dir / f"{zone}.zone").write_text("\n".join(lines) + "\n")
-            config += ["zone:", f"  name: {zone}.", f"  zonefile: {zone}.zone"]
+            zone_file = zone_dir / f"{zone}.zone"
+            zone_file.write_text("\n".join(lines) + "\n")
+            if zone in self.signed_zones:
+                zone_file, anchor = sign_zone(zone_dir, zone, zone_file)
+                self._anchors.append(anchor)
+                for name, rdtype in self.bogus:
+                    break_signature(zone_file, name, rdtype)
+            config += ["zone:", f"  name: {zone}.", f"  zonefile: {zone_file.name}"]
         (self.dir / "nsd.conf").write_text("\n".join(config) + "\n")
 
     # HTTPS
