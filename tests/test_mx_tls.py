@@ -19,7 +19,7 @@ from mtasts.verify import certs, tlsa
 from mtasts.verify.checks import mx_tls
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import Status
-from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, ProbeFailure, SmtpMode, SmtpProbe
+from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxToday, ProbeFailure, SmtpMode, SmtpProbe
 from mtasts.verify.smtp import probe, probe_context
 from tests.smtp_fake import FakeSmtp
 
@@ -304,3 +304,69 @@ def test_port_25_blocked_everywhere_is_said_once_and_only_require_makes_it_unche
     required = mx_tls.judge(entries, blocked, mode="enforce", patterns=[HOST], smtp=SmtpMode.REQUIRE)
     assert [(f.status, f.message) for f in on] == [(Status.INFO, PORT_25_BLOCKED)]
     assert [f.status for f in required] == [Status.UNCHECKED]
+
+
+# `reports --stack`: clean reports do not make enforce safe when an MX host fails today
+
+
+def advice_for(mx_today: MxToday | None, mode: str = "testing") -> list[str]:
+    from mtasts.config import parse_settings
+    from mtasts.reports.summary import DomainSummary
+    from mtasts.reports.verdict import Verdict, stack_advice
+
+    settings = parse_settings(
+        {"domain": "example.com", "mode": mode, "mx": [HOST], "tlsRpt": ["mailto:t@example.com"]}
+    )
+    ready = Verdict(
+        True, ("14 days of reports from 2 organizations, 900 sessions under an sts policy and none failed",)
+    )
+    advice = stack_advice("prod", settings, DomainSummary("example.com"), ready, mx_today)
+    return [*advice.lines, advice.command or ""]
+
+
+def test_clean_reports_with_an_mx_host_failing_today_are_not_safe_and_say_which() -> None:
+    failing = MxToday(
+        failures=(f"{HOST} (192.0.2.1): certificate-expired: the certificate expired on 2026-11-30",)
+    )
+    lines = advice_for(failing)
+    assert (
+        lines[0].startswith("enforce is not safe for example.com yet") and "certificate-expired" in lines[1]
+    )
+    assert lines[-1] == ""  # no command to switch
+
+
+def test_a_certificate_expiring_within_days_also_holds_enforce_back() -> None:
+    soon = MxToday(warnings=(f"{HOST} (192.0.2.1): the certificate expires on 2026-12-03 (within 14 days)",))
+    assert advice_for(soon)[0].startswith("enforce is not safe")
+
+
+def test_clean_reports_and_passing_mx_hosts_say_both_and_give_the_command() -> None:
+    lines = advice_for(MxToday())
+    assert lines[0].startswith("enforce is safe") and "the live MX hosts pass today" in lines[1]
+    assert lines[-1] == "pulumi config set mode enforce --stack prod"
+    unchecked = advice_for(MxToday(unchecked=PORT_25_BLOCKED))
+    assert unchecked[0].startswith("enforce is safe") and PORT_25_BLOCKED in unchecked[1]
+
+
+def test_reports_stack_probes_the_stacks_domain_and_prints_what_fails_today(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from mtasts.__main__ import main
+
+    project = Path(str(tmp_path))
+    (project / "Pulumi.prod.yaml").write_text(
+        "config:\n  mta-sts:domain: example.com\n  mta-sts:tlsRpt:\n    - mailto:t@example.com\n"
+    )
+    (project / "mail").mkdir()
+    asked: list[str] = []
+
+    def today(domain: str, **_: object) -> MxToday:
+        asked.append(domain)
+        return MxToday(failures=(f"{HOST} (192.0.2.1): starttls-not-supported: no STARTTLS",))
+
+    monkeypatch.setattr("mtasts.verify.mx_check.live_mx_today_sync", today)
+    main(["--project-dir", str(project), "reports", str(project / "mail"), "--stack", "prod"])
+    assert asked == ["example.com"]
+    assert "starttls-not-supported" in capsys.readouterr().out

@@ -21,7 +21,7 @@ from mtasts.verify import certs, smtp
 from mtasts.verify.checks import mx_tls as judging
 from mtasts.verify.dns import DnsResult, Lookups, make_resolver
 from mtasts.verify.model import MX_TLS, Finding, Status, VerifyOptions
-from mtasts.verify.mx_tls import MxTlsEntry, SmtpProbe
+from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxTlsEntry, MxToday, SmtpProbe
 
 # Sockets open at once across domains; an MX host takes seconds only when it is silent.
 MAX_PROBES_IN_FLIGHT = 200
@@ -139,5 +139,39 @@ def check_mx_tls_sync(
             )
         finally:
             lookups.cancel()
+
+    return _run_sync(work())
+
+
+def live_mx_today_sync(domain: str, *, ca_file: str | None = None, timeout: float = 10.0) -> MxToday:
+    """The domain's live MX hosts (system resolver), probed now, in sentences (`reports --stack`)."""
+    from mtasts.verify.checks import mx_coverage  # the judging side of the MX answer
+    from mtasts.verify.policy_served import _run_sync  # its module needs the session, which needs this one
+
+    options = VerifyOptions(ca_file=ca_file, timeout=timeout)
+
+    async def work() -> MxToday:
+        lookups = Lookups(make_resolver(options))
+        try:
+            async with asyncio.timeout(timeout * 4):
+                answer = await lookups.result(domain, "MX")
+                if not answer.ok:
+                    return MxToday(
+                        unchecked=f"the MX records of {domain} could not be looked up: {answer.error}"
+                    )
+                hosts, _ = mx_coverage.hosts(domain, answer)
+                check = await run_mx_check(MxProber(options), lookups, hosts)
+        except TimeoutError:
+            return MxToday(unchecked=f"the MX check did not finish within {timeout * 4:g} s")
+        finally:
+            lookups.cancel()
+        if judging.port_25_blocked(check.probes):
+            return MxToday(unchecked=PORT_25_BLOCKED)
+        return MxToday(
+            failures=tuple(
+                f"{e.host} ({e.address}): {e.message}" for e in check.entries if e.outcome is MxOutcome.FAILED
+            ),
+            warnings=tuple(f"{e.host} ({e.address}): {e.warning}" for e in check.entries if e.warning),
+        )
 
     return _run_sync(work())

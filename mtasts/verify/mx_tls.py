@@ -111,3 +111,14 @@ class MxTlsEntry:
             "dane": self.dane,
             "warning": self.warning or None,
         }
+
+
+@dataclass(frozen=True)
+class MxToday:
+    """The live MX hosts' TLS in a sentence each, for advice beside the TLS reports: what fails
+    now (`failures`), what warns (`warnings`: a certificate about to expire), and, when nothing
+    could be checked, why (`unchecked`)."""
+
+    failures: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    unchecked: str | None = None
