@@ -28,13 +28,19 @@ MAX_PROBES_IN_FLIGHT = 200
 
 
 class MxProber:
-    """The TLS context, the roots and the probe limit one run shares."""
+    """The TLS context, the roots, the probe limit and the probes one run shares.
+
+    Domains hosted by one provider share its MX hosts (every Proton domain names
+    mail.protonmail.ch), so each host and address is probed once per run, whichever domain
+    asks first; the SNI is the host name, so the same host and address present the same chain.
+    """
 
     def __init__(self, options: VerifyOptions) -> None:
         self.options = options
         self.context = smtp.probe_context()
         self.limit = asyncio.Semaphore(MAX_PROBES_IN_FLIGHT)
         self._roots: asyncio.Task[list[x509.Certificate]] | None = None
+        self._probes: dict[tuple[str, str], asyncio.Task[SmtpProbe]] = {}
 
     async def roots(self) -> list[x509.Certificate]:
         if self._roots is None:
@@ -42,6 +48,13 @@ class MxProber:
         return await self._roots
 
     async def probe(self, host: str, address: str) -> SmtpProbe:
+        key = (host, address)
+        if key not in self._probes:
+            self._probes[key] = asyncio.ensure_future(self._probe(host, address))
+        # Shielded: one domain running out of time must not cancel the probe another awaits.
+        return await asyncio.shield(self._probes[key])
+
+    async def _probe(self, host: str, address: str) -> SmtpProbe:
         async with self.limit:
             return await smtp.probe(
                 host, address, self.options.timeout, self.context, port=self.options.smtp_port

@@ -185,7 +185,9 @@ def _connect_error(error: OSError) -> str:
 
 
 async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeout: float) -> None:
-    """QUIT politely, briefly: the verdict is known already, so a slow 221 changes nothing."""
+    """Say QUIT and leave without waiting for the 221: the verdict is known already, and a
+    round trip less per address keeps the MX check off `verify`'s critical path."""
     with contextlib.suppress(Exception):
         async with asyncio.timeout(min(timeout, 2.0)):
-            await _command(reader, writer, "QUIT")
+            writer.write(b"QUIT\r\n")
+            await writer.drain()

@@ -136,7 +136,12 @@ class Twin(NamespacedServers):
         self._create_namespace(
             [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, *WEB_FRONTS_V4]
             + [listener.address for listener in self.mail if not listener.dropped]
-            + ([RESOLVER_ADDRESS] if self.signed_zones else []),
+            + ([RESOLVER_ADDRESS] if self.signed_zones else [])
+            + (
+                [mail_front(listener.address) for listener in self.mail if listener.postfix]
+                if self.delay
+                else []
+            ),
             [*WEB_ADDRESSES_V6, *WEB_FRONTS_V6],
             # ip netns exec mounts this over /etc/resolv.conf for every process it starts.
             etc={"resolv.conf": f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"},
@@ -148,12 +153,14 @@ class Twin(NamespacedServers):
         listening = [f"{DNS_ADDRESS}:53", f"{WEB_ADDRESS}:443"]
         if self.delay:
             web = [f"{_listen(front)}:443={_listen(back)}:443" for back, front in self.front.items()]
+            smtp = [f"{mail_front(m.address)}:25={m.address}:25" for m in self.mail if m.postfix]
             self._spawn(
                 "delay-proxy",
                 [self.python, str(DELAY_PROXY), "--delay", str(self.delay),
-                 f"{DNS_FRONT}:53={DNS_ADDRESS}:53", *web],
+                 f"{DNS_FRONT}:53={DNS_ADDRESS}:53", *web, *smtp],
             )  # fmt: skip
             listening += [f"{DNS_FRONT}:53", *(f"{_listen(front)}:443" for front in self.front.values())]
+            listening += [mapping.split("=")[0] for mapping in smtp]
         listening += self._start_mail()
         if self.signed_zones:
             conf = unbound_conf(self.dir, self._anchors, DNS_ADDRESS)
@@ -343,6 +350,12 @@ class Twin(NamespacedServers):
                 odd = [f"listen {_listen(site.odd_address)}:443 ssl;"]
                 servers.append(_server_block(odd, site.policy_host, pem, _locations(site, site.odd_address)))
         (prefix / "nginx.conf").write_text(_NGINX_CONF.format(prefix=prefix, servers="\n".join(servers)))
+
+
+def mail_front(address: str) -> str:
+    """The delaying proxy's front for a mail listener's address (10.53.2.N → 10.53.5.N): what
+    the MX hosts' A records name in a delayed twin."""
+    return "10.53.5." + address.rsplit(".", 1)[1]
 
 
 def _all_web_addresses() -> tuple[str, ...]:
