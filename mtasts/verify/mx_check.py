@@ -15,11 +15,12 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import dns.asyncresolver
 from cryptography import x509
 
 from mtasts.verify import certs, smtp
 from mtasts.verify.checks import mx_tls as judging
-from mtasts.verify.dns import DnsResult, Lookups, make_resolver
+from mtasts.verify.dns import DnsResult, Lookups, lookup, make_resolver
 from mtasts.verify.model import MX_TLS, Finding, Status, VerifyOptions
 from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxTlsEntry, MxToday, SmtpProbe
 
@@ -31,16 +32,50 @@ class MxProber:
     """The TLS context, the roots, the probe limit and the probes one run shares.
 
     Domains hosted by one provider share its MX hosts (every Proton domain names
-    mail.protonmail.ch), so each host and address is probed once per run, whichever domain
-    asks first; the SNI is the host name, so the same host and address present the same chain.
+    mail.protonmail.ch), so each host's addresses are looked up, and each host and address is
+    probed and judged, once per run, whichever domain asks first; the SNI is the host name, so
+    the same host and address present the same chain.
     """
 
-    def __init__(self, options: VerifyOptions) -> None:
+    def __init__(
+        self,
+        options: VerifyOptions,
+        resolver: dns.asyncresolver.Resolver | None = None,
+        query_limit: asyncio.Semaphore | None = None,
+    ) -> None:
         self.options = options
         self.context = smtp.probe_context()
         self.limit = asyncio.Semaphore(MAX_PROBES_IN_FLIGHT)
+        self._resolver = resolver
+        self._query_limit = query_limit
         self._roots: asyncio.Task[list[x509.Certificate]] | None = None
         self._probes: dict[tuple[str, str], asyncio.Task[SmtpProbe]] = {}
+        self._answers: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}
+        self._judged: dict[tuple[object, ...], MxTlsEntry] = {}
+
+    async def answer(self, name: str, rdtype: str) -> DnsResult:
+        """One run-wide lookup per MX host name and type (shielded, like the probes)."""
+        if self._resolver is None:
+            self._resolver = make_resolver(self.options)
+        key = (name, rdtype)
+        if key not in self._answers:
+            self._answers[key] = asyncio.ensure_future(
+                lookup(self._resolver, name, rdtype, self._query_limit)
+            )
+        return await asyncio.shield(self._answers[key])
+
+    def judge(
+        self,
+        probe: SmtpProbe,
+        tlsa_answer: DnsResult,
+        roots: Sequence[x509.Certificate],
+        now: datetime.datetime,
+    ) -> MxTlsEntry:
+        """`checks.mx_tls.judge_probe`, once per probe and TLSA answer."""
+        key = (probe, tlsa_answer)
+        if key not in self._judged:
+            self._judged[key] = judging.judge_probe(probe, tlsa_answer, roots, now)
+        return self._judged[key]
 
     async def roots(self) -> list[x509.Certificate]:
         if self._roots is None:
@@ -87,11 +122,11 @@ async def run_mx_check(prober: MxProber, lookups: Lookups, hosts: Sequence[str])
     if not hosts:
         return check
     for host in hosts:
-        for rdtype in ("A", "AAAA", "TLSA"):
-            lookups.get(f"_25._tcp.{host}" if rdtype == "TLSA" else host, rdtype)
+        lookups.get(f"_25._tcp.{host}", "TLSA")
+    found = await asyncio.gather(*(prober.answer(host, rdtype) for host in hosts for rdtype in ("A", "AAAA")))
     targets: list[tuple[str, str]] = []
-    for host in hosts:
-        answers = [await lookups.result(host, "A"), await lookups.result(host, "AAAA")]
+    for index, host in enumerate(hosts):
+        answers = list(found[2 * index : 2 * index + 2])
         for answer in answers:
             if not answer.ok:
                 check.findings.append(
@@ -115,7 +150,7 @@ async def run_mx_check(prober: MxProber, lookups: Lookups, hosts: Sequence[str])
     check.probes = list(probes)
     for probe in check.probes:
         answer = await lookups.result(f"_25._tcp.{probe.host}", "TLSA")
-        check.entries.append(judging.judge_probe(probe, answer, roots, now))
+        check.entries.append(prober.judge(probe, answer, roots, now))
     return check
 
 
@@ -136,10 +171,11 @@ def check_mx_tls_sync(
     )
 
     async def work() -> MxCheck:
-        lookups = Lookups(make_resolver(options))
+        resolver = make_resolver(options)
+        lookups = Lookups(resolver)
         try:
             async with asyncio.timeout(timeout * 4):
-                return await run_mx_check(MxProber(options), lookups, hosts)
+                return await run_mx_check(MxProber(options, resolver), lookups, hosts)
         except TimeoutError:
             return MxCheck(
                 findings=[
@@ -164,7 +200,8 @@ def live_mx_today_sync(domain: str, *, ca_file: str | None = None, timeout: floa
     options = VerifyOptions(ca_file=ca_file, timeout=timeout)
 
     async def work() -> MxToday:
-        lookups = Lookups(make_resolver(options))
+        resolver = make_resolver(options)
+        lookups = Lookups(resolver)
         try:
             async with asyncio.timeout(timeout * 4):
                 answer = await lookups.result(domain, "MX")
@@ -173,7 +210,7 @@ def live_mx_today_sync(domain: str, *, ca_file: str | None = None, timeout: floa
                         unchecked=f"the MX records of {domain} could not be looked up: {answer.error}"
                     )
                 hosts, _ = mx_coverage.hosts(domain, answer)
-                check = await run_mx_check(MxProber(options), lookups, hosts)
+                check = await run_mx_check(MxProber(options, resolver), lookups, hosts)
         except TimeoutError:
             return MxToday(unchecked=f"the MX check did not finish within {timeout * 4:g} s")
         finally:

@@ -41,7 +41,7 @@ class Session:
         self.query_limit = asyncio.Semaphore(MAX_QUERIES_IN_FLIGHT)
         # As many fetches as the client's pool has connections, so none waits inside the pool.
         self.fetch_limit = asyncio.Semaphore(max(1, options.concurrency))
-        self.mx = MxProber(options)
+        self.mx = MxProber(options, self.resolver, self.query_limit)
 
     async def aclose(self) -> None:
         if self._own_client:
