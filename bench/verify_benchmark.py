@@ -196,7 +196,10 @@ def main() -> int:
     checkdmarc_mx_rate = len(domains) / (figures["checkdmarc_seconds"] + figures["checkdmarc_mx_seconds"])
     differing = [d for d in domains if figures["verify_valid"][d] != figures["checkdmarc_valid"][d]]
     invalid = sum(not valid for valid in figures["verify_valid"].values())
-    print(f"verify      {figures['verify_seconds']:7.2f} s  {verify_rate:8.1f} domains/s  (concurrency 100)")
+    print(
+        f"verify      {figures['verify_seconds']:7.2f} s  {verify_rate:8.1f} domains/s  "
+        "(concurrency 100, --smtp off, best of 2)"
+    )
     print(f"              checks: {', '.join(figures['checks_per_domain'])}")
     print(
         f"checkdmarc  {figures['checkdmarc_seconds']:7.2f} s  {checkdmarc_rate:8.1f} domains/s  "
