@@ -22,13 +22,14 @@ import httpx
 
 from components.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
 from components.polling import PollTimeout, poll
+from mtasts.errors import MtaStsError
 
 DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 # How much of Netlify's own message an error repeats, after scrubbing.
 SERVER_MESSAGE_CHARS = 300
 
 
-class NetlifyError(Exception):
+class NetlifyError(MtaStsError):
     """A Netlify API call that failed, with the HTTP status (None: no answer) and what to do."""
 
     def __init__(self, status: int | None, message: str, *, server_message: str = "") -> None:
