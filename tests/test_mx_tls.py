@@ -370,3 +370,12 @@ def test_reports_stack_probes_the_stacks_domain_and_prints_what_fails_today(
     main(["--project-dir", str(project), "reports", str(project / "mail"), "--stack", "prod"])
     assert asked == ["example.com"]
     assert "starttls-not-supported" in capsys.readouterr().out
+
+
+def test_a_root_that_does_not_parse_does_not_lose_the_others(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "bundle.pem"
+    broken = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+    path.write_bytes(broken + CA.cert_pem.bytes() + OTHER_CA.cert_pem.bytes())
+    assert len(certs.load_roots(str(path))) == 2

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import ssl
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,7 @@ from mtasts.rules.mx_coverage import matches as name_matches
 from mtasts.verify.mx_tls import CERTIFICATE_EXPIRED, CERTIFICATE_HOST_MISMATCH, CERTIFICATE_NOT_TRUSTED
 
 EXPIRY_WARNING = datetime.timedelta(days=14)
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 # OpenSSL-based senders check the leaf's names, dates and signature, not the Web PKI profile
 # of its extensions (cryptography's default refuses a critical subjectAltName beside a
 # subject, or a critical extendedKeyUsage, which private CAs such as trustme issue), so the
@@ -72,10 +75,17 @@ def load_roots(ca_file: str | None) -> list[x509.Certificate]:
     roots: dict[bytes, x509.Certificate] = {}
     for path in files:
         try:
-            loaded = x509.load_pem_x509_certificates(path.read_bytes())
-        except (OSError, ValueError):
+            text = path.read_bytes()
+        except OSError:
             continue
-        for certificate in loaded:
+        # One by one: a root the library cannot read (or warns about) must not lose the others.
+        for block in _PEM_BLOCK.findall(text):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    certificate = x509.load_pem_x509_certificate(block)
+                except ValueError:
+                    continue
             roots.setdefault(certificate.fingerprint(hashes.SHA256()), certificate)
     return list(roots.values())
 
