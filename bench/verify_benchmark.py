@@ -83,20 +83,19 @@ def build_sites(count: int) -> list[Any]:
     return sites
 
 
-MX_HOSTS = {
-    "mail.protonmail.ch": ("10.53.2.1", "10.53.2.2", "10.53.2.3"),
-    "mailsec.protonmail.ch": ("10.53.2.4", "10.53.2.5", "10.53.2.6"),
-}
+# Proton's two MX hosts (every site's MX), three Postfix addresses each.
+MX_ADDRESSES = (("10.53.2.1", "10.53.2.2", "10.53.2.3"), ("10.53.2.4", "10.53.2.5", "10.53.2.6"))
 
 
 def mail_servers(ca: Any, delayed: bool) -> tuple[list[Any], list[Any]]:
     """(the Postfix listeners, the MX hosts' A records naming them or their delaying fronts)."""
+    from mtasts.constants import PROTON_MX
     from mtasts.records import DnsRecord
     from tests.twin.mail import Listener
     from tests.twin.servers import mail_front
 
     listeners, records = [], []
-    for host, addresses in MX_HOSTS.items():
+    for host, addresses in zip(PROTON_MX, MX_ADDRESSES, strict=True):
         cert = ca.issue_cert(host)
         for address in addresses:
             listeners.append(Listener(address, cert))
@@ -179,7 +178,7 @@ def main() -> int:
     )
     ca = trustme.CA()
     listeners, mx_records = mail_servers(ca, delayed=args.delay > 0)
-    print(f"      {sum(len(a) for a in MX_HOSTS.values())} MX addresses (Postfix), the same delay")
+    print(f"      {sum(len(a) for a in MX_ADDRESSES)} MX addresses (Postfix), the same delay")
     with Twin(sites, delay=args.delay, mail=listeners, extra_records=mx_records, ca=ca) as twin:
         result = twin.python_run(
             [str(Path(__file__).resolve()), "--inside", twin.dns_address, str(twin.ca_file)],

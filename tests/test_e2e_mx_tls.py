@@ -222,3 +222,20 @@ def test_tlsa_records_are_matched_only_when_dnssec_validated_them(dane_twin: Twi
     # DANE failures stop mail for DANE senders even under testing.
     assert sorted(f["message"].split(" ")[0] for f in failed) == ["bad.dane.example", "bogus.dane.example"]
     assert result.returncode == 1
+
+
+def test_the_stacks_gate_probes_with_the_same_check_and_weighs_it_by_mode(twin: Twin) -> None:
+    script = (
+        "import json; from mtasts.live import probe_mx_tls; from mtasts.rules import mx_tls\n"
+        f"seen = probe_mx_tls([{MX!r}, {WILD!r}])\n"
+        "print(json.dumps({'seen': [e.to_dict() for e in seen],\n"
+        "  'enforce': [f.seen for f in mx_tls.judge('enforce', seen) if f.failed],\n"
+        "  'testing': [f.severity.name for f in mx_tls.judge('testing', seen)]}))"
+    )
+    result = twin.python_run(["-c", script])
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    failing = {(e["address"], e["result_type"]) for e in found["seen"] if e["outcome"] == "failed"}
+    assert failing == {(a, t) for a, (h, _, t) in CASES.items() if t and h in (MX, WILD)}
+    assert len(found["enforce"]) == 5 and all("fails TLS" in text for text in found["enforce"])
+    assert set(found["testing"]) == {"WARN"}
