@@ -379,3 +379,16 @@ def test_a_root_that_does_not_parse_does_not_lose_the_others(tmp_path: object) -
     broken = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
     path.write_bytes(broken + CA.cert_pem.bytes() + OTHER_CA.cert_pem.bytes())
     assert len(certs.load_roots(str(path))) == 2
+
+
+def test_an_address_this_machine_has_no_route_to_is_information_unless_required() -> None:
+    unroutable = SmtpProbe(HOST, "2001:db8::25", ProbeFailure.NO_ROUTE, "this machine has no route to it")
+    probes = [good_probe(), unroutable]
+    entries = [mx_tls.judge_probe(p, None, ROOTS, NOW) for p in probes]
+    on = mx_tls.judge(entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    assert [f.status for f in on if "2001:db8::25" in f.message] == [Status.INFO]
+    required = mx_tls.judge(entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.REQUIRE)
+    assert [f.status for f in required if "2001:db8::25" in f.message] == [Status.UNCHECKED]
+    # Only unroutable and unreachable addresses: port 25 (or IPv6) is closed here, said once.
+    alone = mx_tls.judge(entries[1:], probes[1:], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    assert [f.message for f in alone] == [PORT_25_BLOCKED]

@@ -47,7 +47,8 @@ class SmtpMode(enum.StrEnum):
 class ProbeFailure(enum.StrEnum):
     """Where a probe stopped before it held a TLS session."""
 
-    UNREACHABLE = "unreachable"  # no TCP connection: refused, timed out, or no route
+    UNREACHABLE = "unreachable"  # no TCP connection: refused or timed out
+    NO_ROUTE = "no-route"  # this machine cannot reach that kind of address (IPv6 from an IPv4-only host)
     SILENT = "silent"  # connected, then no reply in time (a tarpit, or a filter in between)
     REFUSED = "refused"  # the server answered, but not with 2xx (a 554 banner, EHLO refused)
     NO_STARTTLS = "no-starttls"  # no STARTTLS in the EHLO reply, or STARTTLS refused
@@ -72,7 +73,7 @@ class SmtpProbe:
 
     @property
     def reached(self) -> bool:
-        return self.failure is not ProbeFailure.UNREACHABLE
+        return self.failure not in (ProbeFailure.UNREACHABLE, ProbeFailure.NO_ROUTE)
 
 
 class MxOutcome(enum.StrEnum):

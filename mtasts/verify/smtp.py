@@ -23,6 +23,8 @@ _MAX_LINE = 2048  # RFC 5321 §4.5.3.1.5 allows 512 octets per reply line; leave
 _MAX_LINES = 100
 _OLD_PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE")
 _PROTOCOL_VERSION_ALERT = "WRONG_SSL_VERSION"
+# The local machine cannot reach that kind of address at all: nothing is known about the host.
+_NO_ROUTE = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 
 
 class _Refused(Exception):
@@ -163,7 +165,9 @@ async def probe(
         return SmtpProbe(host, address, ProbeFailure.SILENT, f"the server {error} (at {step})")
     except OSError as error:
         if step == "connect":
-            return SmtpProbe(host, address, ProbeFailure.UNREACHABLE, _connect_error(error))
+            no_route = error.errno in _NO_ROUTE
+            kind = ProbeFailure.NO_ROUTE if no_route else ProbeFailure.UNREACHABLE
+            return SmtpProbe(host, address, kind, _connect_error(error))
         if step == "the TLS handshake":
             return SmtpProbe(
                 host, address, ProbeFailure.TLS, f"the TLS handshake failed ({error.strerror or error})"
@@ -179,7 +183,9 @@ async def probe(
 def _connect_error(error: OSError) -> str:
     if error.errno == errno.ECONNREFUSED:
         return "connection refused"
-    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+    if error.errno in _NO_ROUTE:
+        return f"this machine has no route to it ({error.strerror or error})"
+    if error.errno == errno.EHOSTUNREACH:
         return f"no route ({error.strerror or error})"
     return f"could not connect ({error.strerror or error})"
 

@@ -83,7 +83,12 @@ def judge_probe(
     """One MX address's verdict: the first thing a sender would fail on, and what DANE says."""
     host, address = probe.host, probe.address
     dane, records, tlsa_problem = _tlsa_state(tlsa_answer)
-    if probe.failure in (ProbeFailure.UNREACHABLE, ProbeFailure.SILENT, ProbeFailure.REFUSED):
+    if probe.failure in (
+        ProbeFailure.UNREACHABLE,
+        ProbeFailure.NO_ROUTE,
+        ProbeFailure.SILENT,
+        ProbeFailure.REFUSED,
+    ):
         return MxTlsEntry(host, address, MxOutcome.UNCHECKED, None, probe.detail, dane=dane.value)
     if probe.failure is ProbeFailure.NO_STARTTLS:
         return _failed(host, address, STARTTLS_NOT_SUPPORTED, probe.detail, dane=dane.value)
@@ -169,6 +174,7 @@ def judge(
         return [Finding(MX_TLS, status, PORT_25_BLOCKED, fix)]
     findings: list[Finding] = []
     passed: dict[str, int] = {}
+    no_route = {(p.host, p.address) for p in probes if p.failure is ProbeFailure.NO_ROUTE}
     for entry in entries:
         where = f"{entry.host} ({entry.address})"
         if patterns is not None and not rules_mx_coverage.covers(patterns, entry.host):
@@ -178,6 +184,8 @@ def judge(
             findings.append(Finding(MX_TLS, status, f"{where}: {entry.message}{effect}", entry.fix))
         elif entry.outcome is MxOutcome.UNCHECKED:
             status = Status.UNCHECKED if smtp is SmtpMode.REQUIRE else Status.WARN
+            if (entry.host, entry.address) in no_route and smtp is not SmtpMode.REQUIRE:
+                status = Status.INFO  # an IPv6 address from an IPv4-only machine says nothing about the host
             fix = "" if status is Status.UNCHECKED else "check that the host accepts connections on port 25"
             findings.append(Finding(MX_TLS, status, f"could not check {where}: {entry.message}", fix))
         else:
