@@ -15,13 +15,6 @@ from mtasts.rules.findings import Severity
 settings = read_settings()
 state = desired_state(settings)
 
-if not settings.tls_rpt:
-    pulumi.log.warn(
-        "tlsRpt is not set, so no _smtp._tls record is published: senders will not report TLS "
-        "failures, and you cannot tell whether `mode: enforce` would refuse mail. "
-        "Set it with `pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@" + settings.domain + "`."
-    )
-
 # Synchronous lookups: the adoption plan and the live MX hosts must be known before any resource registers.
 zone_id = settings.zone_id or cloudflare.get_zone(filter={"name": settings.domain, "match": "all"}).id
 existing = existing_records(zone_id, {settings.domain, *(record.name for record in state.records)})
@@ -77,6 +70,6 @@ if settings.retire:
         f"retire is set: serving `mode: none` with a new id instead of mode {settings.mode.value}. "
         "Keep this stack up until retireSafeToDestroyAfter (the first `up` with retire, plus the "
         "largest max_age this stack has served: senders may hold that policy so long), then run "
-        "`pulumi destroy`. Later `up`s keep that time; none moves it earlier."
+        "`scripts/pulumi destroy`. Later `up`s keep that time; none moves it earlier."
     )
     pulumi.export("retireSafeToDestroyAfter", served.safe_to_destroy_after)

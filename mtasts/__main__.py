@@ -14,16 +14,24 @@ import argparse
 import sys
 from pathlib import Path
 
-from mtasts.config import ConfigError
-from mtasts.desired import desired_state
-from mtasts.exits import EXIT_OK, EXIT_USAGE
-from mtasts.reports.cli import add_reports_command
-from mtasts.stackfile import StackFileError, load_settings
-from mtasts.verify.cli import add_verify_command
+try:
+    from mtasts.config import ConfigError
+    from mtasts.desired import desired_state
+    from mtasts.exits import EXIT_OK, EXIT_USAGE
+    from mtasts.reports.cli import add_reports_command
+    from mtasts.stackfile import StackFileError, load_settings_and_warnings
+    from mtasts.verify.cli import add_verify_command
+except ModuleNotFoundError as error:  # run by a Python outside the project's virtualenv
+    from mtasts._outside_venv import explain
+
+    explain(error)
 
 
 def render(args: argparse.Namespace) -> int:
-    state = desired_state(load_settings(args.stack, Path(args.project_dir)))
+    settings, warnings = load_settings_and_warnings(args.stack, Path(args.project_dir))
+    state = desired_state(settings)
+    for warning in warnings:  # the program logs the same ones on `pulumi up`
+        print(f"warning: {warning}", file=sys.stderr)
     out = sys.stdout
     out.write(f"; MTA-STS for {state.settings.domain} (stack {args.stack}), mode {state.policy.mode.value}\n")
     out.write(f"; policy file {state.settings.policy_url} (id {state.policy_id}):\n")

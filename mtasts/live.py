@@ -43,7 +43,7 @@ def mx_fix(settings: Settings, finding: Finding) -> str:
     if finding.code != mx_coverage.UNCOVERED:
         return f"fix: {finding.fix}" if finding.fix else ""
     return (
-        f"add it to 'mx': `pulumi config set --path 'mx[{len(settings.mx)}]' {finding.subject}` "
+        f"add it to 'mx': `scripts/pulumi config set --path 'mx[{len(settings.mx)}]' {finding.subject}` "
         "(or a '*.' pattern matching it), or remove the MX record"
     )
 

@@ -145,7 +145,7 @@ def stack_advice(
         if not settings.tls_rpt:
             return advice(
                 f"no reports for {name}: stack {stack} sets no tlsRpt, so senders send none; set one with "
-                f"`pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{name} --stack {stack}`"
+                f"`scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{name} --stack {stack}`"
             )
         return advice(
             f"no reports for {name} in these inputs; senders mail them to {', '.join(settings.tls_rpt)} "
@@ -158,7 +158,7 @@ def stack_advice(
                 f"stack {stack} is in enforce and {_plural(domain.sts_failed, 'session')} failed "
                 f"under an sts policy ({top(domain.sts_failures)}): senders applying it do not deliver",
                 "fix the cause (the failures above; `python -m mtasts verify`), or go back to testing:",
-                command=f"pulumi config set mode testing --stack {stack}",
+                command=f"scripts/pulumi config set mode testing --stack {stack}",
             )
         return advice(
             f"stack {stack} is already in enforce, and no session failed under an sts policy", *today
@@ -174,7 +174,7 @@ def stack_advice(
             f"enforce is safe for {name}: {verdict.why}",
             *today,
             f"switch stack {stack} from {mode.value} to enforce, then deploy it (scripts/deploy {stack}):",
-            command=f"pulumi config set mode enforce --stack {stack}",
+            command=f"scripts/pulumi config set mode enforce --stack {stack}",
         )
     lines = [
         f"stack {stack} stays in {mode.value}; in the way of enforce:",
