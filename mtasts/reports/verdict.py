@@ -169,7 +169,8 @@ def stack_advice(
             return advice(
                 f"stack {stack} is in enforce and {_plural(domain.sts_failed, 'session')} failed "
                 f"under an sts policy ({top(domain.sts_failures)}): senders applying it do not deliver",
-                "fix the cause (the failures above; `.venv/bin/python -m mtasts verify`), or go back to testing:",
+                "fix the cause (the failures above; `.venv/bin/python -m mtasts verify`), "
+                "or go back to testing:",
                 command=f"scripts/pulumi config set mode testing --stack {stack}",
             )
         if domain.collisions:

@@ -60,7 +60,10 @@ def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> li
         # Port 25 blocked where the program runs: one warning, not one per address.
         reasons = "; ".join(dict.fromkeys(entry.message for entry in seen))
         text = f"the TLS of {domain}'s MX hosts could not be checked from this machine ({reasons})"
-        fix = f"check it from a machine that may connect to port 25: `.venv/bin/python -m mtasts verify {domain}`"
+        fix = (
+            "check it from a machine that may connect to port 25: "
+            f"`.venv/bin/python -m mtasts verify {domain}`"
+        )
         return [Finding(UNCHECKED, Severity.WARN, text, fix, RFC)]
     findings = []
     for entry in seen:
