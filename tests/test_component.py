@@ -45,7 +45,7 @@ def test_bad_arguments_are_refused_before_anything_registers_each_named_as_writt
 
     monitor = RecordingMonitor(ProviderLikeMocks())
     with pytest.raises(Exception) as raised:
-        _run({}, False, monitor, tmp_path / "__main__.py", "component-test")
+        _run({}, False, monitor, main=tmp_path / "__main__.py", project="component-test")
     message = str(raised.value)
     assert monitor.registered == []
     assert type(raised.value).__name__ == "RunError"

@@ -81,7 +81,11 @@ class MtaStsDomain(pulumi.ComponentResource):
         # Before anything registers: a refusal (uncovered MX host, conflicting record) changes nothing.
         zone = plan_zone(name, settings, state, invoke_options(opts, "cloudflare"), self._mx_fix)
         # Inputs only the policy pack reads: the pack sees resources, not the zone's live MX records.
-        inputs = {"domain": settings.domain, "liveMxHosts": list(zone.live_mx_hosts)}
+        inputs = {
+            "domain": settings.domain,
+            "liveMxHosts": list(zone.live_mx_hosts),
+            "liveMxTls": [entry.to_dict() for entry in zone.live_mx_tls],
+        }
         super().__init__(TYPE, name, inputs, opts)
         child = pulumi.ResourceOptions(parent=self)
 
