@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi_mta_sts import MtaStsDomainArgs, ProtonArgs
+from pulumi_mta_sts.netlify.credential import TokenError, clean_token
 
-from components.netlify.credential import TokenError, clean_token
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
 from mtasts.config.advice import config_warnings
 from mtasts.config.values import NAMESPACE, for_stack
@@ -94,3 +95,33 @@ def read_settings(project_dir: Path | None = None) -> Settings:
     for warning in config_warnings(settings, written, pulumi.get_stack()):  # as `render` prints them
         pulumi.log.warn(warning)
     return settings
+
+
+def domain_args(settings: Settings) -> MtaStsDomainArgs:
+    """The validated stack settings as the component's arguments (the token stays in the config,
+    where the Netlify provider reads it, so existing stacks' inputs do not change)."""
+    args = MtaStsDomainArgs(
+        domain=settings.domain,
+        mode=settings.mode.value,
+        mx=list(settings.mx),
+        max_age=settings.max_age,
+        tls_rpt=list(settings.tls_rpt),
+        hosting=settings.hosting.value,
+        repository=settings.repository,
+        readiness_timeout=settings.readiness_timeout,
+        dnssec=settings.dnssec,
+        adopt=settings.adopt,
+        retire=settings.retire,
+    )
+    if settings.zone_id:
+        args["zone_id"] = settings.zone_id
+    if settings.proton:
+        proton = settings.proton
+        args["proton"] = ProtonArgs(
+            verification=proton.verification,
+            dkim=dict(proton.dkim),
+            dmarc=proton.dmarc.value,
+            dmarc_rua=list(proton.dmarc_rua),
+            spf_includes=list(proton.spf_includes),
+        )
+    return args

@@ -7,7 +7,7 @@ partial forms: a server, an API or a proxy may echo a credential back in any enc
 cut-off echo still leaks most of it.
 
 Leaves alone: where secrets come from and what each caller calls one (the Netlify component
-keeps its own `scrub(text, token)` on top of this one, components/netlify/credential.py).
+keeps its own `scrub(text, token)` on top of this one, pulumi_mta_sts/netlify/credential.py).
 """
 
 from __future__ import annotations

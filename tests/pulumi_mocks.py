@@ -8,6 +8,7 @@ The mocks answer like the providers do for the few computed outputs the program 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import runpy
@@ -28,6 +29,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOOKED_UP_ZONE_ID = "0123456789abcdef0123456789abcdef"
 
 
+def zone_id_of(domain: str) -> str:
+    """The zone id the mock lookup answers: LOOKED_UP_ZONE_ID for example.com, its own for any other."""
+    return LOOKED_UP_ZONE_ID if domain == "example.com" else hashlib.md5(domain.encode()).hexdigest()
+
+
 @dataclass
 class Registered:
     type: str
@@ -40,6 +46,7 @@ class Registered:
     import_id: str
     ignore_changes: list[str] = field(default_factory=list)
     aliases: list[dict[str, Any]] = field(default_factory=list)
+    provider: str = ""  # the provider reference the engine would use: `<provider URN>::<id>`, or ""
 
 
 @dataclass
@@ -48,6 +55,7 @@ class StackRun:
     exports: dict[str, Any]
     calls: list[tuple[str, dict[str, Any]]]
     warnings: list[str] = field(default_factory=list)
+    call_providers: list[str] = field(default_factory=list)  # each call's provider reference, in order
     probed: list[str] = field(default_factory=list)  # the MX hosts whose TLS the program probed
 
     def of_type(self, type_: str) -> list[Registered]:
@@ -101,6 +109,7 @@ def zone_record(
 class ProviderLikeMocks(pulumi.runtime.Mocks):
     def __init__(self, zone: list[dict[str, Any]] | None = None) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call_providers: list[str] = []
         self.zone = zone or []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -115,7 +124,7 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
             outputs.update(site_id="netlify-site-id", deploy_id="netlify-deploy-id")
         elif args.typ == "pulumi-python:dynamic/mtasts:ServedPolicy":
             # No outside system behind it: its own provider computes the record, as on a first `up`.
-            from components.served import ServedPolicyProvider
+            from pulumi_mta_sts.served import ServedPolicyProvider
 
             outputs.update(ServedPolicyProvider().create(dict(args.inputs)).outs or {})
         elif args.typ == "cloudflare:index/zoneDnssec:ZoneDnssec":
@@ -126,8 +135,11 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         self.calls.append((args.token, dict(args.args)))
+        self.call_providers.append(args.provider)
         if args.token == "cloudflare:index/getZone:getZone":
-            return {"id": LOOKED_UP_ZONE_ID, "zoneId": LOOKED_UP_ZONE_ID, "name": args.args["filter"]["name"]}
+            name = args.args["filter"]["name"]
+            zone_id = zone_id_of(name)
+            return {"id": zone_id, "zoneId": zone_id, "name": name}
         if args.token == "cloudflare:index/getDnsRecords:getDnsRecords":
             # Cloudflare's name filters are case-insensitive; answer only the exact name asked.
             exact = args.args["name"]["exact"].lower()
@@ -158,6 +170,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     import_id=request.importId,
                     ignore_changes=list(request.ignoreChanges),
                     aliases=[_alias(alias) for alias in request.aliases],
+                    provider=request.provider,
                 )
             )
         return response
@@ -233,8 +246,19 @@ def _ensure_event_loop() -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 
+def run_example(program_dir: Path, project: str) -> StackRun:
+    """Run another program (its own __main__.py and project name, no `mta-sts:` config)."""
+    monitor = RecordingMonitor(ProviderLikeMocks())
+    return _run({}, False, monitor, main=program_dir / "__main__.py", project=project)
+
+
 def _run(
-    values: dict[str, Any], preview: bool, monitor: RecordingMonitor, mx_tls: MxTlsSeen | None = None
+    values: dict[str, Any],
+    preview: bool,
+    monitor: RecordingMonitor,
+    mx_tls: MxTlsSeen | None = None,
+    main: Path = PROJECT_DIR / "__main__.py",
+    project: str = "mta-sts",
 ) -> StackRun:
     _ensure_event_loop()
     probed: list[str] = []
@@ -252,14 +276,12 @@ def _run(
     pulumi.runtime.set_all_config(config_for(values), secret_keys=["mta-sts:netlifyToken"])
     # set_mocks keeps an existing root Stack, and with it the previous run's exports.
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(
-        provider_mocks, project="mta-sts", stack="test", preview=preview, monitor=monitor
-    )
+    pulumi.runtime.set_mocks(provider_mocks, project=project, stack="test", preview=preview, monitor=monitor)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
 
     def program() -> None:
-        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(main), run_name="__main__")
 
     try:
         with unittest.mock.patch("mtasts.live.probe_mx_tls", probe):
@@ -271,4 +293,11 @@ def _run(
         key: mocks._sync_await(pulumi.Output.from_input(value).future())
         for key, value in (root.outputs if root else {}).items()
     }
-    return StackRun(monitor.registered, exports, provider_mocks.calls, warnings=log.warnings, probed=probed)
+    return StackRun(
+        monitor.registered,
+        exports,
+        provider_mocks.calls,
+        warnings=log.warnings,
+        call_providers=provider_mocks.call_providers,
+        probed=probed,
+    )

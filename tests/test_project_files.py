@@ -245,7 +245,7 @@ def test_every_example_value_that_differs_from_the_default_says_why(path: Path) 
 
 
 def test_the_token_table_names_the_cloudflare_permission_dnssec_needs() -> None:
-    # components/dnssec.py turns signing on (PATCH /zones/{zone_id}/dnssec): a token scoped to
+    # components/pulumi_mta_sts/dnssec.py turns signing on (PATCH /zones/{zone_id}/dnssec): a token scoped to
     # DNS records alone was refused on earlier Cloudflare tokens.
     row = next(line for line in README.splitlines() if line.startswith("   | Cloudflare API token |"))
     assert "`dnssec: true`" in row and "Zone Settings → Edit" in row

@@ -11,8 +11,7 @@ import re
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-
-from components.netlify.credential import PARTIAL_TOKEN_CHARS, REDACTED, scrub
+from pulumi_mta_sts.netlify.credential import PARTIAL_TOKEN_CHARS, REDACTED, scrub
 
 tokens = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=16, max_size=64)
 padding = st.binary(max_size=40)
