@@ -2,10 +2,10 @@
 
 import pulumi
 import pulumi_cloudflare as cloudflare
+from pulumi_mta_sts.dns import existing_records
+from pulumi_mta_sts.domain import MtaStsDomain, MtaStsDomainArgs
+from pulumi_mta_sts.served import ServedPolicy, ServedPolicyArgs
 
-from components.dns import existing_records
-from components.domain import MtaStsDomain, MtaStsDomainArgs
-from components.served import ServedPolicy, ServedPolicyArgs
 from components.settings import read_settings
 from mtasts.adoption import AdoptionError, plan_adoption
 from mtasts.desired import desired_state

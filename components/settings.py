@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi_mta_sts.netlify.credential import TokenError, clean_token
 
-from components.netlify.credential import TokenError, clean_token
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
 from mtasts.config.values import NAMESPACE
 from mtasts.stackfile import StackFileError, foreign_keys, read_stack_file, settings_keys

@@ -1,6 +1,6 @@
 """What the zone already holds, judged before anything registers.
 
-The program looks the zone up once (`components.dns.existing_records`) for adoption
+The program looks the zone up once (`pulumi_mta_sts.dns.existing_records`) for adoption
 (`mtasts.adoption`); the same answer carries the domain's live apex MX records. Every MX
 host senders deliver to must be matched by the policy's `mx` patterns (RFC 8461 §4.1):
 under `enforce` an uncovered host would have its mail refused, so the program stops before

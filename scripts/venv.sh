@@ -16,7 +16,14 @@ ensure_venv() {
   # constraints.txt locks every version; requirements files only give the ranges.
   .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     -r "$requirements" -c constraints.txt
-  # The project itself, so Pulumi's dynamic-provider host can import it (pulumi/pulumi#7960).
+  # The distribution was called mta-sts-stack before it became a package others install.
+  .venv/bin/python -m pip uninstall --quiet --disable-pip-version-check --yes mta-sts-stack 2>/dev/null || true
+  # The package itself, editable, so Pulumi's dynamic-provider host can import it (pulumi/pulumi#7960).
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  # And the repository root, for the same host: providers pickled into existing stacks name the
+  # shims in components/, which no wheel (and so no editable install) holds.
+  local site
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+  printf '%s\n' "$PWD" >"$site/mta-sts-repository.pth"
   printf '%s\n' "$wanted" >"$stamp"
 }

@@ -113,7 +113,7 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
             outputs.update(site_id="netlify-site-id", deploy_id="netlify-deploy-id")
         elif args.typ == "pulumi-python:dynamic/mtasts:ServedPolicy":
             # No outside system behind it: its own provider computes the record, as on a first `up`.
-            from components.served import ServedPolicyProvider
+            from pulumi_mta_sts.served import ServedPolicyProvider
 
             outputs.update(ServedPolicyProvider().create(dict(args.inputs)).outs or {})
         elif args.typ == "cloudflare:index/zoneDnssec:ZoneDnssec":

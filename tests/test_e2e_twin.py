@@ -205,7 +205,7 @@ def test_mta_sts_query_command_reports_a_valid_policy(
     assert sites[domain].state.policy_id in result.stdout
 
 
-# The stack's readiness resource (components/readiness.py) against the twin: serve before
+# The stack's readiness resource (pulumi_mta_sts/readiness.py) against the twin: serve before
 # advertise (RFC 8461 §8). It runs in the namespace with no --nameserver or --ca-file, exactly
 # as on `pulumi up`: the system resolver (the twin's resolv.conf) and SSL_CERT_FILE.
 

@@ -9,11 +9,11 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from pulumi_mta_sts.netlify.api import NetlifyClient
+from pulumi_mta_sts.netlify.models import file_digests, sha1_hex
+from pulumi_mta_sts.netlify.transport import NetlifyError, retry_after
+from pulumi_mta_sts.polling import Backoff
 
-from components.netlify.api import NetlifyClient
-from components.netlify.models import file_digests, sha1_hex
-from components.netlify.transport import NetlifyError, retry_after
-from components.polling import Backoff
 from tests.netlify_fake import FakeNetlify
 
 TOKEN = "nfp_test_token_7c1e0a9b33d54f"

@@ -18,12 +18,12 @@ from urllib.parse import quote
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
+from pulumi_mta_sts.netlify.api import NetlifyClient
+from pulumi_mta_sts.netlify.credential import PARTIAL_TOKEN_CHARS, TokenError, clean_token, scrub
+from pulumi_mta_sts.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
+from pulumi_mta_sts.netlify.transport import NetlifyError
+from pulumi_mta_sts.polling import Backoff
 
-from components.netlify.api import NetlifyClient
-from components.netlify.credential import PARTIAL_TOKEN_CHARS, TokenError, clean_token, scrub
-from components.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
-from components.netlify.transport import NetlifyError
-from components.polling import Backoff
 from components.settings import NO_TOKEN_IN_PREVIEW
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state

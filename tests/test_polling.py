@@ -1,12 +1,11 @@
-"""The one wait helper (components/polling.py): backoff, deadline, and what it gives up with."""
+"""The one wait helper (pulumi_mta_sts/polling.py): backoff, deadline, and what it gives up with."""
 
 from __future__ import annotations
 
 import itertools
 
 import pytest
-
-from components.polling import Backoff, PollTimeout, poll
+from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
 
 
 def test_the_wait_grows_by_the_factor_up_to_the_maximum_and_stops_when_done() -> None:

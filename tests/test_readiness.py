@@ -11,8 +11,8 @@ import pickle
 import time
 
 import pytest
+from pulumi_mta_sts.readiness import SETTLE_FLOOR_SECONDS, PolicyNotServedError, PolicyReadinessProvider
 
-from components.readiness import SETTLE_FLOOR_SECONDS, PolicyNotServedError, PolicyReadinessProvider
 from mtasts.verify import AddressServed, Finding, PolicyCheck, Status
 
 PROPS = {

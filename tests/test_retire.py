@@ -1,6 +1,6 @@
 """`retire`: RFC 8461 §8.3 removal, `mode: none` with a new id, and when destroy is safe.
 
-When destroy is safe comes from a record kept in the stack's state (components/served.py):
+When destroy is safe comes from a record kept in the stack's state (pulumi_mta_sts/served.py):
 the largest `max_age` the stack ever served, and the time the first `up` with `retire`
 advertised the `mode: none` policy. Tested through the pure core, through the dynamic
 provider's create/diff/update as the engine calls them over several `up`s, and under mocks.
@@ -12,7 +12,8 @@ import pickle
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from components.served import ServedPolicyProvider
+from pulumi_mta_sts.served import ServedPolicyProvider
+
 from mtasts.config import RETIRE_MAX_AGE, parse_settings
 from mtasts.desired import ServedRecord, desired_state, next_served_record
 from mtasts.policy import Mode, parse_policy

@@ -81,7 +81,8 @@ def verify_reports(domains: list[str], nameserver: str, ca_file: str, expected: 
 def readiness(domain: str, expected_text: str, timeout: float, settle: float) -> dict[str, Any]:
     """Drive `PolicyReadinessProvider.create` as the Pulumi engine would, with short delays and a
     settling window of `settle` seconds instead of the stack's minute or more."""
-    from components.readiness import PolicyReadinessProvider
+    from pulumi_mta_sts.readiness import PolicyReadinessProvider
+
     from mtasts.policy import policy_id
 
     log: list[str] = []

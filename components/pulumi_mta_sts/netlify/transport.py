@@ -2,11 +2,11 @@
 
 Manages: the HTTP connection (httpx; the token goes only into the Authorization header, no
 redirect is followed), the retries of a rate-limited request (HTTP 429, waiting as Retry-After
-or X-RateLimit-Reset says, through components/polling.py), and the mapping of every failure to
-a `NetlifyError` that says what to do, scrubbed of the token (components/netlify/credential.py).
+or X-RateLimit-Reset says, through pulumi_mta_sts/polling.py), and the mapping of every failure to
+a `NetlifyError` that says what to do, scrubbed of the token (pulumi_mta_sts/netlify/credential.py).
 The transport never appears in a repr with its token and refuses to be pickled.
 
-Leaves alone: which operations exist and what their answers mean (components/netlify/api.py).
+Leaves alone: which operations exist and what their answers mean (pulumi_mta_sts/netlify/api.py).
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
-
-from components.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
-from components.polling import PollTimeout, poll
+from pulumi_mta_sts.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
+from pulumi_mta_sts.polling import PollTimeout, poll
 
 DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 # How much of Netlify's own message an error repeats, after scrubbing.

@@ -14,8 +14,7 @@ from typing import Any
 
 import pulumi
 import pulumi_github as github
-
-from components.netlify import NetlifyCertificate, NetlifySite
+from pulumi_mta_sts.netlify import NetlifyCertificate, NetlifySite
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ upload the files Netlify asks for, wait until ready), the site's file list, and 
 Let's Encrypt certificate (show, provision). Every operation is one described in
 Netlify's API description (Swagger 2.0, basePath /api/v1; a copy is in
 `tests/data/netlify/netlify-openapi.yml`). The requests themselves, their retries and their
-errors are the transport's (components/netlify/transport.py); the token's handling is
-components/netlify/credential.py's.
+errors are the transport's (pulumi_mta_sts/netlify/transport.py); the token's handling is
+pulumi_mta_sts/netlify/credential.py's.
 
 Leaves alone: DNS (Cloudflare holds the zone), domain aliases (a redirect from another name
 is fatal under RFC 8461 §3.3), builds, forms, functions and everything else.
@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from components.netlify.models import Certificate, Deploy, Site, sha1_hex, site_path
-from components.netlify.transport import NetlifyError, NetlifyTransport, segment
-from components.polling import Backoff, PollTimeout, poll
+from pulumi_mta_sts.netlify.models import Certificate, Deploy, Site, sha1_hex, site_path
+from pulumi_mta_sts.netlify.transport import NetlifyError, NetlifyTransport, segment
+from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
 
 
 class NetlifyClient(NetlifyTransport):

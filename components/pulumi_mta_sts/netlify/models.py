@@ -4,7 +4,7 @@ Manages: `Site`, `Deploy` and `Certificate` read from the JSON Netlify answers (
 definitions in `tests/data/netlify/netlify-openapi.yml`), keeping only the fields this stack
 uses; and the `{"/path": sha1}` map of a file-digest deploy.
 
-Leaves alone: the requests that produce them (components/netlify/api.py).
+Leaves alone: the requests that produce them (pulumi_mta_sts/netlify/api.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What both Netlify providers share: the token read at run time, the client, errors without the token.
 
-Manages: `NetlifyProvider`, the base of the two providers in components/netlify/provider.py.
+Manages: `NetlifyProvider`, the base of the two providers in pulumi_mta_sts/netlify/provider.py.
 It reads the token in `configure` from the stack config `mta-sts:netlifyToken` (the engine
 unwraps secrets before they reach a dynamic provider), or from NETLIFY_AUTH_TOKEN; the token is
 never an input or an output, and `__getstate__` drops it, so the provider Pulumi pickles into
@@ -8,7 +8,7 @@ the state (`serialize_provider`, dill) never carries it. `token_safe` makes what
 method raises reach the engine scrubbed. Also the checks both providers make of their inputs.
 NETLIFY_API_URL points the client at another API root (the tests' local fake).
 
-Leaves alone: the resources' own logic (components/netlify/provider.py). A pickled provider
+Leaves alone: the resources' own logic (pulumi_mta_sts/netlify/provider.py). A pickled provider
 names only its own class, not this base, so the base may move; but the provider host imports
 this module too (through provider.py), so it imports little and has no side effects.
 """
@@ -21,11 +21,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
+from pulumi_mta_sts.netlify.api import NetlifyClient
+from pulumi_mta_sts.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
+from pulumi_mta_sts.netlify.transport import DEFAULT_BASE_URL, NetlifyError
+from pulumi_mta_sts.polling import Backoff
 
-from components.netlify.api import NetlifyClient
-from components.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
-from components.netlify.transport import DEFAULT_BASE_URL, NetlifyError
-from components.polling import Backoff
 from mtasts.names import is_hostname
 
 TOKEN_CONFIG_KEY = "mta-sts:netlifyToken"

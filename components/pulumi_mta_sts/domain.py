@@ -11,18 +11,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-
-from components.dns import (
+from pulumi_mta_sts.dns import (
     DiscoveryRecords,
     DiscoveryRecordsArgs,
     MailRecords,
     PolicyHostRecords,
     RecordSetArgs,
 )
-from components.dnssec import ZoneSigning, ZoneSigningArgs
-from components.hosting import GitHubPagesSite, GitHubPagesSiteArgs, NetlifyHosting, NetlifyHostingArgs
-from components.readiness import PolicyReadiness
-from components.repository import PolicyRepository, PolicyRepositoryArgs
+from pulumi_mta_sts.dnssec import ZoneSigning, ZoneSigningArgs
+from pulumi_mta_sts.hosting import GitHubPagesSite, GitHubPagesSiteArgs, NetlifyHosting, NetlifyHostingArgs
+from pulumi_mta_sts.readiness import PolicyReadiness
+from pulumi_mta_sts.repository import PolicyRepository, PolicyRepositoryArgs
+
 from mtasts.config import Hosting
 from mtasts.desired import DesiredState
 

@@ -6,7 +6,7 @@ whose desired value differs from the recorded one (the file digests stand for th
 the outputs the site provider returns. Pure functions: no request, no token.
 
 Leaves alone: the custom domain's check, shared with the certificate
-(components/netlify/provider_base.py), and every call to Netlify (components/netlify/provider.py).
+(pulumi_mta_sts/netlify/provider_base.py), and every call to Netlify (pulumi_mta_sts/netlify/provider.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.netlify.models import file_digests
+from pulumi_mta_sts.netlify.models import file_digests
+
 from mtasts.policy import POLICY_PATH
 
 

@@ -7,8 +7,8 @@ any truncation, in its raw, escaped, quoted, URL-encoded, base64 and partial for
 a proxy may echo the Authorization header back, in any encoding).
 
 Leaves alone: where the token comes from (the providers read it at run time,
-components/netlify/provider_base.py) and where it goes (only into the Authorization header,
-components/netlify/transport.py).
+pulumi_mta_sts/netlify/provider_base.py) and where it goes (only into the Authorization header,
+pulumi_mta_sts/netlify/transport.py).
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ Manages:
 - `NetlifyCertificate`: the site's Let's Encrypt certificate, requested until DNS points at
   Netlify (the stack makes it depend on the A record) or a timeout passes.
 Each is a dynamic resource (type `pulumi-python:dynamic/netlify:<Name>`, from `module` and
-`name` below, not from this module's path) whose provider is in components/netlify/provider.py.
+`name` below, not from this module's path) whose provider is in pulumi_mta_sts/netlify/provider.py.
 
 Leaves alone: domain aliases (never set: a redirect from another name is fatal, RFC 8461 §3.3,
-RFC 8461 §3.2), DNS (components/dns.py), and whether the policy is really served (the readiness
+RFC 8461 §3.2), DNS (pulumi_mta_sts/dns.py), and whether the policy is really served (the readiness
 resource checks that over HTTPS).
 """
 
@@ -19,8 +19,7 @@ from collections.abc import Mapping
 
 import pulumi
 from pulumi.dynamic import Resource
-
-from components.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
+from pulumi_mta_sts.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
 
 
 class NetlifySite(Resource, module="netlify", name="Site"):

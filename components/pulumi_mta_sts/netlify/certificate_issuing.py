@@ -5,8 +5,8 @@ one (no certificate parameters: RFC 8461 §3.2 needs only a valid certificate fo
 host), and asks again while Netlify answers 422 (DNS does not point at Netlify yet) until the
 deadline; the advice its timeout gives; and the outputs the certificate provider returns.
 
-Leaves alone: the token and the resource's lifecycle (components/netlify/provider.py), and the
-A record (components/dns.py; the stack makes the certificate depend on it).
+Leaves alone: the token and the resource's lifecycle (pulumi_mta_sts/netlify/provider.py), and the
+A record (pulumi_mta_sts/dns.py; the stack makes the certificate depend on it).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.netlify.api import NetlifyClient
-from components.netlify.models import Certificate
-from components.netlify.transport import NetlifyError
-from components.polling import Backoff, PollTimeout, poll
+from pulumi_mta_sts.netlify.api import NetlifyClient
+from pulumi_mta_sts.netlify.models import Certificate
+from pulumi_mta_sts.netlify.transport import NetlifyError
+from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
 
 
 def issue_certificate(

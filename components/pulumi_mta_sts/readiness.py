@@ -1,0 +1,231 @@
+"""Serve before advertise: a resource that exists once the new policy is really served everywhere.
+
+`PolicyReadiness` succeeds only when https://mta-sts.<domain>/.well-known/mta-sts.txt
+answers as a strict sender needs (HTTP 200, no redirect, a certificate valid for the host,
+text/plain, exactly the rendered policy) from every A and AAAA address the host resolves
+to, on every look, for a settling window that outlasts the host's caching: the largest
+Cache-Control max-age any answer carried, and at least a minute. A host with several
+addresses, or a cache in front of it, can serve the old file from one of them after another
+already serves the new one; a sender that fetched there would cache the old policy under the
+new id. The `_mta-sts` record depends on this resource, so the new id is published only
+after that (RFC 8461 §8). The check is the one `verify` runs
+(`mtasts.verify.check_policy_served_sync`), not a second copy.
+
+While it waits it logs which addresses still serve what. Dynamic-provider methods run only
+on `pulumi up`: preview never polls.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
+
+from mtasts.policy import policy_id
+
+if TYPE_CHECKING:
+    from mtasts.verify import PolicyCheck
+
+# Inputs whose change means the new policy must be seen served again.
+_WATCHED = ("domain", "policy_text", "policy_id", "served_by")
+
+# The shortest settling window: a host's deploy reaches its edges within seconds to a minute
+# even when it says nothing about caching.
+SETTLE_FLOOR_SECONDS = 60.0
+# Looks at every address, all serving the new policy, before the window may close.
+MIN_GOOD_LOOKS = 3
+
+
+class PolicyNotServedError(Exception):
+    pass
+
+
+def _log_info(message: str) -> None:
+    # A Python dynamic provider has no engine connection (pulumi.log would only print, see
+    # https://github.com/pulumi/pulumi/pull/20409): its stderr is what the engine receives.
+    print(f"info: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class ServedWatch:
+    """What the gate has seen so far; `look` adds one `PolicyCheck` taken at `now`.
+
+    The window is the floor or the largest max-age any answer carried, whichever is longer: a
+    cache that took the old file just before the switch may keep serving it that long. Any
+    look that is not the new policy everywhere starts the window again.
+    """
+
+    expected_id: str
+    floor: float
+    min_looks: int = MIN_GOOD_LOOKS
+    largest_max_age: int = 0
+    good_since: float | None = None
+    good_looks: int = 0
+    last: PolicyCheck | None = None
+    now: float = 0.0
+    seen_ids: set[str] = field(default_factory=set)
+
+    @property
+    def window(self) -> float:
+        return max(self.floor, float(self.largest_max_age))
+
+    @property
+    def settled_for(self) -> float:
+        return 0.0 if self.good_since is None else self.now - self.good_since
+
+    @property
+    def ready(self) -> bool:
+        return (
+            self.good_since is not None
+            and self.good_looks >= self.min_looks
+            and self.settled_for >= self.window
+        )
+
+    def look(self, check: PolicyCheck, now: float) -> ServedWatch:
+        self.last, self.now = check, now
+        for address in check.addresses:
+            self.largest_max_age = max(self.largest_max_age, address.cache_max_age or 0)
+            if address.served.startswith("policy id "):
+                self.seen_ids.add(address.served.removeprefix("policy id "))
+        if check.served_everywhere:
+            if self.good_since is None:
+                self.good_since, self.good_looks = now, 0
+            self.good_looks += 1
+        else:
+            self.good_since, self.good_looks = None, 0
+        return self
+
+    def addresses(self) -> str:
+        if self.last is None or not self.last.addresses:
+            return "no address answered"
+        parts = []
+        for a in self.last.addresses:
+            cached = f" (cacheable for {a.cache_seconds_left} s more)" if a.cache_seconds_left else ""
+            parts.append(f"{a.address} serves it" if a.expected else f"{a.address} serves {a.served}{cached}")
+        return "; ".join(parts)
+
+    def problems(self) -> str:
+        from mtasts.verify import Status  # loaded already by the look that set `last`
+
+        if self.last is None:
+            return "nothing yet"
+        found = [f.message for f in self.last.findings if f.status in (Status.FAIL, Status.UNCHECKED)]
+        return "; ".join(found) or "no failure, but the settling window did not close"
+
+    def progress(self, next_look: float) -> str:
+        if self.good_since is not None:
+            return (
+                f"every address serves policy id {self.expected_id} ({self.good_looks} look(s) over "
+                f"{self.settled_for:.0f} s); keeping watch until {self.window:.0f} s have passed, the time a "
+                f"cache may keep the old file; next look in {next_look:.0f} s"
+            )
+        return (
+            f"waiting for every address to serve policy id {self.expected_id}: {self.addresses()}; "
+            f"next look in {next_look:.0f} s"
+        )
+
+
+class PolicyReadinessProvider(ResourceProvider):
+    """Polls the policy URL with backoff until every address has served `policy_text` for the window.
+
+    `settle_floor` is the shortest window (tests shorten it; the stack uses the default).
+    """
+
+    def __init__(
+        self,
+        first_delay: float = 5.0,
+        max_delay: float = 15.0,
+        settle_floor: float = SETTLE_FLOOR_SECONDS,
+        min_good_looks: int = MIN_GOOD_LOOKS,
+        log: Callable[[str], None] = _log_info,
+    ) -> None:
+        super().__init__()
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.settle_floor = settle_floor
+        self.min_good_looks = min_good_looks
+        self.log = log
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        self.wait_until_served(props)
+        return CreateResult(id_=f"{props['domain']}-policy-readiness", outs=dict(props))
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self.wait_until_served(news)
+        return UpdateResult(outs=dict(news))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [key for key in _WATCHED if olds.get(key) != news.get(key)]
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
+
+    def wait_until_served(self, props: dict[str, Any]) -> None:
+        # Imported here, not at the top: verify brings dnspython's asynchronous resolver (about
+        # 80 ms), which only `pulumi up`'s provider methods need, never the program's start-up.
+        from mtasts.verify import check_policy_served_sync
+
+        domain, expected = props["domain"], props["policy_text"]
+        url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
+        watch = ServedWatch(
+            expected_id=str(props.get("policy_id") or policy_id(expected)),
+            floor=self.settle_floor,
+            min_looks=self.min_good_looks,
+        )
+        timeout = float(props["timeout_seconds"])
+        try:
+            poll(
+                lambda: watch.look(check_policy_served_sync(domain, expected), time.monotonic()),
+                done=lambda seen: seen.ready,
+                timeout=timeout,
+                backoff=Backoff(initial=self.first_delay, maximum=self.max_delay),
+                on_wait=lambda seen, delay: self.log(f"{url}: {seen.progress(delay)}"),
+            )
+        except PollTimeout:
+            old = sorted(watch.seen_ids - {watch.expected_id})
+            raise PolicyNotServedError(
+                f"{url} does not serve the new policy (id {watch.expected_id}) from every address "
+                f"steadily after {props['timeout_seconds']} s. Last seen: {watch.addresses()}"
+                + (f" (other policy ids seen: {', '.join(old)})" if old else "")
+                + f". Problems: {watch.problems()}. "
+                f"Every address must serve it for {watch.window:.0f} s (served everywhere for "
+                f"{watch.settled_for:.0f} s). "
+                "The _mta-sts record was left unchanged, so senders keep the policy they have. "
+                "Certificates on Netlify and GitHub Pages can take many minutes after DNS points at "
+                "them: run `pulumi up` again later, or raise `readinessTimeout`; "
+                f"`python -m mtasts verify {domain}` shows the details."
+            ) from None
+
+
+class PolicyReadiness(Resource, module="mtasts", name="PolicyReadiness"):
+    """Exists once the policy is served; `served_by` ties it to what publishes the file."""
+
+    policy_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        domain: str,
+        policy_text: str,
+        policy_id: str,
+        timeout_seconds: int,
+        served_by: pulumi.Input[Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(
+            PolicyReadinessProvider(),
+            name,
+            {
+                "domain": domain,
+                "policy_text": policy_text,
+                "policy_id": policy_id,
+                "timeout_seconds": timeout_seconds,
+                "served_by": served_by,
+            },
+            opts,
+        )
