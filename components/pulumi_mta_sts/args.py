@@ -14,6 +14,9 @@ No `from __future__ import annotations` here, and no unions: the component provi
 the multi-language schema from these annotations and the string after each one.
 """
 
+import ast
+import functools
+import inspect
 from typing import NotRequired, TypedDict
 
 import pulumi
@@ -41,10 +44,10 @@ class MtaStsDomainArgs(TypedDict):
     """The mail domain, e.g. example.com; its zone must be at Cloudflare."""
     mode: NotRequired[str]
     """Policy mode: testing, enforce or none. Default: testing."""
-    mx: NotRequired[list[str]]
-    """Policy mx patterns, host names or *.host names. Default: mail.protonmail.ch, mailsec.protonmail.ch."""
     max_age: NotRequired[int]
     """Policy max_age in seconds, 0 to 31557600. Default: 604800."""
+    mx: NotRequired[list[str]]
+    """Policy mx patterns, host names or *.host names. Default: mail.protonmail.ch, mailsec.protonmail.ch."""
     tls_rpt: NotRequired[list[str]]
     """TLS-RPT report URIs (mailto: or https:). Default: none, and no _smtp._tls record."""
     hosting: NotRequired[str]
@@ -65,3 +68,16 @@ class MtaStsDomainArgs(TypedDict):
     """Adopt records that already exist at the names this domain manages. Default: true."""
     retire: NotRequired[bool]
     """Remove MTA-STS (RFC 8461 section 8.3): serve mode none with a new id. Default: false."""
+
+
+@functools.cache
+def descriptions(args: type = MtaStsDomainArgs) -> dict[str, str]:
+    """Each field's description: the string right after its annotation, as the schema has it."""
+    [body] = ast.parse(inspect.getsource(args)).body
+    assert isinstance(body, ast.ClassDef)
+    found: dict[str, str] = {}
+    for field, text in zip(body.body, body.body[1:], strict=False):
+        if isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name):
+            if isinstance(text, ast.Expr) and isinstance(text.value, ast.Constant):
+                found[field.target.id] = str(text.value.value)
+    return found
