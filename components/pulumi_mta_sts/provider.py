@@ -9,22 +9,25 @@ The Pulumi SDK (`pulumi.provider.experimental`) infers the schema from the annot
 added here from the one declaration of the settings (`mtasts.config.schema`): which inputs are
 secret, and each input's default, stated in its description. Construct is the SDK's, with two
 corrections: integers arrive as floats over the wire and the SDK hands them on as floats, and
-refused arguments become a Pulumi error naming each problem instead of a Python traceback.
+refused arguments become a Pulumi error listing each problem against its property, under the
+name the caller wrote (`maxAge`, not `max_age`), instead of a Python traceback.
 
 Left alone: what the component does with its arguments (`pulumi_mta_sts.domain`), and the
 plugin manifest and dependencies (the plugin folder).
 """
 
 import json
+import re
 from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
 import pulumi
-from pulumi.errors import InputPropertiesError
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 from pulumi.provider import main
 from pulumi.provider.experimental.analyzer import ComponentDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.provider import ConstructResult
 from pulumi_mta_sts.domain import MtaStsDomain
 
@@ -76,14 +79,28 @@ def served_schema(inferred: Mapping[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _problems(error: Exception) -> str | None:
-    """The caller-facing text of a refusal of the arguments, or None for anything else (a bug)."""
-    if isinstance(error, pulumi.RunError):
-        return str(error)
+# A listed problem starts with the argument's Python name: `  - max_age -5 is not accepted; ...`.
+_PROBLEM = re.compile(r"^\s*- ([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*)(.*)$", re.MULTILINE)
+
+
+def _schema_path(path: str) -> str:
+    """`proton.dmarc_rua` → `proton.dmarcRua`: the name a caller in another language wrote."""
+    return ".".join(camel_case(part) for part in path.split("."))
+
+
+def _refusal(error: Exception) -> InputPropertiesError | None:
+    """A refusal of the arguments as the engine reports it, or None for anything else (a bug)."""
     problems = getattr(error, "problems", None)
-    if isinstance(error, ValueError) and isinstance(problems, list) and problems:
-        return str(error)
-    return None
+    if not isinstance(error, pulumi.RunError) and not (isinstance(error, ValueError) and problems):
+        return None
+    text = str(error)
+    details: list[InputPropertyErrorDetails] = [
+        {"property_path": _schema_path(path), "reason": f"{_schema_path(path)}{rest}"}
+        for path, rest in _PROBLEM.findall(text)
+    ]
+    # The SDK's server can only send this error with at least one property's detail.
+    summary = text.splitlines()[0] if details else text
+    return InputPropertiesError(summary, details or [{"property_path": "", "reason": text}])
 
 
 class MtaStsProvider(ComponentProvider):
@@ -114,12 +131,11 @@ class MtaStsProvider(ComponentProvider):
         try:
             return super().construct(name, resource_type, inputs, options)
         except Exception as error:
-            inner = getattr(error, "inner", error)
-            message = _problems(inner)
-            if message is None:
+            refusal = _refusal(getattr(error, "inner", error))
+            if refusal is None:
                 raise
-            # The engine shows this as the resource's error, without the provider's stack.
-            raise InputPropertiesError(message) from None
+            # The engine shows each problem against the property, without the provider's stack.
+            raise refusal from None
 
 
 def serve(args: list[str]) -> None:
