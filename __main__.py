@@ -1,19 +1,18 @@
-"""Composition root: stack config → `mtasts` desired state → adoption plan → components → exports."""
+"""This repository's program: the stack config → one `MtaStsDomain` → the stack's outputs."""
 
 import pulumi
-import pulumi_cloudflare as cloudflare
-from pulumi_mta_sts.dns import existing_records
-from pulumi_mta_sts.domain import MtaStsDomain, MtaStsDomainArgs
-from pulumi_mta_sts.served import ServedPolicy, ServedPolicyArgs
+from pulumi_mta_sts import MtaStsDomain
 
-from components.settings import read_settings
-from mtasts.adoption import AdoptionError, plan_adoption
-from mtasts.desired import desired_state
-from mtasts.live import apex_mx_hosts, mx_coverage_findings, mx_fix
-from mtasts.rules.findings import Severity
+from components.settings import domain_args, read_settings
+from mtasts.live import mx_fix
+
+
+class StackDomain(MtaStsDomain):
+    # The stack's owner sets `mx` with `pulumi config set`: say so when a live MX host is uncovered.
+    _mx_fix = staticmethod(mx_fix)
+
 
 settings = read_settings()
-state = desired_state(settings)
 
 if not settings.tls_rpt:
     pulumi.log.warn(
@@ -22,50 +21,15 @@ if not settings.tls_rpt:
         "Set it with `pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@" + settings.domain + "`."
     )
 
-# Synchronous lookups: the adoption plan and the live MX hosts must be known before any resource registers.
-zone_id = settings.zone_id or cloudflare.get_zone(filter={"name": settings.domain, "match": "all"}).id
-existing = existing_records(zone_id, {settings.domain, *(record.name for record in state.records)})
-gaps = mx_coverage_findings(settings, existing)
-if refused := [finding for finding in gaps if finding.failed]:
-    listing = "\n".join(f"  - {finding.seen}; {mx_fix(settings, finding)}" for finding in refused)
-    raise pulumi.RunError(
-        f"the policy does not cover the zone's MX hosts (RFC 8461 §4.1). Nothing was changed.\n{listing}"
-    )
-for finding in gaps:
-    if finding.severity is Severity.WARN:
-        pulumi.log.warn(f"{finding.seen}; {mx_fix(settings, finding)}")
-plan = plan_adoption(state.records, existing, adopt=settings.adopt)
-if plan.conflicts:
-    raise pulumi.RunError(str(AdoptionError(plan)))
-for key, record_id in sorted(plan.imports.items()):
-    pulumi.log.info(f"adopting the existing record {record_id} as '{key}': it is updated in place")
-
-live_mx = apex_mx_hosts(existing, settings.domain)
-domain = MtaStsDomain(
-    "mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id, adopted=plan.imports, live_mx_hosts=live_mx)
-)
-# What was served, kept in the state: once the new id is advertised, its max_age counts.
-served = ServedPolicy(
-    "mta-sts-served",
-    ServedPolicyArgs(
-        policy_id=state.policy_id,
-        max_age=state.policy.max_age,
-        configured_max_age=settings.configured_policy.max_age,
-        retire=settings.retire,
-    ),
-    opts=pulumi.ResourceOptions(depends_on=[domain.discovery.discovery]),
-)
+domain = StackDomain("mta-sts", domain_args(settings))
 
 pulumi.export("policyUrl", domain.policy_url)
-pulumi.export("policyId", state.policy_id)
-pulumi.export("policyText", state.policy_text)
+pulumi.export("policyId", domain.policy_id)
+pulumi.export("policyText", domain.policy_text)
 pulumi.export("repositoryUrl", domain.repository_url)
-pulumi.export(
-    "dnsRecords",
-    [{"name": record.name, "type": record.type, "value": record.rdata} for record in state.records],
-)
-if domain.signing is not None:
-    pulumi.export("dnssecDs", domain.signing.ds_fields)
+pulumi.export("dnsRecords", domain.dns_records)
+if settings.dnssec:
+    pulumi.export("dnssecDs", domain.dnssec_ds)
 if settings.retire:
     # `retire` overrides `mode` and `maxAge`: the served policy is `mode: none` (RFC 8461 §8.3).
     pulumi.log.warn(
@@ -74,4 +38,4 @@ if settings.retire:
         "largest max_age this stack has served: senders may hold that policy so long), then run "
         "`pulumi destroy`. Later `up`s keep that time; none moves it earlier."
     )
-    pulumi.export("retireSafeToDestroyAfter", served.safe_to_destroy_after)
+    pulumi.export("retireSafeToDestroyAfter", domain.retire_safe_to_destroy_after)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi_mta_sts import MtaStsDomainArgs, ProtonArgs
 from pulumi_mta_sts.netlify.credential import TokenError, clean_token
 
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
@@ -88,3 +89,33 @@ def read_settings(project_dir: Path | None = None) -> Settings:
     if preview_without_token and settings.hosting is Hosting.NETLIFY:
         pulumi.log.warn(NO_TOKEN_IN_PREVIEW)
     return settings
+
+
+def domain_args(settings: Settings) -> MtaStsDomainArgs:
+    """The validated stack settings as the component's arguments (the token stays in the config,
+    where the Netlify provider reads it, so existing stacks' inputs do not change)."""
+    args = MtaStsDomainArgs(
+        domain=settings.domain,
+        mode=settings.mode.value,
+        mx=list(settings.mx),
+        max_age=settings.max_age,
+        tls_rpt=list(settings.tls_rpt),
+        hosting=settings.hosting.value,
+        repository=settings.repository,
+        readiness_timeout=settings.readiness_timeout,
+        dnssec=settings.dnssec,
+        adopt=settings.adopt,
+        retire=settings.retire,
+    )
+    if settings.zone_id:
+        args["zone_id"] = settings.zone_id
+    if settings.proton:
+        proton = settings.proton
+        args["proton"] = ProtonArgs(
+            verification=proton.verification,
+            dkim=dict(proton.dkim),
+            dmarc=proton.dmarc.value,
+            dmarc_rua=list(proton.dmarc_rua),
+            spf_includes=list(proton.spf_includes),
+        )
+    return args

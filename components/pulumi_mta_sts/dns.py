@@ -25,7 +25,9 @@ from mtasts.adoption import MANAGED_COMMENT, ExistingRecord
 from mtasts.records import DnsRecord
 
 
-def existing_records(zone_id: str, names: Iterable[str]) -> list[ExistingRecord]:
+def existing_records(
+    zone_id: str, names: Iterable[str], invoke: pulumi.InvokeOptions | None = None
+) -> list[ExistingRecord]:
     """Every record at each name, from Cloudflare, as plain values.
 
     The synchronous invoke on purpose: the program must know the adoption plan before it
@@ -33,7 +35,7 @@ def existing_records(zone_id: str, names: Iterable[str]) -> list[ExistingRecord]
     """
     found: list[ExistingRecord] = []
     for name in sorted(set(names)):
-        result = cloudflare.get_dns_records(zone_id=zone_id, name={"exact": name}, match="all")
+        result = cloudflare.get_dns_records(zone_id=zone_id, name={"exact": name}, match="all", opts=invoke)
         for item in result.results or []:
             priority = item.priority
             found.append(

@@ -1,16 +1,25 @@
-"""MTA-STS and TLS-RPT for one mail domain: repository, hosting, DNS, in a safe order.
+"""`MtaStsDomain`: MTA-STS and TLS-RPT for one mail domain, everything it needs, in a safe order.
 
-Everything runs in parallel except what RFC 8461 §8 orders: the `_mta-sts` record waits for
-`PolicyReadiness`, which waits for the hosting to serve the rendered policy. The other
-records and the repository are created concurrently.
+From its arguments (`MtaStsDomainArgs`, validated by the core before anything registers) it
+derives the desired state (`mtasts.desired`), reads the zone (`pulumi_mta_sts.lookups`: zone id,
+live MX hosts, adoption), then registers its children: the repository, the policy host's
+records, the site (Netlify or GitHub Pages), the readiness gate, the discovery records, Proton's
+records, DNSSEC, and the record of what was served. Everything runs in parallel except what
+RFC 8461 §8 orders: the `_mta-sts` record waits for `PolicyReadiness`, which waits for the
+hosting to serve the rendered policy.
+
+Several instances in one program are independent: every child's name starts with the
+component's name, and the caller's `opts` (explicit providers included) reach every child
+through `parent=self` and every lookup through `lookups.invoke_options`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
+from pulumi_mta_sts.args import MtaStsDomainArgs
 from pulumi_mta_sts.dns import (
     DiscoveryRecords,
     DiscoveryRecordsArgs,
@@ -20,36 +29,53 @@ from pulumi_mta_sts.dns import (
 )
 from pulumi_mta_sts.dnssec import ZoneSigning, ZoneSigningArgs
 from pulumi_mta_sts.hosting import GitHubPagesSite, GitHubPagesSiteArgs, NetlifyHosting, NetlifyHostingArgs
+from pulumi_mta_sts.lookups import component_mx_fix, invoke_options, plan_zone
 from pulumi_mta_sts.readiness import PolicyReadiness
 from pulumi_mta_sts.repository import PolicyRepository, PolicyRepositoryArgs
+from pulumi_mta_sts.served import ServedPolicy, ServedPolicyArgs
+from pulumi_mta_sts.validation import settings_from_args
 
-from mtasts.config import Hosting
-from mtasts.desired import DesiredState
+from mtasts.config import Hosting, Settings
+from mtasts.desired import desired_state
+from mtasts.rules.findings import Finding
 
-
-@dataclass(frozen=True)
-class MtaStsDomainArgs:
-    """`adopted`: record key → id of an existing record to import (`mtasts.adoption`).
-    `live_mx_hosts`: the apex MX hosts the zone holds (`mtasts.live`), shown to the policy pack."""
-
-    state: DesiredState
-    zone_id: pulumi.Input[str]
-    adopted: Mapping[str, str] = field(default_factory=dict)
-    live_mx_hosts: Sequence[str] = ()
+TYPE = "mta-sts:index:MtaStsDomain"
 
 
 class MtaStsDomain(pulumi.ComponentResource):
-    policy_url: pulumi.Output[str]
-    repository_url: pulumi.Output[str]
-    served_policy_id: pulumi.Output[str]
-    mail: MailRecords | None
-    signing: ZoneSigning | None
+    """MTA-STS (RFC 8461) and TLS reporting (RFC 8460) for one mail domain."""
 
-    def __init__(self, name: str, args: MtaStsDomainArgs, opts: pulumi.ResourceOptions | None = None):
+    policy_url: pulumi.Output[str]
+    """The URL senders fetch the policy from: https://mta-sts.<domain>/.well-known/mta-sts.txt."""
+    policy_id: pulumi.Output[str]
+    """The policy id the _mta-sts record advertises (changes whenever the policy text does)."""
+    policy_text: pulumi.Output[str]
+    """The policy file as served."""
+    repository_url: pulumi.Output[str]
+    """The GitHub repository holding the policy."""
+    dns_records: pulumi.Output[list[dict[str, str]]]
+    """Every DNS record this domain publishes: name, type and value."""
+    dnssec_ds: pulumi.Output[dict[str, Any]]
+    """The DS record to enter at the registrar when dnssec is on (its fields); null otherwise."""
+    retire_safe_to_destroy_after: pulumi.Output[str]
+    """While retiring, the time after which destroying is safe (RFC 8461 section 8.3); null otherwise."""
+
+    # The advice on an uncovered live MX host; a program that owns the config may phrase it as a command.
+    _mx_fix: Callable[[Settings, Finding], str] = staticmethod(component_mx_fix)  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        name: str,
+        args: MtaStsDomainArgs | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        settings = settings_from_args(name, args)
+        state = desired_state(settings)
+        # Before anything registers: a refusal (uncovered MX host, conflicting record) changes nothing.
+        zone = plan_zone(name, settings, state, invoke_options(opts, "cloudflare"), self._mx_fix)
         # Inputs only the policy pack reads: the pack sees resources, not the zone's live MX records.
-        inputs = {"domain": args.state.settings.domain, "liveMxHosts": list(args.live_mx_hosts)}
-        super().__init__("mta-sts:index:MtaStsDomain", name, inputs, opts)
-        state, settings = args.state, args.state.settings
+        inputs = {"domain": settings.domain, "liveMxHosts": list(zone.live_mx_hosts)}
+        super().__init__(TYPE, name, inputs, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         self.repository = PolicyRepository(
@@ -64,11 +90,11 @@ class MtaStsDomain(pulumi.ComponentResource):
         host_records = [record for record in state.records if record.name == settings.policy_host]
         self.host_records = PolicyHostRecords(
             f"{name}-host",
-            RecordSetArgs(zone_id=args.zone_id, records=host_records, adopted=args.adopted),
+            RecordSetArgs(zone_id=zone.zone_id, records=host_records, adopted=zone.adopted),
             child,
         )
         self.signing = (
-            ZoneSigning(f"{name}-dnssec", ZoneSigningArgs(zone_id=args.zone_id), child)
+            ZoneSigning(f"{name}-dnssec", ZoneSigningArgs(zone_id=zone.zone_id), child)
             if settings.dnssec
             else None
         )
@@ -111,11 +137,11 @@ class MtaStsDomain(pulumi.ComponentResource):
         self.discovery = DiscoveryRecords(
             f"{name}-discovery",
             DiscoveryRecordsArgs(
-                zone_id=args.zone_id,
+                zone_id=zone.zone_id,
                 discovery=state.discovery_record,
                 tls_rpt=tls_rpt,
                 advertise_after=[self.readiness],
-                adopted=args.adopted,
+                adopted=zone.adopted,
             ),
             child,
         )
@@ -127,9 +153,9 @@ class MtaStsDomain(pulumi.ComponentResource):
             MailRecords(
                 f"{name}-mail",
                 RecordSetArgs(
-                    zone_id=args.zone_id,
+                    zone_id=zone.zone_id,
                     records=state.mail_records,
-                    adopted=args.adopted,
+                    adopted=zone.adopted,
                     mx_after=[self.discovery.discovery],
                 ),
                 child,
@@ -138,13 +164,42 @@ class MtaStsDomain(pulumi.ComponentResource):
             else None
         )
 
+        # What was served, kept in the state: once the new id is advertised, its max_age counts.
+        self.served = ServedPolicy(
+            f"{name}-served",
+            ServedPolicyArgs(
+                policy_id=state.policy_id,
+                max_age=state.policy.max_age,
+                configured_max_age=settings.configured_policy.max_age,
+                retire=settings.retire,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[self.discovery.discovery],
+                # The program registered it at the stack's root before it became part of the component.
+                aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)],
+            ),
+        )
+
+        nothing: pulumi.Output[Any] = pulumi.Output.from_input(None)
         self.policy_url = pulumi.Output.from_input(settings.policy_url)
+        self.policy_id = pulumi.Output.from_input(state.policy_id)
+        self.policy_text = pulumi.Output.from_input(state.policy_text)
         self.repository_url = self.repository.html_url
-        self.served_policy_id = self.readiness.policy_id
+        self.dns_records = pulumi.Output.from_input(
+            [{"name": record.name, "type": record.type, "value": record.rdata} for record in state.records]
+        )
+        self.dnssec_ds = self.signing.ds_fields if self.signing is not None else nothing
+        served_until: pulumi.Output[Any] = self.served.safe_to_destroy_after
+        self.retire_safe_to_destroy_after = served_until if settings.retire else nothing
         self.register_outputs(
             {
                 "policy_url": self.policy_url,
+                "policy_id": self.policy_id,
+                "policy_text": self.policy_text,
                 "repository_url": self.repository_url,
-                "served_policy_id": self.served_policy_id,
+                "dns_records": self.dns_records,
+                "dnssec_ds": self.dnssec_ds,
+                "retire_safe_to_destroy_after": self.retire_safe_to_destroy_after,
             }
         )

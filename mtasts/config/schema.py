@@ -50,7 +50,8 @@ KEYS: tuple[Key, ...] = (
     Key(
         "mode",
         "string",
-        "Policy mode, testing, enforce or none. Start with testing and read the TLS-RPT reports before enforce.",
+        "Policy mode, testing, enforce or none. Start with testing and read the TLS-RPT reports "
+        "before enforce.",
         default="testing",
     ),
     Key("maxAge", "integer", "Policy max_age in seconds, 0 to 31557600.", default=604_800),
@@ -109,8 +110,8 @@ KEYS: tuple[Key, ...] = (
     Key(
         "adopt",
         "boolean",
-        "Adopt records that already exist at the names this stack manages (Pulumi import, updated in place on "
-        "the first up). False refuses to run next to them. Conflicting records always stop the run.",
+        "Adopt records that already exist at the names this stack manages (Pulumi import, updated in place "
+        "on the first up). False refuses to run next to them. Conflicting records always stop the run.",
         default=True,
     ),
     Key(

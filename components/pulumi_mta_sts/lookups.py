@@ -1,0 +1,86 @@
+"""What one domain's zone already holds, read before any of its resources registers.
+
+The zone id (looked up from the domain unless given), the records at every name the domain
+manages, and from them two judgements of the core: the live MX hosts against the policy
+(`mtasts.live`, RFC 8461 §4.1: refused under enforce, a warning under testing) and the
+adoption plan (`mtasts.adoption`). Each lookup is an invoke with the Cloudflare provider the
+component's caller chose (`invoke_options`), never the default provider behind their back.
+
+Leaves alone: what to create (`pulumi_mta_sts.domain`), and every record outside those names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_cloudflare as cloudflare
+from pulumi_mta_sts.dns import existing_records
+
+from mtasts.adoption import AdoptionError, plan_adoption
+from mtasts.config import Settings
+from mtasts.desired import DesiredState
+from mtasts.live import apex_mx_hosts, mx_coverage_findings
+from mtasts.rules.findings import Finding, Severity
+
+
+def invoke_options(opts: pulumi.ResourceOptions | None, package: str) -> pulumi.InvokeOptions:
+    """The options a component's own invoke needs to use the provider its children will use:
+    the caller's explicit provider for `package` (`provider`, or `providers` as a list or a
+    mapping), else whatever the caller's parent passes down."""
+    opts = opts or pulumi.ResourceOptions()
+    provider = opts.provider if opts.provider is not None and opts.provider.package == package else None
+    if provider is None and isinstance(opts.providers, Mapping):
+        provider = opts.providers.get(package)
+    elif provider is None and opts.providers:
+        provider = next((p for p in opts.providers if not isinstance(p, str) and p.package == package), None)
+    return pulumi.InvokeOptions(parent=opts.parent, provider=provider)
+
+
+def component_mx_fix(settings: Settings, finding: Finding) -> str:
+    return f"add {finding.subject} (or a '*.' pattern matching it) to mx, or remove the MX record"
+
+
+@dataclass(frozen=True)
+class ZonePlan:
+    """`adopted`: record key → id of the existing record to import; `live_mx_hosts`: the apex MX hosts."""
+
+    zone_id: str
+    adopted: dict[str, str]
+    live_mx_hosts: tuple[str, ...]
+
+
+def plan_zone(
+    name: str,
+    settings: Settings,
+    state: DesiredState,
+    invoke: pulumi.InvokeOptions,
+    mx_fix: Callable[[Settings, Finding], str] = component_mx_fix,
+) -> ZonePlan:
+    """Synchronous lookups on purpose: the plan must be known before any resource registers, and
+    invokes run the same way in preview and update. RunError (no traceback) when the zone refuses."""
+    zone_id = (
+        settings.zone_id
+        or cloudflare.get_zone(filter={"name": settings.domain, "match": "all"}, opts=invoke).id
+    )
+    existing = existing_records(
+        zone_id, {settings.domain, *(record.name for record in state.records)}, invoke
+    )
+    gaps = mx_coverage_findings(settings, existing)
+    if refused := [finding for finding in gaps if finding.failed]:
+        listing = "\n".join(f"  - {finding.seen}; {mx_fix(settings, finding)}" for finding in refused)
+        raise pulumi.RunError(
+            f"the policy does not cover the zone's MX hosts (RFC 8461 §4.1). Nothing was changed.\n{listing}"
+        )
+    for finding in gaps:
+        if finding.severity is Severity.WARN:
+            pulumi.log.warn(f"{finding.seen}; {mx_fix(settings, finding)}")
+    plan = plan_adoption(state.records, existing, adopt=settings.adopt)
+    if plan.conflicts:
+        raise pulumi.RunError(str(AdoptionError(plan)))
+    for key, record_id in sorted(plan.imports.items()):
+        pulumi.log.info(
+            f"{name}: adopting the existing record {record_id} as '{key}': it is updated in place"
+        )
+    return ZonePlan(zone_id, dict(plan.imports), tuple(apex_mx_hosts(existing, settings.domain)))
