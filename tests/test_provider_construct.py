@@ -20,6 +20,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import errors_pb2, provider_pb2
 
 from mtasts.policy import POLICY_PATH
+from policy.view import component_of
 from tests.provider_host import FakeDeployment, RunningProvider, fake_deployment, running_provider
 
 TOKEN = "mta-sts:index:MtaStsDomain"
@@ -142,3 +143,17 @@ def test_refused_arguments_are_each_named_as_the_caller_wrote_them_without_a_pyt
     assert not any("Traceback" in text or 'File "' in text for text in problems.values())
     fake, _ = deployment
     assert not [r for r in fake.monitor.registered if r.name.startswith("bad")]
+
+
+def test_the_outputs_the_component_registers_tell_the_policy_pack_its_domain_and_live_mx_hosts(
+    deployment: tuple[FakeDeployment, RunningProvider],
+) -> None:
+    # Stack policies see a component's registered outputs, not its inputs (the engine replaces them).
+    construct(
+        deployment, "example-edu", {"domain": "example.edu", "zoneId": ZONE_ID, "hosting": "github-pages"}
+    )
+    fake, _ = deployment
+    [urn] = [r.urn for r in registered(deployment, TOKEN, "example-edu")]
+    seen = component_of(urn, fake.monitor.outputs[urn])
+    assert seen.domain == "example.edu"
+    assert seen.live_mx_hosts == []
