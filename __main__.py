@@ -14,13 +14,6 @@ class StackDomain(MtaStsDomain):
 
 settings = read_settings()
 
-if not settings.tls_rpt:
-    pulumi.log.warn(
-        "tlsRpt is not set, so no _smtp._tls record is published: senders will not report TLS "
-        "failures, and you cannot tell whether `mode: enforce` would refuse mail. "
-        "Set it with `pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@" + settings.domain + "`."
-    )
-
 domain = StackDomain("mta-sts", domain_args(settings))
 
 pulumi.export("policyUrl", domain.policy_url)
@@ -36,6 +29,6 @@ if settings.retire:
         f"retire is set: serving `mode: none` with a new id instead of mode {settings.mode.value}. "
         "Keep this stack up until retireSafeToDestroyAfter (the first `up` with retire, plus the "
         "largest max_age this stack has served: senders may hold that policy so long), then run "
-        "`pulumi destroy`. Later `up`s keep that time; none moves it earlier."
+        "`scripts/pulumi destroy`. Later `up`s keep that time; none moves it earlier."
     )
     pulumi.export("retireSafeToDestroyAfter", domain.retire_safe_to_destroy_after)

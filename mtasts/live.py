@@ -38,6 +38,6 @@ def mx_coverage_findings(settings: Settings, existing: Iterable[ExistingRecord])
 def mx_fix(settings: Settings, finding: Finding) -> str:
     """The command that adds the uncovered host to the stack's `mx`."""
     return (
-        f"add it to 'mx': `pulumi config set --path 'mx[{len(settings.mx)}]' {finding.subject}` "
+        f"add it to 'mx': `scripts/pulumi config set --path 'mx[{len(settings.mx)}]' {finding.subject}` "
         "(or a '*.' pattern matching it), or remove the MX record"
     )

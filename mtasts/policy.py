@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mtasts.constants import POLICY_PATH
+from mtasts.errors import ProblemsError
 from mtasts.rules import mx_coverage, policy_file
 from mtasts.rules.policy_file import MAX_AGE_LIMIT, MAX_POLICY_BYTES, Mode, is_mx_pattern
 
@@ -23,22 +25,15 @@ __all__ = [
     "Policy",
     "PolicyError",
     "is_mx_pattern",
-    "mx_pattern_matches",
     "parse_policy",
     "policy_id",
 ]
 
-POLICY_PATH = ".well-known/mta-sts.txt"
 _ID_LENGTH = 32  # RFC 8461 §3.1: 1–32 letters and digits
-mx_pattern_matches = mx_coverage.matches
 
 
-class PolicyError(ValueError):
+class PolicyError(ProblemsError):
     """A policy text that senders would reject; `problems` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -76,7 +71,6 @@ def policy_id(text: str) -> str:
 def parse_policy(text: str) -> Policy:
     """Parse a policy as a strict sender does; raise PolicyError naming every failure."""
     parsed = policy_file.parse(text)
-    failures = [finding.seen for finding in parsed.findings if finding.failed]
-    if failures or parsed.mode is None or parsed.max_age is None:
-        raise PolicyError(failures)
+    if not parsed.valid or parsed.mode is None or parsed.max_age is None:
+        raise PolicyError([finding.seen for finding in parsed.findings if finding.failed])
     return Policy(mode=parsed.mode, max_age=parsed.max_age, mx=parsed.mx)

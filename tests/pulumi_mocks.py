@@ -8,6 +8,7 @@ The mocks answer like the providers do for the few computed outputs the program 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import runpy
@@ -24,6 +25,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOOKED_UP_ZONE_ID = "0123456789abcdef0123456789abcdef"
 
 
+def zone_id_of(domain: str) -> str:
+    """The zone id the mock lookup answers: LOOKED_UP_ZONE_ID for example.com, its own for any other."""
+    return LOOKED_UP_ZONE_ID if domain == "example.com" else hashlib.md5(domain.encode()).hexdigest()
+
+
 @dataclass
 class Registered:
     type: str
@@ -36,6 +42,7 @@ class Registered:
     import_id: str
     ignore_changes: list[str] = field(default_factory=list)
     aliases: list[dict[str, Any]] = field(default_factory=list)
+    provider: str = ""  # the provider reference the engine would use: `<provider URN>::<id>`, or ""
 
 
 @dataclass
@@ -44,6 +51,7 @@ class StackRun:
     exports: dict[str, Any]
     calls: list[tuple[str, dict[str, Any]]]
     warnings: list[str] = field(default_factory=list)
+    call_providers: list[str] = field(default_factory=list)  # each call's provider reference, in order
 
     def of_type(self, type_: str) -> list[Registered]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -52,9 +60,6 @@ class StackRun:
         matches = [resource for resource in self.resources if resource.name == name]
         assert len(matches) == 1, f"expected one resource named {name!r}, found {len(matches)}"
         return matches[0]
-
-    def by_urn(self, urn: str) -> Registered:
-        return next(resource for resource in self.resources if resource.urn == urn)
 
     def dns_records(self) -> list[Registered]:
         return self.of_type("cloudflare:index/dnsRecord:DnsRecord")
@@ -99,6 +104,7 @@ def zone_record(
 class ProviderLikeMocks(pulumi.runtime.Mocks):
     def __init__(self, zone: list[dict[str, Any]] | None = None) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call_providers: list[str] = []
         self.zone = zone or []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -124,8 +130,11 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         self.calls.append((args.token, dict(args.args)))
+        self.call_providers.append(args.provider)
         if args.token == "cloudflare:index/getZone:getZone":
-            return {"id": LOOKED_UP_ZONE_ID, "zoneId": LOOKED_UP_ZONE_ID, "name": args.args["filter"]["name"]}
+            name = args.args["filter"]["name"]
+            zone_id = zone_id_of(name)
+            return {"id": zone_id, "zoneId": zone_id, "name": name}
         if args.token == "cloudflare:index/getDnsRecords:getDnsRecords":
             # Cloudflare's name filters are case-insensitive; answer only the exact name asked.
             exact = args.args["name"]["exact"].lower()
@@ -156,6 +165,7 @@ class RecordingMonitor(mocks.MockMonitor):
                     import_id=request.importId,
                     ignore_changes=list(request.ignoreChanges),
                     aliases=[_alias(alias) for alias in request.aliases],
+                    provider=request.provider,
                 )
             )
         return response
@@ -215,7 +225,18 @@ def _ensure_event_loop() -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> StackRun:
+def run_example(program_dir: Path, project: str) -> StackRun:
+    """Run another program (its own __main__.py and project name, no `mta-sts:` config)."""
+    return _run({}, False, RecordingMonitor(ProviderLikeMocks()), program_dir / "__main__.py", project)
+
+
+def _run(
+    values: dict[str, Any],
+    preview: bool,
+    monitor: RecordingMonitor,
+    main: Path = PROJECT_DIR / "__main__.py",
+    project: str = "mta-sts",
+) -> StackRun:
     _ensure_event_loop()
     provider_mocks = monitor.provider_mocks
     # The mock engine logs to the root logger (the `logger` argument of set_mocks is not
@@ -226,14 +247,12 @@ def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> St
     pulumi.runtime.set_all_config(config_for(values), secret_keys=["mta-sts:netlifyToken"])
     # set_mocks keeps an existing root Stack, and with it the previous run's exports.
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    pulumi.runtime.set_mocks(
-        provider_mocks, project="mta-sts", stack="test", preview=preview, monitor=monitor
-    )
+    pulumi.runtime.set_mocks(provider_mocks, project=project, stack="test", preview=preview, monitor=monitor)
     settings.SETTINGS.rpc_manager.clear()
     settings.SETTINGS.outputs.clear()
 
     def program() -> None:
-        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(main), run_name="__main__")
 
     try:
         mocks._sync_await(run_pulumi_func(program))
@@ -244,4 +263,10 @@ def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> St
         key: mocks._sync_await(pulumi.Output.from_input(value).future())
         for key, value in (root.outputs if root else {}).items()
     }
-    return StackRun(monitor.registered, exports, provider_mocks.calls, warnings=log.warnings)
+    return StackRun(
+        monitor.registered,
+        exports,
+        provider_mocks.calls,
+        warnings=log.warnings,
+        call_providers=provider_mocks.call_providers,
+    )

@@ -23,7 +23,7 @@ def test_under_enforce_an_uncovered_live_mx_host_stops_the_program_before_anythi
     message = str(failed.error)
     assert failed.registered == []
     assert "MX host backup.example.net of example.com matches no policy mx pattern" in message
-    assert "`pulumi config set --path 'mx[1]' backup.example.net`" in message
+    assert "`scripts/pulumi config set --path 'mx[1]' backup.example.net`" in message
     assert "mail.example.com " not in message.replace("(mail.example.com)", "")
 
 

@@ -137,6 +137,9 @@ def test_a_silent_nameserver_exits_3_saying_what_did_not_answer(
     assert "could not check: the resolver 127.0.0.1" in out and "did not answer" in out
     assert "1 could not be checked" in out
     _no_fix_to_publish(out)
+    # Once per domain, not once per check: the lookups that failed alike share one line.
+    [line] = [line for line in out.splitlines() if "NOT CHECKED" in line]
+    assert "more lookups (" in line and "not judged" not in out, out
 
 
 @pytest.mark.parametrize("rcode", [dns.rcode.SERVFAIL, dns.rcode.REFUSED])
@@ -156,6 +159,7 @@ def test_a_resolver_refusing_connections_exits_3(world: World, capsys: pytest.Ca
     assert main(["verify", "example.com", *argv[:-1], "0.5"]) == 3
     out = capsys.readouterr().out
     assert "could not check: the resolver 127.0.0.1" in out
+    assert "answered no answer" not in out and out.count("NOT CHECKED") == 1, out
     _no_fix_to_publish(out)
 
 

@@ -93,6 +93,21 @@ def test_non_ascii_policy_fails(world: World) -> None:
     assert any("non-ASCII" in message for message in failures(verify(world), "policy-fetch"))
 
 
+def test_utf8_in_an_extension_value_passes_when_served_as_utf8_and_fails_without_a_charset(
+    world: World,
+) -> None:
+    body = (GOOD_POLICY + "contact: postmaster ✉ café\n").encode()
+    world.https.replies[HOST] = Reply(body=body, headers={"Content-Type": "text/plain; charset=utf-8"})
+    report = verify(world)
+    assert failures(report, "policy-fetch") == [] and failures(report, "policy-syntax") == []
+    world.https.replies[HOST] = Reply(body=body, headers={"Content-Type": "text/plain"})
+    assert any("without a charset" in message for message in failures(verify(world), "policy-fetch"))
+    world.https.replies[HOST] = Reply(
+        body=body + b"\xff", headers={"Content-Type": "text/plain; charset=utf-8"}
+    )
+    assert any("not UTF-8" in message for message in failures(verify(world), "policy-fetch"))
+
+
 def test_a_certificate_for_another_host_fails(world: World) -> None:
     other = FakeHttps(world.ca, ["mta-sts.other.example"], {HOST: Reply(body=GOOD_POLICY.encode())})
     try:

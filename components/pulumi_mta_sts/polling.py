@@ -17,6 +17,8 @@ from typing import Generic, TypeVar
 
 import tenacity
 
+from mtasts.errors import MtaStsError
+
 T = TypeVar("T")
 
 
@@ -30,7 +32,7 @@ class Backoff:
     factor: float = 2.0
 
 
-class PollTimeout(Exception, Generic[T]):
+class PollTimeout(MtaStsError, Generic[T]):
     """`done` never held before the time (or the attempts) ran out; `last` is the last result."""
 
     def __init__(self, last: T, attempts: int, elapsed: float) -> None:

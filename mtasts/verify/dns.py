@@ -97,16 +97,18 @@ def _servers(resolver: dns.asyncresolver.Resolver) -> str:
     return f"the resolver {listing}{port}"
 
 
-def _rcode(error: dns.resolver.NoNameservers) -> str:
-    """What the servers answered (SERVFAIL, REFUSED, or why there was no answer), for messages."""
-    reasons = []
+def _rcode(error: dns.resolver.NoNameservers) -> tuple[str, str]:
+    """(what the servers answered: SERVFAIL, REFUSED, or "" when none answered, and why not)."""
+    answered, failures = [], []
     for entry in error.kwargs.get("errors", []):
         reason = entry[3] if isinstance(entry, tuple) and len(entry) > 3 else None
         if isinstance(reason, str):
-            reasons.append(reason)
+            answered.append(reason)
         elif isinstance(reason, BaseException):
-            reasons.append(f"no answer ({type(reason).__name__}: {reason})" if str(reason) else "no answer")
-    return ", ".join(dict.fromkeys(reasons)) or "SERVFAIL"
+            failures.append(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__)
+    if not answered and not failures:
+        answered = ["SERVFAIL"]
+    return ", ".join(dict.fromkeys(answered)), ", ".join(dict.fromkeys(failures))
 
 
 def _ad(response: dns.message.Message | None) -> bool:
@@ -141,10 +143,16 @@ async def lookup(
             error=f"{_servers(resolver)} did not answer {name} {rdtype} within {lifetime:g} s",
         )
     except dns.resolver.NoNameservers as error:
-        said = _rcode(error)
+        said, failures = _rcode(error)
         rcode = said if said in ("SERVFAIL", "REFUSED", "NOTIMP", "FORMERR") else "SERVFAIL"
+        what = f"answered {said}" if said else "gave no answer"
+        if said and failures:
+            what += " or no answer"
         return DnsResult(
-            name, rdtype, rcode=rcode, error=f"{_servers(resolver)} answered {said} for {name} {rdtype}"
+            name,
+            rdtype,
+            rcode=rcode,
+            error=f"{_servers(resolver)} {what} for {name} {rdtype}" + (f" ({failures})" if failures else ""),
         )
     except dns.exception.DNSException as error:
         return DnsResult(name, rdtype, rcode="", error=f"{_servers(resolver)}: {name} {rdtype}: {error}")

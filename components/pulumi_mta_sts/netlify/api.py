@@ -51,13 +51,6 @@ class NetlifyClient(NetlifyTransport):
     def delete_site(self, site_id: str) -> None:
         self._request("DELETE", f"/sites/{segment(site_id)}", f"deleting site {site_id}")
 
-    def list_site_files(self, site_id: str) -> dict[str, str]:
-        """`{"/path": sha1}` of what the site's published deploy serves."""
-        data = self._request(
-            "GET", f"/sites/{segment(site_id)}/files", f"listing the files of site {site_id}"
-        )
-        return {site_path(str(item["path"])): str(item["sha"]) for item in data}
-
     # Deploys ---------------------------------------------------------------------------------
 
     def create_deploy(self, site_id: str, digests: Mapping[str, str]) -> Deploy:
@@ -109,7 +102,7 @@ class NetlifyClient(NetlifyTransport):
                 raise NetlifyError(
                     None,
                     f"Netlify asked deploy {deploy.id} for a file with digest {digest}, which this deploy "
-                    "did not offer; run `pulumi up` again, and report it if it repeats.",
+                    "did not offer; run `scripts/deploy` again, and report it if it repeats.",
                 )
             path = path_for_digest[digest]
             self.upload_file(deploy.id, path, contents[path])
@@ -126,7 +119,8 @@ class NetlifyClient(NetlifyTransport):
                     None,
                     self._scrub(
                         f"Netlify deploy {deploy_id} ended in state {deploy.state!r}: "
-                        f"{deploy.error_message or 'no message'}; fix the cause and run `pulumi up` again."
+                        f"{deploy.error_message or 'no message'}; fix the cause and run `scripts/deploy` "
+                        "again."
                     ),
                 )
             return deploy.state == "ready"
@@ -143,7 +137,7 @@ class NetlifyClient(NetlifyTransport):
             raise NetlifyError(
                 None,
                 f"Netlify deploy {deploy_id} was still {timeout.last.state!r} after {timeout_seconds:g} s; "
-                "check the deploy in the Netlify UI and run `pulumi up` again.",
+                "check the deploy in the Netlify UI and run `scripts/deploy` again.",
             ) from None
 
     # TLS -------------------------------------------------------------------------------------
@@ -164,7 +158,7 @@ class NetlifyClient(NetlifyTransport):
                 422: (
                     f"DNS for {custom_domain} does not point at Netlify yet (or the site has no custom "
                     "domain). Check that the A record points at Netlify and is DNS-only, not proxied, "
-                    "then wait for it to propagate and run `pulumi up` again"
+                    "then wait for it to propagate and run `scripts/deploy` again"
                 )
             },
         )

@@ -19,6 +19,8 @@ from pulumi_mta_sts.netlify.models import Certificate
 from pulumi_mta_sts.netlify.transport import NetlifyError
 from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
 
+from mtasts.constants import NETLIFY_IPV4
+
 
 def issue_certificate(
     client: NetlifyClient, site_id: str, domain: str, timeout: float, backoff: Backoff
@@ -68,12 +70,13 @@ def _certificate_advice(domain: str, existing: Certificate | None) -> str:
         return (
             f"The site already has a certificate, for {list(existing.domains)}, not for {domain}: "
             "wait for Netlify to renew it, or renew it under Domain management → HTTPS in the Netlify "
-            "UI, then run `pulumi up` again."
+            "UI, then run `scripts/deploy` again."
         )
     return (
         f"DNS for {domain} does not point at Netlify yet: check that `dig +short A {domain}` answers "
-        "75.2.60.5, that the Cloudflare record is DNS-only (not proxied) and that no AAAA or CNAME record "
-        "shadows it, then run `pulumi up` again (Let's Encrypt can take many minutes after DNS changes)."
+        f"{' '.join(NETLIFY_IPV4)}, that the Cloudflare record is DNS-only (not proxied) and that no AAAA "
+        "or CNAME record shadows it, then run `scripts/deploy` again (Let's Encrypt can take many minutes "
+        "after DNS changes)."
     )
 
 

@@ -22,12 +22,14 @@ import httpx
 from pulumi_mta_sts.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
 from pulumi_mta_sts.polling import PollTimeout, poll
 
+from mtasts.errors import MtaStsError
+
 DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 # How much of Netlify's own message an error repeats, after scrubbing.
 SERVER_MESSAGE_CHARS = 300
 
 
-class NetlifyError(Exception):
+class NetlifyError(MtaStsError):
     """A Netlify API call that failed, with the HTTP status (None: no answer) and what to do."""
 
     def __init__(self, status: int | None, message: str, *, server_message: str = "") -> None:
@@ -134,19 +136,23 @@ class NetlifyTransport:
         elif status == 404:
             text = (
                 f"Netlify found nothing while {operation} (HTTP 404){said}: it was deleted outside Pulumi, "
-                "or the token belongs to another account; run `pulumi refresh` to reconcile the state."
+                "or the token belongs to another account; run `scripts/pulumi refresh` to reconcile the "
+                "state."
             )
         elif status == 422:
             text = (
-                f"Netlify refused {operation} with HTTP 422{said}; fix the request and run `pulumi up` again."
+                f"Netlify refused {operation} with HTTP 422{said}; fix the request and run "
+                "`scripts/deploy` again."
             )
         elif status == 429:
             text = (
                 f"Netlify rate-limited {operation} (HTTP 429) and was still limiting after {retries} "
-                f"retries; wait {retry_after(response.headers):g} s or more and run `pulumi up` again."
+                f"retries; wait {retry_after(response.headers):g} s or more and run `scripts/deploy` again."
             )
         else:
-            text = f"Netlify answered HTTP {status} while {operation}{said}; run `pulumi up` again later."
+            text = (
+                f"Netlify answered HTTP {status} while {operation}{said}; run `scripts/deploy` again later."
+            )
         return NetlifyError(status, self._scrub(text), server_message=server)
 
     def _scrub(self, text: str) -> str:
