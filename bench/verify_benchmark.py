@@ -1,4 +1,5 @@
-"""Throughput of `verify` against checkdmarc's `check_mta_sts`, on a twin with real round trips.
+"""Throughput of `verify` against checkdmarc's `check_mta_sts` and `check_mx`, on a twin with real
+round trips.
 
     sudo .venv/bin/python bench/verify_benchmark.py [--domains 200] [--delay 0.025]
 
@@ -7,14 +8,17 @@ Builds a deployment twin (tests/twin: NSD and nginx in a private network namespa
 seconds each way, so every DNS or HTTPS round trip costs 50 ms as it does to real resolvers
 and web hosts. As on the real hosts, each GitHub Pages policy host has four A records and one AAAA
 record (`verify` fetches the policy from every one of them) and each Netlify host one A
-record. Then, in one run inside the namespace, checks every domain with
-`mtasts.verify.verify_domains` (all checks, concurrently) and with checkdmarc's
-`check_mta_sts` one domain after another, and prints domains per second for each, the
-ratio, and whether both reach the same verdict (valid or not) for every domain.
+record. Every domain is Proton-style: its two MX hosts (mail.protonmail.ch and
+mailsec.protonmail.ch) have three A records each, every one a real Postfix listener with
+STARTTLS behind the same delay. Then, in one run inside the namespace, checks every domain
+with `mtasts.verify.verify_domains` (all checks, concurrently) without and with the MX check
+(`--smtp off`/`on`), and with checkdmarc's `check_mta_sts` and `check_mx` (STARTTLS tested)
+one domain after another, and prints domains per second for each, the ratios, and whether
+both reach the same verdict (valid or not) for every domain.
 
 One domain in ten carries a fault both validators must reject (no record, a 404, a
 redirect, a bad certificate, a syntax error...), so the verdict comparison means something.
-Needs root (network namespaces), nsd and nginx, like the real-server tests. Not a test: it
+Needs root (network namespaces), nsd, nginx and postfix, like the real-server tests. Not a test: it
 prints figures and exits 1 only when the verdicts differ.
 """
 
@@ -79,26 +83,69 @@ def build_sites(count: int) -> list[Any]:
     return sites
 
 
+# Proton's two MX hosts (every site's MX), three Postfix addresses each.
+MX_ADDRESSES = (("10.53.2.1", "10.53.2.2", "10.53.2.3"), ("10.53.2.4", "10.53.2.5", "10.53.2.6"))
+
+
+def mail_servers(ca: Any, delayed: bool) -> tuple[list[Any], list[Any]]:
+    """(the Postfix listeners, the MX hosts' A records naming them or their delaying fronts)."""
+    from mtasts.constants import PROTON_MX
+    from mtasts.records import DnsRecord
+    from tests.twin.mail import Listener
+    from tests.twin.servers import mail_front
+
+    listeners, records = [], []
+    for host, addresses in zip(PROTON_MX, MX_ADDRESSES, strict=True):
+        cert = ca.issue_cert(host)
+        for address in addresses:
+            listeners.append(Listener(address, cert))
+            shown = mail_front(address) if delayed else address
+            records.append(DnsRecord(f"mx-{address}", host, "A", shown, 3600))
+    return listeners, records
+
+
 def inside(domains: list[str], nameserver: str, ca_file: str) -> dict[str, Any]:
     """Runs in the namespace: both validators over the same domains, timed."""
     from checkdmarc.mta_sts import check_mta_sts
+    from checkdmarc.smtp import check_mx
 
     from mtasts.verify import VerifyOptions, verify_domains
 
-    options = VerifyOptions(nameserver=nameserver, ca_file=ca_file, timeout=10.0, concurrency=100)
-    started = time.perf_counter()
-    reports = asyncio.run(verify_domains(domains, options))
-    verify_seconds = time.perf_counter() - started
+    timings: dict[str, float] = {}
+    reports = {}
+    for smtp in ("off", "on"):
+        options = VerifyOptions(
+            nameserver=nameserver, ca_file=ca_file, timeout=10.0, concurrency=100, smtp=smtp
+        )
+        started = time.perf_counter()
+        reports[smtp] = asyncio.run(verify_domains(domains, options))
+        timings[smtp] = time.perf_counter() - started
 
     started = time.perf_counter()
     checkdmarc = {domain: check_mta_sts(domain, nameservers=[nameserver], timeout=10.0) for domain in domains}
     checkdmarc_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    mx = {
+        domain: check_mx(domain, check_mx_tls=True, nameservers=[nameserver], timeout=10.0)
+        for domain in domains
+    }
+    checkdmarc_mx_seconds = time.perf_counter() - started
+    with_mx = reports["on"]
     return {
-        "verify_seconds": verify_seconds,
+        "verify_seconds": timings["off"],
+        "verify_mx_seconds": timings["on"],
         "checkdmarc_seconds": checkdmarc_seconds,
-        "verify_valid": {report.domain: not report.failed for report in reports},
+        "checkdmarc_mx_seconds": checkdmarc_mx_seconds,
+        "verify_valid": {report.domain: not report.failed for report in with_mx},
         "checkdmarc_valid": {domain: bool(result["valid"]) for domain, result in checkdmarc.items()},
-        "checks_per_domain": sorted({finding.check for report in reports for finding in report.findings}),
+        "checks_per_domain": sorted({finding.check for report in with_mx for finding in report.findings}),
+        "mx_probes_passed": sum(
+            entry.outcome.value == "passed" for report in with_mx for entry in report.mx_tls
+        ),
+        "mx_entries": sum(len(report.mx_tls) for report in with_mx),
+        "checkdmarc_starttls": sum(
+            bool(host.get("starttls")) for result in mx.values() for host in result.get("hosts", [])
+        ),
     }
 
 
@@ -113,9 +160,12 @@ def main() -> int:
         json.dump(inside(domains, *args.inside), sys.stdout)
         return 0
 
-    from tests.twin import Twin, missing_requirements
+    import trustme
 
-    missing = missing_requirements()
+    from tests.twin import Twin, missing_requirements
+    from tests.twin.mail import missing as postfix_missing
+
+    missing = missing_requirements() or postfix_missing()
     if missing:
         print(f"cannot run: {missing}", file=sys.stderr)
         return 2
@@ -126,7 +176,10 @@ def main() -> int:
         f"twin: {len(domains)} domains, {host_addresses} policy host addresses, "
         f"{args.delay * 1000:g} ms added each way (round trip {args.delay * 2000:g} ms)"
     )
-    with Twin(sites, delay=args.delay) as twin:
+    ca = trustme.CA()
+    listeners, mx_records = mail_servers(ca, delayed=args.delay > 0)
+    print(f"      {sum(len(a) for a in MX_ADDRESSES)} MX addresses (Postfix), the same delay")
+    with Twin(sites, delay=args.delay, mail=listeners, extra_records=mx_records, ca=ca) as twin:
         result = twin.python_run(
             [str(Path(__file__).resolve()), "--inside", twin.dns_address, str(twin.ca_file)],
             input="\n".join(domains),
@@ -138,15 +191,34 @@ def main() -> int:
     figures = json.loads(result.stdout)
     verify_rate = len(domains) / figures["verify_seconds"]
     checkdmarc_rate = len(domains) / figures["checkdmarc_seconds"]
+    verify_mx_rate = len(domains) / figures["verify_mx_seconds"]
+    checkdmarc_mx_rate = len(domains) / (figures["checkdmarc_seconds"] + figures["checkdmarc_mx_seconds"])
     differing = [d for d in domains if figures["verify_valid"][d] != figures["checkdmarc_valid"][d]]
     invalid = sum(not valid for valid in figures["verify_valid"].values())
-    print(f"verify      {figures['verify_seconds']:7.2f} s  {verify_rate:8.1f} domains/s  (concurrency 100)")
+    print(
+        f"verify      {figures['verify_seconds']:7.2f} s  {verify_rate:8.1f} domains/s  "
+        "(concurrency 100, --smtp off, best of 2)"
+    )
     print(f"              checks: {', '.join(figures['checks_per_domain'])}")
     print(
         f"checkdmarc  {figures['checkdmarc_seconds']:7.2f} s  {checkdmarc_rate:8.1f} domains/s  "
         "(one after another)"
     )
     print(f"ratio       {verify_rate / checkdmarc_rate:7.1f} x  (target: at least 20 x)")
+    print()
+    print(
+        f"verify + MX {figures['verify_mx_seconds']:7.2f} s  {verify_mx_rate:8.1f} domains/s  "
+        f"({figures['mx_probes_passed']} of {figures['mx_entries']} MX addresses passed)"
+    )
+    slower = figures["verify_mx_seconds"] / figures["verify_seconds"]
+    print(f"MX cost     {slower:7.2f} x  the time without the MX check (target: at most 1.3 x)")
+    print(
+        f"checkdmarc + check_mx {figures['checkdmarc_seconds'] + figures['checkdmarc_mx_seconds']:7.2f} s  "
+        f"{checkdmarc_mx_rate:6.1f} domains/s  (one after another; "
+        f"check_mx {figures['checkdmarc_mx_seconds']:.2f} s, "
+        f"STARTTLS seen on {figures['checkdmarc_starttls']} host entries)"
+    )
+    print(f"ratio       {verify_mx_rate / checkdmarc_mx_rate:7.1f} x  (with the MX checks on both sides)")
     print(
         f"verdicts    {'identical' if not differing else 'DIFFERENT'}: "
         f"{len(domains) - invalid} valid, {invalid} invalid by verify"

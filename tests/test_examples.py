@@ -27,9 +27,10 @@ def run() -> StackRun:
 
 def component_of(run: StackRun, urn: str) -> str:
     """The name of the MtaStsDomain a resource belongs to."""
-    resource = run.by_urn(urn)
+    by_urn = {resource.urn: resource for resource in run.resources}
+    resource = by_urn[urn]
     while resource.type != "mta-sts:index:MtaStsDomain":
-        resource = run.by_urn(resource.parent)
+        resource = by_urn[resource.parent]
     return resource.name
 
 

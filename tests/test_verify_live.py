@@ -165,7 +165,9 @@ def test_an_uncovered_mx_under_enforce_fails(world: World) -> None:
     assert any("backup.example.net" in message for message in failures(verify(world), "mx-coverage"))
 
 
-def test_dane_and_dnssec_are_information_from_the_resolver(world: World) -> None:
+def test_dnssec_is_information_and_a_validated_tlsa_record_matching_nothing_fails_the_mx_check(
+    world: World,
+) -> None:
     world.dns.zone[("_25._tcp.mail.example.com", "TLSA")] = ["3 1 1 " + "ab" * 32]
     world.dns.authenticated = True
     report = verify(world)
@@ -174,7 +176,10 @@ def test_dane_and_dnssec_are_information_from_the_resolver(world: World) -> None
         "validated" in report.by_check("dnssec")[0].message
         and "not" not in report.by_check("dnssec")[0].message
     )
-    assert not report.failed
+    failed = [f for f in report.findings if f.status is Status.FAIL]
+    assert [f.check for f in failed] == ["mx-tls"] and "tlsa-invalid" in failed[0].message
+    world.dns.authenticated = False  # the same records without the AD bit protect nothing
+    assert not verify(world).failed
 
 
 def test_a_silent_nameserver_leaves_the_domain_unchecked_within_the_time_bound(world: World) -> None:

@@ -69,11 +69,22 @@ class MtaStsDomain(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         settings = settings_from_args(name, args)
+        if args.get("netlify_token") is not None and settings.hosting is Hosting.NETLIFY:
+            # The Netlify providers read their token at run time, never from an input (no credential in
+            # state): they take it from NETLIFY_AUTH_TOKEN or the stack config mta-sts:netlifyToken.
+            pulumi.log.warn(
+                f"MtaStsDomain '{name}': netlify_token is checked but not handed to the Netlify providers; "
+                "they read NETLIFY_AUTH_TOKEN from the environment or the stack config mta-sts:netlifyToken"
+            )
         state = desired_state(settings)
         # Before anything registers: a refusal (uncovered MX host, conflicting record) changes nothing.
         zone = plan_zone(name, settings, state, invoke_options(opts, "cloudflare"), self._mx_fix)
         # Inputs only the policy pack reads: the pack sees resources, not the zone's live MX records.
-        inputs = {"domain": settings.domain, "liveMxHosts": list(zone.live_mx_hosts)}
+        inputs = {
+            "domain": settings.domain,
+            "liveMxHosts": list(zone.live_mx_hosts),
+            "liveMxTls": [entry.to_dict() for entry in zone.live_mx_tls],
+        }
         super().__init__(TYPE, name, inputs, opts)
         child = pulumi.ResourceOptions(parent=self)
 

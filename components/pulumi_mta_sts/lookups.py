@@ -1,8 +1,8 @@
 """What one domain's zone already holds, read before any of its resources registers.
 
 The zone id (looked up from the domain unless given), the records at every name the domain
-manages, and from them two judgements of the core: the live MX hosts against the policy
-(`mtasts.live`, RFC 8461 §4.1: refused under enforce, a warning under testing) and the
+manages, and from them two judgements of the core: the live MX hosts and their TLS against the policy
+(`mtasts.live`, RFC 8461 §4.1, §4.2: refused under enforce, a warning under testing) and the
 adoption plan (`mtasts.adoption`). Each lookup is an invoke with the Cloudflare provider the
 component's caller chose (`invoke_options`), never the default provider behind their back.
 
@@ -21,8 +21,9 @@ from pulumi_mta_sts.dns import existing_records
 from mtasts.adoption import AdoptionError, plan_adoption
 from mtasts.config import Settings
 from mtasts.desired import DesiredState
-from mtasts.live import apex_mx_hosts, mx_coverage_findings
+from mtasts.live import apex_mx_hosts, check_live_mx_tls, mx_coverage_findings
 from mtasts.rules.findings import Finding, Severity
+from mtasts.rules.mx_tls import MxTls
 
 
 def invoke_options(opts: pulumi.ResourceOptions | None, package: str) -> pulumi.InvokeOptions:
@@ -44,11 +45,13 @@ def component_mx_fix(settings: Settings, finding: Finding) -> str:
 
 @dataclass(frozen=True)
 class ZonePlan:
-    """`adopted`: record key → id of the existing record to import; `live_mx_hosts`: the apex MX hosts."""
+    """`adopted`: record key → id of the existing record to import; `live_mx_hosts`: the apex MX hosts,
+    and `live_mx_tls` their TLS as probed before anything registered (`mtasts.live.check_live_mx_tls`)."""
 
     zone_id: str
     adopted: dict[str, str]
     live_mx_hosts: tuple[str, ...]
+    live_mx_tls: tuple[MxTls, ...] = ()
 
 
 def plan_zone(
@@ -67,11 +70,13 @@ def plan_zone(
     existing = existing_records(
         zone_id, {settings.domain, *(record.name for record in state.records)}, invoke
     )
-    gaps = mx_coverage_findings(settings, existing)
+    live_tls = check_live_mx_tls(settings, existing)  # the MX hosts' STARTTLS and certificates, probed now
+    gaps = mx_coverage_findings(settings, existing) + live_tls.findings
     if refused := [finding for finding in gaps if finding.failed]:
         listing = "\n".join(f"  - {finding.seen}; {mx_fix(settings, finding)}" for finding in refused)
         raise pulumi.RunError(
-            f"the policy does not cover the zone's MX hosts (RFC 8461 §4.1). Nothing was changed.\n{listing}"
+            "senders would refuse mail to the zone's MX hosts under this policy (RFC 8461 §4.1, §4.2). "
+            f"Nothing was changed.\n{listing}"
         )
     for finding in gaps:
         if finding.severity is Severity.WARN:
@@ -83,4 +88,5 @@ def plan_zone(
         pulumi.log.info(
             f"{name}: adopting the existing record {record_id} as '{key}': it is updated in place"
         )
-    return ZonePlan(zone_id, dict(plan.imports), tuple(apex_mx_hosts(existing, settings.domain)))
+    hosts = tuple(apex_mx_hosts(existing, settings.domain))
+    return ZonePlan(zone_id, dict(plan.imports), hosts, tuple(live_tls.seen))

@@ -26,7 +26,7 @@ _PROTON_KEYS = {"verification": "verification", "dkim": "dkim", "dmarc": "dmarc"
 _PROTON_KEYS |= {"dmarc_rua": "dmarcRua", "spf_includes": "spfIncludes"}
 # The advice the core gives a stack's owner: a component's caller passes arguments instead.
 _CONFIG_ADVICE = re.compile(
-    r"(?::|;|,)? (?:run|set it with|set them with|\(set them with) `pulumi config set[^`]*`"
+    r"(?::|;|,)? (?:run|set it with|set them with|\(set them with) `pulumi\sconfig\sset[^`]*`"
     r"(?: \(and '[^']*' for a second entry\)|\))?"
 )
 

@@ -98,13 +98,14 @@ KEYS: tuple[Key, ...] = (
         "(none, quarantine or reject; default quarantine), dmarcRua (mailto: URIs, optional), spfIncludes "
         "(extra SPF include domains, merged into the one SPF record, optional). Publishes the apex "
         "verification TXT, MX 10 mail.protonmail.ch and 20 mailsec.protonmail.ch, SPF, three DKIM CNAMEs "
-        "and _dmarc; mx must cover the MX hosts. These records are left in place by pulumi destroy.",
+        "and _dmarc; mx must cover the MX hosts. These records are left in place when the stack is "
+        "destroyed.",
     ),
     Key(
         "dnssec",
         "boolean",
         "Sign the Cloudflare zone (DNSSEC) so senders can use DANE towards Proton's MX hosts; exports the DS "
-        "record (dnssecDs) to enter at your registrar. Left on by pulumi destroy.",
+        "record (dnssecDs) to enter at your registrar. Left on when the stack is destroyed.",
         default=False,
     ),
     Key(
@@ -118,7 +119,8 @@ KEYS: tuple[Key, ...] = (
         "retire",
         "boolean",
         "Remove MTA-STS (RFC 8461 section 8.3): serve mode none with a new id and max_age 86400, overriding "
-        "mode and maxAge, and export retireSafeToDestroyAfter, the time after which pulumi destroy is safe.",
+        "mode and maxAge, and export retireSafeToDestroyAfter, the time after which destroying the stack "
+        "is safe.",
         default=False,
     ),
 )

@@ -206,7 +206,12 @@ def run(args: argparse.Namespace) -> int:
     advice, served, current = None, None, {}
     if state is not None:
         name = state.settings.domain
-        advice = stack_advice(args.stack, state.settings, summary.domains.get(name), verdicts.get(name))
+        from mtasts.verify.mx_check import live_mx_today_sync  # the network side, loaded only for --stack
+
+        mx_today = None if state.settings.retire else live_mx_today_sync(name)
+        advice = stack_advice(
+            args.stack, state.settings, summary.domains.get(name), verdicts.get(name), mx_today
+        )
         served = state.policy
         if name in summary.domains:
             current = {

@@ -13,12 +13,16 @@ with different content (`summary`): one may be forged. The command line prints w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mtasts.config import Settings
 from mtasts.policy import Mode, Policy
 from mtasts.reports.model import PolicyType
 from mtasts.reports.summary import DomainSummary, PolicySeen
 from mtasts.visible import visible
+
+if TYPE_CHECKING:
+    from mtasts.verify.mx_tls import MxToday
 
 DEFAULT_MIN_DAYS = 14
 DEFAULT_MIN_REPORTERS = 2
@@ -69,7 +73,7 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
         obstacles.append(
             "no sender reported applying an sts policy (only tlsa or no-policy-found), so the reports "
             "say nothing about enforce; check the policy with "
-            f"`python -m mtasts verify {visible(domain.domain)}`"
+            f"`.venv/bin/python -m mtasts verify {visible(domain.domain)}`"
         )
     if domain.sts_failed:
         obstacles.append(
@@ -128,13 +132,22 @@ class StackAdvice:
 
 
 def stack_advice(
-    stack: str, settings: Settings, domain: DomainSummary | None, verdict: Verdict | None
+    stack: str,
+    settings: Settings,
+    domain: DomainSummary | None,
+    verdict: Verdict | None,
+    mx_today: MxToday | None = None,
 ) -> StackAdvice:
-    """What the reports mean for the stack's mode: the command to run, or what stands in the way."""
+    """What the reports mean for the stack's mode: the command to run, or what stands in the way.
+
+    `mx_today`: the live MX hosts probed now; clean reports about a certificate that fails
+    today (or expires within days) do not make enforce safe."""
     mode, name = settings.policy.mode, settings.domain
 
     def advice(*lines: str, command: str | None = None) -> StackAdvice:
         return StackAdvice(stack, name, mode, lines, command)
+
+    today = _mx_today_lines(mx_today)
 
     if settings.retire:
         return advice(
@@ -148,32 +161,45 @@ def stack_advice(
             )
         return advice(
             f"no reports for {name} in these inputs; senders mail them to {', '.join(settings.tls_rpt)} "
-            "about a day after each day's sessions (RFC 8460 §3): read that mailbox"
+            "about a day after each day's sessions (RFC 8460 §3): read that mailbox",
+            *today,
         )
     if mode is Mode.ENFORCE:
         if domain.sts_failed:
             return advice(
                 f"stack {stack} is in enforce and {_plural(domain.sts_failed, 'session')} failed "
                 f"under an sts policy ({top(domain.sts_failures)}): senders applying it do not deliver",
-                "fix the cause (the failures above; `python -m mtasts verify`), or go back to testing:",
+                "fix the cause (the failures above; `.venv/bin/python -m mtasts verify`), "
+                "or go back to testing:",
                 command=f"scripts/pulumi config set mode testing --stack {stack}",
             )
         if domain.collisions:
             return advice(
                 f"stack {stack} is in enforce; no session failed under an sts policy in these reports, but "
                 f"{_plural(len(domain.collisions), 'report id')} came with different content (listed below): "
-                "one may be forged, so find the false one before trusting this"
+                "one may be forged, so find the false one before trusting this",
+                *today,
             )
-        return advice(f"stack {stack} is already in enforce, and no session failed under an sts policy")
+        return advice(
+            f"stack {stack} is already in enforce, and no session failed under an sts policy", *today
+        )
+    if verdict.ready and mx_today is not None and (mx_today.failures or mx_today.warnings):
+        return advice(
+            f"enforce is not safe for {name} yet: the reports are clean ({verdict.why}), but today:",
+            *today,
+            f"fix the MX hosts first (`.venv/bin/python -m mtasts verify {name}`), then run this again",
+        )
     if verdict.ready:
         return advice(
             f"enforce is safe for {name}: {verdict.why}",
+            *today,
             f"switch stack {stack} from {mode.value} to enforce, then deploy it (scripts/deploy {stack}):",
             command=f"scripts/pulumi config set mode enforce --stack {stack}",
         )
     lines = [
         f"stack {stack} stays in {mode.value}; in the way of enforce:",
         *(f"- {r}" for r in verdict.reasons),
+        *today,
     ]
     stale = sum(
         seen.failed
@@ -186,3 +212,17 @@ def stack_advice(
             "fixed them, count from the day after it with --since)"
         )
     return advice(*lines)
+
+
+def _mx_today_lines(mx_today: MxToday | None) -> list[str]:
+    """What the live MX hosts show today, as advice lines (none when not probed)."""
+    if mx_today is None:
+        return []
+    if mx_today.unchecked:
+        return [f"- the live MX hosts were not checked today: {mx_today.unchecked}"]
+    if not mx_today.failures and not mx_today.warnings:
+        return ["- the live MX hosts pass today (STARTTLS with a valid certificate on every address)"]
+    lines = [
+        f"- a live MX host fails today as a sender checks it: {failure}" for failure in mx_today.failures
+    ]
+    return lines + [f"- {warning}" for warning in mx_today.warnings]

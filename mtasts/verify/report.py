@@ -6,7 +6,8 @@ import json
 import re
 from collections.abc import Sequence
 
-from mtasts.verify.model import DomainReport, Finding, Outcome, Status
+from mtasts.verify.model import MX_TLS, DomainReport, Finding, Outcome, Status
+from mtasts.verify.mx_tls import PORT_25_BLOCKED
 
 _LABEL = {
     Status.PASS: "PASS",
@@ -21,6 +22,10 @@ _VERDICT = {
     Outcome.FAILED: "FAILED",
     Outcome.UNCHECKED: "COULD NOT CHECK",
 }
+
+
+def _port_25_blocked(finding: Finding) -> bool:
+    return finding.check == MX_TLS and finding.message == PORT_25_BLOCKED
 
 
 # The question in a "could not check" message (`_mta-sts.example.com TXT`): lookups that failed
@@ -55,9 +60,13 @@ def _shown(findings: Sequence[Finding]) -> list[tuple[Finding, str]]:
 
 def text_report(reports: Sequence[DomainReport]) -> str:
     lines: list[str] = []
+    blocked = [finding for report in reports for finding in report.findings if _port_25_blocked(finding)]
+    if blocked:
+        # Said once, not once per domain: it is about this machine, not about any domain.
+        lines += [f"{_LABEL[blocked[0].status]}  {PORT_25_BLOCKED}", f"        fix: {blocked[0].fix}", ""]
     for report in reports:
         lines.append(f"{report.domain}: {_VERDICT[report.outcome]}")
-        for finding, text in _shown(report.findings):
+        for finding, text in _shown([f for f in report.findings if not _port_25_blocked(f)]):
             lines.append(f"  {_LABEL[finding.status]}  {text}")
             if finding.fix and finding.status in (Status.FAIL, Status.WARN):
                 lines.append(f"        fix: {finding.fix}")

@@ -16,6 +16,7 @@ import httpx
 from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, make_resolver
 from mtasts.verify.https import make_client
 from mtasts.verify.model import VerifyOptions
+from mtasts.verify.mx_check import MxProber
 
 # A domain's lookups and fetch each take at most `timeout`; they overlap, so a few budgets
 # bound the whole domain even in the worst chain (addresses → connect/TLS → response).
@@ -23,7 +24,8 @@ DOMAIN_BUDGETS = 4
 
 
 class Session:
-    """One resolver, one HTTPS client, a query limit and a fetch limit, shared across domains."""
+    """One resolver, one HTTPS client, a query limit, a fetch limit and the MX prober, shared
+    across domains."""
 
     def __init__(
         self,
@@ -39,6 +41,7 @@ class Session:
         self.query_limit = asyncio.Semaphore(MAX_QUERIES_IN_FLIGHT)
         # As many fetches as the client's pool has connections, so none waits inside the pool.
         self.fetch_limit = asyncio.Semaphore(max(1, options.concurrency))
+        self.mx = MxProber(options, self.resolver, self.query_limit)
 
     async def aclose(self) -> None:
         if self._own_client:

@@ -1,0 +1,69 @@
+"""`MtaStsDomain` as another program uses it: arguments as a TypedDict or a plain dict, bad ones
+refused before anything registers with every problem in the caller's terms, and the outputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.pulumi_mocks import StackRun, run_example
+
+PROGRAM = """
+import pulumi
+import pulumi_mta_sts as mta_sts
+
+domain = mta_sts.MtaStsDomain("shop", {args})
+pulumi.export("policyUrl", domain.policy_url)
+pulumi.export("policyId", domain.policy_id)
+pulumi.export("dnsRecords", domain.dns_records)
+pulumi.export("dnssecDs", domain.dnssec_ds)
+pulumi.export("retireAfter", domain.retire_safe_to_destroy_after)
+"""
+
+
+def run_with(tmp_path: Path, args: str) -> StackRun:
+    os.environ.setdefault("NETLIFY_AUTH_TOKEN", "test-netlify-token-not-a-secret")
+    (tmp_path / "__main__.py").write_text(PROGRAM.format(args=args))
+    return run_example(tmp_path, "component-test")
+
+
+def test_a_typed_dict_and_a_plain_dict_register_the_same_resources(tmp_path: Path) -> None:
+    typed = run_with(tmp_path, "mta_sts.MtaStsDomainArgs(domain='example.com', max_age=86400)")
+    plain = run_with(tmp_path, "{'domain': 'example.com', 'max_age': 86400}")
+    assert sorted((r.type, r.name, str(r.inputs)) for r in typed.resources) == sorted(
+        (r.type, r.name, str(r.inputs)) for r in plain.resources
+    )
+    assert typed.exports["policyUrl"] == "https://mta-sts.example.com/.well-known/mta-sts.txt"
+
+
+def test_bad_arguments_are_refused_before_anything_registers_each_named_as_written(tmp_path: Path) -> None:
+    args = "mta_sts.MtaStsDomainArgs(domain='example.com', mode='strict', max_age=-1, tls_rpts=['x'])"
+    (tmp_path / "__main__.py").write_text(PROGRAM.format(args=args))
+    from tests.pulumi_mocks import ProviderLikeMocks, RecordingMonitor, _run
+
+    monitor = RecordingMonitor(ProviderLikeMocks())
+    with pytest.raises(Exception) as raised:
+        _run({}, False, monitor, main=tmp_path / "__main__.py", project="component-test")
+    message = str(raised.value)
+    assert monitor.registered == []
+    assert type(raised.value).__name__ == "RunError"
+    assert "mode 'strict' is not accepted; expected one of enforce, testing, none" in message
+    assert "max_age -1 is not accepted" in message
+    assert "'tls_rpts' is not an argument; did you mean 'tls_rpt'?" in message
+    assert "maxAge" not in message and "pulumi config" not in message
+
+
+def test_the_outputs_are_what_the_domain_publishes_and_null_for_what_is_off(tmp_path: Path) -> None:
+    run = run_with(tmp_path, "{'domain': 'example.com', 'tls_rpt': ['mailto:tls@example.com']}")
+    records = {(record["name"], record["type"]) for record in run.exports["dnsRecords"]}
+    assert ("_mta-sts.example.com", "TXT") in records and ("_smtp._tls.example.com", "TXT") in records
+    assert run.exports["dnssecDs"] is None and run.exports["retireAfter"] is None
+    assert len(run.exports["policyId"]) > 0
+
+
+def test_dnssec_and_retire_fill_their_outputs(tmp_path: Path) -> None:
+    run = run_with(tmp_path, "{'domain': 'example.com', 'dnssec': True, 'retire': True}")
+    assert run.exports["dnssecDs"]["keyTag"] == 2371
+    assert run.exports["retireAfter"]
