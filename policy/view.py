@@ -6,6 +6,13 @@ Values unknown during preview (an output of a resource not yet created) and miss
 properties become `UNKNOWN` or None: a check that needs them is skipped, and runs again on
 `pulumi up` when the value is known.
 
+An `MtaStsDomain` is read the same whichever program created it, Python or another language
+through the component provider: its props are what the component registers, its inputs for
+resource rules and its registered outputs for stack rules (the engine replaces a component's
+inputs with its outputs), spelled with the schema's camelCase names or the Python ones. Its
+domain places the policy files of the resources under it, so several domains in one stack are
+each judged against their own policy.
+
 The analyzer hands every stack rule its own copy of the resources, so `stack_view` keeps
 the view of the last resource set it read and returns it while the resources are the same:
 one reading per run, however many rules ask.
@@ -17,6 +24,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from pulumi_policy import proxy
 from pulumi_policy.proxy import UnknownValueError
@@ -143,6 +151,59 @@ def _domain_of_host(host: Any) -> str | None:
     return None
 
 
+# --- What an MtaStsDomain says of itself ----------------------------------------------------
+
+# Each field under the schema's name first, then the Python attribute's.
+_DOMAIN_KEYS = ("domain",)
+_LIVE_MX_KEYS = ("liveMxHosts", "live_mx_hosts")
+_POLICY_URL_KEYS = ("policyUrl", "policy_url")
+_PARENT_DEPTH = 32  # a resource tree is shallow; the bound only guards against a cycle
+
+
+def _first(props: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    for key in keys:
+        value = prop(props, key)
+        if value is not None:
+            return value
+    return None
+
+
+@dataclass(frozen=True)
+class DomainComponent:
+    """An `MtaStsDomain` as its props describe it; fields are None when it does not say."""
+
+    urn: str
+    domain: str | None
+    live_mx_hosts: list[str] | None
+
+
+def component_of(urn: str, props: Mapping[str, Any]) -> DomainComponent:
+    """The component's domain (its `domain`, else its policy URL's host) and the live MX hosts it saw."""
+    domain = _string(_first(props, _DOMAIN_KEYS))
+    if not (isinstance(domain, str) and is_hostname(domain)):
+        url = _first(props, _POLICY_URL_KEYS)
+        domain = _domain_of_host(urlsplit(url).hostname) if isinstance(url, str) else None
+    hosts = _first(props, _LIVE_MX_KEYS)
+    live = (
+        [normalize(h) for h in hosts if isinstance(h, str)]
+        if isinstance(hosts, Sequence) and not isinstance(hosts, str)
+        else None
+    )
+    return DomainComponent(urn, domain, live)
+
+
+def _owning_domain(resource: Any) -> str | None:
+    """The domain of the nearest `MtaStsDomain` above `resource`, if it has one."""
+    parent = getattr(resource, "parent", None)
+    for _ in range(_PARENT_DEPTH):
+        if parent is None:
+            return None
+        if parent.resource_type == MTASTS_DOMAIN:
+            return component_of(parent.urn, parent.props).domain
+        parent = getattr(parent, "parent", None)
+    return None
+
+
 @dataclass(frozen=True)
 class StackView:
     """The resources of one preview, in the terms the rules need."""
@@ -187,7 +248,8 @@ def _unwrapped(value: Any) -> Any:
 
 
 def _fingerprint(resource: Any) -> tuple[str, str]:
-    return resource.urn, json.dumps(_unwrapped(resource.props), sort_keys=True, default=_unwrapped)
+    parent = getattr(getattr(resource, "parent", None), "urn", "")
+    return resource.urn, parent + json.dumps(_unwrapped(resource.props), sort_keys=True, default=_unwrapped)
 
 
 def stack_view(resources: Sequence[Any]) -> StackView:
@@ -205,7 +267,7 @@ def _read_view(resources: Sequence[Any]) -> StackView:
     files: list[tuple[str, Any, Any]] = []
     pages: list[tuple[str, Any]] = []
     repo_domains: dict[str, str] = {}
-    unplaced: list[tuple[str, str, str, Any]] = []  # (urn, source, text, repository)
+    unplaced: list[tuple[str, str, str, Any, str | None]] = []  # (urn, source, text, repository, owner)
     placed: list[PublishedPolicy] = []
     domains: set[str] = set()
     live_mx: dict[str, tuple[str, list[str]]] = {}
@@ -218,7 +280,7 @@ def _read_view(resources: Sequence[Any]) -> StackView:
             files.append((resource.urn, repository, path))
             if path == POLICY_PATH and isinstance(content, str):
                 source = f"{POLICY_PATH} in repository {repository}"
-                unplaced.append((resource.urn, source, content, repository))
+                unplaced.append((resource.urn, source, content, repository, _owning_domain(resource)))
             if path == "CNAME" and isinstance(content, str) and isinstance(repository, str):
                 domain = _domain_of_host(content.strip())
                 if domain:
@@ -245,13 +307,16 @@ def _read_view(resources: Sequence[Any]) -> StackView:
             if isinstance(domain, str):
                 domains.add(domain)
         elif resource.resource_type == MTASTS_DOMAIN:
-            domain, hosts = _string(prop(props, "domain")), prop(props, "liveMxHosts")
-            if isinstance(domain, str) and isinstance(hosts, Sequence) and not isinstance(hosts, str):
-                live_mx[domain] = (resource.urn, [normalize(h) for h in hosts if isinstance(h, str)])
-            tls = prop(props, "liveMxTls")
-            if isinstance(domain, str) and isinstance(tls, Sequence) and not isinstance(tls, str):
-                seen = [MxTls.from_dict(entry) for entry in tls if isinstance(entry, Mapping)]
-                live_mx_tls[domain] = (resource.urn, [entry for entry in seen if entry is not None])
+            component = component_of(resource.urn, props)
+            if component.domain:
+                domains.add(component.domain)
+                if component.live_mx_hosts is not None:
+                    live_mx[component.domain] = (resource.urn, component.live_mx_hosts)
+                tls = _first(props, ("liveMxTls", "live_mx_tls"))
+                if isinstance(tls, Sequence) and not isinstance(tls, str):
+                    seen = [MxTls.from_dict(entry) for entry in tls if isinstance(entry, Mapping)]
+                    known_tls = [entry for entry in seen if entry is not None]
+                    live_mx_tls[component.domain] = (resource.urn, known_tls)
 
     discovery_prefix = DISCOVERY_LABEL + "."
     domains |= {
@@ -261,9 +326,9 @@ def _read_view(resources: Sequence[Any]) -> StackView:
     }
     domains |= set(repo_domains.values())
     only = next(iter(domains)) if len(domains) == 1 else None
-    for urn, source, text, repository in unplaced:
+    for urn, source, text, repository, owner in unplaced:
         domain = repo_domains.get(repository) if isinstance(repository, str) else None
-        placed.append(PublishedPolicy(urn, source, text, domain or only))
+        placed.append(PublishedPolicy(urn, source, text, domain or owner or only))
     return StackView(
         records=records,
         policies=placed,

@@ -13,9 +13,7 @@ component's name, and the caller's `opts` (explicit providers included) reach ev
 through `parent=self` and every lookup through `lookups.invoke_options`.
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pulumi
@@ -55,9 +53,9 @@ class MtaStsDomain(pulumi.ComponentResource):
     """The GitHub repository holding the policy."""
     dns_records: pulumi.Output[list[dict[str, str]]]
     """Every DNS record this domain publishes: name, type and value."""
-    dnssec_ds: pulumi.Output[dict[str, Any]]
+    dnssec_ds: pulumi.Output[dict[str, Any]] | None
     """The DS record to enter at the registrar when dnssec is on (its fields); null otherwise."""
-    retire_safe_to_destroy_after: pulumi.Output[str]
+    retire_safe_to_destroy_after: pulumi.Output[str] | None
     """While retiring, the time after which destroying is safe (RFC 8461 section 8.3); null otherwise."""
 
     # The advice on an uncovered live MX host; a program that owns the config may phrase it as a command.
@@ -66,7 +64,8 @@ class MtaStsDomain(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        args: MtaStsDomainArgs | Mapping[str, Any],
+        # Evaluated annotations, `args` no union: the component provider infers the schema from them.
+        args: MtaStsDomainArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         settings = settings_from_args(name, args)
@@ -212,5 +211,8 @@ class MtaStsDomain(pulumi.ComponentResource):
                 "dns_records": self.dns_records,
                 "dnssec_ds": self.dnssec_ds,
                 "retire_safe_to_destroy_after": self.retire_safe_to_destroy_after,
+                # For the policy pack: stack policies see these outputs in place of the inputs above.
+                "domain": settings.domain,
+                "live_mx_hosts": list(zone.live_mx_hosts),
             }
         )
