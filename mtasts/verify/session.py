@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 
-import dns.asyncresolver
 import httpx
 
-from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, make_resolver
+from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, Resolver, make_resolver
 from mtasts.verify.https import make_client
 from mtasts.verify.model import VerifyOptions
 
@@ -29,7 +28,7 @@ class Session:
         self,
         options: VerifyOptions,
         *,
-        resolver: dns.asyncresolver.Resolver | None = None,
+        resolver: Resolver | None = None,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self.options = options
