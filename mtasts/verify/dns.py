@@ -23,6 +23,7 @@ import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import dns.exception
 import dns.flags
@@ -105,7 +106,7 @@ class Resolver:
         port = "" if self.port == 53 else f" port {self.port}"
         return f"the resolver {', '.join(self.nameservers) or '(none configured)'}{port}"
 
-    async def query(self, name: str, rdtype: str) -> dns.message.Message:
+    async def query(self, name: str, rdtype: str) -> dns.message.QueryMessage:
         """The response to one question (NOERROR or NXDOMAIN, any other rcode is an error).
 
         Raises TimeoutError when no server answered within the lifetime, `_Unanswered` when
@@ -113,7 +114,7 @@ class Resolver:
         """
         qname = dns.name.from_text(name)
         qtype = dns.rdatatype.from_text(rdtype)
-        question = qname.to_wire() + struct.pack("!HH", qtype, dns.rdataclass.IN) + _OPT
+        question = (qname.to_wire() or b"") + struct.pack("!HH", qtype, dns.rdataclass.IN) + _OPT
         deadline = time.monotonic() + self.lifetime
         servers = list(self.nameservers)
         reasons: list[str] = []
@@ -156,15 +157,20 @@ def make_resolver(options: VerifyOptions) -> Resolver:
 
 async def _exchange(
     server: str, port: int, qname: dns.name.Name, qtype: int, question: bytes, timeout: float
-) -> dns.message.Message:
+) -> dns.message.QueryMessage:
     """One try over UDP, then TCP when the answer was truncated (RFC 7766 §5)."""
     loop = asyncio.get_running_loop()
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
     qid = secrets.randbelow(65536)
     wire = struct.pack("!HHHHHH", qid, _QUERY_FLAGS, 1, 0, 0, 1) + question
 
-    def matches(response: dns.message.Message) -> bool:
-        if response.id != qid or not response.flags & dns.flags.QR or len(response.question) != 1:
+    def matches(response: dns.message.Message) -> TypeGuard[dns.message.QueryMessage]:
+        if (
+            not isinstance(response, dns.message.QueryMessage)
+            or response.id != qid
+            or not response.flags & dns.flags.QR
+            or len(response.question) != 1
+        ):
             return False
         asked = response.question[0]
         return asked.name == qname and asked.rdtype == qtype and asked.rdclass == dns.rdataclass.IN
@@ -177,10 +183,11 @@ async def _exchange(
             await loop.sock_sendall(udp, wire)
             while True:
                 try:
-                    response = dns.message.from_wire(await loop.sock_recv(udp, 65535))
+                    datagram = await loop.sock_recv(udp, 65535)
+                    response = dns.message.from_wire(datagram, raise_on_truncation=True)
                 except dns.message.Truncated as truncated:
                     if matches(truncated.message()):
-                        break
+                        break  # a truncated answer may hide records: ask again over TCP
                     continue
                 except dns.exception.DNSException:
                     continue  # garbage from the right address: keep waiting for the answer
