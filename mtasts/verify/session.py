@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
-
 from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, Resolver, make_resolver
-from mtasts.verify.https import make_client
+from mtasts.verify.https import Client, make_client
 from mtasts.verify.model import VerifyOptions
 
 # A domain's lookups and fetch each take at most `timeout`; they overlap, so a few budgets
@@ -29,7 +27,7 @@ class Session:
         options: VerifyOptions,
         *,
         resolver: Resolver | None = None,
-        client: httpx.AsyncClient | None = None,
+        client: Client | None = None,
     ) -> None:
         self.options = options
         self.resolver = resolver or make_resolver(options)
