@@ -15,13 +15,16 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
-
-import httpx
 
 from components.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
 from components.polling import PollTimeout, poll
+
+if TYPE_CHECKING:
+    # httpx is imported where a request is made: `pulumi preview`/`up` import this module with
+    # every Netlify component, and httpx alone is a fifth of the program's own start-up.
+    import httpx
 
 DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 # How much of Netlify's own message an error repeats, after scrubbing.
@@ -58,6 +61,8 @@ class NetlifyTransport:
         if not token:
             raise NetlifyError(None, f"No Netlify token: {TOKEN_HELP}.")
         self.token = token
+        import httpx
+
         self._http = httpx.Client(
             base_url=self.base_url.rstrip("/"),
             timeout=self.timeout,
@@ -88,6 +93,8 @@ class NetlifyTransport:
         headers: Mapping[str, str] | None = None,
         hints: Mapping[int, str] | None = None,
     ) -> Any:
+        import httpx
+
         def send() -> httpx.Response:
             try:
                 return self._http.request(method, path, json=json, content=content, headers=headers)
