@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from mtasts.reports.mail import (
     MAX_MESSAGE_BYTES,
@@ -65,10 +66,15 @@ def is_maildir(path: Path) -> bool:
 
 
 def _read_directory(directory: Path) -> Iterator[Item]:
-    for entry in sorted(directory.iterdir()):
-        if entry.is_dir():
+    # scandir gives each entry's type with its name, so the walk itself stats nothing; names
+    # sort as strings (the order sorting the paths gave, at a fraction of the cost).
+    with os.scandir(directory) as scan:
+        entries = sorted((entry.name, entry.is_dir(), entry.is_file()) for entry in scan)
+    for name, is_dir, is_file in entries:
+        entry = directory / name
+        if is_dir:
             yield from read_maildir(entry) if is_maildir(entry) else _read_directory(entry)
-        elif entry.is_file() and not entry.name.startswith("."):
+        elif is_file and not name.startswith("."):
             yield from read_file(entry)
 
 
@@ -107,19 +113,21 @@ def read_mbox(path: Path) -> Iterator[Item]:
 
 def read_file(path: Path) -> Iterator[Item]:
     """A report (`.json`, `.json.gz`), one message (`.eml`, or headers first), or an mbox."""
+    # One open per file: the first bytes say what it is, and the rest is read from the same
+    # stream (a folder of report files is mostly this function).
+    head = None
     try:
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:
             head = stream.read(5)
-    except OSError as error:
-        yield Rejected(str(path), f"cannot read it: {error.strerror or error}")
+            raw = b"" if head.startswith(b"From ") else head + _read_rest_bounded(stream)
+    except (OSError, ValueError) as error:
+        if head is None:  # could not open or read it at all
+            yield Rejected(str(path), f"cannot read it: {getattr(error, 'strerror', None) or error}")
+        else:
+            yield Rejected(str(path), str(error))
         return
     if head.startswith(b"From "):
         yield from read_mbox(path)
-        return
-    try:
-        raw = _read_bounded(path)
-    except (OSError, ValueError) as error:
-        yield Rejected(str(path), str(error))
         return
     if head.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or path.suffix == ".json":
         yield _report(raw, str(path))
@@ -159,10 +167,15 @@ def _report(data: bytes, origin: str) -> Item:
 
 
 def _read_bounded(path: Path) -> bytes:
-    size = path.stat().st_size
+    with open(path, "rb") as stream:
+        return _read_rest_bounded(stream)
+
+
+def _read_rest_bounded(stream: BinaryIO) -> bytes:
+    size = os.fstat(stream.fileno()).st_size  # of the open file: no second look-up by name
     if size > MAX_MESSAGE_BYTES:
         raise ValueError(
             f"{size} bytes is larger than any report or report mail "
             f"({MAX_MESSAGE_BYTES // 2**20} MiB); skipped"
         )
-    return path.read_bytes()
+    return stream.read()
