@@ -11,9 +11,11 @@ which is several times faster than the default policy and tolerant of the same d
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import dataclass
 from email.message import Message
-from email.parser import BytesParser
+from email.parser import Parser
 from email.policy import compat32
 
 REPORT_MEDIA_TYPES = frozenset({"application/tlsrpt+gzip", "application/tlsrpt+json"})
@@ -25,7 +27,9 @@ REPORT_SUFFIXES = (".json", ".json.gz", ".gz")
 # Mail systems commonly refuse messages larger than this; a "report" bigger is not one.
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 
-_parser = BytesParser(policy=compat32)
+_parser = Parser(policy=compat32)
+# A line ending at the end of a part belongs to the boundary after it (RFC 2046 §5.1.1).
+_FINAL_LINE_ENDING = re.compile(r"(\r\n|\r|\n)\Z")
 
 
 class NotAReport(ValueError):
@@ -44,7 +48,80 @@ def message_id(message: Message) -> str | None:
 
 
 def parse_message(raw: bytes) -> Message:
-    return _parser.parsebytes(raw)
+    """The message as the stdlib parses it (compat32), read the way BytesParser reads bytes.
+
+    A multipart message with one level of parts (what report senders send) has its parts
+    split here and each part parsed by the stdlib: for every multipart message, email.feedparser
+    compiles a regular expression from its boundary, and boundaries are unique per message, so
+    that compilation was a third of the time spent reading a Maildir. Anything else (nested
+    parts, message/* parts, a missing closing boundary, repeated boundary lines, a digest) is
+    parsed by the stdlib whole, so the result is the same either way.
+    """
+    text = raw.decode("ascii", "surrogateescape")
+    message = _parser.parsestr(text, headersonly=True)
+    parts = _one_level_parts(message)
+    if parts is None:
+        return _parser.parsestr(text)
+    payload: list[Message | str] = [*parts]
+    message.set_payload(payload)
+    return message
+
+
+def _one_level_parts(message: Message) -> list[Message] | None:
+    """The parts of a multipart message split as email.feedparser splits them, or None."""
+    if message.get_content_maintype() != "multipart" or message.get_content_type() == "multipart/digest":
+        return None
+    boundary = message.get_boundary()
+    body = message.get_payload()
+    if boundary is None or not isinstance(body, str):
+        return None
+    separator = "--" + boundary
+    parts: list[list[str]] = []
+    current: list[str] | None = None  # None in the preamble
+    after_boundary = False
+    # Lines as feedparser cuts them: CR, LF or CRLF, kept on the line.
+    for line in io.StringIO(body, newline="").readlines():
+        closing = _boundary_line(line, separator)
+        if closing is None:
+            if current is not None:
+                current.append(line)
+            after_boundary = False
+            continue
+        if after_boundary:
+            return None  # feedparser skips repeated boundary lines in its own way
+        after_boundary = True
+        if current is not None:
+            parts.append(current)
+        if closing:
+            break
+        current = []
+    else:
+        return None  # no closing boundary
+    messages = []
+    for lines in parts:
+        part = _parser.parsestr(_FINAL_LINE_ENDING.sub("", "".join(lines)))
+        if part.get_content_maintype() in ("multipart", "message"):
+            return None
+        messages.append(part)
+    return messages or None
+
+
+def _boundary_line(line: str, separator: str) -> bool | None:
+    """True for the closing boundary, False for one between parts, None for any other line.
+
+    feedparser's pattern: the separator, an optional "--", spaces or tabs, an optional line end.
+    """
+    if not line.startswith(separator):
+        return None
+    rest = line[len(separator) :]
+    for ending in ("\r\n", "\r", "\n"):
+        if rest.endswith(ending):
+            rest = rest[: -len(ending)]
+            break
+    closing = rest.startswith("--")
+    if closing:
+        rest = rest[2:]
+    return closing if rest.strip(" \t") == "" else None
 
 
 def report_attachments(message: Message) -> list[Attachment]:
