@@ -195,10 +195,14 @@ def report_from_json(document: Any) -> Report:
     return report
 
 
+# A dict, not a walk over the enum: this runs for every policy of every report.
+_POLICY_TYPES = {kind.value: kind for kind in PolicyType}
+
+
 def _policy_result(entry: _Fields) -> PolicyResult:
     policy, summary = entry.child("policy"), entry.child("summary")
     raw_type = policy.text("policy-type")
-    policy_type = next((kind for kind in PolicyType if kind.value == raw_type.lower()), None)
+    policy_type = _POLICY_TYPES.get(raw_type.lower())
     if policy_type is None and raw_type:
         expected = ", ".join(kind.value for kind in PolicyType)
         policy.problems.append(f"'{policy.where}.policy-type' {raw_type!r} is not one of {expected}")
