@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     # waits only during `pulumi up`, so start-up does not pay for tenacity.
     import tenacity
 
+from mtasts.errors import MtaStsError
+
 T = TypeVar("T")
 
 
@@ -33,7 +35,7 @@ class Backoff:
     factor: float = 2.0
 
 
-class PollTimeout(Exception, Generic[T]):
+class PollTimeout(MtaStsError, Generic[T]):
     """`done` never held before the time (or the attempts) ran out; `last` is the last result."""
 
     def __init__(self, last: T, attempts: int, elapsed: float) -> None:

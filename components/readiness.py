@@ -9,7 +9,8 @@ addresses, or a cache in front of it, can serve the old file from one of them af
 already serves the new one; a sender that fetched there would cache the old policy under the
 new id. The `_mta-sts` record depends on this resource, so the new id is published only
 after that (RFC 8461 §8). The check is the one `verify` runs
-(`mtasts.verify.check_policy_served_sync`), not a second copy.
+(`mtasts.verify.check_policy_served_sync`), not a second copy; the provider takes it as an
+argument (tests hand it a scripted one), and reads the ids served from its typed answer.
 
 While it waits it logs which addresses still serve what. Dynamic-provider methods run only
 on `pulumi up`: preview never polls.
@@ -27,6 +28,8 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
 from components.polling import Backoff, PollTimeout, poll
+from mtasts.constants import policy_url
+from mtasts.errors import MtaStsError
 from mtasts.policy import policy_id
 
 if TYPE_CHECKING:
@@ -42,8 +45,20 @@ SETTLE_FLOOR_SECONDS = 60.0
 MIN_GOOD_LOOKS = 3
 
 
-class PolicyNotServedError(Exception):
-    pass
+class PolicyNotServedError(MtaStsError):
+    """The new policy was not served everywhere in time; the message says what was seen."""
+
+
+# What the gate looks at: (domain, expected policy text) → the policy as every address serves it.
+PolicyCheckFn = Callable[[str, str], "PolicyCheck"]
+
+
+def _check_served(domain: str, expected_text: str) -> PolicyCheck:
+    # Imported here, not at the top: verify brings dnspython's asynchronous resolver (about
+    # 80 ms), which only `pulumi up`'s provider methods need, never the program's start-up.
+    from mtasts.verify import check_policy_served_sync
+
+    return check_policy_served_sync(domain, expected_text)
 
 
 def _log_info(message: str) -> None:
@@ -91,8 +106,8 @@ class ServedWatch:
         self.last, self.now = check, now
         for address in check.addresses:
             self.largest_max_age = max(self.largest_max_age, address.cache_max_age or 0)
-            if address.served.startswith("policy id "):
-                self.seen_ids.add(address.served.removeprefix("policy id "))
+            if address.policy_id is not None:
+                self.seen_ids.add(address.policy_id)
         if check.served_everywhere:
             if self.good_since is None:
                 self.good_since, self.good_looks = now, 0
@@ -135,7 +150,13 @@ class PolicyReadinessProvider(ResourceProvider):
     """Polls the policy URL with backoff until every address has served `policy_text` for the window.
 
     `settle_floor` is the shortest window (tests shorten it; the stack uses the default).
+    `policy_check` looks once at every address; None is `verify`'s own check (not `check`:
+    that name is the engine's input check, which every provider has).
     """
+
+    # Providers pickled into existing stacks' state before `policy_check` existed have no such
+    # attribute: they find this one, and use `verify`'s check.
+    policy_check: PolicyCheckFn | None = None
 
     def __init__(
         self,
@@ -144,8 +165,10 @@ class PolicyReadinessProvider(ResourceProvider):
         settle_floor: float = SETTLE_FLOOR_SECONDS,
         min_good_looks: int = MIN_GOOD_LOOKS,
         log: Callable[[str], None] = _log_info,
+        policy_check: PolicyCheckFn | None = None,
     ) -> None:
         super().__init__()
+        self.policy_check = policy_check
         self.first_delay = first_delay
         self.max_delay = max_delay
         self.settle_floor = settle_floor
@@ -165,12 +188,9 @@ class PolicyReadinessProvider(ResourceProvider):
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def wait_until_served(self, props: dict[str, Any]) -> None:
-        # Imported here, not at the top: verify brings dnspython's asynchronous resolver (about
-        # 80 ms), which only `pulumi up`'s provider methods need, never the program's start-up.
-        from mtasts.verify import check_policy_served_sync
-
+        check = self.policy_check or _check_served
         domain, expected = props["domain"], props["policy_text"]
-        url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
+        url = policy_url(domain)
         watch = ServedWatch(
             expected_id=str(props.get("policy_id") or policy_id(expected)),
             floor=self.settle_floor,
@@ -179,7 +199,7 @@ class PolicyReadinessProvider(ResourceProvider):
         timeout = float(props["timeout_seconds"])
         try:
             poll(
-                lambda: watch.look(check_policy_served_sync(domain, expected), time.monotonic()),
+                lambda: watch.look(check(domain, expected), time.monotonic()),
                 done=lambda seen: seen.ready,
                 timeout=timeout,
                 backoff=Backoff(initial=self.first_delay, maximum=self.max_delay),

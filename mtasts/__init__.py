@@ -7,7 +7,8 @@ Rules cite the sections of RFC 8461 (MTA-STS), RFC 8460 (TLS-RPT) and RFC 7505 (
 
 from mtasts.config import ConfigError, Hosting, Mode, Settings, parse_settings
 from mtasts.desired import DesiredState, desired_state
-from mtasts.policy import Policy, PolicyError, mx_pattern_matches, parse_policy, policy_id
+from mtasts.errors import MtaStsError, ProblemsError
+from mtasts.policy import Policy, PolicyError, parse_policy, policy_id
 from mtasts.records import DnsRecord
 
 __all__ = [
@@ -16,11 +17,12 @@ __all__ = [
     "DnsRecord",
     "Hosting",
     "Mode",
+    "MtaStsError",
     "Policy",
     "PolicyError",
+    "ProblemsError",
     "Settings",
     "desired_state",
-    "mx_pattern_matches",
     "parse_policy",
     "parse_settings",
     "policy_id",

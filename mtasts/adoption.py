@@ -4,7 +4,9 @@ Pure planning: the caller looks up what the zone holds at the names the stack ma
 (Cloudflare's `get_dns_records`) and hands it here as plain values. A desired record with
 a matching existing record is adopted by that record's id, so the first `pulumi up`
 updates it in place instead of creating a duplicate. A record that cannot coexist with the
-desired state is a conflict, and the program stops before anything changes:
+desired state is a conflict, and the program stops before anything changes. Why a record
+conflicts is the rules' to say (`mtasts.rules.coexistence` for records sharing a name, each
+record kind's own rule for a second one); this module matches records and adds "delete it":
 
 - a CNAME at a name where the stack publishes other records (RFC 1034 §3.6.2), or any
   other record where it publishes a CNAME;
@@ -25,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from mtasts.errors import ProblemsError
 from mtasts.names import normalize
 from mtasts.records import DnsRecord, txt_kind, unquote_txt
-from mtasts.rules import discovery, mail, tlsrpt
+from mtasts.rules import coexistence, discovery, mail, tlsrpt
 
 MANAGED_COMMENT = "managed by the mta-sts stack"
 # TXT kinds of which a name may hold only one; a verification token may repeat harmlessly.
@@ -80,17 +83,16 @@ class AdoptionPlan:
         return [conflict.message() for conflict in self.conflicts]
 
 
-class AdoptionError(ValueError):
+class AdoptionError(ProblemsError):
     """The zone holds records the stack cannot adopt; `problems` says what to delete."""
 
+    heading = (
+        "the zone holds records that conflict with what this stack publishes; delete them "
+        "(Cloudflare dashboard → the zone → DNS → Records), then run again. Nothing was changed."
+    )
+
     def __init__(self, plan: AdoptionPlan) -> None:
-        self.problems = plan.problems()
-        listing = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(
-            "the zone holds records that conflict with what this stack publishes; delete them "
-            "(Cloudflare dashboard → the zone → DNS → Records), then run again. Nothing was changed.\n"
-            + listing
-        )
+        super().__init__(plan.problems())
 
 
 def _norm(name: str) -> str:
@@ -164,11 +166,7 @@ def plan_adoption(
                 if other:
                     claim(record, other)
             conflicts += [
-                Conflict(
-                    c,
-                    f"an A record the stack does not publish: some clients would fetch the policy "
-                    f"from {c.content}; delete it",
-                )
+                Conflict(c, f"{coexistence.other_address(c.content).text()}; delete it")
                 for c in candidates
                 if c.id not in claimed
             ]
@@ -219,38 +217,9 @@ def _incompatible(
         if candidate.id in claimed:
             continue
         name = _norm(candidate.name)
-        published = types_at.get(name, set())
-        if not published:
-            continue
-        if candidate.type == "CNAME" and "CNAME" not in published:
-            conflicts.append(
-                Conflict(
-                    candidate,
-                    f"a CNAME cannot share its name with the {'/'.join(sorted(published))} records the "
-                    "stack publishes here (RFC 1034 §3.6.2); delete it",
-                )
-            )
-        elif "CNAME" in published and candidate.type != "CNAME":
-            conflicts.append(
-                Conflict(
-                    candidate, "the stack publishes a CNAME here, which cannot share its name; delete it"
-                )
-            )
-        elif candidate.type == "MX" and _norm(candidate.content) not in mx_hosts_at.get(name, set()):
-            conflicts.append(
-                Conflict(
-                    candidate,
-                    "an MX host the stack does not publish: the policy does not cover it, so under "
-                    "enforce senders would refuse it (a null MX must also stand alone, RFC 7505 §3); "
-                    "delete it",
-                )
-            )
-        elif candidate.type == "AAAA" and "A" in published:
-            conflicts.append(
-                Conflict(
-                    candidate,
-                    "the stack publishes IPv4 addresses for the policy host; this AAAA record sends IPv6 "
-                    "clients to another server; delete it",
-                )
-            )
+        value = _norm(candidate.content) if candidate.type in {"MX", "CNAME"} else candidate.content
+        for finding in coexistence.beside(
+            types_at.get(name, set()), candidate.type, value, mx_hosts_at.get(name, set())
+        ):
+            conflicts.append(Conflict(candidate, f"{finding.text()}; delete it"))
     return conflicts

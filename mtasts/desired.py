@@ -9,8 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from mtasts.config import PROTON_SPF_INCLUDE, Hosting, ProtonSettings, Settings
-from mtasts.policy import POLICY_PATH, Policy
+from mtasts.config import Hosting, ProtonSettings, Settings
+from mtasts.constants import (
+    GITHUB_PAGES_IPV4,
+    NETLIFY_IPV4,
+    POLICY_PATH,
+    PROTON_MX_PRIORITIES,
+    PROTON_SPF_INCLUDE,
+    discovery_name,
+    tls_rpt_name,
+)
+from mtasts.policy import Policy
 from mtasts.records import (
     DnsRecord,
     discovery_text,
@@ -19,9 +28,8 @@ from mtasts.records import (
     spf_text,
     tls_rpt_text,
 )
+from mtasts.rules.policy_host import SPF_NONE
 
-NETLIFY_IPV4 = ("75.2.60.5",)
-GITHUB_PAGES_IPV4 = ("185.199.108.153", "185.199.109.153", "185.199.110.153", "185.199.111.153")
 HOST_IPV4 = {Hosting.NETLIFY: NETLIFY_IPV4, Hosting.GITHUB_PAGES: GITHUB_PAGES_IPV4}
 
 # The discovery record's ttl is short: a new id is the signal that a new policy is out.
@@ -29,7 +37,6 @@ DISCOVERY_TTL = 300
 RECORD_TTL = 3600
 
 PROTON_KEY_PREFIX = "proton-"
-PROTON_MX_PRIORITIES = {"mail.protonmail.ch": 10, "mailsec.protonmail.ch": 20}
 
 NETLIFY_HEADERS = f"/{POLICY_PATH}\n  Content-Type: text/plain; charset=utf-8\n"
 
@@ -106,11 +113,11 @@ def dns_records(settings: Settings, policy_id: str) -> tuple[DnsRecord, ...]:
     ]
     # RFC 7505: a name with an A record receives mail through the implicit MX; say it does not.
     records.append(DnsRecord(key="null-mx", name=host, type="MX", value=".", priority=0, ttl=RECORD_TTL))
-    records.append(DnsRecord(key="spf", name=host, type="TXT", value="v=spf1 -all", ttl=RECORD_TTL))
+    records.append(DnsRecord(key="spf", name=host, type="TXT", value=SPF_NONE, ttl=RECORD_TTL))
     records.append(
         DnsRecord(
             key="sts",
-            name=f"_mta-sts.{settings.domain}",
+            name=discovery_name(settings.domain),
             type="TXT",
             value=discovery_text(policy_id),
             ttl=DISCOVERY_TTL,
@@ -120,7 +127,7 @@ def dns_records(settings: Settings, policy_id: str) -> tuple[DnsRecord, ...]:
         records.append(
             DnsRecord(
                 key="tls-rpt",
-                name=f"_smtp._tls.{settings.domain}",
+                name=tls_rpt_name(settings.domain),
                 type="TXT",
                 value=tls_rpt_text(settings.tls_rpt),
                 ttl=RECORD_TTL,

@@ -5,8 +5,10 @@ configuration error, 3 (`verify`) a domain could not be checked because the reso
 network did not answer.
 """
 
+from mtasts.errors import MtaStsError
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNCHECKED = 0, 1, 2, 3
 
 
-class UsageError(ValueError):
+class UsageError(MtaStsError, ValueError):
     """A command line that cannot be carried out as given; the message says what to change."""

@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mtasts.constants import POLICY_PATH
+from mtasts.errors import ProblemsError
 from mtasts.rules import mx_coverage, policy_file
 from mtasts.rules.policy_file import MAX_AGE_LIMIT, MAX_POLICY_BYTES, Mode, is_mx_pattern
 
@@ -23,22 +25,15 @@ __all__ = [
     "Policy",
     "PolicyError",
     "is_mx_pattern",
-    "mx_pattern_matches",
     "parse_policy",
     "policy_id",
 ]
 
-POLICY_PATH = ".well-known/mta-sts.txt"
 _ID_LENGTH = 32  # RFC 8461 §3.1: 1–32 letters and digits
-mx_pattern_matches = mx_coverage.matches
 
 
-class PolicyError(ValueError):
+class PolicyError(ProblemsError):
     """A policy text that senders would reject; `problems` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -114,19 +114,3 @@ def txt_kind(text: str) -> str | None:
     if mail.is_proton_verification(text):
         return "proton-verification"
     return None
-
-
-def parse_discovery(text: str) -> str:
-    """The id a strict sender reads from a `v=STSv1` text, or ValueError saying why there is none."""
-    record = discovery.parse(text)
-    if record.id is None:
-        raise ValueError("; ".join(f.seen for f in record.findings if f.failed))
-    return record.id
-
-
-def parse_tls_rpt(text: str) -> tuple[str, ...]:
-    """The `rua` URIs a strict sender reads from a `v=TLSRPTv1` text, or ValueError."""
-    record = tlsrpt.parse(text)
-    if not record.uris:
-        raise ValueError("; ".join(f.seen for f in record.findings if f.failed))
-    return record.uris

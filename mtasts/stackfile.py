@@ -17,10 +17,11 @@ import yaml
 
 from mtasts.config import ConfigError, Settings, parse_settings, schema
 from mtasts.config.values import NAMESPACE, namespace_problems
+from mtasts.errors import MtaStsError
 
 
-class StackFileError(ValueError):
-    pass
+class StackFileError(MtaStsError, ValueError):
+    """A stack file that cannot be read as one; the message says which and why."""
 
 
 def stack_file(stack: str, project_dir: Path = Path(".")) -> Path:
@@ -60,11 +61,6 @@ def settings_keys(config: Mapping[Any, Any]) -> dict[str, Any]:
 def foreign_keys(config: Mapping[Any, Any], stack: str) -> list[str]:
     """Problems for keys written without the `mta-sts:` namespace that name one of its settings."""
     return namespace_problems(config, schema.declared(), f"Pulumi.{stack}.yaml")
-
-
-def read_stack_config(stack: str, project_dir: Path = Path(".")) -> dict[str, Any]:
-    """The `mta-sts:*` keys of a stack file, namespace removed, secure values left out."""
-    return settings_keys(read_stack_file(stack, project_dir))
 
 
 def load_settings(stack: str, project_dir: Path = Path(".")) -> Settings:

@@ -21,8 +21,8 @@ from typing import Any
 from pulumi_policy import proxy
 from pulumi_policy.proxy import UnknownValueError
 
+from mtasts.constants import DISCOVERY_LABEL, POLICY_HOST_LABEL, POLICY_PATH
 from mtasts.names import is_hostname, normalize
-from mtasts.policy import POLICY_PATH
 from mtasts.records import unquote_txt
 
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
@@ -32,11 +32,6 @@ REPOSITORY_PAGES = "github:index/repositoryPages:RepositoryPages"
 NETLIFY_SITE = "pulumi-python:dynamic/netlify:Site"
 POLICY_READINESS = "pulumi-python:dynamic/mtasts:PolicyReadiness"
 MTASTS_DOMAIN = "mta-sts:index:MtaStsDomain"
-
-POLICY_HOST_LABEL = "mta-sts"
-DISCOVERY_LABEL = "_mta-sts"
-TLS_RPT_LABEL = "_smtp._tls"
-NULL_MX = "."
 
 
 class _Unknown:

@@ -53,9 +53,6 @@ class StackRun:
         assert len(matches) == 1, f"expected one resource named {name!r}, found {len(matches)}"
         return matches[0]
 
-    def by_urn(self, urn: str) -> Registered:
-        return next(resource for resource in self.resources if resource.urn == urn)
-
     def dns_records(self) -> list[Registered]:
         return self.of_type("cloudflare:index/dnsRecord:DnsRecord")
 

@@ -170,10 +170,10 @@ def test_realistic_proton_values_are_not_taken_for_placeholders() -> None:
 def test_the_program_refuses_the_example_stacks_placeholders_before_registering_anything(
     failing_stack: FailingRun,
 ) -> None:
-    from mtasts.stackfile import read_stack_config
+    from mtasts.stackfile import read_stack_file, settings_keys
     from tests.pulumi_mocks import PROJECT_DIR
 
-    failed = failing_stack(read_stack_config("proton", PROJECT_DIR))
+    failed = failing_stack(settings_keys(read_stack_file("proton", PROJECT_DIR)))
     assert failed.registered == []
     assert str(failed.error).count("is a placeholder") == 4 and "Settings → Domain names" in str(failed.error)
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 
 from mtasts.config import ConfigError, Hosting, Mode, parse_settings
+from mtasts.constants import PROTON_MX
 from tests.strategies import stack_configs
 
 
@@ -20,6 +21,7 @@ def test_defaults_are_the_safe_ones() -> None:
     assert settings.mode is Mode.TESTING
     assert settings.max_age == 604_800
     assert settings.mx == ("mail.protonmail.ch", "mailsec.protonmail.ch")
+    assert settings.mx == PROTON_MX  # Pulumi.yaml's default names the hosts the Proton records publish
     assert settings.tls_rpt == ()
     assert settings.hosting is Hosting.NETLIFY
     assert settings.repository == "mta-sts-example-com"
@@ -122,6 +124,12 @@ def test_netlify_without_a_token_is_refused_but_pages_needs_none() -> None:
     [problem] = problems_of_token({"domain": "example.com"})
     assert "netlifyToken" in problem and "NETLIFY_AUTH_TOKEN" in problem
     parse_settings({"domain": "example.com", "hosting": "github-pages"}, netlify_token_available=False)
+
+
+def test_the_configuration_error_spells_the_netlify_token_key_with_its_namespace() -> None:
+    # The Netlify client's help says the same (test_netlify_api, test_netlify_provider).
+    [problem] = problems_of_token({"domain": "example.com"})
+    assert "pulumi config set --secret mta-sts:netlifyToken <token>" in problem
 
 
 def problems_of_token(raw: dict) -> list[str]:

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mtasts.config import parse_settings
-from mtasts.policy import Mode, Policy, PolicyError, mx_pattern_matches, parse_policy, policy_id
+from mtasts.policy import Mode, Policy, PolicyError, parse_policy, policy_id
+from mtasts.rules.mx_coverage import matches as mx_pattern_matches
 from tests.strategies import hostnames, stack_configs
 
 PROTON = Policy(mode=Mode.ENFORCE, max_age=604_800, mx=("mail.protonmail.ch", "mailsec.protonmail.ch"))

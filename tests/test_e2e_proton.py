@@ -16,7 +16,7 @@ import pytest
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from mtasts.records import DnsRecord
-from mtasts.stackfile import read_stack_config
+from mtasts.stackfile import read_stack_file, settings_keys
 from tests.proton_values import realistic
 from tests.pulumi_mocks import PROJECT_DIR
 from tests.twin import Twin, server_test_marks
@@ -35,7 +35,7 @@ def proton_config(mode: str) -> dict[str, Any]:
     (A DMARC `rua` at another domain needs that domain's authorisation record, RFC 7489 §7.1,
     which the twin does not serve.)
     """
-    config = read_stack_config("proton", PROJECT_DIR)
+    config = settings_keys(read_stack_file("proton", PROJECT_DIR))
     config["proton"] = {**realistic(config["proton"]), "dmarcRua": [f"mailto:dmarc-reports@{DOMAIN}"]}
     return {**config, "domain": DOMAIN, "mode": mode, "tlsRpt": [f"mailto:tls-reports@{DOMAIN}"]}
 

@@ -244,3 +244,10 @@ def test_without_a_token_the_providers_diff_and_check_work_and_reading_says_it_w
         provider.read("site-1", {"custom_domain": HOST})
     assert "previews hold no Netlify token" in str(caught.value)
     assert netlify.requests == []
+
+
+def test_netlify_and_token_errors_are_the_projects_errors_and_a_token_error_still_a_value_error() -> None:
+    from mtasts.errors import MtaStsError
+
+    assert issubclass(NetlifyError, MtaStsError)
+    assert issubclass(TokenError, MtaStsError) and issubclass(TokenError, ValueError)

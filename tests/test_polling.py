@@ -61,3 +61,9 @@ def test_on_wait_hears_each_result_and_the_coming_delay() -> None:
         on_wait=lambda result, delay: heard.append((result, delay)),
     )
     assert heard == [(1, 0.5), (2, 1.0)]
+
+
+def test_a_poll_timeout_is_one_of_the_projects_errors() -> None:
+    from mtasts.errors import MtaStsError
+
+    assert issubclass(PollTimeout, MtaStsError)

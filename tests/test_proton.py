@@ -183,11 +183,11 @@ def test_a_policy_missing_a_proton_mx_host_is_refused_before_any_registration(
 
 
 def test_the_example_proton_stack_deploys_every_record_once_its_placeholders_are_replaced(stack: Run) -> None:
-    from mtasts.stackfile import read_stack_config
+    from mtasts.stackfile import read_stack_file, settings_keys
     from tests.proton_values import realistic
     from tests.pulumi_mocks import PROJECT_DIR
 
-    written = read_stack_config("proton", PROJECT_DIR)
+    written = settings_keys(read_stack_file("proton", PROJECT_DIR))
     with pytest.raises(ConfigError) as caught:
         parse_settings(written)
     placeholders = [problem for problem in caught.value.problems if "placeholder" in problem]

@@ -26,7 +26,10 @@ STALE_FINDING = Finding("stack-drift", Status.FAIL, "the served policy differs f
 
 
 def good(*addresses: str, max_age: int | None = None) -> PolicyCheck:
-    served = tuple(AddressServed(a, "policy id abc123", True, cache_max_age=max_age) for a in addresses)
+    served = tuple(
+        AddressServed(a, "policy id abc123", True, cache_max_age=max_age, policy_id="abc123")
+        for a in addresses
+    )
     return PolicyCheck([Finding("policy-fetch", Status.PASS, "ok")], PROPS["policy_text"], served)
 
 
@@ -41,10 +44,10 @@ def half(max_age: int | None = None, age: int = 0) -> PolicyCheck:
         False,
         cache_max_age=max_age,
         cache_seconds_left=max(0, (max_age or 0) - age),
+        policy_id="old999",
     )
-    return PolicyCheck(
-        [STALE_FINDING], PROPS["policy_text"], (AddressServed("192.0.2.1", "policy id abc123", True), stale)
-    )
+    fresh = AddressServed("192.0.2.1", "policy id abc123", True, policy_id="abc123")
+    return PolicyCheck([STALE_FINDING], PROPS["policy_text"], (fresh, stale))
 
 
 HALF = half()
@@ -73,22 +76,21 @@ def fast_provider(logged: list[str]) -> PolicyReadinessProvider:
 
 
 def test_create_waits_until_every_address_serves_the_new_policy(
-    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
+    fast_provider: PolicyReadinessProvider,
 ) -> None:
     check = ScriptedCheck(HALF, HALF, GOOD)
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
+    fast_provider.policy_check = check
     result = fast_provider.create(dict(PROPS))
     assert check.calls[0][:2] == ("example.com", PROPS["policy_text"])
     assert len(check.calls) >= 2 + 3  # two stale looks, then at least three good ones
     assert result.outs["policy_id"] == "abc123"
 
 
-def test_one_good_look_is_not_enough_the_window_must_pass_with_repeated_looks(
-    monkeypatch: pytest.MonkeyPatch, logged: list[str]
-) -> None:
+def test_one_good_look_is_not_enough_the_window_must_pass_with_repeated_looks(logged: list[str]) -> None:
     check = ScriptedCheck(GOOD)
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
-    provider = PolicyReadinessProvider(first_delay=0.02, max_delay=0.05, settle_floor=0.3, log=logged.append)
+    provider = PolicyReadinessProvider(
+        first_delay=0.02, max_delay=0.05, settle_floor=0.3, log=logged.append, policy_check=check
+    )
     provider.create(dict(PROPS))
     assert len(check.calls) >= 3
     assert check.calls[-1][2] - check.calls[0][2] >= 0.3
@@ -96,29 +98,29 @@ def test_one_good_look_is_not_enough_the_window_must_pass_with_repeated_looks(
 
 
 def test_an_address_falling_back_to_the_old_file_starts_the_window_again(
-    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
+    fast_provider: PolicyReadinessProvider,
 ) -> None:
     check = ScriptedCheck(GOOD, GOOD, HALF, GOOD)
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
+    fast_provider.policy_check = check
     fast_provider.create(dict(PROPS))
     after_relapse = [call[2] for call in check.calls[3:]]
     assert after_relapse[-1] - after_relapse[0] >= 0.1, "the window must be counted from after the relapse"
 
 
 def test_the_window_lasts_as_long_as_the_largest_cache_max_age_seen(
-    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
+    fast_provider: PolicyReadinessProvider,
 ) -> None:
     check = ScriptedCheck(good("192.0.2.1", max_age=1))
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
+    fast_provider.policy_check = check
     started = time.monotonic()
     fast_provider.create(dict(PROPS))
     assert time.monotonic() - started >= 1.0  # max-age=1 s, longer than the 0.1 s floor
 
 
 def test_while_waiting_it_logs_which_address_still_serves_what(
-    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider, logged: list[str]
+    fast_provider: PolicyReadinessProvider, logged: list[str]
 ) -> None:
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", ScriptedCheck(half(max_age=1), HALF, GOOD))
+    fast_provider.policy_check = ScriptedCheck(half(max_age=1), HALF, GOOD)
     fast_provider.create(dict(PROPS))
     waiting = [line for line in logged if "waiting for every address" in line]
     assert waiting, logged
@@ -126,30 +128,26 @@ def test_while_waiting_it_logs_which_address_still_serves_what(
     assert "2001:db8::1 serves policy id old999 (cacheable for 1 s more)" in waiting[0]
 
 
-def test_warnings_alone_do_not_hold_the_rollout(
-    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
-) -> None:
+def test_warnings_alone_do_not_hold_the_rollout(fast_provider: PolicyReadinessProvider) -> None:
     warning = Finding("policy-fetch", Status.WARN, "served with charset", "")
     warned = PolicyCheck([warning], "", GOOD.addresses)
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", ScriptedCheck(warned))
+    fast_provider.policy_check = ScriptedCheck(warned)
     fast_provider.create(dict(PROPS))
 
 
-def test_an_unanswered_check_holds_the_rollout(
-    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
-) -> None:
+def test_an_unanswered_check_holds_the_rollout(fast_provider: PolicyReadinessProvider) -> None:
     unanswered = PolicyCheck(
         [Finding("policy-fetch", Status.UNCHECKED, "could not check: the resolver did not answer")], None, ()
     )
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", ScriptedCheck(unanswered))
+    fast_provider.policy_check = ScriptedCheck(unanswered)
     with pytest.raises(PolicyNotServedError, match="could not check: the resolver did not answer"):
         fast_provider.create({**PROPS, "timeout_seconds": 0.2})
 
 
 def test_timeout_names_each_address_what_it_served_and_what_to_do(
-    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
+    fast_provider: PolicyReadinessProvider,
 ) -> None:
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", ScriptedCheck(HALF))
+    fast_provider.policy_check = ScriptedCheck(HALF)
     with pytest.raises(PolicyNotServedError) as caught:
         fast_provider.create({**PROPS, "timeout_seconds": 0.2})
     message = str(caught.value)
@@ -159,11 +157,9 @@ def test_timeout_names_each_address_what_it_served_and_what_to_do(
     assert "readinessTimeout" in message and "pulumi up" in message
 
 
-def test_update_waits_again_for_the_changed_policy(
-    monkeypatch: pytest.MonkeyPatch, fast_provider: PolicyReadinessProvider
-) -> None:
+def test_update_waits_again_for_the_changed_policy(fast_provider: PolicyReadinessProvider) -> None:
     check = ScriptedCheck(HALF, GOOD)
-    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
+    fast_provider.policy_check = check
     news = {**PROPS, "policy_text": PROPS["policy_text"].replace("testing", "enforce"), "policy_id": "def456"}
     result = fast_provider.update("id", dict(PROPS), news)
     assert check.calls[-1][:2] == ("example.com", news["policy_text"])
@@ -185,3 +181,32 @@ def test_provider_pickles_without_network_state() -> None:
     provider = PolicyReadinessProvider(first_delay=1, max_delay=2, settle_floor=90)
     restored = pickle.loads(pickle.dumps(provider))
     assert (restored.first_delay, restored.max_delay, restored.settle_floor) == (1, 2, 90)
+
+
+def test_the_timeout_names_the_other_policy_ids_from_the_typed_answer_not_from_its_wording(
+    fast_provider: PolicyReadinessProvider,
+) -> None:
+    worded = AddressServed("2001:db8::1", "an older deploy", False, policy_id="old999")
+    unserved = AddressServed("192.0.2.9", "HTTP 404", False)
+    fast_provider.policy_check = ScriptedCheck(PolicyCheck([STALE_FINDING], None, (worded, unserved)))
+    with pytest.raises(PolicyNotServedError) as caught:
+        fast_provider.create({**PROPS, "timeout_seconds": 0.2})
+    assert "(other policy ids seen: old999)" in str(caught.value)
+
+
+def test_a_provider_pickled_before_the_check_was_injected_uses_the_check_verify_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    restored = pickle.loads(pickle.dumps(PolicyReadinessProvider(first_delay=0.01, max_delay=0.02)))
+    del restored.__dict__["policy_check"]  # what a provider in an existing stack's state holds
+    restored.settle_floor, restored.min_good_looks = 0.0, 1
+    check = ScriptedCheck(GOOD)
+    monkeypatch.setattr("mtasts.verify.check_policy_served_sync", check)
+    restored.create(dict(PROPS))
+    assert check.calls and check.calls[0][:2] == ("example.com", PROPS["policy_text"])
+
+
+def test_a_policy_not_served_is_one_of_the_projects_errors() -> None:
+    from mtasts.errors import MtaStsError
+
+    assert issubclass(PolicyNotServedError, MtaStsError)

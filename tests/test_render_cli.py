@@ -10,7 +10,7 @@ import dns.zone
 
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
-from mtasts.stackfile import read_stack_config
+from mtasts.stackfile import read_stack_file, settings_keys
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -93,4 +93,4 @@ def test_secure_values_are_not_read_as_settings(tmp_path: Path) -> None:
     project = write_stack(
         tmp_path, "config:\n  mta-sts:domain: example.com\n  mta-sts:netlifyToken:\n    secure: x\n"
     )
-    assert "netlifyToken" not in read_stack_config("staging", project)
+    assert "netlifyToken" not in settings_keys(read_stack_file("staging", project))

@@ -166,3 +166,188 @@ def test_an_oversized_message_in_an_mbox_is_skipped_unread(
     items = list(read_paths([str(tmp_path / "reports.mbox")]))
     assert [type(item) for item in items] == [Found, Rejected, Found]
     assert "larger than any report mail" in items[1].reason  # type: ignore[union-attr]
+
+
+# --- Odd paths: loops, unreadable folders, FIFOs and devices -------------------------------
+
+
+def run_reader_script(script: str, *, timeout: float = 30) -> list[list[str]]:
+    """`script` (which prints one JSON line per item) in a child process, bounded in time."""
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+LIST_ITEMS = """
+import json, sys
+from mtasts.reports.sources import Found, read_paths
+for item in read_paths(sys.argv[1:]):
+    print(json.dumps([type(item).__name__, item.origin, getattr(item, "reason", ""), item.whole_source
+                      if hasattr(item, "whole_source") else False]))
+"""
+
+
+def test_symbolic_links_that_loop_are_followed_once_and_never_forever(tmp_path: Path) -> None:
+    root = tmp_path / "reports"
+    (root / "sub").mkdir(parents=True)
+    shutil.copy(GOOD[0], root / "sub" / "a.eml")
+    for name in ("self-1", "self-2", "self-3"):
+        (root / name).symlink_to(".")
+        (root / "sub" / name).symlink_to("..")
+    script = LIST_ITEMS.replace("read_paths(sys.argv[1:])", f"read_paths([{str(root)!r}])")
+    items = run_reader_script(script, timeout=30)
+    assert [(kind, Path(origin).name) for kind, origin, *_ in items] == [("Found", "a.eml")]
+
+
+def items_as_nobody(path: Path) -> list[tuple[str, str, str, bool]]:
+    """read_paths([path]) in a forked child that runs as `nobody` when this is root (root reads
+    any folder whatever its mode), as (kind, origin, reason, whole_source) tuples."""
+    import json
+    import os
+
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_end)
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            rows = [
+                [type(item).__name__, item.origin, getattr(item, "reason", ""), item.whole_source]
+                if isinstance(item, Rejected)
+                else ["Found", item.origin, "", False]
+                for item in read_paths([str(path)])
+            ]
+            os.write(write_end, json.dumps(rows).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as stream:
+        data = stream.read()
+    os.waitpid(child, 0)
+    return [tuple(row) for row in json.loads(data)]
+
+
+def test_an_unreadable_folder_is_named_and_everything_readable_around_it_is_read() -> None:
+    import os
+    import tempfile
+
+    # A folder of its own that `nobody` can reach: pytest's tmp_path is private to its user.
+    with tempfile.TemporaryDirectory(prefix="mtasts-walk-") as top:
+        root = Path(top)
+        root.chmod(0o755)
+        for name in ("a", "b-locked", "c"):
+            (root / name).mkdir()
+        shutil.copy(GOOD[0], root / "a" / "1.eml")
+        shutil.copy(GOOD[1], root / "b-locked" / "2.eml")
+        shutil.copy(GOOD[2], root / "c" / "3.eml")
+        (root / "c" / "unreadable.eml").write_bytes(GOOD[3].read_bytes())
+        for path in root.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (root / "b-locked").chmod(0o000)
+        (root / "c" / "unreadable.eml").chmod(0o000)
+        if os.geteuid() != 0 and os.access(root / "b-locked", os.R_OK):
+            pytest.skip("this user reads folders whatever their mode")
+        items = items_as_nobody(root)
+        (root / "b-locked").chmod(0o755)
+    found = [Path(origin).name for kind, origin, *_ in items if kind == "Found"]
+    rejected = {Path(row[1]).name: (row[2], row[3]) for row in items if row[0] == "Rejected"}
+    assert found == ["1.eml", "3.eml"]
+    assert rejected == {
+        "b-locked": ("cannot read it: Permission denied", True),
+        "unreadable.eml": ("cannot read it: Permission denied", False),
+    }
+
+
+def test_a_fifo_given_as_a_path_is_not_a_regular_file_and_is_never_opened_for_a_wait(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "reports.fifo"
+    os.mkfifo(fifo)
+    [item] = read_paths([str(fifo)])  # opening a FIFO for reading would wait for a writer
+    assert isinstance(item, Rejected) and item.whole_source
+    assert item.reason == "not a regular file (a FIFO); skipped"
+
+
+def test_a_device_given_as_a_path_is_not_a_regular_file() -> None:
+    [item] = read_paths(["/dev/null"])
+    assert isinstance(item, Rejected) and item.reason == "not a regular file (a character device); skipped"
+
+
+def test_a_fifo_inside_a_folder_is_named_and_the_rest_is_read(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "a.fifo")
+    shutil.copy(GOOD[0], tmp_path / "b.eml")
+    first, second = read_paths([str(tmp_path)])
+    assert isinstance(first, Rejected) and first.origin.endswith("a.fifo") and "a FIFO" in first.reason
+    assert isinstance(second, Found)
+
+
+def test_a_file_swapped_for_a_fifo_after_it_was_listed_is_refused_without_waiting(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "swapped.eml"
+    os.mkfifo(fifo)
+    items: list[object] = []
+    # read_file is what the walk calls after its check; a plain open() would wait for a writer.
+    reader = threading.Thread(target=lambda: items.extend(sources.read_file(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():
+        with open(fifo, "wb"):  # a writer releases the blocked reader
+            pass
+        pytest.fail("reading the FIFO waited for a writer")
+    [item] = items
+    assert isinstance(item, Rejected) and "not a regular file (a FIFO)" in item.reason
+
+
+def test_a_link_to_nothing_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "dangling.eml").symlink_to(tmp_path / "gone.eml")
+    [item] = read_paths([str(tmp_path / "dangling.eml")])
+    assert isinstance(item, Rejected) and item.reason == "a symbolic link to nothing"
+
+
+# --- Junk mail: what is kept of it is bounded ----------------------------------------------
+
+
+def test_junk_mail_with_megabyte_headers_keeps_a_few_hundred_characters(tmp_path: Path) -> None:
+    huge = "x" * 2**20
+    (tmp_path / "junk.eml").write_text(
+        f"Message-ID: <{huge}@spam.example>\r\nSubject: {huge}\r\n"
+        f'Content-Type: application/tlsrpt+gzip; name="{huge}.json.gz"\r\n\r\nnot gzip\r\n'
+    )
+    [item] = read_paths([str(tmp_path / "junk.eml")])
+    assert isinstance(item, Rejected) and item.message_id is not None
+    assert len(item.message_id) < 300 and len(item.origin) < 400 and len(item.reason) < 600
+    assert item.message_id.endswith(f"({len(huge) + 15} characters)")
+
+
+def test_a_message_with_hundreds_of_report_parts_is_rejected_whole() -> None:
+    raw = report_mail(make_report(date(2026, 10, 1)))
+    boundary = raw.split(b'boundary="', 1)[1].split(b'"', 1)[0]
+    part = b"--" + boundary + b'\r\nContent-Type: application/tlsrpt+json; name="r.json"\r\n\r\n{}\r\n'
+    many = raw.replace(b"--" + boundary + b"--", part * 500 + b"--" + boundary + b"--")
+    items = list(sources.reports_in_message(many, "many.eml"))
+    [item] = items
+    assert isinstance(item, Rejected) and "501 report parts" in item.reason and "at most 20" in item.reason
+
+
+def test_hidden_folders_are_walked_and_hidden_files_are_not(tmp_path: Path) -> None:
+    (tmp_path / ".Reports").mkdir()  # a Maildir++ folder's name, or an export's
+    shutil.copy(GOOD[0], tmp_path / ".Reports" / "a.eml")
+    shutil.copy(GOOD[1], tmp_path / ".half-written.eml")
+    [item] = read_paths([str(tmp_path)])
+    assert isinstance(item, Found) and item.origin.endswith(".Reports/a.eml")

@@ -1,4 +1,4 @@
-"""The daily workflow reads the TLS reports mailbox next to `verify`, with credentials from secrets."""
+"""The daily workflow reads the TLS reports mailbox next to `verify`, in a job and environment of its own."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def jobs() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / ".github" / "workflows" / "verify.yml").read_text())["jobs"])
+
+
 def reports_step() -> dict[str, Any]:
-    job = yaml.safe_load((ROOT / ".github" / "workflows" / "verify.yml").read_text())["jobs"]["verify"]
-    [step] = [step for step in job["steps"] if "mtasts reports" in str(step.get("run", ""))]
+    [step] = [step for step in jobs()["reports"]["steps"] if "mtasts reports" in str(step.get("run", ""))]
     return dict(step)
 
 
@@ -39,7 +42,22 @@ def test_the_step_reads_the_mailbox_with_secrets_and_fails_only_on_refused_mail(
         "MTASTS_IMAP_PASSWORD": "${{ secrets.TLSRPT_IMAP_PASSWORD }}",
     }
     assert '--stack "$STACK"' in step["run"] and "--fail-on enforce" in step["run"]
-    assert step["if"] == "${{ !cancelled() }}"  # runs even when verify found a problem
+    assert "--imap-timeout 300" in step["run"]
+
+
+def test_the_mailbox_secrets_live_in_an_environment_of_their_own_and_verify_holds_none() -> None:
+    reports, verify = jobs()["reports"], jobs()["verify"]
+    assert reports["environment"] == "tls-reports"
+    assert "needs" in reports and "verify" not in reports["needs"]  # runs even when verify found a problem
+    assert "secrets." not in yaml.safe_dump(verify) and "environment" not in verify
+
+
+def test_every_job_of_the_daily_run_has_a_time_limit_beyond_the_mailbox_deadline() -> None:
+    for name, job in jobs().items():
+        if name == "stacks":
+            continue
+        assert 5 <= job["timeout-minutes"] <= 30, name
+    assert jobs()["reports"]["timeout-minutes"] * 60 > 300 + 120  # --imap-timeout plus installing
 
 
 def test_the_step_is_skipped_with_a_notice_when_no_mailbox_is_configured() -> None:

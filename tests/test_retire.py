@@ -16,7 +16,8 @@ from components.served import ServedPolicyProvider
 from mtasts.config import RETIRE_MAX_AGE, parse_settings
 from mtasts.desired import ServedRecord, desired_state, next_served_record
 from mtasts.policy import Mode, parse_policy
-from mtasts.records import parse_discovery, unquote_txt
+from mtasts.records import unquote_txt
+from mtasts.rules import discovery
 from tests.pulumi_mocks import StackRun
 
 Run = Callable[..., StackRun]
@@ -161,7 +162,7 @@ def test_retired_stack_serves_and_advertises_the_none_policy(stack: Run) -> None
     run = stack({**CONFIG, "retire": True})
     served = parse_policy(run.named("mta-sts-repo-file-well-known-mta-sts-txt").inputs["content"])
     assert served.mode is Mode.NONE
-    advertised = parse_discovery(unquote_txt(run.named("mta-sts-discovery-sts").inputs["content"]))
+    advertised = discovery.parse(unquote_txt(run.named("mta-sts-discovery-sts").inputs["content"])).id
     assert advertised == run.exports["policyId"] != desired_state(parse_settings(CONFIG)).policy_id
     # serve before advertise still holds while retiring (RFC 8461 §8)
     assert run.named("mta-sts-readiness").urn in run.named("mta-sts-discovery-sts").dependencies

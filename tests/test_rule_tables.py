@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import patch
 
@@ -21,24 +22,40 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from postfix_mta_sts_resolver import resolver
 from postfix_mta_sts_resolver import utils as resolver_utils
+from requests.structures import CaseInsensitiveDict
 
 from mtasts.adoption import ExistingRecord, plan_adoption
 from mtasts.config import ConfigError, parse_settings
+from mtasts.constants import policy_url
 from mtasts.desired import desired_state
 from mtasts.policy import POLICY_PATH, Mode, Policy, PolicyError, parse_policy
 from mtasts.records import quote_txt, txt_kind
-from mtasts.rules import discovery, mail, mx_coverage, policy_file, policy_host, tlsrpt
+from mtasts.rules import (
+    coexistence,
+    discovery,
+    mail,
+    mx_coverage,
+    policy_fetch,
+    policy_file,
+    policy_host,
+    tlsrpt,
+)
 from mtasts.rules.findings import Finding, Severity
-from mtasts.verify import Status
+from mtasts.verify import PolicyCheck, Status
 from mtasts.verify.checks import discovery as verify_discovery
 from mtasts.verify.checks import mx_coverage as verify_mx_coverage
 from mtasts.verify.checks import policy_file as verify_policy_file
 from mtasts.verify.checks import policy_host as verify_policy_host
 from mtasts.verify.checks import tlsrpt as verify_tlsrpt
 from mtasts.verify.dns import DnsResult
+from mtasts.verify.https import FetchResult
+from mtasts.verify.policy_served import _served as served_at
+from mtasts.verify.policy_served import judge_fetch
 from policy.view import REPOSITORY_FILE
-from tests.test_policy_pack import Res, check, record
+from tests.proton_values import DKIM, VERIFICATION
+from tests.test_policy_pack import Res, check, core_stack, record
 
 TABLES = Path(__file__).parent / "data" / "rules"
 DOMAIN = "example.com"
@@ -59,6 +76,10 @@ def status(findings: list[Any]) -> str:
 
 
 def label(row: dict[str, Any]) -> str:
+    if row.get("records") == []:
+        return "no record"
+    if "at" in row:
+        return f"{row['at']} {row['type']} {row['value']}"
     return str(row.get("name") or row.get("records") or row.get("text") or row.get("pattern"))[:60]
 
 
@@ -142,12 +163,24 @@ def test_verify_judges_each_discovery_case_as_the_rule_does(row: dict[str, Any])
 @rows(DISCOVERY)
 def test_the_policy_pack_refuses_each_discovery_case_the_rule_finds_fault_with(row: dict[str, Any]) -> None:
     resources = [record(f"_mta-sts.{DOMAIN}", "TXT", quote_txt(text)) for text in row["records"]]
+    if not resources:  # the pack knows the domain from the policy the stack publishes
+        resources = [r for r in core_stack() if r.props.get("name") != f"_mta-sts.{DOMAIN}"]
     violations = check("discovery-id-matches-policy", resources) + check(
         "one-discovery-record-per-domain", resources
     )
     # The pack judges what the stack publishes: any finding about the record itself is a violation.
     faults = [f for f in discovery.judge(row["records"]).findings if f.code != discovery.UNRELATED]
     assert bool(violations) == bool(faults), [v.message for v in violations]
+
+
+@rows([row for row in DISCOVERY if not any(discovery.counts(text) for text in row["records"])])
+def test_the_policy_pack_words_a_missing_discovery_record_as_the_rule_does(row: dict[str, Any]) -> None:
+    name = f"_mta-sts.{DOMAIN}"
+    stack = [r for r in core_stack() if r.props.get("name") != name]
+    stack += [record(name, "TXT", quote_txt(text)) for text in row["records"]]
+    [missing] = [f for f in discovery.judge(row["records"], name).findings if f.code == discovery.MISSING]
+    messages = [v.message for v in check("one-discovery-record-per-domain", stack)]
+    assert any(missing.text() in message for message in messages), messages
 
 
 @rows(DISCOVERY)
@@ -334,6 +367,9 @@ def test_the_policy_pack_refuses_each_tlsrpt_record_the_rule_finds_fault_with(ro
     )
     faults = [f for f in tlsrpt.judge(row["records"]).findings if f.code != tlsrpt.UNRELATED]
     assert bool(violations) == bool(faults), [v.message for v in violations]
+    judged = tlsrpt.judge(row["records"], f"_smtp._tls.{DOMAIN}", DOMAIN)
+    for finding in [f for f in judged.findings if f.code == tlsrpt.MISSING]:
+        assert any(finding.text() in violation.message for violation in violations)
 
 
 @rows(TLSRPT)
@@ -342,7 +378,7 @@ def test_the_configuration_accepts_report_uris_exactly_when_the_rule_finds_nothi
 ) -> None:
     judged = tlsrpt.judge(row["records"])
     uris = list(judged.uris) or [
-        u for u in re.split(r"[ \t]*,[ \t]*", row["records"][0].partition("rua=")[2])
+        u for text in row["records"][:1] for u in re.split(r"[ \t]*,[ \t]*", text.partition("rua=")[2])
     ]
     clean = all(not tlsrpt.uri_findings(uri) for uri in uris)
     try:
@@ -389,8 +425,6 @@ def test_the_policy_pack_agrees_with_the_coverage_rule(row: dict[str, Any]) -> N
 
 @rows([row for row in MX if row["host"] in ("mail.protonmail.ch", "mailsec.protonmail.ch")])
 def test_the_configuration_agrees_with_the_coverage_rule_for_proton(row: dict[str, Any]) -> None:
-    from tests.proton_values import DKIM, VERIFICATION
-
     proton = {"verification": VERIFICATION, "dkim": DKIM}
     try:
         parse_settings({"domain": DOMAIN, "mode": "enforce", "mx": [row["pattern"]], "proton": proton})
@@ -461,3 +495,140 @@ def test_adoption_keeps_a_null_mx_and_refuses_any_other_mx_at_the_policy_host(ro
     ]
     plan = plan_adoption(state.records, zone)
     assert {c.record.content for c in plan.conflicts} == {x for _, x in row["mx"] if x != "."}
+
+
+# --- One HTTPS answer for the policy --------------------------------------------------------
+
+FETCHES = table("policy_fetch")
+
+
+def answer_of(row: dict[str, Any]) -> policy_fetch.Response:
+    body = None if row["body"] is None else row["body"].encode("utf-8")
+    return policy_fetch.Response(
+        row["status"], row.get("location"), row.get("content_type"), body, bool(row.get("too_large"))
+    )
+
+
+def postfix_takes(row: dict[str, Any]) -> str:
+    """postfix-mta-sts-resolver's resolver.py from the response on: 200, text/plain, the size
+    limit, then the body decoded by the response's charset, ASCII when none is given."""
+    answer = answer_of(row)
+    body = b"x" * (resolver.HARD_RESP_LIMIT + 1) if answer.body is None else answer.body
+    if answer.status != 200 or not resolver_utils.is_plaintext(answer.content_type or ""):
+        return "no policy"
+    if len(body) > resolver.HARD_RESP_LIMIT:
+        return "no policy"
+    charset = answer.content_type.partition("charset=")[2].strip() if answer.content_type else ""
+    try:
+        body.decode(charset or "ascii")
+    except UnicodeDecodeError:
+        return "no policy"
+    return "policy"
+
+
+def checkdmarc_takes(row: dict[str, Any]) -> str:
+    answer = answer_of(row)
+    headers = CaseInsensitiveDict({"Content-Type": answer.content_type} if answer.content_type else {})
+    body = (answer.body or b"").decode("utf-8")
+    response = SimpleNamespace(status_code=answer.status, headers=headers, text=body)
+    try:
+        with patch("requests.Session.get", return_value=response):
+            downloaded = checkdmarc.mta_sts.download_mta_sts_policy(DOMAIN)
+    except checkdmarc.mta_sts.MTASTSPolicyDownloadError:
+        return "invalid"
+    return "warns" if downloaded["warnings"] else "valid"
+
+
+def test_every_fetch_row_cites_its_source_and_every_difference_says_why() -> None:
+    for row in FETCHES:
+        assert row.get("source"), row
+        senders = [row["postfix"], row["checkdmarc"]]
+        if row["ours"] == "fail" and any(s not in ("no policy", "invalid") for s in senders):
+            assert row.get("why"), f"we fail what a sender accepts, with no reason: {row}"
+
+
+@rows(FETCHES)
+def test_the_fetch_rule_decides_each_case_and_the_senders_agree(row: dict[str, Any]) -> None:
+    findings = policy_fetch.response(HOST, answer_of(row))
+    assert verdict(findings) == row["ours"]
+    assert [finding.code for finding in findings] == ([row["code"]] if "code" in row else [])
+    assert postfix_takes(row) == row["postfix"]
+    assert checkdmarc_takes(row) == row["checkdmarc"]
+
+
+def fetch_result(row: dict[str, Any]) -> FetchResult:
+    answer = answer_of(row)
+    return FetchResult(
+        policy_url(DOMAIN),
+        "192.0.2.1",
+        status=answer.status,
+        content_type=answer.content_type,
+        location=answer.location,
+        body=answer.body,
+        too_large=answer.too_large,
+        tls_version="TLSv1.3",
+    )
+
+
+@rows(FETCHES)
+def test_verify_judges_each_answer_as_the_rule_does(row: dict[str, Any]) -> None:
+    findings, _ = verify_policy_file.fetch(HOST, DnsResult(HOST, "A", ("192.0.2.1",)), [fetch_result(row)])
+    assert status(findings) == row["ours"]
+    rule = policy_fetch.response(HOST, answer_of(row), f"{policy_url(DOMAIN)} (from 192.0.2.1, TLSv1.3)")
+    assert [finding.message for finding in findings if finding.status is Status.FAIL] == [
+        finding.text() for finding in rule
+    ]
+
+
+@rows(FETCHES)
+def test_the_readiness_gate_waits_while_an_address_gives_an_answer_the_rule_fails(
+    row: dict[str, Any],
+) -> None:
+    attempt = fetch_result(row)
+    findings, text = judge_fetch(HOST, [DnsResult(HOST, "A", ("192.0.2.1",))], [attempt])
+    served = PolicyCheck(findings, text, (served_at(attempt, row["body"]),))
+    assert served.served_everywhere is (row["ours"] != "fail")
+
+
+# --- Records beside what the stack publishes ------------------------------------------------
+
+BESIDE = table("coexistence")
+PROTON_STATE = desired_state(
+    parse_settings({"domain": DOMAIN, "proton": {"verification": VERIFICATION, "dkim": DKIM}})
+)
+
+
+def name_at(row: dict[str, Any]) -> str:
+    return {"policy-host": HOST, "apex": DOMAIN, "dkim": f"protonmail._domainkey.{DOMAIN}"}[row["at"]]
+
+
+def judged_beside(row: dict[str, Any]) -> list[Finding]:
+    """The rule applied as adoption applies it: to what the stack publishes at the row's name."""
+    name = name_at(row)
+    published = [record for record in PROTON_STATE.records if record.name == name]
+    if row["type"] == "A":
+        addresses = {record.value for record in published if record.type == "A"}
+        return [] if row["value"] in addresses else [coexistence.other_address(row["value"])]
+    value = row["value"].lower().rstrip(".") or "." if row["type"] in ("MX", "CNAME") else row["value"]
+    mx_hosts = {record.value for record in published if record.type == "MX"}
+    return coexistence.beside({record.type for record in published}, row["type"], value, mx_hosts)
+
+
+@rows(BESIDE)
+def test_the_coexistence_rule_decides_each_case(row: dict[str, Any]) -> None:
+    findings = judged_beside(row)
+    assert verdict(findings) == row["ours"]
+    assert [finding.code for finding in findings] == ([row["code"]] if "code" in row else [])
+
+
+@rows(BESIDE)
+def test_adoption_refuses_exactly_the_records_the_coexistence_rule_fails(row: dict[str, Any]) -> None:
+    zone = [ExistingRecord("found", name_at(row), row["type"], row["value"], row.get("priority"))]
+    if row["type"] == "A" and row["ours"] == "fail":
+        # Alone, it would be adopted and updated in place: the rule is about one more address.
+        own = [record for record in PROTON_STATE.records if record.type == "A"]
+        zone += [ExistingRecord(f"own-{record.key}", record.name, "A", record.value) for record in own]
+    plan = plan_adoption(PROTON_STATE.records, zone)
+    assert [conflict.reason for conflict in plan.conflicts] == [
+        f"{finding.text()}; delete it" for finding in judged_beside(row)
+    ]

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mtasts.policy import policy_id
 from mtasts.verify import Outcome, Status, VerifyOptions, check_policy_file, https, verify_domain
 from mtasts.verify.https import FetchResult, _error_kind, cache_lifetime, fetch_policy
 from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone
@@ -124,7 +125,9 @@ def test_the_readiness_check_sees_each_address_and_what_it_serves(host: Addresse
     assert not check.served_everywhere
     seen = {a.address: a for a in check.addresses}
     assert seen["127.0.0.1"].expected and not seen["127.0.0.2"].expected
-    assert seen["127.0.0.2"].served.startswith("policy id ")
+    assert seen["127.0.0.2"].served == f"policy id {policy_id(OLD_POLICY)}"
+    ids = (seen["127.0.0.1"].policy_id, seen["127.0.0.2"].policy_id)
+    assert ids == (policy_id(GOOD_POLICY), policy_id(OLD_POLICY))
     assert (seen["127.0.0.2"].cache_max_age, seen["127.0.0.2"].cache_seconds_left) == (600, 500)
     drift = [f for f in check.findings if f.check == "stack-drift"]
     assert drift[0].status is Status.FAIL and "127.0.0.2: policy id" in drift[0].message

@@ -305,6 +305,22 @@ def test_the_preview_holds_only_read_only_credentials_under_names_of_their_own()
     assert preview["environment"] == "preview"
 
 
+def test_every_job_that_holds_a_secret_names_an_environment_of_its_own() -> None:
+    """docs/security.md: a secret lives in an environment, never at repository level, so each
+    job that names one names the environment that holds it (GITHUB_TOKEN is not a secret here)."""
+    environments: dict[str, set[str]] = {}
+    for path in WORKFLOWS:
+        for name, job in load(path)["jobs"].items():
+            used = _secrets_used(job) - {"GITHUB_TOKEN"}
+            if used:
+                assert "environment" in job, (
+                    f"{path.name}: job {name} holds {sorted(used)} outside an environment"
+                )
+                environments.setdefault(str(job["environment"]), set()).update(used)
+    assert environments["tls-reports"] == {"TLSRPT_IMAP_URL", "TLSRPT_IMAP_PASSWORD"}
+    assert not environments["tls-reports"] & (environments["production"] | environments["preview"])
+
+
 def test_write_credentials_appear_only_in_the_deploy_job_and_its_protected_environment() -> None:
     holders = {
         (path.name, name): _secrets_used(job) & WRITE_SECRETS

@@ -51,13 +51,6 @@ class NetlifyClient(NetlifyTransport):
     def delete_site(self, site_id: str) -> None:
         self._request("DELETE", f"/sites/{segment(site_id)}", f"deleting site {site_id}")
 
-    def list_site_files(self, site_id: str) -> dict[str, str]:
-        """`{"/path": sha1}` of what the site's published deploy serves."""
-        data = self._request(
-            "GET", f"/sites/{segment(site_id)}/files", f"listing the files of site {site_id}"
-        )
-        return {site_path(str(item["path"])): str(item["sha"]) for item in data}
-
     # Deploys ---------------------------------------------------------------------------------
 
     def create_deploy(self, site_id: str, digests: Mapping[str, str]) -> Deploy:

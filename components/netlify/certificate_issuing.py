@@ -18,6 +18,7 @@ from components.netlify.api import NetlifyClient
 from components.netlify.models import Certificate
 from components.netlify.transport import NetlifyError
 from components.polling import Backoff, PollTimeout, poll
+from mtasts.constants import NETLIFY_IPV4
 
 
 def issue_certificate(
@@ -72,8 +73,9 @@ def _certificate_advice(domain: str, existing: Certificate | None) -> str:
         )
     return (
         f"DNS for {domain} does not point at Netlify yet: check that `dig +short A {domain}` answers "
-        "75.2.60.5, that the Cloudflare record is DNS-only (not proxied) and that no AAAA or CNAME record "
-        "shadows it, then run `pulumi up` again (Let's Encrypt can take many minutes after DNS changes)."
+        f"{' '.join(NETLIFY_IPV4)}, that the Cloudflare record is DNS-only (not proxied) and that no AAAA "
+        "or CNAME record shadows it, then run `pulumi up` again (Let's Encrypt can take many minutes "
+        "after DNS changes)."
     )
 
 

@@ -26,12 +26,13 @@ from components.netlify.api import NetlifyClient
 from components.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
 from components.netlify.transport import DEFAULT_BASE_URL, NetlifyError
 from components.polling import Backoff
+from mtasts.constants import NETLIFY_TOKEN_ENV as TOKEN_ENV
+from mtasts.constants import NETLIFY_TOKEN_KEY as TOKEN_CONFIG_KEY
+from mtasts.constants import POLICY_HOST_LABEL
 from mtasts.names import is_hostname
 
-TOKEN_CONFIG_KEY = "mta-sts:netlifyToken"
-TOKEN_ENV = "NETLIFY_AUTH_TOKEN"
 BASE_URL_ENV = "NETLIFY_API_URL"
-POLICY_HOST_PREFIX = "mta-sts."
+POLICY_HOST_PREFIX = f"{POLICY_HOST_LABEL}."
 # pulumi.runtime.rpc.UNKNOWN: what check and diff see for a value not known during preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from components.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
 from components.polling import PollTimeout, poll
+from mtasts.errors import MtaStsError
 
 if TYPE_CHECKING:
     # httpx is imported where a request is made: `pulumi preview`/`up` import this module with
@@ -31,7 +32,7 @@ DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 SERVER_MESSAGE_CHARS = 300
 
 
-class NetlifyError(Exception):
+class NetlifyError(MtaStsError):
     """A Netlify API call that failed, with the HTTP status (None: no answer) and what to do."""
 
     def __init__(self, status: int | None, message: str, *, server_message: str = "") -> None:

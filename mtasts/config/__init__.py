@@ -7,8 +7,6 @@
 
 from mtasts.config.parse import parse_settings
 from mtasts.config.settings import (
-    PROTON_MX,
-    PROTON_SPF_INCLUDE,
     RETIRE_MAX_AGE,
     ConfigError,
     DmarcPolicy,
@@ -17,6 +15,7 @@ from mtasts.config.settings import (
     Settings,
     default_repository,
 )
+from mtasts.constants import PROTON_MX, PROTON_SPF_INCLUDE
 from mtasts.policy import Mode
 
 __all__ = [

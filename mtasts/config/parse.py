@@ -18,6 +18,7 @@ from mtasts.config import schema
 from mtasts.config.proton import proton as parse_proton
 from mtasts.config.settings import ConfigError, Hosting, Settings
 from mtasts.config.values import boolean, choice, integer, show, string_list, unknown_key
+from mtasts.constants import NETLIFY_TOKEN_ENV, PROTON_MX, SET_NETLIFY_TOKEN
 from mtasts.names import is_hostname, normalize
 from mtasts.policy import Mode
 from mtasts.rules import mx_coverage, published, tlsrpt
@@ -72,9 +73,9 @@ def parse_settings(
     zone_id = _zone_id(raw.get("zoneId"), problems)
     if netlify_token_available is False and hosting is Hosting.NETLIFY:
         problems.append(
-            "'netlifyToken' is not set and NETLIFY_AUTH_TOKEN is not in the environment; "
+            f"'netlifyToken' is not set and {NETLIFY_TOKEN_ENV} is not in the environment; "
             "Netlify hosting needs a personal access token: "
-            "run `pulumi config set --secret netlifyToken <token>` or export NETLIFY_AUTH_TOKEN"
+            f"run `{SET_NETLIFY_TOKEN}` or export {NETLIFY_TOKEN_ENV}"
         )
     if problems:
         raise ConfigError(problems)
@@ -132,7 +133,7 @@ def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
     if not patterns and mode is not Mode.NONE:
         problems.append(
             "'mx' is empty; a policy in testing or enforce mode must list the MX hosts "
-            "(for Proton Mail: mail.protonmail.ch and mailsec.protonmail.ch), or set mode to none"
+            f"(for Proton Mail: {' and '.join(PROTON_MX)}), or set mode to none"
         )
     result: list[str] = []
     for pattern in patterns:

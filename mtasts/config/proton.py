@@ -6,8 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mtasts.config.settings import PROTON_SPF_INCLUDE, DmarcPolicy, ProtonSettings
+from mtasts.config.settings import DmarcPolicy, ProtonSettings
 from mtasts.config.values import choice, show, string_list, unknown_key
+from mtasts.constants import PROTON_SPF_INCLUDE
 from mtasts.names import is_hostname, normalize
 from mtasts.rules import mail, published, tlsrpt
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from mtasts import constants
+from mtasts.constants import PROTON_MX
+from mtasts.errors import ProblemsError
 from mtasts.policy import Mode, Policy
 from mtasts.rules import published
 
-PROTON_MX = ("mail.protonmail.ch", "mailsec.protonmail.ch")
-PROTON_SPF_INCLUDE = "_spf.protonmail.ch"
 # RFC 8461 §8.3: the `mode: none` policy only has to outlive the policies it replaces;
 # a day lets a change of mind (`retire: false`) reach every sender by the next day too.
 RETIRE_MAX_AGE = 86_400
@@ -54,13 +55,10 @@ class ProtonSettings:
         return PROTON_MX
 
 
-class ConfigError(ValueError):
+class ConfigError(ProblemsError):
     """Invalid stack configuration; `problems` lists every one, each with its fix."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        listing = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"invalid mta-sts configuration:\n{listing}")
+    heading = "invalid mta-sts configuration:"
 
 
 @dataclass(frozen=True)
@@ -83,11 +81,11 @@ class Settings:
 
     @property
     def policy_host(self) -> str:
-        return f"mta-sts.{self.domain}"
+        return constants.policy_host(self.domain)
 
     @property
     def policy_url(self) -> str:
-        return f"https://{self.policy_host}/.well-known/mta-sts.txt"
+        return constants.policy_url(self.domain)
 
     @property
     def configured_policy(self) -> Policy:

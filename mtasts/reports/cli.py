@@ -10,6 +10,7 @@ sessions failed under a policy in `mode: enforce` (mail refused) or that a whole
 from __future__ import annotations
 
 import argparse
+import io
 import itertools
 import os
 import sys
@@ -22,7 +23,15 @@ from mtasts.desired import desired_state
 from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from mtasts.policy import Mode
 from mtasts.reports.html import html_page
-from mtasts.reports.imap import PASSWORD_VARIABLE, ImapLocation, ImapUrlError, parse_imap_url, read_imap
+from mtasts.reports.imap import (
+    DEFAULT_DEADLINE,
+    PASSWORD_VARIABLE,
+    ImapLocation,
+    ImapUrlError,
+    check_password,
+    parse_imap_url,
+    read_imap,
+)
 from mtasts.reports.output import json_document, write_json, write_text
 from mtasts.reports.sources import Item, read_paths
 from mtasts.reports.summary import Summary, summarise
@@ -37,6 +46,7 @@ from mtasts.reports.verdict import (
     is_current,
     stack_advice,
 )
+from mtasts.scrub import scrub
 from mtasts.stackfile import load_settings
 
 
@@ -78,6 +88,10 @@ def add_reports_command(subparsers: Any) -> argparse.ArgumentParser:
         help="exit 1 on any failed session or rejected input (default), or only on failures under enforce",
     )  # fmt: skip
     parser.add_argument("--ca-file", metavar="PATH", help="trust these CA certificates for --imap")
+    parser.add_argument(
+        "--imap-timeout", type=float, default=DEFAULT_DEADLINE, metavar="SECONDS",
+        help=f"give up on a mailbox that is not read after SECONDS in all (default {DEFAULT_DEADLINE:g})",
+    )  # fmt: skip
     parser.set_defaults(run=run)
     return parser
 
@@ -107,6 +121,13 @@ def _check(args: argparse.Namespace) -> tuple[date | None, Thresholds, list[Imap
     password = os.environ.get(PASSWORD_VARIABLE, "")
     if locations and not password:
         raise UsageError(f"--imap needs the mailbox password in the environment variable {PASSWORD_VARIABLE}")
+    if not 1 <= args.imap_timeout <= 86400:
+        raise UsageError(f"--imap-timeout {args.imap_timeout:g} is not accepted; expected 1 to 86400 seconds")
+    try:
+        if locations:
+            check_password(password)
+    except ImapUrlError as error:
+        raise UsageError(str(error)) from None
     if args.ca_file is not None and not Path(args.ca_file).is_file():
         raise UsageError(f"--ca-file {args.ca_file!r} is not a readable file")
     if args.html is not None and not Path(args.html).resolve().parent.is_dir():
@@ -118,7 +139,10 @@ def _items(
     args: argparse.Namespace, since: date | None, locations: list[ImapLocation], password: str
 ) -> Iterator[Item]:
     sources = [read_paths(args.paths)]
-    sources += [read_imap(location, password, since=since, ca_file=args.ca_file) for location in locations]
+    sources += [
+        read_imap(location, password, since=since, ca_file=args.ca_file, deadline=args.imap_timeout)
+        for location in locations
+    ]
     return itertools.chain.from_iterable(sources)
 
 
@@ -131,6 +155,18 @@ def exit_status(summary: Summary, fail_on: str, advice: StackAdvice | None) -> i
         unreadable = any(item.whole_source for item in summary.rejected)
         return EXIT_FAILED if refused or unreadable else EXIT_OK
     return EXIT_FAILED if summary.failed or summary.rejected else EXIT_OK
+
+
+def _scrubbed(value: Any, secret: str | None) -> Any:
+    if not secret:
+        return value
+    if isinstance(value, str):
+        return scrub(value, secret, redacted="[password]")
+    if isinstance(value, dict):
+        return {_scrubbed(key, secret): _scrubbed(item, secret) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(item, secret) for item in value]
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -160,13 +196,20 @@ def run(args: argparse.Namespace) -> int:
                 }
             }
 
-    if args.json:
-        write_json(sys.stdout, json_document(summary, verdicts, advice, served))
+    # A server (or a report it serves) may echo the password: it is scrubbed from every output.
+    secret = password if locations else None
+    output = io.StringIO()
+    if args.json:  # scrubbed string by string, so the document stays valid JSON
+        write_json(output, _scrubbed(json_document(summary, verdicts, advice, served), secret))
+        secret = None
     else:
-        write_text(sys.stdout, summary, verdicts, advice, served)
+        write_text(output, summary, verdicts, advice, served)
+    sys.stdout.write(scrub(output.getvalue(), secret, redacted="[password]"))
     if args.html:
         try:
-            Path(args.html).write_text(html_page(summary, verdicts, current), encoding="utf-8")
+            page = html_page(summary, verdicts, current)
+            page = scrub(page, password if locations else None, redacted="[password]")
+            Path(args.html).write_text(page, encoding="utf-8")
         except OSError as error:
             print(f"error: cannot write --html {args.html}: {error.strerror or error}", file=sys.stderr)
             return EXIT_USAGE

@@ -7,6 +7,11 @@ and rely on the file name (`sender!policy-domain!begin!end!id.json.gz`, §5.3). 
 type is therefore not checked; a part counts when its media type is a TLS-RPT one, or when
 a generic type carries a report-like file name. Parsing uses the stdlib's compat32 policy,
 which is several times faster than the default policy and tolerant of the same defects.
+
+Anyone can mail the report address, so what is kept of a message is bounded: its Message-ID
+and attachment names to `MAX_KEPT_CHARS`, at most `MAX_ATTACHMENTS` report parts (RFC 8460
+§5.3 has one per message), and the subject shown to 60 characters. Junk mail with megabyte
+headers costs a parse, never megabytes of output.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from email.message import Message
 from email.parser import Parser
 from email.policy import compat32
 
+from mtasts.errors import MtaStsError
+
 REPORT_MEDIA_TYPES = frozenset({"application/tlsrpt+gzip", "application/tlsrpt+json"})
 # Generic types that real senders put on report attachments, accepted with a report file name.
 LOOSE_MEDIA_TYPES = frozenset(
@@ -26,13 +33,15 @@ LOOSE_MEDIA_TYPES = frozenset(
 REPORT_SUFFIXES = (".json", ".json.gz", ".gz")
 # Mail systems commonly refuse messages larger than this; a "report" bigger is not one.
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+MAX_KEPT_CHARS = 200  # of a Message-ID or a file name: real ones are far shorter
+MAX_ATTACHMENTS = 20
 
 _parser = Parser(policy=compat32)
 # A line ending at the end of a part belongs to the boundary after it (RFC 2046 §5.1.1).
 _FINAL_LINE_ENDING = re.compile(r"(\r\n|\r|\n)\Z")
 
 
-class NotAReport(ValueError):
+class NotAReport(MtaStsError, ValueError):
     """A message that carries no TLS report."""
 
 
@@ -44,7 +53,20 @@ class Attachment:
 
 def message_id(message: Message) -> str | None:
     value = message.get("Message-ID")
-    return " ".join(str(value).split()) or None if value is not None else None
+    if value is None:
+        return None
+    text = str(value)
+    kept = " ".join(text[: MAX_KEPT_CHARS * 2].split())  # unfolded, of a bounded prefix
+    if len(text) > MAX_KEPT_CHARS * 2:
+        return f"{kept[: MAX_KEPT_CHARS - 3]}... ({len(text)} characters)"
+    return shorten(kept) or None
+
+
+def shorten(text: str, limit: int = MAX_KEPT_CHARS) -> str:
+    """`text` cut to `limit` characters, with "..." and the length when it was longer."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: max(0, limit - 3)]}... ({len(text)} characters)"
 
 
 def parse_message(raw: bytes) -> Message:
@@ -126,7 +148,8 @@ def _boundary_line(line: str, separator: str) -> bool | None:
 
 def report_attachments(message: Message) -> list[Attachment]:
     """The report parts of a message, decoded from their transfer encoding; NotAReport if none."""
-    found = []
+    found: list[Attachment] = []
+    extra = 0
     for part in message.walk():
         if part.is_multipart():
             continue
@@ -134,9 +157,17 @@ def report_attachments(message: Message) -> list[Attachment]:
         filename = part.get_filename() or ""
         loose = media_type in LOOSE_MEDIA_TYPES and filename.lower().endswith(REPORT_SUFFIXES)
         if media_type in REPORT_MEDIA_TYPES or loose:
+            if len(found) == MAX_ATTACHMENTS:
+                extra += 1
+                continue
             payload = part.get_payload(decode=True)
             data = payload if isinstance(payload, bytes) else b""
-            found.append(Attachment(name=filename or media_type, data=data))
+            found.append(Attachment(name=shorten(filename or media_type), data=data))
+    if extra:
+        raise NotAReport(
+            f"not a TLS report mail: {len(found) + extra} report parts, where RFC 8460 §5.3 sends one "
+            f"(at most {MAX_ATTACHMENTS} are read from a message); none read"
+        )
     if not found:
         subject = " ".join(str(message.get("Subject", "")).split())
         shown = subject if len(subject) <= 60 else subject[:57] + "..."

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mtasts.errors import ProblemsError
+
 # The largest decompressed report accepted. Real senders aggregate per day and per
 # (result type, MX host, sending IP), so even busy domains stay far below this; a gzip
 # bomb (1 GiB of zeros is 1 MiB compressed) stops here instead of filling memory.
@@ -32,12 +34,8 @@ class PolicyType(enum.StrEnum):
     NO_POLICY_FOUND = "no-policy-found"
 
 
-class ReportError(ValueError):
+class ReportError(ProblemsError):
     """Bytes that are not a usable RFC 8460 report; `problems` lists every reason."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

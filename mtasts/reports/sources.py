@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from mtasts.reports.mail import (
     message_id,
     parse_message,
     report_attachments,
+    shorten,
 )
 from mtasts.reports.model import GZIP_MAGIC, Report, ReportError, parse_report
 
@@ -51,45 +53,86 @@ def read_paths(paths: Iterable[str]) -> Iterator[Item]:
 
 def read_path(path: Path) -> Iterator[Item]:
     try:
-        if path.is_dir():
-            yield from read_maildir(path) if is_maildir(path) else _read_directory(path)
-        elif path.is_file():
-            yield from read_file(path)
-        else:
-            yield Rejected(str(path), "no such file or directory", whole_source=True)
+        info = path.stat()
+    except FileNotFoundError:
+        missing = "a symbolic link to nothing" if path.is_symlink() else "no such file or directory"
+        yield Rejected(str(path), missing, whole_source=True)
+        return
     except OSError as error:
         yield Rejected(str(path), f"cannot read it: {error.strerror or error}", whole_source=True)
+        return
+    if stat.S_ISDIR(info.st_mode):
+        yield from _walk(path, set())
+    elif stat.S_ISREG(info.st_mode):
+        yield from read_file(path)
+    else:
+        yield Rejected(str(path), f"not a regular file ({_kind(info.st_mode)}); skipped", whole_source=True)
+
+
+def _kind(mode: int) -> str:
+    kinds = {
+        stat.S_IFIFO: "a FIFO",
+        stat.S_IFCHR: "a character device",
+        stat.S_IFBLK: "a block device",
+        stat.S_IFDIR: "a folder",
+    }
+    return kinds.get(stat.S_IFMT(mode), "a socket" if stat.S_ISSOCK(mode) else "not a file")
 
 
 def is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() and (path / "new").is_dir()
 
 
-def _read_directory(directory: Path) -> Iterator[Item]:
-    # scandir gives each entry's type with its name, so the walk itself stats nothing; names
-    # sort as strings (the order sorting the paths gave, at a fraction of the cost).
-    with os.scandir(directory) as scan:
-        entries = sorted((entry.name, entry.is_dir(), entry.is_file()) for entry in scan)
-    for name, is_dir, is_file in entries:
-        entry = directory / name
-        if is_dir:
-            yield from read_maildir(entry) if is_maildir(entry) else _read_directory(entry)
-        elif is_file and not name.startswith("."):
-            yield from read_file(entry)
+def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
+    """`directory` and everything under it, following symbolic links but never into a directory
+    already read (a link to itself or to a parent would loop forever); each unreadable entry
+    is named and the walk goes on."""
+    try:
+        info = directory.stat()
+        if (info.st_dev, info.st_ino) in seen:
+            return
+        seen.add((info.st_dev, info.st_ino))
+        if is_maildir(directory):
+            yield from read_maildir(directory)
+            return
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as error:
+        yield Rejected(str(directory), f"cannot read it: {error.strerror or error}", whole_source=True)
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            mode = os.stat(entry.path).st_mode
+        except OSError as error:
+            yield Rejected(str(path), f"cannot read it: {error.strerror or error}", whole_source=True)
+            continue
+        if stat.S_ISDIR(mode):
+            yield from _walk(path, seen)
+        elif entry.name.startswith("."):
+            continue  # editors' and mail programs' own files; hidden folders are still walked
+        elif stat.S_ISREG(mode):
+            yield from read_file(path)
+        else:
+            yield Rejected(str(path), f"not a regular file ({_kind(mode)}); skipped")
 
 
 def read_maildir(path: Path) -> Iterator[Item]:
     """Every message in `new/` and `cur/`, read in place (mailbox.Maildir would parse each
     one with the slow default email policy; the files are all that is needed)."""
     for sub in ("new", "cur"):
-        with os.scandir(path / sub) as entries:
-            names = sorted(entry.name for entry in entries if entry.is_file() and entry.name[0] != ".")
+        try:
+            with os.scandir(path / sub) as entries:
+                names = sorted(entry.name for entry in entries if entry.name[0] != ".")
+        except OSError as error:
+            yield Rejected(str(path / sub), f"cannot read it: {error.strerror or error}", whole_source=True)
+            continue
         for name in names:
             message_path = path / sub / name
             try:
                 raw = _read_bounded(message_path)
             except (OSError, ValueError) as error:
-                yield Rejected(str(message_path), str(error))
+                yield Rejected(str(message_path), _reason(error))
                 continue
             yield from reports_in_message(raw, str(message_path))
 
@@ -113,23 +156,27 @@ def read_mbox(path: Path) -> Iterator[Item]:
 
 def read_file(path: Path) -> Iterator[Item]:
     """A report (`.json`, `.json.gz`), one message (`.eml`, or headers first), or an mbox."""
-    # One open per file: the first bytes say what it is, and the rest is read from the same
-    # stream (a folder of report files is mostly this function).
-    head = None
     try:
-        with open(path, "rb") as stream:
-            head = stream.read(5)
-            raw = b"" if head.startswith(b"From ") else head + _read_rest_bounded(stream)
-    except (OSError, ValueError) as error:
-        if head is None:  # could not open or read it at all
-            yield Rejected(str(path), f"cannot read it: {getattr(error, 'strerror', None) or error}")
+        raw = _read_bounded(path)
+    except _TooLarge as error:
+        # An mbox holds many messages; it may be larger than one, and is read message by message.
+        try:
+            with open_regular(path) as stream:
+                head = stream.read(5)
+        except (OSError, ValueError) as again:
+            yield Rejected(str(path), _reason(again))
+            return
+        if head.startswith(b"From "):
+            yield from read_mbox(path)
         else:
             yield Rejected(str(path), str(error))
         return
-    if head.startswith(b"From "):
-        yield from read_mbox(path)
+    except (OSError, ValueError) as error:
+        yield Rejected(str(path), _reason(error))
         return
-    if head.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or path.suffix == ".json":
+    if raw.startswith(b"From "):
+        yield from read_mbox(path)
+    elif raw.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or path.suffix == ".json":
         yield _report(raw, str(path))
     elif b":" in raw.split(b"\n", 1)[0]:
         yield from reports_in_message(raw, str(path))
@@ -149,7 +196,8 @@ def reports_in_message(raw: bytes, origin: str) -> Iterator[Item]:
         return
     # Hostile or broken MIME: parts nested thousands deep, header values in unknown charsets.
     except (RecursionError, LookupError, ValueError) as error:
-        yield Rejected(origin, f"not a readable mail message: {type(error).__name__}: {error}", identifier)
+        reason = shorten(f"not a readable mail message: {type(error).__name__}: {error}", 300)
+        yield Rejected(origin, reason, identifier)
         return
     for attachment in attachments:
         where = origin if len(attachments) == 1 else f"{origin} ({attachment.name})"
@@ -166,16 +214,47 @@ def _report(data: bytes, origin: str) -> Item:
         return Rejected(origin, str(error))
 
 
+class _TooLarge(ValueError):
+    def __init__(self, size: int) -> None:
+        super().__init__(_too_large(size))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return f"cannot read it: {error.strerror or error}"
+    return str(error)
+
+
+def _too_large(size: int) -> str:
+    limit = MAX_MESSAGE_BYTES // 2**20
+    return f"{size} bytes is larger than any report or report mail ({limit} MiB); skipped"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """`path` opened for reading, if it is a regular file. O_NONBLOCK: opening a FIFO (a file
+    swapped for one after it was listed) returns at once instead of waiting for a writer."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"not a regular file ({_kind(mode)}); skipped")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def _read_bounded(path: Path) -> bytes:
-    with open(path, "rb") as stream:
-        return _read_rest_bounded(stream)
-
-
-def _read_rest_bounded(stream: BinaryIO) -> bytes:
-    size = os.fstat(stream.fileno()).st_size  # of the open file: no second look-up by name
-    if size > MAX_MESSAGE_BYTES:
-        raise ValueError(
-            f"{size} bytes is larger than any report or report mail "
-            f"({MAX_MESSAGE_BYTES // 2**20} MiB); skipped"
-        )
-    return stream.read()
+    """The file's bytes; _TooLarge past `MAX_MESSAGE_BYTES`, also for a file that grows while read."""
+    with open_regular(path) as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > MAX_MESSAGE_BYTES:
+            raise _TooLarge(size)
+        # As many bytes as the file holds, and one more to see it grew: read(MAX + 1) would
+        # allocate 32 MiB for every file, which cost more than reading a whole report.
+        raw = stream.read(size + 1)
+        if len(raw) > size:
+            raw += stream.read(MAX_MESSAGE_BYTES + 1 - len(raw))
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise _TooLarge(len(raw))
+    return raw

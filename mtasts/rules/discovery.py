@@ -131,7 +131,6 @@ class Discovery:
 
 def judge(texts: Sequence[str], name: str = "_mta-sts") -> Discovery:
     """All TXT texts at the name (RFC 8461 §3.1: exactly one record, or no policy)."""
-    publish = _publish(name)
     findings: list[Finding] = []
     records = [txt for txt in texts if counts(txt)]
     others = [txt for txt in texts if not counts(txt)]
@@ -147,8 +146,7 @@ def judge(texts: Sequence[str], name: str = "_mta-sts") -> Discovery:
             )
         )
     if not records:
-        seen = f"{name} has no 'v=STSv1' record: senders see no policy"
-        findings.append(Finding(MISSING, Severity.FAIL, seen, publish, RFC))
+        findings.append(missing(name))
         return Discovery(None, None, tuple(findings))
     if len(records) > 1:
         listing = ", ".join(repr(txt) for txt in records)
@@ -164,6 +162,12 @@ def judge(texts: Sequence[str], name: str = "_mta-sts") -> Discovery:
         return Discovery(None, None, tuple(findings))
     record = parse(records[0], name)
     return Discovery(record.id, records[0], (*findings, *record.findings))
+
+
+def missing(name: str) -> Finding:
+    """No record counts at the name: senders never fetch the policy (RFC 8461 §3.1)."""
+    seen = f"{name} has no 'v=STSv1' record: senders see no policy"
+    return Finding(MISSING, Severity.FAIL, seen, _publish(name), RFC)
 
 
 def multiple_records(name: str, count: int) -> Finding:

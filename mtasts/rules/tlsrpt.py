@@ -173,10 +173,7 @@ def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain
         else ()
     )
     if not records:
-        seen = f"{name} has no 'v=TLSRPTv1' record: senders send no reports, so failures go unseen"
-        return Reporting(
-            (), None, (*unrelated, Finding(MISSING, Severity.WARN, seen, _publish(name, domain), RFC))
-        )
+        return Reporting((), None, (*unrelated, missing(name, domain)))
     if len(records) > 1:
         listing = ", ".join(repr(txt) for txt in records)
         finding = Finding(
@@ -189,6 +186,12 @@ def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain
         return Reporting((), None, (*unrelated, finding))
     record = parse(records[0], name)
     return Reporting(record.uris, records[0], (*unrelated, *record.findings))
+
+
+def missing(name: str, domain: str = "<domain>") -> Finding:
+    """No record counts at the name: reporting is optional, so this only warns (RFC 8460 §3)."""
+    seen = f"{name} has no 'v=TLSRPTv1' record: senders send no reports, so failures go unseen"
+    return Finding(MISSING, Severity.WARN, seen, _publish(name, domain), RFC)
 
 
 def multiple_records(name: str, count: int) -> Finding:

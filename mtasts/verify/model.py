@@ -137,9 +137,11 @@ class VerifyOptions:
 class AddressServed:
     """What one address of the policy host served, as the readiness gate reports it.
 
-    `served`: "policy id <id>", "HTTP 404", "could not connect (...)"... `expected`: the body
-    was exactly the expected policy text. `cache_max_age`/`cache_seconds_left`: how long a
-    cache may keep this answer (Cache-Control max-age, minus Age), None/0 when not said.
+    `served`: "policy id <id>", "HTTP 404", "could not connect (...)"... for people to read.
+    `policy_id`: the id of the body served with HTTP 200 (`mtasts.policy.policy_id`), None when
+    no body was. `expected`: the body was exactly the expected policy text.
+    `cache_max_age`/`cache_seconds_left`: how long a cache may keep this answer (Cache-Control
+    max-age, minus Age), None/0 when not said.
     """
 
     address: str
@@ -147,6 +149,7 @@ class AddressServed:
     expected: bool
     cache_max_age: int | None = None
     cache_seconds_left: int = 0
+    policy_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from mtasts.constants import policy_host
 from mtasts.names import normalize
 from mtasts.policy import policy_id
 from mtasts.verify.checks import policy_file
@@ -72,6 +73,7 @@ def judge_fetch(
 
 
 def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
+    served_id = None
     if attempt.error is not None:
         served = f"{attempt.error_kind or 'error'}: {attempt.error}"
     elif attempt.status != 200:
@@ -79,7 +81,8 @@ def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
     elif attempt.body is None:
         served = "a body over the size limit"
     else:
-        served = f"policy id {policy_id(attempt.body.decode('utf-8', 'replace'))}"
+        served_id = policy_id(attempt.body.decode("utf-8", "replace"))
+        served = f"policy id {served_id}"
     body_matches = (
         attempt.error is None
         and attempt.status == 200
@@ -93,6 +96,7 @@ def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
         body_matches,
         cache_max_age=attempt.cache_max_age,
         cache_seconds_left=attempt.cache_seconds_left,
+        policy_id=served_id,
     )
 
 
@@ -112,7 +116,7 @@ async def check_policy_file(
     domain = normalize(domain)
     own = session is None
     session = session or Session(options, client=client)
-    host = f"mta-sts.{domain}"
+    host = policy_host(domain)
     lookups = Lookups(session.resolver, session.query_limit)
     findings: list[Finding] = []
     text: str | None = None

@@ -14,6 +14,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mtasts import constants
+from mtasts.constants import discovery_name, tls_rpt_name
 from mtasts.desired import DesiredState
 from mtasts.names import normalize
 from mtasts.verify.checks import discovery, dnssec, mx_coverage, policy_file, policy_host, stack_drift, tlsrpt
@@ -42,11 +44,11 @@ from mtasts.verify.session import DOMAIN_BUDGETS, Session
 
 def domain_questions(domain: str) -> tuple[tuple[str, str], ...]:
     """The (name, type) questions every domain's checks need, asked before any is judged."""
-    host = f"mta-sts.{domain}"
+    host = constants.policy_host(domain)
     return (
-        (f"_mta-sts.{domain}", "TXT"),
+        (discovery_name(domain), "TXT"),
         (domain, "MX"),
-        (f"_smtp._tls.{domain}", "TXT"),
+        (tls_rpt_name(domain), "TXT"),
         (host, "A"),
         (host, "AAAA"),
         (host, "MX"),
@@ -66,7 +68,7 @@ def stack_questions(expected: DesiredState) -> set[tuple[str, str]]:
 async def _domain_checks(
     domain: str, session: Session, expected: DesiredState | None, report: DomainReport, lookups: Lookups
 ) -> None:
-    host = f"mta-sts.{domain}"
+    host = constants.policy_host(domain)
     findings = report.findings
     compared = stack_questions(expected) if expected is not None else set()
     # Ask every question now; the judgements below await the answers they need.
@@ -91,7 +93,7 @@ async def _domain_checks(
             findings.append(Finding(check, Status.FAIL, message))
 
     async def judge_discovery() -> list[Finding]:
-        sts = await lookups.result(f"_mta-sts.{domain}", "TXT")
+        sts = await lookups.result(discovery_name(domain), "TXT")
         if not sts.ok:
             return unanswered(DISCOVERY, sts)
         found, report.policy_id = discovery.judge(domain, sts)
@@ -114,7 +116,7 @@ async def _domain_checks(
         return found + mx_coverage.judge(domain, hosts, state["policy"])
 
     async def judge_dnssec() -> list[Finding]:
-        answers = [await lookups.result(f"_mta-sts.{domain}", "TXT"), await lookups.result(domain, "MX")]
+        answers = [await lookups.result(discovery_name(domain), "TXT"), await lookups.result(domain, "MX")]
         return dnssec.validation(domain, answers)
 
     async def judge_dane() -> list[Finding]:
@@ -122,7 +124,7 @@ async def _domain_checks(
 
     async def judge_drift() -> list[Finding]:
         assert expected is not None
-        sts = await lookups.result(f"_mta-sts.{domain}", "TXT")
+        sts = await lookups.result(discovery_name(domain), "TXT")
         answers = {key: await lookups.result(*key) for key in sorted(compared)}
         missing = unanswered(STACK_DRIFT, sts, *(a for a in answers.values() if a is not sts))
         if missing or state.get("fetch_unchecked"):
@@ -147,7 +149,7 @@ async def _domain_checks(
         await step(POLICY_HOST_CNAME, lambda: answer(POLICY_HOST_CNAME, host, "CNAME", policy_host.cname))
         await step(
             TLS_RPT,
-            lambda: answer(TLS_RPT, f"_smtp._tls.{domain}", "TXT", lambda _, a: tlsrpt.judge(domain, a)),
+            lambda: answer(TLS_RPT, tls_rpt_name(domain), "TXT", lambda _, a: tlsrpt.judge(domain, a)),
         )
         await step(DNSSEC, judge_dnssec)
         await step(DANE, judge_dane)

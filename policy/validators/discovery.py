@@ -6,10 +6,11 @@ from collections.abc import Iterable
 
 from pulumi_policy import ReportViolation, StackValidationArgs
 
+from mtasts.constants import discovery_name, tls_rpt_name
 from mtasts.policy import policy_id
 from mtasts.records import txt_kind
 from mtasts.rules import discovery, tlsrpt
-from policy.view import DISCOVERY_LABEL, TLS_RPT_LABEL, Record, StackView, known, stack_view
+from policy.view import Record, StackView, known, stack_view
 
 
 def txt_of_kind(records: Iterable[Record], kind: str) -> list[Record]:
@@ -23,18 +24,18 @@ def txt_of_kind(records: Iterable[Record], kind: str) -> list[Record]:
 
 def _sts_records(view: StackView, domain: str) -> list[Record]:
     """TXT records at `_mta-sts.<domain>` a sender counts (`mtasts.rules.discovery.counts`)."""
-    return txt_of_kind(view.records_at(f"{DISCOVERY_LABEL}.{domain}"), "sts")
+    return txt_of_kind(view.records_at(discovery_name(domain)), "sts")
 
 
 def _tls_rpt_records(view: StackView, domain: str) -> list[Record]:
     """TXT records at `_smtp._tls.<domain>` a sender counts (`mtasts.rules.tlsrpt.counts`)."""
-    return txt_of_kind(view.records_at(f"{TLS_RPT_LABEL}.{domain}"), "tls-rpt")
+    return txt_of_kind(view.records_at(tls_rpt_name(domain)), "tls-rpt")
 
 
 def validate_discovery_id(args: StackValidationArgs, report: ReportViolation) -> None:
     view = stack_view(args.resources)
     for domain in sorted(view.domains):
-        name = f"{DISCOVERY_LABEL}.{domain}"
+        name = discovery_name(domain)
         for record in _sts_records(view, domain):
             if not isinstance(record.text, str):
                 continue
@@ -67,7 +68,7 @@ def validate_one_record_each(args: StackValidationArgs, report: ReportViolation)
         sts = _sts_records(view, domain)
         sts_known = [record for record in sts if known(record.text)]
         if len(sts_known) > 1:
-            finding = discovery.multiple_records(f"{DISCOVERY_LABEL}.{domain}", len(sts_known))
+            finding = discovery.multiple_records(discovery_name(domain), len(sts_known))
             for record in sts_known[1:]:
                 report(
                     f"{finding.text()}. Remove every one but the record the stack manages "
@@ -75,15 +76,15 @@ def validate_one_record_each(args: StackValidationArgs, report: ReportViolation)
                     record.urn,
                 )
         elif not sts and not view.unknown_names():
+            finding = discovery.missing(discovery_name(domain))
             report(
-                f"the stack publishes a policy for {domain} but no v=STSv1 TXT record at "
-                f"_mta-sts.{domain}, so senders never look for the policy (RFC 8461 §3.1). Keep the stack's "
+                f"the stack publishes a policy for {domain} but {finding.text()}. Keep the stack's "
                 "DiscoveryRecords component.",
                 None,
             )
         tls = [record for record in _tls_rpt_records(view, domain) if known(record.text)]
         if len(tls) > 1:
-            finding = tlsrpt.multiple_records(f"{TLS_RPT_LABEL}.{domain}", len(tls))
+            finding = tlsrpt.multiple_records(tls_rpt_name(domain), len(tls))
             for record in tls[1:]:
                 report(
                     f"{finding.text()}. Keep one record and list every address in the stack's `tlsRpt`.",
@@ -94,7 +95,7 @@ def validate_one_record_each(args: StackValidationArgs, report: ReportViolation)
 def validate_tls_rpt_present(args: StackValidationArgs, report: ReportViolation) -> None:
     view = stack_view(args.resources)
     for domain in sorted(view.domains):
-        name = f"{TLS_RPT_LABEL}.{domain}"
+        name = tls_rpt_name(domain)
         tls = _tls_rpt_records(view, domain)
         if view.unknown_names() or any(not known(r.text) for r in tls):
             continue
@@ -108,9 +109,9 @@ def validate_tls_rpt_present(args: StackValidationArgs, report: ReportViolation)
                     record.urn,
                 )
         if not tls:
+            finding = tlsrpt.missing(name, domain)
             report(
-                f"{domain} has no TLS-RPT record, so senders never tell you that TLS to your MX hosts fails, "
-                "and you cannot know whether enforce would refuse mail (RFC 8460). Run `pulumi config set "
-                f"--path 'tlsRpt[0]' mailto:tls-reports@{domain}`.",
+                f"{finding.text()}, and you cannot know whether enforce would refuse mail. Run `pulumi "
+                f"config set --path 'tlsRpt[0]' mailto:tls-reports@{domain}`.",
                 None,
             )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
+from mtasts import constants
+from mtasts.constants import POLICY_HOST_LABEL
 from mtasts.names import normalize
 from mtasts.rules import mx_coverage, policy_host
 from mtasts.rules.findings import Severity
 from policy.validators.discovery import txt_of_kind
 from policy.validators.policy_file import parsed
-from policy.view import DNS_RECORD, POLICY_HOST_LABEL, UNKNOWN, StackView, known, record_of, stack_view
+from policy.view import DNS_RECORD, UNKNOWN, StackView, known, record_of, stack_view
 
 
 def validate_mx_covered(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -73,7 +75,7 @@ def validate_live_mx_covered_in_testing(args: StackValidationArgs, report: Repor
 def validate_policy_host_refuses_mail(args: StackValidationArgs, report: ReportViolation) -> None:
     view = stack_view(args.resources)
     for domain in sorted(view.domains):
-        host = f"{POLICY_HOST_LABEL}.{domain}"
+        host = constants.policy_host(domain)
         records = view.records_at(host)
         if view.unknown_names() or any(not known(r.type, r.content) for r in records):
             continue

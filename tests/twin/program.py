@@ -10,8 +10,8 @@ from typing import Any
 
 from mtasts.config import Hosting, parse_settings
 from mtasts.desired import desired_state
-from mtasts.policy import mx_pattern_matches
 from mtasts.records import DnsRecord, unquote_txt
+from mtasts.rules.mx_coverage import matches
 from tests.pulumi_mocks import StackRun, run_program
 
 from .site import PROTON_MX, Site
@@ -53,7 +53,7 @@ def mx_hosts_for(patterns: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
     if not patterns:
         return PROTON_MX
     hosts = [pattern.replace("*.", "mx1.", 1) for pattern in patterns]
-    assert all(any(mx_pattern_matches(p, host) for p in patterns) for host in hosts)
+    assert all(any(matches(p, host) for p in patterns) for host in hosts)
     return tuple((10 * (index + 1), host) for index, host in enumerate(hosts))
 
 

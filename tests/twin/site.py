@@ -20,12 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from mtasts.config import Hosting
+from mtasts.constants import POLICY_PATH, PROTON_MX_PRIORITIES
 from mtasts.desired import DesiredState
-from mtasts.policy import POLICY_PATH
 from mtasts.records import DnsRecord
 
 # The MX records of a Proton Mail custom domain (as Proton's dashboard lists them).
-PROTON_MX: tuple[tuple[int, str], ...] = ((10, "mail.protonmail.ch"), (20, "mailsec.protonmail.ch"))
+PROTON_MX: tuple[tuple[int, str], ...] = tuple((p, host) for host, p in PROTON_MX_PRIORITIES.items())
 MX_TTL = 3600
 
 

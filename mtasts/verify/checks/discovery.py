@@ -6,6 +6,7 @@ whether the id matches a stack is `stack_drift`'s business.
 
 from __future__ import annotations
 
+from mtasts.constants import discovery_name
 from mtasts.rules import discovery as rules_discovery
 from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
@@ -14,7 +15,7 @@ from mtasts.verify.model import DISCOVERY, Finding, Status
 
 def judge(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None]:
     """`_mta-sts.<domain>` TXT, judged by `mtasts.rules.discovery` (RFC 8461 §3.1)."""
-    name = f"_mta-sts.{domain}"
+    name = discovery_name(domain)
     publish = f'publish one TXT record at {name}: "v=STSv1; id=<1–32 letters and digits>"'
     if not answer.ok:
         return [

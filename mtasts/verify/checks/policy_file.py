@@ -1,15 +1,18 @@
 """The policy file as senders fetch it: every address's HTTPS response, then its syntax.
 
-`fetch` judges the responses (status, redirects, certificate, media type, size, one policy
-across addresses; RFC 8461 §3.2, §3.3); `syntax` applies `mtasts.rules.policy_file` to the
-text served. Fetching is `mtasts.verify.https`'s; whether the text is the stack's, `stack_drift`'s.
+`fetch` judges the responses: connection and certificate here, each answer's status,
+redirect, media type, size and ASCII by `mtasts.rules.policy_fetch`, then one policy across
+addresses (RFC 8461 §3.2, §3.3); `syntax` applies `mtasts.rules.policy_file` to the text
+served. Fetching is `mtasts.verify.https`'s; whether the text is the stack's, `stack_drift`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mtasts.policy import MAX_POLICY_BYTES, Policy, policy_id
+from mtasts.constants import policy_url_at
+from mtasts.policy import Policy, policy_id
+from mtasts.rules import policy_fetch as rules_policy_fetch
 from mtasts.rules import policy_file as rules_policy_file
 from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
@@ -26,7 +29,7 @@ def fetch(
     the same valid policy: each one that does not is a failure naming the address. Returns
     the text served by the first address that served one.
     """
-    url = f"https://{host}/.well-known/mta-sts.txt"
+    url = policy_url_at(host)
     answers = [addresses] if isinstance(addresses, DnsResult) else list(addresses)
     if not attempts:
         broken = [answer for answer in answers if answer.error or answer.nxdomain]
@@ -75,7 +78,7 @@ def fetch(
 
 def _response(host: str, result: FetchResult) -> tuple[list[Finding], str | None]:
     """One address's answer for the policy (RFC 8461 §3.2, §3.3)."""
-    url = f"https://{host}/.well-known/mta-sts.txt"
+    url = policy_url_at(host)
     if result.error is not None:
         tried = f"{result.address}: {result.error}"
         fixes = {
@@ -97,56 +100,13 @@ def _response(host: str, result: FetchResult) -> tuple[list[Finding], str | None
             )
         ], None
     where = f"{url} (from {result.address}, {result.tls_version or 'TLS'})"
-    if result.status is not None and 300 <= result.status < 400:
-        return [
-            Finding(
-                POLICY_FETCH,
-                Status.FAIL,
-                f"{where} answers HTTP {result.status} redirecting to {result.location or '(no Location)'}; "
-                "senders do not follow redirects (RFC 8461 §3.3)",
-                f"serve the file directly at {url}; on Netlify, {host} must be the site's own custom domain, "
-                "not an alias that redirects",
-            )
-        ], None
-    if result.status != 200:
-        return [
-            Finding(
-                POLICY_FETCH,
-                Status.FAIL,
-                f"{where} answers HTTP {result.status}, not 200: senders see no policy",
-                f"serve the policy file at {url} (RFC 8461 §3.2)",
-            )
-        ], None
-    if result.too_large or result.body is None:
-        return [
-            Finding(
-                POLICY_FETCH,
-                Status.FAIL,
-                f"{where} is larger than {MAX_POLICY_BYTES} bytes; senders refuse it (stopped reading there)",
-                "serve the policy file only: a few lines of 'key: value'",
-            )
-        ], None
-    findings: list[Finding] = []
-    media_type = (result.content_type or "").split(";")[0].strip().lower()
-    if media_type != "text/plain":
-        findings.append(
-            Finding(
-                POLICY_FETCH,
-                Status.FAIL,
-                f"{where} is served as {result.content_type or 'no Content-Type'!r}, not text/plain; "
-                "strict senders refuse it (RFC 8461 §3.2)",
-                "serve /.well-known/mta-sts.txt with 'Content-Type: text/plain' (Netlify: a _headers file)",
-            )
-        )
-    if not result.body.isascii():
-        findings.append(
-            Finding(
-                POLICY_FETCH,
-                Status.FAIL,
-                f"{where} contains non-ASCII bytes",
-                "write the policy in plain ASCII (RFC 8461 §3.2)",
-            )
-        )
+    answer = rules_policy_fetch.Response(
+        result.status, result.location, result.content_type, result.body, result.too_large
+    )
+    judged = rules_policy_fetch.response(host, answer, where)
+    findings = phrase(POLICY_FETCH, judged)
+    if result.body is None or any(finding.code in rules_policy_fetch.NO_BODY for finding in judged):
+        return findings, None
     if not findings:
         findings.append(
             Finding(

@@ -30,13 +30,13 @@ def null_mx(host: str, answer: DnsResult) -> list[Finding]:
 def spf(host: str, answer: DnsResult) -> list[Finding]:
     """RFC 7208: say that the policy host sends no mail (`mtasts.rules.policy_host`)."""
     if not answer.ok:
-        fix = f'publish TXT "v=spf1 -all" at {host}'
+        fix = f'publish TXT "{rules_policy_host.SPF_NONE}" at {host}'
         return [
             Finding(POLICY_HOST_SPF, Status.WARN, f"could not look up TXT at {host}: {answer.error}", fix)
         ]
     findings = rules_policy_host.spf(host, list(answer.records))
     if not findings:
-        return [Finding(POLICY_HOST_SPF, Status.PASS, f"{host} publishes 'v=spf1 -all'")]
+        return [Finding(POLICY_HOST_SPF, Status.PASS, f"{host} publishes '{rules_policy_host.SPF_NONE}'")]
     return phrase(POLICY_HOST_SPF, findings)
 
 

@@ -6,6 +6,7 @@ mail still flows, but nobody hears when senders cannot deliver over TLS.
 
 from __future__ import annotations
 
+from mtasts.constants import tls_rpt_name
 from mtasts.rules import tlsrpt as rules_tlsrpt
 from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
@@ -14,7 +15,7 @@ from mtasts.verify.model import TLS_RPT, Finding, Status
 
 def judge(domain: str, answer: DnsResult) -> list[Finding]:
     """`_smtp._tls.<domain>`, judged by `mtasts.rules.tlsrpt` (RFC 8460 §3)."""
-    name = f"_smtp._tls.{domain}"
+    name = tls_rpt_name(domain)
     if not answer.ok:
         publish = f'publish TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}" at {name}'
         return [Finding(TLS_RPT, Status.WARN, f"could not look up {name} TXT: {answer.error}", publish)]

@@ -1,0 +1,119 @@
+"""One HTTPS answer for the policy file, as a sender takes it (RFC 8461 §3.2, §3.3).
+
+A sender accepts the policy only from HTTP 200, without following a redirect (§3.3), as
+`text/plain` (§3.2), no larger than common senders read (64 KiB; no RFC sets it), and in
+plain ASCII (§3.2). `response` judges those over plain values: the status, the Location, the
+Content-Type and the body as read. Connecting, TLS and the certificate are the fetcher's
+(`mtasts.verify.https`); what the text says is `policy_file`'s; whether every address serves
+the same text, the caller's (`mtasts.verify.checks.policy_file`).
+
+Reading taken: the media type is compared without its parameters and case-insensitively
+(RFC 9110 §8.3.1); a `charset` parameter is allowed, as postfix-mta-sts-resolver and
+checkdmarc allow it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mtasts.constants import POLICY_PATH, policy_url_at
+from mtasts.rules.findings import Finding, Severity
+from mtasts.rules.policy_file import MAX_POLICY_BYTES
+
+MEDIA_TYPE = "text/plain"
+REDIRECT = "policy-fetch-redirect"
+STATUS = "policy-fetch-status"
+TOO_LARGE = "policy-fetch-too-large"
+CONTENT_TYPE = "policy-fetch-content-type"
+NOT_ASCII = "policy-fetch-not-ascii"
+# After these there is no body a sender reads: nothing more to judge.
+NO_BODY = frozenset({REDIRECT, STATUS, TOO_LARGE})
+RFC_FETCH = "RFC 8461 §3.3"
+RFC_FILE = "RFC 8461 §3.2"
+
+
+@dataclass(frozen=True)
+class Response:
+    """An HTTP answer for the policy. `body` is None when it was not read whole (over the limit)."""
+
+    status: int | None
+    location: str | None = None
+    content_type: str | None = None
+    body: bytes | None = None
+    too_large: bool = False
+
+
+def media_type(content_type: str | None) -> str:
+    """`Text/Plain; charset=utf-8` → `text/plain`."""
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def response(host: str, answer: Response, where: str | None = None) -> list[Finding]:
+    """Why a sender would refuse this answer; empty when it takes the body as the policy.
+
+    `where` names the answer in the findings (verify adds the address and TLS version);
+    the policy URL when not given. A redirect, another status or a body over the limit
+    ends the judgement: there is no policy body to say more about.
+    """
+    url = policy_url_at(host)
+    where = where or url
+    status = answer.status
+    if status is not None and 300 <= status < 400:
+        return [
+            Finding(
+                REDIRECT,
+                Severity.FAIL,
+                f"{where} answers HTTP {status} redirecting to {answer.location or '(no Location)'}; "
+                f"senders do not follow redirects ({RFC_FETCH})",
+                f"serve the file directly at {url}; on Netlify, {host} must be the site's own custom domain, "
+                "not an alias that redirects",
+                RFC_FETCH,
+                subject=url,
+            )
+        ]
+    if status != 200:
+        return [
+            Finding(
+                STATUS,
+                Severity.FAIL,
+                f"{where} answers HTTP {status}, not 200: senders see no policy",
+                f"serve the policy file at {url} ({RFC_FILE})",
+                RFC_FETCH,
+                subject=url,
+            )
+        ]
+    if answer.too_large or answer.body is None:
+        return [
+            Finding(
+                TOO_LARGE,
+                Severity.FAIL,
+                f"{where} is larger than {MAX_POLICY_BYTES} bytes; senders refuse it (stopped reading there)",
+                "serve the policy file only: a few lines of 'key: value'",
+                subject=url,
+            )
+        ]
+    findings = []
+    if media_type(answer.content_type) != MEDIA_TYPE:
+        findings.append(
+            Finding(
+                CONTENT_TYPE,
+                Severity.FAIL,
+                f"{where} is served as {answer.content_type or 'no Content-Type'!r}, not {MEDIA_TYPE}; "
+                f"strict senders refuse it ({RFC_FILE})",
+                f"serve /{POLICY_PATH} with 'Content-Type: {MEDIA_TYPE}' (Netlify: a _headers file)",
+                RFC_FILE,
+                subject=url,
+            )
+        )
+    if not answer.body.isascii():
+        findings.append(
+            Finding(
+                NOT_ASCII,
+                Severity.FAIL,
+                f"{where} contains non-ASCII bytes",
+                f"write the policy in plain ASCII ({RFC_FILE})",
+                RFC_FILE,
+                subject=url,
+            )
+        )
+    return findings
