@@ -1,4 +1,4 @@
-"""What every domain of one `verify` run shares: one resolver, one HTTPS client, and limits on
+"""What every domain of one `verify` run shares: one resolver, one TLS context (`https.Client`), and limits on
 the DNS queries and policy fetches in flight.
 
 Sharing them is for throughput (a bound on open sockets however many domains run at once).
@@ -34,7 +34,8 @@ class Session:
         self._own_client = client is None
         self.client = client or make_client(options)
         self.query_limit = asyncio.Semaphore(MAX_QUERIES_IN_FLIGHT)
-        # As many fetches as the client's pool has connections, so none waits inside the pool.
+        # At most `concurrency` connections open at once (sockets, and TLS handshakes competing
+        # for the CPU), however many addresses the domains in flight have.
         self.fetch_limit = asyncio.Semaphore(max(1, options.concurrency))
 
     async def aclose(self) -> None:
