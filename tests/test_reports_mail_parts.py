@@ -94,7 +94,7 @@ def messages(draw: st.DrawFn) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(messages())
 def test_any_message_reads_as_the_standard_library_reads_it(raw: bytes) -> None:
     assert what_is_read(parse_message(raw)) == what_is_read(stdlib(raw))
@@ -105,6 +105,15 @@ def test_report_mail_of_every_sender_style_reads_as_the_standard_library_reads_i
         raw = report_mail(make_report(date(2026, 1, 1), style=style), style)
         for variant in (raw, raw.replace(b"\r\n", b"\n"), raw + b"epilogue\r\n", raw.rstrip(b"\r\n-")):
             assert what_is_read(parse_message(variant)) == what_is_read(stdlib(variant)), style
+
+
+def test_a_part_whose_last_header_looks_like_an_mbox_from_line_reads_as_the_stdlib_reads_it() -> None:
+    for tail in ("\r\n\r\nbody\r\n", "\r\nbody\r\n", "\r\n"):
+        raw = (
+            f'Content-Type: multipart/mixed; boundary="{BOUNDARY}"\r\n\r\n--{BOUNDARY}\r\n'
+            f"Content-Type: text/plain\r\nFrom somebody{tail}--{BOUNDARY}--\r\n"
+        ).encode()
+        assert what_is_read(parse_message(raw)) == what_is_read(stdlib(raw)), tail
 
 
 def test_report_mail_of_every_sender_style_takes_the_split_without_the_boundary_pattern() -> None:

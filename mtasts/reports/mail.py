@@ -39,6 +39,8 @@ MAX_ATTACHMENTS = 20
 _parser = Parser(policy=compat32)
 # A line ending at the end of a part belongs to the boundary after it (RFC 2046 §5.1.1).
 _FINAL_LINE_ENDING = re.compile(r"(\r\n|\r|\n)\Z")
+# What feedparser takes for a header line (email.feedparser.headerRE).
+_HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 
 
 class NotAReport(MtaStsError, ValueError):
@@ -121,9 +123,22 @@ def _one_level_parts(message: Message) -> list[Message] | None:
         return None  # no closing boundary
     messages = []
     for lines in parts:
-        part = _parser.parsestr(_FINAL_LINE_ENDING.sub("", "".join(lines)))
+        # The stdlib parses the part's headers; its body (base64 of the report, most of the
+        # part) is kept whole, as feedparser keeps it, rather than fed to it line by line.
+        end = 0
+        while end < len(lines) and _HEADER_LINE.match(lines[end]):
+            end += 1
+        body = lines[end:]
+        if body and body[0][:1] in ("\r", "\n"):
+            body = body[1:]  # the blank line that ends the headers; any other line is body
+        part = _parser.parsestr("".join(lines[:end]), headersonly=True)
         if part.get_content_maintype() in ("multipart", "message"):
             return None
+        # feedparser hands a trailing "From " line back to the body; headersonly keeps it there.
+        pushed_back = part.get_payload()
+        if not isinstance(pushed_back, str):
+            return None
+        part.set_payload(_FINAL_LINE_ENDING.sub("", pushed_back + "".join(body)))
         messages.append(part)
     return messages or None
 
