@@ -9,27 +9,22 @@ from components.served import ServedPolicy, ServedPolicyArgs
 from components.settings import read_settings
 from mtasts.adoption import AdoptionError, plan_adoption
 from mtasts.desired import desired_state
-from mtasts.live import apex_mx_hosts, mx_coverage_findings, mx_fix
+from mtasts.live import apex_mx_hosts, check_live_mx_tls, mx_coverage_findings, mx_fix
 from mtasts.rules.findings import Severity
 
 settings = read_settings()
 state = desired_state(settings)
 
-if not settings.tls_rpt:
-    pulumi.log.warn(
-        "tlsRpt is not set, so no _smtp._tls record is published: senders will not report TLS "
-        "failures, and you cannot tell whether `mode: enforce` would refuse mail. "
-        "Set it with `pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@" + settings.domain + "`."
-    )
-
 # Synchronous lookups: the adoption plan and the live MX hosts must be known before any resource registers.
 zone_id = settings.zone_id or cloudflare.get_zone(filter={"name": settings.domain, "match": "all"}).id
 existing = existing_records(zone_id, {settings.domain, *(record.name for record in state.records)})
-gaps = mx_coverage_findings(settings, existing)
+live_tls = check_live_mx_tls(settings, existing)  # the MX hosts' STARTTLS and certificates, probed now
+gaps = mx_coverage_findings(settings, existing) + live_tls.findings
 if refused := [finding for finding in gaps if finding.failed]:
     listing = "\n".join(f"  - {finding.seen}; {mx_fix(settings, finding)}" for finding in refused)
     raise pulumi.RunError(
-        f"the policy does not cover the zone's MX hosts (RFC 8461 §4.1). Nothing was changed.\n{listing}"
+        "senders would refuse mail to the zone's MX hosts under this policy (RFC 8461 §4.1, §4.2). "
+        f"Nothing was changed.\n{listing}"
     )
 for finding in gaps:
     if finding.severity is Severity.WARN:
@@ -42,7 +37,10 @@ for key, record_id in sorted(plan.imports.items()):
 
 live_mx = apex_mx_hosts(existing, settings.domain)
 domain = MtaStsDomain(
-    "mta-sts", MtaStsDomainArgs(state=state, zone_id=zone_id, adopted=plan.imports, live_mx_hosts=live_mx)
+    "mta-sts",
+    MtaStsDomainArgs(
+        state=state, zone_id=zone_id, adopted=plan.imports, live_mx_hosts=live_mx, live_mx_tls=live_tls.seen
+    ),
 )
 # What was served, kept in the state: once the new id is advertised, its max_age counts.
 served = ServedPolicy(
@@ -72,6 +70,6 @@ if settings.retire:
         f"retire is set: serving `mode: none` with a new id instead of mode {settings.mode.value}. "
         "Keep this stack up until retireSafeToDestroyAfter (the first `up` with retire, plus the "
         "largest max_age this stack has served: senders may hold that policy so long), then run "
-        "`pulumi destroy`. Later `up`s keep that time; none moves it earlier."
+        "`scripts/pulumi destroy`. Later `up`s keep that time; none moves it earlier."
     )
     pulumi.export("retireSafeToDestroyAfter", served.safe_to_destroy_after)

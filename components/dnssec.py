@@ -83,5 +83,5 @@ def _tell_the_user(ds: str | None) -> None:
         pulumi.log.warn(
             "DNSSEC is on for the zone, but validating resolvers (and DANE senders) rely on it only "
             "once the registrar publishes this DS record at the parent zone: enter it at your "
-            f"registrar (`pulumi stack output dnssecDs` shows its fields): {ds}"
+            f"registrar (`scripts/pulumi stack output dnssecDs` shows its fields): {ds}"
         )

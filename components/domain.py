@@ -25,17 +25,20 @@ from components.readiness import PolicyReadiness
 from components.repository import PolicyRepository, PolicyRepositoryArgs
 from mtasts.config import Hosting
 from mtasts.desired import DesiredState
+from mtasts.rules.mx_tls import MxTls
 
 
 @dataclass(frozen=True)
 class MtaStsDomainArgs:
     """`adopted`: record key → id of an existing record to import (`mtasts.adoption`).
-    `live_mx_hosts`: the apex MX hosts the zone holds (`mtasts.live`), shown to the policy pack."""
+    `live_mx_hosts`: the apex MX hosts the zone holds (`mtasts.live`), shown to the policy pack,
+    and `live_mx_tls` their TLS as probed before anything registered (`mtasts.live.check_live_mx_tls`)."""
 
     state: DesiredState
     zone_id: pulumi.Input[str]
     adopted: Mapping[str, str] = field(default_factory=dict)
     live_mx_hosts: Sequence[str] = ()
+    live_mx_tls: Sequence[MxTls] = ()
 
 
 class MtaStsDomain(pulumi.ComponentResource):
@@ -47,7 +50,11 @@ class MtaStsDomain(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MtaStsDomainArgs, opts: pulumi.ResourceOptions | None = None):
         # Inputs only the policy pack reads: the pack sees resources, not the zone's live MX records.
-        inputs = {"domain": args.state.settings.domain, "liveMxHosts": list(args.live_mx_hosts)}
+        inputs = {
+            "domain": args.state.settings.domain,
+            "liveMxHosts": list(args.live_mx_hosts),
+            "liveMxTls": [entry.to_dict() for entry in args.live_mx_tls],
+        }
         super().__init__("mta-sts:index:MtaStsDomain", name, inputs, opts)
         state, settings = args.state, args.state.settings
         child = pulumi.ResourceOptions(parent=self)

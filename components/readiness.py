@@ -216,7 +216,7 @@ class PolicyReadinessProvider(ResourceProvider):
                 f"{watch.settled_for:.0f} s). "
                 "The _mta-sts record was left unchanged, so senders keep the policy they have. "
                 "Certificates on Netlify and GitHub Pages can take many minutes after DNS points at "
-                "them: run `pulumi up` again later, or raise `readinessTimeout`; "
+                "them: run `scripts/deploy` again later, or raise `readinessTimeout`; "
                 f"`python -m mtasts verify {domain}` shows the details."
             ) from None
 

@@ -26,8 +26,9 @@ import pulumi
 
 from components.netlify.credential import TokenError, clean_token
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
-from mtasts.config.values import NAMESPACE
-from mtasts.stackfile import StackFileError, foreign_keys, read_stack_file, settings_keys
+from mtasts.config.advice import config_warnings
+from mtasts.config.values import NAMESPACE, for_stack
+from mtasts.stackfile import StackFileError, StackFileMissing, foreign_keys, read_stack_file, settings_keys
 
 
 def _value(config: pulumi.Config, name: str, structured: bool) -> Any:
@@ -64,8 +65,10 @@ def read_settings(project_dir: Path | None = None) -> Settings:
     declared = schema.declared()
     try:
         written = read_stack_file(pulumi.get_stack(), project_dir or Path.cwd())
-    except StackFileError:
+    except StackFileMissing:
         written = {}  # no stack file here: the stack's config lives elsewhere
+    except StackFileError as error:
+        raise pulumi.RunError(f"invalid mta-sts configuration: {error}") from None
     names = [name for name in declared if not declared[name].secret]
     names += [name for name in settings_keys(written) if name not in declared]
     raw = {
@@ -82,9 +85,12 @@ def read_settings(project_dir: Path | None = None) -> Settings:
         )
     except ConfigError as error:
         # RunError prints the message alone, without a Python traceback.
-        raise pulumi.RunError("\n".join(filter(None, (str(error), token_problem)))) from None
+        message = "\n".join(filter(None, (str(error), token_problem)))
+        raise pulumi.RunError(for_stack(message, pulumi.get_stack())) from None
     if token_problem and settings.hosting is Hosting.NETLIFY:
         raise pulumi.RunError(token_problem)
     if preview_without_token and settings.hosting is Hosting.NETLIFY:
         pulumi.log.warn(NO_TOKEN_IN_PREVIEW)
+    for warning in config_warnings(settings, written, pulumi.get_stack()):  # as `render` prints them
+        pulumi.log.warn(warning)
     return settings

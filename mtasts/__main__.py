@@ -4,26 +4,35 @@
     python -m mtasts verify example.com [--stack dev] [--json] [--nameserver IP] [--ca-file PATH]
     python -m mtasts reports PATH... [--imap URL] [--stack dev] [--since DATE] [--json] [--html FILE]
 
-Exit status (mtasts.exits): 0 success, 1 a failure, 2 a usage or configuration error,
-3 (verify) a domain could not be checked.
+Exit status (mtasts.exits): 0 success, 1 a failure (or the output was closed early, as by
+`| head`), 2 a usage or configuration error, 3 (verify) a domain could not be checked.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from mtasts.config import ConfigError
-from mtasts.desired import desired_state
-from mtasts.exits import EXIT_OK, EXIT_USAGE
-from mtasts.reports.cli import add_reports_command
-from mtasts.stackfile import StackFileError, load_settings
-from mtasts.verify.cli import add_verify_command
+try:
+    from mtasts.config import ConfigError
+    from mtasts.desired import desired_state
+    from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+    from mtasts.reports.cli import add_reports_command
+    from mtasts.stackfile import StackFileError, load_settings_and_warnings
+    from mtasts.verify.cli import add_verify_command
+except ModuleNotFoundError as error:  # run by a Python outside the project's virtualenv
+    from mtasts._outside_venv import explain
+
+    explain(error)
 
 
 def render(args: argparse.Namespace) -> int:
-    state = desired_state(load_settings(args.stack, Path(args.project_dir)))
+    settings, warnings = load_settings_and_warnings(args.stack, Path(args.project_dir))
+    state = desired_state(settings)
+    for warning in warnings:  # the program logs the same ones on `pulumi up`
+        print(f"warning: {warning}", file=sys.stderr)
     out = sys.stdout
     out.write(f"; MTA-STS for {state.settings.domain} (stack {args.stack}), mode {state.policy.mode.value}\n")
     out.write(f"; policy file {state.settings.policy_url} (id {state.policy_id}):\n")
@@ -47,12 +56,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        args = build_parser().parse_args(argv)  # --help writes too
+        status = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit, where it cannot be caught
+        return status
     except (ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        return closed_output()
+
+
+def closed_output() -> int:
+    """The reader of the output went away (`... | head`): stop quietly, not with a traceback.
+
+    The rest of the output goes nowhere, so that flushing at exit cannot fail again (the
+    Python documentation's recipe for SIGPIPE); the status says the output is incomplete."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout has no file descriptor (captured in tests)
+        pass
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":

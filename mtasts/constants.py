@@ -53,4 +53,4 @@ def tls_rpt_name(domain: str) -> str:
 # Where the Netlify token is read from: the stack's secret, or the variable Netlify's CLI reads.
 NETLIFY_TOKEN_KEY = "mta-sts:netlifyToken"
 NETLIFY_TOKEN_ENV = "NETLIFY_AUTH_TOKEN"
-SET_NETLIFY_TOKEN = f"pulumi config set --secret {NETLIFY_TOKEN_KEY} <token>"
+SET_NETLIFY_TOKEN = f"scripts/pulumi config set --secret {NETLIFY_TOKEN_KEY} <token>"

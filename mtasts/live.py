@@ -4,17 +4,20 @@ The program looks the zone up once (`components.dns.existing_records`) for adopt
 (`mtasts.adoption`); the same answer carries the domain's live apex MX records. Every MX
 host senders deliver to must be matched by the policy's `mx` patterns (RFC 8461 §4.1):
 under `enforce` an uncovered host would have its mail refused, so the program stops before
-anything changes; under `testing` it warns (reports will show the gap).
+anything changes; under `testing` it warns (reports will show the gap). The same hosts'
+TLS is probed now, as a sender would (`check_live_mx_tls`, weighed by `mtasts.rules.mx_tls`):
+a host that would fail stops an `enforce` run, before the policy could refuse its mail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from mtasts.adoption import ExistingRecord
 from mtasts.config import Settings
 from mtasts.names import normalize
-from mtasts.rules import mx_coverage
+from mtasts.rules import mx_coverage, mx_tls
 from mtasts.rules.findings import Finding
 
 
@@ -36,8 +39,50 @@ def mx_coverage_findings(settings: Settings, existing: Iterable[ExistingRecord])
 
 
 def mx_fix(settings: Settings, finding: Finding) -> str:
-    """The command that adds the uncovered host to the stack's `mx`."""
+    """The command that adds the uncovered host to the stack's `mx`; a TLS finding's own fix."""
+    if finding.code != mx_coverage.UNCOVERED:
+        return f"fix: {finding.fix}" if finding.fix else ""
     return (
-        f"add it to 'mx': `pulumi config set --path 'mx[{len(settings.mx)}]' {finding.subject}` "
+        f"add it to 'mx': `scripts/pulumi config set --path 'mx[{len(settings.mx)}]' {finding.subject}` "
         "(or a '*.' pattern matching it), or remove the MX record"
     )
+
+
+@dataclass(frozen=True)
+class LiveMxTls:
+    """The live MX hosts' TLS as probed now (`seen`, also shown to the policy pack) and what
+    it weighs under the stack's mode (`findings`)."""
+
+    seen: tuple[mx_tls.MxTls, ...] = ()
+    findings: list[Finding] = field(default_factory=list)
+
+
+def probe_mx_tls(hosts: Sequence[str], ca_file: str | None = None) -> list[mx_tls.MxTls]:
+    """Every address of every host probed as a sender would (`mtasts.verify.mx_check`)."""
+    from mtasts.verify.mx_check import check_mx_tls_sync  # the network side, loaded only when used
+
+    check = check_mx_tls_sync(hosts, ca_file=ca_file)
+    seen = [
+        mx_tls.MxTls(e.host, e.address, e.outcome.value, e.result_type, e.message, e.fix)
+        for e in check.entries
+    ]
+    seen += [mx_tls.MxTls("", "", "could-not-check", None, f.message) for f in check.findings]
+    return seen
+
+
+def check_live_mx_tls(
+    settings: Settings,
+    existing: Iterable[ExistingRecord],
+    probe: Callable[[Sequence[str]], list[mx_tls.MxTls]] | None = None,
+) -> LiveMxTls:
+    """Before anything registers: the zone's MX hosts that the policy covers, probed now, and
+    the findings their TLS gives under the stack's mode (none under `none`). An uncovered
+    host is `mx_coverage_findings`' to report."""
+    policy = settings.policy
+    if policy.mode.value not in ("enforce", "testing"):
+        return LiveMxTls()
+    hosts = [host for host in apex_mx_hosts(existing, settings.domain) if mx_coverage.covers(policy.mx, host)]
+    if not hosts:
+        return LiveMxTls()
+    seen = tuple((probe or probe_mx_tls)(hosts))
+    return LiveMxTls(seen, mx_tls.judge(policy.mode.value, seen, domain=settings.domain))

@@ -71,7 +71,6 @@ def policy_id(text: str) -> str:
 def parse_policy(text: str) -> Policy:
     """Parse a policy as a strict sender does; raise PolicyError naming every failure."""
     parsed = policy_file.parse(text)
-    failures = [finding.seen for finding in parsed.findings if finding.failed]
-    if failures or parsed.mode is None or parsed.max_age is None:
-        raise PolicyError(failures)
+    if not parsed.valid or parsed.mode is None or parsed.max_age is None:
+        raise PolicyError([finding.seen for finding in parsed.findings if finding.failed])
     return Policy(mode=parsed.mode, max_age=parsed.max_age, mx=parsed.mx)

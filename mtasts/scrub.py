@@ -67,8 +67,13 @@ def secret_forms(secret: str, prefixes: Iterable[str] = ()) -> tuple[list[str], 
     }
     whole: set[str] = set()
     for text in {secret, jsonlib.dumps(secret)[1:-1], *(prefix + secret for prefix in prefixes)}:
-        whole.update(_base64_inner(text.encode("utf-8")))
-    return [form for form in partial if form], [form for form in whole if len(form) >= PARTIAL_CHARS]
+        data = text.encode("utf-8")
+        # The whole encoding, however short the secret (a short password is still one); the
+        # characters of an unaligned encoding only when long enough not to match by chance.
+        for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+            whole.update((encoded.decode(), encoded.decode().rstrip("=")))
+        whole.update(form for form in _base64_inner(data) if len(form) >= PARTIAL_CHARS)
+    return [form for form in partial if form], [form for form in whole if form]
 
 
 def scrub(text: str, secret: str | None, *, redacted: str = "[secret]", prefixes: Iterable[str] = ()) -> str:

@@ -5,10 +5,18 @@ credentials, and by the program for the names of the keys a stack file sets (the
 answers for a key it is asked about, but cannot list them), so that a misspelt key or one
 without the `mta-sts:` namespace gets the same message from both. Secure (encrypted) values
 are never decrypted here: only their presence is noted.
+
+The file is outside input: it is read within bounds (a regular file, its size, nesting, digits
+of a number, no aliases, which let a few lines stand for billions of values), and an error
+names the line and column but never echoes a line of the file, which may hold a plaintext
+token. A stack name is only ever a plain Pulumi stack name, so `--stack` can name no
+file outside the project folder.
 """
 
 from __future__ import annotations
 
+import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,28 +24,136 @@ from typing import Any
 import yaml
 
 from mtasts.config import ConfigError, Settings, parse_settings, schema
-from mtasts.config.values import NAMESPACE, namespace_problems
+from mtasts.config.advice import config_warnings
+from mtasts.config.values import MAX_NESTING, NAMESPACE, for_stack, namespace_problems, show
 from mtasts.errors import MtaStsError
+
+# Pulumi's own rule for a stack name (letters, digits, '-', '_', '.', at most 100); a name
+# with '/' (an organisation or project part) has no stack file of its own here.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+MAX_STACK_FILE_BYTES = 1024 * 1024
+# A number with more digits than this is read as text, which the setting's own check names;
+# Python refuses to convert integers of over 4,300 digits at all.
+MAX_INTEGER_DIGITS = 30
 
 
 class StackFileError(MtaStsError, ValueError):
     """A stack file that cannot be read as one; the message says which and why."""
 
 
+class StackFileMissing(StackFileError):
+    """No stack file by that name: the stack's config may live elsewhere (the program reads on)."""
+
+
+def stack_name(stack: str) -> str:
+    """`stack` if it is a plain stack name; otherwise StackFileError saying what is accepted."""
+    if not isinstance(stack, str) or not STACK_NAME.fullmatch(stack) or stack in (".", ".."):
+        raise StackFileError(
+            f"--stack {show(str(stack))} is not a stack name; expected a plain Pulumi stack name "
+            "(letters, digits, '-', '_' and '.', at most 100), such as dev: it names the file "
+            "Pulumi.<stack>.yaml in the project folder"
+        )
+    return stack
+
+
 def stack_file(stack: str, project_dir: Path = Path(".")) -> Path:
-    return project_dir / f"Pulumi.{stack}.yaml"
+    return project_dir / f"Pulumi.{stack_name(stack)}.yaml"
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class _Alias(_TooDeep):
+    pass
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases and deep nesting (the composer recurses once per level)
+    and keeps very long numbers as text."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            # An alias repeats a value by reference: a few lines can stand for billions of
+            # items, and no stack file Pulumi writes has one.
+            raise _Alias(self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+        if len(str(node.value)) > MAX_INTEGER_DIGITS:
+            return str(node.value)
+        return super().construct_yaml_int(node)
+
+
+_BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
+
+
+def _where(mark: yaml.Mark | None) -> str:
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+def _load(path: Path, data: bytes) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise StackFileError(
+            f"{path} is not UTF-8 text: byte 0x{data[error.start]:02x} at line {line}, column {column} "
+            f"(byte offset {error.start}) is not part of a UTF-8 character; save the file as UTF-8"
+        ) from None
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)
+    except _Alias as error:
+        raise StackFileError(
+            f"{path} uses a YAML alias (*name){_where(error.mark)}; stack files hold plain values: "
+            "write the value out where the alias stands"
+        ) from None
+    except _TooDeep as error:
+        raise StackFileError(
+            f"{path} nests values more than {MAX_NESTING} levels deep{_where(error.mark)}; "
+            "no setting is nested that deep: check the brackets and indentation there"
+        ) from None
+    except yaml.MarkedYAMLError as error:
+        # The message only, never the snippet: the line it quotes may hold a plaintext token.
+        said = "; ".join(filter(None, (error.context, error.problem)))[:200]
+        raise StackFileError(
+            f"{path} is not valid YAML{_where(error.problem_mark or error.context_mark)}: {said}"
+        ) from None
+    except (yaml.YAMLError, ValueError, RecursionError):
+        raise StackFileError(f"{path} is not valid YAML; check it with `scripts/pulumi config`") from None
 
 
 def read_stack_file(stack: str, project_dir: Path = Path(".")) -> dict[str, Any]:
     """The `config:` mapping of a stack file, every key as written."""
     path = stack_file(stack, project_dir)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device would block or never end
+            raise StackFileError(f"{path} is not a regular file; a stack file is a YAML file")
+        with path.open("rb") as file:
+            data = file.read(MAX_STACK_FILE_BYTES + 1)
     except FileNotFoundError:
         stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-        raise StackFileError(f"no stack file {path}; stacks here: {', '.join(stacks) or 'none'}") from None
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path} is not valid YAML: {error}") from None
+        raise StackFileMissing(f"no stack file {path}; stacks here: {', '.join(stacks) or 'none'}") from None
+    except OSError as error:
+        raise StackFileError(f"{path} could not be read: {error.strerror or error}") from None
+    if len(data) > MAX_STACK_FILE_BYTES:
+        raise StackFileError(
+            f"{path} is larger than {MAX_STACK_FILE_BYTES // 1024} KiB; a stack file holds a few settings"
+        )
+    document = _load(path, data) or {}
     config = document.get("config") if isinstance(document, Mapping) else None
     if config is None:
         return {}
@@ -65,11 +181,20 @@ def foreign_keys(config: Mapping[Any, Any], stack: str) -> list[str]:
 
 def load_settings(stack: str, project_dir: Path = Path(".")) -> Settings:
     """Validated Settings of a stack file; raises StackFileError or ConfigError."""
+    return load_settings_and_warnings(stack, project_dir)[0]
+
+
+def load_settings_and_warnings(stack: str, project_dir: Path = Path(".")) -> tuple[Settings, list[str]]:
+    """Validated Settings of a stack file and the warnings the program would give about them."""
     config = read_stack_file(stack, project_dir)
     try:
-        return parse_settings(settings_keys(config), prior_problems=foreign_keys(config, stack))
+        settings = parse_settings(settings_keys(config), prior_problems=foreign_keys(config, stack))
     except ConfigError as error:
         where = f"Pulumi.{stack}.yaml"
         raise ConfigError(
-            [problem if where in problem else f"{where}: {problem}" for problem in error.problems]
+            [
+                for_stack(problem if where in problem else f"{where}: {problem}", stack)
+                for problem in error.problems
+            ]
         ) from None
+    return settings, config_warnings(settings, config, stack)

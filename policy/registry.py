@@ -26,6 +26,8 @@ from policy.validators.hosting import (
 from policy.validators.mail_routing import (
     validate_live_mx_covered,
     validate_live_mx_covered_in_testing,
+    validate_live_mx_tls,
+    validate_live_mx_tls_in_testing,
     validate_mx_covered,
     validate_policy_host_dns_only,
     validate_policy_host_refuses_mail,
@@ -90,6 +92,20 @@ def all_policies() -> list[CrossGuardPolicy]:
             description="In testing mode, every MX host the zone holds is matched by a policy mx pattern "
             "(senders report the gap; enforce would refuse the mail).",
             validate=validate_live_mx_covered_in_testing,
+            enforcement_level=advisory,
+        ),
+        StackValidationPolicy(
+            name="live-mx-hosts-tls-valid",
+            description="In enforce mode, every live MX host the policy covers offers STARTTLS with a "
+            "certificate valid for its name, as the program probed it before anything registered.",
+            validate=validate_live_mx_tls,
+            enforcement_level=mandatory,
+        ),
+        StackValidationPolicy(
+            name="live-mx-hosts-tls-in-testing",
+            description="In testing mode, a live MX host failing STARTTLS or its certificate (senders report "
+            "it; enforce would refuse the mail), or an MX host whose TLS could not be checked.",
+            validate=validate_live_mx_tls_in_testing,
             enforcement_level=advisory,
         ),
         ResourceValidationPolicy(

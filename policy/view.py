@@ -24,6 +24,7 @@ from pulumi_policy.proxy import UnknownValueError
 from mtasts.constants import DISCOVERY_LABEL, POLICY_HOST_LABEL, POLICY_PATH
 from mtasts.names import is_hostname, normalize
 from mtasts.records import unquote_txt
+from mtasts.rules.mx_tls import MxTls
 
 DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord"
 REPOSITORY = "github:index/repository:Repository"
@@ -153,6 +154,8 @@ class StackView:
     files: list[tuple[str, Any, Any]]  # (urn, repository, path)
     # domain → (urn, the apex MX hosts the zone held when the program looked it up)
     live_mx: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    # domain → (the MtaStsDomain's urn, the MX hosts' TLS as the program probed it)
+    live_mx_tls: dict[str, tuple[str, list[MxTls]]] = field(default_factory=dict)
 
     def policies_for(self, domain: str) -> list[PublishedPolicy]:
         """The distinct policy texts published for `domain`, each naming every place it is in."""
@@ -206,6 +209,7 @@ def _read_view(resources: Sequence[Any]) -> StackView:
     placed: list[PublishedPolicy] = []
     domains: set[str] = set()
     live_mx: dict[str, tuple[str, list[str]]] = {}
+    live_mx_tls: dict[str, tuple[str, list[MxTls]]] = {}
 
     for resource in resources:
         props = resource.props
@@ -244,6 +248,10 @@ def _read_view(resources: Sequence[Any]) -> StackView:
             domain, hosts = _string(prop(props, "domain")), prop(props, "liveMxHosts")
             if isinstance(domain, str) and isinstance(hosts, Sequence) and not isinstance(hosts, str):
                 live_mx[domain] = (resource.urn, [normalize(h) for h in hosts if isinstance(h, str)])
+            tls = prop(props, "liveMxTls")
+            if isinstance(domain, str) and isinstance(tls, Sequence) and not isinstance(tls, str):
+                seen = [MxTls.from_dict(entry) for entry in tls if isinstance(entry, Mapping)]
+                live_mx_tls[domain] = (resource.urn, [entry for entry in seen if entry is not None])
 
     discovery_prefix = DISCOVERY_LABEL + "."
     domains |= {
@@ -257,5 +265,11 @@ def _read_view(resources: Sequence[Any]) -> StackView:
         domain = repo_domains.get(repository) if isinstance(repository, str) else None
         placed.append(PublishedPolicy(urn, source, text, domain or only))
     return StackView(
-        records=records, policies=placed, domains=domains, pages=pages, files=files, live_mx=live_mx
+        records=records,
+        policies=placed,
+        domains=domains,
+        pages=pages,
+        files=files,
+        live_mx=live_mx,
+        live_mx_tls=live_mx_tls,
     )

@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import runpy
+import unittest.mock
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ import pulumi
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
+
+from mtasts.rules.mx_tls import MxTls
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 LOOKED_UP_ZONE_ID = "0123456789abcdef0123456789abcdef"
@@ -44,6 +48,7 @@ class StackRun:
     exports: dict[str, Any]
     calls: list[tuple[str, dict[str, Any]]]
     warnings: list[str] = field(default_factory=list)
+    probed: list[str] = field(default_factory=list)  # the MX hosts whose TLS the program probed
 
     def of_type(self, type_: str) -> list[Registered]:
         return [resource for resource in self.resources if resource.type == type_]
@@ -181,21 +186,37 @@ class FailedRun:
     registered: list[Registered]
 
 
+MxTlsSeen = dict[str, list[MxTls]]
+
+
+def passing_mx_tls(hosts: Sequence[str]) -> list[MxTls]:
+    """What the MX check sees of hosts that a test does not say otherwise about: all pass."""
+    return [MxTls(host, "192.0.2.25", "passed") for host in hosts]
+
+
 def run_program(
-    values: dict[str, Any], *, preview: bool = False, zone: list[dict[str, Any]] | None = None
+    values: dict[str, Any],
+    *,
+    preview: bool = False,
+    zone: list[dict[str, Any]] | None = None,
+    mx_tls: MxTlsSeen | None = None,
 ) -> StackRun:
     """Run __main__.py with the given `mta-sts:*` config; raise what the program raises.
 
     `zone` is what the Cloudflare zone already holds (records made with `zone_record`).
+    `mx_tls`: what the MX hosts' TLS probe sees, per host (others pass); no probe leaves
+    the process.
     """
-    return _run(values, preview, RecordingMonitor(ProviderLikeMocks(zone)))
+    return _run(values, preview, RecordingMonitor(ProviderLikeMocks(zone)), mx_tls)
 
 
-def run_failing_program(values: dict[str, Any], *, zone: list[dict[str, Any]] | None = None) -> FailedRun:
+def run_failing_program(
+    values: dict[str, Any], *, zone: list[dict[str, Any]] | None = None, mx_tls: MxTlsSeen | None = None
+) -> FailedRun:
     """Run a program that must fail; return its error and whatever it registered before failing."""
     monitor = RecordingMonitor(ProviderLikeMocks(zone))
     try:
-        _run(values, False, monitor)
+        _run(values, False, monitor, mx_tls)
     except Exception as error:
         return FailedRun(error, monitor.registered)
     raise AssertionError(f"the program accepted {values}")
@@ -212,8 +233,16 @@ def _ensure_event_loop() -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> StackRun:
+def _run(
+    values: dict[str, Any], preview: bool, monitor: RecordingMonitor, mx_tls: MxTlsSeen | None = None
+) -> StackRun:
     _ensure_event_loop()
+    probed: list[str] = []
+
+    def probe(hosts: Sequence[str], ca_file: str | None = None) -> list[MxTls]:
+        probed.extend(hosts)
+        return [entry for host in hosts for entry in (mx_tls or {}).get(host, passing_mx_tls([host]))]
+
     provider_mocks = monitor.provider_mocks
     # The mock engine logs to the root logger (the `logger` argument of set_mocks is not
     # the one pulumi.log reaches once the runtime is configured), so listen there.
@@ -233,7 +262,8 @@ def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> St
         runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
 
     try:
-        mocks._sync_await(run_pulumi_func(program))
+        with unittest.mock.patch("mtasts.live.probe_mx_tls", probe):
+            mocks._sync_await(run_pulumi_func(program))
     finally:
         logger.removeHandler(log)
     root = get_root_resource()
@@ -241,4 +271,4 @@ def _run(values: dict[str, Any], preview: bool, monitor: RecordingMonitor) -> St
         key: mocks._sync_await(pulumi.Output.from_input(value).future())
         for key, value in (root.outputs if root else {}).items()
     }
-    return StackRun(monitor.registered, exports, provider_mocks.calls, warnings=log.warnings)
+    return StackRun(monitor.registered, exports, provider_mocks.calls, warnings=log.warnings, probed=probed)

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtasts.config import ConfigError, parse_settings
-from mtasts.config.values import show
+from mtasts.config.values import SHOWN_CHARS, show
 from tests.proton_values import DKIM, VERIFICATION
 from tests.pulumi_mocks import FailedRun
 
@@ -63,13 +63,14 @@ def test_a_list_given_as_a_string_says_it_must_be_a_list_with_the_path_command()
     [problem] = problems({**BASE, "tlsRpt": "mailto:tls@example.com"})
     assert problem == (
         "'tlsRpt' must be a list, not the string 'mailto:tls@example.com'; set it with "
-        "`pulumi config set --path 'tlsRpt[0]' mailto:tls@example.com` (and 'tlsRpt[1]' for a second entry)"
+        "`scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls@example.com` "
+        "(and 'tlsRpt[1]' for a second entry)"
     )
 
 
 def test_a_nested_list_given_as_a_string_gets_its_nested_path() -> None:
     [problem] = problems({**BASE, "proton": {**PROTON, "spfIncludes": "_spf.example.net"}})
-    assert "`pulumi config set --path 'proton.spfIncludes[0]' _spf.example.net`" in problem
+    assert "`scripts/pulumi config set --path 'proton.spfIncludes[0]' _spf.example.net`" in problem
 
 
 @pytest.mark.parametrize(
@@ -130,8 +131,19 @@ def test_no_message_shows_a_python_repr(key: str, value: Any) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(value=bad_values)
-def test_a_shown_value_reads_back_as_the_same_yaml(value: Any) -> None:
-    assert yaml.safe_load(show(value)) == value
+def test_a_shown_value_reads_back_as_the_same_yaml_unless_cut_with_its_length(value: Any) -> None:
+    shown = show(value)
+    if shown.endswith(" characters)") and len(shown) > SHOWN_CHARS:
+        assert re.fullmatch(rf".{{{SHOWN_CHARS}}}…\(\+[\d,]+ characters\)", shown, re.DOTALL), shown
+    else:
+        assert yaml.safe_load(shown) == value
+
+
+@pytest.mark.parametrize("value", ["evil\u202egro.elpmaxe", ["a\u2066b"], {"k": "zero\u200bwidth"}])
+def test_a_shown_value_escapes_bidi_overrides_and_format_characters(value: Any) -> None:
+    shown = show(value)
+    assert shown.isprintable(), shown
+    assert yaml.safe_load(shown) == value
 
 
 # --- Placeholders ---------------------------------------------------------------------------
@@ -190,9 +202,10 @@ STACK_FILE = {
 }
 EXPECTED = [
     "'hosting' in Pulumi.test.yaml has no namespace; write it as "
-    "'mta-sts:hosting' (`pulumi config set hosting ...` adds the namespace)",
+    "'mta-sts:hosting' (`scripts/pulumi config set hosting ... --stack test` adds the namespace)",
     "'tlsrpt' is not a setting; did you mean 'tlsRpt'?",
-    "'mx' must be a list, not the string 'mail.example.com'",
+    "'mx' must be a list, not the string 'mail.example.com'; set it with "
+    "`scripts/pulumi config set --path 'mx[0]' mail.example.com --stack test`",
 ]
 
 

@@ -112,7 +112,7 @@ def test_unknown_key_is_named_with_the_known_ones() -> None:
 
 def test_missing_domain_says_how_to_set_it() -> None:
     [problem] = problems_of({})
-    assert "pulumi config set domain" in problem
+    assert "scripts/pulumi config set domain" in problem
 
 
 def test_unicode_domain_gets_its_ascii_form_as_the_fix() -> None:

@@ -60,15 +60,24 @@ def test_parser_accepts_crlf_and_ignores_unknown_keys() -> None:
         ("version: STSv1\nmode: enforce\nmx: a.example.com\nmax_age: -5\n", "'max_age'"),
         ("version: STSv1\nmode: enforce\nmax_age: 60\n", "'mx' is required"),
         ("version: STSv1\nmode: enforce\nmx: *.*.example.com\nmax_age: 60\n", "*.*.example.com"),
-        ("version: STSv1\nmode: enforce\nmode: none\nmx: a.example.com\nmax_age: 60\n", "appears 2 times"),
+        ("version: STSv1\n\nmode: enforce\nmx: a.example.com\nmax_age: 60\n", "line 2 is empty"),
         ("version: STSv1\nmode enforce\nmx: a.example.com\nmax_age: 60\n", "line 2"),
-        ("version: STSv1\nmode: none\nmax_age: 60\nnote: café\n", "non-ASCII"),
+        ("version: STSv1\nmode: none\nmax_age: 60\nnote: caf\x01\n", "control characters"),
     ],
 )
 def test_parser_names_what_is_wrong(text: str, complaint: str) -> None:
     with pytest.raises(PolicyError) as caught:
         parse_policy(text)
     assert complaint in str(caught.value)
+
+
+def test_a_repeated_field_is_read_as_senders_following_the_rfc_do_with_the_first_value() -> None:
+    policy = parse_policy("version: STSv1\nmode: enforce\nmode: none\nmx: a.example.com\nmax_age: 60\n")
+    assert policy.mode is Mode.ENFORCE
+
+
+def test_utf8_in_an_extension_value_is_valid() -> None:
+    assert parse_policy("version: STSv1\nmode: none\nmax_age: 60\nnote: café ✉\n").mode is Mode.NONE
 
 
 def test_parser_refuses_policies_over_64_kib() -> None:

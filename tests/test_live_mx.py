@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mtasts.rules.mx_tls import MxTls
 from tests.pulumi_mocks import FailedRun, StackRun, zone_record
 
 Run = Callable[..., StackRun]
@@ -23,7 +24,7 @@ def test_under_enforce_an_uncovered_live_mx_host_stops_the_program_before_anythi
     message = str(failed.error)
     assert failed.registered == []
     assert "MX host backup.example.net of example.com matches no policy mx pattern" in message
-    assert "`pulumi config set --path 'mx[1]' backup.example.net`" in message
+    assert "`scripts/pulumi config set --path 'mx[1]' backup.example.net`" in message
     assert "mail.example.com " not in message.replace("(mail.example.com)", "")
 
 
@@ -100,3 +101,72 @@ def test_the_pack_refuses_an_enforce_policy_that_leaves_a_live_mx_host_uncovered
     assert "backup.example.net" in violation.message and "under enforce" in violation.message
     resources[-1].props["liveMxHosts"] = ["mail.example.com"]
     assert check("live-mx-hosts-covered-by-policy", resources) == []
+
+
+# The live MX hosts' TLS, probed before anything registers
+
+TLS_CONFIG = {**CONFIG, "mx": ["mail.example.com", "*.example.net"]}
+
+
+def expired(host: str, address: str = "192.0.2.26") -> list[MxTls]:
+    return [
+        MxTls(host, "192.0.2.25", "passed"),
+        MxTls(host, address, "failed", "certificate-expired", "the certificate expired on 2026-11-30",
+              "renew the MX host's certificate and reload the mail server"),
+    ]  # fmt: skip
+
+
+def test_under_enforce_an_mx_host_failing_tls_stops_the_run_naming_host_address_type_and_fix(
+    failing_stack: FailingRun,
+) -> None:
+    failed = failing_stack(
+        {**TLS_CONFIG, "mode": "enforce"},
+        zone=ZONE,
+        mx_tls={"backup.example.net": expired("backup.example.net")},
+    )
+    message = str(failed.error)
+    assert failed.registered == []
+    assert "MX host backup.example.net (192.0.2.26) of example.com fails TLS" in message
+    assert "certificate-expired" in message and "renew the MX host's certificate" in message
+    assert "192.0.2.25" not in message  # the address that passes is not blamed
+
+
+def test_under_testing_an_mx_host_failing_tls_is_a_warning(stack: Run) -> None:
+    run = stack(
+        {**TLS_CONFIG, "mode": "testing"},
+        zone=ZONE,
+        mx_tls={"backup.example.net": expired("backup.example.net")},
+    )
+    [warning] = [w for w in run.warnings if "fails TLS" in w]
+    assert "backup.example.net (192.0.2.26)" in warning and "enforce would refuse" in warning
+    assert run.dns_records()
+
+
+def test_port_25_blocked_where_the_program_runs_is_one_warning_never_a_stop(stack: Run) -> None:
+    blocked = {
+        host: [MxTls(host, "192.0.2.25", "could-not-check", None, "no connection within 10 s")]
+        for host in ("mail.example.com", "backup.example.net")
+    }
+    run = stack({**TLS_CONFIG, "mode": "enforce"}, zone=ZONE, mx_tls=blocked)
+    assert run.dns_records()
+    [warning] = [w for w in run.warnings if "could not be checked" in w]
+    assert "no connection within 10 s" in warning
+
+
+def test_only_covered_hosts_are_probed_and_none_under_mode_none(stack: Run) -> None:
+    run = stack({**CONFIG, "mode": "testing"}, zone=ZONE)
+    assert run.probed == ["mail.example.com"]  # backup.example.net is mx-coverage's finding
+    assert stack({**CONFIG, "mode": "none"}, zone=ZONE).probed == []
+
+
+def test_the_pack_refuses_under_enforce_what_the_program_saw_fail() -> None:
+    from policy.view import MTASTS_DOMAIN
+    from tests.test_policy_pack import Res, check, core_stack
+
+    resources = core_stack(mode="enforce", mx=("mail.example.com",))
+    seen = [entry.to_dict() for entry in expired("mail.example.com")]
+    resources.append(Res(MTASTS_DOMAIN, "mta-sts", {"domain": "example.com", "liveMxTls": seen}))
+    [violation] = check("live-mx-hosts-tls-valid", resources)
+    assert "mail.example.com (192.0.2.26)" in violation.message and "certificate-expired" in violation.message
+    resources[-1].props["liveMxTls"] = [MxTls("mail.example.com", "192.0.2.25", "passed").to_dict()]
+    assert check("live-mx-hosts-tls-valid", resources) == []

@@ -116,13 +116,13 @@ def test_a_wrong_token_says_how_to_set_a_new_one_and_never_shows_either(netlify:
         api.get_site("site-1")
     error = caught.value
     assert error.status == 401
-    assert "pulumi config set --secret mta-sts:netlifyToken" in str(error)
+    assert "scripts/pulumi config set --secret mta-sts:netlifyToken" in str(error)
     assert "NETLIFY_AUTH_TOKEN" in str(error)
     assert wrong not in str(error) and TOKEN not in str(error)
 
 
 def test_a_missing_site_is_a_404_that_suggests_a_refresh(client: NetlifyClient) -> None:
-    with pytest.raises(NetlifyError, match="pulumi refresh") as caught:
+    with pytest.raises(NetlifyError, match="`scripts/pulumi refresh`") as caught:
         client.get_site("site-that-does-not-exist")
     assert caught.value.status == 404
 

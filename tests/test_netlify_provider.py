@@ -353,7 +353,9 @@ def test_without_config_the_environment_token_is_used(
 
 def test_no_token_anywhere_fails_before_any_request_and_says_how_to_set_one(netlify: FakeNetlify) -> None:
     provider = NetlifySiteProvider(backoff=FAST)
-    with pytest.raises(NetlifyError, match=re.escape("pulumi config set --secret mta-sts:netlifyToken")):
+    with pytest.raises(
+        NetlifyError, match=re.escape("scripts/pulumi config set --secret mta-sts:netlifyToken")
+    ):
         provider.create(inputs())
     assert netlify.requests == []
 

@@ -267,6 +267,8 @@ def test_the_pack_has_exactly_its_rules_at_their_levels() -> None:
         "mx-hosts-covered-by-policy": EnforcementLevel.MANDATORY,
         "live-mx-hosts-covered-by-policy": EnforcementLevel.MANDATORY,
         "live-mx-hosts-covered-in-testing": EnforcementLevel.ADVISORY,
+        "live-mx-hosts-tls-valid": EnforcementLevel.MANDATORY,
+        "live-mx-hosts-tls-in-testing": EnforcementLevel.ADVISORY,
         "policy-host-dns-only": EnforcementLevel.MANDATORY,
         "policy-host-refuses-mail": EnforcementLevel.MANDATORY,
         "pages-repository-has-nojekyll": EnforcementLevel.MANDATORY,

@@ -76,7 +76,8 @@ def test_readme_types_match_pulumi_yaml() -> None:
 
 
 def test_readme_gives_the_two_set_up_commands_and_ci_runs_the_test_one() -> None:
-    assert "scripts/deploy <stack> " in README and "scripts/test " in README
+    assert "scripts/deploy example-com " in README and "scripts/test " in README
+    assert "scripts/pulumi " in README
     ci = (ROOT / ".ci/run").read_text()
     assert re.search(r"^exec scripts/test\b", ci, re.MULTILINE)
 
@@ -92,25 +93,108 @@ def tracked_text_files() -> list[Path]:
     return [ROOT / name for name in names if name and (ROOT / name).is_file()]
 
 
-def test_the_repository_names_nothing_outside_itself() -> None:
-    """A clone on GitHub or a user's machine has only this repository: no sibling folders,
-    no absolute paths of a developer's machine, no issue numbers standing in for reasons."""
-    # The brackets keep this line from naming the outside folder it looks for.
-    outside = re.compile(r"\.\./sh[a]red|/work/|sh[a]red/reference|mta-sts-rules\.md|\bissue \d+\b", re.I)
-    offenders = []
+def tracked_texts() -> list[tuple[Path, str]]:
+    texts = []
     for path in tracked_text_files():
-        if path.suffix in {".png", ".gz"} or "node_modules" in path.parts:
+        if "node_modules" in path.parts:
             continue
         try:
-            text = path.read_text()
+            texts.append((path, path.read_text(encoding="utf-8")))
         except UnicodeDecodeError:
+            continue  # binary data (a gzip report)
+    return texts
+
+
+TOP_LEVEL = sorted({path.relative_to(ROOT).parts[0] for path in tracked_text_files() if path.parent != ROOT})
+# `docs/verify.md`, `tests/data/rules/*.yaml`, `scripts/pulumi`: a path starting at one of the
+# repository's own folders.
+_FOLDERS = "|".join(map(re.escape, TOP_LEVEL))
+MENTION = re.compile(rf"(?<![\w./~$-])((?:{_FOLDERS})/[\w./*-]*[\w/*])")
+# A path named right after another project is that project's file (checkdmarc's
+# `tests/test_mta_sts.py`), not this repository's.
+OTHER_PROJECT = re.compile(
+    r"checkdmarc|postfix-mta-sts-resolver|pulumi/|boilerplate|policy-packs|cosmicpython"
+)
+MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+# `../x`, `a/../../b`: resolved against the file's folder, it must stay inside the repository.
+CLIMB = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*\.\./(?:[\w.*-]+/?)*)")
+ABSOLUTE = re.compile(r"(?<![\w.:/~$}%-])(/[A-Za-z][\w.-]*)(?:/[\w.-]+)+")
+# Folders every Unix system has (FHS): a command may name /usr/bin or /dev/null.
+SYSTEM_FOLDERS = {
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/etc",
+    "/dev",
+    "/proc",
+    "/sys",
+    "/run",
+    "/var",
+    "/tmp",
+    "/lib",
+    "/lib64",
+}
+
+
+def inside(path: Path) -> bool:
+    return path.resolve().is_relative_to(ROOT)
+
+
+def test_every_repository_path_a_file_mentions_exists() -> None:
+    missing = []
+    for path, text in tracked_texts():
+        for match in MENTION.finditer(text):
+            target = match.group(1).rstrip(".")
+            if OTHER_PROJECT.search(text[max(0, match.start() - 80) : match.start()]):
+                continue
+            if not (any(ROOT.glob(target)) if "*" in target else (ROOT / target).exists()):
+                line = text.count("\n", 0, match.start()) + 1
+                missing.append(f"{path.relative_to(ROOT)}:{line}: {target}")
+    assert not missing, "\n".join(missing)
+
+
+def test_every_relative_link_in_the_docs_resolves_inside_the_repository() -> None:
+    broken = []
+    for path, text in tracked_texts():
+        if path.suffix != ".md":
             continue
-        offenders += [
-            f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-            for number, line in enumerate(text.splitlines(), 1)
-            if outside.search(line) and path.name != "test_project_files.py"
-        ]
+        for link in MARKDOWN_LINK.findall(text):
+            target = link.split("#", 1)[0]
+            if not target or re.match(r"[a-z][a-z0-9+.-]*:", target):
+                continue  # an anchor in the same page, or a URL
+            resolved = path.parent / target
+            if not inside(resolved) or not resolved.exists():
+                broken.append(f"{path.relative_to(ROOT)}: {link}")
+    assert not broken, "\n".join(broken)
+
+
+def test_no_tracked_file_reaches_outside_the_repository() -> None:
+    """A clone on GitHub or a user's machine has only this repository: no path climbs out of it,
+    and none is an absolute path of the machine it was written on (a folder this machine has at
+    its root beyond the system's own, or one holding this checkout or the home folder)."""
+    machine = {str(folder) for folder in (*ROOT.parents, Path.home()) if folder != Path("/")}
+    offenders = []
+    for path, text in tracked_texts():
+        where = path.relative_to(ROOT)
+        for match in CLIMB.finditer(text):
+            if not inside(path.parent / match.group(1)):
+                offenders.append(f"{where}: {match.group(1)} leaves the repository")
+        for match in ABSOLUTE.finditer(text):
+            first, whole = match.group(1), match.group(0)
+            local = first not in SYSTEM_FOLDERS and Path(first).is_dir()
+            if local or any(whole == folder or whole.startswith(folder + "/") for folder in machine):
+                offenders.append(f"{where}: {whole} is a path of this machine")
     assert not offenders, "\n".join(offenders)
+
+
+def test_no_file_stands_an_issue_number_in_for_a_reason() -> None:
+    numbered = re.compile(r"\bissue \d+\b", re.I)
+    offenders = [
+        f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, match.start()) + 1}"
+        for path, text in tracked_texts()
+        for match in numbered.finditer(text)
+    ]
+    assert not offenders, offenders
 
 
 # --- `pulumi new`: the template section ------------------------------------------------------
@@ -158,3 +242,11 @@ def test_every_example_value_that_differs_from_the_default_says_why(path: Path) 
         default = DECLARED.get(name, {}).get("default")
         if default is not None and value != default:
             assert name in comments, f"{path.name}: {name} is {value!r}, not the default {default!r}; say why"
+
+
+def test_the_token_table_names_the_cloudflare_permission_dnssec_needs() -> None:
+    # components/dnssec.py turns signing on (PATCH /zones/{zone_id}/dnssec): a token scoped to
+    # DNS records alone was refused on earlier Cloudflare tokens.
+    row = next(line for line in README.splitlines() if line.startswith("   | Cloudflare API token |"))
+    assert "`dnssec: true`" in row and "Zone Settings → Edit" in row
+    assert "Zone Settings → Edit" in (ROOT / "docs/security.md").read_text()

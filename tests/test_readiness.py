@@ -154,7 +154,7 @@ def test_timeout_names_each_address_what_it_served_and_what_to_do(
     assert "2001:db8::1 serves policy id old999" in message
     assert "differs from the stack's" in message
     assert "_mta-sts record was left unchanged" in message
-    assert "readinessTimeout" in message and "pulumi up" in message
+    assert "readinessTimeout" in message and "`scripts/deploy` again" in message
 
 
 def test_update_waits_again_for_the_changed_policy(fast_provider: PolicyReadinessProvider) -> None:

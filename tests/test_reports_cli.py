@@ -161,7 +161,7 @@ def test_with_a_testing_stack_that_is_ready_it_prints_the_exact_command(
     status = main(["--project-dir", str(project), "reports", str(tmp_path / "mail"), "--stack", "prod"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "\n    pulumi config set mode enforce --stack prod\n" in out
+    assert "\n    scripts/pulumi config set mode enforce --stack prod\n" in out
     assert "switch stack prod from testing to enforce" in out
 
 
@@ -189,7 +189,9 @@ def test_with_a_stack_already_in_enforce_failures_point_back_to_testing(
     argv = ["--project-dir", str(project), "reports", str(tmp_path / "mail"), "--stack", "prod", "--json"]
     status = main(argv)
     document = json.loads(capsys.readouterr().out)
-    assert status == 1 and document["stack"]["command"] == "pulumi config set mode testing --stack prod"
+    assert (
+        status == 1 and document["stack"]["command"] == "scripts/pulumi config set mode testing --stack prod"
+    )
     assert main([*argv, "--fail-on", "enforce"]) == 1  # refused mail fails the daily check too
     capsys.readouterr()
 

@@ -225,3 +225,53 @@ def test_a_missing_declared_record_is_named() -> None:
     findings = stack_drift.judge(STATE, STATE.policy_id, STATE.policy_text, records)
     assert [f.status for f in findings] == [Status.FAIL]
     assert f"{HOST} MX 0 ." in findings[0].message
+
+
+def test_a_domain_with_no_network_is_said_once_not_once_per_check_and_lookup() -> None:
+    from mtasts.verify.model import DomainReport
+    from mtasts.verify.report import text_report
+
+    down = "the resolver 192.0.2.53 did not answer {} within 1 s"
+    questions = [
+        "_mta-sts.example.com TXT",
+        "mta-sts.example.com A",
+        "example.com MX",
+        "_smtp._tls.example.com TXT",
+    ]
+    findings = [
+        Finding(check, Status.UNCHECKED, "could not check: " + down.format(question))
+        for check in ("discovery-record", "policy-fetch", "mx-coverage", "tls-rpt", "stack-drift")
+        for question in questions
+    ]
+    findings.insert(2, Finding("policy-syntax", Status.INFO, "not judged: no policy text was fetched"))
+    findings.append(
+        Finding("policy-fetch", Status.UNCHECKED, "could not check 192.0.2.1: connection refused")
+    )
+    text = text_report([DomainReport("example.com", findings)])
+    unchecked = [line for line in text.splitlines() if "NOT CHECKED" in line]
+    assert len(unchecked) == 2, text
+    assert "the same for 19 more lookups (policy-fetch, mx-coverage, tls-rpt, stack-drift)" in unchecked[0]
+    assert "not judged" not in text
+
+
+def test_a_resolver_that_gave_no_answer_is_said_so_not_that_it_answered_no_answer() -> None:
+    import asyncio
+
+    import dns.message
+    import dns.resolver
+
+    from mtasts.verify.dns import lookup
+
+    class Refusing:
+        nameservers, port, lifetime = ["192.0.2.53"], 53, 1.0
+
+        async def resolve(self, name: str, rdtype: str, **_: object) -> None:
+            refused = ConnectionRefusedError(111, "Connection refused")
+            query = dns.message.make_query(name, rdtype)
+            raise dns.resolver.NoNameservers(request=query, errors=[("192.0.2.53", False, 53, refused, None)])
+
+    result = asyncio.run(lookup(Refusing(), "_mta-sts.example.com", "TXT"))  # type: ignore[arg-type]
+    assert result.error == (
+        "the resolver 192.0.2.53 gave no answer for _mta-sts.example.com TXT "
+        "(ConnectionRefusedError: [Errno 111] Connection refused)"
+    )

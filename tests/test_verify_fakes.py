@@ -25,6 +25,8 @@ import dns.rdatatype
 import dns.rrset
 import trustme
 
+from tests.smtp_fake import FakeSmtp
+
 Zone = dict[tuple[str, str], list[str]]
 
 
@@ -187,6 +189,9 @@ def good_zone(domain: str = "example.com", *, sts_id: str = "abc123") -> Zone:
         (host, "MX"): ["0 ."],
         (host, "TXT"): ['"v=spf1 -all"'],
         (f"_smtp._tls.{domain}", "TXT"): [f'"v=TLSRPTv1; rua=mailto:tls@{domain}"'],
+        # The MX hosts, served by the World's FakeSmtp.
+        ("mail.example.com", "A"): ["127.0.0.1"],
+        ("b.mx.example.com", "A"): ["127.0.0.1"],
     }
 
 
@@ -203,14 +208,17 @@ class World:
         self.ca.cert_pem.write_to_path(self.ca_file)
         self.dns = FakeDns(zone)
         self.https = FakeHttps(self.ca, names, replies)
+        self.smtp = FakeSmtp(self.ca, ["mail.example.com", "b.mx.example.com"])
         self.options = VerifyOptions(
             nameserver="127.0.0.1",
             port=self.dns.port,
             ca_file=self.ca_file,
             timeout=2.0,
             https_port=self.https.port,
+            smtp_port=self.smtp.port,
         )
 
     def close(self) -> None:
         self.dns.close()
         self.https.close()
+        self.smtp.close()

@@ -93,6 +93,21 @@ def test_non_ascii_policy_fails(world: World) -> None:
     assert any("non-ASCII" in message for message in failures(verify(world), "policy-fetch"))
 
 
+def test_utf8_in_an_extension_value_passes_when_served_as_utf8_and_fails_without_a_charset(
+    world: World,
+) -> None:
+    body = (GOOD_POLICY + "contact: postmaster ✉ café\n").encode()
+    world.https.replies[HOST] = Reply(body=body, headers={"Content-Type": "text/plain; charset=utf-8"})
+    report = verify(world)
+    assert failures(report, "policy-fetch") == [] and failures(report, "policy-syntax") == []
+    world.https.replies[HOST] = Reply(body=body, headers={"Content-Type": "text/plain"})
+    assert any("without a charset" in message for message in failures(verify(world), "policy-fetch"))
+    world.https.replies[HOST] = Reply(
+        body=body + b"\xff", headers={"Content-Type": "text/plain; charset=utf-8"}
+    )
+    assert any("not UTF-8" in message for message in failures(verify(world), "policy-fetch"))
+
+
 def test_a_certificate_for_another_host_fails(world: World) -> None:
     other = FakeHttps(world.ca, ["mta-sts.other.example"], {HOST: Reply(body=GOOD_POLICY.encode())})
     try:
@@ -150,7 +165,9 @@ def test_an_uncovered_mx_under_enforce_fails(world: World) -> None:
     assert any("backup.example.net" in message for message in failures(verify(world), "mx-coverage"))
 
 
-def test_dane_and_dnssec_are_information_from_the_resolver(world: World) -> None:
+def test_dnssec_is_information_and_a_validated_tlsa_record_matching_nothing_fails_the_mx_check(
+    world: World,
+) -> None:
     world.dns.zone[("_25._tcp.mail.example.com", "TLSA")] = ["3 1 1 " + "ab" * 32]
     world.dns.authenticated = True
     report = verify(world)
@@ -159,7 +176,10 @@ def test_dane_and_dnssec_are_information_from_the_resolver(world: World) -> None
         "validated" in report.by_check("dnssec")[0].message
         and "not" not in report.by_check("dnssec")[0].message
     )
-    assert not report.failed
+    failed = [f for f in report.findings if f.status is Status.FAIL]
+    assert [f.check for f in failed] == ["mx-tls"] and "tlsa-invalid" in failed[0].message
+    world.dns.authenticated = False  # the same records without the AD bit protect nothing
+    assert not verify(world).failed
 
 
 def test_a_silent_nameserver_leaves_the_domain_unchecked_within_the_time_bound(world: World) -> None:

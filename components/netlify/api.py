@@ -102,7 +102,7 @@ class NetlifyClient(NetlifyTransport):
                 raise NetlifyError(
                     None,
                     f"Netlify asked deploy {deploy.id} for a file with digest {digest}, which this deploy "
-                    "did not offer; run `pulumi up` again, and report it if it repeats.",
+                    "did not offer; run `scripts/deploy` again, and report it if it repeats.",
                 )
             path = path_for_digest[digest]
             self.upload_file(deploy.id, path, contents[path])
@@ -119,7 +119,8 @@ class NetlifyClient(NetlifyTransport):
                     None,
                     self._scrub(
                         f"Netlify deploy {deploy_id} ended in state {deploy.state!r}: "
-                        f"{deploy.error_message or 'no message'}; fix the cause and run `pulumi up` again."
+                        f"{deploy.error_message or 'no message'}; fix the cause and run `scripts/deploy` "
+                        "again."
                     ),
                 )
             return deploy.state == "ready"
@@ -136,7 +137,7 @@ class NetlifyClient(NetlifyTransport):
             raise NetlifyError(
                 None,
                 f"Netlify deploy {deploy_id} was still {timeout.last.state!r} after {timeout_seconds:g} s; "
-                "check the deploy in the Netlify UI and run `pulumi up` again.",
+                "check the deploy in the Netlify UI and run `scripts/deploy` again.",
             ) from None
 
     # TLS -------------------------------------------------------------------------------------
@@ -157,7 +158,7 @@ class NetlifyClient(NetlifyTransport):
                 422: (
                     f"DNS for {custom_domain} does not point at Netlify yet (or the site has no custom "
                     "domain). Check that the A record points at Netlify and is DNS-only, not proxied, "
-                    "then wait for it to propagate and run `pulumi up` again"
+                    "then wait for it to propagate and run `scripts/deploy` again"
                 )
             },
         )

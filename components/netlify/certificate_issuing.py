@@ -69,12 +69,12 @@ def _certificate_advice(domain: str, existing: Certificate | None) -> str:
         return (
             f"The site already has a certificate, for {list(existing.domains)}, not for {domain}: "
             "wait for Netlify to renew it, or renew it under Domain management → HTTPS in the Netlify "
-            "UI, then run `pulumi up` again."
+            "UI, then run `scripts/deploy` again."
         )
     return (
         f"DNS for {domain} does not point at Netlify yet: check that `dig +short A {domain}` answers "
         f"{' '.join(NETLIFY_IPV4)}, that the Cloudflare record is DNS-only (not proxied) and that no AAAA "
-        "or CNAME record shadows it, then run `pulumi up` again (Let's Encrypt can take many minutes "
+        "or CNAME record shadows it, then run `scripts/deploy` again (Let's Encrypt can take many minutes "
         "after DNS changes)."
     )
 

@@ -54,8 +54,8 @@ def clean_token(raw: str | None) -> str | None:
         raise TokenError(
             f"the Netlify token has {kind} at position {bad + 1} of {len(token)}: a Netlify personal access "
             "token is one word of printable ASCII. Copy it again and set it with "
-            f"`pulumi config set --secret {NETLIFY_TOKEN_KEY}` (it reads the value from standard input "
-            f"when none is given) or export {NETLIFY_TOKEN_ENV}"
+            f"`scripts/pulumi config set --secret {NETLIFY_TOKEN_KEY}` (it reads the value from "
+            f"standard input when none is given) or export {NETLIFY_TOKEN_ENV}"
         )
     return token
 

@@ -143,19 +143,23 @@ class NetlifyTransport:
         elif status == 404:
             text = (
                 f"Netlify found nothing while {operation} (HTTP 404){said}: it was deleted outside Pulumi, "
-                "or the token belongs to another account; run `pulumi refresh` to reconcile the state."
+                "or the token belongs to another account; run `scripts/pulumi refresh` to reconcile the "
+                "state."
             )
         elif status == 422:
             text = (
-                f"Netlify refused {operation} with HTTP 422{said}; fix the request and run `pulumi up` again."
+                f"Netlify refused {operation} with HTTP 422{said}; fix the request and run "
+                "`scripts/deploy` again."
             )
         elif status == 429:
             text = (
                 f"Netlify rate-limited {operation} (HTTP 429) and was still limiting after {retries} "
-                f"retries; wait {retry_after(response.headers):g} s or more and run `pulumi up` again."
+                f"retries; wait {retry_after(response.headers):g} s or more and run `scripts/deploy` again."
             )
         else:
-            text = f"Netlify answered HTTP {status} while {operation}{said}; run `pulumi up` again later."
+            text = (
+                f"Netlify answered HTTP {status} while {operation}{said}; run `scripts/deploy` again later."
+            )
         return NetlifyError(status, self._scrub(text), server_message=server)
 
     def _scrub(self, text: str) -> str:

@@ -17,7 +17,18 @@ from typing import Any
 from mtasts.config import schema
 from mtasts.config.proton import proton as parse_proton
 from mtasts.config.settings import ConfigError, Hosting, Settings
-from mtasts.config.values import boolean, choice, integer, show, string_list, unknown_key
+from mtasts.config.values import (
+    MAX_ITEMS,
+    MAX_NESTING,
+    boolean,
+    choice,
+    integer,
+    nesting,
+    reason,
+    show,
+    string_list,
+    unknown_key,
+)
 from mtasts.constants import NETLIFY_TOKEN_ENV, PROTON_MX, SET_NETLIFY_TOKEN
 from mtasts.names import is_hostname, normalize
 from mtasts.policy import Mode
@@ -44,6 +55,13 @@ def parse_settings(
     default = {name: key.default for name, key in declared.items()}
     problems = [*prior_problems]
     problems += [unknown_key(key, declared) for key in raw if key not in declared]
+    deep = [key for key in raw if key in declared and nesting(raw[key]) > MAX_NESTING]
+    problems += [
+        f"'{key}' nests lists or mappings more than {MAX_NESTING} levels deep, or holds more than "
+        f"{MAX_ITEMS} items; no setting is nested more than three levels or holds so many"
+        for key in deep
+    ]
+    raw = {key: value for key, value in raw.items() if key not in deep}
 
     domain = _domain(raw.get("domain"), problems)
     mode = choice(raw, "mode", Mode, default["mode"], problems)
@@ -99,7 +117,7 @@ def parse_settings(
 
 def _domain(value: Any, problems: list[str]) -> str:
     if value is None or value == "":
-        problems.append("'domain' is required: run `pulumi config set domain example.com`")
+        problems.append("'domain' is required: run `scripts/pulumi config set domain example.com`")
         return ""
     if isinstance(value, str) and not value.isascii():
         form = published.a_label(value)
@@ -140,8 +158,9 @@ def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
         normalized = normalize(pattern)
         findings = published.host(normalized, "the mx entry") or mx_findings(normalized)
         if findings:
+            said = reason(findings[0].seen.removeprefix("mx "), pattern)
             problems.append(
-                f"'mx' entry {show(pattern)} is not accepted ({findings[0].seen.removeprefix('mx ')}); "
+                f"'mx' entry {show(pattern)} is not accepted ({said}); "
                 + (
                     findings[0].fix
                     if findings[0].code == published.UNICODE_HOST
@@ -159,15 +178,16 @@ def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
 def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
-    uris = string_list(value, "tlsRpt", "mailto:tls-reports@example.com", problems)
+    uris = string_list(value, "tlsRpt", "mailto:tls-reports@example.com", problems, tlsrpt.with_scheme)
     if uris is None:
         return ()
     for uri in uris:
         # What we publish must parse under the strictest reading: a warning refuses too.
         findings = tlsrpt.uri_findings(uri)
         if findings:
+            said = reason(findings[0].seen, uri)
             problems.append(
-                f"'tlsRpt' entry {show(uri)} is not accepted: {findings[0].seen}; expected {findings[0].fix} "
+                f"'tlsRpt' entry {show(uri)} is not accepted: {said}; expected {findings[0].fix} "
                 f"({tlsrpt.RFC})"
             )
     return tuple(uris)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mtasts.config.settings import DmarcPolicy, ProtonSettings
-from mtasts.config.values import choice, show, string_list, unknown_key
+from mtasts.config.values import choice, reason, show, string_list, unknown_key
 from mtasts.constants import PROTON_SPF_INCLUDE
 from mtasts.names import is_hostname, normalize
 from mtasts.rules import mail, published, tlsrpt
@@ -26,7 +26,7 @@ def proton(value: Any, problems: list[str]) -> ProtonSettings | None:
         problems.append(
             f"'proton' {show(value)} is not accepted; expected an object with verification, dkim "
             "and optionally dmarc, dmarcRua, spfIncludes (set them with "
-            "`pulumi config set --path proton.verification <code>`)"
+            "`scripts/pulumi config set --path proton.verification <code>`)"
         )
         return None
     count = len(problems)
@@ -94,14 +94,17 @@ def _dkim(value: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
 def _dmarc_rua(value: Any, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
-    uris = string_list(value, "proton.dmarcRua", "mailto:dmarc-reports@example.com", problems)
+    uris = string_list(
+        value, "proton.dmarcRua", "mailto:dmarc-reports@example.com", problems, tlsrpt.with_scheme
+    )
     if uris is None:
         return ()
     for uri in uris:
         findings = tlsrpt.uri_findings(uri, schemes=("mailto",))
         if findings:
+            said = reason(findings[0].seen, uri)
             problems.append(
-                f"'proton.dmarcRua' entry {show(uri)} is not accepted: {findings[0].seen}; expected "
+                f"'proton.dmarcRua' entry {show(uri)} is not accepted: {said}; expected "
                 f"{findings[0].fix} (RFC 7489 §6.2)"
             )
     return tuple(uris)

@@ -11,17 +11,88 @@ import difflib
 import enum
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import yaml
 
+from mtasts.visible import clip
+
 NAMESPACE = "mta-sts"
+
+
+# A value shown back longer than this is cut, with its length: a pasted file or a number of
+# thousands of digits would bury the message.
+SHOWN_CHARS = 200
+# Far deeper than any setting (`proton.dkim.<selector>` is three), far shallower than the
+# recursion a YAML composer or a dumper can afford; values from the engine are JSON too.
+MAX_NESTING = 32
+
+
+# More items than any stack sets; a value shared by reference many times over counts each time.
+MAX_ITEMS = 10_000
+
+
+def nesting(value: Any, limit: int = MAX_NESTING) -> int:
+    """How deep lists and mappings nest in `value`, counted without recursion up to `limit + 1`
+    (also returned for a value of more than `MAX_ITEMS` items, which no setting takes)."""
+    deepest, stack, seen = 0, [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_ITEMS:
+            return limit + 1
+        if isinstance(item, (list, tuple, dict)):
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+# The shapes of pasted credentials: the prefixes Netlify, GitHub and GitLab give their tokens,
+# or 32 and more letters and digits with no dot. No setting's value looks like that (names
+# have dots, a zone id is shown only when it is wrong and then hidden too).
+_TOKEN_LIKE = re.compile(
+    r"(?:nf[pc]_|gh[pousr]_|github_pat_|glpat-)\S+|(?=[^.]*[0-9])(?=[^.]*[A-Za-z])[A-Za-z0-9_+/=-]{32,}"
+)
+HIDDEN = "(a value shaped like a token or key, not shown)"
+
+
+def may_be_secret(value: Any) -> bool:
+    """Whether `value`, or a string inside it, is shaped like a credential (never shown back)."""
+    stack, seen = [value], 0
+    while stack and seen < MAX_ITEMS:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, str) and _TOKEN_LIKE.fullmatch(item.strip()):
+            return True
+        if isinstance(item, dict):
+            stack.extend([*item.keys(), *item.values()])
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def reason(seen: str, value: Any) -> str:
+    """A rule's words about `value` (which quote it), or none when the value may be a secret."""
+    return "it is no valid value here" if may_be_secret(value) else seen
 
 
 def show(value: Any) -> str:
     """A value as YAML writes it; strings single-quoted so a reader sees where they end, and
-    control characters escaped (a double-quoted string) rather than folded or hidden."""
+    control characters escaped (a double-quoted string) rather than folded or hidden. A long
+    value is cut to its first `SHOWN_CHARS` characters and its length; one shaped like a token
+    is not shown at all."""
+    if nesting(value) > MAX_NESTING:
+        return f"(a value nested more than {MAX_NESTING} levels deep, or of more than {MAX_ITEMS} items)"
+    if may_be_secret(value):
+        return HIDDEN
+    return clip(_show(value), SHOWN_CHARS)
+
+
+def _show(value: Any) -> str:
     if isinstance(value, str) and value.isprintable():
         return "'" + value.replace("'", "''") + "'"
     for allow_unicode in (True, False):
@@ -32,7 +103,8 @@ def show(value: Any) -> str:
         except yaml.YAMLError:
             break
         text = text.removesuffix("\n").removesuffix("\n...").strip()
-        if "\n" not in text and _reads_back(text, value):
+        # YAML counts bidi overrides (U+202E) as printable; a reader must see them escaped.
+        if "\n" not in text and text.isprintable() and _reads_back(text, value):
             return text
     return json.dumps(value, default=str)  # JSON is YAML's flow style, with every escape
 
@@ -55,9 +127,34 @@ def _reads_back(text: str, value: Any) -> bool:
         return False
 
 
+def key_name(key: Any) -> str:
+    """A key as it may be shown: `netlifyTokn:nfp_...` (no space after the colon, so YAML reads
+    one key) loses all after its colon, which may be a token; the rest is escaped and cut."""
+    name = str(key).partition(":")[0]
+    if not name.isprintable() or len(name) > 64:
+        name = (name.encode("unicode_escape").decode("ascii"))[:64] + "…"
+    return name
+
+
+_CONFIG_COMMAND = re.compile(r"`(scripts/pulumi config set [^`]*?)`")
+
+
+def for_stack(message: str, stack: str) -> str:
+    """`message` with `--stack <stack>` added to each `scripts/pulumi config set` it prints, so the
+    command works as printed in a shell where no stack is selected."""
+    return _CONFIG_COMMAND.sub(
+        lambda match: (
+            match.group(0) if "--stack" in match.group(1) else f"`{match.group(1)} --stack {stack}`"
+        ),
+        message,
+    )
+
+
 def unknown_key(key: str, known: Iterable[str], prefix: str = "") -> str:
-    """`'tlsrpt' is not a setting; did you mean 'tlsRpt'?`, or the list of settings."""
+    """`'tlsrpt' is not a setting; did you mean 'tlsRpt'?`, or the list of settings. Only the
+    key is named, never its value: a token written under a misspelt key is still a token."""
     known = list(known)
+    key = key_name(key)
     by_lower = {name.lower(): name for name in known}
     close = difflib.get_close_matches(str(key).lower(), list(by_lower), n=1, cutoff=0.6)
     if close:
@@ -78,7 +175,7 @@ def namespace_problems(keys: Iterable[str], known: Iterable[str], stack_file: st
             where = f"is in the '{namespace}' namespace" if colon else "has no namespace"
             problems.append(
                 f"'{key}' in {stack_file} {where}; write it as "
-                f"'{NAMESPACE}:{right}' (`pulumi config set {right} ...` adds the namespace)"
+                f"'{NAMESPACE}:{right}' (`scripts/pulumi config set {right} ...` adds the namespace)"
             )
     return problems
 
@@ -125,13 +222,22 @@ def boolean(raw: Mapping[str, Any], key: str, default: bool, problems: list[str]
     return value
 
 
-def string_list(value: Any, key: str, example: str, problems: list[str]) -> list[str] | None:
+def _example(value: str, example: str, entry: Callable[[str], str]) -> str:
+    """The value as the list entry to set, when it could be one; else the example."""
+    value = value.strip()
+    shown = value and len(value) <= SHOWN_CHARS and value.isprintable() and not may_be_secret(value)
+    return entry(value) if shown else example
+
+
+def string_list(
+    value: Any, key: str, example: str, problems: list[str], entry: Callable[[str], str] = str
+) -> list[str] | None:
     """A list of strings. A single string is refused with the command that sets a list:
     `pulumi config set key value` stores a string, and a list needs `--path`."""
     if isinstance(value, str):
         problems.append(
             f"'{key}' must be a list, not the string {show(value)}; set it with "
-            f"`pulumi config set --path '{key}[0]' {value.strip() or example}` "
+            f"`scripts/pulumi config set --path '{key}[0]' {_example(value, example, entry)}` "
             f"(and '{key}[1]' for a second entry)"
         )
         return None

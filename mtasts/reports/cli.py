@@ -1,11 +1,13 @@
 """`python -m mtasts reports`: argument parsing, the sources to read, output and exit status.
 
-Exit status: 0 every input was read and no session failed; 1 a session failed or an input
-was rejected; 2 a usage error (no input, a bad date, a bad --imap URL, a missing password,
-a bad stack file). With `--fail-on enforce` (the daily workflow), status 1 means only that
-sessions failed under a policy in `mode: enforce` (mail refused) or that a whole source
-(a path, the mailbox) could not be read; rejected messages are still listed.
-"""
+Exit status: 0 every input was read and no session failed; 1 a session failed, an input
+was rejected, a policies entry skipped, a report id came with different content, or a
+path held nothing to read; 2 a usage error (no input, a bad date, a bad --imap URL, a
+missing password, a bad stack file). With `--fail-on enforce` (the daily workflow), status
+1 means only that sessions failed under a policy in `mode: enforce` (mail refused) or that
+a whole source (a path, the mailbox) could not be read or held nothing; rejected messages
+are still listed. With `--stack`, only the stack's domain is summarised; reports about
+others are listed as ignored and fail nothing."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from mtasts.reports.imap import (
     read_imap,
 )
 from mtasts.reports.output import json_document, write_json, write_text
-from mtasts.reports.sources import Item, read_paths
+from mtasts.reports.sources import Item, Rejected, read_paths
 from mtasts.reports.summary import Summary, summarise
 from mtasts.reports.verdict import (
     DEFAULT_MIN_DAYS,
@@ -138,12 +140,27 @@ def _check(args: argparse.Namespace) -> tuple[date | None, Thresholds, list[Imap
 def _items(
     args: argparse.Namespace, since: date | None, locations: list[ImapLocation], password: str
 ) -> Iterator[Item]:
-    sources = [read_paths(args.paths)]
+    sources = [_path_items(path) for path in args.paths]
     sources += [
         read_imap(location, password, since=since, ca_file=args.ca_file, deadline=args.imap_timeout)
         for location in locations
     ]
     return itertools.chain.from_iterable(sources)
+
+
+def _path_items(path: str) -> Iterator[Item]:
+    """A path's items; a path that holds nothing to read says so, as a source that failed."""
+    found = False
+    for item in read_paths([path]):
+        found = True
+        yield item
+    if not found:
+        yield Rejected(
+            path,
+            "nothing found here: no report (.json, .json.gz), mail message, Maildir or mbox file; "
+            "name the folder that holds the report mail",
+            whole_source=True,
+        )
 
 
 def exit_status(summary: Summary, fail_on: str, advice: StackAdvice | None) -> int:
@@ -154,7 +171,8 @@ def exit_status(summary: Summary, fail_on: str, advice: StackAdvice | None) -> i
             refused = refused or stack_domain.sts_failed > 0
         unreadable = any(item.whole_source for item in summary.rejected)
         return EXIT_FAILED if refused or unreadable else EXIT_OK
-    return EXIT_FAILED if summary.failed or summary.rejected else EXIT_OK
+    troubled = summary.rejected or summary.skipped or summary.collisions
+    return EXIT_FAILED if summary.failed or troubled else EXIT_OK
 
 
 def _scrubbed(value: Any, secret: str | None) -> Any:
@@ -179,14 +197,21 @@ def run(args: argparse.Namespace) -> int:
     if args.stack:  # StackFileError and ConfigError reach main(), which exits with status 2
         state = desired_state(load_settings(args.stack, Path(getattr(args, "project_dir", "."))))
 
-    summary = summarise(_items(args, since, locations, password), since)
+    # With a stack, only its domain counts: anyone can send a report about another one.
+    only = state.settings.domain.lower().rstrip(".") if state is not None else None
+    summary = summarise(_items(args, since, locations, password), since, only)
     verdicts: dict[str, Verdict] = {
         name: enforce_verdict(domain, thresholds) for name, domain in summary.domains.items()
     }
     advice, served, current = None, None, {}
     if state is not None:
         name = state.settings.domain
-        advice = stack_advice(args.stack, state.settings, summary.domains.get(name), verdicts.get(name))
+        from mtasts.verify.mx_check import live_mx_today_sync  # the network side, loaded only for --stack
+
+        mx_today = None if state.settings.retire else live_mx_today_sync(name)
+        advice = stack_advice(
+            args.stack, state.settings, summary.domains.get(name), verdicts.get(name), mx_today
+        )
         served = state.policy
         if name in summary.domains:
             current = {

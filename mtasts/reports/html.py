@@ -6,7 +6,9 @@ would be an invisible sliver on one scale), the failures by result type, receivi
 host and sending IP, the policies senders saw, and the verdict on `enforce`. The page
 loads nothing: no script, no font, no image from anywhere, and its Content-Security-Policy
 forbids it, so it can be opened from a mail attachment or a CI artifact offline. Every
-value from a report is escaped.
+value from a report is made visible (`mtasts.visible`: control characters and bidirectional
+overrides escaped, length bounded) and then HTML-escaped; the chart shows at most
+`MAX_CHART_DAYS`, the latest, so the page stays small whatever the reports claim.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from datetime import date, timedelta
 from html import escape
 
 from mtasts.reports.summary import DomainSummary, Summary
-from mtasts.reports.verdict import Verdict
+from mtasts.reports.verdict import Verdict, top
+from mtasts.visible import visible
 
 SUCCESS_COLOUR = "#2e7d32"
 FAILURE_COLOUR = "#c62828"
 _WIDTH, _PANEL, _LEFT, _GAP = 720, 110, 70, 34
+MAX_CHART_DAYS = 400  # bars per panel; the totals above the chart count every day
 
 _STYLE = f"""
 body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
@@ -34,6 +38,11 @@ svg text {{ font: 11px system-ui, sans-serif; fill: #444; }}
 """
 
 
+def _text(value: str, limit: int = 200) -> str:
+    """Text from a report, as the page shows it: visible, bounded, HTML-escaped."""
+    return escape(visible(value, limit))
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'s' * (number != 1)}"
 
@@ -42,6 +51,7 @@ def _days(domain: DomainSummary) -> list[date]:
     if not domain.daily:
         return []
     first, last = min(domain.daily), max(domain.daily)
+    first = max(first, last - timedelta(days=MAX_CHART_DAYS - 1))
     return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
@@ -55,7 +65,7 @@ def chart(domain: DomainSummary) -> str:
     height = 2 * (_PANEL + _GAP) + 10
     parts = [
         f'<svg class="chart" role="img" width="{_WIDTH}" height="{height}" viewBox="0 0 {_WIDTH} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg" aria-label="sessions per day for {escape(domain.domain)}">'
+        f'xmlns="http://www.w3.org/2000/svg" aria-label="sessions per day for {_text(domain.domain)}">'
     ]
     for panel, (label, index, colour) in enumerate(
         (("successful", 0, SUCCESS_COLOUR), ("failed", 1, FAILURE_COLOUR))
@@ -85,7 +95,7 @@ def _table(rows: list[tuple[str, str, int]]) -> str:
     if not rows:
         return "<p>No failed session.</p>"
     body = "".join(
-        f'<tr><td>{escape(kind)}</td><td>{escape(key)}</td><td class="n">{count:,}</td></tr>'
+        f'<tr><td>{escape(kind)}</td><td>{_text(key)}</td><td class="n">{count:,}</td></tr>'
         for kind, key, count in rows
     )
     head = "<tr><th>by</th><th>value</th><th>failed sessions</th></tr>"
@@ -99,30 +109,30 @@ def _failure_rows(domain: DomainSummary) -> list[tuple[str, str, int]]:
         ("receiving MX host", domain.by_mx),
         ("sending IP", domain.by_ip),
     ):
-        rows += [
-            (kind, key, count) for key, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        ]
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        rows += [(kind, key, count) for key, count in ranked[:100]]  # the rest sums into the totals
     return rows
 
 
 def _domain_section(domain: DomainSummary, verdict: Verdict, current: Mapping[str, bool]) -> str:
-    organizations = ", ".join(sorted(domain.organizations.values()))
+    organizations = ", ".join(visible(name) for name in sorted(domain.organizations.values()))
     rows = []
     for seen in domain.policies.values():
         old = current.get(seen.describe()) is False
         numbers = "".join(f'<td class="n">{n:,}</td>' for n in (seen.reports, seen.successful, seen.failed))
         rows.append(
-            f"<tr{' class=old' if old else ''}><td>{escape(seen.describe())}"
+            f"<tr{' class=old' if old else ''}><td>{_text(seen.describe(), 1000)}"
             f"{' (not what the stack serves now)' if old else ''}</td>{numbers}</tr>"
         )
     policies = "".join(rows)
     state = "ready" if verdict.ready else "blocked"
+    state_word = "safe" if verdict.ready else "not yet"
     return f"""
-<section class="domain" id="{escape(domain.domain)}">
-<h2>{escape(domain.domain)}</h2>
+<section class="domain" id="{_text(domain.domain)}">
+<h2>{_text(domain.domain)}</h2>
 <p>{_count(domain.reports, "report")} from {escape(organizations)}, {domain.first} to {domain.last}:
 <strong>{domain.successful:,}</strong> successful and <strong>{domain.failed:,}</strong> failed sessions.</p>
-<p class="{state}">enforce: {"safe" if verdict.ready else "not yet"}: {escape(verdict.why)}</p>
+{_overlaps(domain)}<p class="{state}">enforce: {state_word}: {escape(verdict.why)}</p>
 {chart(domain)}
 <h3>Failures</h3>
 {_table(_failure_rows(domain))}
@@ -143,9 +153,12 @@ def html_page(
     rejected = ""
     if summary.rejected:
         items = "".join(
-            f"<li><code>{escape(item.origin)}</code>: {escape(item.reason)}</li>" for item in summary.rejected
+            f"<li><code>{_text(item.origin)}</code>: {_text(item.reason, 1000)}</li>"
+            for item in summary.rejected
         )
-        rejected = f"<h2>Rejected inputs ({len(summary.rejected)}), not counted</h2><ul>{items}</ul>"
+        more = f"; {summary.rejected_unlisted:,} more not listed" if summary.rejected_unlisted else ""
+        rejected = f"<h2>Rejected inputs ({len(summary.rejected)}{more}), not counted</h2><ul>{items}</ul>"
+    rejected = _collisions(summary) + _ignored(summary) + _skipped(summary) + rejected
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -162,3 +175,52 @@ def html_page(
 </body>
 </html>
 """
+
+
+def _overlaps(domain: DomainSummary) -> str:
+    if not domain.overlaps:
+        return ""
+    return (
+        f"<p>Same sessions under tlsa and sts in one report: {escape(top(domain.overlaps, 10))} "
+        "report(s); counted once, under sts (the policy whose mode is judged).</p>\n"
+    )
+
+
+def _collisions(summary: Summary) -> str:
+    if not summary.collisions:
+        return ""
+    items = "".join(
+        f"<li><code>{_text(collision.report_id)}</code> about "
+        f"{_text(', '.join(sorted(collision.domains)), 1000)}: "
+        + "; ".join(
+            f"<code>{_text(origin)}</code> (from {_text(organization)})"
+            for origin, organization in zip(collision.origins, collision.organizations, strict=True)
+        )
+        + "</li>"
+        for collision in summary.collisions.values()
+    )
+    return (
+        f'<h2 class="blocked">Report ids sent with different content ({len(summary.collisions)})</h2>'
+        "<p>Each version is counted, and enforce is not judged safe for their domains: one may be "
+        f"forged.</p><ul>{items}</ul>"
+    )
+
+
+def _ignored(summary: Summary) -> str:
+    if not summary.ignored:
+        return ""
+    why = f"not {escape(summary.only)}, the stack's domain" if summary.only else "past the first domains"
+    return f"<h2>Ignored ({why}), not counted</h2><p>{escape(top(summary.ignored, 10))} report(s)</p>"
+
+
+def _skipped(summary: Summary) -> str:
+    if not summary.skipped:
+        return ""
+    items = "".join(
+        f"<li><code>{_text(item.origin)}</code>: {_text(item.reason, 1000)}</li>" for item in summary.skipped
+    )
+    more = f"; {summary.skipped_unlisted:,} more not listed" if summary.skipped_unlisted else ""
+    return (
+        f"<h2>Policies entries skipped ({len(summary.skipped)}{more})</h2>"
+        f"<p>The rest of each report is counted.</p><ul>{items}</ul>"
+    )

@@ -24,6 +24,7 @@ from email.parser import Parser
 from email.policy import compat32
 
 from mtasts.errors import MtaStsError
+from mtasts.visible import clip
 
 REPORT_MEDIA_TYPES = frozenset({"application/tlsrpt+gzip", "application/tlsrpt+json"})
 # Generic types that real senders put on report attachments, accepted with a report file name.
@@ -60,15 +61,13 @@ def message_id(message: Message) -> str | None:
     text = str(value)
     kept = " ".join(text[: MAX_KEPT_CHARS * 2].split())  # unfolded, of a bounded prefix
     if len(text) > MAX_KEPT_CHARS * 2:
-        return f"{kept[: MAX_KEPT_CHARS - 3]}... ({len(text)} characters)"
+        return f"{kept[:MAX_KEPT_CHARS]}…(+{len(text) - MAX_KEPT_CHARS:,} characters)"
     return shorten(kept) or None
 
 
 def shorten(text: str, limit: int = MAX_KEPT_CHARS) -> str:
-    """`text` cut to `limit` characters, with "..." and the length when it was longer."""
-    if len(text) <= limit:
-        return text
-    return f"{text[: max(0, limit - 3)]}... ({len(text)} characters)"
+    """`text` cut to `limit` characters, with the one marker `mtasts.visible` writes."""
+    return clip(text, limit)
 
 
 def parse_message(raw: bytes) -> Message:

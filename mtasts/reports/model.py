@@ -4,7 +4,11 @@
 or not (`application/tlsrpt+json`), and returns a `Report` or raises `ReportError` naming
 every problem. Decompression is bounded: a report that inflates past `MAX_REPORT_BYTES` is
 refused before it is held in memory. Unknown keys are ignored and unknown `result-type`
-values kept as sent (§4.3 lets the registry grow); the fields the RFC requires are required.
+values kept as sent (§4.3 lets the registry grow); the fields the RFC requires are required,
+and an optional one sent as "" is not given. Every report is untrusted (anyone can mail the
+rua address), so what one may claim is bounded: counts, dates near `now`, a date range of
+a few days, the number of policies and failure details, the length of every string kept.
+A problem with the report refuses it; a problem in one `policies` entry skips that entry.
 Where the reports come from (files, mail, IMAP) lives in `sources` and `imap`.
 """
 
@@ -14,20 +18,35 @@ import enum
 import json
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mtasts.errors import ProblemsError
+from mtasts.visible import clip
 
 # The largest decompressed report accepted. Real senders aggregate per day and per
-# (result type, MX host, sending IP), so even busy domains stay far below this; a gzip
-# bomb (1 GiB of zeros is 1 MiB compressed) stops here instead of filling memory.
-MAX_REPORT_BYTES = 16 * 1024 * 1024
+# (result type, MX host, sending IP), so a report is kilobytes and even busy domains stay
+# far below this; a gzip bomb (1 GiB of zeros is 1 MiB compressed) stops here instead of
+# filling memory, and parsing the largest accepted report stays well under a second.
+MAX_REPORT_BYTES = 4 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
+
+# What one report may claim. A report covers one sender's sessions to the domains that
+# share one rua address over one day (RFC 8460 §4.1: a full UTC day); anything past these
+# is a forgery or a broken sender, refused by name rather than counted.
+MAX_POLICIES = 1_000  # policy domains in one report
+MAX_FAILURE_DETAILS = 10_000  # failure-details entries in one report, all policies together
+MAX_SESSIONS = 1_000_000_000  # sessions in one count: more than a day of any domain's mail
+MAX_SPAN = timedelta(days=7)  # a date range of a day, or a few for a sender that batches
+MAX_AGE = timedelta(days=5 * 366)  # older reports say nothing about today's senders
+CLOCK_SKEW = timedelta(days=1)  # a report ends before it is sent, give or take a clock
+MAX_TEXT = 512  # characters kept of any string (a domain name is at most 253)
+MAX_POLICY_LINES = 500  # lines of one policy-string (a policy has a handful, one per mx)
+MAX_PROBLEMS = 20  # problems named per report; the rest are counted
 
 
 class PolicyType(enum.StrEnum):
-    """RFC 8460 §4.3 `policy-type`: what the sender applied to the session."""
+    """RFC 8460 §4.4 `policy-type`: what the sender applied to the session."""
 
     STS = "sts"
     TLSA = "tlsa"
@@ -36,6 +55,12 @@ class PolicyType(enum.StrEnum):
 
 class ReportError(ProblemsError):
     """Bytes that are not a usable RFC 8460 report; `problems` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        shown = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(f"and {len(problems) - MAX_PROBLEMS:,} more problems")
+        super().__init__(shown)
 
 
 @dataclass(frozen=True)
@@ -62,7 +87,11 @@ class PolicyResult:
 
 @dataclass(frozen=True)
 class Report:
-    """One aggregate report: one organization, one date range, one or more policies."""
+    """One aggregate report: one organization, one date range, one or more policies.
+
+    `skipped` names the `policies` entries left out because they were unusable (a
+    `no-policy-found` entry without a domain, a count that is not one): the others count.
+    """
 
     organization: str
     report_id: str
@@ -70,10 +99,13 @@ class Report:
     end: datetime
     contact: str
     policies: tuple[PolicyResult, ...]
+    skipped: tuple[str, ...] = ()
 
 
-def parse_report(data: bytes) -> Report:
-    """A report from its bytes, gzip-compressed or plain JSON (§5.3 allows both)."""
+def parse_report(data: bytes, now: datetime | None = None) -> Report:
+    """A report from its bytes, gzip-compressed or plain JSON (§5.3 allows both).
+
+    `now` (default: the clock) is what "near the present" is measured from."""
     if data.startswith(GZIP_MAGIC):
         data = gunzip(data)
     elif len(data) > MAX_REPORT_BYTES:
@@ -86,7 +118,11 @@ def parse_report(data: bytes) -> Report:
         raise ReportError([f"the report is not valid JSON: {error}"]) from None
     except RecursionError:
         raise ReportError(["the report nests JSON arrays or objects too deeply to be a report"]) from None
-    return report_from_json(document)
+    except ValueError:  # an integer of more than 4,300 digits (Python's int parsing limit)
+        raise ReportError(
+            ["the report holds a number thousands of digits long; no count is that large"]
+        ) from None
+    return report_from_json(document, now)
 
 
 def gunzip(data: bytes, limit: int = MAX_REPORT_BYTES) -> bytes:
@@ -116,41 +152,52 @@ class _Fields:
         return f"{self.where}.{key}" if self.where else key
 
     def text(self, key: str, *, required: bool = True) -> str:
+        """A string, cut to MAX_TEXT; for an optional field, "" or blank means not given."""
         value = self.value.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if value is not None or required:
-            self.problems.append(f"'{self._name(key)}' is {_shown(value)}; expected a non-empty string")
+        if isinstance(value, str) and (value := value.strip()):
+            return value if len(value) <= MAX_TEXT else clip(value, MAX_TEXT)
+        if not required and (value is None or (isinstance(value, str) and not value.strip())):
+            return ""
+        self.problems.append(f"'{self._name(key)}' is {_shown(value)}; expected a non-empty string")
         return ""
 
     def count(self, key: str) -> int:
         value = self.value.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if type(value) is int and 0 <= value <= MAX_SESSIONS:  # bool is not a count
             return value
-        self.problems.append(f"'{self._name(key)}' is {_shown(value)}; expected a session count (0 or more)")
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SESSIONS:
+            self.problems.append(
+                f"'{self._name(key)}' is {_shown(value)}; one report counts at most {MAX_SESSIONS:,} "
+                "sessions (more than a day of any domain's mail)"
+            )
+        else:
+            self.problems.append(
+                f"'{self._name(key)}' is {_shown(value)}; expected a session count (0 or more)"
+            )
         return 0
 
-    def when(self, key: str) -> datetime:
+    def when(self, key: str) -> datetime | None:
         raw = self.text(key)
+        if not raw:
+            return None
         try:
             moment = datetime.fromisoformat(raw)
+            # RFC 3339 date-times carry an offset; a sender that leaves it out means UTC.
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         except ValueError:
-            if raw:
-                self.problems.append(f"'{self._name(key)}' {raw!r} is not an RFC 3339 date-time")
-            return datetime.min.replace(tzinfo=UTC)
-        # RFC 3339 date-times carry an offset; a sender that leaves it out means UTC.
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            self.problems.append(f"'{self._name(key)}' {raw!r} is not an RFC 3339 date-time")
+        except OverflowError:  # year 1 or 9999 with an offset: outside the calendar in UTC
+            self.problems.append(f"'{self._name(key)}' {raw!r} is outside the calendar once in UTC")
+        return None
 
-    def objects(self, key: str, *, required: bool = True) -> list[_Fields]:
+    def items(self, key: str, *, required: bool = True) -> list[Any]:
         value = self.value.get(key)
         if value is None and not required:
             return []
         if not isinstance(value, list) or (required and not value):
             self.problems.append(f"'{self._name(key)}' is {_shown(value)}; expected a non-empty list")
             return []
-        return [
-            _Fields(item, f"{self._name(key)}[{index}]", self.problems) for index, item in enumerate(value)
-        ]
+        return value
 
     def child(self, key: str) -> _Fields:
         """A nested object; when it is missing, its own required fields say so."""
@@ -158,8 +205,15 @@ class _Fields:
 
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.value.get(key, [])
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        if isinstance(value, list) and len(value) > MAX_POLICY_LINES:
+            self.problems.append(
+                f"'{self._name(key)}' holds {len(value):,} lines; a policy has at most {MAX_POLICY_LINES}"
+            )
+            return ()
+        if isinstance(value, list) and all(type(item) is str and len(item) <= MAX_TEXT for item in value):
             return tuple(value)
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return tuple(clip(item, MAX_TEXT) for item in value)
         self.problems.append(f"'{self._name(key)}' is {_shown(value)}; expected a list of strings")
         return ()
 
@@ -167,30 +221,84 @@ class _Fields:
 def _shown(value: Any) -> str:
     if value is None:
         return "missing"
-    text = json.dumps(value)
+    if isinstance(value, (dict, list)) and len(value) > 8:
+        return f"a JSON {'object' if isinstance(value, dict) else 'list'} of {len(value):,} items"
+    try:
+        text = json.dumps(value)
+    except (ValueError, RecursionError):
+        return f"a {type(value).__name__}"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def report_from_json(document: Any) -> Report:
-    """A Report from a decoded JSON document (§4.4), or ReportError with every problem."""
+def _stamp(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%dT%H:%M:%SZ}"
+
+
+def report_from_json(document: Any, now: datetime | None = None) -> Report:
+    """A Report from a decoded JSON document (§4.4), or ReportError with every problem.
+
+    Problems with the report as a whole refuse it; a problem inside one `policies` entry
+    skips that entry only, and `Report.skipped` says which and why."""
+    now = now or datetime.now(UTC)
     problems: list[str] = []
     top = _Fields(document, "", problems)
     dates = top.child("date-range")
     start, end = dates.when("start-datetime"), dates.when("end-datetime")
-    report = Report(
-        organization=top.text("organization-name"),
-        report_id=top.text("report-id"),
-        start=start,
-        end=end,
-        # Required by §4.4, yet some senders leave it out; nothing here depends on it.
-        contact=top.text("contact-info", required=False),
-        policies=tuple(_policy_result(entry) for entry in top.objects("policies")),
+    organization = top.text("organization-name")
+    report_id = top.text("report-id")
+    # Required by §4.4, yet some senders leave it out; nothing here depends on it.
+    contact = top.text("contact-info", required=False)
+    if start is not None and end is not None:
+        problems += _date_problems(start, end, now)
+    entries = top.items("policies")
+    details = sum(
+        len(entry.get("failure-details", ()))
+        for entry in entries[: MAX_POLICIES + 1]
+        if isinstance(entry, dict) and isinstance(entry.get("failure-details"), list)
     )
-    if not problems and end < start:
-        problems.append(f"'date-range' ends ({end:%Y-%m-%dT%H:%M:%SZ}) before it starts")
-    if problems:
+    if len(entries) > MAX_POLICIES:
+        problems.append(f"'policies' holds {len(entries):,} entries; a report holds at most {MAX_POLICIES:,}")
         raise ReportError(problems)
-    return report
+    if details > MAX_FAILURE_DETAILS:
+        problems.append(
+            f"the policies hold {details:,} failure-details entries; a report holds at most "
+            f"{MAX_FAILURE_DETAILS:,}"
+        )
+        raise ReportError(problems)
+    policies, unusable = [], []
+    for index, entry in enumerate(entries):
+        entry_problems: list[str] = []
+        result = _policy_result(_Fields(entry, f"policies[{index}]", entry_problems))
+        if entry_problems:
+            unusable.append("; ".join(entry_problems[:MAX_PROBLEMS]))
+        else:
+            policies.append(result)
+    if problems or start is None or end is None or not policies:
+        raise ReportError(problems + unusable)
+    skipped = tuple(f"a policies entry skipped: {reason}" for reason in unusable)
+    return Report(organization, report_id, start, end, contact, tuple(policies), skipped)
+
+
+def _date_problems(start: datetime, end: datetime, now: datetime) -> list[str]:
+    if end < start:
+        return [f"'date-range' ends ({_stamp(end)}) before it starts ({_stamp(start)})"]
+    problems = []
+    if end - start > MAX_SPAN:
+        problems.append(
+            f"'date-range' spans {(end - start).days:,} days ({_stamp(start)} to {_stamp(end)}); a report "
+            f"covers a day (RFC 8460 §4.1), at most {MAX_SPAN.days} are accepted"
+        )
+    if start < now - MAX_AGE:
+        problems.append(
+            f"'date-range.start-datetime' {_stamp(start)} is more than {MAX_AGE.days // 366} years ago; "
+            "too old to say anything about today's senders"
+        )
+    if end > now + CLOCK_SKEW:
+        problems.append(
+            f"'date-range.end-datetime' {_stamp(end)} is in the future (now is {_stamp(now)}); "
+            "a report covers days that are over"
+        )
+    return problems
 
 
 # A dict, not a walk over the enum: this runs for every policy of every report.
@@ -204,23 +312,26 @@ def _policy_result(entry: _Fields) -> PolicyResult:
     if policy_type is None and raw_type:
         expected = ", ".join(kind.value for kind in PolicyType)
         policy.problems.append(f"'{policy.where}.policy-type' {raw_type!r} is not one of {expected}")
-    details = tuple(
-        FailureDetail(
-            result_type=detail.text("result-type").lower(),
-            # Both are optional in §4.4 (a failure before connecting has no MX host or IP).
-            sending_mta_ip=detail.text("sending-mta-ip", required=False) or "(not reported)",
-            receiving_mx_hostname=(
-                detail.text("receiving-mx-hostname", required=False).lower().rstrip(".") or "(not reported)"
-            ),
-            failed_session_count=detail.count("failed-session-count"),
+    details = []
+    for index, item in enumerate(entry.items("failure-details", required=False)):
+        detail = _Fields(item, f"{entry.where}.failure-details[{index}]", entry.problems)
+        details.append(
+            FailureDetail(
+                result_type=detail.text("result-type").lower(),
+                # Both are optional in §4.4 (a failure before connecting has no MX host or IP).
+                sending_mta_ip=detail.text("sending-mta-ip", required=False) or "(not reported)",
+                receiving_mx_hostname=(
+                    detail.text("receiving-mx-hostname", required=False).lower().rstrip(".")
+                    or "(not reported)"
+                ),
+                failed_session_count=detail.count("failed-session-count"),
+            )
         )
-        for detail in entry.objects("failure-details", required=False)
-    )
     return PolicyResult(
         policy_type=policy_type or PolicyType.NO_POLICY_FOUND,
         policy_domain=policy.text("policy-domain").lower().rstrip("."),
         policy_string=policy.strings("policy-string") if "policy-string" in policy.value else (),
         successful=summary.count("total-successful-session-count"),
         failed=summary.count("total-failure-session-count"),
-        failure_details=details,
+        failure_details=tuple(details),
     )

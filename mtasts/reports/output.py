@@ -3,8 +3,16 @@
 Both show the same decisions (`verdict`); nothing is judged here. The JSON shape:
 `domains` keyed by policy domain (`reports`, `successful`, `failed`, `failures`,
 `organizations`, `first`, `last`, `enforce_ready`, `why`, and the breakdowns
-`failures_by_mx`, `failures_by_sending_ip`, `policies`), `rejected` (`path`, `message_id`,
-`reason`), `duplicates`, `left_out`, and `stack` when a stack was compared.
+`failures_by_mx`, `failures_by_sending_ip`, `policies`, `collisions`: report ids sent with
+different content, `tlsa_same_as_sts`: organization → reports that gave the same sessions
+under both), `rejected` (`path`, `message_id`, `reason`), `skipped` (`path`, `reason`: a
+policies entry left out of a report that counts), `collisions` (`report_id`, `paths`,
+`organizations`, `domains`), `ignored` (domain → reports not summarised: not the stack's
+domain), `unlisted` (rejected inputs and skipped entries past the listed ones),
+`duplicates`, `left_out`, and `stack` when a stack was compared.
+
+Text from reports is shown through `mtasts.visible` (escaped, bounded) on the terminal; the
+JSON is plain JSON, whose encoder escapes every control and non-ASCII character.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from typing import Any, TextIO
 from mtasts.policy import Policy
 from mtasts.reports.summary import DomainSummary, PolicySeen, Summary
 from mtasts.reports.verdict import StackAdvice, Verdict, is_current, top
+from mtasts.visible import visible
 
 
 def _ranked(counts: Mapping[str, int]) -> dict[str, int]:
@@ -59,6 +68,8 @@ def json_document(
                 }
                 for seen in domain.policies.values()
             ],
+            "collisions": sorted(domain.collisions),
+            "tlsa_same_as_sts": dict(domain.overlaps),
         }
     document: dict[str, Any] = {
         "domains": domains,
@@ -66,6 +77,18 @@ def json_document(
             {"path": item.origin, "message_id": item.message_id, "reason": item.reason}
             for item in summary.rejected
         ],
+        "skipped": [{"path": item.origin, "reason": item.reason} for item in summary.skipped],
+        "collisions": [
+            {
+                "report_id": collision.report_id,
+                "paths": collision.origins,
+                "organizations": collision.organizations,
+                "domains": sorted(collision.domains),
+            }
+            for collision in summary.collisions.values()
+        ],
+        "ignored": _ranked(summary.ignored),
+        "unlisted": {"rejected": summary.rejected_unlisted, "skipped": summary.skipped_unlisted},
         "duplicates": summary.duplicates,
         "left_out": summary.left_out,
     }
@@ -110,31 +133,68 @@ def write_text(
         out.writelines(f"  {line}\n" for line in advice.lines)
         if advice.command:
             out.write(f"\n    {advice.command}\n\n")
+    _write_lists(out, summary)
+
+
+def _write_lists(out: TextIO, summary: Summary) -> None:
+    """What was not counted, or counted with a warning: ignored domains, collisions, rejections."""
+    if summary.ignored:
+        why = (
+            f"not {summary.only}, the stack's domain" if summary.only else "past the first domains summarised"
+        )
+        out.write(f"\nignored ({why}), not counted: {top(summary.ignored, 10)} report(s)\n")
+    if summary.collisions:
+        out.write(
+            f"\nreport ids sent with different content ({len(summary.collisions)}; each version counted, "
+            "and enforce not judged safe for their domains):\n"
+        )
+        for collision in summary.collisions.values():
+            domains = ", ".join(visible(name) for name in sorted(collision.domains))
+            places = "; ".join(map(_where, collision.origins, collision.organizations))
+            out.write(f"  {visible(collision.report_id)} about {domains}: {places}\n")
+    if summary.skipped:
+        more = f", {summary.skipped_unlisted:,} more not listed" if summary.skipped_unlisted else ""
+        out.write(
+            f"\npolicies entries skipped ({len(summary.skipped)}{more}), the rest of each report counted:\n"
+        )
+        for skipped in summary.skipped:
+            out.write(f"  {visible(skipped.origin)}: {visible(skipped.reason, 1000)}\n")
     if summary.rejected:
-        out.write(f"\nrejected ({len(summary.rejected)}), not counted:\n")
+        more = f", {summary.rejected_unlisted:,} more not listed" if summary.rejected_unlisted else ""
+        out.write(f"\nrejected ({len(summary.rejected)}{more}), not counted:\n")
         for item in summary.rejected:
-            identity = f" (Message-ID {item.message_id})" if item.message_id else ""
-            out.write(f"  {item.origin}{identity}: {item.reason}\n")
+            identity = f" (Message-ID {visible(item.message_id)})" if item.message_id else ""
+            out.write(f"  {visible(item.origin)}{identity}: {visible(item.reason, 1000)}\n")
+
+
+def _where(origin: str, organization: str) -> str:
+    return f"{visible(origin)} (from {visible(organization)})"
 
 
 def _write_domain(out: TextIO, domain: DomainSummary, verdict: Verdict, served: Policy | None) -> None:
     organizations = sorted(domain.organizations.values())
     out.write(
-        f"\n{domain.domain}: {domain.reports:,} report(s) from {len(organizations)} organization(s) "
-        f"({', '.join(organizations)}), {domain.first} to {domain.last}\n"
+        f"\n{visible(domain.domain)}: {domain.reports:,} report(s) from {len(organizations)} organization(s) "
+        f"({', '.join(visible(name) for name in organizations)}), {domain.first} to {domain.last}\n"
     )
     out.write(f"  sessions: {domain.successful:,} successful, {domain.failed:,} failed\n")
     if domain.failed:
         out.write(f"  failures by result type: {top(domain.failures, 10)}\n")
         out.write(f"  failures by receiving MX host: {top(domain.by_mx, 10)}\n")
         out.write(f"  failures by sending IP: {top(domain.by_ip, 10)}\n")
+    if domain.overlaps:
+        out.write(
+            f"  same sessions under tlsa and sts in one report: {top(domain.overlaps, 10)} report(s); "
+            "counted once, under sts (the policy whose mode is judged)\n"
+        )
     out.write("  policies senders saw:\n")
     for seen in domain.policies.values():
         flag = ""
         if served is not None and not is_current(seen, served):
             flag = "  <- not the policy the stack serves now"
         out.write(
-            f"    {seen.describe()}: {seen.reports:,} report(s), {seen.successful:,} successful, "
+            f"    {visible(seen.describe(), 1000)}: {seen.reports:,} report(s), "
+            f"{seen.successful:,} successful, "
             f"{seen.failed:,} failed{flag}\n"
         )
     state = "safe" if verdict.ready else "not yet"

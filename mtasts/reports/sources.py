@@ -176,6 +176,8 @@ def read_file(path: Path) -> Iterator[Item]:
         return
     if raw.startswith(b"From "):
         yield from read_mbox(path)
+    elif path.suffix.lower() == ".gz" and not raw.startswith(GZIP_MAGIC):
+        yield Rejected(str(path), "named .gz but not gzip data (it does not start with the gzip magic 1f 8b)")
     elif raw.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or path.suffix == ".json":
         yield _report(raw, str(path))
     elif b":" in raw.split(b"\n", 1)[0]:

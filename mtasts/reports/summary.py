@@ -1,15 +1,29 @@
 """Reports folded into one summary per policy domain, as they stream in.
 
 `Summary.add` takes one item at a time and keeps only counters, one entry per day and per
-distinct policy, and the set of report ids already counted: memory grows with the number of
-domains, days and report ids, never with the reports themselves. Reports are
-de-duplicated by `report-id` (RFC 8460 §4.4: unique per report), across every source, so
-the same report in a Maildir and on the IMAP server counts once. Judging the summary
-(is `enforce` safe?) is `verdict`'s job.
+distinct policy, and the report ids already counted: memory grows with the number of
+domains, days and report ids, never with the reports themselves, and every table is
+bounded (`MAX_DOMAINS`, `MAX_KEYS`; past them, counts go to an "other" entry).
+
+Reports are de-duplicated by `report-id` (RFC 8460 §4.4: unique per report) and content,
+across every source, so the same report in a Maildir and on the IMAP server counts once.
+Two reports with one id and different content are a collision: anyone can mail the rua
+address and reuse a real sender's id, so neither is taken for the other's duplicate, both
+count, and the collision is kept for `verdict` (never safe) and the output to name.
+When one report gives a domain's sessions under both a `tlsa` and an `sts` policy with the
+same totals, they are the same sessions evaluated against both policies (§4.4: each
+`policies` entry is one policy the sender applied, with its own summary): they count once,
+under `sts`, and the overlap is kept to be said. `sts` is the one kept because §4.3.2
+splits policy failures into DANE-specific and MTA-STS-specific result types: the `sts`
+entry holds what MTA-STS validation decided, which is what the MTA-STS mode changes.
+With `only` (the stack's domain), other domains' entries are not summarised, only counted
+as ignored. Judging the summary is `verdict`'s job.
 """
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,9 +32,21 @@ from datetime import date, datetime, timedelta
 from mtasts.policy import Policy, PolicyError, parse_policy
 from mtasts.reports.model import PolicyResult, PolicyType, Report
 from mtasts.reports.sources import Item, Rejected
+from mtasts.visible import clip
 
 NOT_DETAILED = "(not detailed)"  # failed sessions the sender counted but did not break down
+OTHER = "(other)"  # where counts go once a table holds MAX_KEYS entries
 _TOLERANCE = timedelta(minutes=1)  # date ranges ending at 23:59:59 still cover the whole day
+MAX_DOMAINS = 1_000  # policy domains summarised; entries for more are counted as ignored
+MAX_KEYS = 1_000  # distinct result types, MX hosts, IPs or policies kept per domain
+MAX_LISTED = 200  # rejected inputs, skipped entries and collisions kept to be named
+MAX_ORIGINS = 10  # places named per colliding report id
+_ORIGIN_CHARACTERS = 1_000  # of a path, an IMAP URL or a Message-ID kept to be shown
+_REASON_CHARACTERS = 4_000
+
+
+def _bump(counts: Counter[str], key: str, count: int) -> None:
+    counts[key if key in counts or len(counts) < MAX_KEYS else OTHER] += count
 
 
 @dataclass
@@ -33,8 +59,11 @@ class PolicySeen:
     reports: int = 0
     successful: int = 0
     failed: int = 0
+    other: bool = False  # the entry for policies past MAX_KEYS distinct ones
 
     def describe(self) -> str:
+        if self.other:
+            return f"{self.policy_type.value} (other policies, past the first {MAX_KEYS:,})"
         if self.policy_type is PolicyType.NO_POLICY_FOUND:
             return "no policy found"
         if self.policy_type is PolicyType.TLSA:
@@ -62,6 +91,8 @@ class DomainSummary:
     sts_failures: Counter[str] = field(default_factory=Counter)  # under policy-type sts only
     policies: dict[tuple[PolicyType, tuple[str, ...]], PolicySeen] = field(default_factory=dict)
     daily: dict[date, list[int]] = field(default_factory=dict)  # day → [successful, failed]
+    collisions: set[str] = field(default_factory=set)  # report ids sent with different content
+    overlaps: Counter[str] = field(default_factory=Counter)  # organization → reports giving tlsa = sts
 
     @property
     def sts_failed(self) -> int:
@@ -85,33 +116,49 @@ class DomainSummary:
             return 0
         return int((self.end - self.start + _TOLERANCE) / timedelta(days=1))
 
-    def add(self, report: Report, result: PolicyResult, *, new_report: bool = True) -> None:
-        """Count one `policies` entry; `new_report` is False for a report's second entry here."""
+    def add(
+        self, report: Report, result: PolicyResult, *, new_report: bool = True, counted: bool = True
+    ) -> None:
+        """Count one `policies` entry; `new_report` is False for a report's second entry here,
+        `counted` False for an entry that repeats sessions another entry already counted."""
         if new_report:
             self.reports += 1
-            self.organizations.setdefault(report.organization.casefold(), report.organization)
+            organization = report.organization.casefold()
+            if organization in self.organizations or len(self.organizations) < MAX_KEYS:
+                self.organizations.setdefault(organization, report.organization)
             self.start = min(self.start, report.start) if self.start else report.start
             self.end = max(self.end, report.end) if self.end else report.end
+        self._policy(result)
+        if not counted:
+            return
         self.successful += result.successful
         self.failed += result.failed
         day = self.daily.setdefault(report.start.date(), [0, 0])
         day[0] += result.successful
         day[1] += result.failed
         detailed = 0
+        sts = result.policy_type is PolicyType.STS
         for detail in result.failure_details:
             count = detail.failed_session_count
             detailed += count
-            self.failures[detail.result_type] += count
-            self.by_mx[detail.receiving_mx_hostname] += count
-            self.by_ip[detail.sending_mta_ip] += count
-            if result.policy_type is PolicyType.STS:
-                self.sts_failures[detail.result_type] += count
+            _bump(self.failures, detail.result_type, count)
+            _bump(self.by_mx, detail.receiving_mx_hostname, count)
+            _bump(self.by_ip, detail.sending_mta_ip, count)
+            if sts:
+                _bump(self.sts_failures, detail.result_type, count)
         if result.failed > detailed:
-            self.failures[NOT_DETAILED] += result.failed - detailed
-            if result.policy_type is PolicyType.STS:
-                self.sts_failures[NOT_DETAILED] += result.failed - detailed
+            _bump(self.failures, NOT_DETAILED, result.failed - detailed)
+            if sts:
+                _bump(self.sts_failures, NOT_DETAILED, result.failed - detailed)
+
+    def _policy(self, result: PolicyResult) -> None:
         key = (result.policy_type, tuple(line.strip() for line in result.policy_string))
         seen = self.policies.get(key)
+        if seen is None and len(self.policies) >= MAX_KEYS:
+            key = (result.policy_type, (OTHER,))
+            seen = self.policies.get(key)
+            if seen is None:
+                seen = self.policies[key] = PolicySeen(result.policy_type, (), None, other=True)
         if seen is None:
             seen = self.policies[key] = PolicySeen(result.policy_type, key[1], _sts_policy(result, key[1]))
         seen.reports += 1
@@ -128,47 +175,177 @@ def _sts_policy(result: PolicyResult, lines: tuple[str, ...]) -> Policy | None:
         return None
 
 
+def content_digest(report: Report) -> bytes:
+    """What a report says, as a digest: equal for equal content however it was encoded.
+
+    Every field of `Report`, `PolicyResult` and `FailureDetail` goes in (a test checks each);
+    marshal version 2 writes no back-references, so equal values give equal bytes, and it is
+    a few times faster than `repr` on the benchmark's reports."""
+    flat = (
+        report.organization,
+        report.report_id,
+        report.start.timestamp(),
+        report.end.timestamp(),
+        report.contact,
+        report.skipped,
+        tuple(
+            (
+                policy.policy_type.value,
+                policy.policy_domain,
+                policy.policy_string,
+                policy.successful,
+                policy.failed,
+                tuple(
+                    (d.result_type, d.sending_mta_ip, d.receiving_mx_hostname, d.failed_session_count)
+                    for d in policy.failure_details
+                ),
+            )
+            for policy in report.policies
+        ),
+    )
+    return hashlib.blake2b(marshal.dumps(flat, 2), digest_size=16).digest()
+
+
+@dataclass
+class Collision:
+    """One report id sent with different content: where each version was read, and about what."""
+
+    report_id: str
+    origins: list[str]
+    organizations: list[str]
+    domains: set[str]
+    _digests: set[bytes] = field(default_factory=set, repr=False)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A `policies` entry left out of a report that otherwise counts (`Report.skipped`)."""
+
+    origin: str
+    reason: str
+
+
 @dataclass
 class Summary:
     since: date | None = None
+    only: str | None = None  # the one policy domain summarised (the stack's), or every one
     domains: dict[str, DomainSummary] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
+    rejected_unlisted: int = 0  # rejected inputs past MAX_LISTED, counted but not kept
+    skipped: list[Skipped] = field(default_factory=list)
+    skipped_unlisted: int = 0
+    collisions: dict[str, Collision] = field(default_factory=dict)
+    ignored: Counter[str] = field(default_factory=Counter)  # domain → reports not summarised
     duplicates: int = 0
     left_out: int = 0  # reports that ended before `since`
-    _seen: set[str] = field(default_factory=set)
+    # report id → (content digest, where it was read, its organization, its domains)
+    _seen: dict[str, tuple[bytes, str, str, tuple[str, ...]]] = field(default_factory=dict)
+    _collided: int = 0  # reports counted although their id was seen, with other content
 
     def add(self, item: Item) -> None:
         if isinstance(item, Rejected):
-            self.rejected.append(item)
+            self._reject(item)
             return
         report = item.report
         last_day = max(report.start, report.end - timedelta(seconds=1)).date()  # as DomainSummary.last
         if self.since is not None and last_day < self.since:
             self.left_out += 1
             return
-        if report.report_id in self._seen:
-            self.duplicates += 1
-            return
-        self._seen.add(report.report_id)
-        counted: set[str] = set()
+        digest = content_digest(report)
+        first = self._seen.get(report.report_id)
+        collision = None
+        if first is not None:
+            known = self.collisions.get(report.report_id)
+            if digest == first[0] or (known is not None and digest in known._digests):
+                self.duplicates += 1
+                return
+            collision = self._collide(report, item.origin, digest, first)
+        domains = self._count(report)
+        if first is None:
+            self._seen[report.report_id] = (digest, item.origin, report.organization, domains)
+        if collision is not None:
+            collision.domains.update(domains)
+            for name in collision.domains:
+                if name in self.domains:
+                    self.domains[name].collisions.add(report.report_id)
+        for reason in report.skipped:
+            if len(self.skipped) < MAX_LISTED:
+                self.skipped.append(Skipped(clip(item.origin, _ORIGIN_CHARACTERS), reason))
+            else:
+                self.skipped_unlisted += 1
+
+    def _collide(
+        self, report: Report, origin: str, digest: bytes, first: tuple[bytes, str, str, tuple[str, ...]]
+    ) -> Collision:
+        collision = self.collisions.get(report.report_id)
+        if collision is None:
+            collision = Collision(report.report_id, [first[1]], [first[2]], set(first[3]), {first[0]})
+            if len(self.collisions) < MAX_LISTED:
+                self.collisions[report.report_id] = collision
+        collision._digests.add(digest)
+        self._collided += 1
+        if len(collision.origins) < MAX_ORIGINS:
+            collision.origins.append(clip(origin, _ORIGIN_CHARACTERS))
+            collision.organizations.append(report.organization)
+        return collision
+
+    def _count(self, report: Report) -> tuple[str, ...]:
+        """Count a report's entries; the domains it was counted under, as the summary spells them."""
+        sts_totals = (
+            {
+                (result.policy_domain, result.successful, result.failed)
+                for result in report.policies
+                if result.policy_type is PolicyType.STS
+            }
+            if len(report.policies) > 1
+            else set()
+        )
+        counted: dict[str, DomainSummary] = {}
+        ignored: set[str] = set()
         for result in report.policies:
-            domain = self.domains.get(result.policy_domain)
+            name = result.policy_domain
+            domain = self.domains.get(name)
             if domain is None:
-                domain = self.domains[result.policy_domain] = DomainSummary(result.policy_domain)
-            domain.add(report, result, new_report=result.policy_domain not in counted)
-            counted.add(result.policy_domain)
+                if (self.only is not None and name != self.only) or len(self.domains) >= MAX_DOMAINS:
+                    if name not in ignored:
+                        ignored.add(name)
+                        _bump(self.ignored, name, 1)
+                    continue
+                domain = self.domains[name] = DomainSummary(name)
+            repeat = bool(sts_totals) and (
+                result.policy_type is PolicyType.TLSA
+                and (name, result.successful, result.failed) in sts_totals
+            )
+            if repeat:
+                domain.overlaps[report.organization] += 1
+            domain.add(report, result, new_report=name not in counted, counted=not repeat)
+            counted[name] = domain
+        return tuple(domain.domain for domain in counted.values())
+
+    def _reject(self, item: Rejected) -> None:
+        if len(self.rejected) >= MAX_LISTED and not item.whole_source:  # whole sources are few: named
+            self.rejected_unlisted += 1
+            return
+        self.rejected.append(
+            Rejected(
+                clip(item.origin, _ORIGIN_CHARACTERS),
+                clip(item.reason, _REASON_CHARACTERS),
+                None if item.message_id is None else clip(item.message_id, _ORIGIN_CHARACTERS),
+                item.whole_source,
+            )
+        )
 
     @property
     def reports(self) -> int:
-        return len(self._seen)
+        return len(self._seen) + self._collided
 
     @property
     def failed(self) -> int:
         return sum(domain.failed for domain in self.domains.values())
 
 
-def summarise(items: Iterable[Item], since: date | None = None) -> Summary:
-    summary = Summary(since=since)
+def summarise(items: Iterable[Item], since: date | None = None, only: str | None = None) -> Summary:
+    summary = Summary(since=since, only=only)
     for item in items:
         summary.add(item)
     return summary

@@ -6,17 +6,23 @@ spanning at least 14 days (two `max_age` weeks of senders refreshing the policy)
 least 2 organizations (one sender's view is not the Internet's), with no failed session
 under an `sts` policy: under `enforce` such a sender would not deliver (RFC 8461 §5.1).
 Failures under `tlsa` (DANE, RFC 7672) or with no policy do not depend on the MTA-STS mode,
-so they are reported but do not block. The command line prints what this decides.
+so they are reported but do not block. Nor is a domain ready while two reports share an id
+with different content (`summary`): one may be forged. The command line prints what this decides.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mtasts.config import Settings
 from mtasts.policy import Mode, Policy
 from mtasts.reports.model import PolicyType
 from mtasts.reports.summary import DomainSummary, PolicySeen
+from mtasts.visible import visible
+
+if TYPE_CHECKING:
+    from mtasts.verify.mx_tls import MxToday
 
 DEFAULT_MIN_DAYS = 14
 DEFAULT_MIN_REPORTERS = 2
@@ -44,7 +50,7 @@ def _plural(count: int, word: str) -> str:
 
 def top(counts: dict[str, int], limit: int = 3) -> str:
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    shown = ", ".join(f"{key} {value:,}" for key, value in ranked[:limit])
+    shown = ", ".join(f"{visible(key)} {value:,}" for key, value in ranked[:limit])
     return shown + (f", and {len(ranked) - limit} more" if len(ranked) > limit else "")
 
 
@@ -58,20 +64,30 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
     organizations = sorted(domain.organizations.values())
     if len(organizations) < thresholds.min_reporters:
         obstacles.append(
-            f"{_plural(len(organizations), 'organization')} reported ({', '.join(organizations)}); "
+            f"{_plural(len(organizations), 'organization')} reported "
+            f"({', '.join(visible(name) for name in organizations)}); "
             f"wait for reports from {thresholds.min_reporters} (--min-reporters)"
         )
     sts = [seen for seen in domain.policies.values() if seen.policy_type is PolicyType.STS]
     if not sts:
         obstacles.append(
             "no sender reported applying an sts policy (only tlsa or no-policy-found), so the reports "
-            f"say nothing about enforce; check the policy with `python -m mtasts verify {domain.domain}`"
+            "say nothing about enforce; check the policy with "
+            f"`.venv/bin/python -m mtasts verify {visible(domain.domain)}`"
         )
     if domain.sts_failed:
         obstacles.append(
             f"{_plural(domain.sts_failed, 'session')} failed under an sts policy "
             f"({top(domain.sts_failures)}): under enforce those senders would not deliver; "
             "fix the cause, then count again with --since the day after the fix"
+        )
+    if domain.collisions:
+        ids = sorted(domain.collisions)
+        shown = ", ".join(visible(report_id, 80) for report_id in ids[:3]) + (", ..." if len(ids) > 3 else "")
+        obstacles.append(
+            f"{_plural(len(ids), 'report id')} came with different content ({shown}): anyone can mail "
+            "the rua address, so one of them may be forged to hide failures; both are counted, and "
+            "enforce is not judged safe until the false one is removed from the inputs"
         )
     if obstacles:
         return Verdict(False, tuple(obstacles))
@@ -116,13 +132,22 @@ class StackAdvice:
 
 
 def stack_advice(
-    stack: str, settings: Settings, domain: DomainSummary | None, verdict: Verdict | None
+    stack: str,
+    settings: Settings,
+    domain: DomainSummary | None,
+    verdict: Verdict | None,
+    mx_today: MxToday | None = None,
 ) -> StackAdvice:
-    """What the reports mean for the stack's mode: the command to run, or what stands in the way."""
+    """What the reports mean for the stack's mode: the command to run, or what stands in the way.
+
+    `mx_today`: the live MX hosts probed now; clean reports about a certificate that fails
+    today (or expires within days) do not make enforce safe."""
     mode, name = settings.policy.mode, settings.domain
 
     def advice(*lines: str, command: str | None = None) -> StackAdvice:
         return StackAdvice(stack, name, mode, lines, command)
+
+    today = _mx_today_lines(mx_today)
 
     if settings.retire:
         return advice(
@@ -132,30 +157,49 @@ def stack_advice(
         if not settings.tls_rpt:
             return advice(
                 f"no reports for {name}: stack {stack} sets no tlsRpt, so senders send none; set one with "
-                f"`pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{name} --stack {stack}`"
+                f"`scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{name} --stack {stack}`"
             )
         return advice(
             f"no reports for {name} in these inputs; senders mail them to {', '.join(settings.tls_rpt)} "
-            "about a day after each day's sessions (RFC 8460 §3): read that mailbox"
+            "about a day after each day's sessions (RFC 8460 §3): read that mailbox",
+            *today,
         )
     if mode is Mode.ENFORCE:
         if domain.sts_failed:
             return advice(
                 f"stack {stack} is in enforce and {_plural(domain.sts_failed, 'session')} failed "
                 f"under an sts policy ({top(domain.sts_failures)}): senders applying it do not deliver",
-                "fix the cause (the failures above; `python -m mtasts verify`), or go back to testing:",
-                command=f"pulumi config set mode testing --stack {stack}",
+                "fix the cause (the failures above; `.venv/bin/python -m mtasts verify`), "
+                "or go back to testing:",
+                command=f"scripts/pulumi config set mode testing --stack {stack}",
             )
-        return advice(f"stack {stack} is already in enforce, and no session failed under an sts policy")
+        if domain.collisions:
+            return advice(
+                f"stack {stack} is in enforce; no session failed under an sts policy in these reports, but "
+                f"{_plural(len(domain.collisions), 'report id')} came with different content (listed below): "
+                "one may be forged, so find the false one before trusting this",
+                *today,
+            )
+        return advice(
+            f"stack {stack} is already in enforce, and no session failed under an sts policy", *today
+        )
+    if verdict.ready and mx_today is not None and (mx_today.failures or mx_today.warnings):
+        return advice(
+            f"enforce is not safe for {name} yet: the reports are clean ({verdict.why}), but today:",
+            *today,
+            f"fix the MX hosts first (`.venv/bin/python -m mtasts verify {name}`), then run this again",
+        )
     if verdict.ready:
         return advice(
             f"enforce is safe for {name}: {verdict.why}",
+            *today,
             f"switch stack {stack} from {mode.value} to enforce, then deploy it (scripts/deploy {stack}):",
-            command=f"pulumi config set mode enforce --stack {stack}",
+            command=f"scripts/pulumi config set mode enforce --stack {stack}",
         )
     lines = [
         f"stack {stack} stays in {mode.value}; in the way of enforce:",
         *(f"- {r}" for r in verdict.reasons),
+        *today,
     ]
     stale = sum(
         seen.failed
@@ -168,3 +212,17 @@ def stack_advice(
             "fixed them, count from the day after it with --since)"
         )
     return advice(*lines)
+
+
+def _mx_today_lines(mx_today: MxToday | None) -> list[str]:
+    """What the live MX hosts show today, as advice lines (none when not probed)."""
+    if mx_today is None:
+        return []
+    if mx_today.unchecked:
+        return [f"- the live MX hosts were not checked today: {mx_today.unchecked}"]
+    if not mx_today.failures and not mx_today.warnings:
+        return ["- the live MX hosts pass today (STARTTLS with a valid certificate on every address)"]
+    lines = [
+        f"- a live MX host fails today as a sender checks it: {failure}" for failure in mx_today.failures
+    ]
+    return lines + [f"- {warning}" for warning in mx_today.warnings]

@@ -8,10 +8,12 @@
 Readings taken where the RFC leaves room or senders differ (the case table in
 tests/data/rules/discovery.yaml shows each against postfix-mta-sts-resolver and checkdmarc):
 
-- Counting: a TXT text that starts with `v=STSv1` at all is counted as an MTA-STS record.
-  §3.1 discards records that do not begin with `v=STSv1;`, but postfix-mta-sts-resolver
-  keeps every text starting with `v=STSv1` (so `v=STSv10; ...` too) and sees no policy when
-  it keeps more than one. Counting the wider set never passes a pair a sender rejects.
+- Counting: §3.1 discards every text that does not begin with `v=STSv1;` before the records
+  are counted, so one valid record beside `v=STSv10; ...` is the record, and its id is the
+  one a sender following the RFC uses. postfix-mta-sts-resolver keeps every text starting
+  with `v=STSv1` (so `v=STSv10; ...` too) and sees no policy when it keeps more than one:
+  such a near miss beside the record still fails, as something to delete. `counts` is that
+  wider set (adoption and the policy pack clean it up); `is_record` is §3.1's.
 - The record must begin with the literal `v=STSv1;`. The ABNF allows spaces before the `;`,
   but §3.1's discard rule is written on the literal text, and a sender applying it to
   `v=STSv1 ; id=...` sees no record: failing it is the strict reading (checkdmarc warns).
@@ -57,8 +59,13 @@ def text(policy_id: str) -> str:
 
 
 def counts(txt: str) -> bool:
-    """Whether a sender counts this TXT text as an MTA-STS record (the wide reading above)."""
+    """Whether some sender counts this TXT text as an MTA-STS record (the wide reading above)."""
     return txt.startswith(VERSION)
+
+
+def is_record(txt: str) -> bool:
+    """Whether RFC 8461 §3.1 counts it: the text begins with exactly `v=STSv1;`."""
+    return txt.startswith(PREFIX)
 
 
 def _publish(name: str) -> str:
@@ -132,7 +139,8 @@ class Discovery:
 def judge(texts: Sequence[str], name: str = "_mta-sts") -> Discovery:
     """All TXT texts at the name (RFC 8461 §3.1: exactly one record, or no policy)."""
     findings: list[Finding] = []
-    records = [txt for txt in texts if counts(txt)]
+    records = [txt for txt in texts if is_record(txt)]
+    near = [txt for txt in texts if counts(txt) and not is_record(txt)]
     others = [txt for txt in texts if not counts(txt)]
     if others:
         findings.append(
@@ -146,8 +154,22 @@ def judge(texts: Sequence[str], name: str = "_mta-sts") -> Discovery:
             )
         )
     if not records:
-        findings.append(missing(name))
+        findings += [finding for txt in near for finding in parse(txt, name).findings]
+        if not near:
+            findings.append(missing(name))
         return Discovery(None, None, tuple(findings))
+    findings += [
+        Finding(
+            PREFIX_CODE,
+            Severity.FAIL,
+            f"{name} also holds {txt!r}, which does not begin with 'v=STSv1;': senders following {RFC} "
+            "discard it, but postfix-mta-sts-resolver counts it as a second record and sees no policy",
+            f"delete {txt!r} at {name}",
+            RFC,
+            subject=txt,
+        )
+        for txt in near
+    ]
     if len(records) > 1:
         listing = ", ".join(repr(txt) for txt in records)
         findings.append(

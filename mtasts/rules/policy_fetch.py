@@ -1,11 +1,14 @@
 """One HTTPS answer for the policy file, as a sender takes it (RFC 8461 §3.2, §3.3).
 
 A sender accepts the policy only from HTTP 200, without following a redirect (§3.3), as
-`text/plain` (§3.2), no larger than common senders read (64 KiB; no RFC sets it), and in
-plain ASCII (§3.2). `response` judges those over plain values: the status, the Location, the
-Content-Type and the body as read. Connecting, TLS and the certificate are the fetcher's
-(`mtasts.verify.https`); what the text says is `policy_file`'s; whether every address serves
-the same text, the caller's (`mtasts.verify.checks.policy_file`).
+`text/plain` (§3.2), no larger than common senders read (64 KiB; no RFC sets it), and in a
+charset it decodes: ASCII, or UTF-8 (which an extension value may hold, §3.2) when the
+Content-Type says `charset=utf-8` (postfix-mta-sts-resolver decodes a body without a charset
+as ASCII, and then sees no policy); where non-ASCII may stand is `policy_file`'s. `response`
+judges those over plain values: the status, the Location, the Content-Type and the body as
+read. Connecting, TLS and the certificate are the fetcher's (`mtasts.verify.https`); what the
+text says is `policy_file`'s; whether every address serves the same text, the caller's
+(`mtasts.verify.checks.policy_file`).
 
 Reading taken: the media type is compared without its parameters and case-insensitively
 (RFC 9110 §8.3.1); a `charset` parameter is allowed, as postfix-mta-sts-resolver and
@@ -106,14 +109,35 @@ def response(host: str, answer: Response, where: str | None = None) -> list[Find
             )
         )
     if not answer.body.isascii():
-        findings.append(
-            Finding(
-                NOT_ASCII,
-                Severity.FAIL,
-                f"{where} contains non-ASCII bytes",
-                f"write the policy in plain ASCII ({RFC_FILE})",
-                RFC_FILE,
-                subject=url,
+        try:
+            answer.body.decode("utf-8")
+            served = charset(answer.content_type)
+            problem = "" if served == "utf-8" else f"non-ASCII bytes, served {_charset_said(served)}"
+        except UnicodeDecodeError:
+            problem = "bytes that are not UTF-8"
+        if problem:
+            findings.append(
+                Finding(
+                    NOT_ASCII,
+                    Severity.FAIL,
+                    f"{where} contains {problem}: senders that decode it by its charset see no policy",
+                    f"write the policy in plain ASCII, or serve UTF-8 as 'Content-Type: {MEDIA_TYPE}; "
+                    f"charset=utf-8' ({RFC_FILE})",
+                    RFC_FILE,
+                    subject=url,
+                )
             )
-        )
     return findings
+
+
+def charset(content_type: str | None) -> str | None:
+    """The `charset` parameter, lower-cased (`UTF8` → `utf-8`), or None."""
+    for parameter in (content_type or "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower().replace("utf8", "utf-8")
+    return None
+
+
+def _charset_said(served: str | None) -> str:
+    return f"as charset {served}" if served else "without a charset (read as ASCII)"

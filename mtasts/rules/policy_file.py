@@ -13,13 +13,17 @@ Field names and the version, mode values are `%s` strings: case-sensitive (`Mode
 is an unknown field, and the policy then has no mode). Readings taken, each shown against
 postfix-mta-sts-resolver and checkdmarc in tests/data/rules/policy_file.yaml:
 
-- A field repeated (other than `mx`): §3.2 keeps the first. postfix-mta-sts-resolver keeps
-  the last, so equal copies warn and different values fail (senders would disagree).
-- Blank lines are outside the grammar; the senders we know skip them: a warning. We never
-  publish one.
+- A field repeated (other than `mx`): §3.2 keeps the first, so the policy stays valid with
+  the first value for senders that follow the RFC (`ParsedPolicy` holds it). Equal copies
+  warn; different values fail as something to fix, because postfix-mta-sts-resolver and
+  others keep the last.
+- An empty line between fields is outside the grammar, and a sender parsing by it rejects
+  the policy: it fails (postfix-mta-sts-resolver and checkdmarc skip it). Empty lines after
+  the last field only warn: every sender we know strips them.
 - A CR that is not part of CRLF fails (it is a control character in a value).
-- Non-ASCII fails even in an extension value, which the ABNF allows as UTF-8:
-  postfix-mta-sts-resolver decodes a body without a charset as ASCII and then sees no policy.
+- UTF-8 is valid in an extension value (`sts-policy-vchar` includes UTF8-2/3/4); everywhere
+  else non-ASCII fails by the field's own grammar. We serve `charset=utf-8`
+  (mtasts.desired), which postfix-mta-sts-resolver needs to decode such a body.
 - An `mx` value outside the grammar fails (`mail.*.example.com`, `*`, a trailing dot). A
   single-label `mx` is grammatical but matches no real MX host: a warning.
 - Unknown fields are ignored (§3.2), but only when they are valid extension fields; a line
@@ -66,7 +70,11 @@ _MX = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*")
 _MAX_AGE_VALUE = re.compile(r"[0-9]{1,10}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# Control characters (C0 but tab and LF, DEL, C1): outside the grammar wherever they are.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _KNOWN = ("version", "mode", "max_age", "mx")
+# Failures that a sender following the RFC reads past: it applies the first of repeated fields.
+READ_PAST = frozenset({DUPLICATE})
 
 
 def mx_findings(pattern: str) -> list[Finding]:
@@ -108,7 +116,12 @@ class ParsedPolicy:
 
     @property
     def valid(self) -> bool:
-        return self.mode is not None and self.max_age is not None and not any(f.failed for f in self.findings)
+        """Whether a sender following RFC 8461 §3.2 applies it (a field repeated: the first value)."""
+        return (
+            self.mode is not None
+            and self.max_age is not None
+            and not any(f.failed and f.code not in READ_PAST for f in self.findings)
+        )
 
 
 def _lines(text: str, findings: list[Finding]) -> list[tuple[int, str]]:
@@ -116,15 +129,24 @@ def _lines(text: str, findings: list[Finding]) -> list[tuple[int, str]]:
     if lines and lines[-1] == "":
         lines.pop()  # the optional final terminator
     result = []
+    last_field = max(
+        (n for n, raw in enumerate(lines, start=1) if raw.removesuffix("\r").strip(" \t")), default=0
+    )
     for number, raw in enumerate(lines, start=1):
         line = raw.removesuffix("\r")
         if not line.strip(" \t"):
+            between = number < last_field
             findings.append(
                 Finding(
                     BLANK,
-                    Severity.WARN,
-                    f"line {number} is blank, which the grammar does not allow; the senders we know skip it",
-                    "remove blank lines",
+                    Severity.FAIL if between else Severity.WARN,
+                    f"line {number} is empty, which the grammar does not allow"
+                    + (
+                        " between fields: a sender parsing by it rejects the policy"
+                        if between
+                        else "; senders we know strip empty lines at the end"
+                    ),
+                    "remove empty lines",
                     RFC,
                 )
             )
@@ -141,14 +163,15 @@ def parse(text: str) -> ParsedPolicy:
         findings.append(
             Finding(SIZE, Severity.FAIL, f"the policy is larger than {MAX_POLICY_BYTES} bytes", fix, RFC)
         )
-    odd = _tagged.outside_characters(text.replace("\r\n", "\n").replace("\n", ""))
+    # Non-ASCII is left to each field's grammar: an extension value may hold UTF-8 (§3.2).
+    odd = _tagged.outside_characters("".join(_CONTROLS.findall(text.replace("\r\n", "\n"))))
     if odd:
         findings.append(
             Finding(
                 CHARACTERS,
                 Severity.FAIL,
-                f"the policy holds control or non-ASCII characters ({', '.join(odd)})",
-                "write the policy in plain ASCII with LF or CRLF line ends",
+                f"the policy holds control characters ({', '.join(odd)})",
+                "write the policy without control characters, with LF or CRLF line ends",
                 RFC,
             )
         )
@@ -184,12 +207,14 @@ def parse(text: str) -> ParsedPolicy:
                     Severity.FAIL if differ else Severity.WARN,
                     f"'{key}' appears {len(entries)} times"
                     + (
-                        " with different values: senders following the RFC use the first, others the last"
+                        f" with different values: senders following {RFC} apply the first "
+                        f"({entries[0][1]!r}), others the last ({entries[-1][1]!r})"
                         if differ
                         else ""
                     ),
                     f"keep one '{key}' line",
                     RFC,
+                    subject=entries[0][1],
                 )
             )
         return entries[0][1] if entries else None

@@ -5,11 +5,14 @@
     tlsrpt-rua     = %s"rua=" tlsrpt-uri *(*WSP "," *WSP tlsrpt-uri)
     tlsrpt-uri     = URI    ; "," and "!" percent-encoded; mailto: or https:
 
-The same readings as `discovery` (its docstring gives the reasons): any text starting with
-`v=TLSRPTv1` is counted, the record must begin with the literal `v=TLSRPTv1;`, anything
+The same readings as `discovery` (its docstring gives the reasons): texts that do not begin
+with exactly `v=TLSRPTv1;` (`v=TLSRPTv10; ...`) are discarded before the records are counted
+(§3), so one record beside such a near miss is the record, and the near miss only warns (no
+sender we know counts it); alone, a near miss fails, as a record meant and not read. Anything
 outside the grammar fails, trailing whitespace warns. More than one record: senders send no
 reports. Report URI schemes are case-insensitive (RFC 3986 §3.1), so `MAILTO:` only warns
-when judged; we publish the lower-case form every sender compares.
+when judged; we publish the lower-case form every sender compares. A `mailto:` URI may carry
+RFC 6068 header fields (`?subject=...`): §3 takes any mailto: URI.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ WHITESPACE = "tlsrpt-record-whitespace"
 # RFC 5322 dot-atom local part: what a mailto: report URI carries.
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _RUA_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
+# RFC 6068 §2: hfields = "?" hfield *("&" hfield), hfield = hfname "=" hfvalue, of qchar
+# (unreserved, pct-encoded and some sub-delims; "," and "!" stay encoded, RFC 8460 §3).
+_QCHAR = r"(?:[A-Za-z0-9._~$'()*+:@/?-]|%[0-9A-Fa-f]{2})"
+_HFIELDS = re.compile(rf"{_QCHAR}*={_QCHAR}*(?:&{_QCHAR}*={_QCHAR}*)*")
 
 
 def text(uris: Sequence[str]) -> str:
@@ -56,6 +63,16 @@ def _publish(name: str, domain: str = "<domain>") -> str:
     return f'publish TXT "v=TLSRPTv1; rua=mailto:tls-reports@{domain}" at {name}'
 
 
+def _is_bare_address(value: str) -> bool:
+    local, at, host = value.rpartition("@")
+    return bool(at) and bool(_LOCAL_PART.fullmatch(local)) and is_hostname(normalize(host))
+
+
+def with_scheme(value: str) -> str:
+    """`value` as a report URI: a bare address gets the `mailto:` it lacks."""
+    return f"mailto:{value}" if _is_bare_address(value) else value
+
+
 def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) -> list[Finding]:
     """One report URI: `mailto:` with one address, or an `https:` URL (RFC 8460 §3).
 
@@ -65,6 +82,16 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
     expected = "mailto:<address> (e.g. mailto:tls-reports@example.com) or an https:// URL"
     if "mailto" in schemes and "https" not in schemes:
         expected = "mailto:<address> (e.g. mailto:reports@example.com)"
+    if "mailto" in schemes and _is_bare_address(uri):
+        return [
+            Finding(
+                URI_INVALID,
+                Severity.FAIL,
+                f"{uri!r} is an address without the mailto: scheme",
+                f"mailto:{uri}",
+                RFC,
+            )
+        ]
     if not colon or scheme.lower() not in schemes:
         return [
             Finding(URI_INVALID, Severity.FAIL, f"{uri!r} is not a {' or '.join(schemes)} URI", expected, RFC)
@@ -82,8 +109,10 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             )
         )
     if scheme.lower() == "mailto":
-        local, at, host = rest.rpartition("@")
+        address, question, hfields = rest.partition("?")
+        local, at, host = address.rpartition("@")
         valid = bool(at) and bool(_LOCAL_PART.fullmatch(local))
+        valid = valid and (not question or bool(_HFIELDS.fullmatch(hfields)))
     else:
         try:
             host = urlsplit(uri).hostname or ""
@@ -156,9 +185,10 @@ class Reporting:
 def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain>") -> Reporting:
     """All TXT texts at `_smtp._tls.<domain>`. No record only warns: reporting is optional,
     but without it nobody hears that TLS to the MX hosts fails."""
-    records = [txt for txt in texts if counts(txt)]
+    records = [txt for txt in texts if txt.startswith(PREFIX)]
+    near = [txt for txt in texts if counts(txt) and not txt.startswith(PREFIX)]
     others = [txt for txt in texts if not counts(txt)]
-    unrelated = (
+    unrelated: tuple[Finding, ...] = (
         (
             Finding(
                 UNRELATED,
@@ -171,6 +201,21 @@ def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain
         )
         if others
         else ()
+    )
+    if not records and near:
+        findings = [finding for txt in near for finding in parse(txt, name).findings]
+        return Reporting((), None, (*unrelated, *findings))
+    unrelated += tuple(
+        Finding(
+            PREFIX_CODE,
+            Severity.WARN,
+            f"{name} also holds {txt!r}, which does not begin with 'v=TLSRPTv1;': senders discard it "
+            "before counting records",
+            f"delete {txt!r} at {name}",
+            RFC,
+            subject=txt,
+        )
+        for txt in near
     )
     if not records:
         return Reporting((), None, (*unrelated, missing(name, domain)))

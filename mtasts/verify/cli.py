@@ -21,6 +21,7 @@ from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, EXIT_USAGE, Usage
 from mtasts.names import ascii_hint, is_hostname, normalize
 from mtasts.stackfile import load_settings
 from mtasts.verify.model import DomainReport, VerifyOptions
+from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.report import json_report, text_report
 
 
@@ -30,7 +31,8 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         help="check live domains the way a strict sender does (RFC 8461, RFC 8460)",
         description=(
             "Check the MTA-STS discovery record, the policy file over HTTPS, MX coverage, the policy "
-            "host's null MX and SPF, TLS-RPT, and (information only) DNSSEC and DANE. "
+            "host's null MX and SPF, TLS-RPT, the MX hosts' STARTTLS, certificates and DANE TLSA "
+            "records, and (information only) DNSSEC. "
             "Exit status 0: every domain passed (warnings allowed); 1: a domain failed a check; "
             "2: a usage or configuration error; 3: a domain could not be checked (the resolver or "
             "the network did not answer)."
@@ -49,6 +51,16 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
         "--nameserver-port", dest="port", type=int, default=53, help="the nameserver's port (default 53)"
     )
     parser.add_argument("--https-port", type=int, default=443, help=argparse.SUPPRESS)  # tests only
+    parser.add_argument("--smtp-port", type=int, default=25, help=argparse.SUPPRESS)  # tests only
+    parser.add_argument(
+        "--smtp",
+        choices=[mode.value for mode in SmtpMode],
+        default=SmtpMode.ON.value,
+        help=(
+            "connect to every MX host's port 25 as a sender does (on, the default); require: also "
+            "count an unreachable port 25 as could-not-check (exit 3); off: skip the MX check"
+        ),
+    )
     parser.add_argument(
         "--ca-file", metavar="PATH", help="trust these CA certificates instead of the system's"
     )
@@ -89,6 +101,8 @@ def _options(args: argparse.Namespace) -> VerifyOptions:
         timeout=args.timeout,
         concurrency=args.concurrency,
         https_port=args.https_port,
+        smtp=args.smtp,
+        smtp_port=args.smtp_port,
     )
 
 

@@ -85,10 +85,15 @@ class DnsResult:
 
 
 class _Unanswered(Exception):
-    """Every server was taken out of the rotation; `reasons` says what each answered."""
+    """Every server was taken out of the rotation: `answered` what they said (SERVFAIL,
+    REFUSED, or "" when none answered), `failures` why the others gave no answer."""
 
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__(", ".join(dict.fromkeys(reasons)) or "SERVFAIL")
+    def __init__(self, answered: list[str], failures: list[str]) -> None:
+        if not answered and not failures:
+            answered = ["SERVFAIL"]
+        self.answered = ", ".join(dict.fromkeys(answered))
+        self.failures = ", ".join(dict.fromkeys(failures))
+        super().__init__(self.answered or self.failures)
 
 
 @dataclass(frozen=True)
@@ -116,7 +121,8 @@ class Resolver:
         question = (qname.to_wire() or b"") + struct.pack("!HH", qtype, dns.rdataclass.IN) + _OPT
         deadline = time.monotonic() + self.lifetime
         servers = list(self.nameservers)
-        reasons: list[str] = []
+        answered: list[str] = []
+        failures: list[str] = []
         while servers:
             for server in list(servers):
                 left = deadline - time.monotonic()
@@ -129,8 +135,8 @@ class Resolver:
                 except TimeoutError:
                     continue
                 except (OSError, EOFError, dns.exception.DNSException) as error:
-                    reasons.append(
-                        f"no answer ({type(error).__name__}: {error})" if str(error) else "no answer"
+                    failures.append(
+                        f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
                     )
                     servers.remove(server)
                     continue
@@ -141,9 +147,9 @@ class Resolver:
                     from dns.resolver import YXDOMAIN  # see make_resolver
 
                     raise YXDOMAIN
-                reasons.append(rcode)
+                answered.append(rcode)
                 servers.remove(server)
-        raise _Unanswered(reasons)
+        raise _Unanswered(answered, failures)
 
 
 def make_resolver(options: VerifyOptions) -> Resolver:
@@ -257,10 +263,17 @@ async def lookup(
             error=f"{resolver.describe()} did not answer {name} {rdtype} within {resolver.lifetime:g} s",
         )
     except _Unanswered as error:
-        said = str(error)
+        said, failures = error.answered, error.failures
         rcode = said if said in _RCODE_ERRORS else "SERVFAIL"
+        what = f"answered {said}" if said else "gave no answer"
+        if said and failures:
+            what += " or no answer"
         return DnsResult(
-            name, rdtype, rcode=rcode, error=f"{resolver.describe()} answered {said} for {name} {rdtype}"
+            name,
+            rdtype,
+            rcode=rcode,
+            error=f"{resolver.describe()} {what} for {name} {rdtype}"
+            + (f" ({failures})" if failures else ""),
         )
     except dns.exception.DNSException as error:
         return DnsResult(name, rdtype, rcode="", error=f"{resolver.describe()}: {name} {rdtype}: {error}")

@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from mtasts.verify.mx_tls import MxTlsEntry
+
 
 class Status(enum.StrEnum):
     PASS = "pass"
@@ -41,6 +43,7 @@ POLICY_HOST_CNAME = "policy-host-cname"
 TLS_RPT = "tls-rpt"
 DNSSEC = "dnssec"
 DANE = "dane"
+MX_TLS = "mx-tls"
 STACK_DRIFT = "stack-drift"
 INTERNAL = "internal-error"
 
@@ -55,6 +58,7 @@ CHECKS = (
     TLS_RPT,
     DNSSEC,
     DANE,
+    MX_TLS,
     STACK_DRIFT,
 )
 
@@ -78,6 +82,7 @@ class DomainReport:
     findings: list[Finding] = field(default_factory=list)
     policy_text: str | None = None
     policy_id: str | None = None
+    mx_tls: list[MxTlsEntry] = field(default_factory=list)  # one per MX host and address
 
     @property
     def failed(self) -> bool:
@@ -111,6 +116,7 @@ class DomainReport:
             "policy_id": self.policy_id,
             "policy_text": self.policy_text,
             "findings": [finding.to_dict() for finding in self.findings],
+            "mx_tls": [entry.to_dict() for entry in self.mx_tls],
         }
 
 
@@ -122,7 +128,9 @@ class VerifyOptions:
     included) instead of the system resolver. `ca_file`: trust these roots instead of the
     system store (SSL_CERT_FILE is honoured when it is not given). `timeout` bounds each
     network step; `concurrency` bounds the domains checked at once, and the policy fetches in
-    flight. `https_port` exists for tests: senders always use 443.
+    flight. `smtp`: "on" checks the MX hosts' TLS, "require" also counts an unreachable
+    port 25 as could-not-check, "off" skips it. `https_port`/`smtp_port` exist for tests:
+    senders always use 443 and 25.
     """
 
     nameserver: str | None = None
@@ -131,6 +139,8 @@ class VerifyOptions:
     timeout: float = 10.0
     concurrency: int = 100
     https_port: int = 443
+    smtp: str = "on"
+    smtp_port: int = 25
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
-from mtasts.verify.model import DomainReport, Outcome, Status
+from mtasts.verify.model import MX_TLS, DomainReport, Finding, Outcome, Status
+from mtasts.verify.mx_tls import PORT_25_BLOCKED
 
 _LABEL = {
     Status.PASS: "PASS",
@@ -22,12 +24,50 @@ _VERDICT = {
 }
 
 
+def _port_25_blocked(finding: Finding) -> bool:
+    return finding.check == MX_TLS and finding.message == PORT_25_BLOCKED
+
+
+# The question in a "could not check" message (`_mta-sts.example.com TXT`): lookups that failed
+# alike differ only in it.
+_QUESTION = re.compile(r"\S+ (?:A|AAAA|MX|TXT|CNAME|TLSA|DS|DNSKEY|NS|SOA)\b")
+
+
+def _shown(findings: Sequence[Finding]) -> list[tuple[Finding, str]]:
+    """Each finding with its check's name, the "could not check" ones that failed alike (the
+    resolver or the network down) folded into the first, which says how many more there were."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.status is Status.UNCHECKED:
+            groups.setdefault(_QUESTION.sub("…", finding.message), []).append(finding)
+    unchecked_only = all(f.status in (Status.UNCHECKED, Status.INFO) for f in findings)
+    shown = []
+    for finding in findings:
+        if finding.status is Status.INFO and unchecked_only and groups:
+            continue  # "not judged" follows from what could not be checked
+        if finding.status is not Status.UNCHECKED:
+            shown.append((finding, f"{finding.check}: {finding.message}"))
+            continue
+        group = groups[_QUESTION.sub("…", finding.message)]
+        if finding is not group[0]:
+            continue
+        others = ", ".join(dict.fromkeys(f.check for f in group[1:] if f.check != finding.check))
+        more = f"; the same for {len(group) - 1} more lookups" if len(group) > 1 else ""
+        more += f" ({others})" if others else ""
+        shown.append((finding, f"{finding.check}: {finding.message}{more}"))
+    return shown
+
+
 def text_report(reports: Sequence[DomainReport]) -> str:
     lines: list[str] = []
+    blocked = [finding for report in reports for finding in report.findings if _port_25_blocked(finding)]
+    if blocked:
+        # Said once, not once per domain: it is about this machine, not about any domain.
+        lines += [f"{_LABEL[blocked[0].status]}  {PORT_25_BLOCKED}", f"        fix: {blocked[0].fix}", ""]
     for report in reports:
         lines.append(f"{report.domain}: {_VERDICT[report.outcome]}")
-        for finding in report.findings:
-            lines.append(f"  {_LABEL[finding.status]}  {finding.check}: {finding.message}")
+        for finding, text in _shown([f for f in report.findings if not _port_25_blocked(f)]):
+            lines.append(f"  {_LABEL[finding.status]}  {text}")
             if finding.fix and finding.status in (Status.FAIL, Status.WARN):
                 lines.append(f"        fix: {finding.fix}")
         lines.append("")

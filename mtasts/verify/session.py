@@ -13,6 +13,7 @@ import asyncio
 from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, Resolver, make_resolver
 from mtasts.verify.https import Client, make_client
 from mtasts.verify.model import VerifyOptions
+from mtasts.verify.mx_check import MxProber
 
 # A domain's lookups and fetch each take at most `timeout`; they overlap, so a few budgets
 # bound the whole domain even in the worst chain (addresses → connect/TLS → response).
@@ -20,7 +21,8 @@ DOMAIN_BUDGETS = 4
 
 
 class Session:
-    """One resolver, one HTTPS client, a query limit and a fetch limit, shared across domains."""
+    """One resolver, one HTTPS client, a query limit, a fetch limit and the MX prober, shared
+    across domains."""
 
     def __init__(
         self,
@@ -37,6 +39,7 @@ class Session:
         # At most `concurrency` connections open at once (sockets, and TLS handshakes competing
         # for the CPU), however many addresses the domains in flight have.
         self.fetch_limit = asyncio.Semaphore(max(1, options.concurrency))
+        self.mx = MxProber(options, self.resolver, self.query_limit)
 
     async def aclose(self) -> None:
         if self._own_client:

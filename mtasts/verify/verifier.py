@@ -18,7 +18,16 @@ from mtasts import constants
 from mtasts.constants import discovery_name, tls_rpt_name
 from mtasts.desired import DesiredState
 from mtasts.names import normalize
-from mtasts.verify.checks import discovery, dnssec, mx_coverage, policy_file, policy_host, stack_drift, tlsrpt
+from mtasts.verify.checks import (
+    discovery,
+    dnssec,
+    mx_coverage,
+    mx_tls,
+    policy_file,
+    policy_host,
+    stack_drift,
+    tlsrpt,
+)
 from mtasts.verify.checks.phrasing import unanswered
 from mtasts.verify.dns import DnsResult, Lookups
 from mtasts.verify.model import (
@@ -27,6 +36,7 @@ from mtasts.verify.model import (
     DNSSEC,
     INTERNAL,
     MX_COVERAGE,
+    MX_TLS,
     POLICY_FETCH,
     POLICY_HOST_CNAME,
     POLICY_HOST_NULL_MX,
@@ -38,6 +48,8 @@ from mtasts.verify.model import (
     Status,
     VerifyOptions,
 )
+from mtasts.verify.mx_check import MxCheck, run_mx_check
+from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.policy_served import fetch_addresses, judge_fetch
 from mtasts.verify.session import DOMAIN_BUDGETS, Session
 
@@ -80,8 +92,14 @@ async def _domain_checks(
         found = await asyncio.gather(*(lookups.get(f"_25._tcp.{h}", "TLSA") for h in hosts))
         return hosts, dict(zip(hosts, found, strict=True))
 
+    async def mx_check() -> MxCheck:
+        hosts, _ = mx_coverage.hosts(domain, await lookups.result(domain, "MX"))
+        return await run_mx_check(session.mx, lookups, hosts)
+
+    smtp = SmtpMode(session.options.smtp)
     fetch_task = asyncio.ensure_future(fetch_addresses(session, lookups, host))
     tlsa_task = asyncio.ensure_future(tlsa())
+    mx_task = asyncio.ensure_future(mx_check()) if smtp is not SmtpMode.OFF else None
     state: dict[str, Any] = {"policy": None}
 
     async def step(check: str, judge: Callable[[], Awaitable[list[Finding]]]) -> None:
@@ -122,6 +140,19 @@ async def _domain_checks(
     async def judge_dane() -> list[Finding]:
         return dnssec.dane(*(await tlsa_task))
 
+    async def judge_mx_tls() -> list[Finding]:
+        assert mx_task is not None
+        found = await mx_task
+        report.mx_tls = found.entries
+        policy = state["policy"]
+        return found.findings + mx_tls.judge(
+            found.entries,
+            found.probes,
+            mode=policy.mode.value if policy is not None else None,
+            patterns=policy.mx if policy is not None else None,
+            smtp=smtp,
+        )
+
     async def judge_drift() -> list[Finding]:
         assert expected is not None
         sts = await lookups.result(discovery_name(domain), "TXT")
@@ -153,11 +184,15 @@ async def _domain_checks(
         )
         await step(DNSSEC, judge_dnssec)
         await step(DANE, judge_dane)
+        if mx_task is not None:
+            await step(MX_TLS, judge_mx_tls)
         if expected is not None:
             await step(STACK_DRIFT, judge_drift)
     finally:
         fetch_task.cancel()
         tlsa_task.cancel()
+        if mx_task is not None:
+            mx_task.cancel()
 
 
 async def verify_domain(

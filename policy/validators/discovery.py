@@ -111,7 +111,7 @@ def validate_tls_rpt_present(args: StackValidationArgs, report: ReportViolation)
         if not tls:
             finding = tlsrpt.missing(name, domain)
             report(
-                f"{finding.text()}, and you cannot know whether enforce would refuse mail. Run `pulumi "
-                f"config set --path 'tlsRpt[0]' mailto:tls-reports@{domain}`.",
+                f"{finding.text()}, and you cannot know whether enforce would refuse mail. Run "
+                f"`scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{domain}`.",
                 None,
             )

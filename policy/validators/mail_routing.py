@@ -7,7 +7,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidati
 from mtasts import constants
 from mtasts.constants import POLICY_HOST_LABEL
 from mtasts.names import normalize
-from mtasts.rules import mx_coverage, policy_host
+from mtasts.rules import mx_coverage, mx_tls, policy_host
 from mtasts.rules.findings import Severity
 from policy.validators.discovery import txt_of_kind
 from policy.validators.policy_file import parsed
@@ -69,6 +69,39 @@ def validate_live_mx_covered_in_testing(args: StackValidationArgs, report: Repor
     view = stack_view(args.resources)
     for domain in sorted(view.domains):
         for urn, message in _live_gaps(view, domain, Severity.WARN):
+            report(message, urn or None)
+
+
+def _live_tls(view: StackView, domain: str, severity: Severity) -> list[tuple[str, str]]:
+    """(urn, message) per live MX address whose TLS, as the program probed it, weighs `severity`."""
+    urn, seen = view.live_mx_tls.get(domain, ("", []))
+    found = []
+    for published in view.policies_for(domain):
+        policy = parsed(published.text)
+        if policy is None or policy.mode is None:
+            continue
+        covered = [entry for entry in seen if not entry.host or mx_coverage.covers(policy.mx, entry.host)]
+        for finding in mx_tls.judge(policy.mode.value, covered, domain=domain):
+            if finding.severity is severity:
+                found.append(
+                    (urn, f"{finding.text()}; the mode is that of {published.source}. {finding.fix}")
+                )
+    return list(dict.fromkeys(found))
+
+
+def validate_live_mx_tls(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Under enforce, a live MX host failing STARTTLS or its certificate has its mail refused (mandatory)."""
+    view = stack_view(args.resources)
+    for domain in sorted(view.domains):
+        for urn, message in _live_tls(view, domain, Severity.FAIL):
+            report(message, urn or None)
+
+
+def validate_live_mx_tls_in_testing(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Under testing the same failure is reported by senders; what could not be checked is said (advisory)."""
+    view = stack_view(args.resources)
+    for domain in sorted(view.domains):
+        for urn, message in _live_tls(view, domain, Severity.WARN):
             report(message, urn or None)
 
 

@@ -87,7 +87,8 @@ def validate_enforce_max_age(args: ResourceValidationArgs, report: ReportViolati
         report(
             f"mode is enforce with max_age {policy.max_age} s, under {minimum} s. A sender that has not "
             "seen the domain for longer than max_age has no policy and accepts a downgraded connection "
-            f"(RFC 8461 §5). Set `pulumi config set maxAge {max(minimum, 604_800)}` (a week is common).",
+            f"(RFC 8461 §5). Set `scripts/pulumi config set maxAge {max(minimum, 604_800)}` "
+            "(a week is common).",
             None,
         )
 
@@ -99,8 +100,8 @@ def validate_mode_none(args: ResourceValidationArgs, report: ReportViolation) ->
         report(
             "mode is none: this policy retires MTA-STS (RFC 8461 §8.3). Keep this policy served and its "
             "_mta-sts record published until the largest max_age ever served has passed since this "
-            "deploy (the stack's `retire` setting keeps it so); only then run `pulumi destroy` to remove "
-            "the _mta-sts record and the policy host. "
+            "deploy (the stack's `retire` setting keeps it so); only then run `scripts/pulumi destroy` to "
+            "remove the _mta-sts record and the policy host. "
             "Removing them earlier leaves senders enforcing the old cached policy.",
             None,
         )

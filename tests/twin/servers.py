@@ -32,6 +32,8 @@ from mtasts.desired import DesiredState
 from mtasts.policy import POLICY_PATH
 from mtasts.records import DnsRecord
 
+from .dnssec import RESOLVER_ADDRESS, break_signature, sign_zone, unbound_conf
+from .mail import SILENT_LISTENER, Listener, write_postfix
 from .namespace import REPO_ROOT, NamespacedServers, binary, test_marks
 from .namespace import missing_requirements as _missing
 from .site import Certificate, Record, Site
@@ -79,8 +81,18 @@ class Twin(NamespacedServers):
         delay: float = 0.0,
         python: str | None = None,
         extra_records: Sequence[Record] = (),
+        mail: Sequence[Listener] = (),
+        ca: trustme.CA | None = None,
+        signed_zones: Sequence[str] = (),
+        bogus: Sequence[tuple[str, str]] = (),
     ) -> None:
-        """`extra_records`: records of the outside world the sites refer to (an SPF include, say)."""
+        """`extra_records`: records of the outside world the sites refer to (an SPF include, say).
+        `mail`: MX addresses served by a real Postfix (`mail.Listener`), for the MX check; the
+        MX hosts' A records naming them go in `extra_records`. `ca`: the test CA (made here
+        when not given), so a test can issue the listeners' certificates from it first.
+        `signed_zones`: zones signed with ldns and validated by an Unbound at
+        `resolver_address` (`dnssec`); `bogus`: (name, type) whose records are changed after
+        signing, so Unbound answers SERVFAIL for them."""
         domains = [site.domain for site in sites]
         assert len(set(domains)) == len(domains), "one site per domain"
         self.sites = {site.domain: site for site in sites}
@@ -90,6 +102,12 @@ class Twin(NamespacedServers):
             assert not unknown, f"{site.domain}: {sorted(unknown)} are not among the twin's web addresses"
         self.delay = delay
         self.python = python or sys.executable
+        self.mail = tuple(mail)
+        self.ca = ca or trustme.CA()
+        self.signed_zones = tuple(signed_zones)
+        self.bogus = tuple(bogus)
+        self.resolver_address = RESOLVER_ADDRESS
+        self._anchors: list[str] = []
         super().__init__("mtasts-twin")
         # Server address → the address clients are given for it (its front when delayed).
         self.front = dict(zip(_all_web_addresses(), _all_web_fronts(), strict=True)) if delay else {}
@@ -111,12 +129,19 @@ class Twin(NamespacedServers):
         )
 
     def _start(self) -> None:
-        ca = trustme.CA()
+        ca = self.ca
         ca.cert_pem.write_to_path(str(self.ca_file))
         self._write_zones()
         self._write_web(ca)
         self._create_namespace(
-            [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, *WEB_FRONTS_V4],
+            [DNS_ADDRESS, *WEB_ADDRESSES_V4, MX_ADDRESS, DNS_FRONT, *WEB_FRONTS_V4]
+            + [listener.address for listener in self.mail if not listener.dropped]
+            + ([RESOLVER_ADDRESS] if self.signed_zones else [])
+            + (
+                [mail_front(listener.address) for listener in self.mail if listener.postfix]
+                if self.delay
+                else []
+            ),
             [*WEB_ADDRESSES_V6, *WEB_FRONTS_V6],
             # ip netns exec mounts this over /etc/resolv.conf for every process it starts.
             etc={"resolv.conf": f"nameserver {self.dns_address}\noptions timeout:2 attempts:2\n"},
@@ -128,13 +153,58 @@ class Twin(NamespacedServers):
         listening = [f"{DNS_ADDRESS}:53", f"{WEB_ADDRESS}:443"]
         if self.delay:
             web = [f"{_listen(front)}:443={_listen(back)}:443" for back, front in self.front.items()]
+            smtp = [f"{mail_front(m.address)}:25={m.address}:25" for m in self.mail if m.postfix]
             self._spawn(
                 "delay-proxy",
                 [self.python, str(DELAY_PROXY), "--delay", str(self.delay),
-                 f"{DNS_FRONT}:53={DNS_ADDRESS}:53", *web],
+                 f"{DNS_FRONT}:53={DNS_ADDRESS}:53", *web, *smtp],
             )  # fmt: skip
             listening += [f"{DNS_FRONT}:53", *(f"{_listen(front)}:443" for front in self.front.values())]
+            listening += [mapping.split("=")[0] for mapping in smtp]
+        listening += self._start_mail()
+        if self.signed_zones:
+            conf = unbound_conf(self.dir, self._anchors, DNS_ADDRESS)
+            self._spawn("unbound", [binary("unbound"), "-d", "-c", str(conf)])
+            listening.append(f"{RESOLVER_ADDRESS}:53")
         self._wait_listening(listening)
+
+    def _start_mail(self) -> list[str]:
+        """Postfix for the listeners, the silent ones, and the route that drops packets."""
+        if not self.mail:
+            return []
+        if any(listener.postfix for listener in self.mail):
+            self._spawn("postfix", write_postfix(self.dir / "postfix", self.mail))
+        for listener in self.mail:
+            if listener.silent:
+                self._spawn(
+                    f"silent-{listener.address}", [self.python, "-c", SILENT_LISTENER, listener.address]
+                )
+        dropped = [listener.address for listener in self.mail if listener.dropped]
+        if dropped:
+            # Out through a veth pair whose far end has no address: every packet is dropped
+            # unanswered, as by a firewall that drops port 25 (a fixed neighbour, so no ARP either).
+            for command in (
+                ["ip", "link", "add", "drop0", "type", "veth", "peer", "name", "drop1"],
+                ["ip", "link", "set", "drop0", "up"],
+                ["ip", "link", "set", "drop1", "up"],
+                ["ip", "addr", "add", "10.53.3.1/24", "dev", "drop0"],
+                [
+                    "ip",
+                    "neigh",
+                    "add",
+                    "10.53.3.2",
+                    "lladdr",
+                    "02:00:00:00:00:02",
+                    "dev",
+                    "drop0",
+                    "nud",
+                    "permanent",
+                ],
+            ):
+                self._run_plain(command)
+            for address in dropped:
+                self._run_plain(["ip", "route", "add", f"{address}/32", "via", "10.53.3.2", "dev", "drop0"])
+        return [f"{listener.address}:25" for listener in self.mail if not listener.dropped]
 
     def environment(self) -> dict[str, str]:
         return {
@@ -211,8 +281,14 @@ class Twin(NamespacedServers):
                 f"{ns}.\t3600\tIN\tA\t{DNS_ADDRESS}",
             ]
             lines = head + [record.zone_line() for record in records]
-            (zone_dir / f"{zone}.zone").write_text("\n".join(lines) + "\n")
-            config += ["zone:", f"  name: {zone}.", f"  zonefile: {zone}.zone"]
+            zone_file = zone_dir / f"{zone}.zone"
+            zone_file.write_text("\n".join(lines) + "\n")
+            if zone in self.signed_zones:
+                zone_file, anchor = sign_zone(zone_dir, zone, zone_file)
+                self._anchors.append(anchor)
+                for name, rdtype in self.bogus:
+                    break_signature(zone_file, name, rdtype)
+            config += ["zone:", f"  name: {zone}.", f"  zonefile: {zone_file.name}"]
         (self.dir / "nsd.conf").write_text("\n".join(config) + "\n")
 
     # HTTPS
@@ -274,6 +350,12 @@ class Twin(NamespacedServers):
                 odd = [f"listen {_listen(site.odd_address)}:443 ssl;"]
                 servers.append(_server_block(odd, site.policy_host, pem, _locations(site, site.odd_address)))
         (prefix / "nginx.conf").write_text(_NGINX_CONF.format(prefix=prefix, servers="\n".join(servers)))
+
+
+def mail_front(address: str) -> str:
+    """The delaying proxy's front for a mail listener's address (10.53.2.N → 10.53.5.N): what
+    the MX hosts' A records name in a delayed twin."""
+    return "10.53.5." + address.rsplit(".", 1)[1]
 
 
 def _all_web_addresses() -> tuple[str, ...]:

@@ -129,4 +129,8 @@ def syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
         return findings, None
     policy = Policy(mode=parsed.mode, max_age=parsed.max_age, mx=parsed.mx)
     summary = f"mode {policy.mode.value}, max_age {policy.max_age}, mx {', '.join(policy.mx) or '(none)'}"
+    if any(finding.failed for finding in parsed.findings):
+        # A repeated field (RFC 8461 §3.2): the first value counts for senders that follow the RFC.
+        applied = f"senders following RFC 8461 §3.2 apply the first of each repeated field: {summary}"
+        return [*findings, Finding(POLICY_SYNTAX, Status.INFO, applied)], policy
     return [*findings, Finding(POLICY_SYNTAX, Status.PASS, f"the policy is valid: {summary}")], policy

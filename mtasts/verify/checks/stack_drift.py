@@ -51,7 +51,8 @@ def judge(
                 Status.FAIL,
                 f"the stack's policy is served but DNS publishes id {live_id!r}, not {want_id}: senders keep "
                 "their cached policy until the id changes",
-                "finish the rollout: run `pulumi up` so the discovery record carries the new id",
+                "finish the rollout: run `scripts/deploy` for this stack so the discovery record carries "
+                "the new id",
             )
         )
     elif live_id != want_id or not served_matches:
@@ -61,7 +62,7 @@ def judge(
                 Status.FAIL,
                 f"live id {live_id!r} and served policy differ from the stack (id {want_id}; "
                 f"served policy {'matches' if served_matches else 'differs'})",
-                "run `pulumi up` for this stack, or `pulumi refresh` to see what changed",
+                "run `scripts/deploy` for this stack, or `scripts/pulumi refresh` to see what changed",
             )
         )
     for (name, rdtype), answer in sorted(records.items()):
@@ -83,7 +84,8 @@ def judge(
                         Status.FAIL,
                         f"the stack declares {record.name} {record.type} {record.rdata} but DNS has "
                         f"{answer.describe()}",
-                        "run `pulumi up` for this stack (or `pulumi refresh` if it was changed by hand)",
+                        "run `scripts/deploy` for this stack (or `scripts/pulumi refresh` if it was changed "
+                        "by hand)",
                     )
                 )
         extra = [live for live in answer.records if not any(_matches(r, live) for r in declared)]

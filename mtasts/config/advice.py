@@ -1,0 +1,74 @@
+"""Warnings about a valid stack configuration: what deploys, but is likely a mistake.
+
+`config_warnings` decides them once, for `render` (which prints them before the records) and
+for the program (which logs them with `pulumi.log.warn`):
+
+- a token, password or key written in plain text in the stack file (it is committed with the
+  file; `pulumi config set --secret` stores it encrypted). The value is never shown.
+- `tlsRpt` unset: no reports, so nobody can tell whether `enforce` would refuse mail.
+- a domain left at a name reserved for examples (RFC 2606 §2, §3; RFC 6761 §6): `example.com`,
+  `staging.example.com`, anything under `.test`, `.example`, `.invalid` or `.localhost`.
+
+Leaves alone: whether the configuration is valid (`parse_settings` refuses what is not).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from mtasts.config.settings import Settings
+
+# Key names that hold credentials in this project and the providers it uses
+# (`cloudflare:apiToken`, `github:token`, `mta-sts:netlifyToken`, `aws:secretKey`, ...).
+_SECRET_NAME = re.compile(r"token|secret|password|passwd|passphrase|api_?key|private_?key|credential", re.I)
+# RFC 2606 §2 reserves these top-level names, §3 the second-level example names; RFC 6761 §6
+# says the same of all four top-level names.
+RESERVED_TLDS = ("test", "example", "invalid", "localhost")
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+
+
+def is_example_domain(domain: str) -> bool:
+    name = domain.lower().rstrip(".")
+    return name.rsplit(".", 1)[-1] in RESERVED_TLDS or any(
+        name == reserved or name.endswith("." + reserved) for reserved in RESERVED_DOMAINS
+    )
+
+
+def plaintext_secrets(stack_config: Mapping[Any, Any]) -> list[str]:
+    """Keys of the stack file whose name says credential and whose value is not `secure:`."""
+    return [
+        str(key)
+        for key, value in stack_config.items()
+        if isinstance(key, str)
+        and _SECRET_NAME.search(key.rpartition(":")[2])
+        and isinstance(value, (str, int))
+        and not isinstance(value, bool)
+        and str(value).strip()
+    ]
+
+
+def config_warnings(settings: Settings, stack_config: Mapping[Any, Any], stack: str) -> list[str]:
+    """Every warning about `settings` and the stack file's `config:` mapping, in a stable order."""
+    where = f"Pulumi.{stack}.yaml"
+    warnings = [
+        f"'{key}' is written in plain text in {where}, so anyone who can read the file (or the "
+        f"repository it is committed to) has it: revoke it, make a new one and set it with "
+        f"`scripts/pulumi config set --secret {key} --stack {stack}` (stored encrypted), then delete "
+        "the plain line"
+        for key in plaintext_secrets(stack_config)
+    ]
+    if is_example_domain(settings.domain):
+        warnings.append(
+            f"domain {settings.domain} is a name reserved for examples (RFC 2606): nobody's mail goes "
+            f"there. Set your own mail domain as 'mta-sts:domain' in {where} before deploying"
+        )
+    if not settings.tls_rpt:
+        warnings.append(
+            "tlsRpt is not set, so no _smtp._tls record is published: senders will not report TLS "
+            "failures, and you cannot tell whether `mode: enforce` would refuse mail. Set it with "
+            f"`scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{settings.domain} "
+            f"--stack {stack}`."
+        )
+    return warnings

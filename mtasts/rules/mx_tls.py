@@ -1,0 +1,95 @@
+"""Whether the live MX hosts' TLS lets the policy's mode take effect (RFC 8461 §4.2, §5).
+
+Under `enforce` a sender delivers only to an MX host that offers STARTTLS with a certificate
+valid for its name; one that would fail (named by its RFC 8460 §4.3 result type) has its mail
+refused, so the program stops before anything changes. Under `testing` the same host is a
+warning: mail still arrives, and the reports will show the failure. What could not be
+checked (port 25 blocked from where the program runs, as on many CI runners) is a warning,
+never a stop. Taking the TLS verdicts is `mtasts.verify.mx_check`'s; this rule only weighs
+them, for the program and the policy pack alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mtasts.rules.findings import Finding, Severity
+
+FAILS = "mx-host-tls-fails"
+UNCHECKED = "mx-host-tls-unchecked"
+RFC = "RFC 8461 §4.2"
+
+
+@dataclass(frozen=True)
+class MxTls:
+    """One MX host and address as the MX check saw it: outcome passed, failed or could-not-check."""
+
+    host: str
+    address: str
+    outcome: str
+    result_type: str | None = None
+    message: str = ""
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MxTls | None:
+        """From a resource property as the policy pack sees it; None when it is not one."""
+        host, address, outcome = data.get("host"), data.get("address"), data.get("outcome")
+        if not all(isinstance(value, str) for value in (host, address, outcome)):
+            return None
+        result_type = data.get("result_type")
+        return cls(
+            str(host), str(address), str(outcome),
+            result_type if isinstance(result_type, str) else None,
+            str(data.get("message") or ""), str(data.get("fix") or ""),
+        )  # fmt: skip
+
+
+def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> list[Finding]:
+    """One finding per failing MX address (FAIL under enforce, WARN under testing), one WARN
+    per address that could not be checked, nothing under `none`."""
+    if mode not in ("enforce", "testing"):
+        return []
+    seen = list(seen)
+    if seen and all(entry.outcome == "could-not-check" for entry in seen):
+        # Port 25 blocked where the program runs: one warning, not one per address.
+        reasons = "; ".join(dict.fromkeys(entry.message for entry in seen))
+        text = f"the TLS of {domain}'s MX hosts could not be checked from this machine ({reasons})"
+        fix = (
+            "check it from a machine that may connect to port 25: "
+            f"`.venv/bin/python -m mtasts verify {domain}`"
+        )
+        return [Finding(UNCHECKED, Severity.WARN, text, fix, RFC)]
+    findings = []
+    for entry in seen:
+        where = (
+            f"MX host {entry.host} ({entry.address}) of {domain}"
+            if entry.address
+            else f"an MX host of {domain}"
+        )
+        if entry.outcome == "failed":
+            if mode == "enforce":
+                severity, effect = Severity.FAIL, "under enforce, senders would refuse to deliver to it"
+            else:
+                severity, effect = (
+                    Severity.WARN,
+                    "under testing mail still arrives but senders report it; enforce would refuse it",
+                )
+            seen_text = (
+                f"{where} fails TLS as a sender checks it ({entry.result_type}: {entry.message}): {effect}"
+            )
+            findings.append(Finding(FAILS, severity, seen_text, entry.fix, RFC, subject=entry.host))
+        elif entry.outcome == "could-not-check":
+            seen_text = f"{where} could not be checked ({entry.message}); its TLS is unknown"
+            fix = (
+                "check it from a machine that may connect to port 25: `.venv/bin/python -m mtasts verify "
+                + domain
+                + "`"
+            )
+            findings.append(Finding(UNCHECKED, Severity.WARN, seen_text, fix, RFC, subject=entry.host))
+    return findings

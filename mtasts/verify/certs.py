@@ -1,0 +1,163 @@
+"""Judging the certificate chain an MX host presented, as an MTA-STS sender does (RFC 8461 §4.2).
+
+The chain is taken as sent (leaf first, DER) from a handshake made without verification, so
+what was wrong with it can be named in RFC 8460 §4.3 words: a leaf whose subjectAltName
+dNSNames do not match the MX host name (a `*.` name matches one leftmost label, RFC 6125
+§6.4.3 as RFC 8461 §4.2 narrows it), a leaf outside its validity period, or a chain that does
+not lead to a trusted root. Trust is decided by `cryptography`'s RFC 5280 path builder over
+the roots `load_roots` reads (the system store, `--ca-file` or SSL_CERT_FILE). Pure apart
+from reading the roots; the handshake itself is `mtasts.verify.smtp`'s.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import ssl
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.verification import (
+    Criticality,
+    DNSName,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from mtasts.rules.mx_coverage import matches as name_matches
+from mtasts.verify.mx_tls import CERTIFICATE_EXPIRED, CERTIFICATE_HOST_MISMATCH, CERTIFICATE_NOT_TRUSTED
+
+EXPIRY_WARNING = datetime.timedelta(days=14)
+_PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+# OpenSSL-based senders check the leaf's names, dates and signature, not the Web PKI profile
+# of its extensions (cryptography's default refuses a critical subjectAltName beside a
+# subject, or a critical extendedKeyUsage, which private CAs such as trustme issue), so the
+# leaf's extensions are only required to carry the names.
+_EE_POLICY = ExtensionPolicy.permit_all().require_present(
+    x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
+)
+
+
+@dataclass(frozen=True)
+class CertificateVerdict:
+    """`result_type` is the RFC 8460 type a sender would report, None when the chain is fine;
+    `problem` says why in words. `names`/`not_after` describe the leaf."""
+
+    names: tuple[str, ...]
+    not_after: datetime.datetime | None
+    result_type: str | None = None
+    problem: str = ""
+
+    def expires_within(self, now: datetime.datetime, window: datetime.timedelta = EXPIRY_WARNING) -> bool:
+        return self.result_type is None and self.not_after is not None and self.not_after - now <= window
+
+
+def load_roots(ca_file: str | None) -> list[x509.Certificate]:
+    """The trusted roots: `ca_file`, else SSL_CERT_FILE, else OpenSSL's default file or directory."""
+    chosen = ca_file or os.environ.get("SSL_CERT_FILE") or None
+    if chosen:
+        files = [Path(chosen)]
+    else:
+        paths = ssl.get_default_verify_paths()
+        files = [
+            Path(path) for path in (paths.cafile, paths.openssl_cafile) if path and Path(path).is_file()
+        ][:1]
+        directory = paths.capath or paths.openssl_capath
+        if not files and directory and Path(directory).is_dir():
+            files = sorted(Path(directory).glob("*.pem"))
+    roots: dict[bytes, x509.Certificate] = {}
+    for path in files:
+        try:
+            text = path.read_bytes()
+        except OSError:
+            continue
+        # One by one: a root the library cannot read (or warns about) must not lose the others.
+        for block in _PEM_BLOCK.findall(text):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    certificate = x509.load_pem_x509_certificate(block)
+                except ValueError:
+                    continue
+            roots.setdefault(certificate.fingerprint(hashes.SHA256()), certificate)
+    return list(roots.values())
+
+
+def dns_names(certificate: x509.Certificate) -> tuple[str, ...]:
+    try:
+        extension = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except (x509.ExtensionNotFound, ValueError):
+        return ()
+    return tuple(name.lower() for name in extension.value.get_values_for_type(x509.DNSName))
+
+
+def parse_chain(chain: Sequence[bytes]) -> list[x509.Certificate] | None:
+    """The DER chain as certificates, None when any of them does not parse."""
+    try:
+        return [x509.load_der_x509_certificate(der) for der in chain]
+    except ValueError:
+        return None
+
+
+def judge(
+    host: str, chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate], now: datetime.datetime
+) -> CertificateVerdict:
+    """The leaf against the MX host name and the clock, then the chain against the roots."""
+    if not chain:
+        return CertificateVerdict((), None, CERTIFICATE_NOT_TRUSTED, "the server presented no certificate")
+    leaf = chain[0]
+    names = dns_names(leaf)
+    not_after = leaf.not_valid_after_utc
+    if not any(name_matches(name, host) for name in names):
+        listing = ", ".join(names) or "no DNS names"
+        return CertificateVerdict(
+            names, not_after, CERTIFICATE_HOST_MISMATCH, f"the certificate is for {listing}, not {host}"
+        )
+    if now > not_after:
+        return CertificateVerdict(
+            names,
+            not_after,
+            CERTIFICATE_EXPIRED,
+            f"the certificate expired on {not_after:%Y-%m-%d %H:%M} UTC",
+        )
+    if now < leaf.not_valid_before_utc:
+        when = leaf.not_valid_before_utc
+        return CertificateVerdict(
+            names,
+            not_after,
+            CERTIFICATE_EXPIRED,
+            f"the certificate is not valid before {when:%Y-%m-%d %H:%M} UTC",
+        )
+    problem = _untrusted(host, chain, roots, now)
+    if problem:
+        return CertificateVerdict(names, not_after, CERTIFICATE_NOT_TRUSTED, problem)
+    return CertificateVerdict(names, not_after)
+
+
+def _untrusted(
+    host: str, chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate], now: datetime.datetime
+) -> str:
+    if not roots:
+        return "no trusted root certificates were found on this machine (use --ca-file)"
+    try:
+        builder = PolicyBuilder().store(Store(list(roots))).time(now)
+        builder = builder.extension_policies(
+            ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_EE_POLICY
+        )
+        verifier = builder.build_server_verifier(DNSName(host))
+        verifier.verify(chain[0], list(chain[1:]))
+    except VerificationError as error:
+        issuer = chain[0].issuer.rfc4514_string() or "(empty)"
+        self_signed = chain[0].issuer == chain[0].subject
+        what = "a self-signed certificate" if self_signed else f"issued by {issuer}"
+        return f"the certificate chain does not lead to a trusted root ({what}: {error})"
+    except ValueError as error:
+        return f"the certificate chain cannot be checked: {error}"
+    return ""

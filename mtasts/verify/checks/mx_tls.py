@@ -1,0 +1,237 @@
+"""The MX hosts' TLS, judged as a sender judges it before delivering (RFC 8461 §4.2, RFC 7672).
+
+Per MX host and address: what the SMTP probe saw (`mx_tls.SmtpProbe`), the certificate
+chain against the host name, the clock and the roots (`certs`), and the TLSA records at
+`_25._tcp.<host>` when DNSSEC validated them (`tlsa`). The verdict is named by the RFC 8460
+§4.3 result type a sender would report. Then, per domain, how much each verdict weighs: an
+MTA-STS failure stops mail under `enforce` and is reported under `testing`; a DANE failure
+stops mail for every sender that uses DANE, whatever the policy says. A host that no `mx`
+pattern covers is `mx_coverage`'s finding, not this one's. No network here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from cryptography import x509
+
+from mtasts.rules import mx_coverage as rules_mx_coverage
+from mtasts.verify import certs, tlsa
+from mtasts.verify.dns import DnsResult
+from mtasts.verify.model import MX_TLS, Finding, Status
+from mtasts.verify.mx_tls import (
+    DNSSEC_INVALID,
+    PORT_25_BLOCKED,
+    STARTTLS_NOT_SUPPORTED,
+    TLSA_INVALID,
+    VALIDATION_FAILURE,
+    MxOutcome,
+    MxTlsEntry,
+    ProbeFailure,
+    SmtpMode,
+    SmtpProbe,
+)
+
+DANE_RESULT_TYPES = (TLSA_INVALID, DNSSEC_INVALID)
+
+_FIX = {
+    STARTTLS_NOT_SUPPORTED: "enable STARTTLS on the MX host with a certificate for its name "
+    "(Postfix: smtpd_tls_security_level = may, smtpd_tls_chain_files)",
+    "certificate-host-mismatch": "install a certificate whose subjectAltName holds the MX host name "
+    "(a '*.' name covers one label)",
+    "certificate-expired": "renew the MX host's certificate and reload the mail server",
+    "certificate-not-trusted": "use a certificate from a public CA and send the intermediate "
+    "certificates with it (the full chain)",
+    VALIDATION_FAILURE: "enable TLS 1.2 or 1.3 on the MX host and check its TLS settings",
+    TLSA_INVALID: "publish TLSA records for the certificate the host serves (or serve the certificate "
+    "they name); update TLSA before rolling a key (RFC 7671 §8.1)",
+    DNSSEC_INVALID: "fix the DNSSEC signatures of the MX host's zone: a validating resolver "
+    "rejects its TLSA answer",
+}
+
+
+def fix_for(result_type: str | None) -> str:
+    return _FIX.get(result_type or "", "")
+
+
+def _tlsa_state(answer: DnsResult | None) -> tuple[tlsa.Dane, list[tlsa.Tlsa], str]:
+    """What the TLSA answer allows: (state, validated records, what was seen if it failed)."""
+    if answer is None or (answer.ok and not answer.records):
+        return tlsa.Dane.NO_TLSA, [], ""
+    if not answer.ok:
+        if answer.rcode == "SERVFAIL":
+            return (
+                tlsa.Dane.LOOKUP_FAILED,
+                [],
+                f"{answer.error} (a validating resolver's SERVFAIL: bogus DNSSEC)",
+            )
+        return tlsa.Dane.LOOKUP_FAILED, [], answer.error or "no answer"
+    if not answer.authenticated:
+        return tlsa.Dane.NOT_VALIDATED, [], ""
+    records = [record for record in (tlsa.parse(text) for text in answer.records) if record is not None]
+    return tlsa.Dane.UNUSABLE, records, ""
+
+
+def judge_probe(
+    probe: SmtpProbe,
+    tlsa_answer: DnsResult | None,
+    roots: Sequence[x509.Certificate],
+    now: datetime.datetime,
+) -> MxTlsEntry:
+    """One MX address's verdict: the first thing a sender would fail on, and what DANE says."""
+    host, address = probe.host, probe.address
+    dane, records, tlsa_problem = _tlsa_state(tlsa_answer)
+    if probe.failure in (
+        ProbeFailure.UNREACHABLE,
+        ProbeFailure.NO_ROUTE,
+        ProbeFailure.SILENT,
+        ProbeFailure.REFUSED,
+    ):
+        return MxTlsEntry(host, address, MxOutcome.UNCHECKED, None, probe.detail, dane=dane.value)
+    if probe.failure is ProbeFailure.NO_STARTTLS:
+        return _failed(host, address, STARTTLS_NOT_SUPPORTED, probe.detail, dane=dane.value)
+    if probe.failure is ProbeFailure.TLS:
+        return _failed(host, address, VALIDATION_FAILURE, probe.detail, dane=dane.value)
+    chain = certs.parse_chain(probe.chain)
+    if not chain:
+        what = "presented a certificate that does not parse" if chain is None else "presented no certificate"
+        return _failed(
+            host, address, VALIDATION_FAILURE, f"the server {what}", probe.tls_version, dane=dane.value
+        )
+    verdict = certs.judge(host, chain, roots, now)
+    if records:
+        dane = tlsa.judge(records, chain)
+    problems: list[tuple[str, str]] = []
+    if verdict.result_type:
+        problems.append((verdict.result_type, verdict.problem))
+    if dane is tlsa.Dane.MISMATCHED:
+        listing = ", ".join(record.text()[:24] + "…" for record in records if record.usable)
+        problems.append(
+            (TLSA_INVALID, f"no usable TLSA record at _25._tcp.{host} ({listing}) matches the chain")
+        )
+    if dane is tlsa.Dane.LOOKUP_FAILED and tlsa_answer is not None and tlsa_answer.rcode == "SERVFAIL":
+        problems.append((DNSSEC_INVALID, f"the TLSA lookup failed: {tlsa_problem}"))
+    warning = ""
+    if verdict.expires_within(now) and verdict.not_after is not None:
+        warning = f"the certificate expires on {verdict.not_after:%Y-%m-%d} (within 14 days)"
+    seen = MxTlsEntry(
+        host,
+        address,
+        MxOutcome.PASSED,
+        None,
+        "",
+        tls_version=probe.tls_version,
+        certificate_names=verdict.names,
+        certificate_expires=verdict.not_after,
+        dane=dane.value,
+        warning=warning,
+    )
+    if problems:
+        message = "; ".join(f"{kind}: {text}" for kind, text in problems)
+        first = problems[0][0]
+        return replace(seen, outcome=MxOutcome.FAILED, result_type=first, message=message, fix=fix_for(first))
+    if dane is tlsa.Dane.LOOKUP_FAILED:
+        return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"the TLSA lookup failed: {tlsa_problem}")
+    names = ", ".join(verdict.names)
+    expires = f"{verdict.not_after:%Y-%m-%d}" if verdict.not_after else "?"
+    return replace(
+        seen, message=f"{probe.tls_version or 'TLS'}, a trusted certificate for {names} valid until {expires}"
+    )
+
+
+def _failed(
+    host: str, address: str, result_type: str, message: str, tls_version: str | None = None, *, dane: str
+) -> MxTlsEntry:
+    return MxTlsEntry(
+        host, address, MxOutcome.FAILED, result_type, f"{result_type}: {message}", fix_for(result_type),
+        tls_version=tls_version, dane=dane,
+    )  # fmt: skip
+
+
+def port_25_blocked(probes: Iterable[SmtpProbe]) -> bool:
+    """No MX address took a TCP connection at all: the checking side (or its network) blocks port 25."""
+    seen = list(probes)
+    return bool(seen) and not any(probe.reached for probe in seen)
+
+
+def judge(
+    entries: Sequence[MxTlsEntry],
+    probes: Sequence[SmtpProbe],
+    *,
+    mode: str | None,
+    patterns: Sequence[str] | None,
+    smtp: SmtpMode,
+) -> list[Finding]:
+    """The domain's `mx-tls` findings: failures by weight, what could not be seen, what passed.
+
+    `mode`/`patterns` are the served policy's (None without a valid policy).
+    """
+    if port_25_blocked(probes):
+        status = Status.UNCHECKED if smtp is SmtpMode.REQUIRE else Status.INFO
+        fix = "run verify from a machine that may connect to port 25, or use --smtp off"
+        return [Finding(MX_TLS, status, PORT_25_BLOCKED, fix)]
+    findings: list[Finding] = []
+    passed: dict[str, int] = {}
+    no_route = {(p.host, p.address) for p in probes if p.failure is ProbeFailure.NO_ROUTE}
+    for entry in entries:
+        where = f"{entry.host} ({entry.address})"
+        if patterns is not None and not rules_mx_coverage.covers(patterns, entry.host):
+            continue  # senders under the policy do not deliver there at all: mx-coverage says so
+        if entry.outcome is MxOutcome.FAILED:
+            status, effect = _weight(entry.result_type, mode)
+            findings.append(Finding(MX_TLS, status, f"{where}: {entry.message}{effect}", entry.fix))
+        elif entry.outcome is MxOutcome.UNCHECKED:
+            status = Status.UNCHECKED if smtp is SmtpMode.REQUIRE else Status.WARN
+            if (entry.host, entry.address) in no_route and smtp is not SmtpMode.REQUIRE:
+                status = Status.INFO  # an IPv6 address from an IPv4-only machine says nothing about the host
+            fix = "" if status is Status.UNCHECKED else "check that the host accepts connections on port 25"
+            findings.append(Finding(MX_TLS, status, f"could not check {where}: {entry.message}", fix))
+        else:
+            passed[entry.host] = passed.get(entry.host, 0) + 1
+        if entry.warning:
+            findings.append(
+                Finding(MX_TLS, Status.WARN, f"{where}: {entry.warning}", fix_for("certificate-expired"))
+            )
+        if entry.dane == tlsa.Dane.NOT_VALIDATED.value:
+            findings.append(_info(entry.host, _NOT_VALIDATED))
+        elif entry.dane == tlsa.Dane.UNUSABLE.value:
+            findings.append(_info(entry.host, _UNUSABLE))
+        elif entry.dane == tlsa.Dane.MATCHED.value:
+            findings.append(Finding(MX_TLS, Status.INFO, f"{where}: DANE: a validated TLSA record matches"))
+    findings = _dedupe(findings)
+    if passed:
+        listing = ", ".join(
+            f"{host} ({count} address{'es' if count > 1 else ''})" for host, count in passed.items()
+        )
+        findings.append(Finding(MX_TLS, Status.PASS, f"STARTTLS with a valid certificate on {listing}"))
+    return findings
+
+
+_NOT_VALIDATED = (
+    "the TLSA records at _25._tcp.{host} are not DNSSEC-validated (no AD bit), so DANE is not in "
+    "effect: they protect nothing"
+)
+_UNUSABLE = (
+    "no TLSA record at _25._tcp.{host} has a usage SMTP senders use (2 or 3, RFC 7672 §3.1.3): "
+    "DANE authenticates nothing"
+)
+
+
+def _info(host: str, text: str) -> Finding:
+    return Finding(MX_TLS, Status.INFO, f"{host}: " + text.format(host=host))
+
+
+def _weight(result_type: str | None, mode: str | None) -> tuple[Status, str]:
+    if result_type in DANE_RESULT_TYPES:
+        return Status.FAIL, " (senders that use DANE defer mail to this host, RFC 7672 §2.2)"
+    if mode == "enforce":
+        return Status.FAIL, " (under enforce, senders refuse to deliver to this host, RFC 8461 §4.2)"
+    if mode == "testing":
+        return Status.WARN, " (under testing senders deliver anyway and report it; enforce would refuse mail)"
+    return Status.WARN, " (no MTA-STS policy is in force, so senders deliver anyway, without authentication)"
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    return list(dict.fromkeys(findings))

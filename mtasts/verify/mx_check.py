@@ -1,0 +1,226 @@
+"""Run the MX check: every MX host × every A and AAAA address probed at once, then judged.
+
+`MxProber` is what one run shares (the TLS context, the trusted roots read once, a bound on
+probes in flight); `run_mx_check` asks DNS through the domain's `Lookups`, probes with
+`mtasts.verify.smtp` and judges with `checks.mx_tls`. `check_mx_tls_sync` is the same for the
+stack (the program's gate before it switches to `enforce`), with a resolver of its own.
+What the results weigh in a report is `checks.mx_tls.judge`'s; in a stack, `mtasts.live`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from mtasts.verify import certs, smtp
+from mtasts.verify.checks import mx_tls as judging
+from mtasts.verify.dns import DnsResult, Lookups, Resolver, lookup, make_resolver
+from mtasts.verify.model import MX_TLS, Finding, Status, VerifyOptions
+from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxTlsEntry, MxToday, SmtpProbe
+
+# Sockets open at once across domains; an MX host takes seconds only when it is silent.
+MAX_PROBES_IN_FLIGHT = 200
+
+
+class MxProber:
+    """The TLS context, the roots, the probe limit and the probes one run shares.
+
+    Domains hosted by one provider share its MX hosts (every Proton domain names
+    mail.protonmail.ch), so each host's addresses are looked up, and each host and address is
+    probed and judged, once per run, whichever domain asks first; the SNI is the host name, so
+    the same host and address present the same chain.
+    """
+
+    def __init__(
+        self,
+        options: VerifyOptions,
+        resolver: Resolver | None = None,
+        query_limit: asyncio.Semaphore | None = None,
+    ) -> None:
+        self.options = options
+        self.context = smtp.probe_context()
+        self.limit = asyncio.Semaphore(MAX_PROBES_IN_FLIGHT)
+        self._resolver = resolver
+        self._query_limit = query_limit
+        self._roots: asyncio.Task[list[x509.Certificate]] | None = None
+        self._probes: dict[tuple[str, str], asyncio.Task[SmtpProbe]] = {}
+        self._answers: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}
+        self._judged: dict[tuple[object, ...], MxTlsEntry] = {}
+
+    async def answer(self, name: str, rdtype: str) -> DnsResult:
+        """One run-wide lookup per MX host name and type (shielded, like the probes)."""
+        if self._resolver is None:
+            self._resolver = make_resolver(self.options)
+        key = (name, rdtype)
+        if key not in self._answers:
+            self._answers[key] = asyncio.ensure_future(
+                lookup(self._resolver, name, rdtype, self._query_limit)
+            )
+        return await asyncio.shield(self._answers[key])
+
+    def judge(
+        self,
+        probe: SmtpProbe,
+        tlsa_answer: DnsResult,
+        roots: Sequence[x509.Certificate],
+        now: datetime.datetime,
+    ) -> MxTlsEntry:
+        """`checks.mx_tls.judge_probe`, once per probe and TLSA answer."""
+        key = (probe, tlsa_answer)
+        if key not in self._judged:
+            self._judged[key] = judging.judge_probe(probe, tlsa_answer, roots, now)
+        return self._judged[key]
+
+    async def roots(self) -> list[x509.Certificate]:
+        if self._roots is None:
+            self._roots = asyncio.ensure_future(asyncio.to_thread(certs.load_roots, self.options.ca_file))
+        return await self._roots
+
+    async def probe(self, host: str, address: str) -> SmtpProbe:
+        key = (host, address)
+        if key not in self._probes:
+            self._probes[key] = asyncio.ensure_future(self._probe(host, address))
+        # Shielded: one domain running out of time must not cancel the probe another awaits.
+        return await asyncio.shield(self._probes[key])
+
+    async def _probe(self, host: str, address: str) -> SmtpProbe:
+        async with self.limit:
+            return await smtp.probe(
+                host, address, self.options.timeout, self.context, port=self.options.smtp_port
+            )
+
+
+@dataclass
+class MxCheck:
+    """The entries (one per host and address), the probes behind them, and DNS trouble seen."""
+
+    entries: list[MxTlsEntry] = field(default_factory=list)
+    probes: list[SmtpProbe] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _addresses(host: str, answers: Sequence[DnsResult]) -> list[str]:
+    found: set[str] = set()
+    for answer in answers:
+        for record in answer.records if answer.ok else ():
+            try:
+                found.add(str(ipaddress.ip_address(record)))
+            except ValueError:
+                continue
+    return sorted(found, key=lambda a: (ipaddress.ip_address(a).version, int(ipaddress.ip_address(a))))
+
+
+async def run_mx_check(prober: MxProber, lookups: Lookups, hosts: Sequence[str]) -> MxCheck:
+    """Probe every address of every host at once and judge each; never raises for network trouble."""
+    check = MxCheck()
+    if not hosts:
+        return check
+    for host in hosts:
+        lookups.get(f"_25._tcp.{host}", "TLSA")
+    found = await asyncio.gather(*(prober.answer(host, rdtype) for host in hosts for rdtype in ("A", "AAAA")))
+    targets: list[tuple[str, str]] = []
+    for index, host in enumerate(hosts):
+        answers = list(found[2 * index : 2 * index + 2])
+        for answer in answers:
+            if not answer.ok:
+                check.findings.append(
+                    Finding(MX_TLS, Status.UNCHECKED, f"could not check {host}: {answer.error}")
+                )
+        addresses = _addresses(host, answers)
+        if not addresses and all(answer.ok for answer in answers):
+            check.findings.append(
+                Finding(
+                    MX_TLS,
+                    Status.WARN,
+                    f"MX host {host} has no A or AAAA records: senders cannot deliver to it",
+                    "publish the MX host's addresses, or remove the MX record",
+                )
+            )
+        targets += [(host, address) for address in addresses]
+    probes, roots = await asyncio.gather(
+        asyncio.gather(*(prober.probe(host, address) for host, address in targets)), prober.roots()
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    check.probes = list(probes)
+    for probe in check.probes:
+        answer = await lookups.result(f"_25._tcp.{probe.host}", "TLSA")
+        check.entries.append(prober.judge(probe, answer, roots, now))
+    return check
+
+
+def check_mx_tls_sync(
+    hosts: Sequence[str],
+    *,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+    nameserver: str | None = None,
+    port: int = 53,
+    smtp_port: int = 25,
+) -> MxCheck:
+    """`run_mx_check` for synchronous callers (the program, before anything registers)."""
+    from mtasts.verify.policy_served import _run_sync  # its module needs the session, which needs this one
+
+    options = VerifyOptions(
+        nameserver=nameserver, port=port, ca_file=ca_file, timeout=timeout, smtp_port=smtp_port
+    )
+
+    async def work() -> MxCheck:
+        resolver = make_resolver(options)
+        lookups = Lookups(resolver)
+        try:
+            async with asyncio.timeout(timeout * 4):
+                return await run_mx_check(MxProber(options, resolver), lookups, hosts)
+        except TimeoutError:
+            return MxCheck(
+                findings=[
+                    Finding(
+                        MX_TLS,
+                        Status.UNCHECKED,
+                        f"could not check: the MX check did not finish within {timeout * 4:g} s",
+                    )
+                ]
+            )
+        finally:
+            lookups.cancel()
+
+    return _run_sync(work())
+
+
+def live_mx_today_sync(domain: str, *, ca_file: str | None = None, timeout: float = 10.0) -> MxToday:
+    """The domain's live MX hosts (system resolver), probed now, in sentences (`reports --stack`)."""
+    from mtasts.verify.checks import mx_coverage  # the judging side of the MX answer
+    from mtasts.verify.policy_served import _run_sync  # its module needs the session, which needs this one
+
+    options = VerifyOptions(ca_file=ca_file, timeout=timeout)
+
+    async def work() -> MxToday:
+        resolver = make_resolver(options)
+        lookups = Lookups(resolver)
+        try:
+            async with asyncio.timeout(timeout * 4):
+                answer = await lookups.result(domain, "MX")
+                if not answer.ok:
+                    return MxToday(
+                        unchecked=f"the MX records of {domain} could not be looked up: {answer.error}"
+                    )
+                hosts, _ = mx_coverage.hosts(domain, answer)
+                check = await run_mx_check(MxProber(options, resolver), lookups, hosts)
+        except TimeoutError:
+            return MxToday(unchecked=f"the MX check did not finish within {timeout * 4:g} s")
+        finally:
+            lookups.cancel()
+        if judging.port_25_blocked(check.probes):
+            return MxToday(unchecked=PORT_25_BLOCKED)
+        return MxToday(
+            failures=tuple(
+                f"{e.host} ({e.address}): {e.message}" for e in check.entries if e.outcome is MxOutcome.FAILED
+            ),
+            warnings=tuple(f"{e.host} ({e.address}): {e.warning}" for e in check.entries if e.warning),
+        )
+
+    return _run_sync(work())

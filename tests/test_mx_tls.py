@@ -1,0 +1,394 @@
+"""The MX check's parts on their own: the TLSA matcher (properties over certificates made
+here), the certificate judgement, the SMTP probe against a fake server, and how a domain's
+entries weigh. The real Postfix and Unbound are in tests/test_e2e_mx_tls.py."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import socket
+from collections.abc import Iterator
+
+import pytest
+import trustme
+from cryptography import x509
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mtasts.verify import certs, tlsa
+from mtasts.verify.checks import mx_tls
+from mtasts.verify.dns import DnsResult
+from mtasts.verify.model import Status
+from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxToday, ProbeFailure, SmtpMode, SmtpProbe
+from mtasts.verify.smtp import probe, probe_context
+from tests.smtp_fake import FakeSmtp
+
+NOW = datetime.datetime.now(datetime.UTC)
+HOST = "mail.example.com"
+CA = trustme.CA()
+OTHER_CA = trustme.CA()
+LEAF = CA.issue_cert(HOST)
+OTHER_LEAF = CA.issue_cert(HOST)  # same name and CA, another key
+
+
+def chain_of(leaf: trustme.LeafCert, ca: trustme.CA = CA) -> list[x509.Certificate]:
+    """The leaf and its CA, as a server sending its whole chain presents them."""
+    pems = [blob.bytes() for blob in leaf.cert_chain_pems] + [ca.cert_pem.bytes()]
+    return [x509.load_pem_x509_certificate(pem) for pem in pems]
+
+
+CHAIN = chain_of(LEAF)
+ROOTS = [x509.load_pem_x509_certificate(CA.cert_pem.bytes())]
+
+selectors = st.sampled_from([0, 1])
+matchings = st.sampled_from([0, 1, 2])
+
+
+# The TLSA matcher
+
+
+@given(selector=selectors, matching=matchings)
+@settings(max_examples=30, deadline=None)
+def test_a_dane_ee_record_made_from_the_leaf_matches_it(selector: int, matching: int) -> None:
+    record = tlsa.record_for(CHAIN[0], 3, selector, matching)
+    assert tlsa.matches(record, CHAIN)
+    assert tlsa.judge([record], CHAIN) is tlsa.Dane.MATCHED
+
+
+@given(selector=selectors, matching=matchings)
+@settings(max_examples=30, deadline=None)
+def test_a_dane_ee_record_for_another_key_does_not_match(selector: int, matching: int) -> None:
+    record = tlsa.record_for(chain_of(OTHER_LEAF)[0], 3, selector, matching)
+    assert not tlsa.matches(record, CHAIN)
+    assert tlsa.judge([record], CHAIN) is tlsa.Dane.MISMATCHED
+
+
+@given(selector=selectors, matching=matchings, data=st.data())
+@settings(max_examples=40, deadline=None)
+def test_changing_any_byte_of_a_record_breaks_the_match(
+    selector: int, matching: int, data: st.DataObject
+) -> None:
+    record = tlsa.record_for(CHAIN[0], 3, selector, matching)
+    index = data.draw(st.integers(0, len(record.data) - 1))
+    flip = data.draw(st.integers(1, 255))
+    changed = bytearray(record.data)
+    changed[index] ^= flip
+    assert not tlsa.matches(tlsa.Tlsa(3, selector, matching, bytes(changed)), CHAIN)
+
+
+@given(selector=selectors, matching=matchings)
+@settings(max_examples=30, deadline=None)
+def test_a_dane_ta_record_matches_the_ca_the_server_sends_and_never_the_leaf(
+    selector: int, matching: int
+) -> None:
+    assert tlsa.matches(tlsa.record_for(CHAIN[1], 2, selector, matching), CHAIN)
+    assert not tlsa.matches(tlsa.record_for(CHAIN[0], 2, selector, matching), CHAIN)
+    # A CA the leaf was not issued by does not anchor it, even if the server sends it.
+    foreign = [CHAIN[0], x509.load_pem_x509_certificate(OTHER_CA.cert_pem.bytes())]
+    assert not tlsa.matches(tlsa.record_for(foreign[1], 2, selector, matching), foreign)
+
+
+@given(usage=st.sampled_from([0, 1]), selector=selectors, matching=matchings)
+@settings(max_examples=20, deadline=None)
+def test_pkix_usages_are_never_usable_for_smtp(usage: int, selector: int, matching: int) -> None:
+    record = tlsa.record_for(CHAIN[0], usage, selector, matching)
+    assert not record.usable
+    assert not tlsa.matches(record, CHAIN)
+    assert tlsa.judge([record], CHAIN) is tlsa.Dane.UNUSABLE
+
+
+@given(usage=st.integers(0, 255), selector=st.integers(0, 255), matching=st.integers(0, 255),
+       data=st.binary(min_size=1, max_size=64))  # fmt: skip
+def test_a_record_reads_back_from_its_text(usage: int, selector: int, matching: int, data: bytes) -> None:
+    record = tlsa.Tlsa(usage, selector, matching, data)
+    assert tlsa.parse(record.text()) == record
+
+
+def test_text_that_is_not_a_tlsa_record_is_ignored() -> None:
+    for text in ("", "3 1 1", "3 1 1 xyz", "300 1 1 ab", "3 1 1 abc", "a b c dd"):
+        assert tlsa.parse(text) is None, text
+
+
+# The certificate judgement
+
+
+def test_a_chain_to_a_trusted_root_for_the_host_passes_with_its_names_and_expiry() -> None:
+    verdict = certs.judge(HOST, CHAIN, ROOTS, NOW)
+    assert verdict.result_type is None, verdict.problem
+    assert verdict.names == (HOST,)
+    assert verdict.not_after is not None and verdict.not_after > NOW
+
+
+def test_a_certificate_for_another_name_is_a_host_mismatch_naming_both() -> None:
+    verdict = certs.judge("mx2.example.com", CHAIN, ROOTS, NOW)
+    assert verdict.result_type == "certificate-host-mismatch"
+    assert HOST in verdict.problem and "mx2.example.com" in verdict.problem
+
+
+def test_a_wildcard_covers_one_label_only() -> None:
+    wildcard = chain_of(CA.issue_cert("*.mx.example.com"))
+    assert certs.judge("a.mx.example.com", wildcard, ROOTS, NOW).result_type is None
+    assert certs.judge("a.b.mx.example.com", wildcard, ROOTS, NOW).result_type == "certificate-host-mismatch"
+    assert certs.judge("mx.example.com", wildcard, ROOTS, NOW).result_type == "certificate-host-mismatch"
+
+
+def test_an_expired_certificate_is_reported_with_its_date() -> None:
+    ended = NOW - datetime.timedelta(days=2)
+    expired = chain_of(CA.issue_cert(HOST, not_before=NOW - datetime.timedelta(days=90), not_after=ended))
+    verdict = certs.judge(HOST, expired, ROOTS, NOW)
+    assert verdict.result_type == "certificate-expired"
+    assert f"{ended:%Y-%m-%d}" in verdict.problem
+
+
+def test_a_chain_to_an_unknown_root_is_not_trusted() -> None:
+    verdict = certs.judge(HOST, chain_of(OTHER_CA.issue_cert(HOST), OTHER_CA), ROOTS, NOW)
+    assert verdict.result_type == "certificate-not-trusted"
+
+
+def test_a_certificate_expiring_within_14_days_warns() -> None:
+    soon = chain_of(CA.issue_cert(HOST, not_after=NOW + datetime.timedelta(days=5)))
+    verdict = certs.judge(HOST, soon, ROOTS, NOW)
+    assert verdict.result_type is None and verdict.expires_within(NOW)
+    assert not certs.judge(HOST, CHAIN, ROOTS, NOW).expires_within(NOW)
+
+
+def test_roots_come_from_the_ca_file_given(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "ca.pem"
+    CA.cert_pem.write_to_path(str(path))
+    assert [root.subject for root in certs.load_roots(str(path))] == [ROOTS[0].subject]
+
+
+# The probe against a fake SMTP server
+
+
+@pytest.fixture
+def servers() -> Iterator[list[FakeSmtp]]:
+    started: list[FakeSmtp] = []
+    yield started
+    for server in started:
+        server.close()
+
+
+def run_probe(server: FakeSmtp, timeout: float = 2.0, host: str = HOST) -> SmtpProbe:
+    return asyncio.run(probe(host, "127.0.0.1", timeout, probe_context(), port=server.port))
+
+
+def test_the_probe_reaches_tls_and_never_sends_mail(servers: list[FakeSmtp]) -> None:
+    servers.append(server := FakeSmtp(CA, [HOST]))
+    seen = run_probe(server)
+    assert seen.failure is None, seen.detail
+    assert seen.tls_version in ("TLSv1.2", "TLSv1.3")
+    assert seen.chain and certs.dns_names(x509.load_der_x509_certificate(seen.chain[0])) == (HOST,)
+    verbs = [command.split(" ")[0].upper() for command in server.sessions[0]]
+    assert verbs[:2] == ["EHLO", "STARTTLS"] and "MAIL" not in verbs and "RCPT" not in verbs
+
+
+def test_the_probe_sees_the_whole_chain_as_sent(servers: list[FakeSmtp]) -> None:
+    intermediate = CA.create_child_ca()
+    leaf = intermediate.issue_cert(HOST)
+    servers.append(server := FakeSmtp(CA, [HOST], cert=leaf))
+    seen = run_probe(server)
+    assert len(seen.chain) == 2  # leaf and intermediate: the intermediate counts for trust and DANE-TA
+    parsed = certs.parse_chain(seen.chain)
+    assert parsed is not None and certs.judge(HOST, parsed, ROOTS, NOW).result_type is None
+
+
+def test_a_server_without_starttls_is_named(servers: list[FakeSmtp]) -> None:
+    servers.append(server := FakeSmtp(CA, [HOST], starttls=False))
+    assert run_probe(server).failure is ProbeFailure.NO_STARTTLS
+
+
+def test_a_server_offering_only_tls_1_1_fails_validation(servers: list[FakeSmtp]) -> None:
+    servers.append(server := FakeSmtp(CA, [HOST], only_tls_1_1=True))
+    seen = run_probe(server)
+    assert seen.failure is ProbeFailure.TLS and seen.old_protocol, seen.detail
+
+
+def test_a_silent_server_is_given_up_on_within_the_timeout(servers: list[FakeSmtp]) -> None:
+    servers.append(server := FakeSmtp(CA, [HOST], silent=True))
+    loop_start = datetime.datetime.now()
+    seen = run_probe(server, timeout=0.5)
+    assert (datetime.datetime.now() - loop_start).total_seconds() < 2
+    assert seen.failure is ProbeFailure.SILENT and "0.5 s" in seen.detail
+
+
+def test_a_554_banner_is_a_refusal_not_a_tls_verdict(servers: list[FakeSmtp]) -> None:
+    servers.append(server := FakeSmtp(CA, [HOST], banner="554 go away"))
+    seen = run_probe(server)
+    assert seen.failure is ProbeFailure.REFUSED and "554" in seen.detail
+
+
+def test_a_closed_port_is_unreachable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    seen = asyncio.run(probe(HOST, "127.0.0.1", 1.0, probe_context(), port=port))
+    assert seen.failure is ProbeFailure.UNREACHABLE and not seen.reached
+
+
+# How the entries weigh
+
+
+def good_probe(address: str = "192.0.2.1", host: str = HOST) -> SmtpProbe:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return SmtpProbe(
+        host, address, tls_version="TLSv1.3", chain=tuple(c.public_bytes(Encoding.DER) for c in CHAIN)
+    )
+
+
+def tlsa_answer(*records: str, authenticated: bool = True, rcode: str = "NOERROR") -> DnsResult:
+    error = None if rcode == "NOERROR" else f"the resolver answered {rcode}"
+    return DnsResult(
+        f"_25._tcp.{HOST}", "TLSA", records, rcode=rcode, error=error, authenticated=authenticated
+    )
+
+
+def test_a_validated_tlsa_record_that_matches_nothing_fails_as_tlsa_invalid() -> None:
+    wrong = tlsa.record_for(chain_of(OTHER_LEAF)[0], 3, 1, 1).text()
+    entry = mx_tls.judge_probe(good_probe(), tlsa_answer(wrong), ROOTS, NOW)
+    assert (entry.outcome, entry.result_type, entry.dane) == (MxOutcome.FAILED, "tlsa-invalid", "mismatched")
+    findings = mx_tls.judge([entry], [good_probe()], mode="testing", patterns=[HOST], smtp=SmtpMode.ON)
+    assert [f.status for f in findings] == [Status.FAIL]  # DANE senders defer, whatever the mode
+
+
+def test_tlsa_records_without_the_ad_bit_protect_nothing_and_fail_nothing() -> None:
+    wrong = tlsa.record_for(chain_of(OTHER_LEAF)[0], 3, 1, 1).text()
+    entry = mx_tls.judge_probe(good_probe(), tlsa_answer(wrong, authenticated=False), ROOTS, NOW)
+    assert (entry.outcome, entry.dane) == (MxOutcome.PASSED, "not-validated")
+    findings = mx_tls.judge([entry], [good_probe()], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    assert any("protect nothing" in f.message and f.status is Status.INFO for f in findings)
+    assert not any(f.status is Status.FAIL for f in findings)
+
+
+def test_a_servfail_for_tlsa_is_dnssec_invalid() -> None:
+    entry = mx_tls.judge_probe(good_probe(), tlsa_answer(rcode="SERVFAIL"), ROOTS, NOW)
+    assert (entry.outcome, entry.result_type) == (MxOutcome.FAILED, "dnssec-invalid")
+
+
+def test_a_matching_dane_ta_record_passes() -> None:
+    entry = mx_tls.judge_probe(
+        good_probe(), tlsa_answer(tlsa.record_for(CHAIN[1], 2, 1, 1).text()), ROOTS, NOW
+    )
+    assert (entry.outcome, entry.dane) == (MxOutcome.PASSED, "matched")
+
+
+def test_certificate_failures_stop_mail_under_enforce_and_warn_under_testing() -> None:
+    entry = mx_tls.judge_probe(good_probe(host="mx2.example.com"), None, ROOTS, NOW)
+    assert entry.result_type == "certificate-host-mismatch"
+    probes = [good_probe(host="mx2.example.com")]
+    enforce = mx_tls.judge([entry], probes, mode="enforce", patterns=["*.example.com"], smtp=SmtpMode.ON)
+    testing = mx_tls.judge([entry], probes, mode="testing", patterns=["*.example.com"], smtp=SmtpMode.ON)
+    assert [f.status for f in enforce] == [Status.FAIL] and "mx2.example.com (192.0.2.1)" in enforce[
+        0
+    ].message
+    assert [f.status for f in testing] == [Status.WARN]
+
+
+def test_a_host_no_pattern_covers_is_left_to_mx_coverage() -> None:
+    entry = mx_tls.judge_probe(good_probe(host="other.example.net"), None, ROOTS, NOW)
+    assert entry.outcome is MxOutcome.FAILED
+    assert mx_tls.judge([entry], [good_probe(host="other.example.net")], mode="enforce", patterns=[HOST],
+                        smtp=SmtpMode.ON) == []  # fmt: skip
+
+
+def test_port_25_blocked_everywhere_is_said_once_and_only_require_makes_it_unchecked() -> None:
+    blocked = [
+        SmtpProbe(HOST, address, ProbeFailure.UNREACHABLE, "timed out")
+        for address in ("192.0.2.1", "192.0.2.2")
+    ]
+    entries = [mx_tls.judge_probe(p, None, ROOTS, NOW) for p in blocked]
+    on = mx_tls.judge(entries, blocked, mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    required = mx_tls.judge(entries, blocked, mode="enforce", patterns=[HOST], smtp=SmtpMode.REQUIRE)
+    assert [(f.status, f.message) for f in on] == [(Status.INFO, PORT_25_BLOCKED)]
+    assert [f.status for f in required] == [Status.UNCHECKED]
+
+
+# `reports --stack`: clean reports do not make enforce safe when an MX host fails today
+
+
+def advice_for(mx_today: MxToday | None, mode: str = "testing") -> list[str]:
+    from mtasts.config import parse_settings
+    from mtasts.reports.summary import DomainSummary
+    from mtasts.reports.verdict import Verdict, stack_advice
+
+    settings = parse_settings(
+        {"domain": "example.com", "mode": mode, "mx": [HOST], "tlsRpt": ["mailto:t@example.com"]}
+    )
+    ready = Verdict(
+        True, ("14 days of reports from 2 organizations, 900 sessions under an sts policy and none failed",)
+    )
+    advice = stack_advice("prod", settings, DomainSummary("example.com"), ready, mx_today)
+    return [*advice.lines, advice.command or ""]
+
+
+def test_clean_reports_with_an_mx_host_failing_today_are_not_safe_and_say_which() -> None:
+    failing = MxToday(
+        failures=(f"{HOST} (192.0.2.1): certificate-expired: the certificate expired on 2026-11-30",)
+    )
+    lines = advice_for(failing)
+    assert (
+        lines[0].startswith("enforce is not safe for example.com yet") and "certificate-expired" in lines[1]
+    )
+    assert lines[-1] == ""  # no command to switch
+
+
+def test_a_certificate_expiring_within_days_also_holds_enforce_back() -> None:
+    soon = MxToday(warnings=(f"{HOST} (192.0.2.1): the certificate expires on 2026-12-03 (within 14 days)",))
+    assert advice_for(soon)[0].startswith("enforce is not safe")
+
+
+def test_clean_reports_and_passing_mx_hosts_say_both_and_give_the_command() -> None:
+    lines = advice_for(MxToday())
+    assert lines[0].startswith("enforce is safe") and "the live MX hosts pass today" in lines[1]
+    assert lines[-1].endswith("pulumi config set mode enforce --stack prod")
+    unchecked = advice_for(MxToday(unchecked=PORT_25_BLOCKED))
+    assert unchecked[0].startswith("enforce is safe") and PORT_25_BLOCKED in unchecked[1]
+
+
+def test_reports_stack_probes_the_stacks_domain_and_prints_what_fails_today(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    from mtasts.__main__ import main
+
+    project = Path(str(tmp_path))
+    (project / "Pulumi.prod.yaml").write_text(
+        "config:\n  mta-sts:domain: example.com\n  mta-sts:tlsRpt:\n    - mailto:t@example.com\n"
+    )
+    (project / "mail").mkdir()
+    asked: list[str] = []
+
+    def today(domain: str, **_: object) -> MxToday:
+        asked.append(domain)
+        return MxToday(failures=(f"{HOST} (192.0.2.1): starttls-not-supported: no STARTTLS",))
+
+    monkeypatch.setattr("mtasts.verify.mx_check.live_mx_today_sync", today)
+    main(["--project-dir", str(project), "reports", str(project / "mail"), "--stack", "prod"])
+    assert asked == ["example.com"]
+    assert "starttls-not-supported" in capsys.readouterr().out
+
+
+def test_a_root_that_does_not_parse_does_not_lose_the_others(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "bundle.pem"
+    broken = b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n"
+    path.write_bytes(broken + CA.cert_pem.bytes() + OTHER_CA.cert_pem.bytes())
+    assert len(certs.load_roots(str(path))) == 2
+
+
+def test_an_address_this_machine_has_no_route_to_is_information_unless_required() -> None:
+    unroutable = SmtpProbe(HOST, "2001:db8::25", ProbeFailure.NO_ROUTE, "this machine has no route to it")
+    probes = [good_probe(), unroutable]
+    entries = [mx_tls.judge_probe(p, None, ROOTS, NOW) for p in probes]
+    on = mx_tls.judge(entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    assert [f.status for f in on if "2001:db8::25" in f.message] == [Status.INFO]
+    required = mx_tls.judge(entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.REQUIRE)
+    assert [f.status for f in required if "2001:db8::25" in f.message] == [Status.UNCHECKED]
+    # Only unroutable and unreachable addresses: port 25 (or IPv6) is closed here, said once.
+    alone = mx_tls.judge(entries[1:], probes[1:], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    assert [f.message for f in alone] == [PORT_25_BLOCKED]

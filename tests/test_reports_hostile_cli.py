@@ -1,0 +1,266 @@
+"""`python -m mtasts reports` given reports that lie: what the text, --json and --html say,
+and the exit status; text from reports shown escaped; paths that hold nothing; a closed pipe."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mtasts.__main__ import main
+from mtasts.reports.html import MAX_CHART_DAYS, chart, html_page
+from mtasts.reports.model import ReportError, parse_report
+from mtasts.reports.output import write_text
+from mtasts.reports.sources import Found, Rejected
+from mtasts.reports.summary import DomainSummary, summarise
+from mtasts.reports.verdict import enforce_verdict
+from tests.twin.reportmail import CURRENT_POLICY, gz, make_report, report_mail
+
+REPO = Path(__file__).resolve().parents[1]
+# Recent days, so that the reports are near the present whenever the tests run.
+START = date.today() - timedelta(days=20)
+STACK = """config:
+  mta-sts:domain: example.com
+  mta-sts:mode: {mode}
+  mta-sts:tlsRpt:
+    - mailto:tls-reports@example.com
+"""
+HOSTILE = "Evil\x1b[2J\r\nenforce: safe: forged line\u202eMOC.elpmaxe"
+
+
+def write(folder: Path, document: dict[str, Any], name: str | None = None, style: str = "google") -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / (name or f"{document['report-id']}.eml")).write_bytes(report_mail(document, style))
+
+
+def clean_fortnight(folder: Path, **report: Any) -> None:
+    for offset in range(14):
+        for style in ("google", "microsoft"):
+            write(folder, make_report(START + timedelta(days=offset), style=style, **report), style=style)
+
+
+def reports(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(["reports", *argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_a_forged_report_reusing_a_real_id_is_flagged_in_text_json_and_html(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mail = tmp_path / "mail"
+    clean_fortnight(mail)
+    day = START + timedelta(days=3)
+    real = make_report(day, style="microsoft", failures={"certificate-expired": 40}, report_id="real-id-42")
+    forged = make_report(day, style="microsoft", successful=4000, report_id="real-id-42")
+    write(mail, real, "real.eml", "microsoft")
+    write(mail, forged, "zz-forged.eml", "microsoft")
+    page = tmp_path / "page.html"
+    status, out, _ = reports(capsys, str(mail), "--html", str(page))
+    assert status == 1
+    assert "report ids sent with different content (1;" in out
+    assert "real-id-42 about example.com:" in out and "real.eml" in out and "zz-forged.eml" in out
+    assert "enforce: not yet" in out and "1 report id came with different content" in out
+    assert "40 failed" in out or "40 sessions" in out
+    html = page.read_text()
+    assert "Report ids sent with different content (1)" in html and "real-id-42" in html
+    status, out, _ = reports(capsys, str(mail), "--json")
+    document = json.loads(out)
+    [collision] = document["collisions"]
+    assert collision["report_id"] == "real-id-42" and collision["domains"] == ["example.com"]
+    assert document["domains"]["example.com"]["collisions"] == ["real-id-42"]
+    assert document["domains"]["example.com"]["enforce_ready"] is False
+    assert document["duplicates"] == 0
+
+
+def test_with_a_stack_another_domains_failures_are_ignored_not_failing_enforce(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.prod.yaml").write_text(STACK.format(mode="enforce"))
+    mail = tmp_path / "mail"
+    clean_fortnight(mail)
+    enforce = tuple(line.replace("testing", "enforce") for line in CURRENT_POLICY)
+    victim = make_report(START, domain="victim.example", failures={"certificate-expired": 5}, policy=enforce)
+    write(mail, victim, "victim.eml")
+    argv = ["--project-dir", str(tmp_path), "reports", str(mail), "--stack", "prod", "--fail-on", "enforce"]
+    status = main(argv)
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "ignored (not example.com, the stack's domain), not counted: victim.example 1 report(s)" in out
+    assert main([*argv, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert list(document["domains"]) == ["example.com"] and document["ignored"] == {"victim.example": 1}
+
+
+def test_text_from_reports_is_shown_escaped_in_the_terminal_and_the_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mail = tmp_path / "mail"
+    document = make_report(START, organization=HOSTILE, failures={"certificate-expired": 1})
+    document["policies"][0]["policy"]["policy-domain"] = "example.com\u202e\x1b]0;pwned\x07"
+    document["policies"][0]["failure-details"][0]["receiving-mx-hostname"] = "mx\r\nforged: line"
+    (mail).mkdir()
+    (mail / "a\x1b[31mred\u2066.json.gz").write_bytes(gz(document))
+    page = tmp_path / "page.html"
+    _, out, _ = reports(capsys, str(mail), "--html", str(page))
+    for text in (out, page.read_text()):
+        assert not any(char in text for char in "\x1b\r\u202e\u2066\x07"), repr(text)
+        assert "\\u202e" in text and "\\x1b" in text
+    assert "\\r\\nenforce: safe: forged line" in out
+    assert not any(line.startswith("enforce: safe") for line in out.splitlines())
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x\x1b[2J.json").write_text("{}")
+    _, out, _ = reports(capsys, str(bad))
+    assert "\x1b" not in out and "x\\x1b[2J.json" in out
+
+
+def test_a_report_claiming_years_is_rejected_by_name_and_the_others_still_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mail = tmp_path / "mail"
+    clean_fortnight(mail)
+    lying = make_report(START, report_id="years")
+    lying["date-range"] = {
+        "start-datetime": "0001-01-01T00:00:00+01:00",
+        "end-datetime": "9999-12-31T23:59:59Z",
+    }
+    (mail / "years.json").write_text(json.dumps(lying))
+    huge = make_report(START, report_id="huge")
+    (mail / "huge.json").write_text(
+        json.dumps(huge).replace(
+            '"total-successful-session-count": 100', '"total-successful-session-count": ' + "9" * 5000
+        )
+    )
+    status, out, err = reports(capsys, str(mail))
+    assert status == 1 and err == ""
+    assert (
+        "years.json: 'date-range.start-datetime' '0001-01-01T00:00:00+01:00' is outside the calendar" in out
+    )
+    assert "huge.json: the report holds a number thousands of digits long" in out
+    assert "28 report(s) about 1 domain(s)" in out
+
+
+def test_an_unusable_entry_is_skipped_and_said_and_the_rest_of_the_report_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = make_report(START, successful=77)
+    document["policies"].append({"policy": {"policy-type": "no-policy-found"}, "summary": {}})
+    (tmp_path / "r.json").write_text(json.dumps(document))
+    status, out, _ = reports(capsys, str(tmp_path / "r.json"))
+    assert status == 1
+    assert "sessions: 77 successful" in out
+    assert "policies entries skipped (1), the rest of each report counted:" in out
+    assert "'policies[1].policy.policy-domain' is missing" in out
+
+
+def test_a_path_that_holds_nothing_says_so_and_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    for argv in ([], ["--fail-on", "enforce"]):
+        status, out, _ = reports(capsys, str(tmp_path / "empty"), *argv)
+        assert status == 1
+        assert f"{tmp_path / 'empty'}: nothing found here" in out
+
+
+def test_a_json_gz_that_is_not_gzip_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "r.json.gz").write_text(json.dumps(make_report(START)))
+    status, out, _ = reports(capsys, str(tmp_path / "r.json.gz"))
+    assert status == 1 and "r.json.gz: named .gz but not gzip data" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reports", "tests/data/reports/mail"],
+        ["reports", "tests/data/reports/mail", "--json"],
+        ["--project-dir", "{project}", "render", "--stack", "prod"],
+    ],
+)
+def test_a_closed_output_ends_the_run_quietly(argv: list[str], tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.prod.yaml").write_text(STACK.format(mode="testing"))
+    read, write_end = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "mtasts", *(arg.format(project=tmp_path) for arg in argv)],
+            cwd=REPO,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
+    assert result.returncode == 1
+
+
+def test_junk_mail_with_megabyte_headers_makes_a_few_lines_of_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = b"Message-ID: <" + b"m" * 2_000_000 + b">\r\nSubject: " + b"s" * 2_000_000 + b"\r\n\r\nhello\r\n"
+    for number in range(3):
+        (tmp_path / f"junk{number}.eml").write_bytes(junk)
+    page = tmp_path / "page.html"
+    status, out, _ = reports(capsys, str(tmp_path), "--html", str(page), "--json")
+    assert status == 1 and len(out) < 20_000 and page.stat().st_size < 30_000
+    status, out, _ = reports(capsys, str(tmp_path))
+    assert len(out) < 10_000 and "characters)" in out
+
+
+def test_the_chart_shows_a_bounded_number_of_days_however_many_the_reports_cover() -> None:
+    domain = DomainSummary("example.com")
+    for offset in range(1500):
+        domain.daily[START - timedelta(days=offset)] = [1, 0]
+    bars = chart(domain).count('<rect class="successful"')
+    assert bars == MAX_CHART_DAYS
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    organization=st.text(min_size=1, max_size=40),
+    domain=st.text(min_size=1, max_size=40),
+    mx=st.text(max_size=40),
+)
+def test_whatever_text_a_report_holds_every_output_line_is_printable(
+    organization: str, domain: str, mx: str
+) -> None:
+    document = make_report(START, organization=organization, failures={"certificate-expired": 1})
+    document["policies"][0]["policy"]["policy-domain"] = domain
+    document["policies"][0]["failure-details"][0]["receiving-mx-hostname"] = mx
+    try:
+        items = [Found(parse_report(gz(document)), f"{organization}.eml")]
+    except ReportError as error:
+        items = [Rejected(f"{organization}.eml", str(error), message_id=domain)]
+    summary = summarise(items)
+    verdicts = {name: enforce_verdict(entry) for name, entry in summary.domains.items()}
+    out = io.StringIO()
+    write_text(out, summary, verdicts)
+    page = html_page(summary, verdicts)
+    for text in (out.getvalue(), page):
+        assert all(char.isprintable() or char == "\n" for char in text), text
+
+
+def test_a_stack_in_enforce_is_not_told_all_is_well_while_a_report_id_collides(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Pulumi.prod.yaml").write_text(STACK.format(mode="enforce"))
+    mail = tmp_path / "mail"
+    write(mail, make_report(START, report_id="same", successful=10), "one.eml")
+    write(mail, make_report(START, report_id="same", successful=20), "two.eml")
+    status = main(["--project-dir", str(tmp_path), "reports", str(mail), "--stack", "prod"])
+    out = capsys.readouterr().out
+    assert status == 1 and "already in enforce" not in out
+    assert "1 report id came with different content (listed below)" in out

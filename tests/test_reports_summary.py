@@ -1,0 +1,246 @@
+"""Folding reports into the summary when some lie: report-id collisions, another domain's
+reports, the same sessions under tlsa and sts, and tables that would grow without end."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import time
+import tracemalloc
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mtasts.reports.model import PolicyType, parse_report
+from mtasts.reports.sources import Found, Rejected, read_paths
+from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, MAX_LISTED, OTHER, content_digest, summarise
+from mtasts.reports.verdict import Thresholds, enforce_verdict
+from tests.twin.reportmail import gz, make_report
+
+START = date(2026, 10, 1)
+EASY = Thresholds(min_days=1, min_reporters=1)
+
+
+def found(document: dict[str, Any], origin: str = "x") -> Found:
+    return Found(parse_report(gz(document)), origin)
+
+
+def test_a_forged_report_reusing_a_real_id_hides_nothing_and_blocks_enforce() -> None:
+    real = make_report(
+        START, failures={"certificate-expired": 40}, report_id="2026-10-01T00:00:00Z_example.com"
+    )
+    forged = make_report(START, successful=5000, report_id="2026-10-01T00:00:00Z_example.com")
+    for first, second in ((forged, real), (real, forged)):
+        summary = summarise([found(first, "one.eml"), found(second, "two.eml")])
+        domain = summary.domains["example.com"]
+        assert domain.failed == 40 and summary.duplicates == 0 and summary.reports == 2
+        [collision] = summary.collisions.values()
+        assert collision.origins == ["one.eml", "two.eml"] and collision.domains == {"example.com"}
+        verdict = enforce_verdict(domain, EASY)
+        assert not verdict.ready and "1 report id came with different content" in verdict.why
+
+
+def test_a_collision_alone_never_makes_enforce_safe() -> None:
+    days = [make_report(START + timedelta(days=n), report_id=f"id-{n}") for n in range(3)]
+    clean = summarise(found(day) for day in days)
+    assert enforce_verdict(clean.domains["example.com"], EASY).ready
+    other = make_report(START, successful=7, report_id="id-0")
+    summary = summarise([*(found(day) for day in days), found(other)])
+    assert not enforce_verdict(summary.domains["example.com"], EASY).ready
+
+
+def test_the_same_report_twice_is_a_duplicate_not_a_collision_even_after_one() -> None:
+    real, forged = make_report(START, report_id="r"), make_report(START, successful=1, report_id="r")
+    summary = summarise([found(real), found(real, "copy"), found(forged), found(forged, "again")])
+    assert summary.duplicates == 2 and summary.reports == 2
+    assert summary.collisions["r"].origins == ["x", "x"]
+
+
+def test_with_only_a_domain_the_others_are_ignored_and_counted() -> None:
+    items = [
+        found(make_report(START, domain="example.com", report_id="a")),
+        found(
+            make_report(START, domain="victim.example", failures={"certificate-expired": 9}, report_id="b")
+        ),
+        found(make_report(START, domain="victim.example", report_id="c")),
+    ]
+    summary = summarise(items, only="example.com")
+    assert list(summary.domains) == ["example.com"] and summary.failed == 0
+    assert summary.ignored == {"victim.example": 2}
+
+
+def sts_and_tlsa(successful: int, tlsa_successful: int) -> dict[str, Any]:
+    document = make_report(START, successful=successful, failures={"certificate-expired": 2})
+    tlsa = json.loads(json.dumps(document["policies"][0]))
+    tlsa["policy"]["policy-type"] = "tlsa"
+    tlsa["policy"]["policy-string"] = ["3 1 1 AB"]
+    tlsa["summary"]["total-successful-session-count"] = tlsa_successful
+    document["policies"].append(tlsa)
+    return document
+
+
+def test_the_same_sessions_under_tlsa_and_sts_count_once_and_are_said() -> None:
+    summary = summarise([found(sts_and_tlsa(100, 100))])
+    domain = summary.domains["example.com"]
+    assert (domain.successful, domain.failed, domain.sts_failed) == (100, 2, 2)
+    assert domain.overlaps == {"Google Inc.": 1}
+    assert {seen.policy_type.value for seen in domain.policies.values()} == {"sts", "tlsa"}
+
+
+def test_different_sessions_under_tlsa_and_sts_both_count() -> None:
+    domain = summarise([found(sts_and_tlsa(100, 30))]).domains["example.com"]
+    assert (domain.successful, domain.failed) == (130, 4) and not domain.overlaps
+
+
+def test_distinct_values_past_the_table_bound_go_to_other() -> None:
+    document = make_report(START, failures={"certificate-expired": 1})
+    details = [
+        {"result-type": f"r{n}", "receiving-mx-hostname": f"mx{n}.example", "failed-session-count": 1}
+        for n in range(MAX_KEYS + 5)
+    ]
+    document["policies"][0]["failure-details"] = details
+    document["policies"][0]["summary"]["total-failure-session-count"] = len(details)
+    domain = summarise([found(document)]).domains["example.com"]
+    assert len(domain.failures) == MAX_KEYS + 1 and domain.failures[OTHER] == 5
+    assert sum(domain.by_mx.values()) == len(details)
+
+
+def many_policies(count: int, report_id: str) -> bytes:
+    document = make_report(START, report_id=report_id)
+    entry = document["policies"][0]
+    document["policies"] = [
+        {**entry, "policy": {**entry["policy"], "policy-domain": f"d{n}.example"}} for n in range(count)
+    ]
+    return gzip.compress(json.dumps(document, separators=(",", ":")).encode())
+
+
+def test_reports_with_a_hundred_thousand_policies_take_little_time_and_memory(tmp_path: Path) -> None:
+    data = many_policies(100_000, "big")
+    assert len(data) < 2_000_000  # small on the wire
+    for number in range(8):
+        (tmp_path / f"big{number}.json.gz").write_bytes(data)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        summary = summarise(read_paths([str(tmp_path)]))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 5
+    assert peak < 64 * 2**20, peak
+    assert len(summary.rejected) == 8 and not summary.domains
+    assert "inflates past" in summary.rejected[0].reason or "entries" in summary.rejected[0].reason
+
+
+def test_the_domains_summarised_are_bounded(tmp_path: Path) -> None:
+    items = [Found(parse_report(many_policies(500, f"r{n}")), "x") for n in range(3)]
+    for number, item in enumerate(items):
+        policies = tuple(
+            type(policy)(**{**policy.__dict__, "policy_domain": f"r{number}-{policy.policy_domain}"})
+            for policy in item.report.policies
+        )
+        items[number] = Found(type(item.report)(**{**item.report.__dict__, "policies": policies}), "x")
+    summary = summarise(items)
+    assert len(summary.domains) == MAX_DOMAINS
+    assert sum(summary.ignored.values()) == 1500 - MAX_DOMAINS
+
+
+reports_strategy = st.lists(
+    st.builds(
+        lambda day, successful, failed, report_id, domain: make_report(
+            START + timedelta(days=day),
+            successful=successful,
+            failures={"certificate-expired": failed} if failed else None,
+            report_id=report_id,
+            domain=domain,
+        ),
+        st.integers(0, 3),
+        st.integers(0, 50),
+        st.integers(0, 5),
+        st.sampled_from(["a", "b", "c"]),
+        st.sampled_from(["example.com", "example.org"]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(documents=reports_strategy, order=st.randoms(use_true_random=False))
+def test_the_order_reports_arrive_in_never_changes_what_is_counted(
+    documents: list[dict[str, Any]], order: Any
+) -> None:
+    items = [found(document) for document in documents]
+    shuffled = list(items)
+    order.shuffle(shuffled)
+    first, second = summarise(items), summarise(shuffled)
+    assert first.reports == second.reports and first.duplicates == second.duplicates
+    assert set(first.collisions) == set(second.collisions)
+    for name, domain in first.domains.items():
+        other = second.domains[name]
+        assert (domain.successful, domain.failed, domain.collisions) == (
+            other.successful,
+            other.failed,
+            other.collisions,
+        )
+
+
+@settings(max_examples=100, deadline=None)
+@given(documents=reports_strategy)
+def test_a_domain_with_a_collision_is_never_ready(documents: list[dict[str, Any]]) -> None:
+    summary = summarise(found(document) for document in documents)
+    for domain in summary.domains.values():
+        if domain.collisions:
+            assert not enforce_verdict(domain, EASY).ready
+    distinct = {json.dumps(document, sort_keys=True) for document in documents}
+    assert summary.reports == len(distinct) and summary.duplicates == len(documents) - len(distinct)
+
+
+def test_rejected_inputs_past_the_listed_ones_are_counted_not_kept() -> None:
+    items = [Rejected(f"junk{n}.eml", "not a TLS report " + "x" * 10_000) for n in range(MAX_LISTED + 50)]
+    items.append(Rejected("/missing", "no such file or directory", whole_source=True))
+    summary = summarise(items)
+    assert len(summary.rejected) == MAX_LISTED + 1 and summary.rejected_unlisted == 50
+    assert summary.rejected[-1].origin == "/missing"  # a whole source is always named
+    assert all(len(item.reason) < 5_000 for item in summary.rejected)
+
+
+def changed(value: Any) -> Any:
+    if isinstance(value, PolicyType):
+        return PolicyType.TLSA if value is not PolicyType.TLSA else PolicyType.STS
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if isinstance(value, datetime):
+        return value + timedelta(seconds=1)
+    if isinstance(value, tuple):
+        return (*value, value[0]) if value else ("x",)
+    raise AssertionError(f"no change for {value!r}")
+
+
+def test_the_content_digest_changes_with_every_field_of_a_report() -> None:
+    document = make_report(START, failures={"certificate-expired": 2})
+    report = parse_report(gz(document))
+    assert content_digest(report) == content_digest(parse_report(json.dumps(document, indent=2).encode()))
+
+    def variants(value: Any) -> list[Any]:
+        return [
+            dataclasses.replace(value, **{item.name: changed(getattr(value, item.name))})
+            for item in dataclasses.fields(value)
+        ]
+
+    policy = report.policies[0]
+    detail = policy.failure_details[0]
+    reports = [
+        *variants(report),
+        *(dataclasses.replace(report, policies=(other,)) for other in variants(policy)),
+        *(
+            dataclasses.replace(report, policies=(dataclasses.replace(policy, failure_details=(other,)),))
+            for other in variants(detail)
+        ),
+    ]
+    assert len({content_digest(report), *map(content_digest, reports)}) == 1 + len(reports)
