@@ -66,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return closed_output()
+    except ModuleNotFoundError as error:  # a command's own libraries load when it runs
+        from mtasts._outside_venv import explain
+
+        explain(error)
 
 
 def closed_output() -> int:

@@ -13,9 +13,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*python_args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+RENDER = ("render", "--stack", "dev")
+# verify loads its DNS and HTTP libraries only when it runs, so only a run can miss them.
+VERIFY = ("verify", "example.invalid", "--nameserver", "127.0.0.1", "--timeout", "0.5")
+
+
+def run(
+    *python_args: str, env: dict[str, str] | None = None, command: tuple[str, ...] = RENDER
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *python_args, "-m", "mtasts", "render", "--stack", "dev"],
+        [sys.executable, *python_args, "-m", "mtasts", *command],
         capture_output=True,
         text=True,
         timeout=60,
@@ -32,13 +39,15 @@ def test_without_any_site_packages_it_names_the_missing_package_and_the_virtuale
     assert "`.venv/bin/python -m mtasts ...`" in result.stderr
 
 
-@pytest.mark.parametrize("missing", ["imapclient", "dns", "httpx"])
-def test_a_package_missing_behind_the_core_gives_the_same_advice(tmp_path: Path, missing: str) -> None:
+@pytest.mark.parametrize(("missing", "command"), [("imapclient", RENDER), ("dns", VERIFY), ("h11", VERIFY)])
+def test_a_package_missing_behind_the_core_gives_the_same_advice(
+    tmp_path: Path, missing: str, command: tuple[str, ...]
+) -> None:
     (tmp_path / missing).mkdir()
     (tmp_path / missing / "__init__.py").write_text(
         f"raise ModuleNotFoundError('No module named ' + {missing!r}, name={missing!r})\n"
     )
-    result = run(env={"PYTHONPATH": str(tmp_path)})
+    result = run(env={"PYTHONPATH": str(tmp_path)}, command=command)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert f"needs the package {missing!r}" in result.stderr and ".venv/bin/python -m mtasts" in result.stderr

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from mtasts.policy import policy_id
-from mtasts.verify import Outcome, Status, VerifyOptions, check_policy_file, verify_domain
+from mtasts.verify import Outcome, Status, VerifyOptions, check_policy_file, https, verify_domain
 from mtasts.verify.https import FetchResult, _error_kind, cache_lifetime, fetch_policy
 from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone
 
@@ -179,25 +179,28 @@ def test_cache_lifetime_reads_max_age_and_age(
     assert cache_lifetime(cache_control, age) == expected
 
 
-def test_fetches_over_the_limit_wait_for_a_place_and_their_timeout_starts_only_then() -> None:
-    # Session.fetch_limit keeps httpcore's pool from queueing (its cost grows with the queue);
-    # a fetch that waited for a place must still get its whole timeout.
+def test_fetches_over_the_limit_wait_for_a_place_and_their_timeout_starts_only_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Session.fetch_limit bounds the connections open at once; a fetch that waited for a
+    # place must still get its whole timeout.
     in_flight, most = 0, 0
 
-    async def handler(request: httpx.Request) -> httpx.Response:
+    async def slow_fetch(client: object, host: str, address: str, options: VerifyOptions) -> FetchResult:
         nonlocal in_flight, most
         in_flight += 1
         most = max(most, in_flight)
-        await asyncio.sleep(0.1)
+        async with asyncio.timeout(options.timeout):
+            await asyncio.sleep(0.1)
         in_flight -= 1
-        return httpx.Response(200, stream=httpx.ByteStream(GOOD_POLICY.encode()))
+        return FetchResult("u", address, status=200, body=GOOD_POLICY.encode())
 
+    monkeypatch.setattr(https, "_fetch_once", slow_fetch)
     addresses = [f"192.0.2.{n}" for n in range(1, 9)]
     options = VerifyOptions(timeout=0.5)
 
     async def fetch(limit: asyncio.Semaphore | None) -> list[FetchResult]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            return await fetch_policy(client, HOST, addresses, options, limit=limit)
+        return await fetch_policy(https.Client(options), HOST, addresses, options, limit=limit)
 
     results = asyncio.run(fetch(asyncio.Semaphore(1)))
     assert [result.status for result in results] == [200] * len(addresses), results

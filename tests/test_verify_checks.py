@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from mtasts.policy import Mode, Policy
@@ -254,23 +256,19 @@ def test_a_domain_with_no_network_is_said_once_not_once_per_check_and_lookup() -
     assert "not judged" not in text
 
 
-def test_a_resolver_that_gave_no_answer_is_said_so_not_that_it_answered_no_answer() -> None:
+def test_a_resolver_that_gave_no_answer_is_said_so_not_that_it_answered_no_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import asyncio
 
-    import dns.message
-    import dns.resolver
+    from mtasts.verify import dns as verify_dns
 
-    from mtasts.verify.dns import lookup
+    async def refused(*_: object) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
 
-    class Refusing:
-        nameservers, port, lifetime = ["192.0.2.53"], 53, 1.0
-
-        async def resolve(self, name: str, rdtype: str, **_: object) -> None:
-            refused = ConnectionRefusedError(111, "Connection refused")
-            query = dns.message.make_query(name, rdtype)
-            raise dns.resolver.NoNameservers(request=query, errors=[("192.0.2.53", False, 53, refused, None)])
-
-    result = asyncio.run(lookup(Refusing(), "_mta-sts.example.com", "TXT"))  # type: ignore[arg-type]
+    monkeypatch.setattr(verify_dns, "_exchange", refused)
+    resolver = verify_dns.Resolver(("192.0.2.53",), 53, timeout=0.5, lifetime=1.0)
+    result = asyncio.run(verify_dns.lookup(resolver, "_mta-sts.example.com", "TXT"))
     assert result.error == (
         "the resolver 192.0.2.53 gave no answer for _mta-sts.example.com TXT "
         "(ConnectionRefusedError: [Errno 111] Connection refused)"

@@ -13,9 +13,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import tenacity
+if TYPE_CHECKING:
+    # Imported by `poll` itself: the program imports this module with every component but
+    # waits only during `pulumi up`, so start-up does not pay for tenacity.
+    import tenacity
 
 from mtasts.errors import MtaStsError
 
@@ -60,6 +63,8 @@ def poll(
     gets its final look. An exception from `attempt` ends the wait at once; it is the caller's
     to decide what may be retried. Raises `PollTimeout` with the last result otherwise.
     """
+    import tenacity
+
     exponential = tenacity.wait_exponential(
         multiplier=backoff.initial, exp_base=backoff.factor, max=backoff.maximum
     )

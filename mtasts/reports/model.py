@@ -301,10 +301,14 @@ def _date_problems(start: datetime, end: datetime, now: datetime) -> list[str]:
     return problems
 
 
+# A dict, not a walk over the enum: this runs for every policy of every report.
+_POLICY_TYPES = {kind.value: kind for kind in PolicyType}
+
+
 def _policy_result(entry: _Fields) -> PolicyResult:
     policy, summary = entry.child("policy"), entry.child("summary")
     raw_type = policy.text("policy-type")
-    policy_type = next((kind for kind in PolicyType if kind.value == raw_type.lower()), None)
+    policy_type = _POLICY_TYPES.get(raw_type.lower())
     if policy_type is None and raw_type:
         expected = ", ".join(kind.value for kind in PolicyType)
         policy.problems.append(f"'{policy.where}.policy-type' {raw_type!r} is not one of {expected}")

@@ -252,7 +252,11 @@ def _read_bounded(path: Path) -> bytes:
         size = os.fstat(stream.fileno()).st_size
         if size > MAX_MESSAGE_BYTES:
             raise _TooLarge(size)
-        raw = stream.read(MAX_MESSAGE_BYTES + 1)
+        # As many bytes as the file holds, and one more to see it grew: read(MAX + 1) would
+        # allocate 32 MiB for every file, which cost more than reading a whole report.
+        raw = stream.read(size + 1)
+        if len(raw) > size:
+            raw += stream.read(MAX_MESSAGE_BYTES + 1 - len(raw))
     if len(raw) > MAX_MESSAGE_BYTES:
         raise _TooLarge(len(raw))
     return raw

@@ -23,7 +23,6 @@ from mtasts.stackfile import load_settings
 from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.report import json_report, text_report
-from mtasts.verify.verifier import verify_domains
 
 
 def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -133,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     expected = {state.settings.domain: state} if state is not None else None
+    # Imported here: `python -m mtasts reports` and `render` build this parser too, and need
+    # none of verify's DNS and HTTPS machinery.
+    from mtasts.verify.verifier import verify_domains
+
     reports = asyncio.run(verify_domains(domains, options, expected))
     sys.stdout.write(json_report(reports) if args.json else text_report(reports))
     return exit_status(reports)

@@ -4,27 +4,48 @@ With `--nameserver` every query (the policy host's address included) goes to tha
 otherwise the system's resolv.conf is used. Queries carry the AD and DO flags so a
 validating resolver says whether the answer is DNSSEC-validated (information only).
 Nothing here judges an answer: `checks` does.
+
+The exchange with the resolver is a small stub (`Resolver.query`): dnspython parses every
+answer and reads resolv.conf, but its asynchronous resolver is not used, because building a
+`Message` per question and its resolution machinery cost more CPU than everything else
+`verify` does per domain. The stub keeps what that resolver did for us: a fresh random ID and
+source port per query, answers accepted only from the server asked and only for the question
+asked, TCP when the answer is truncated, a per-try timeout within the lifetime, and a server
+that answers SERVFAIL, REFUSED or garbage taken out of the rotation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
+import socket
+import struct
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeGuard
 
-import dns.asyncresolver
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
-import dns.resolver
 
 from mtasts.names import normalize
 from mtasts.verify.model import VerifyOptions
 
 # Bounds the UDP sockets open at once, whatever the domain concurrency (one socket per query).
 MAX_QUERIES_IN_FLIGHT = 256
+
+# EDNS0 (RFC 6891) payload size, as DNS Flag Day 2020 advises, and the DO bit (RFC 3225).
+_PAYLOAD = 1232
+# RD, and AD: asks a validating resolver to say whether it validated (RFC 6840 §5.7).
+_QUERY_FLAGS = dns.flags.RD | dns.flags.AD
+# The OPT pseudo-record: root owner, type 41, class = payload size, TTL carries DO (RFC 6891 §6.1.3).
+_OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, _PAYLOAD, 0x8000, 0)
+_RCODE_ERRORS = ("SERVFAIL", "REFUSED", "NOTIMP", "FORMERR")
 
 
 @dataclass(frozen=True)
@@ -63,19 +84,147 @@ class DnsResult:
         return ", ".join(repr(record) for record in self.records)
 
 
-def make_resolver(options: VerifyOptions) -> dns.asyncresolver.Resolver:
+class _Unanswered(Exception):
+    """Every server was taken out of the rotation: `answered` what they said (SERVFAIL,
+    REFUSED, or "" when none answered), `failures` why the others gave no answer."""
+
+    def __init__(self, answered: list[str], failures: list[str]) -> None:
+        if not answered and not failures:
+            answered = ["SERVFAIL"]
+        self.answered = ", ".join(dict.fromkeys(answered))
+        self.failures = ", ".join(dict.fromkeys(failures))
+        super().__init__(self.answered or self.failures)
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Where questions go and how long each may take: `timeout` per try, `lifetime` in all."""
+
+    nameservers: tuple[str, ...]
+    port: int = 53
+    timeout: float = 2.0
+    lifetime: float = 10.0
+
+    def describe(self) -> str:
+        """Who was asked, for "could not check" messages."""
+        port = "" if self.port == 53 else f" port {self.port}"
+        return f"the resolver {', '.join(self.nameservers) or '(none configured)'}{port}"
+
+    async def query(self, name: str, rdtype: str) -> dns.message.QueryMessage:
+        """The response to one question (NOERROR or NXDOMAIN, any other rcode is an error).
+
+        Raises TimeoutError when no server answered within the lifetime, `_Unanswered` when
+        every server answered with an error, DNSException for a name that cannot be asked.
+        """
+        qname = dns.name.from_text(name)
+        qtype = dns.rdatatype.from_text(rdtype)
+        question = (qname.to_wire() or b"") + struct.pack("!HH", qtype, dns.rdataclass.IN) + _OPT
+        deadline = time.monotonic() + self.lifetime
+        servers = list(self.nameservers)
+        answered: list[str] = []
+        failures: list[str] = []
+        while servers:
+            for server in list(servers):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                try:
+                    response = await _exchange(
+                        server, self.port, qname, qtype, question, min(self.timeout, left)
+                    )
+                except TimeoutError:
+                    continue
+                except (OSError, EOFError, dns.exception.DNSException) as error:
+                    failures.append(
+                        f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                    )
+                    servers.remove(server)
+                    continue
+                rcode = dns.rcode.to_text(response.rcode())
+                if rcode in ("NOERROR", "NXDOMAIN"):
+                    return response
+                if rcode == "YXDOMAIN":
+                    from dns.resolver import YXDOMAIN  # see make_resolver
+
+                    raise YXDOMAIN
+                answered.append(rcode)
+                servers.remove(server)
+        raise _Unanswered(answered, failures)
+
+
+def make_resolver(options: VerifyOptions) -> Resolver:
+    per_try = max(0.2, min(2.0, options.timeout / 2))  # retries fit in the lifetime
     if options.nameserver:
-        resolver = dns.asyncresolver.Resolver(configure=False)
-        resolver.nameservers = [options.nameserver]
-        resolver.port = options.port
-    else:
-        resolver = dns.asyncresolver.Resolver()
-    resolver.cache = None  # verify must see what senders see now
-    resolver.lifetime = options.timeout
-    resolver.timeout = max(0.2, min(2.0, options.timeout / 2))  # per try; retries fit in the lifetime
-    resolver.use_edns(0, dns.flags.DO, 1232)
-    resolver.flags = dns.flags.RD | dns.flags.AD
-    return resolver
+        return Resolver((options.nameserver,), options.port, per_try, options.timeout)
+    # dns.resolver is imported only here: it loads dnspython's DNS-over-HTTPS support, and
+    # with it an HTTP client, which the stub never uses (a tenth of `python -m mtasts` start-up).
+    from dns.resolver import Resolver as SystemResolver
+
+    system = SystemResolver()  # reads resolv.conf; verify must see what senders see now
+    return Resolver(
+        tuple(str(server) for server in system.nameservers), system.port, per_try, options.timeout
+    )
+
+
+async def _exchange(
+    server: str, port: int, qname: dns.name.Name, qtype: int, question: bytes, timeout: float
+) -> dns.message.QueryMessage:
+    """One try over UDP, then TCP when the answer was truncated (RFC 7766 §5)."""
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    qid = secrets.randbelow(65536)
+    wire = struct.pack("!HHHHHH", qid, _QUERY_FLAGS, 1, 0, 0, 1) + question
+
+    def matches(response: dns.message.Message) -> TypeGuard[dns.message.QueryMessage]:
+        if (
+            not isinstance(response, dns.message.QueryMessage)
+            or response.id != qid
+            or not response.flags & dns.flags.QR
+            or len(response.question) != 1
+        ):
+            return False
+        asked = response.question[0]
+        return asked.name == qname and asked.rdtype == qtype and asked.rdclass == dns.rdataclass.IN
+
+    async with asyncio.timeout(timeout):
+        # A connected socket: the kernel drops datagrams from any other address or port.
+        with socket.socket(family, socket.SOCK_DGRAM) as udp:
+            udp.setblocking(False)
+            await loop.sock_connect(udp, (server, port))
+            await loop.sock_sendall(udp, wire)
+            while True:
+                try:
+                    datagram = await loop.sock_recv(udp, 65535)
+                    response = dns.message.from_wire(datagram, raise_on_truncation=True)
+                except dns.message.Truncated as truncated:
+                    if matches(truncated.message()):
+                        break  # a truncated answer may hide records: ask again over TCP
+                    continue
+                except dns.exception.DNSException:
+                    continue  # garbage from the right address: keep waiting for the answer
+                if matches(response):
+                    return response
+        with socket.socket(family, socket.SOCK_STREAM) as tcp:
+            tcp.setblocking(False)
+            await loop.sock_connect(tcp, (server, port))
+            await loop.sock_sendall(tcp, struct.pack("!H", len(wire)) + wire)
+            (length,) = struct.unpack("!H", await _read_exactly(loop.sock_recv, tcp, 2))
+            response = dns.message.from_wire(await _read_exactly(loop.sock_recv, tcp, length))
+            if not matches(response):
+                raise dns.exception.FormError("the answer over TCP is for another question")
+            return response
+
+
+async def _read_exactly(
+    receive: Callable[[socket.socket, int], Awaitable[bytes]], sock: socket.socket, count: int
+) -> bytes:
+    data = b""
+    while len(data) < count:
+        chunk = await receive(sock, count - len(data))
+        if not chunk:
+            raise EOFError("the server closed the connection")
+        data += chunk
+    return data
 
 
 def record_text(rdata: object) -> str:
@@ -90,61 +239,32 @@ def record_text(rdata: object) -> str:
     return rdata.to_text()  # type: ignore[attr-defined]
 
 
-def _servers(resolver: dns.asyncresolver.Resolver) -> str:
-    """Who was asked, for "could not check" messages."""
-    port = "" if resolver.port == 53 else f" port {resolver.port}"
-    listing = ", ".join(str(server) for server in resolver.nameservers) or "(none configured)"
-    return f"the resolver {listing}{port}"
-
-
-def _rcode(error: dns.resolver.NoNameservers) -> tuple[str, str]:
-    """(what the servers answered: SERVFAIL, REFUSED, or "" when none answered, and why not)."""
-    answered, failures = [], []
-    for entry in error.kwargs.get("errors", []):
-        reason = entry[3] if isinstance(entry, tuple) and len(entry) > 3 else None
-        if isinstance(reason, str):
-            answered.append(reason)
-        elif isinstance(reason, BaseException):
-            failures.append(f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__)
-    if not answered and not failures:
-        answered = ["SERVFAIL"]
-    return ", ".join(dict.fromkeys(answered)), ", ".join(dict.fromkeys(failures))
-
-
-def _ad(response: dns.message.Message | None) -> bool:
-    return bool(response is not None and response.flags & dns.flags.AD)
-
-
 async def lookup(
-    resolver: dns.asyncresolver.Resolver,
-    name: str,
-    rdtype: str,
-    limit: asyncio.Semaphore | None = None,
+    resolver: Resolver, name: str, rdtype: str, limit: asyncio.Semaphore | None = None
 ) -> DnsResult:
     """Ask one question; never raises for DNS trouble and never outlives the resolver's lifetime."""
-    lifetime = float(resolver.lifetime)
     try:
-        async with asyncio.timeout(lifetime + 1.0):
+        async with asyncio.timeout(resolver.lifetime + 1.0):
             if limit is None:
-                answer = await resolver.resolve(name + ".", rdtype, raise_on_no_answer=False, search=False)
+                response = await resolver.query(name + ".", rdtype)
             else:
                 async with limit:
-                    answer = await resolver.resolve(
-                        name + ".", rdtype, raise_on_no_answer=False, search=False
-                    )
-    except dns.resolver.NXDOMAIN as error:
-        responses = list(error.responses().values()) if hasattr(error, "responses") else []
-        return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=any(_ad(r) for r in responses))
-    except (dns.resolver.LifetimeTimeout, TimeoutError):
+                    response = await resolver.query(name + ".", rdtype)
+        authenticated = bool(response.flags & dns.flags.AD)
+        if response.rcode() == dns.rcode.NXDOMAIN:
+            return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)
+        # The answer's CNAME chain followed to the records of the type asked, as a resolver does.
+        rrset = response.resolve_chaining().answer
+    except TimeoutError:
         return DnsResult(
             name,
             rdtype,
             rcode="",
-            error=f"{_servers(resolver)} did not answer {name} {rdtype} within {lifetime:g} s",
+            error=f"{resolver.describe()} did not answer {name} {rdtype} within {resolver.lifetime:g} s",
         )
-    except dns.resolver.NoNameservers as error:
-        said, failures = _rcode(error)
-        rcode = said if said in ("SERVFAIL", "REFUSED", "NOTIMP", "FORMERR") else "SERVFAIL"
+    except _Unanswered as error:
+        said, failures = error.answered, error.failures
+        rcode = said if said in _RCODE_ERRORS else "SERVFAIL"
         what = f"answered {said}" if said else "gave no answer"
         if said and failures:
             what += " or no answer"
@@ -152,12 +272,13 @@ async def lookup(
             name,
             rdtype,
             rcode=rcode,
-            error=f"{_servers(resolver)} {what} for {name} {rdtype}" + (f" ({failures})" if failures else ""),
+            error=f"{resolver.describe()} {what} for {name} {rdtype}"
+            + (f" ({failures})" if failures else ""),
         )
     except dns.exception.DNSException as error:
-        return DnsResult(name, rdtype, rcode="", error=f"{_servers(resolver)}: {name} {rdtype}: {error}")
-    records = tuple(record_text(rdata) for rdata in answer.rrset) if answer.rrset is not None else ()
-    return DnsResult(name, rdtype, records=records, authenticated=_ad(answer.response))
+        return DnsResult(name, rdtype, rcode="", error=f"{resolver.describe()}: {name} {rdtype}: {error}")
+    records = tuple(record_text(rdata) for rdata in rrset) if rrset is not None else ()
+    return DnsResult(name, rdtype, records=records, authenticated=authenticated)
 
 
 class Lookups:
@@ -167,7 +288,7 @@ class Lookups:
     and the drift comparison share answers without waiting on each other.
     """
 
-    def __init__(self, resolver: dns.asyncresolver.Resolver, limit: asyncio.Semaphore | None = None) -> None:
+    def __init__(self, resolver: Resolver, limit: asyncio.Semaphore | None = None) -> None:
         self._resolver = resolver
         self._limit = limit
         self._tasks: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}

@@ -18,7 +18,7 @@ import re
 import ssl
 from dataclasses import dataclass
 
-import httpx
+import h11
 
 from mtasts.policy import MAX_POLICY_BYTES, POLICY_PATH
 from mtasts.verify.model import VerifyOptions
@@ -62,20 +62,19 @@ def ssl_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
-def make_client(options: VerifyOptions) -> httpx.AsyncClient:
-    # No keep-alive: connections are made to an address with a per-request server name, so a
-    # pooled connection must never carry a request for another domain's name. Callers keep at
-    # most `concurrency` fetches in flight (`Session.fetch_limit`): httpcore's pool rescans every
-    # connection for every queued request on each change (httpcore 1.0.9), which made requests
-    # queued in the pool cost more CPU than the TLS handshakes once hosts had several addresses.
-    return httpx.AsyncClient(
-        verify=ssl_context(options.ca_file),
-        follow_redirects=False,
-        trust_env=False,  # no proxies: senders connect directly
-        timeout=httpx.Timeout(options.timeout),
-        limits=httpx.Limits(max_connections=max(1, options.concurrency), max_keepalive_connections=0),
-        headers={"User-Agent": "mtasts-verify (RFC 8461 policy check)", "Accept-Encoding": "identity"},
-    )
+class Client:
+    """What every fetch of one run shares: the TLS context, built once (loading the trust
+    store is the costly part of making one). Each fetch has a connection of its own."""
+
+    def __init__(self, options: VerifyOptions) -> None:
+        self.context = ssl_context(options.ca_file)
+
+    async def aclose(self) -> None:
+        """Nothing stays open between fetches; here so a session closes whatever it holds."""
+
+
+def make_client(options: VerifyOptions) -> Client:
+    return Client(options)
 
 
 def policy_url(host: str, port: int = 443) -> str:
@@ -106,7 +105,9 @@ def cache_lifetime(cache_control: str | None, age: str | None) -> tuple[int | No
 
 
 def _error_kind(error: BaseException) -> tuple[str, str]:
+    """The kind and text of a failed fetch, from the first telling error in the chain."""
     seen: BaseException | None = error
+    connect = False
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
             return "certificate", seen.verify_message or str(seen)
@@ -114,67 +115,158 @@ def _error_kind(error: BaseException) -> tuple[str, str]:
             return "tls", seen.reason or str(seen)
         if isinstance(seen, OSError) and seen.errno in _LOCAL_ROUTE_ERRNOS:
             return "unreachable", f"this machine has no route to it ({seen.strerror or seen})"
+        connect = connect or isinstance(seen, OSError)
         seen = seen.__cause__ or seen.__context__
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(error, TimeoutError):
         return "timeout", f"timed out ({type(error).__name__})"
-    if isinstance(error, httpx.ConnectError):
+    if connect:
         return "connect", str(error) or "connection failed"
     return "http", f"{type(error).__name__}: {error}"
 
 
-async def fetch_from(
-    client: httpx.AsyncClient,
-    host: str,
-    address: str,
-    options: VerifyOptions,
-    limit: asyncio.Semaphore | None = None,
-) -> FetchResult:
-    """One fetch; with `limit`, it waits for a place there before its own timeout starts."""
-    if limit is not None:
-        async with limit:
-            return await fetch_from(client, host, address, options)
-    url = policy_url(host, options.https_port)
-    ip = ipaddress.ip_address(address)
-    literal = f"[{ip}]" if ip.version == 6 else str(ip)
-    host_header = host if options.https_port == 443 else f"{host}:{options.https_port}"
-    request = client.build_request(
-        "GET",
-        f"https://{literal}:{options.https_port}/{POLICY_PATH}",
-        headers={"Host": host_header},
-        extensions={"sni_hostname": host},
+# httpcore's limit on a response head, so a head that was accepted before still is.
+_MAX_HEAD_BYTES = 100 * 1024
+_REQUEST_HEADERS = [
+    ("User-Agent", "mtasts-verify (RFC 8461 policy check)"),
+    ("Accept", "*/*"),
+    ("Accept-Encoding", "identity"),  # the body is judged as served, never decoded
+    ("Connection", "close"),  # one request per connection: the next fetch is for another name
+]
+
+
+class _ProtocolError(Exception):
+    """The server broke HTTP/1.1 (h11's RemoteProtocolError, or it hung up before answering)."""
+
+
+class _Response:
+    """Status, headers (as httpx reads them: repeated ones joined) and the body, if read."""
+
+    def __init__(self, head: h11.Response) -> None:
+        self.status_code = head.status_code
+        raw = [(name.decode("latin-1"), value) for name, value in head.headers]
+        encoding = _header_encoding([value for _, value in raw])
+        self._headers: dict[str, list[str]] = {}
+        for name, value in raw:
+            self._headers.setdefault(name, []).append(value.decode(encoding))
+
+    def header(self, name: str) -> str | None:
+        values = self._headers.get(name)
+        return ", ".join(values) if values is not None else None
+
+
+def _header_encoding(values: list[bytes]) -> str:
+    # httpx's choice, so messages quoting a header read as before: ASCII, UTF-8, else Latin-1.
+    for encoding in ("ascii", "utf-8"):
+        try:
+            for value in values:
+                value.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "iso-8859-1"
+
+
+class _HungUp(Exception):
+    """The server closed the connection during the TLS handshake."""
+
+
+async def _connect(
+    client: Client, host: str, address: str, port: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """TCP, then TLS on the host name; OSError from the first, SSLError or `_HungUp` from the second."""
+    reader, writer = await asyncio.open_connection(address, port)
+    try:
+        await writer.start_tls(client.context, server_hostname=host)
+    except ssl.SSLError:
+        writer.transport.abort()
+        raise
+    except OSError as error:
+        writer.transport.abort()
+        raise _HungUp from error
+    return reader, writer
+
+
+async def _get(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host_header: str
+) -> tuple[_Response, bytearray, bool]:
+    """One GET over h11; the body only for a 200 and at most MAX_POLICY_BYTES + 1 of it."""
+    connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD_BYTES)
+    request = h11.Request(
+        method="GET", target=f"/{POLICY_PATH}", headers=[("Host", host_header), *_REQUEST_HEADERS]
     )
+    writer.write(connection.send(request) + connection.send(h11.EndOfMessage()))
+    response: _Response | None = None
+    body = bytearray()
+    try:
+        while True:
+            event = connection.next_event()
+            if event is h11.NEED_DATA:
+                data = await reader.read(65536)
+                if not data and connection.their_state is h11.SEND_RESPONSE:
+                    raise _ProtocolError("Server disconnected without sending a response.")
+                connection.receive_data(data)
+            elif isinstance(event, h11.Response):
+                response = _Response(event)
+                declared = response.header("content-length") or ""
+                if response.status_code != 200 or (declared.isdigit() and int(declared) > MAX_POLICY_BYTES):
+                    return response, body, response.status_code == 200
+            elif isinstance(event, h11.Data):
+                assert response is not None  # h11 yields the head before any of the body
+                body += event.data
+                if len(body) > MAX_POLICY_BYTES:
+                    return response, body, True
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                assert response is not None
+                return response, body, False
+    except h11.RemoteProtocolError as error:
+        raise _ProtocolError(str(error)) from error
+
+
+async def _fetch_once(client: Client, host: str, address: str, options: VerifyOptions) -> FetchResult:
+    # The fetch is asyncio streams and h11 rather than httpx: httpx's client, connection pool
+    # and anyio layers cost twice the TLS handshake in CPU per fetch, and verify makes a
+    # fresh connection for every address anyway. Errors read as httpx reported them.
+    url = policy_url(host, options.https_port)
+    host_header = host if options.https_port == 443 else f"{host}:{options.https_port}"
     try:
         async with asyncio.timeout(options.timeout):
-            response = await client.send(request, stream=True)
             try:
-                stream = response.extensions.get("network_stream")
-                ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+                reader, writer = await _connect(client, host, address, options.https_port)
+            except OSError as error:
+                if isinstance(error, ssl.SSLError) or error.errno in _LOCAL_ROUTE_ERRNOS:
+                    raise
+                raise _ConnectFailed from error
+            except _HungUp:
+                # OpenSSL's name for a peer that hangs up mid-handshake, as verify has said it.
+                return FetchResult(url, address, error="UNEXPECTED_EOF_WHILE_READING", error_kind="tls")
+            try:
+                ssl_object = writer.get_extra_info("ssl_object")
                 tls_version = ssl_object.version() if ssl_object is not None else None
-                declared = response.headers.get("content-length", "")
-                body = bytearray()
-                too_large = declared.isdigit() and int(declared) > MAX_POLICY_BYTES
-                if response.status_code == 200 and not too_large:
-                    async for chunk in response.aiter_raw():
-                        body += chunk
-                        if len(body) > MAX_POLICY_BYTES:
-                            too_large = True
-                            break
+                response, body, too_large = await _get(reader, writer, host_header)
+            except OSError as error:
+                raise _ReadFailed(str(error)) from error
             finally:
-                await response.aclose()
+                # One request per connection, read in full or cut short on purpose: no goodbye.
+                writer.transport.abort()
     except TimeoutError:
         return FetchResult(
             url, address, error=f"no response within {options.timeout:g} s", error_kind="timeout"
         )
-    except (httpx.HTTPError, ssl.SSLError, OSError) as error:
+    except _ConnectFailed:
+        return FetchResult(url, address, error="All connection attempts failed", error_kind="connect")
+    except (_ProtocolError, _ReadFailed) as error:
+        name = "RemoteProtocolError" if isinstance(error, _ProtocolError) else "ReadError"
+        return FetchResult(url, address, error=f"{name}: {error}", error_kind="http")
+    except (ssl.SSLError, OSError) as error:
         kind, text = _error_kind(error)
         return FetchResult(url, address, error=text, error_kind=kind)
-    max_age, age = cache_lifetime(response.headers.get("cache-control"), response.headers.get("age"))
+    max_age, age = cache_lifetime(response.header("cache-control"), response.header("age"))
     return FetchResult(
         url,
         address,
         status=response.status_code,
-        content_type=response.headers.get("content-type"),
-        location=response.headers.get("location"),
+        content_type=response.header("content-type"),
+        location=response.header("location"),
         body=None if too_large else bytes(body),
         too_large=too_large,
         tls_version=tls_version,
@@ -183,8 +275,30 @@ async def fetch_from(
     )
 
 
+class _ConnectFailed(Exception):
+    """No TCP connection (refused, reset): httpx's ConnectError."""
+
+
+class _ReadFailed(Exception):
+    """The connection broke after it was made: httpx's ReadError."""
+
+
+async def fetch_from(
+    client: Client,
+    host: str,
+    address: str,
+    options: VerifyOptions,
+    limit: asyncio.Semaphore | None = None,
+) -> FetchResult:
+    """One fetch; with `limit`, it waits for a place there before its own timeout starts."""
+    if limit is None:
+        return await _fetch_once(client, host, address, options)
+    async with limit:
+        return await _fetch_once(client, host, address, options)
+
+
 async def fetch_policy(
-    client: httpx.AsyncClient,
+    client: Client,
     host: str,
     addresses: list[str],
     options: VerifyOptions,

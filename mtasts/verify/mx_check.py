@@ -15,12 +15,11 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import dns.asyncresolver
 from cryptography import x509
 
 from mtasts.verify import certs, smtp
 from mtasts.verify.checks import mx_tls as judging
-from mtasts.verify.dns import DnsResult, Lookups, lookup, make_resolver
+from mtasts.verify.dns import DnsResult, Lookups, Resolver, lookup, make_resolver
 from mtasts.verify.model import MX_TLS, Finding, Status, VerifyOptions
 from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxTlsEntry, MxToday, SmtpProbe
 
@@ -40,7 +39,7 @@ class MxProber:
     def __init__(
         self,
         options: VerifyOptions,
-        resolver: dns.asyncresolver.Resolver | None = None,
+        resolver: Resolver | None = None,
         query_limit: asyncio.Semaphore | None = None,
     ) -> None:
         self.options = options

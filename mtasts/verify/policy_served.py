@@ -14,15 +14,13 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-import httpx
-
 from mtasts.constants import policy_host
 from mtasts.names import normalize
 from mtasts.policy import policy_id
 from mtasts.verify.checks import policy_file
 from mtasts.verify.checks.phrasing import unanswered
 from mtasts.verify.dns import DnsResult, Lookups
-from mtasts.verify.https import FetchResult, fetch_policy
+from mtasts.verify.https import Client, FetchResult, fetch_policy
 from mtasts.verify.model import (
     POLICY_FETCH,
     STACK_DRIFT,
@@ -107,7 +105,7 @@ async def check_policy_file(
     options: VerifyOptions,
     expected_text: str | None = None,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: Client | None = None,
     session: Session | None = None,
 ) -> PolicyCheck:
     """Fetch and judge the policy file of `domain` from every address (policy-fetch, policy-syntax).

@@ -1,4 +1,4 @@
-"""What every domain of one `verify` run shares: one resolver, one HTTPS client, and limits on
+"""What every domain of one `verify` run shares: one resolver, one TLS context (`https.Client`), and limits on
 the DNS queries and policy fetches in flight.
 
 Sharing them is for throughput (a bound on open sockets however many domains run at once).
@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import asyncio
 
-import dns.asyncresolver
-import httpx
-
-from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, make_resolver
-from mtasts.verify.https import make_client
+from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, Resolver, make_resolver
+from mtasts.verify.https import Client, make_client
 from mtasts.verify.model import VerifyOptions
 from mtasts.verify.mx_check import MxProber
 
@@ -31,15 +28,16 @@ class Session:
         self,
         options: VerifyOptions,
         *,
-        resolver: dns.asyncresolver.Resolver | None = None,
-        client: httpx.AsyncClient | None = None,
+        resolver: Resolver | None = None,
+        client: Client | None = None,
     ) -> None:
         self.options = options
         self.resolver = resolver or make_resolver(options)
         self._own_client = client is None
         self.client = client or make_client(options)
         self.query_limit = asyncio.Semaphore(MAX_QUERIES_IN_FLIGHT)
-        # As many fetches as the client's pool has connections, so none waits inside the pool.
+        # At most `concurrency` connections open at once (sockets, and TLS handshakes competing
+        # for the CPU), however many addresses the domains in flight have.
         self.fetch_limit = asyncio.Semaphore(max(1, options.concurrency))
         self.mx = MxProber(options, self.resolver, self.query_limit)
 

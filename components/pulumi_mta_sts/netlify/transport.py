@@ -15,14 +15,18 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import quote
 
-import httpx
 from pulumi_mta_sts.netlify.credential import TOKEN_HELP, TokenError, clean_token, scrub
 from pulumi_mta_sts.polling import PollTimeout, poll
 
 from mtasts.errors import MtaStsError
+
+if TYPE_CHECKING:
+    # httpx is imported where a request is made: `pulumi preview`/`up` import this module with
+    # every Netlify component, and httpx alone is a fifth of the program's own start-up.
+    import httpx
 
 DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 # How much of Netlify's own message an error repeats, after scrubbing.
@@ -59,6 +63,8 @@ class NetlifyTransport:
         if not token:
             raise NetlifyError(None, f"No Netlify token: {TOKEN_HELP}.")
         self.token = token
+        import httpx
+
         self._http = httpx.Client(
             base_url=self.base_url.rstrip("/"),
             timeout=self.timeout,
@@ -89,6 +95,8 @@ class NetlifyTransport:
         headers: Mapping[str, str] | None = None,
         hints: Mapping[int, str] | None = None,
     ) -> Any:
+        import httpx
+
         def send() -> httpx.Response:
             try:
                 return self._http.request(method, path, json=json, content=content, headers=headers)

@@ -1,0 +1,124 @@
+"""Report mail is split into its parts as the standard library's own parser splits it, whatever
+the boundary lines, line endings, nesting or defects (the split is a faster path, not a second
+reading of MIME)."""
+
+from __future__ import annotations
+
+from datetime import date
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mtasts.reports.mail import NotAReport, _one_level_parts, message_id, parse_message, report_attachments
+from tests.twin.reportmail import STYLES, make_report, report_mail
+
+
+def what_is_read(message: Message) -> tuple[object, ...]:
+    """Everything `reports` takes from a message."""
+    try:
+        attachments: object = [(a.name, a.data) for a in report_attachments(message)]
+    except NotAReport as error:
+        attachments = str(error)
+    parts = [
+        (part.get_content_type(), part.get_filename(), part.get_payload(decode=True), dict(part.items()))
+        for part in message.walk()
+        if not part.is_multipart()
+    ]
+    return message_id(message), attachments, parts, dict(message.items())
+
+
+def stdlib(raw: bytes) -> Message:
+    return BytesParser(policy=compat32).parsebytes(raw)
+
+
+BOUNDARY = "=_b0und"
+endings = st.sampled_from(["\r\n", "\n", "\r"])
+boundary_line = st.tuples(
+    st.sampled_from(["--" + BOUNDARY, "--" + BOUNDARY + "--", "--" + BOUNDARY + "x", "-" + BOUNDARY]),
+    st.sampled_from(["", " ", "\t ", " --", "\x0c"]),
+)
+part_header = st.sampled_from(
+    [
+        "Content-Type: application/tlsrpt+gzip",
+        'Content-Type: application/gzip; name="r.json.gz"',
+        'Content-Disposition: attachment; filename="a!b!1!2.json.gz"',
+        "Content-Transfer-Encoding: base64",
+        "Content-Transfer-Encoding: 7bit",
+        "Content-Type: text/plain",
+        "Content-Type: application/tlsrpt+json",
+        f'Content-Type: multipart/mixed; boundary="{BOUNDARY}"',
+        'Content-Type: multipart/alternative; boundary="inner"',
+        "Content-Type: message/rfc822",
+        "X-Odd: value",
+    ]
+)
+body_line = st.sampled_from(
+    ["H4sIAAAAAAAA/w==", '{"a": 1}', "", "--inner", "--inner--", "plain text", "From me"]
+)
+line = st.one_of(
+    boundary_line.map(lambda t: t[0] + t[1]),
+    part_header,
+    body_line,
+)
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> bytes:
+    ending = draw(endings)
+    mixed = draw(st.booleans())
+    outer = draw(
+        st.sampled_from(
+            [
+                f'multipart/report; report-type="tlsrpt"; boundary="{BOUNDARY}"',
+                f"multipart/mixed; boundary={BOUNDARY}",
+                f'multipart/digest; boundary="{BOUNDARY}"',
+                "multipart/mixed",
+                "text/plain",
+            ]
+        )
+    )
+    head = [
+        "From: a@example.com",
+        "Message-ID: <x@example.com>",
+        "Subject: report",
+        f"Content-Type: {outer}",
+        "",
+    ]
+    lines = draw(st.lists(line, max_size=30))
+    text = ""
+    for item in head + lines:
+        text += item + (draw(endings) if mixed else ending)
+    return text.encode("utf-8", "surrogateescape")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(messages())
+def test_any_message_reads_as_the_standard_library_reads_it(raw: bytes) -> None:
+    assert what_is_read(parse_message(raw)) == what_is_read(stdlib(raw))
+
+
+def test_report_mail_of_every_sender_style_reads_as_the_standard_library_reads_it() -> None:
+    for style in STYLES:
+        raw = report_mail(make_report(date(2026, 1, 1), style=style), style)
+        for variant in (raw, raw.replace(b"\r\n", b"\n"), raw + b"epilogue\r\n", raw.rstrip(b"\r\n-")):
+            assert what_is_read(parse_message(variant)) == what_is_read(stdlib(variant)), style
+
+
+def test_a_part_whose_last_header_looks_like_an_mbox_from_line_reads_as_the_stdlib_reads_it() -> None:
+    for tail in ("\r\n\r\nbody\r\n", "\r\nbody\r\n", "\r\n"):
+        raw = (
+            f'Content-Type: multipart/mixed; boundary="{BOUNDARY}"\r\n\r\n--{BOUNDARY}\r\n'
+            f"Content-Type: text/plain\r\nFrom somebody{tail}--{BOUNDARY}--\r\n"
+        ).encode()
+        assert what_is_read(parse_message(raw)) == what_is_read(stdlib(raw)), tail
+
+
+def test_report_mail_of_every_sender_style_takes_the_split_without_the_boundary_pattern() -> None:
+    for style in STYLES:
+        raw = report_mail(make_report(date(2026, 1, 1), style=style), style)
+        headers = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+        parts = _one_level_parts(headers)
+        assert parts is not None and len(parts) == 2, style

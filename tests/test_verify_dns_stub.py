@@ -1,0 +1,134 @@
+"""verify's DNS stub against a resolver that misbehaves: truncation, stray answers, garbage."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterator
+
+import dns.flags
+import dns.message
+import dns.rrset
+import pytest
+
+from mtasts.verify.dns import Resolver, lookup
+
+NAME = "_mta-sts.example.com"
+RECORD = '"v=STSv1; id=20240101"'
+
+Reply = Callable[[dns.message.Message], list[bytes]]
+
+
+def answer(query: dns.message.Message) -> dns.message.Message:
+    response = dns.message.make_response(query)
+    response.answer.append(dns.rrset.from_text(NAME + ".", 300, "IN", "TXT", RECORD))
+    return response
+
+
+class OddResolver:
+    """UDP answers as `udp` makes them (several datagrams per query, or none); TCP answers
+    truthfully and counts its queries."""
+
+    def __init__(self, udp: Reply) -> None:
+        self.udp_reply = udp
+        self.tcp_queries = 0
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.port = self.udp.getsockname()[1]
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind(("127.0.0.1", self.port))
+        self.tcp.listen()
+        threading.Thread(target=self._serve_udp, daemon=True).start()
+        threading.Thread(target=self._serve_tcp, daemon=True).start()
+
+    def _serve_udp(self) -> None:
+        while True:
+            try:
+                wire, peer = self.udp.recvfrom(4096)
+            except OSError:
+                return
+            for datagram in self.udp_reply(dns.message.from_wire(wire)):
+                self.udp.sendto(datagram, peer)
+
+    def _serve_tcp(self) -> None:
+        while True:
+            try:
+                conn, _ = self.tcp.accept()
+            except OSError:
+                return
+            with conn:
+                (length,) = struct.unpack("!H", conn.recv(2))
+                query = dns.message.from_wire(conn.recv(length))
+                self.tcp_queries += 1
+                wire = answer(query).to_wire()
+                conn.sendall(struct.pack("!H", len(wire)) + wire)
+
+    def close(self) -> None:
+        self.udp.close()
+        self.tcp.close()
+
+
+@pytest.fixture
+def resolver_with() -> Iterator[Callable[[Reply], tuple[OddResolver, Resolver]]]:
+    made: list[OddResolver] = []
+
+    def make(udp: Reply) -> tuple[OddResolver, Resolver]:
+        server = OddResolver(udp)
+        made.append(server)
+        return server, Resolver(("127.0.0.1",), server.port, timeout=0.5, lifetime=1.5)
+
+    yield make
+    for server in made:
+        server.close()
+
+
+def test_a_truncated_answer_is_asked_again_over_tcp(
+    resolver_with: Callable[[Reply], tuple[OddResolver, Resolver]],
+) -> None:
+    def truncated(query: dns.message.Message) -> list[bytes]:
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.TC
+        return [response.to_wire()]
+
+    server, resolver = resolver_with(truncated)
+    result = asyncio.run(lookup(resolver, NAME, "TXT"))
+    assert result.ok, result.error
+    assert result.records == ("v=STSv1; id=20240101",)
+    assert server.tcp_queries == 1
+
+
+def test_answers_with_another_id_or_question_and_garbage_are_ignored_until_the_real_answer(
+    resolver_with: Callable[[Reply], tuple[OddResolver, Resolver]],
+) -> None:
+    def stray_first(query: dns.message.Message) -> list[bytes]:
+        real = answer(query)
+        other_id = answer(query)
+        other_id.id = (query.id + 1) % 65536
+        other_question = dns.message.make_response(dns.message.make_query("evil.example.", "TXT"))
+        other_question.id = query.id
+        other_question.answer.append(
+            dns.rrset.from_text("evil.example.", 300, "IN", "TXT", '"v=STSv1; id=evil"')
+        )
+        return [b"\x00garbage", other_id.to_wire(), other_question.to_wire(), real.to_wire()]
+
+    server, resolver = resolver_with(stray_first)
+    result = asyncio.run(lookup(resolver, NAME, "TXT"))
+    assert result.records == ("v=STSv1; id=20240101",), result
+    assert server.tcp_queries == 0
+
+
+def test_a_resolver_sending_only_stray_answers_is_reported_as_not_answering_within_the_lifetime(
+    resolver_with: Callable[[Reply], tuple[OddResolver, Resolver]],
+) -> None:
+    def only_strays(query: dns.message.Message) -> list[bytes]:
+        stray = answer(query)
+        stray.id = (query.id + 1) % 65536
+        return [b"\xff" * 3, stray.to_wire()]
+
+    _, resolver = resolver_with(only_strays)
+    result = asyncio.run(asyncio.wait_for(lookup(resolver, NAME, "TXT"), 5))
+    assert not result.ok
+    assert f"did not answer {NAME} TXT within 1.5 s" in (result.error or "")
