@@ -246,7 +246,11 @@ def test_readiness_waits_while_the_old_file_is_served_and_succeeds_once_the_new_
 ) -> None:
     new = desired_state(parse_settings(NEW))
     waiting = _wait_for_readiness(readiness_twin, new.policy_text, timeout=30)
-    time.sleep(2.5)
+    # Wait for two looks at the old file (bounded): the probe's start-up time varies with load.
+    deadline = time.monotonic() + 20
+    while _policy_fetches(readiness_twin) < 2 and time.monotonic() < deadline and waiting.poll() is None:
+        time.sleep(0.1)
+    time.sleep(0.5)
     assert waiting.poll() is None, "readiness gave up (or succeeded) while the old policy was still served"
     fetches_before_swap = _policy_fetches(readiness_twin)
     readiness_twin.publish(READINESS_DOMAIN, POLICY_PATH, new.policy_text)
