@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 from mtasts import constants
@@ -56,20 +58,30 @@ def _live_gaps(view: StackView, domain: str, severity: Severity) -> list[tuple[s
     return gaps
 
 
-def validate_live_mx_covered(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Under enforce, a live MX host outside the policy has its mail refused (mandatory)."""
-    view = stack_view(args.resources)
-    for domain in sorted(view.domains):
-        for urn, message in _live_gaps(view, domain, Severity.FAIL):
-            report(message, urn or None)
+LiveFindings = Callable[[StackView, str, Severity], list[tuple[str, str]]]
 
 
-def validate_live_mx_covered_in_testing(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Under testing, the same gap is reported by senders, not enforced (advisory)."""
-    view = stack_view(args.resources)
-    for domain in sorted(view.domains):
-        for urn, message in _live_gaps(view, domain, Severity.WARN):
-            report(message, urn or None)
+def _per_domain(findings: LiveFindings, severity: Severity, doc: str) -> Callable[..., None]:
+    """A stack validator reporting, for every domain in the stack, `findings` that weigh `severity`."""
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        view = stack_view(args.resources)
+        for domain in sorted(view.domains):
+            for urn, message in findings(view, domain, severity):
+                report(message, urn or None)
+
+    validate.__doc__ = doc
+    return validate
+
+
+validate_live_mx_covered = _per_domain(
+    _live_gaps,
+    Severity.FAIL,
+    "Under enforce, a live MX host outside the policy has its mail refused (mandatory).",
+)
+validate_live_mx_covered_in_testing = _per_domain(
+    _live_gaps, Severity.WARN, "Under testing, the same gap is reported by senders, not enforced (advisory)."
+)
 
 
 def _live_tls(view: StackView, domain: str, severity: Severity) -> list[tuple[str, str]]:
@@ -89,20 +101,16 @@ def _live_tls(view: StackView, domain: str, severity: Severity) -> list[tuple[st
     return list(dict.fromkeys(found))
 
 
-def validate_live_mx_tls(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Under enforce, a live MX host failing STARTTLS or its certificate has its mail refused (mandatory)."""
-    view = stack_view(args.resources)
-    for domain in sorted(view.domains):
-        for urn, message in _live_tls(view, domain, Severity.FAIL):
-            report(message, urn or None)
-
-
-def validate_live_mx_tls_in_testing(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Under testing the same failure is reported by senders; what could not be checked is said (advisory)."""
-    view = stack_view(args.resources)
-    for domain in sorted(view.domains):
-        for urn, message in _live_tls(view, domain, Severity.WARN):
-            report(message, urn or None)
+validate_live_mx_tls = _per_domain(
+    _live_tls,
+    Severity.FAIL,
+    "Under enforce, a live MX host failing STARTTLS or its certificate has its mail refused (mandatory).",
+)
+validate_live_mx_tls_in_testing = _per_domain(
+    _live_tls,
+    Severity.WARN,
+    "Under testing the same failure is reported by senders; what could not be checked is said (advisory).",
+)
 
 
 def validate_policy_host_refuses_mail(args: StackValidationArgs, report: ReportViolation) -> None:
