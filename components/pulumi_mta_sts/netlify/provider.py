@@ -5,7 +5,8 @@ id) and `NetlifyCertificateProvider` (the site's Let's Encrypt certificate), the
 the resources in pulumi_mta_sts/netlify/resources.py.
 
 Leaves alone: the token (from the secret input `netlify_token` or read at run time by their base,
-pulumi_mta_sts/netlify/provider_base.py; never an output, never compared by diff, never pickled), the site's input checks and outputs (pulumi_mta_sts/netlify/site_properties.py),
+pulumi_mta_sts/netlify/provider_base.py; never an output, never compared by diff, never pickled),
+the site's input checks and outputs (pulumi_mta_sts/netlify/site_properties.py),
 how a certificate is obtained (pulumi_mta_sts/netlify/certificate_issuing.py), and the API itself
 (pulumi_mta_sts/netlify/api.py).
 
