@@ -99,14 +99,15 @@ def test_the_component_registers_itself_under_its_token_with_the_name_the_progra
     assert [c.name for c in components] == ["example-org"]
 
 
-def test_a_secret_netlify_token_reaches_the_netlify_resources_as_a_secret_and_no_other_registration(
+def test_a_secret_netlify_token_reaches_the_netlify_resources_as_a_secret_and_no_other_registration_or_output(
     deployment: tuple[FakeDeployment, RunningProvider],
 ) -> None:
-    construct(
+    outputs = construct(
         deployment,
         "example-net",
         {"domain": "example.net", "zoneId": ZONE_ID, "netlifyToken": secret("nfp_not_a_real_token")},
     )
+    assert "nfp_not_a_real_token" not in repr(outputs)
     fake, _ = deployment
     mine = [r for r in fake.monitor.registered if r.name.startswith("example-net")]
     assert mine, "nothing registered for example-net"
