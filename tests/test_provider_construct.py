@@ -99,20 +99,25 @@ def test_the_component_registers_itself_under_its_token_with_the_name_the_progra
     assert [c.name for c in components] == ["example-org"]
 
 
-def test_a_secret_netlify_token_reaches_the_component_and_stays_out_of_every_registration(
+def test_a_secret_netlify_token_reaches_the_netlify_resources_as_a_secret_and_no_other_registration_or_output(
     deployment: tuple[FakeDeployment, RunningProvider],
 ) -> None:
-    construct(
+    outputs = construct(
         deployment,
         "example-net",
         {"domain": "example.net", "zoneId": ZONE_ID, "netlifyToken": secret("nfp_not_a_real_token")},
     )
+    assert "nfp_not_a_real_token" not in repr(outputs)
     fake, _ = deployment
     mine = [r for r in fake.monitor.registered if r.name.startswith("example-net")]
     assert mine, "nothing registered for example-net"
-    assert not any(
-        "nfp_not_a_real_token" in repr(r.inputs) for r in mine if r.type != "pulumi:providers:netlify"
-    )
+    netlify = [r for r in mine if r.type.startswith("pulumi-python:dynamic/netlify:")]
+    assert {r.type.rsplit(":", 1)[1] for r in netlify} == {"Site", "Certificate"}
+    for resource in netlify:
+        token = resource.inputs["netlify_token"]
+        assert rpc.is_rpc_secret(token) and rpc.unwrap_rpc_secret(token) == "nfp_not_a_real_token"
+    others = [r for r in mine if r not in netlify and r.type != "pulumi:providers:netlify"]
+    assert not any("nfp_not_a_real_token" in repr(r.inputs) for r in others)
 
 
 def property_errors(error: grpc.RpcError) -> dict[str, str]:

@@ -41,7 +41,13 @@ TYPE = "mta-sts:index:MtaStsDomain"
 
 
 class MtaStsDomain(pulumi.ComponentResource):
-    """MTA-STS (RFC 8461) and TLS reporting (RFC 8460) for one mail domain."""
+    """MTA-STS (RFC 8461) and TLS reporting (RFC 8460) for one mail domain.
+
+    With Netlify hosting, `netlify_token` reaches the Netlify site and certificate as a secret
+    input, used for their create and update; it is never an output, and a new token alone
+    changes nothing. Refresh and destroy see only the recorded state, which holds no token, so
+    they need NETLIFY_AUTH_TOKEN in the environment or the stack config mta-sts:netlifyToken.
+    """
 
     policy_url: pulumi.Output[str]
     """The URL senders fetch the policy from: https://mta-sts.<domain>/.well-known/mta-sts.txt."""
@@ -69,13 +75,6 @@ class MtaStsDomain(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         settings = settings_from_args(name, args)
-        if args.get("netlify_token") is not None and settings.hosting is Hosting.NETLIFY:
-            # The Netlify providers read their token at run time, never from an input (no credential in
-            # state): they take it from NETLIFY_AUTH_TOKEN or the stack config mta-sts:netlifyToken.
-            pulumi.log.warn(
-                f"MtaStsDomain '{name}': netlify_token is checked but not handed to the Netlify providers; "
-                "they read NETLIFY_AUTH_TOKEN from the environment or the stack config mta-sts:netlifyToken"
-            )
         state = desired_state(settings)
         # Before anything registers: a refusal (uncovered MX host, conflicting record) changes nothing.
         zone = plan_zone(name, settings, state, invoke_options(opts, "cloudflare"), self._mx_fix)
@@ -128,6 +127,7 @@ class MtaStsDomain(pulumi.ComponentResource):
                     files=state.files,
                     certificate_timeout=settings.readiness_timeout,
                     dns_ready=[self.host_records],
+                    netlify_token=args.get("netlify_token"),
                 ),
                 child,
             )

@@ -46,12 +46,15 @@ class GitHubPagesSite(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class NetlifyHostingArgs:
-    """`dns_ready`: the records that point the host at Netlify, needed for its certificate."""
+    """`dns_ready`: the records that point the host at Netlify, needed for its certificate.
+    `netlify_token`: the token for the site's and certificate's create and update (a secret input);
+    None leaves the providers to the stack config or NETLIFY_AUTH_TOKEN."""
 
     custom_domain: str
     files: Mapping[str, str]
     certificate_timeout: int
     dns_ready: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    netlify_token: pulumi.Input[str] | None = None
 
 
 class NetlifyHosting(pulumi.ComponentResource):
@@ -63,6 +66,7 @@ class NetlifyHosting(pulumi.ComponentResource):
             f"{name}-site",
             custom_domain=args.custom_domain,
             files=dict(args.files),
+            netlify_token=args.netlify_token,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.certificate = NetlifyCertificate(
@@ -70,6 +74,7 @@ class NetlifyHosting(pulumi.ComponentResource):
             site_id=self.site.site_id,
             custom_domain=args.custom_domain,
             timeout_seconds=args.certificate_timeout,
+            netlify_token=args.netlify_token,
             # Netlify issues the certificate only once DNS answers with its address.
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.dns_ready)),
         )

@@ -4,8 +4,9 @@ Manages: `NetlifySiteProvider` (CRUD of the site and its file-digest deploy; the
 id) and `NetlifyCertificateProvider` (the site's Let's Encrypt certificate), the providers of
 the resources in pulumi_mta_sts/netlify/resources.py.
 
-Leaves alone: the token (read at run time by their base, pulumi_mta_sts/netlify/provider_base.py,
-and never pickled), the site's input checks and outputs (pulumi_mta_sts/netlify/site_properties.py),
+Leaves alone: the token (from the secret input `netlify_token` or read at run time by their base,
+pulumi_mta_sts/netlify/provider_base.py; never an output, never compared by diff, never pickled),
+the site's input checks and outputs (pulumi_mta_sts/netlify/site_properties.py),
 how a certificate is obtained (pulumi_mta_sts/netlify/certificate_issuing.py), and the API itself
 (pulumi_mta_sts/netlify/api.py).
 
@@ -72,13 +73,14 @@ class NetlifySiteProvider(NetlifyProvider):
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        # `olds` are the outputs create/update/read returned, which carry what diff compares.
+        # `olds` are the outputs create/update/read returned, which carry what diff compares
+        # (never the token input: a new token changes nothing at Netlify).
         changed = site_changes(olds, news)
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     @token_safe
     def create(self, props: dict[str, Any]) -> CreateResult:
-        with self._client() as client:
+        with self._client(props) as client:
             site = client.create_site(props["custom_domain"], props.get("site_name") or None)
             try:
                 deploy = client.deploy_files(
@@ -94,7 +96,7 @@ class NetlifySiteProvider(NetlifyProvider):
     @token_safe
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         changed = site_changes(olds, news)
-        with self._client() as client:
+        with self._client(news) as client:
             if "custom_domain" in changed or "site_name" in changed:
                 site = client.update_site(
                     id_,
@@ -161,6 +163,7 @@ class NetlifyCertificateProvider(NetlifyProvider):
         return CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # The token input is a credential, not a property of the certificate: never compared.
         # timeout_seconds only bounds the wait; changing it changes nothing at Netlify.
         replaces = ["site_id"] if news.get("site_id") != olds.get("site_id") else []
         changed = replaces or news.get("custom_domain") != olds.get("custom_domain")
@@ -194,5 +197,5 @@ class NetlifyCertificateProvider(NetlifyProvider):
         site_id = str(props["site_id"])
         domain = str(props["custom_domain"])
         timeout = float(props.get("timeout_seconds") or 0)
-        with self._client() as client:
+        with self._client(props) as client:
             return issue_certificate(client, site_id, domain, timeout, self.backoff)

@@ -2,9 +2,12 @@
 
 Manages: `NetlifyProvider`, the base of the two providers in pulumi_mta_sts/netlify/provider.py.
 It reads the token in `configure` from the stack config `mta-sts:netlifyToken` (the engine
-unwraps secrets before they reach a dynamic provider), or from NETLIFY_AUTH_TOKEN; the token is
-never an input or an output, and `__getstate__` drops it, so the provider Pulumi pickles into
-the state (`serialize_provider`, dill) never carries it. `token_safe` makes whatever a provider
+unwraps secrets before they reach a dynamic provider), or from NETLIFY_AUTH_TOKEN. A resource may
+also carry it as the secret input `netlify_token` (the component's argument): create, update and
+check prefer that input; read and delete see only the recorded outputs, which never hold the
+token, so they fall back to the config or the environment. The token is never an output, diff
+ignores it, and `__getstate__` drops it, so the provider Pulumi pickles into the state
+(`serialize_provider`, dill) never carries it. `token_safe` makes whatever a provider
 method raises reach the engine scrubbed. Also the checks both providers make of their inputs.
 NETLIFY_API_URL points the client at another API root (the tests' local fake).
 
@@ -35,6 +38,14 @@ BASE_URL_ENV = "NETLIFY_API_URL"
 POLICY_HOST_PREFIX = f"{POLICY_HOST_LABEL}."
 # pulumi.runtime.rpc.UNKNOWN: what check and diff see for a value not known during preview.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+# The secret input that carries a token given to the component; never in an output.
+TOKEN_INPUT = "netlify_token"
+
+
+def input_token(props: Any) -> str | None:
+    """The token a resource's inputs carry, if any (the engine unwraps the secret for the provider)."""
+    value = props.get(TOKEN_INPUT) if isinstance(props, dict) else None
+    return value if isinstance(value, str) and value and known(value) else None
 
 
 class NetlifyProvider(ResourceProvider):
@@ -70,12 +81,13 @@ class NetlifyProvider(ResourceProvider):
         self.__dict__.update(state)
         self._token = None
 
-    def _raw_token(self) -> str:
-        return self._token or os.environ.get(TOKEN_ENV, "")
+    def _raw_token(self, props: Any = None) -> str:
+        return input_token(props) or self._token or os.environ.get(TOKEN_ENV, "")
 
-    def _client(self) -> NetlifyClient:
+    def _client(self, props: Any = None) -> NetlifyClient:
+        """A client with the token from `props` (the resource's inputs), else the config or environment."""
         try:
-            token = clean_token(self._raw_token())
+            token = clean_token(self._raw_token(props))
         except TokenError as error:
             raise NetlifyError(None, f"{error}.") from None
         if not token:
@@ -91,10 +103,11 @@ class NetlifyProvider(ResourceProvider):
             max_rate_limit_wait=self.max_rate_limit_wait,
         )
 
-    def _scrub(self, text: str) -> str:
-        """`text` without the token, as configured and as cleaned (see `credential.scrub`)."""
-        raw = self._raw_token()
-        for token in dict.fromkeys((raw, raw.strip())):
+    def _scrub(self, text: str, extra: tuple[str, ...] = ()) -> str:
+        """`text` without the token, as configured, as given in an input (`extra`) and as cleaned
+        (see `credential.scrub`)."""
+        raws = (self._raw_token(), *extra)
+        for token in dict.fromkeys(form for raw in raws for form in (raw, raw.strip())):
             text = scrub(text, token)
         return text
 
@@ -114,13 +127,23 @@ def token_safe(method: Method) -> Method:
         try:
             return method(self, *args, **kwargs)
         except NetlifyError as error:
+            extra = _input_tokens(args, kwargs)
             raise NetlifyError(
-                error.status, self._scrub(error.message), server_message=self._scrub(error.server_message)
+                error.status,
+                self._scrub(error.message, extra),
+                server_message=self._scrub(error.server_message, extra),
             ) from None
         except Exception as error:
-            raise NetlifyError(None, self._scrub(f"{type(error).__name__}: {error}")) from None
+            extra = _input_tokens(args, kwargs)
+            raise NetlifyError(None, self._scrub(f"{type(error).__name__}: {error}", extra)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _input_tokens(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """Every token the method's property maps carry (olds and news may hold different ones)."""
+    found = (input_token(value) for value in (*args, *kwargs.values()))
+    return tuple(token for token in found if token)
 
 
 def known(value: Any) -> bool:

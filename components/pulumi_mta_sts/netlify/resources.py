@@ -7,6 +7,9 @@ Manages:
   Netlify (the stack makes it depend on the A record) or a timeout passes.
 Each is a dynamic resource (type `pulumi-python:dynamic/netlify:<Name>`, from `module` and
 `name` below, not from this module's path) whose provider is in pulumi_mta_sts/netlify/provider.py.
+A `netlify_token` given to either becomes the secret input `netlify_token` (never an output);
+without it the provider reads the stack config or the environment, as it always does for
+read and delete.
 
 Leaves alone: domain aliases (never set: a redirect from another name is fatal, RFC 8461 §3.3,
 RFC 8461 §3.2), DNS (pulumi_mta_sts/dns.py), and whether the policy is really served (the readiness
@@ -16,10 +19,18 @@ resource checks that over HTTPS).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
 from pulumi.dynamic import Resource
 from pulumi_mta_sts.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
+from pulumi_mta_sts.netlify.provider_base import TOKEN_INPUT
+
+
+def _add_token(props: dict[str, Any], token: pulumi.Input[str] | None) -> None:
+    # Only when given, so a stack without it registers the same inputs as before.
+    if token is not None:
+        props[TOKEN_INPUT] = pulumi.Output.secret(token)
 
 
 class NetlifySite(Resource, module="netlify", name="Site"):
@@ -38,6 +49,7 @@ class NetlifySite(Resource, module="netlify", name="Site"):
         custom_domain: pulumi.Input[str],
         files: pulumi.Input[Mapping[str, str]],
         site_name: pulumi.Input[str] | None = None,
+        netlify_token: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
         provider: NetlifySiteProvider | None = None,
     ) -> None:
@@ -50,6 +62,7 @@ class NetlifySite(Resource, module="netlify", name="Site"):
             "url": None,
             "file_digests": None,
         }
+        _add_token(props, netlify_token)
         super().__init__(provider or NetlifySiteProvider(), name, props, opts)
 
 
@@ -68,6 +81,7 @@ class NetlifyCertificate(Resource, module="netlify", name="Certificate"):
         site_id: pulumi.Input[str],
         custom_domain: pulumi.Input[str],
         timeout_seconds: pulumi.Input[float] = 1800,
+        netlify_token: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
         provider: NetlifyCertificateProvider | None = None,
     ) -> None:
@@ -79,4 +93,5 @@ class NetlifyCertificate(Resource, module="netlify", name="Certificate"):
             "domains": None,
             "expires_at": None,
         }
+        _add_token(props, netlify_token)
         super().__init__(provider or NetlifyCertificateProvider(), name, props, opts)
