@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import io
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from pulumi_mta_sts.polling import Backoff
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from tests.netlify_fake import FakeNetlify
+from tests.pickles import names_loaded
 
 TOKEN = "nfp_provider_token_5d0f2c7e81aa43"
 PROJECT = Path(__file__).resolve().parents[1]
@@ -432,19 +432,6 @@ PICKLED_IN_STATE: dict[str, str] = json.loads(
     (PROJECT / "tests" / "data" / "netlify" / "pickled-providers.json").read_text()
 )
 PROVIDER_CLASSES: dict[str, type] = {c.__name__: c for c in (NetlifySiteProvider, NetlifyCertificateProvider)}
-
-
-def names_loaded(serialized: str) -> set[tuple[str, str]]:
-    """The (module, name) of every class or function unpickling `serialized` imports."""
-    seen: set[tuple[str, str]] = set()
-
-    class Recording(dill.Unpickler):
-        def find_class(self, module: str, name: str) -> Any:
-            seen.add((module, name))
-            return super().find_class(module, name)
-
-    Recording(io.BytesIO(base64.b64decode(serialized))).load()
-    return seen
 
 
 @pytest.mark.parametrize("name", sorted(PROVIDER_CLASSES))

@@ -4,18 +4,15 @@ the component became a package), and every provider pickled into their state sti
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import dill
 import pytest
 
+from tests.pickles import names_loaded
 from tests.pulumi_mocks import PROJECT_DIR, Registered, StackRun
 
 Run = Callable[..., StackRun]
@@ -58,18 +55,6 @@ def test_the_served_policy_moved_under_the_component_keeps_its_root_urn_as_an_al
     served = stack({"domain": "example.com"}).named("mta-sts-served")
     assert served.parent.endswith("mta-sts:index:MtaStsDomain::mta-sts")
     assert {"noParent": True} in served.aliases
-
-
-def names_loaded(serialized: str) -> set[tuple[str, str]]:
-    seen: set[tuple[str, str]] = set()
-
-    class Recording(dill.Unpickler):
-        def find_class(self, module: str, name: str) -> Any:
-            seen.add((module, name))
-            return super().find_class(module, name)
-
-    Recording(io.BytesIO(base64.b64decode(serialized))).load()
-    return seen
 
 
 @pytest.mark.parametrize(
