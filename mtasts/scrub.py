@@ -13,7 +13,6 @@ keeps its own `scrub(text, token)` on top of this one, pulumi_mta_sts/netlify/cr
 from __future__ import annotations
 
 import base64
-import html
 import json as jsonlib
 import re
 from collections.abc import Iterable
@@ -53,6 +52,10 @@ def secret_forms(secret: str, prefixes: Iterable[str] = ()) -> tuple[list[str], 
     `prefixes`: text sent in front of the secret in one encoded unit (`"Bearer "` in an
     Authorization header), so the base64 of the whole unit is caught too.
     """
+    # Here, not at the top: `html` loads its table of entities on import, and the Pulumi program
+    # imports this module (through the Netlify credential) on every run but scrubs only on an error.
+    import html
+
     partial = {
         secret,
         quote(secret, safe=""),

@@ -49,6 +49,20 @@ def test_a_unicode_host_part_is_refused_with_its_a_label(raw: dict[str, Any], fi
 
 
 @pytest.mark.parametrize(
+    ("host", "label"),
+    [
+        ("Mail.Example.COM", "mail.example.com"),  # ASCII: lowered, idna not consulted
+        ("_spf.Bücher.example", "_spf.xn--bcher-kva.example"),
+        ("a\u200db.example", None),  # idna refuses a joiner out of context (an IDNAError)
+        ("☃.com", None),
+        ("ü" * 64 + ".com", None),  # longer than a label may be once encoded
+    ],
+)
+def test_a_label_converts_unicode_labels_and_is_none_where_idna_refuses(host: str, label: str | None) -> None:
+    assert published.a_label(host) == label
+
+
+@pytest.mark.parametrize(
     "raw",
     [
         {"mx": ["mail.exa\nmple.com"]},

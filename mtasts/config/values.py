@@ -7,7 +7,6 @@ and how to set it.
 
 from __future__ import annotations
 
-import difflib
 import enum
 import json
 import re
@@ -156,6 +155,8 @@ def unknown_key(key: str, known: Iterable[str], prefix: str = "") -> str:
     known = list(known)
     key = key_name(key)
     by_lower = {name.lower(): name for name in known}
+    import difflib  # here, not at the top: only a misspelt key needs it, and a valid config skips its import
+
     close = difflib.get_close_matches(str(key).lower(), list(by_lower), n=1, cutoff=0.6)
     if close:
         return f"'{prefix}{key}' is not a setting; did you mean '{prefix}{by_lower[close[0]]}'?"

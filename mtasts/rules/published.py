@@ -19,8 +19,6 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-import idna
-
 from mtasts.rules.findings import Finding, Severity
 
 NAME_LIMIT = 253
@@ -43,12 +41,17 @@ def a_label(host: str) -> str | None:
     labels = host.strip().rstrip(".").split(".")
     try:
         # Label by label: ASCII labels (`_spf`, `*`) stay as written, IDNA only converts the others.
-        return ".".join(
-            label.lower() if label.isascii() else idna.encode(label, uts46=True).decode("ascii")
-            for label in labels
-        )
-    except (idna.IDNAError, UnicodeError, ValueError):
+        return ".".join(label.lower() if label.isascii() else _idna_a_label(label) for label in labels)
+    except (UnicodeError, ValueError):  # idna.IDNAError is a UnicodeError
         return None
+
+
+def _idna_a_label(label: str) -> str:
+    # Imported here, not at the top: loading idna's UTS #46 tables costs the program about a
+    # millisecond of start-up, and only a label written in Unicode (which is refused) needs them.
+    import idna
+
+    return idna.encode(label, uts46=True).decode("ascii")
 
 
 def printable(value: str, what: str) -> list[Finding]:
