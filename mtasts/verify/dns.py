@@ -225,7 +225,7 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
     parser = dns.wire.Parser(wire, name_end + 4)
     answers = []
     for _ in range(ancount):
-        owner = parser.get_name(decompress=True)
+        owner = _answer_owner(parser, question)
         rdtype, rdclass, _ttl, length = parser.get_struct("!HHIH")
         if rdtype in (dns.rdatatype.OPT, dns.rdatatype.TSIG):
             raise dns.message.BadEDNS if rdtype == dns.rdatatype.OPT else dns.message.BadTSIG
@@ -238,13 +238,13 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
     extended_rcode = None
     for section, count in ((dns.message.MessageSection.AUTHORITY, nscount), (None, arcount)):
         for _ in range(count):
-            owner = parser.get_name(decompress=True)
+            root = _skip_name(parser)
             rdtype, _rdclass, ttl, length = parser.get_struct("!HHIH")
             if rdtype == dns.rdatatype.TSIG:
                 raise dns.message.BadTSIG  # signed answers are not asked for (no keyring)
             if rdtype == dns.rdatatype.OPT:
                 # RFC 6891 §6.1.1: one OPT, in the additional section, owned by the root.
-                if section is not None or extended_rcode is not None or owner != dns.name.root:
+                if section is not None or extended_rcode is not None or not root:
                     raise dns.message.BadEDNS
                 extended_rcode = ttl >> 24  # the upper eight bits of the rcode (RFC 6891 §6.1.3)
             parser.seek(parser.current + length)
@@ -252,6 +252,38 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
         raise dns.message.TrailingJunk
     rcode = (flags & 0xF) | ((extended_rcode or 0) << 4)
     return _Reply(question, rcode, flags, tuple(answers))
+
+
+# The question's name starts right after the header, at offset 12; an answer's owner is nearly
+# always a compression pointer back at it (RFC 1035 §4.1.4).
+_POINTER_TO_QUESTION = b"\xc0\x0c"
+
+
+def _answer_owner(parser: dns.wire.Parser, question: _Question) -> dns.name.Name:
+    """An answer record's owner: the question's name itself when it points there, which spares
+    building a Name per record (the costliest step left in reading an answer)."""
+    if parser.wire[parser.current : parser.current + 2] == _POINTER_TO_QUESTION:
+        parser.seek(parser.current + 2)
+        return question.name  # the question came back as asked (`_read_reply` checked it)
+    return parser.get_name(decompress=True)
+
+
+def _skip_name(parser: dns.wire.Parser) -> bool:
+    """Step over a name in a section verify does not read; True when it is the root name.
+
+    Its labels are not read, so a pointer in it is not followed either."""
+    root = True
+    while True:
+        length = parser.get_uint8()
+        if length == 0:
+            return root
+        if length >= 0xC0:  # a compression pointer ends the name
+            parser.get_uint8()
+            return False
+        if length >= 0x40:
+            raise dns.name.BadLabelType
+        parser.seek(parser.current + length)
+        root = False
 
 
 async def _exchange(server: str, port: int, question: _Question, timeout: float) -> _Reply:
@@ -265,8 +297,13 @@ async def _exchange(server: str, port: int, question: _Question, timeout: float)
         # A connected socket: the kernel drops datagrams from any other address or port.
         with socket.socket(family, socket.SOCK_DGRAM) as udp:
             udp.setblocking(False)
-            await loop.sock_connect(udp, (server, port))
-            await loop.sock_sendall(udp, wire)
+            # Connecting a UDP socket to an address only records it, and a datagram this small
+            # is sent at once, so neither waits on the event loop.
+            udp.connect((server, port))
+            try:
+                udp.send(wire)
+            except BlockingIOError:
+                await loop.sock_sendall(udp, wire)
             while True:
                 datagram = await loop.sock_recv(udp, 65535)
                 try:
