@@ -11,7 +11,7 @@ Both sides are measured from compiled bytecode, as a second `pulumi preview` or 
 compiled the SDKs' when it installed them, and the children here may write the program's
 (PYTHONDONTWRITEBYTECODE, if set, is dropped for them), which one untimed run of each snippet
 does before the timed ones. Otherwise every run would compile the program's modules from
-source again, about 50 ms that only a first run after a change pays.
+source again, about 35 ms that only a first run after a change pays.
 """
 
 from __future__ import annotations
