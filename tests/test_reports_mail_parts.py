@@ -27,7 +27,7 @@ def what_is_read(message: Message) -> tuple[object, ...]:
         for part in message.walk()
         if not part.is_multipart()
     ]
-    return message_id(message), attachments, parts, dict(message.items())
+    return message_id(message), attachments, parts, message.items(), message.get_unixfrom()
 
 
 def stdlib(raw: bytes) -> Message:
@@ -53,6 +53,18 @@ part_header = st.sampled_from(
         'Content-Type: multipart/alternative; boundary="inner"',
         "Content-Type: message/rfc822",
         "X-Odd: value",
+    ]
+)
+odd_header = st.sampled_from(
+    [
+        "From a@example.com Thu Jan  1 00:00:00 2026",
+        " folded onto the line before",
+        "\tfolded with a tab",
+        ": no field name",
+        "X-Odd:value without a space",
+        "Message-ID: <second@example.com>",
+        "Subject: =?utf-8?q?caf=C3=A9?=",
+        "Content-Type: text/plain",
     ]
 )
 body_line = st.sampled_from(
@@ -85,8 +97,11 @@ def messages(draw: st.DrawFn) -> bytes:
         "Message-ID: <x@example.com>",
         "Subject: report",
         f"Content-Type: {outer}",
-        "",
     ]
+    # Odd header lines where any may stand: each is read by its own rule (feedparser's).
+    for _ in range(draw(st.integers(0, 3))):
+        head.insert(draw(st.integers(0, len(head))), draw(odd_header))
+    head.append(draw(st.sampled_from(["", "", "not a header line", "From me"])))
     lines = draw(st.lists(line, max_size=30))
     text = ""
     for item in head + lines:
@@ -114,6 +129,22 @@ def test_a_part_whose_last_header_looks_like_an_mbox_from_line_reads_as_the_stdl
             f"Content-Type: text/plain\r\nFrom somebody{tail}--{BOUNDARY}--\r\n"
         ).encode()
         assert what_is_read(parse_message(raw)) == what_is_read(stdlib(raw)), tail
+
+
+def test_headers_with_folded_misplaced_and_nameless_lines_read_as_the_stdlib_reads_them() -> None:
+    for head in (
+        " folded first\r\nSubject: x\r\n",
+        "From a@example.com Thu Jan  1 00:00:00 2026\r\nSubject: x\r\n",
+        "Subject: x\r\nFrom b@example.com\r\nTo: y\r\n",
+        "Subject: x\r\n: nameless\r\n\tfolded\r\n",
+        "Subject: x\r\nFrom b@example.com\r\n",
+    ):
+        for tail in ("\r\n", "body without a blank line\r\n", ""):
+            raw = (
+                f'{head}Content-Type: multipart/mixed; boundary="{BOUNDARY}"\r\n{tail}--{BOUNDARY}\r\n'
+                f"Content-Type: application/tlsrpt+json\r\n\r\n{{}}\r\n--{BOUNDARY}--\r\n"
+            ).encode()
+            assert what_is_read(parse_message(raw)) == what_is_read(stdlib(raw)), (head, tail)
 
 
 def test_report_mail_of_every_sender_style_takes_the_split_without_the_boundary_pattern() -> None:
