@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -150,18 +151,48 @@ def read_maildir(path: Path) -> Iterator[Item]:
 def read_mbox(path: Path) -> Iterator[Item]:
     box = mailbox.mbox(path, create=False)
     try:
-        for number, key in enumerate(box.iterkeys(), start=1):
-            origin = f"{path}#{number}"
-            with box.get_file(key) as message:  # reads no more of a huge message than the limit
-                raw = message.read(MAX_MESSAGE_BYTES + 1)
-            if len(raw) > MAX_MESSAGE_BYTES:
-                yield Rejected(
-                    origin, f"larger than any report mail ({MAX_MESSAGE_BYTES // 2**20} MiB); skipped"
-                )
-                continue
-            yield from reports_in_message(raw, origin)
+        yield from _mbox_items(_mailbox_messages(box), str(path))
     finally:
         box.close()
+
+
+def _mailbox_messages(box: mailbox.mbox) -> Iterator[bytes]:
+    for key in box.iterkeys():
+        with box.get_file(key) as message:  # reads no more of a huge message than the limit
+            yield message.read(MAX_MESSAGE_BYTES + 1)
+
+
+def _mbox_items(messages: Iterable[bytes], path: str) -> Iterator[Item]:
+    for number, raw in enumerate(messages, start=1):
+        origin = f"{path}#{number}"
+        if len(raw) > MAX_MESSAGE_BYTES:
+            yield Rejected(origin, f"larger than any report mail ({MAX_MESSAGE_BYTES // 2**20} MiB); skipped")
+            continue
+        yield from reports_in_message(raw, origin)
+
+
+_FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
+
+
+def mbox_messages(data: bytes, limit: int = MAX_MESSAGE_BYTES + 1) -> Iterator[bytes]:
+    """The messages of an mbox already read whole, as `read_mbox` reads them from the file:
+    at most `limit` bytes of each, cut where mailbox.mbox cuts them (its table of contents and
+    `get_file`): from the line after each line that starts "From " to the next such line, less
+    the empty line before it.
+
+    A fast path: an mbox no larger than one message is read whole anyway to see what it is,
+    and mailbox.mbox read it again line by line in Python to find the messages
+    (tests/test_reports_sources.py compares the two on generated mboxes)."""
+    starts = (match.start() for match in _FROM_LINE.finditer(data))
+    start = next(starts, None)
+    while start is not None:
+        following = next(starts, None)
+        end = len(data) if following is None else following
+        stop = end - 1 if data[end - 2 : end] == b"\n\n" else end  # an empty line before
+        newline = data.find(b"\n", start)
+        body = len(data) if newline < 0 else newline + 1
+        yield data[body : min(stop, body + limit)]
+        start = following
 
 
 def read_file(path: Path) -> Iterator[Item]:
@@ -191,7 +222,7 @@ def _read_file(path: str, name: str) -> Iterator[Item]:
         return
     suffix = _suffix(name)
     if raw.startswith(b"From "):
-        yield from read_mbox(Path(path))
+        yield from _mbox_items(mbox_messages(raw), path)
     elif suffix.lower() == ".gz" and not raw.startswith(GZIP_MAGIC):
         yield Rejected(path, "named .gz but not gzip data (it does not start with the gzip magic 1f 8b)")
     elif raw.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or suffix == ".json":
