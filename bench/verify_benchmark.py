@@ -1,7 +1,7 @@
 """Throughput of `verify` against checkdmarc's `check_mta_sts` and `check_mx`, on a twin with real
 round trips.
 
-    sudo .venv/bin/python bench/verify_benchmark.py [--domains 200] [--delay 0.025]
+    sudo .venv/bin/python bench/verify_benchmark.py [--domains 200] [--delay 0.025] [--no-peers]
 
 Builds a deployment twin (tests/twin: NSD and nginx in a private network namespace) holding
 `--domains` domains, with a delaying proxy in front of every server address adding `--delay`
@@ -12,9 +12,10 @@ record. Every domain is Proton-style: its two MX hosts (mail.protonmail.ch and
 mailsec.protonmail.ch) have three A records each, every one a real Postfix listener with
 STARTTLS behind the same delay. Then, in one run inside the namespace, checks every domain
 with `mtasts.verify.verify_domains` (all checks, concurrently) without and with the MX check
-(`--smtp off`/`on`), and with checkdmarc's `check_mta_sts` and `check_mx` (STARTTLS tested)
-one domain after another, and prints domains per second for each, the ratios, and whether
-both reach the same verdict (valid or not) for every domain.
+(`--smtp off`/`on`, the best of two runs each), and with checkdmarc's `check_mta_sts` and
+`check_mx` (STARTTLS tested) one domain after another, and prints domains per second for
+each, the ratios against the goals, and whether both reach the same verdict (valid or not) for
+every domain. `--no-peers` leaves checkdmarc out, for runs too long for it (`--domains 1000`).
 
 One domain in ten carries a fault both validators must reject (no record, a 404, a
 redirect, a bad certificate, a syntax error...), so the verdict comparison means something.
@@ -106,7 +107,17 @@ def mail_servers(ca: Any, delayed: bool) -> tuple[list[Any], list[Any]]:
     return listeners, records
 
 
-def inside(domains: list[str], nameserver: str, ca_file: str) -> dict[str, Any]:
+# The goals: CPU per domain, the time against the round-trip floor, the speed against
+# checkdmarc, the MX check's cost, and the time for 1,000 domains.
+CPU_MS_TARGET = 5.0
+FLOOR_TARGET = 3.0
+RATIO_TARGET = 40.0
+MX_COST_TARGET = 1.3
+THOUSAND_SECONDS_TARGET = 6.0
+RUNS = 2
+
+
+def inside(domains: list[str], nameserver: str, ca_file: str, peers: bool) -> dict[str, Any]:
     """Runs in the namespace: both validators over the same domains, timed."""
     from checkdmarc.mta_sts import check_mta_sts
     from checkdmarc.smtp import check_mx
@@ -127,11 +138,30 @@ def inside(domains: list[str], nameserver: str, ca_file: str) -> dict[str, Any]:
         options = VerifyOptions(
             nameserver=nameserver, ca_file=ca_file, timeout=10.0, concurrency=100, smtp=smtp
         )
-        cpu = time.process_time()
-        started = time.perf_counter()
-        reports[smtp] = asyncio.run(verify_domains(domains, options))
-        timings[smtp] = time.perf_counter() - started
-        timings[f"cpu-{smtp}"] = time.process_time() - cpu
+        for _ in range(RUNS):  # the best of RUNS: the other engineers' jobs come and go
+            cpu = time.process_time()
+            started = time.perf_counter()
+            reports[smtp] = asyncio.run(verify_domains(domains, options))
+            seconds = time.perf_counter() - started
+            if seconds < timings.get(smtp, float("inf")):
+                timings[smtp] = seconds
+                timings[f"cpu-{smtp}"] = time.process_time() - cpu
+    with_mx = reports["on"]
+    figures: dict[str, Any] = {
+        "verify_seconds": timings["off"],
+        "cpu_ms_per_domain": timings["cpu-off"] / len(domains) * 1000,
+        "single_seconds": single,
+        "floor_seconds": single * -(-len(domains) // 100),
+        "verify_mx_seconds": timings["on"],
+        "verify_valid": {report.domain: not report.failed for report in with_mx},
+        "checks_per_domain": sorted({finding.check for report in with_mx for finding in report.findings}),
+        "mx_probes_passed": sum(
+            entry.outcome.value == "passed" for report in with_mx for entry in report.mx_tls
+        ),
+        "mx_entries": sum(len(report.mx_tls) for report in with_mx),
+    }
+    if not peers:
+        return figures
 
     started = time.perf_counter()
     checkdmarc = {domain: check_mta_sts(domain, nameservers=[nameserver], timeout=10.0) for domain in domains}
@@ -142,22 +172,10 @@ def inside(domains: list[str], nameserver: str, ca_file: str) -> dict[str, Any]:
         for domain in domains
     }
     checkdmarc_mx_seconds = time.perf_counter() - started
-    with_mx = reports["on"]
-    return {
-        "verify_seconds": timings["off"],
-        "cpu_ms_per_domain": timings["cpu-off"] / len(domains) * 1000,
-        "single_seconds": single,
-        "floor_seconds": single * -(-len(domains) // 100),
-        "verify_mx_seconds": timings["on"],
+    return figures | {
         "checkdmarc_seconds": checkdmarc_seconds,
         "checkdmarc_mx_seconds": checkdmarc_mx_seconds,
-        "verify_valid": {report.domain: not report.failed for report in with_mx},
         "checkdmarc_valid": {domain: bool(result["valid"]) for domain, result in checkdmarc.items()},
-        "checks_per_domain": sorted({finding.check for report in with_mx for finding in report.findings}),
-        "mx_probes_passed": sum(
-            entry.outcome.value == "passed" for report in with_mx for entry in report.mx_tls
-        ),
-        "mx_entries": sum(len(report.mx_tls) for report in with_mx),
         "checkdmarc_starttls": sum(
             bool(host.get("starttls")) for result in mx.values() for host in result.get("hosts", [])
         ),
@@ -168,11 +186,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--domains", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.025, help="seconds added each way (default 0.025)")
-    parser.add_argument("--inside", nargs=2, metavar=("NAMESERVER", "CA_FILE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="time verify alone (checkdmarc takes about a third of a second per domain, one after another)",
+    )
+    parser.add_argument(
+        "--inside", nargs=3, metavar=("NAMESERVER", "CA_FILE", "PEERS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.inside:
         domains = sys.stdin.read().split()
-        json.dump(inside(domains, *args.inside), sys.stdout)
+        nameserver, ca_file, peers = args.inside
+        json.dump(inside(domains, nameserver, ca_file, peers == "peers"), sys.stdout)
         return 0
 
     import trustme
@@ -191,12 +217,19 @@ def main() -> int:
         f"twin: {len(domains)} domains, {host_addresses} policy host addresses, "
         f"{args.delay * 1000:g} ms added each way (round trip {args.delay * 2000:g} ms)"
     )
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} (2 cores: other jobs slow both sides)")
     ca = trustme.CA()
     listeners, mx_records = mail_servers(ca, delayed=args.delay > 0)
     print(f"      {sum(len(a) for a in MX_ADDRESSES)} MX addresses (Postfix), the same delay")
     with Twin(sites, delay=args.delay, mail=listeners, extra_records=mx_records, ca=ca) as twin:
         result = twin.python_run(
-            [str(Path(__file__).resolve()), "--inside", twin.dns_address, str(twin.ca_file)],
+            [
+                str(Path(__file__).resolve()),
+                "--inside",
+                twin.dns_address,
+                str(twin.ca_file),
+                "none" if args.no_peers else "peers",
+            ],
             input="\n".join(domains),
             timeout=3600,
         )
@@ -204,50 +237,68 @@ def main() -> int:
         print(result.stderr, file=sys.stderr)
         return 2
     figures = json.loads(result.stdout)
+    return report(figures, sites, domains, peers=not args.no_peers)
+
+
+def report(figures: dict[str, Any], sites: list[Any], domains: list[str], *, peers: bool) -> int:
+    """Print the figures against the goals; 1 when a verdict is wrong (the goals only print)."""
     verify_rate = len(domains) / figures["verify_seconds"]
-    checkdmarc_rate = len(domains) / figures["checkdmarc_seconds"]
     verify_mx_rate = len(domains) / figures["verify_mx_seconds"]
-    checkdmarc_mx_rate = len(domains) / (figures["checkdmarc_seconds"] + figures["checkdmarc_mx_seconds"])
-    differing = [d for d in domains if figures["verify_valid"][d] != figures["checkdmarc_valid"][d]]
+    floor, alone = figures["floor_seconds"], figures["single_seconds"]
+    cpu = figures["cpu_ms_per_domain"]
+    print(
+        f"verify      {figures['verify_seconds']:7.2f} s  {verify_rate:8.1f} domains/s  "
+        f"(concurrency 100, --smtp off, best of {RUNS})"
+    )
+    print(f"              {cpu:.1f} ms CPU per domain (target: at most {CPU_MS_TARGET:g} ms)")
+    print(
+        f"              floor {floor:.2f} s (one domain alone {alone:.2f} s, in waves of 100): "
+        f"{figures['verify_seconds'] / floor:.1f} x (target: at most {FLOOR_TARGET:g} x)"
+    )
+    if len(domains) >= 1000:
+        print(
+            f"              {len(domains)} domains in {figures['verify_seconds']:.2f} s "
+            f"(target for 1,000: under {THOUSAND_SECONDS_TARGET:g} s)"
+        )
+    print(f"              checks: {', '.join(figures['checks_per_domain'])}")
+    slower = figures["verify_mx_seconds"] / figures["verify_seconds"]
+    print(
+        f"verify + MX {figures['verify_mx_seconds']:7.2f} s  {verify_mx_rate:8.1f} domains/s  "
+        f"({figures['mx_probes_passed']} of {figures['mx_entries']} MX addresses passed)"
+    )
+    print(
+        f"MX cost     {slower:7.2f} x  the time without the MX check (target: at most {MX_COST_TARGET:g} x)"
+    )
+    differing: list[str] = []
+    if peers:
+        checkdmarc_rate = len(domains) / figures["checkdmarc_seconds"]
+        checkdmarc_mx_seconds = figures["checkdmarc_seconds"] + figures["checkdmarc_mx_seconds"]
+        checkdmarc_mx_rate = len(domains) / checkdmarc_mx_seconds
+        print(
+            f"checkdmarc  {figures['checkdmarc_seconds']:7.2f} s  {checkdmarc_rate:8.1f} domains/s  "
+            "(one after another)"
+        )
+        print(f"ratio       {verify_rate / checkdmarc_rate:7.1f} x  (target: at least {RATIO_TARGET:g} x)")
+        print(
+            f"checkdmarc + check_mx {checkdmarc_mx_seconds:7.2f} s  "
+            f"{checkdmarc_mx_rate:6.1f} domains/s  (one after another; "
+            f"check_mx {figures['checkdmarc_mx_seconds']:.2f} s, "
+            f"STARTTLS seen on {figures['checkdmarc_starttls']} host entries)"
+        )
+        print(f"ratio       {verify_mx_rate / checkdmarc_mx_rate:7.1f} x  (with the MX checks on both sides)")
+        differing = [d for d in domains if figures["verify_valid"][d] != figures["checkdmarc_valid"][d]]
     # Every faulted domain (one in ten) must fail and every other pass.
     sound = {site.domain for index, site in enumerate(sites) if index % 10 != 9}
     wrong = [d for d in domains if figures["verify_valid"][d] != (d in sound)]
     invalid = sum(not valid for valid in figures["verify_valid"].values())
     print(
-        f"verify      {figures['verify_seconds']:7.2f} s  {verify_rate:8.1f} domains/s  "
-        "(concurrency 100, --smtp off, best of 2)"
-    )
-    floor, alone = figures["floor_seconds"], figures["single_seconds"]
-    print(
-        f"              {figures['cpu_ms_per_domain']:.1f} ms CPU per domain; floor {floor:.2f} s "
-        f"(one domain alone {alone:.2f} s, in waves of 100): {figures['verify_seconds'] / floor:.1f} x"
-    )
-    print(f"              checks: {', '.join(figures['checks_per_domain'])}")
-    print(
-        f"checkdmarc  {figures['checkdmarc_seconds']:7.2f} s  {checkdmarc_rate:8.1f} domains/s  "
-        "(one after another)"
-    )
-    print(f"ratio       {verify_rate / checkdmarc_rate:7.1f} x  (target: at least 20 x)")
-    print()
-    print(
-        f"verify + MX {figures['verify_mx_seconds']:7.2f} s  {verify_mx_rate:8.1f} domains/s  "
-        f"({figures['mx_probes_passed']} of {figures['mx_entries']} MX addresses passed)"
-    )
-    slower = figures["verify_mx_seconds"] / figures["verify_seconds"]
-    print(f"MX cost     {slower:7.2f} x  the time without the MX check (target: at most 1.3 x)")
-    print(
-        f"checkdmarc + check_mx {figures['checkdmarc_seconds'] + figures['checkdmarc_mx_seconds']:7.2f} s  "
-        f"{checkdmarc_mx_rate:6.1f} domains/s  (one after another; "
-        f"check_mx {figures['checkdmarc_mx_seconds']:.2f} s, "
-        f"STARTTLS seen on {figures['checkdmarc_starttls']} host entries)"
-    )
-    print(f"ratio       {verify_mx_rate / checkdmarc_mx_rate:7.1f} x  (with the MX checks on both sides)")
-    print(
         f"verdicts    {'identical' if not differing else 'DIFFERENT'}: "
         f"{len(domains) - invalid} valid, {invalid} invalid by verify"
+        + ("" if peers else " (checkdmarc not run)")
         + (f"; differing: {', '.join(differing)}" if differing else "")
         + (f"; wrong against the faults built in: {', '.join(wrong)}" if wrong else "")
     )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 1 if differing or wrong else 0
 
 

@@ -5,13 +5,14 @@ otherwise the system's resolv.conf is used. Queries carry the AD and DO flags so
 validating resolver says whether the answer is DNSSEC-validated (information only).
 Nothing here judges an answer: `checks` does.
 
-The exchange with the resolver is a small stub (`Resolver.query`): dnspython parses every
-answer and reads resolv.conf, but its asynchronous resolver is not used, because building a
+The exchange with the resolver is a small stub (`Resolver.query`): dnspython reads resolv.conf
+and parses names and record data, but its asynchronous resolver is not used, because building a
 `Message` per question and its resolution machinery cost more CPU than everything else
 `verify` does per domain. The stub keeps what that resolver did for us: a fresh random ID and
 source port per query, answers accepted only from the server asked and only for the question
 asked, TCP when the answer is truncated, a per-try timeout within the lifetime, and a server
-that answers SERVFAIL, REFUSED or garbage taken out of the rotation.
+that answers SERVFAIL, REFUSED or garbage taken out of the rotation. `_read_reply` says why
+a response is read section by section rather than as a whole `Message`.
 """
 
 from __future__ import annotations
@@ -23,15 +24,17 @@ import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeGuard
 
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
+import dns.opcode
 import dns.rcode
+import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.wire
 
 from mtasts.names import normalize
 from mtasts.verify.model import VerifyOptions
@@ -110,15 +113,13 @@ class Resolver:
         port = "" if self.port == 53 else f" port {self.port}"
         return f"the resolver {', '.join(self.nameservers) or '(none configured)'}{port}"
 
-    async def query(self, name: str, rdtype: str) -> dns.message.QueryMessage:
+    async def query(self, name: str, rdtype: str) -> _Reply:
         """The response to one question (NOERROR or NXDOMAIN, any other rcode is an error).
 
         Raises TimeoutError when no server answered within the lifetime, `_Unanswered` when
         every server answered with an error, DNSException for a name that cannot be asked.
         """
-        qname = dns.name.from_text(name)
-        qtype = dns.rdatatype.from_text(rdtype)
-        question = (qname.to_wire() or b"") + struct.pack("!HH", qtype, dns.rdataclass.IN) + _OPT
+        question = _Question.of(name, rdtype)
         deadline = time.monotonic() + self.lifetime
         servers = list(self.nameservers)
         answered: list[str] = []
@@ -129,9 +130,7 @@ class Resolver:
                 if left <= 0:
                     raise TimeoutError
                 try:
-                    response = await _exchange(
-                        server, self.port, qname, qtype, question, min(self.timeout, left)
-                    )
+                    reply = await _exchange(server, self.port, question, min(self.timeout, left))
                 except TimeoutError:
                     continue
                 except (OSError, EOFError, dns.exception.DNSException) as error:
@@ -140,9 +139,9 @@ class Resolver:
                     )
                     servers.remove(server)
                     continue
-                rcode = dns.rcode.to_text(response.rcode())
+                rcode = dns.rcode.to_text(reply.rcode)  # type: ignore[arg-type]  # any int
                 if rcode in ("NOERROR", "NXDOMAIN"):
-                    return response
+                    return reply
                 if rcode == "YXDOMAIN":
                     from dns.resolver import YXDOMAIN  # see make_resolver
 
@@ -166,53 +165,167 @@ def make_resolver(options: VerifyOptions) -> Resolver:
     )
 
 
-async def _exchange(
-    server: str, port: int, qname: dns.name.Name, qtype: int, question: bytes, timeout: float
-) -> dns.message.QueryMessage:
+@dataclass(frozen=True)
+class _Question:
+    """One question: the name as dnspython checked it, and its wire forms for sending and matching."""
+
+    name: dns.name.Name
+    rdtype: int
+    wire: bytes  # name, type, class and our OPT record: the query after its header
+    owner: bytes  # the name in wire form, lower-case (names match case-insensitively, RFC 4343)
+    type_class: bytes
+
+    @classmethod
+    def of(cls, name: str, rdtype: str) -> _Question:
+        qname = dns.name.from_text(name)
+        qtype = dns.rdatatype.from_text(rdtype)
+        owner = qname.to_wire() or b""
+        type_class = struct.pack("!HH", qtype, dns.rdataclass.IN)
+        return cls(qname, qtype, owner + type_class + _OPT, owner.lower(), type_class)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """What `verify` reads from a response: its rcode (with the EDNS extension), its header
+    flags, and the answer section's records of the type asked or CNAME, as (owner, rdata)."""
+
+    question: _Question
+    rcode: int
+    flags: int
+    answers: tuple[tuple[dns.name.Name, dns.rdata.Rdata], ...]
+
+
+class _Truncated(Exception):
+    """The response to our question had the TC bit: ask again over TCP."""
+
+
+def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
+    """The response in `wire`, or None when it is not the answer to this query.
+
+    dnspython's `Message.from_wire` builds every section into de-duplicated RRsets, hashing
+    each record's canonical form, and its `resolve_chaining` walks the authority section for a
+    negative TTL: together half of verify's DNS CPU, for data verify never reads. This reads the
+    same wire with dnspython's own parsers (names, with their compression-pointer checks, and
+    record data) and keeps only what `lookup` uses; a response dnspython would refuse
+    (short, trailing bytes, a misplaced or repeated OPT, a TSIG) is refused here too.
+    """
+    if len(wire) < 12:
+        raise dns.message.ShortHeader
+    rid, flags, qdcount, ancount, nscount, arcount = struct.unpack_from("!6H", wire)
+    if rid != qid or not flags & dns.flags.QR or qdcount != 1:
+        return None
+    if dns.opcode.from_flags(flags) != dns.opcode.QUERY:
+        return None
+    # The question as it came back: our name (in any case) and exactly our type and class.
+    name_end = 12 + len(question.owner)
+    if wire[12:name_end].lower() != question.owner or wire[name_end : name_end + 4] != question.type_class:
+        return None
+    if flags & dns.flags.TC:
+        raise _Truncated
+    parser = dns.wire.Parser(wire, name_end + 4)
+    answers = []
+    for _ in range(ancount):
+        owner = _answer_owner(parser, question)
+        rdtype, rdclass, _ttl, length = parser.get_struct("!HHIH")
+        if rdtype in (dns.rdatatype.OPT, dns.rdatatype.TSIG):
+            raise dns.message.BadEDNS if rdtype == dns.rdatatype.OPT else dns.message.BadTSIG
+        if rdclass == dns.rdataclass.IN and rdtype in (question.rdtype, dns.rdatatype.CNAME):
+            with parser.restrict_to(length):
+                rdata = dns.rdata.from_wire_parser(dns.rdataclass.IN, rdtype, parser)
+            answers.append((owner, rdata))
+        else:
+            parser.seek(parser.current + length)  # RRSIGs and the like: not read
+    extended_rcode = None
+    for section, count in ((dns.message.MessageSection.AUTHORITY, nscount), (None, arcount)):
+        for _ in range(count):
+            root = _skip_name(parser)
+            rdtype, _rdclass, ttl, length = parser.get_struct("!HHIH")
+            if rdtype == dns.rdatatype.TSIG:
+                raise dns.message.BadTSIG  # signed answers are not asked for (no keyring)
+            if rdtype == dns.rdatatype.OPT:
+                # RFC 6891 §6.1.1: one OPT, in the additional section, owned by the root.
+                if section is not None or extended_rcode is not None or not root:
+                    raise dns.message.BadEDNS
+                extended_rcode = ttl >> 24  # the upper eight bits of the rcode (RFC 6891 §6.1.3)
+            parser.seek(parser.current + length)
+    if parser.remaining():
+        raise dns.message.TrailingJunk
+    rcode = (flags & 0xF) | ((extended_rcode or 0) << 4)
+    return _Reply(question, rcode, flags, tuple(answers))
+
+
+# The question's name starts right after the header, at offset 12; an answer's owner is nearly
+# always a compression pointer back at it (RFC 1035 §4.1.4).
+_POINTER_TO_QUESTION = b"\xc0\x0c"
+
+
+def _answer_owner(parser: dns.wire.Parser, question: _Question) -> dns.name.Name:
+    """An answer record's owner: the question's name itself when it points there, which spares
+    building a Name per record (the costliest step left in reading an answer)."""
+    if parser.wire[parser.current : parser.current + 2] == _POINTER_TO_QUESTION:
+        parser.seek(parser.current + 2)
+        return question.name  # the question came back as asked (`_read_reply` checked it)
+    return parser.get_name(decompress=True)
+
+
+def _skip_name(parser: dns.wire.Parser) -> bool:
+    """Step over a name in a section verify does not read; True when it is the root name.
+
+    Its labels are not read, so a pointer in it is not followed either."""
+    root = True
+    while True:
+        length = parser.get_uint8()
+        if length == 0:
+            return root
+        if length >= 0xC0:  # a compression pointer ends the name
+            parser.get_uint8()
+            return False
+        if length >= 0x40:
+            raise dns.name.BadLabelType
+        parser.seek(parser.current + length)
+        root = False
+
+
+async def _exchange(server: str, port: int, question: _Question, timeout: float) -> _Reply:
     """One try over UDP, then TCP when the answer was truncated (RFC 7766 §5)."""
     loop = asyncio.get_running_loop()
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
     qid = secrets.randbelow(65536)
-    wire = struct.pack("!HHHHHH", qid, _QUERY_FLAGS, 1, 0, 0, 1) + question
-
-    def matches(response: dns.message.Message) -> TypeGuard[dns.message.QueryMessage]:
-        if (
-            not isinstance(response, dns.message.QueryMessage)
-            or response.id != qid
-            or not response.flags & dns.flags.QR
-            or len(response.question) != 1
-        ):
-            return False
-        asked = response.question[0]
-        return asked.name == qname and asked.rdtype == qtype and asked.rdclass == dns.rdataclass.IN
+    wire = struct.pack("!HHHHHH", qid, _QUERY_FLAGS, 1, 0, 0, 1) + question.wire
 
     async with asyncio.timeout(timeout):
         # A connected socket: the kernel drops datagrams from any other address or port.
         with socket.socket(family, socket.SOCK_DGRAM) as udp:
             udp.setblocking(False)
-            await loop.sock_connect(udp, (server, port))
-            await loop.sock_sendall(udp, wire)
+            # Connecting a UDP socket to an address only records it, and a datagram this small
+            # is sent at once, so neither waits on the event loop.
+            udp.connect((server, port))
+            try:
+                udp.send(wire)
+            except BlockingIOError:
+                await loop.sock_sendall(udp, wire)
             while True:
+                datagram = await loop.sock_recv(udp, 65535)
                 try:
-                    datagram = await loop.sock_recv(udp, 65535)
-                    response = dns.message.from_wire(datagram, raise_on_truncation=True)
-                except dns.message.Truncated as truncated:
-                    if matches(truncated.message()):
-                        break  # a truncated answer may hide records: ask again over TCP
-                    continue
+                    reply = _read_reply(datagram, qid, question)
+                except _Truncated:
+                    break  # a truncated answer may hide records: ask again over TCP
                 except dns.exception.DNSException:
                     continue  # garbage from the right address: keep waiting for the answer
-                if matches(response):
-                    return response
+                if reply is not None:
+                    return reply
         with socket.socket(family, socket.SOCK_STREAM) as tcp:
             tcp.setblocking(False)
             await loop.sock_connect(tcp, (server, port))
             await loop.sock_sendall(tcp, struct.pack("!H", len(wire)) + wire)
             (length,) = struct.unpack("!H", await _read_exactly(loop.sock_recv, tcp, 2))
-            response = dns.message.from_wire(await _read_exactly(loop.sock_recv, tcp, length))
-            if not matches(response):
+            try:
+                reply = _read_reply(await _read_exactly(loop.sock_recv, tcp, length), qid, question)
+            except _Truncated:
+                reply = None
+            if reply is None:
                 raise dns.exception.FormError("the answer over TCP is for another question")
-            return response
+            return reply
 
 
 async def _read_exactly(
@@ -225,6 +338,28 @@ async def _read_exactly(
             raise EOFError("the server closed the connection")
         data += chunk
     return data
+
+
+def _chained(reply: _Reply) -> list[dns.rdata.Rdata]:
+    """The answer's CNAME chain followed to the records of the type asked, as a resolver does
+    (dnspython's `resolve_chaining`: at most MAX_CHAIN names), without repeats (RFC 2181 §5)."""
+    at: dict[tuple[dns.name.Name, int], list[dns.rdata.Rdata]] = {}
+    for owner, rdata in reply.answers:
+        if dns.rdatatype.is_singleton(rdata.rdtype):
+            at[owner, rdata.rdtype] = [rdata]  # a name has one CNAME: the last one read stands
+        else:
+            at.setdefault((owner, rdata.rdtype), []).append(rdata)
+    question = reply.question
+    name = question.name
+    for _ in range(dns.message.MAX_CHAIN):
+        found = at.get((name, question.rdtype))
+        if found:
+            return list(dict.fromkeys(found))
+        aliases = at.get((name, dns.rdatatype.CNAME))
+        if question.rdtype == dns.rdatatype.CNAME or not aliases:
+            return []
+        name = aliases[0].target  # type: ignore[attr-defined]
+    raise dns.message.ChainTooLong
 
 
 def record_text(rdata: object) -> str:
@@ -246,15 +381,14 @@ async def lookup(
     try:
         async with asyncio.timeout(resolver.lifetime + 1.0):
             if limit is None:
-                response = await resolver.query(name + ".", rdtype)
+                reply = await resolver.query(name + ".", rdtype)
             else:
                 async with limit:
-                    response = await resolver.query(name + ".", rdtype)
-        authenticated = bool(response.flags & dns.flags.AD)
-        if response.rcode() == dns.rcode.NXDOMAIN:
+                    reply = await resolver.query(name + ".", rdtype)
+        authenticated = bool(reply.flags & dns.flags.AD)
+        if reply.rcode == dns.rcode.NXDOMAIN:
             return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)
-        # The answer's CNAME chain followed to the records of the type asked, as a resolver does.
-        rrset = response.resolve_chaining().answer
+        rdatas = _chained(reply)
     except TimeoutError:
         return DnsResult(
             name,
@@ -277,7 +411,7 @@ async def lookup(
         )
     except dns.exception.DNSException as error:
         return DnsResult(name, rdtype, rcode="", error=f"{resolver.describe()}: {name} {rdtype}: {error}")
-    records = tuple(record_text(rdata) for rdata in rrset) if rrset is not None else ()
+    records = tuple(record_text(rdata) for rdata in rdatas)
     return DnsResult(name, rdtype, records=records, authenticated=authenticated)
 
 

@@ -15,6 +15,7 @@ import errno
 import ipaddress
 import os
 import re
+import socket
 import ssl
 from dataclasses import dataclass
 
@@ -170,41 +171,100 @@ class _HungUp(Exception):
     """The server closed the connection during the TLS handshake."""
 
 
-async def _connect(
-    client: Client, host: str, address: str, port: int
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+class _TlsConnection:
+    """One TLS connection over a plain non-blocking socket, driven by the event loop's socket calls.
+
+    asyncio's streams over `start_tls` put a transport, an SSL protocol with its own buffers
+    and flow control, and a stream reader between OpenSSL and us: per fetch, more CPU than the
+    handshake itself. A policy fetch is one request and one response, so OpenSSL's memory BIOs
+    are fed straight from `sock_recv` and drained to `sock_sendall`, which every event loop
+    offers. Closing aborts the connection: no close_notify, as for a fetch cut short.
+    """
+
+    def __init__(self, sock: socket.socket, context: ssl.SSLContext, host: str) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._sock = sock
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
+
+    async def handshake(self) -> None:
+        """SSLError for a refused handshake, `_HungUp` when the server hangs up first."""
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass  # OpenSSL has said its part (in the outgoing BIO) and waits for the server's
+            await self._flush()
+            try:
+                data = await self._loop.sock_recv(self._sock, 65536)
+            except OSError as error:
+                raise _HungUp from error
+            if not data:
+                raise _HungUp
+            self._incoming.write(data)
+        await self._flush()
+
+    async def send(self, data: bytes) -> None:
+        self.tls.write(data)
+        await self._flush()
+
+    async def receive(self) -> bytes:
+        """The next decrypted bytes; b"" once the server has closed, with or without close_notify."""
+        while True:
+            try:
+                return self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                data = await self._loop.sock_recv(self._sock, 65536)
+                if data:
+                    self._incoming.write(data)
+                else:
+                    self._incoming.write_eof()
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                return b""  # a ragged end reads as the end, as asyncio's streams read it
+
+    async def _flush(self) -> None:
+        pending = self._outgoing.read()
+        if pending:
+            await self._loop.sock_sendall(self._sock, pending)
+
+    def abort(self) -> None:
+        self._sock.close()
+
+
+async def _connect(client: Client, host: str, address: str, port: int) -> _TlsConnection:
     """TCP, then TLS on the host name; OSError from the first, SSLError or `_HungUp` from the second."""
-    reader, writer = await asyncio.open_connection(address, port)
+    sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
     try:
-        await writer.start_tls(client.context, server_hostname=host)
-    except ssl.SSLError:
-        writer.transport.abort()
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio's transports set it
+        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+        connection = _TlsConnection(sock, client.context, host)
+        await connection.handshake()
+    except BaseException:
+        sock.close()
         raise
-    except OSError as error:
-        writer.transport.abort()
-        raise _HungUp from error
-    return reader, writer
+    return connection
 
 
-async def _get(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host_header: str
-) -> tuple[_Response, bytearray, bool]:
+async def _get(connection: _TlsConnection, host_header: str) -> tuple[_Response, bytearray, bool]:
     """One GET over h11; the body only for a 200 and at most MAX_POLICY_BYTES + 1 of it."""
-    connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD_BYTES)
+    http = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD_BYTES)
     request = h11.Request(
         method="GET", target=f"/{POLICY_PATH}", headers=[("Host", host_header), *_REQUEST_HEADERS]
     )
-    writer.write(connection.send(request) + connection.send(h11.EndOfMessage()))
+    await connection.send(http.send(request) + http.send(h11.EndOfMessage()))
     response: _Response | None = None
     body = bytearray()
     try:
         while True:
-            event = connection.next_event()
+            event = http.next_event()
             if event is h11.NEED_DATA:
-                data = await reader.read(65536)
-                if not data and connection.their_state is h11.SEND_RESPONSE:
+                data = await connection.receive()
+                if not data and http.their_state is h11.SEND_RESPONSE:
                     raise _ProtocolError("Server disconnected without sending a response.")
-                connection.receive_data(data)
+                http.receive_data(data)
             elif isinstance(event, h11.Response):
                 response = _Response(event)
                 declared = response.header("content-length") or ""
@@ -223,15 +283,15 @@ async def _get(
 
 
 async def _fetch_once(client: Client, host: str, address: str, options: VerifyOptions) -> FetchResult:
-    # The fetch is asyncio streams and h11 rather than httpx: httpx's client, connection pool
-    # and anyio layers cost twice the TLS handshake in CPU per fetch, and verify makes a
+    # The fetch is a bare TLS connection and h11 rather than httpx: httpx's client, connection
+    # pool and anyio layers cost twice the TLS handshake in CPU per fetch, and verify makes a
     # fresh connection for every address anyway. Errors read as httpx reported them.
     url = policy_url(host, options.https_port)
     host_header = host if options.https_port == 443 else f"{host}:{options.https_port}"
     try:
         async with asyncio.timeout(options.timeout):
             try:
-                reader, writer = await _connect(client, host, address, options.https_port)
+                connection = await _connect(client, host, address, options.https_port)
             except OSError as error:
                 if isinstance(error, ssl.SSLError) or error.errno in _LOCAL_ROUTE_ERRNOS:
                     raise
@@ -240,14 +300,13 @@ async def _fetch_once(client: Client, host: str, address: str, options: VerifyOp
                 # OpenSSL's name for a peer that hangs up mid-handshake, as verify has said it.
                 return FetchResult(url, address, error="UNEXPECTED_EOF_WHILE_READING", error_kind="tls")
             try:
-                ssl_object = writer.get_extra_info("ssl_object")
-                tls_version = ssl_object.version() if ssl_object is not None else None
-                response, body, too_large = await _get(reader, writer, host_header)
+                tls_version = connection.tls.version()
+                response, body, too_large = await _get(connection, host_header)
             except OSError as error:
                 raise _ReadFailed(str(error)) from error
             finally:
                 # One request per connection, read in full or cut short on purpose: no goodbye.
-                writer.transport.abort()
+                connection.abort()
     except TimeoutError:
         return FetchResult(
             url, address, error=f"no response within {options.timeout:g} s", error_kind="timeout"

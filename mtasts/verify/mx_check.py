@@ -1,7 +1,7 @@
 """Run the MX check: every MX host × every A and AAAA address probed at once, then judged.
 
 `MxProber` is what one run shares (the TLS context, the trusted roots read once, a bound on
-probes in flight); `run_mx_check` asks DNS through the domain's `Lookups`, probes with
+probes in flight, the MX hosts' lookups); `run_mx_check` asks DNS through it, probes with
 `mtasts.verify.smtp` and judges with `checks.mx_tls`. `check_mx_tls_sync` is the same for the
 stack (the program's gate before it switches to `enforce`), with a resolver of its own.
 What the results weigh in a report is `checks.mx_tls.judge`'s; in a stack, `mtasts.live`'s.
@@ -52,8 +52,9 @@ class MxProber:
         self._answers: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}
         self._judged: dict[tuple[object, ...], MxTlsEntry] = {}
 
-    async def answer(self, name: str, rdtype: str) -> DnsResult:
-        """One run-wide lookup per MX host name and type (shielded, like the probes)."""
+    def get(self, name: str, rdtype: str) -> asyncio.Task[DnsResult]:
+        """The run-wide lookup of an MX host's name and type (its addresses, its TLSA records),
+        started on first use: hundreds of domains on one provider ask it once."""
         if self._resolver is None:
             self._resolver = make_resolver(self.options)
         key = (name, rdtype)
@@ -61,7 +62,12 @@ class MxProber:
             self._answers[key] = asyncio.ensure_future(
                 lookup(self._resolver, name, rdtype, self._query_limit)
             )
-        return await asyncio.shield(self._answers[key])
+        return self._answers[key]
+
+    async def answer(self, name: str, rdtype: str) -> DnsResult:
+        """`get`'s answer, shielded like the probes: one domain running out of time must not
+        cancel the lookup another awaits."""
+        return await asyncio.shield(self.get(name, rdtype))
 
     def judge(
         self,
@@ -95,6 +101,11 @@ class MxProber:
             )
 
 
+def tlsa_name(host: str) -> str:
+    """Where an MX host's TLSA records live: port 25 over TCP (RFC 7672 §2.2.1)."""
+    return f"_25._tcp.{host}"
+
+
 @dataclass
 class MxCheck:
     """The entries (one per host and address), the probes behind them, and DNS trouble seen."""
@@ -115,13 +126,13 @@ def _addresses(host: str, answers: Sequence[DnsResult]) -> list[str]:
     return sorted(found, key=lambda a: (ipaddress.ip_address(a).version, int(ipaddress.ip_address(a))))
 
 
-async def run_mx_check(prober: MxProber, lookups: Lookups, hosts: Sequence[str]) -> MxCheck:
+async def run_mx_check(prober: MxProber, hosts: Sequence[str]) -> MxCheck:
     """Probe every address of every host at once and judge each; never raises for network trouble."""
     check = MxCheck()
     if not hosts:
         return check
     for host in hosts:
-        lookups.get(f"_25._tcp.{host}", "TLSA")
+        prober.get(tlsa_name(host), "TLSA")
     found = await asyncio.gather(*(prober.answer(host, rdtype) for host in hosts for rdtype in ("A", "AAAA")))
     targets: list[tuple[str, str]] = []
     for index, host in enumerate(hosts):
@@ -148,7 +159,7 @@ async def run_mx_check(prober: MxProber, lookups: Lookups, hosts: Sequence[str])
     now = datetime.datetime.now(datetime.UTC)
     check.probes = list(probes)
     for probe in check.probes:
-        answer = await lookups.result(f"_25._tcp.{probe.host}", "TLSA")
+        answer = await prober.answer(tlsa_name(probe.host), "TLSA")
         check.entries.append(prober.judge(probe, answer, roots, now))
     return check
 
@@ -170,11 +181,9 @@ def check_mx_tls_sync(
     )
 
     async def work() -> MxCheck:
-        resolver = make_resolver(options)
-        lookups = Lookups(resolver)
         try:
             async with asyncio.timeout(timeout * 4):
-                return await run_mx_check(MxProber(options, resolver), lookups, hosts)
+                return await run_mx_check(MxProber(options, make_resolver(options)), hosts)
         except TimeoutError:
             return MxCheck(
                 findings=[
@@ -185,8 +194,6 @@ def check_mx_tls_sync(
                     )
                 ]
             )
-        finally:
-            lookups.cancel()
 
     return _run_sync(work())
 
@@ -209,7 +216,7 @@ def live_mx_today_sync(domain: str, *, ca_file: str | None = None, timeout: floa
                         unchecked=f"the MX records of {domain} could not be looked up: {answer.error}"
                     )
                 hosts, _ = mx_coverage.hosts(domain, answer)
-                check = await run_mx_check(MxProber(options, resolver), lookups, hosts)
+                check = await run_mx_check(MxProber(options, resolver), hosts)
         except TimeoutError:
             return MxToday(unchecked=f"the MX check did not finish within {timeout * 4:g} s")
         finally:

@@ -48,7 +48,7 @@ from mtasts.verify.model import (
     Status,
     VerifyOptions,
 )
-from mtasts.verify.mx_check import MxCheck, run_mx_check
+from mtasts.verify.mx_check import MxCheck, run_mx_check, tlsa_name
 from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.policy_served import fetch_addresses, judge_fetch
 from mtasts.verify.session import DOMAIN_BUDGETS, Session
@@ -89,12 +89,12 @@ async def _domain_checks(
 
     async def tlsa() -> tuple[list[str], dict[str, DnsResult]]:
         hosts, _ = mx_coverage.hosts(domain, await lookups.result(domain, "MX"))
-        found = await asyncio.gather(*(lookups.get(f"_25._tcp.{h}", "TLSA") for h in hosts))
+        found = await asyncio.gather(*(session.mx.answer(tlsa_name(h), "TLSA") for h in hosts))
         return hosts, dict(zip(hosts, found, strict=True))
 
     async def mx_check() -> MxCheck:
         hosts, _ = mx_coverage.hosts(domain, await lookups.result(domain, "MX"))
-        return await run_mx_check(session.mx, lookups, hosts)
+        return await run_mx_check(session.mx, hosts)
 
     smtp = SmtpMode(session.options.smtp)
     fetch_task = asyncio.ensure_future(fetch_addresses(session, lookups, host))
