@@ -134,7 +134,7 @@ def _decode_json(data: bytes) -> Any:
     """`json.loads(data)`: its result and its errors, for less per report.
 
     A fast path: json.loads on bytes guesses the encoding, decodes, then checks its arguments
-    and finds its decoder, a third of its time on a report. For UTF-8 (nearly every report)
+    and finds its decoder, half its time on a report. For UTF-8 (nearly every report)
     this decodes as it does (`surrogatepass`) and calls the decoder itself; a text it does
     not read whole (no document, data after it) goes to json.loads, so the error named is
     json.loads's own."""
@@ -423,7 +423,7 @@ def _well_formed_report(document: Any, now: datetime) -> Report | None:
     problem (a `_Fields` per object, a method call per field) was most of the time spent on
     one. This reads the same fields by the same rules, straight through, and gives up at the
     first thing the walk would name, for the walk to read again and name
-    (tests/test_reports_model.py checks both read generated documents alike)."""
+    (tests/test_reports_fast_paths.py checks both read generated documents alike)."""
     if type(document) is not dict:
         return None
     dates = document.get("date-range")
