@@ -389,3 +389,12 @@ def test_an_mbox_read_whole_is_cut_into_the_messages_mailbox_reads(
     finally:
         box.close()
     assert list(sources.mbox_messages(data, limit)) == expected
+
+
+def test_a_part_whose_rfc_2231_name_parts_the_stdlib_cannot_order_is_rejected_not_a_traceback() -> None:
+    hostile = (
+        b'From: a@example.com\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: application/gzip; name*; name*0=x\r\n\r\nabc\r\n--b--\r\n"
+    )
+    [item] = sources.reports_in_message(hostile, "hostile.eml")
+    assert isinstance(item, Rejected) and "not a readable mail message: TypeError" in item.reason

@@ -249,8 +249,9 @@ def reports_in_message(raw: bytes, origin: str) -> Iterator[Item]:
     except NotAReport as error:
         yield Rejected(origin, str(error), identifier)
         return
-    # Hostile or broken MIME: parts nested thousands deep, header values in unknown charsets.
-    except (RecursionError, LookupError, ValueError) as error:
+    # Hostile or broken MIME: parts nested thousands deep, header values in unknown charsets,
+    # RFC 2231 parameter parts the stdlib cannot order (`name*; name*0=x`: a TypeError).
+    except (RecursionError, LookupError, ValueError, TypeError) as error:
         reason = shorten(f"not a readable mail message: {type(error).__name__}: {error}", 300)
         yield Rejected(origin, reason, identifier)
         return
