@@ -286,10 +286,15 @@ def _too_large(size: int) -> str:
     return f"{size} bytes is larger than any report or report mail ({limit} MiB); skipped"
 
 
+# O_NONBLOCK: opening a FIFO (a file swapped for one after it was listed) returns at once
+# instead of waiting for a writer; O_NOCTTY: a terminal device never becomes ours.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
 def open_regular(path: Path) -> BinaryIO:
     """`path` opened for reading, if it is a regular file. O_NONBLOCK: opening a FIFO (a file
     swapped for one after it was listed) returns at once instead of waiting for a writer."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    fd = os.open(path, _OPEN_FLAGS)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
@@ -305,7 +310,7 @@ def _read_bounded(path: str | Path) -> bytes:
 
     On the descriptor (`os.read`), not a file object: a buffered reader per file cost as much
     as reading a report."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    fd = os.open(path, _OPEN_FLAGS)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
