@@ -4,6 +4,7 @@ reading of MIME)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from email.message import Message
 from email.parser import BytesParser
@@ -12,7 +13,15 @@ from email.policy import compat32
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mtasts.reports.mail import NotAReport, _one_level_parts, message_id, parse_message, report_attachments
+from mtasts.reports.mail import (
+    NotAReport,
+    _boundary,
+    _filename,
+    _one_level_parts,
+    message_id,
+    parse_message,
+    report_attachments,
+)
 from tests.twin.reportmail import STYLES, make_report, report_mail
 
 
@@ -27,7 +36,7 @@ def what_is_read(message: Message) -> tuple[object, ...]:
         for part in message.walk()
         if not part.is_multipart()
     ]
-    return message_id(message), attachments, parts, dict(message.items())
+    return message_id(message), attachments, parts, message.items(), message.get_unixfrom()
 
 
 def stdlib(raw: bytes) -> Message:
@@ -53,6 +62,18 @@ part_header = st.sampled_from(
         'Content-Type: multipart/alternative; boundary="inner"',
         "Content-Type: message/rfc822",
         "X-Odd: value",
+    ]
+)
+odd_header = st.sampled_from(
+    [
+        "From a@example.com Thu Jan  1 00:00:00 2026",
+        " folded onto the line before",
+        "\tfolded with a tab",
+        ": no field name",
+        "X-Odd:value without a space",
+        "Message-ID: <second@example.com>",
+        "Subject: =?utf-8?q?caf=C3=A9?=",
+        "Content-Type: text/plain",
     ]
 )
 body_line = st.sampled_from(
@@ -85,8 +106,11 @@ def messages(draw: st.DrawFn) -> bytes:
         "Message-ID: <x@example.com>",
         "Subject: report",
         f"Content-Type: {outer}",
-        "",
     ]
+    # Odd header lines where any may stand: each is read by its own rule (feedparser's).
+    for _ in range(draw(st.integers(0, 3))):
+        head.insert(draw(st.integers(0, len(head))), draw(odd_header))
+    head.append(draw(st.sampled_from(["", "", "not a header line", "From me"])))
     lines = draw(st.lists(line, max_size=30))
     text = ""
     for item in head + lines:
@@ -116,9 +140,112 @@ def test_a_part_whose_last_header_looks_like_an_mbox_from_line_reads_as_the_stdl
         assert what_is_read(parse_message(raw)) == what_is_read(stdlib(raw)), tail
 
 
+def test_headers_with_folded_misplaced_and_nameless_lines_read_as_the_stdlib_reads_them() -> None:
+    for head in (
+        " folded first\r\nSubject: x\r\n",
+        "From a@example.com Thu Jan  1 00:00:00 2026\r\nSubject: x\r\n",
+        "Subject: x\r\nFrom b@example.com\r\nTo: y\r\n",
+        "Subject: x\r\n: nameless\r\n\tfolded\r\n",
+        "Subject: x\r\nFrom b@example.com\r\n",
+    ):
+        for tail in ("\r\n", "body without a blank line\r\n", ""):
+            raw = (
+                f'{head}Content-Type: multipart/mixed; boundary="{BOUNDARY}"\r\n{tail}--{BOUNDARY}\r\n'
+                f"Content-Type: application/tlsrpt+json\r\n\r\n{{}}\r\n--{BOUNDARY}--\r\n"
+            ).encode()
+            assert what_is_read(parse_message(raw)) == what_is_read(stdlib(raw)), (head, tail)
+
+
 def test_report_mail_of_every_sender_style_takes_the_split_without_the_boundary_pattern() -> None:
     for style in STYLES:
         raw = report_mail(make_report(date(2026, 1, 1), style=style), style)
         headers = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
         parts = _one_level_parts(headers)
         assert parts is not None and len(parts) == 2, style
+
+
+# Pieces of Content-Type and Content-Disposition values, plain and every kind of quoting.
+value_pieces = st.sampled_from(
+    [
+        "multipart/mixed",
+        "attachment",
+        "boundary",
+        "BOUNDARY",
+        "filename",
+        "name",
+        "=",
+        ";",
+        " ",
+        "\t",
+        '"',
+        "\\",
+        "<",
+        ">",
+        "*",
+        "*0",
+        "'",
+        "%41",
+        "us-ascii''",
+        "r.json.gz",
+        "a b",
+        "=_b0und",
+        "\x1f",
+        "é",
+        "\udcff",
+    ]
+)
+loose_values = st.lists(value_pieces, max_size=14).map("".join)
+parameter_names = st.sampled_from(
+    [
+        "boundary",
+        "BOUNDARY",
+        " Boundary ",
+        "filename",
+        "FileName",
+        "name",
+        "x",
+        "filename*",
+        "name*0",
+        "boundary*1*",
+    ]
+)
+parameter_values = st.lists(
+    st.sampled_from(['"', "a", "b c", ";", "\\", "<", ">", " ", "'", "*"]), max_size=6
+).map("".join)
+parameter_values |= st.sampled_from(['"a"', "<a>", '"<a>"', '"a\\\\b"', '"a\\"b"', '""', " <a> "])
+parameters = st.lists(
+    st.tuples(parameter_names, st.sampled_from(["=", " = ", ""]), parameter_values).map("".join), max_size=4
+)
+structured_values = st.tuples(
+    st.sampled_from(["multipart/mixed", "attachment", " inline ", "filename", "boundary=x", '"q"']),
+    parameters,
+).map(lambda value: ";".join([value[0], *value[1]]))
+header_values = loose_values | structured_values
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    content_type=st.none() | header_values,
+    disposition=st.none() | header_values,
+    again=st.none() | header_values,
+)
+def test_boundaries_and_file_names_read_as_the_standard_library_reads_them(
+    content_type: str | None, disposition: str | None, again: str | None
+) -> None:
+    message = Message()
+    for name, value in (
+        ("Content-Type", content_type),
+        ("Content-Disposition", disposition),
+        ("content-type", again),
+    ):
+        if value is not None:
+            message.set_raw(name, value)
+    for mine, stdlib_reading in ((_boundary, Message.get_boundary), (_filename, Message.get_filename)):
+        assert outcome(mine, message) == outcome(stdlib_reading, message)
+
+
+def outcome(read: Callable[[Message], object], message: Message) -> object:
+    try:
+        return read(message)
+    except (LookupError, ValueError, TypeError) as error:  # the stdlib's own, for odd RFC 2231 parts
+        return type(error), str(error)

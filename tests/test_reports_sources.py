@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtasts.reports import sources
 from mtasts.reports.sources import Found, Rejected, read_paths
@@ -351,3 +353,48 @@ def test_hidden_folders_are_walked_and_hidden_files_are_not(tmp_path: Path) -> N
     shutil.copy(GOOD[1], tmp_path / ".half-written.eml")
     [item] = read_paths([str(tmp_path)])
     assert isinstance(item, Found) and item.origin.endswith(".Reports/a.eml")
+
+
+mbox_lines = st.sampled_from(
+    [
+        b"From reports@example.com Thu Jan  1 00:00:00 2026\n",
+        b"From \n",
+        b"From x",
+        b">From quoted\n",
+        b"From:header\n",
+        b"\n",
+        b"\r\n",
+        b"\n\n",
+        b"body line\n",
+        b"no newline at the end",
+        b" From indented\n",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(mbox_lines, max_size=12), limit=st.sampled_from([3, 40, 10_000]))
+def test_an_mbox_read_whole_is_cut_into_the_messages_mailbox_reads(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], limit: int
+) -> None:
+    data = b"".join(lines)
+    path = tmp_path_factory.mktemp("mbox") / "box"
+    path.write_bytes(data)
+    box = mailbox.mbox(path, create=False)
+    try:
+        expected = []
+        for key in box.iterkeys():
+            with box.get_file(key) as message:
+                expected.append(message.read(limit))
+    finally:
+        box.close()
+    assert list(sources.mbox_messages(data, limit)) == expected
+
+
+def test_a_part_whose_rfc_2231_name_parts_the_stdlib_cannot_order_is_rejected_not_a_traceback() -> None:
+    hostile = (
+        b'From: a@example.com\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: application/gzip; name*; name*0=x\r\n\r\nabc\r\n--b--\r\n"
+    )
+    [item] = sources.reports_in_message(hostile, "hostile.eml")
+    assert isinstance(item, Rejected) and "not a readable mail message: TypeError" in item.reason

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from email import errors
 from email.message import Message
 from email.parser import Parser
 from email.policy import compat32
@@ -81,8 +82,16 @@ def parse_message(raw: bytes) -> Message:
     parsed by the stdlib whole, so the result is the same either way.
     """
     text = raw.decode("ascii", "surrogateescape")
-    message = _parser.parsestr(text, headersonly=True)
-    parts = _one_level_parts(message)
+    # Lines as feedparser cuts them: CR, LF or CRLF, kept on the line.
+    lines = io.StringIO(text, newline="").readlines()
+    end = _header_lines(lines)
+    message, pushed_back = _header_message(lines[:end])
+    body = lines[end:]
+    if body and body[0][:1] in ("\r", "\n"):
+        body = body[1:]  # the blank line that ends the headers
+    elif body:
+        message.defects.append(errors.MissingHeaderBodySeparatorDefect())
+    parts = _one_level_parts(message, pushed_back + body)
     if parts is None:
         return _parser.parsestr(text)
     payload: list[Message | str] = [*parts]
@@ -90,21 +99,70 @@ def parse_message(raw: bytes) -> Message:
     return message
 
 
-def _one_level_parts(message: Message) -> list[Message] | None:
-    """The parts of a multipart message split as email.feedparser splits them, or None."""
-    if message.get_content_maintype() != "multipart" or message.get_content_type() == "multipart/digest":
+def _header_lines(lines: list[str]) -> int:
+    """How many of `lines` feedparser reads as the header block (it stops at the first other)."""
+    end = 0
+    while end < len(lines) and _HEADER_LINE.match(lines[end]):
+        end += 1
+    return end
+
+
+def _header_message(lines: list[str]) -> tuple[Message, list[str]]:
+    """What the stdlib's headersonly parse of these header lines gives: the message, and the
+    line it hands back to the body (a last line that looks like an mbox "From " line).
+
+    email.feedparser.FeedParser._parse_headers, line for line, without a parser: setting one
+    up (its generator, its line buffer) and feeding it cost more than the headers
+    (tests/test_reports_mail_parts.py compares the two on generated messages)."""
+    message = Message()
+    name, value_lines = "", []
+    for number, line in enumerate(lines):
+        if line[0] in " \t":  # a continuation line
+            if not name:
+                message.defects.append(errors.FirstHeaderLineIsContinuationDefect(line))
+            else:
+                value_lines.append(line)
+            continue
+        if name:
+            message.set_raw(*compat32.header_source_parse(value_lines))
+            name, value_lines = "", []
+        if line.startswith("From "):
+            if number == 0:
+                message.set_unixfrom(_FINAL_LINE_ENDING.sub("", line))
+            elif number == len(lines) - 1:
+                return message, [line]
+            else:
+                message.defects.append(errors.MisplacedEnvelopeHeaderDefect(line))
+            continue
+        colon = line.find(":")
+        if colon == 0:
+            message.defects.append(errors.InvalidHeaderDefect("Missing header name."))
+            continue
+        name, value_lines = line[:colon], [line]
+    if name:
+        message.set_raw(*compat32.header_source_parse(value_lines))
+    return message, []
+
+
+def _one_level_parts(message: Message, lines: list[str] | None = None) -> list[Message] | None:
+    """The parts of a multipart message split as email.feedparser splits them, or None.
+
+    `lines`: the message's body in lines (by default, its payload cut into lines)."""
+    content_type = message.get_content_type()
+    if not content_type.startswith("multipart/") or content_type == "multipart/digest":
         return None
-    boundary = message.get_boundary()
-    body = message.get_payload()
-    if boundary is None or not isinstance(body, str):
+    boundary = _boundary(message)
+    if lines is None:
+        body = message.get_payload()
+        lines = io.StringIO(body, newline="").readlines() if isinstance(body, str) else None
+    if boundary is None or lines is None:
         return None
     separator = "--" + boundary
     parts: list[list[str]] = []
     current: list[str] | None = None  # None in the preamble
     after_boundary = False
-    # Lines as feedparser cuts them: CR, LF or CRLF, kept on the line.
-    for line in io.StringIO(body, newline="").readlines():
-        closing = _boundary_line(line, separator)
+    for line in lines:
+        closing = _boundary_line(line, separator) if line.startswith(separator) else None
         if closing is None:
             if current is not None:
                 current.append(line)
@@ -121,23 +179,17 @@ def _one_level_parts(message: Message) -> list[Message] | None:
     else:
         return None  # no closing boundary
     messages = []
-    for lines in parts:
-        # The stdlib parses the part's headers; its body (base64 of the report, most of the
-        # part) is kept whole, as feedparser keeps it, rather than fed to it line by line.
-        end = 0
-        while end < len(lines) and _HEADER_LINE.match(lines[end]):
-            end += 1
-        body = lines[end:]
+    for part_lines in parts:
+        # The part's body (base64 of the report, most of the part) is kept whole, as
+        # feedparser keeps it, rather than fed to a parser line by line.
+        end = _header_lines(part_lines)
+        part, pushed_back = _header_message(part_lines[:end])
+        body = part_lines[end:]
         if body and body[0][:1] in ("\r", "\n"):
             body = body[1:]  # the blank line that ends the headers; any other line is body
-        part = _parser.parsestr("".join(lines[:end]), headersonly=True)
         if part.get_content_maintype() in ("multipart", "message"):
             return None
-        # feedparser hands a trailing "From " line back to the body; headersonly keeps it there.
-        pushed_back = part.get_payload()
-        if not isinstance(pushed_back, str):
-            return None
-        part.set_payload(_FINAL_LINE_ENDING.sub("", pushed_back + "".join(body)))
+        part.set_payload(_FINAL_LINE_ENDING.sub("", "".join(pushed_back + body)))
         messages.append(part)
     return messages or None
 
@@ -160,6 +212,61 @@ def _boundary_line(line: str, separator: str) -> bool | None:
     return closing if rest.strip(" \t") == "" else None
 
 
+_MISSING = object()
+_NOT_PLAIN = re.compile(r"[\\<>*]")  # what only the stdlib's own parameter reading undoes
+
+
+def _plain_param(message: Message, param: str, header: str) -> str | object | None:
+    """`message.get_param(param, _MISSING, header)` for a header whose parameters need none of
+    the stdlib's unquoting (quotes only around a whole value; no backslash, angle bracket,
+    RFC 2231 `*` or non-ASCII), or None for any other header, which the stdlib reads.
+
+    A fast path: get_param splits, unquotes, requotes and unquotes again on each call, and
+    reading a message's boundary and its parts' file names took a fifth of a Maildir's time
+    (tests/test_reports_mail_parts.py compares both on generated header values)."""
+    value = message.get(header, _MISSING)
+    if value is _MISSING:
+        return _MISSING
+    if type(value) is not str or not value.isascii() or _NOT_PLAIN.search(value):
+        return None
+    first, *rest = value.split(";")
+    if "=" in first or '"' in first:
+        return None
+    if first.strip().lower() == param:  # a bare word, read as a parameter with no value
+        return ""
+    for segment in rest:
+        name, _, text = segment.partition("=")
+        if '"' in name:
+            return None
+        text = text.strip()
+        if '"' in text:
+            if text[0] != '"' or text[-1] != '"' or text.count('"') != 2:
+                return None
+            text = text[1:-1]
+        if name.strip().lower() == param:
+            return text
+    return _MISSING
+
+
+def _boundary(message: Message) -> str | None:
+    """`message.get_boundary()`."""
+    found = _plain_param(message, "boundary", "content-type")
+    if found is None:
+        return message.get_boundary()
+    # collapse_rfc2231_value leaves a plain value (no quotes, no angle brackets) as it is.
+    return None if found is _MISSING else str(found).rstrip()
+
+
+def _filename(part: Message) -> str | None:
+    """`part.get_filename()`."""
+    found = _plain_param(part, "filename", "content-disposition")
+    if found is _MISSING:
+        found = _plain_param(part, "name", "content-type")
+    if found is None:
+        return part.get_filename()
+    return None if found is _MISSING else str(found).strip()
+
+
 def report_attachments(message: Message) -> list[Attachment]:
     """The report parts of a message, decoded from their transfer encoding; NotAReport if none."""
     found: list[Attachment] = []
@@ -168,7 +275,7 @@ def report_attachments(message: Message) -> list[Attachment]:
         if part.is_multipart():
             continue
         media_type = part.get_content_type()
-        filename = part.get_filename() or ""
+        filename = _filename(part) or ""
         loose = media_type in LOOSE_MEDIA_TYPES and filename.lower().endswith(REPORT_SUFFIXES)
         if media_type in REPORT_MEDIA_TYPES or loose:
             if len(found) == MAX_ATTACHMENTS:

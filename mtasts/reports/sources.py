@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -100,21 +101,30 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
     except OSError as error:
         yield Rejected(str(directory), f"cannot read it: {error.strerror or error}", whole_source=True)
         return
+    # Entries are named as str(directory / name) names them, without a Path for each file.
+    prefix = _prefix(str(directory))
     for entry in entries:
-        path = Path(entry.path)
+        path = prefix + entry.name
         try:
-            mode = os.stat(entry.path).st_mode
+            mode = os.stat(path).st_mode
         except OSError as error:
-            yield Rejected(str(path), f"cannot read it: {error.strerror or error}", whole_source=True)
+            yield Rejected(path, f"cannot read it: {error.strerror or error}", whole_source=True)
             continue
         if stat.S_ISDIR(mode):
-            yield from _walk(path, seen)
+            yield from _walk(Path(path), seen)
         elif entry.name.startswith("."):
             continue  # editors' and mail programs' own files; hidden folders are still walked
         elif stat.S_ISREG(mode):
-            yield from read_file(path)
+            yield from _read_file(path, entry.name)
         else:
-            yield Rejected(str(path), f"not a regular file ({_kind(mode)}); skipped")
+            yield Rejected(path, f"not a regular file ({_kind(mode)}); skipped")
+
+
+def _prefix(directory: str) -> str:
+    """What `str(Path(directory) / name)` puts before `name`."""
+    if directory == ".":
+        return ""
+    return directory if directory.endswith("/") else directory + "/"
 
 
 def read_maildir(path: Path) -> Iterator[Item]:
@@ -127,63 +137,106 @@ def read_maildir(path: Path) -> Iterator[Item]:
         except OSError as error:
             yield Rejected(str(path / sub), f"cannot read it: {error.strerror or error}", whole_source=True)
             continue
+        prefix = _prefix(str(path / sub))
         for name in names:
-            message_path = path / sub / name
+            message_path = prefix + name
             try:
                 raw = _read_bounded(message_path)
             except (OSError, ValueError) as error:
-                yield Rejected(str(message_path), _reason(error))
+                yield Rejected(message_path, _reason(error))
                 continue
-            yield from reports_in_message(raw, str(message_path))
+            yield from reports_in_message(raw, message_path)
 
 
 def read_mbox(path: Path) -> Iterator[Item]:
     box = mailbox.mbox(path, create=False)
     try:
-        for number, key in enumerate(box.iterkeys(), start=1):
-            origin = f"{path}#{number}"
-            with box.get_file(key) as message:  # reads no more of a huge message than the limit
-                raw = message.read(MAX_MESSAGE_BYTES + 1)
-            if len(raw) > MAX_MESSAGE_BYTES:
-                yield Rejected(
-                    origin, f"larger than any report mail ({MAX_MESSAGE_BYTES // 2**20} MiB); skipped"
-                )
-                continue
-            yield from reports_in_message(raw, origin)
+        yield from _mbox_items(_mailbox_messages(box), str(path))
     finally:
         box.close()
 
 
+def _mailbox_messages(box: mailbox.mbox) -> Iterator[bytes]:
+    for key in box.iterkeys():
+        with box.get_file(key) as message:  # reads no more of a huge message than the limit
+            yield message.read(MAX_MESSAGE_BYTES + 1)
+
+
+def _mbox_items(messages: Iterable[bytes], path: str) -> Iterator[Item]:
+    for number, raw in enumerate(messages, start=1):
+        origin = f"{path}#{number}"
+        if len(raw) > MAX_MESSAGE_BYTES:
+            yield Rejected(origin, f"larger than any report mail ({MAX_MESSAGE_BYTES // 2**20} MiB); skipped")
+            continue
+        yield from reports_in_message(raw, origin)
+
+
+_FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
+
+
+def mbox_messages(data: bytes, limit: int = MAX_MESSAGE_BYTES + 1) -> Iterator[bytes]:
+    """The messages of an mbox already read whole, as `read_mbox` reads them from the file:
+    at most `limit` bytes of each, cut where mailbox.mbox cuts them (its table of contents and
+    `get_file`): from the line after each line that starts "From " to the next such line, less
+    the empty line before it.
+
+    A fast path: an mbox no larger than one message is read whole anyway to see what it is,
+    and mailbox.mbox read it again line by line in Python to find the messages
+    (tests/test_reports_sources.py compares the two on generated mboxes)."""
+    starts = (match.start() for match in _FROM_LINE.finditer(data))
+    start = next(starts, None)
+    while start is not None:
+        following = next(starts, None)
+        end = len(data) if following is None else following
+        stop = end - 1 if data[end - 2 : end] == b"\n\n" else end  # an empty line before
+        newline = data.find(b"\n", start)
+        body = len(data) if newline < 0 else newline + 1
+        yield data[body : min(stop, body + limit)]
+        start = following
+
+
 def read_file(path: Path) -> Iterator[Item]:
     """A report (`.json`, `.json.gz`), one message (`.eml`, or headers first), or an mbox."""
+    return _read_file(str(path), path.name)
+
+
+def _read_file(path: str, name: str) -> Iterator[Item]:
+    """`read_file` of the file `path` (as str(Path) spells it), whose last component is `name`."""
     try:
         raw = _read_bounded(path)
     except _TooLarge as error:
         # An mbox holds many messages; it may be larger than one, and is read message by message.
         try:
-            with open_regular(path) as stream:
+            with open_regular(Path(path)) as stream:
                 head = stream.read(5)
         except (OSError, ValueError) as again:
-            yield Rejected(str(path), _reason(again))
+            yield Rejected(path, _reason(again))
             return
         if head.startswith(b"From "):
-            yield from read_mbox(path)
+            yield from read_mbox(Path(path))
         else:
-            yield Rejected(str(path), str(error))
+            yield Rejected(path, str(error))
         return
     except (OSError, ValueError) as error:
-        yield Rejected(str(path), _reason(error))
+        yield Rejected(path, _reason(error))
         return
+    suffix = _suffix(name)
     if raw.startswith(b"From "):
-        yield from read_mbox(path)
-    elif path.suffix.lower() == ".gz" and not raw.startswith(GZIP_MAGIC):
-        yield Rejected(str(path), "named .gz but not gzip data (it does not start with the gzip magic 1f 8b)")
-    elif raw.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or path.suffix == ".json":
-        yield _report(raw, str(path))
+        yield from _mbox_items(mbox_messages(raw), path)
+    elif suffix.lower() == ".gz" and not raw.startswith(GZIP_MAGIC):
+        yield Rejected(path, "named .gz but not gzip data (it does not start with the gzip magic 1f 8b)")
+    elif raw.startswith(GZIP_MAGIC) or raw.lstrip()[:1] in (b"{", b"[") or suffix == ".json":
+        yield _report(raw, path)
     elif b":" in raw.split(b"\n", 1)[0]:
-        yield from reports_in_message(raw, str(path))
+        yield from reports_in_message(raw, path)
     else:
-        yield Rejected(str(path), "not a report (.json, .json.gz), a mail message, a Maildir or an mbox file")
+        yield Rejected(path, "not a report (.json, .json.gz), a mail message, a Maildir or an mbox file")
+
+
+def _suffix(name: str) -> str:
+    """`PurePath(name).suffix`: from the last dot, unless the name starts or ends with it."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def reports_in_message(raw: bytes, origin: str) -> Iterator[Item]:
@@ -196,8 +249,9 @@ def reports_in_message(raw: bytes, origin: str) -> Iterator[Item]:
     except NotAReport as error:
         yield Rejected(origin, str(error), identifier)
         return
-    # Hostile or broken MIME: parts nested thousands deep, header values in unknown charsets.
-    except (RecursionError, LookupError, ValueError) as error:
+    # Hostile or broken MIME: parts nested thousands deep, header values in unknown charsets,
+    # RFC 2231 parameter parts the stdlib cannot order (`name*; name*0=x`: a TypeError).
+    except (RecursionError, LookupError, ValueError, TypeError) as error:
         reason = shorten(f"not a readable mail message: {type(error).__name__}: {error}", 300)
         yield Rejected(origin, reason, identifier)
         return
@@ -232,10 +286,15 @@ def _too_large(size: int) -> str:
     return f"{size} bytes is larger than any report or report mail ({limit} MiB); skipped"
 
 
+# O_NONBLOCK: opening a FIFO (a file swapped for one after it was listed) returns at once
+# instead of waiting for a writer; O_NOCTTY: a terminal device never becomes ours.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
+
 def open_regular(path: Path) -> BinaryIO:
     """`path` opened for reading, if it is a regular file. O_NONBLOCK: opening a FIFO (a file
     swapped for one after it was listed) returns at once instead of waiting for a writer."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    fd = os.open(path, _OPEN_FLAGS)
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
@@ -246,17 +305,31 @@ def open_regular(path: Path) -> BinaryIO:
         raise
 
 
-def _read_bounded(path: Path) -> bytes:
-    """The file's bytes; _TooLarge past `MAX_MESSAGE_BYTES`, also for a file that grows while read."""
-    with open_regular(path) as stream:
-        size = os.fstat(stream.fileno()).st_size
-        if size > MAX_MESSAGE_BYTES:
-            raise _TooLarge(size)
-        # As many bytes as the file holds, and one more to see it grew: read(MAX + 1) would
-        # allocate 32 MiB for every file, which cost more than reading a whole report.
-        raw = stream.read(size + 1)
-        if len(raw) > size:
-            raw += stream.read(MAX_MESSAGE_BYTES + 1 - len(raw))
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise _TooLarge(len(raw))
-    return raw
+def _read_bounded(path: str | Path) -> bytes:
+    """The file's bytes; _TooLarge past `MAX_MESSAGE_BYTES`, also for a file that grows while read.
+
+    On the descriptor (`os.read`), not a file object: a buffered reader per file cost as much
+    as reading a report."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"not a regular file ({_kind(info.st_mode)}); skipped")
+        if info.st_size > MAX_MESSAGE_BYTES:
+            raise _TooLarge(info.st_size)
+        # As many bytes as the file holds, and one more to see it grew (reading MAX + 1 would
+        # allocate 32 MiB for every file); past that, up to one byte more than the limit.
+        chunks, read, wanted = [], 0, info.st_size + 1
+        while read < wanted:
+            chunk = os.read(fd, wanted - read)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            read += len(chunk)
+            if read > info.st_size:
+                wanted = MAX_MESSAGE_BYTES + 1
+    finally:
+        os.close(fd)
+    if read > MAX_MESSAGE_BYTES:
+        raise _TooLarge(read)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

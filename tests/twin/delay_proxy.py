@@ -91,15 +91,15 @@ async def _pump(
     delivered = loop.create_future()
 
     def deliver(data: bytes) -> None:
-        if writer.is_closing():
-            return
         if data:
-            writer.write(data)
-        else:
-            if writer.can_write_eof():
-                writer.write_eof()
-            if not delivered.done():
-                delivered.set_result(None)
+            if not writer.is_closing():
+                writer.write(data)
+            return
+        # The end, passed on if the other side still listens; the pump is done either way.
+        if not writer.is_closing() and writer.can_write_eof():
+            writer.write_eof()
+        if not delivered.done():
+            delivered.set_result(None)
 
     try:
         while True:
