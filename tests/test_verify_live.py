@@ -293,6 +293,24 @@ def test_several_domains_are_checked_concurrently_in_input_order(world: World) -
     assert time.monotonic() - started < 10
 
 
+def test_the_garbage_collector_runs_less_often_during_a_run_and_as_before_after_it(world: World) -> None:
+    import gc
+
+    world.dns.zone.update(good_zone("d0.test"))
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+
+    async def run() -> None:
+        task = asyncio.ensure_future(verify_domains(["d0.test"], world.options))
+        await asyncio.sleep(0)
+        seen.append(gc.get_threshold())
+        await task
+
+    asyncio.run(run())
+    assert seen[0][0] > before[0]
+    assert gc.get_threshold() == before
+
+
 def test_a_check_that_raises_becomes_a_failure_and_the_others_still_run(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
