@@ -4,8 +4,9 @@
 
 Each measurement is a fresh interpreter: (a) `import pulumi, pulumi_cloudflare, pulumi_github`;
 (b) the same imports plus one run of __main__.py under the test mocks (config validated from
-Pulumi.yaml's schema, desired state, adoption plan, every resource registered). Prints the
-medians and their ratio; the bar is 1.05: the program's own work within 5% of the imports.
+Pulumi.yaml's schema, desired state, adoption plan, every resource registered), alternated.
+Prints the fastest and the median of each and their ratios; the bar is 1.05 on the fastest
+runs (the least disturbed by other work): the program's own work within 5% of the imports.
 
 Both sides are measured from compiled bytecode, as a second `pulumi preview` or `up` runs: pip
 compiled the SDKs' when it installed them, and the children here may write the program's
@@ -31,6 +32,7 @@ PROGRAM = (
     "from tests.pulumi_mocks import run_program\n"
     "run_program({'domain': 'example.com', 'tlsRpt': ['mailto:tls@example.com']})\n"
 )
+TARGET = 1.05
 CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
@@ -47,11 +49,17 @@ def main() -> None:
     for code in (IMPORTS, PROGRAM):  # untimed: writes the program's bytecode, warms the file cache
         seconds(code)
     pairs = [(seconds(IMPORTS), seconds(PROGRAM)) for _ in range(runs)]  # alternated: same machine load
-    imports = statistics.median(a for a, _ in pairs)
-    program = statistics.median(b for _, b in pairs)
-    print(f"import the provider SDKs: {imports:.2f} s (median of {runs})")
-    print(f"program under mocks:      {program:.2f} s (median of {runs})")
-    print(f"ratio:                    {program / imports:.2f}")
+    imports = [a for a, _ in pairs]
+    program = [b for _, b in pairs]
+    for label, times in (("import the provider SDKs", imports), ("program under mocks     ", program)):
+        print(f"{label}: {min(times):.3f} s fastest, {statistics.median(times):.3f} s median of {runs}")
+    # The fastest run of each is the least disturbed by other work on the machine (as timeit's
+    # documentation advises); the medians' ratio is printed beside it.
+    ratio = min(program) / min(imports)
+    print(
+        f"ratio:                    {ratio:.3f} (target: at most {TARGET:g}); "
+        f"of the medians {statistics.median(program) / statistics.median(imports):.3f}"
+    )
 
 
 if __name__ == "__main__":
