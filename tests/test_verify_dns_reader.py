@@ -19,7 +19,7 @@ import dns.rrset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mtasts.verify.dns import _chained, _Question, _read_reply, _Truncated, record_text
+from mtasts.verify.dns import _absolute_name, _chained, _Question, _read_reply, _Truncated, record_text
 
 QNAME = "_mta-sts.example.com."
 OWNERS = (QNAME, "_MTA-STS.Example.COM.", "alias.example.net.", "target.example.org.", "other.example.")
@@ -189,3 +189,32 @@ def test_an_extended_rcode_reaches_the_stub_as_dnspython_computes_it() -> None:
         int(response.flags),
         (),
     )
+
+
+name_text = st.lists(
+    st.one_of(
+        st.sampled_from(
+            ("example", "com", "_mta-sts", "_25", "_tcp", "a" * 63, "a" * 64, "", "@", "\\.", "\\065")
+        ),
+        st.text(alphabet=st.characters(codec="ascii"), max_size=70),
+        st.text(max_size=5),
+    ),
+    max_size=6,
+).map(".".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(name_text, st.booleans())
+def test_a_question_name_is_read_as_dnspython_reads_it(text: str, absolute: bool) -> None:
+    text = text + "." if absolute else text
+    try:
+        expected: object = dns.name.from_text(text)
+    except Exception as error:
+        expected = type(error)
+    try:
+        found: object = _absolute_name(text)
+    except Exception as error:
+        found = type(error)
+    assert found == expected
+    if isinstance(found, dns.name.Name):
+        assert found.labels == expected.labels  # type: ignore[attr-defined]
