@@ -14,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -239,3 +240,21 @@ def test_the_stacks_gate_probes_with_the_same_check_and_weighs_it_by_mode(twin: 
     assert failing == {(a, t) for a, (h, _, t) in CASES.items() if t and h in (MX, WILD)}
     assert len(found["enforce"]) == 5 and all("fails TLS" in text for text in found["enforce"])
     assert set(found["testing"]) == {"WARN"}
+
+
+def test_postfix_is_stopped_with_the_twin_though_its_master_leaves_the_process_group() -> None:
+    listener = Listener("10.53.2.1", CA.issue_cert("mx.solo.example"))
+    with Twin([], mail=[listener], ca=CA) as solo:
+        running = solo._namespace_pids()
+        masters = [pid for pid in running if b"master" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert masters, "Postfix's master should run in the twin's namespace"
+    assert not [pid for pid in running if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    """Running still: neither gone nor a zombie waiting for init to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"

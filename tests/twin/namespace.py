@@ -84,6 +84,27 @@ class NamespacedServers:
     def _start(self) -> None:
         raise NotImplementedError
 
+    def _stop_strays(self) -> None:
+        """End what still runs in the namespace outside the process groups started here:
+        Postfix's master starts a session of its own, so killing the group missed it."""
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            deadline = time.monotonic() + 5
+            while pids := self._namespace_pids():
+                if time.monotonic() > deadline:
+                    break
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signum)
+                time.sleep(0.05)
+            else:
+                return
+
+    def _namespace_pids(self) -> list[int]:
+        listed = subprocess.run(
+            ["ip", "netns", "pids", self.name], check=False, capture_output=True, text=True
+        )
+        return [int(pid) for pid in listed.stdout.split() if pid.isdigit()]
+
     def close(self) -> None:
         for _, process in reversed(self._processes):
             if process.poll() is None:
@@ -97,6 +118,7 @@ class NamespacedServers:
                 process.wait(timeout=5)
         self._processes.clear()
         if self._namespace:
+            self._stop_strays()
             subprocess.run(["ip", "netns", "delete", self.name], check=False, capture_output=True)
             self._namespace = False
         shutil.rmtree(self._netns_dir, ignore_errors=True)
