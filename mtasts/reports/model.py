@@ -164,6 +164,39 @@ def gunzip(data: bytes, limit: int = MAX_REPORT_BYTES) -> bytes:
     return out
 
 
+def _given(value: Any) -> str | None:
+    """A required string, stripped and cut to MAX_TEXT; None when it is missing, blank or not a
+    string (what `_Fields.text` names as a problem). The walk and the fast path share it."""
+    if isinstance(value, str) and (value := value.strip()):
+        return value if len(value) <= MAX_TEXT else clip(value, MAX_TEXT)
+    return None
+
+
+def _optional(value: Any) -> str | None:
+    """An optional string, stripped and cut to MAX_TEXT ("" when missing or blank); None when it
+    is not a string."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = value.strip()
+        return value if len(value) <= MAX_TEXT else clip(value, MAX_TEXT)
+    return None
+
+
+def _given_moment(value: Any) -> datetime | None:
+    text = _given(value)
+    if text is None:
+        return None
+    try:
+        return _moment(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _is_count(value: Any) -> TypeGuard[int]:
+    return type(value) is int and 0 <= value <= MAX_SESSIONS  # bool is not a count
+
+
 class _Fields:
     """Reads one JSON object, collecting every problem under a dotted location."""
 
@@ -179,16 +212,15 @@ class _Fields:
     def text(self, key: str, *, required: bool = True) -> str:
         """A string, cut to MAX_TEXT; for an optional field, "" or blank means not given."""
         value = self.value.get(key)
-        if isinstance(value, str) and (value := value.strip()):
-            return value if len(value) <= MAX_TEXT else clip(value, MAX_TEXT)
-        if not required and (value is None or (isinstance(value, str) and not value.strip())):
-            return ""
+        kept = _given(value) if required else _optional(value)
+        if kept is not None:
+            return kept
         self.problems.append(f"'{self._name(key)}' is {_shown(value)}; expected a non-empty string")
         return ""
 
     def count(self, key: str) -> int:
         value = self.value.get(key)
-        if type(value) is int and 0 <= value <= MAX_SESSIONS:  # bool is not a count
+        if _is_count(value):
             return value
         if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SESSIONS:
             self.problems.append(
@@ -382,38 +414,6 @@ def _policy_result(entry: _Fields) -> PolicyResult:
         failed=summary.count("total-failure-session-count"),
         failure_details=tuple(details),
     )
-
-
-def _given(value: Any) -> str | None:
-    """A required string as `_Fields.text` keeps it, or None where that names a problem."""
-    if isinstance(value, str) and (value := value.strip()):
-        return value if len(value) <= MAX_TEXT else clip(value, MAX_TEXT)
-    return None
-
-
-def _optional(value: Any) -> str | None:
-    """An optional string as `_Fields.text(required=False)` keeps it ("" when not given), or
-    None where that names a problem."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = value.strip()
-        return value if len(value) <= MAX_TEXT else clip(value, MAX_TEXT)
-    return None
-
-
-def _given_moment(value: Any) -> datetime | None:
-    text = _given(value)
-    if text is None:
-        return None
-    try:
-        return _moment(text)
-    except (ValueError, OverflowError):
-        return None
-
-
-def _is_count(value: Any) -> TypeGuard[int]:
-    return type(value) is int and 0 <= value <= MAX_SESSIONS
 
 
 def _well_formed_report(document: Any, now: datetime) -> Report | None:
