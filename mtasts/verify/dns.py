@@ -250,7 +250,7 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
         else:
             parser.seek(parser.current + length)  # RRSIGs and the like: not read
     extended_rcode = None
-    for section, count in ((dns.message.MessageSection.AUTHORITY, nscount), (None, arcount)):
+    for additional, count in ((False, nscount), (True, arcount)):
         for _ in range(count):
             root = _skip_name(parser)
             rdtype, _rdclass, ttl, length = parser.get_struct("!HHIH")
@@ -258,7 +258,7 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
                 raise dns.message.BadTSIG  # signed answers are not asked for (no keyring)
             if rdtype == dns.rdatatype.OPT:
                 # RFC 6891 §6.1.1: one OPT, in the additional section, owned by the root.
-                if section is not None or extended_rcode is not None or not root:
+                if not additional or extended_rcode is not None or not root:
                     raise dns.message.BadEDNS
                 extended_rcode = ttl >> 24  # the upper eight bits of the rcode (RFC 6891 §6.1.3)
             parser.seek(parser.current + length)
