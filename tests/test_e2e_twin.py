@@ -337,8 +337,18 @@ def test_verify_fails_when_one_ipv6_address_serves_the_previous_policy(multi_twi
 def test_readiness_waits_for_the_last_address_and_says_which_one_serves_what(multi_twin: Twin) -> None:
     new = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "enforce"}))
     old_id = desired_state(parse_settings({"domain": ODD_MULTI, "mode": "testing"})).policy_id
+    fetches = _policy_fetches(multi_twin)
     waiting = _wait_for_readiness(multi_twin, new.policy_text, timeout=40, domain=ODD_MULTI, settle=2.0)
-    time.sleep(3)
+    # Wait (bounded) for one whole look, a fetch from every address, at the old file on one of
+    # them: the probe's start-up time varies with load, a fixed sleep sometimes ended before it.
+    deadline = time.monotonic() + 20
+    while (
+        _policy_fetches(multi_twin) < fetches + len(EVERY_ADDRESS)
+        and time.monotonic() < deadline
+        and waiting.poll() is None
+    ):
+        time.sleep(0.1)
+    time.sleep(0.5)
     assert waiting.poll() is None, "readiness opened while one address still served the old policy"
     multi_twin.publish(ODD_MULTI, POLICY_PATH, new.policy_text, address=ODD_ADDRESS)
     started = time.monotonic()
