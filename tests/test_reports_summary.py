@@ -8,7 +8,7 @@ import gzip
 import json
 import time
 import tracemalloc
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +244,44 @@ def test_the_content_digest_changes_with_every_field_of_a_report() -> None:
         ),
     ]
     assert len({content_digest(report), *map(content_digest, reports)}) == 1 + len(reports)
+
+
+def test_what_is_kept_per_report_id_is_its_digest_and_origin_the_rest_is_shared() -> None:
+    """De-duplication keeps a row per report id (RFC 8460 §4.4); the organization and domains in
+    it are one copy for every report that names them, so memory grows by little more than the
+    id, where it was read and the digest."""
+    count, today = 3_000, datetime.now(UTC).date()
+
+    def reports() -> Any:
+        for number in range(count):
+            day = today - timedelta(days=1 + number % 300)
+            report = make_report(day, report_id=f"bench-{number:06d}")
+            yield found(report, f"reports/{number:06d}.json")
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        summary = summarise(reports())
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert summary.reports == count
+    rows = list(summary._seen.values())
+    assert all(row[2] is rows[0][2] and row[3] is rows[0][3] for row in rows)
+    # About 370 bytes here, where a copy of the organization and the domains per report made
+    # it 450: the id, its origin, the digest and the row, with the per-day counters around them.
+    assert kept / count < 420, f"{kept / count:.0f} bytes per report id"
+
+
+def test_a_sender_naming_a_new_organization_in_each_report_fills_no_table_past_its_bound(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr("mtasts.reports.summary.MAX_SHARED", 5)
+    day = datetime.now(UTC).date() - timedelta(days=1)
+    reports = [
+        dataclasses.replace(parse_report(gz(make_report(day, report_id=f"id-{n}"))), organization=f"Org {n}")
+        for n in range(12)
+    ]
+    summary = summarise(Found(report, f"{n}.json") for n, report in enumerate(reports))
+    assert summary.reports == 12 and len(summary._shared) == 5
+    assert [row[2] for row in summary._seen.values()] == [f"Org {n}" for n in range(12)]

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from mtasts.policy import Policy, PolicyError, parse_policy
 from mtasts.reports.model import PolicyResult, PolicyType, Report
@@ -40,6 +41,9 @@ _TOLERANCE = timedelta(minutes=1)  # date ranges ending at 23:59:59 still cover 
 MAX_DOMAINS = 1_000  # policy domains summarised; entries for more are counted as ignored
 MAX_KEYS = 1_000  # distinct result types, MX hosts, IPs or policies kept per domain
 MAX_LISTED = 200  # rejected inputs, skipped entries and collisions kept to be named
+MAX_SHARED = 10_000  # organizations and domain tuples the id table shares
+
+_T = TypeVar("_T")
 MAX_ORIGINS = 10  # places named per colliding report id
 _ORIGIN_CHARACTERS = 1_000  # of a path, an IMAP URL or a Message-ID kept to be shown
 _REASON_CHARACTERS = 4_000
@@ -255,9 +259,14 @@ class Summary:
     ignored: Counter[str] = field(default_factory=Counter)  # domain → reports not summarised
     duplicates: int = 0
     left_out: int = 0  # reports that ended before `since`
-    # report id → (content digest, where it was read, its organization, its domains)
+    # report id → (content digest, where it was read, its organization, its domains): the one
+    # table that grows with the input, as de-duplication needs (RFC 8460 §4.4)
     _seen: dict[str, tuple[bytes, str, str, tuple[str, ...]]] = field(default_factory=dict)
     _collided: int = 0  # reports counted although their id was seen, with other content
+    # One copy of each organization and tuple of domains kept in `_seen`: thousands of reports
+    # share a few of each, and a copy per report was a third of the table. Bounded, for a
+    # sender that makes up a new organization per report.
+    _shared: dict[object, object] = field(default_factory=dict)
 
     def add(self, item: Item) -> None:
         if isinstance(item, Rejected):
@@ -280,7 +289,8 @@ class Summary:
             collision = self._collide(report, item.origin, digest, first)
         domains = self._count(report)
         if first is None:
-            self._seen[report.report_id] = (digest, item.origin, report.organization, domains)
+            organization, domains = self._share(report.organization), self._share(domains)
+            self._seen[report.report_id] = (digest, item.origin, organization, domains)
         if collision is not None:
             collision.domains.update(domains)
             for name in collision.domains:
@@ -291,6 +301,14 @@ class Summary:
                 self.skipped.append(Skipped(clip(item.origin, _ORIGIN_CHARACTERS), reason))
             else:
                 self.skipped_unlisted += 1
+
+    def _share(self, value: _T) -> _T:
+        shared = self._shared.get(value)
+        if shared is None:
+            if len(self._shared) >= MAX_SHARED:
+                return value
+            shared = self._shared[value] = value
+        return shared  # type: ignore[return-value]  # equal to `value`, so of its type
 
     def _collide(
         self, report: Report, origin: str, digest: bytes, first: tuple[bytes, str, str, tuple[str, ...]]
