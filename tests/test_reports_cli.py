@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from mtasts.__main__ import main
-from tests.twin.reportmail import CURRENT_POLICY, gz, make_report, report_mail
+from tests.twin.reportmail import CURRENT_POLICY, days_ago, gz, make_report, report_mail
 
-START = date(2026, 10, 1)
+START = days_ago(30)  # `reports` reads by the clock: it refuses reports years old
 STACK = """config:
   mta-sts:domain: example.com
   mta-sts:mode: {mode}
@@ -57,7 +57,7 @@ def test_two_weeks_from_two_organizations_without_failures_is_ready(
     entry = document["domains"]["example.com"]
     assert status == 0 and entry["enforce_ready"] is True
     assert entry["reports"] == 28 and entry["successful"] == 2800 and entry["failed"] == 0
-    assert (entry["first"], entry["last"]) == ("2026-10-01", "2026-10-14")
+    assert (entry["first"], entry["last"]) == (str(START), str(START + timedelta(days=13)))
     assert entry["organizations"] == ["Google Inc.", "Microsoft Corporation"]
     assert "14 days of reports from 2 organizations" in entry["why"]
 
@@ -148,7 +148,8 @@ def test_reports_where_no_sender_saw_an_sts_policy_say_nothing_about_enforce(
 def test_since_restarts_the_count_after_a_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_days(tmp_path / "mail", 1, style="json", failures={"certificate-expired": 9})
     clean_fortnight(tmp_path / "mail")
-    status, document = as_json(capsys, str(tmp_path / "mail"), "--since", "2026-10-02", "--min-days", "13")
+    since = str(START + timedelta(days=1))
+    status, document = as_json(capsys, str(tmp_path / "mail"), "--since", since, "--min-days", "13")
     assert status == 0 and document["domains"]["example.com"]["enforce_ready"] is True
     assert document["left_out"] == 3  # each organization's first day, Microsoft's ending at midnight too
 

@@ -23,7 +23,7 @@ from mtasts.reports.output import write_text
 from mtasts.reports.sources import Found, Rejected
 from mtasts.reports.summary import DomainSummary, summarise
 from mtasts.reports.verdict import enforce_verdict
-from tests.twin.reportmail import CURRENT_POLICY, gz, make_report, report_mail
+from tests.twin.reportmail import CURRENT_POLICY, gz, make_report, recent_samples, report_mail
 
 REPO = Path(__file__).resolve().parents[1]
 # Recent days, so that the reports are near the present whenever the tests run.
@@ -182,18 +182,24 @@ def test_a_json_gz_that_is_not_gzip_says_so(tmp_path: Path, capsys: pytest.Captu
 @pytest.mark.parametrize(
     "argv",
     [
-        ["reports", "tests/data/reports/mail"],
-        ["reports", "tests/data/reports/mail", "--json"],
+        ["reports", "{samples}/mail"],
+        ["reports", "{samples}/mail", "--json"],
         ["--project-dir", "{project}", "render", "--stack", "prod"],
     ],
 )
 def test_a_closed_output_ends_the_run_quietly(argv: list[str], tmp_path: Path) -> None:
     (tmp_path / "Pulumi.prod.yaml").write_text(STACK.format(mode="testing"))
+    samples = recent_samples(tmp_path / "samples")  # read by the clock, as if collected today
     read, write_end = os.pipe()
     os.close(read)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "mtasts", *(arg.format(project=tmp_path) for arg in argv)],
+            [
+                sys.executable,
+                "-m",
+                "mtasts",
+                *(arg.format(project=tmp_path, samples=samples) for arg in argv),
+            ],
             cwd=REPO,
             stdout=write_end,
             stderr=subprocess.PIPE,

@@ -30,10 +30,10 @@ from mtasts.reports.imap import (
 from mtasts.reports.sources import Found, Item, Rejected
 from tests.twin.fake_imap import FakeImap, Script
 from tests.twin.imap import HOST, PASSWORD, USER, ImapTwin, imap_test_marks
-from tests.twin.reportmail import make_report, report_mail
+from tests.twin.reportmail import days_ago, make_report, recent_samples, report_mail
 
-DATA = Path(__file__).parent / "data" / "reports" / "mail"
-MAIL = sorted(DATA.glob("*.eml"))
+# The samples as if collected today: `reports` reads by the clock and refuses reports years old.
+TODAY = days_ago(0)
 
 
 # --- The URL (no server) -------------------------------------------------------------------
@@ -297,9 +297,18 @@ def client_script(*lines: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def twin() -> Iterator[ImapTwin]:
-    messages = [path.read_bytes() for path in MAIL] + [(DATA / "google.eml").read_bytes()]  # delivered twice
-    with ImapTwin(messages) as running:
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return recent_samples(tmp_path_factory.mktemp("samples"), TODAY) / "mail"
+
+
+@pytest.fixture(scope="module")
+def mail(samples: Path) -> list[bytes]:
+    return [path.read_bytes() for path in sorted(samples.glob("*.eml"))]
+
+
+@pytest.fixture(scope="module")
+def twin(samples: Path, mail: list[bytes]) -> Iterator[ImapTwin]:
+    with ImapTwin([*mail, (samples / "google.eml").read_bytes()]) as running:  # google's delivered twice
         yield running
 
 
@@ -312,7 +321,7 @@ class TestADovecotMailbox:
     pytestmark = imap_test_marks()
 
     def test_it_is_summarised_with_each_broken_message_rejected_and_the_duplicate_counted_once(
-        self, twin: ImapTwin
+        self, twin: ImapTwin, mail: list[bytes]
     ) -> None:
         before = twin.flags()
         result = twin.reports("--imap", twin.url, "--json")
@@ -339,7 +348,7 @@ class TestADovecotMailbox:
         assert all(item["path"].startswith(f"{twin.url};UIDVALIDITY=") for item in document["rejected"])
         assert PASSWORD not in result.stdout + result.stderr
         # Read-only: no message gained \Seen or lost \Recent, none went away.
-        assert twin.flags() == before and len(before) == len(MAIL) + 1
+        assert twin.flags() == before and len(before) == len(mail) + 1
         assert not any("Seen" in flags for flags in before.values())
 
     def test_the_flags_check_catches_a_reader_that_marks_messages_seen(self, twin: ImapTwin) -> None:
@@ -359,17 +368,18 @@ class TestADovecotMailbox:
         assert summary(result)["domains"]["example.com"]["reports"] == 4
 
     def test_since_asks_the_server_only_for_mail_received_from_that_day(self, twin: ImapTwin) -> None:
-        document = summary(twin.reports("--imap", twin.url, "--since", "2026-10-03", "--json"))
+        since = str(days_ago(3, TODAY))  # 3 October, when the samples were collected on the 6th
+        document = summary(twin.reports("--imap", twin.url, "--since", since, "--json"))
         # Received on or after 3 October: Example Networks' report (about the 2nd, so left out),
         # Example Mail Co's, and the broken and non-report messages. Google's and Microsoft's
         # were never fetched, so they are neither counted, left out nor duplicates.
         assert document["domains"]["example.com"]["organizations"] == ["Example Mail Co"]
         assert (document["left_out"], document["duplicates"], len(document["rejected"])) == (1, 0, 4)
 
-    def test_a_wrong_password_rejects_the_mailbox_without_printing_the_password(self) -> None:
+    def test_a_wrong_password_rejects_the_mailbox_without_printing_the_password(self, samples: Path) -> None:
         # A twin of its own: after a failed login Dovecot slows further logins from the same
         # address (its auth penalty), which would slow every test sharing the module's twin.
-        with ImapTwin([(DATA / "google.eml").read_bytes()]) as twin:
+        with ImapTwin([(samples / "google.eml").read_bytes()]) as twin:
             result = twin.reports(
                 "--imap", twin.url, "--json", "--fail-on", "enforce", password="wrong-horse-battery"
             )
@@ -386,16 +396,18 @@ class TestADovecotMailbox:
         [rejected] = document["rejected"]
         assert "certificate is not valid" in rejected["reason"]
 
-    def test_a_folder_named_outside_ascii_is_read(self) -> None:
+    def test_a_folder_named_outside_ascii_is_read(self, samples: Path) -> None:
         folder = "Rapports TLS été"
-        with ImapTwin([], folders={folder: [(DATA / "google.eml").read_bytes()]}) as twin:
+        with ImapTwin([], folders={folder: [(samples / "google.eml").read_bytes()]}) as twin:
             url = twin.url.replace("/INBOX", "/" + quote(folder))
             document = summary(twin.reports("--imap", url, "--json"))
         assert document["domains"]["example.com"]["reports"] == 1 and document["rejected"] == []
 
-    def test_a_missing_folder_is_rejected_and_files_beside_it_are_still_read(self, twin: ImapTwin) -> None:
+    def test_a_missing_folder_is_rejected_and_files_beside_it_are_still_read(
+        self, twin: ImapTwin, samples: Path
+    ) -> None:
         missing = twin.url.replace("/INBOX", "/Nowhere")
-        document = summary(twin.reports("--imap", missing, str(DATA / "google.eml"), "--json"))
+        document = summary(twin.reports("--imap", missing, str(samples / "google.eml"), "--json"))
         assert document["domains"]["example.com"]["reports"] == 1
         [rejected] = document["rejected"]
         assert "no folder 'Nowhere'" in rejected["reason"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import mailbox
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,11 +14,22 @@ from hypothesis import strategies as st
 from mtasts.reports import sources
 from mtasts.reports.sources import Found, Rejected, read_paths
 from mtasts.reports.summary import summarise
-from tests.twin.reportmail import gz, make_report, report_mail
+from tests.twin.reportmail import days_ago, gz, make_report, recent_samples, report_mail
 
-DATA = Path(__file__).parent / "data" / "reports"
-MAIL = sorted((DATA / "mail").glob("*.eml"))
-GOOD = [path for path in MAIL if not path.name.startswith(("broken-", "not-"))]
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/data/reports dated as if collected today: read_paths reads by the clock, and the
+    parser refuses reports years old."""
+    return recent_samples(tmp_path_factory.mktemp("samples"))
+
+
+def mail(samples: Path) -> list[Path]:
+    return sorted((samples / "mail").glob("*.eml"))
+
+
+def good(samples: Path) -> list[Path]:
+    return [path for path in mail(samples) if not path.name.startswith(("broken-", "not-"))]
 
 
 def make_maildir(root: Path, messages: list[bytes]) -> Path:
@@ -34,16 +44,18 @@ def snapshot(root: Path) -> dict[str, tuple[int, float]]:
     return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime) for p in sorted(root.rglob("*"))}
 
 
-def test_each_sender_style_in_the_samples_is_read() -> None:
-    items = list(read_paths(map(str, GOOD)))
+def test_each_sender_style_in_the_samples_is_read(samples: Path) -> None:
+    items = list(read_paths(map(str, good(samples))))
     assert all(isinstance(item, Found) for item in items), items
     organizations = {item.report.organization for item in items if isinstance(item, Found)}
     assert organizations == {"Google Inc.", "Microsoft Corporation", "Example Networks", "Example Mail Co"}
 
 
-def test_each_broken_sample_is_rejected_with_its_own_reason_and_message_id() -> None:
+def test_each_broken_sample_is_rejected_with_its_own_reason_and_message_id(samples: Path) -> None:
     rejected = {
-        Path(item.origin).name: item for item in read_paths(map(str, MAIL)) if isinstance(item, Rejected)
+        Path(item.origin).name: item
+        for item in read_paths(map(str, mail(samples)))
+        if isinstance(item, Rejected)
     }
     assert set(rejected) == {
         "broken-invalid-json.eml",
@@ -58,24 +70,24 @@ def test_each_broken_sample_is_rejected_with_its_own_reason_and_message_id() -> 
     assert rejected["not-a-report.eml"].message_id == "<quota-warning-1@mail.example.com>"
 
 
-def test_a_directory_is_read_recursively_and_report_files_count_like_mail() -> None:
-    summary = summarise(read_paths([str(DATA)]))
+def test_a_directory_is_read_recursively_and_report_files_count_like_mail(samples: Path) -> None:
+    summary = summarise(read_paths([str(samples)]))
     assert set(summary.domains) == {"example.com", "example.org"}
     assert summary.domains["example.com"].reports == 5  # four mails and one .json.gz file
     assert len(summary.rejected) == 4  # the broken inputs did not stop the rest
 
 
-def test_a_maildir_is_read_in_place_and_left_unchanged(tmp_path: Path) -> None:
-    maildir = make_maildir(tmp_path / "Maildir", [path.read_bytes() for path in MAIL])
+def test_a_maildir_is_read_in_place_and_left_unchanged(tmp_path: Path, samples: Path) -> None:
+    maildir = make_maildir(tmp_path / "Maildir", [path.read_bytes() for path in mail(samples)])
     before = snapshot(maildir)
     summary = summarise(read_paths([str(maildir)]))
     assert summary.reports == 4 and len(summary.rejected) == 4
     assert snapshot(maildir) == before
 
 
-def test_an_mbox_is_read_message_by_message(tmp_path: Path) -> None:
+def test_an_mbox_is_read_message_by_message(tmp_path: Path, samples: Path) -> None:
     box = mailbox.mbox(tmp_path / "reports.mbox")
-    for path in MAIL:
+    for path in mail(samples):
         box.add(path.read_bytes())
     box.close()
     summary = summarise(read_paths([str(tmp_path / "reports.mbox")]))
@@ -83,17 +95,19 @@ def test_an_mbox_is_read_message_by_message(tmp_path: Path) -> None:
     assert sorted(item.origin.rsplit("#", 1)[1] for item in summary.rejected) == ["1", "2", "3", "8"]
 
 
-def test_the_same_report_in_two_sources_and_twice_in_one_counts_once(tmp_path: Path) -> None:
-    google = (DATA / "mail" / "google.eml").read_bytes()
+def test_the_same_report_in_two_sources_and_twice_in_one_counts_once(tmp_path: Path, samples: Path) -> None:
+    google = (samples / "mail" / "google.eml").read_bytes()
     maildir = make_maildir(tmp_path / "Maildir", [google, google])
-    shutil.copy(DATA / "mail" / "google.eml", tmp_path / "copy.eml")
+    shutil.copy(samples / "mail" / "google.eml", tmp_path / "copy.eml")
     summary = summarise(read_paths([str(maildir), str(tmp_path / "copy.eml")]))
     assert summary.reports == 1 and summary.duplicates == 2
     assert summary.domains["example.com"].successful == 1184
 
 
-def test_a_missing_path_is_rejected_as_a_whole_source_and_the_rest_is_read(tmp_path: Path) -> None:
-    items = list(read_paths([str(tmp_path / "nowhere"), str(GOOD[0])]))
+def test_a_missing_path_is_rejected_as_a_whole_source_and_the_rest_is_read(
+    tmp_path: Path, samples: Path
+) -> None:
+    items = list(read_paths([str(tmp_path / "nowhere"), str(good(samples)[0])]))
     assert isinstance(items[0], Rejected) and items[0].whole_source and "no such file" in items[0].reason
     assert isinstance(items[1], Found)
 
@@ -116,14 +130,14 @@ def test_an_oversized_file_is_refused_without_being_read(tmp_path: Path) -> None
 
 def test_since_leaves_out_reports_that_ended_before_it(tmp_path: Path) -> None:
     for day in (1, 2, 3):
-        (tmp_path / f"r{day}.json.gz").write_bytes(gz(make_report(date(2026, 10, day))))
-    summary = summarise(read_paths([str(tmp_path)]), since=date(2026, 10, 2))
-    assert summary.left_out == 1 and summary.domains["example.com"].first == date(2026, 10, 2)
+        (tmp_path / f"r{day}.json.gz").write_bytes(gz(make_report(days_ago(10 - day))))
+    summary = summarise(read_paths([str(tmp_path)]), since=days_ago(8))
+    assert summary.left_out == 1 and summary.domains["example.com"].first == days_ago(8)
 
 
 def test_a_report_mail_with_two_report_parts_yields_both(tmp_path: Path) -> None:
-    first = report_mail(make_report(date(2026, 10, 1)))
-    second = make_report(date(2026, 10, 2))
+    first = report_mail(make_report(days_ago(2)))
+    second = make_report(days_ago(1))
     boundary = first.split(b'boundary="', 1)[1].split(b'"', 1)[0]
     attachment = (
         b"--" + boundary + b'\r\nContent-Type: application/tlsrpt+gzip; name="two.json.gz"\r\n'
@@ -136,7 +150,9 @@ def test_a_report_mail_with_two_report_parts_yields_both(tmp_path: Path) -> None
     assert items[1].origin.endswith("(two.json.gz)")
 
 
-def test_mime_nested_thousands_deep_is_rejected_and_the_next_message_still_read(tmp_path: Path) -> None:
+def test_mime_nested_thousands_deep_is_rejected_and_the_next_message_still_read(
+    tmp_path: Path, samples: Path
+) -> None:
     nesting = b"".join(
         f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n'.encode()
         for level in range(3000)
@@ -144,7 +160,7 @@ def test_mime_nested_thousands_deep_is_rejected_and_the_next_message_still_read(
     (tmp_path / "a-deep.eml").write_bytes(
         b"Subject: deep\r\n" + nesting + b"Content-Type: text/plain\r\n\r\nx\r\n"
     )
-    shutil.copy(GOOD[0], tmp_path / "b-good.eml")
+    shutil.copy(good(samples)[0], tmp_path / "b-good.eml")
     first, second = read_paths([str(tmp_path)])
     assert isinstance(first, Rejected) and "not a readable mail message: RecursionError" in first.reason
     assert isinstance(second, Found)
@@ -157,13 +173,13 @@ def test_json_nested_too_deeply_is_rejected_as_no_report(tmp_path: Path) -> None
 
 
 def test_an_oversized_message_in_an_mbox_is_skipped_unread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, samples: Path
 ) -> None:
     monkeypatch.setattr(sources, "MAX_MESSAGE_BYTES", 4_000)
     box = mailbox.mbox(tmp_path / "reports.mbox")
-    box.add(GOOD[0].read_bytes())
+    box.add(good(samples)[0].read_bytes())
     box.add(b"Subject: huge\r\n\r\n" + b"x" * 10_000)
-    box.add(GOOD[1].read_bytes())
+    box.add(good(samples)[1].read_bytes())
     box.close()
     items = list(read_paths([str(tmp_path / "reports.mbox")]))
     assert [type(item) for item in items] == [Found, Rejected, Found]
@@ -199,10 +215,10 @@ for item in read_paths(sys.argv[1:]):
 """
 
 
-def test_symbolic_links_that_loop_are_followed_once_and_never_forever(tmp_path: Path) -> None:
+def test_symbolic_links_that_loop_are_followed_once_and_never_forever(tmp_path: Path, samples: Path) -> None:
     root = tmp_path / "reports"
     (root / "sub").mkdir(parents=True)
-    shutil.copy(GOOD[0], root / "sub" / "a.eml")
+    shutil.copy(good(samples)[0], root / "sub" / "a.eml")
     for name in ("self-1", "self-2", "self-3"):
         (root / name).symlink_to(".")
         (root / "sub" / name).symlink_to("..")
@@ -241,7 +257,7 @@ def items_as_nobody(path: Path) -> list[tuple[str, str, str, bool]]:
     return [tuple(row) for row in json.loads(data)]
 
 
-def test_an_unreadable_folder_is_named_and_everything_readable_around_it_is_read() -> None:
+def test_an_unreadable_folder_is_named_and_everything_readable_around_it_is_read(samples: Path) -> None:
     import os
     import tempfile
 
@@ -251,10 +267,10 @@ def test_an_unreadable_folder_is_named_and_everything_readable_around_it_is_read
         root.chmod(0o755)
         for name in ("a", "b-locked", "c"):
             (root / name).mkdir()
-        shutil.copy(GOOD[0], root / "a" / "1.eml")
-        shutil.copy(GOOD[1], root / "b-locked" / "2.eml")
-        shutil.copy(GOOD[2], root / "c" / "3.eml")
-        (root / "c" / "unreadable.eml").write_bytes(GOOD[3].read_bytes())
+        shutil.copy(good(samples)[0], root / "a" / "1.eml")
+        shutil.copy(good(samples)[1], root / "b-locked" / "2.eml")
+        shutil.copy(good(samples)[2], root / "c" / "3.eml")
+        (root / "c" / "unreadable.eml").write_bytes(good(samples)[3].read_bytes())
         for path in root.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
         (root / "b-locked").chmod(0o000)
@@ -287,11 +303,11 @@ def test_a_device_given_as_a_path_is_not_a_regular_file() -> None:
     assert isinstance(item, Rejected) and item.reason == "not a regular file (a character device); skipped"
 
 
-def test_a_fifo_inside_a_folder_is_named_and_the_rest_is_read(tmp_path: Path) -> None:
+def test_a_fifo_inside_a_folder_is_named_and_the_rest_is_read(tmp_path: Path, samples: Path) -> None:
     import os
 
     os.mkfifo(tmp_path / "a.fifo")
-    shutil.copy(GOOD[0], tmp_path / "b.eml")
+    shutil.copy(good(samples)[0], tmp_path / "b.eml")
     first, second = read_paths([str(tmp_path)])
     assert isinstance(first, Rejected) and first.origin.endswith("a.fifo") and "a FIFO" in first.reason
     assert isinstance(second, Found)
@@ -338,7 +354,7 @@ def test_junk_mail_with_megabyte_headers_keeps_a_few_hundred_characters(tmp_path
 
 
 def test_a_message_with_hundreds_of_report_parts_is_rejected_whole() -> None:
-    raw = report_mail(make_report(date(2026, 10, 1)))
+    raw = report_mail(make_report(days_ago(1)))
     boundary = raw.split(b'boundary="', 1)[1].split(b'"', 1)[0]
     part = b"--" + boundary + b'\r\nContent-Type: application/tlsrpt+json; name="r.json"\r\n\r\n{}\r\n'
     many = raw.replace(b"--" + boundary + b"--", part * 500 + b"--" + boundary + b"--")
@@ -347,10 +363,10 @@ def test_a_message_with_hundreds_of_report_parts_is_rejected_whole() -> None:
     assert isinstance(item, Rejected) and "501 report parts" in item.reason and "at most 20" in item.reason
 
 
-def test_hidden_folders_are_walked_and_hidden_files_are_not(tmp_path: Path) -> None:
+def test_hidden_folders_are_walked_and_hidden_files_are_not(tmp_path: Path, samples: Path) -> None:
     (tmp_path / ".Reports").mkdir()  # a Maildir++ folder's name, or an export's
-    shutil.copy(GOOD[0], tmp_path / ".Reports" / "a.eml")
-    shutil.copy(GOOD[1], tmp_path / ".half-written.eml")
+    shutil.copy(good(samples)[0], tmp_path / ".Reports" / "a.eml")
+    shutil.copy(good(samples)[1], tmp_path / ".half-written.eml")
     [item] = read_paths([str(tmp_path)])
     assert isinstance(item, Found) and item.origin.endswith(".Reports/a.eml")
 

@@ -8,7 +8,7 @@ import gzip
 import json
 import time
 import tracemalloc
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,9 @@ from mtasts.reports.model import PolicyType, parse_report
 from mtasts.reports.sources import Found, Rejected, read_paths
 from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, MAX_LISTED, OTHER, content_digest, summarise
 from mtasts.reports.verdict import Thresholds, enforce_verdict
-from tests.twin.reportmail import gz, make_report
+from tests.twin.reportmail import days_ago, gz, make_report
 
-START = date(2026, 10, 1)
+START = days_ago(10)  # read by the clock: parse_report refuses reports years old
 EASY = Thresholds(min_days=1, min_reporters=1)
 
 
@@ -31,9 +31,9 @@ def found(document: dict[str, Any], origin: str = "x") -> Found:
 
 def test_a_forged_report_reusing_a_real_id_hides_nothing_and_blocks_enforce() -> None:
     real = make_report(
-        START, failures={"certificate-expired": 40}, report_id="2026-10-01T00:00:00Z_example.com"
+        START, failures={"certificate-expired": 40}, report_id=f"{START}T00:00:00Z_example.com"
     )
-    forged = make_report(START, successful=5000, report_id="2026-10-01T00:00:00Z_example.com")
+    forged = make_report(START, successful=5000, report_id=f"{START}T00:00:00Z_example.com")
     for first, second in ((forged, real), (real, forged)):
         summary = summarise([found(first, "one.eml"), found(second, "two.eml")])
         domain = summary.domains["example.com"]
