@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/reports_benchmark.py [--reports 10000] [--runs 1]
 
-Writes `--reports` reports (four senders' styles, 20 domains, a year of days, one in twenty
-with failures; tests/twin/reportmail.py) four ways: a folder of `.json` files, a folder of
+Writes `--reports` reports (four senders' styles, 20 domains, the year to yesterday, one in
+twenty with failures; tests/twin/reportmail.py) four ways: a folder of `.json` files, a folder of
 `.json.gz` files, a Maildir of report mail and an mbox of the same mail. Then, for each form,
 in fresh Python processes back to back (same corpus, same machine load), reads it the way
 `python -m mtasts reports PATH` does (`read_paths` and `summarise`) and the way parsedmarc
@@ -39,17 +39,19 @@ sys.path.insert(0, str(REPO_ROOT))
 FORMS = ("json", "json.gz", "maildir", "mbox")
 
 
-def documents(count: int) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(sender style, report) for each of `count` reports."""
-    from tests.twin.reportmail import STYLES, make_report
+def documents(count: int, today: date | None = None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(sender style, report) for each of `count` reports, over the 365 days before `today`
+    (default: today in UTC): `reports` reads by the clock and refuses reports years old."""
+    from tests.twin.reportmail import STYLES, days_ago, make_report
 
+    first = days_ago(365, today)
     for number in range(count):
         style = STYLES[number % len(STYLES)]
         failures = {"certificate-host-mismatch": 1 + number % 7} if number % 20 == 0 else None
         yield (
             style,
             make_report(
-                date(2026, 1, 1) + timedelta(days=(number // 80) % 365),
+                first + timedelta(days=(number // 80) % 365),
                 style=style,
                 domain=f"d{number % 20:02d}.bench.example",
                 successful=100 + number % 900,
