@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import proto
+from pulumi_mta_sts.args import MtaStsDomainArgs
 from pulumi_policy import (
     EnforcementLevel,
     ResourceValidationArgs,
@@ -37,11 +38,13 @@ from pulumi_policy.policy import (
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from mtasts.config import PROTON_MX, parse_settings
+from mtasts.config import schema as settings_schema
 from mtasts.desired import desired_state
 from mtasts.policy import POLICY_PATH, policy_id
 from mtasts.records import quote_txt, unquote_txt
 from mtasts.stackfile import read_stack_file, settings_keys
 from policy.registry import all_policies
+from policy.validators.policy_file import MX_INPUT
 from policy.view import (
     DNS_RECORD,
     NETLIFY_SITE,
@@ -132,6 +135,20 @@ def check(rule: str, resources: list[Res], config: dict[str, Any] | None = None)
         for res in resources:
             policy.validate(resource_args(res, config), report_for(res.urn))
     return found
+
+
+def names_both_places_mx_is_set(message: str) -> bool:
+    """This repository's program takes mx from the stack config; another program passes it to
+    its MtaStsDomain. A fix for an MX host names both, and the names are the ones users type."""
+    return "the stack's `mx` config" in message and "the MtaStsDomain `mx` argument" in message
+
+
+def test_the_mx_names_in_the_fixes_are_the_stack_key_and_the_component_argument() -> None:
+    named = set(re.findall(r"`(\w+)`", MX_INPUT))
+    assert named == {"mx"}
+    # The stack config keys are the component's schema inputs (test_provider_schema.py), the
+    # name every SDK derives its own from; Python's is the field of MtaStsDomainArgs.
+    assert named <= set(settings_schema.declared()) and named <= set(MtaStsDomainArgs.__annotations__)
 
 
 def check_all(resources: list[Res]) -> list[Violation]:
@@ -358,6 +375,7 @@ class TestPolicyFileIsValid:
         stack = [policy_file(core_stack(mx=("mx.other-provider.net",)))]
         [violation] = check(self.rule, stack, {"allowedMxPatterns": ["*.protonmail.ch"]})
         assert "mx.other-provider.net" in violation.message and "allowedMxPatterns" in violation.message
+        assert names_both_places_mx_is_set(violation.message)
 
     def test_a_wildcard_in_the_allowed_list_allows_the_hosts_it_matches(self) -> None:
         stack = [policy_file(core_stack())]
@@ -446,6 +464,7 @@ class TestMxHostsCoveredByPolicy:
         extra = self.apex_mx("mx.elsewhere.net")
         [violation] = check(self.rule, [*core_stack(mode=mode), extra])
         assert "mx.elsewhere.net" in violation.message and violation.urn == extra.urn
+        assert names_both_places_mx_is_set(violation.message) and "(RFC 8461 §8)" in violation.message
 
     def test_the_proton_mx_records_issue_5_adds_are_covered(self) -> None:
         extras = [self.apex_mx("mail.protonmail.ch", 10), self.apex_mx("mailsec.protonmail.ch", 20)]

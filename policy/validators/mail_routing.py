@@ -12,7 +12,7 @@ from mtasts.names import normalize
 from mtasts.rules import mx_coverage, mx_tls, policy_host
 from mtasts.rules.findings import Severity
 from policy.validators.discovery import txt_of_kind
-from policy.validators.policy_file import parsed
+from policy.validators.policy_file import MX_INPUT, parsed
 from policy.view import DNS_RECORD, UNKNOWN, StackView, known, record_of, stack_view
 
 
@@ -31,7 +31,7 @@ def validate_mx_covered(args: StackValidationArgs, report: ReportViolation) -> N
                         continue
                     report(
                         f"{finding.seen}; the patterns are those of {published.source} ({mx_coverage.RFC}). "
-                        "Add the host to the stack's `mx` config first, deploy, wait for senders to refetch "
+                        f"Add the host to {MX_INPUT} first, deploy, wait for senders to refetch "
                         "(max_age), and only then add the MX record (RFC 8461 §8).",
                         record.urn,
                     )
@@ -51,8 +51,7 @@ def _live_gaps(view: StackView, domain: str, severity: Severity) -> list[tuple[s
                     (
                         urn,
                         f"the zone's {finding.seen} ({mx_coverage.RFC}); the patterns are those of "
-                        f"{published.source}. Add the host to the stack's `mx` config, or remove the MX "
-                        "record.",
+                        f"{published.source}. Add the host to {MX_INPUT}, or remove the MX record.",
                     )
                 )
     return gaps

@@ -13,6 +13,13 @@ from mtasts.rules import mx_coverage, policy_file
 from policy.view import NETLIFY_SITE, REPOSITORY_FILE, prop
 
 DEFAULT_MINIMUM_MAX_AGE = 86_400  # RFC 8461 §5: under a day, a cached enforce policy lapses between visits
+# Where a user sets the policy's mx patterns: this repository's program reads them from the stack
+# config (`mta-sts:mx`), any other program passes them to the MtaStsDomain component, whose schema
+# input is `mx` (so in Python, TypeScript and YAML; Go and C# capitalise it, `Mx`).
+MX_INPUT = (
+    "`mx` (the stack's `mx` config in this repository's program, "
+    "the MtaStsDomain `mx` argument in other programs)"
+)
 
 
 def parsed(text: str) -> policy_file.ParsedPolicy | None:
@@ -62,8 +69,8 @@ def validate_policy_file(args: ResourceValidationArgs, report: ReportViolation) 
         if refused:
             report(
                 f"{where} lists mx {', '.join(refused)}, which this team does not allow (policy-pack "
-                f"config allowedMxPatterns: {', '.join(allowed)}). Use an allowed mail provider in the "
-                "stack's `mx`, or add the pattern to allowedMxPatterns in the policy-pack config.",
+                f"config allowedMxPatterns: {', '.join(allowed)}). Use an allowed mail provider in "
+                f"{MX_INPUT}, or add the pattern to allowedMxPatterns in the policy-pack config.",
                 None,
             )
 
