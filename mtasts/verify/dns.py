@@ -31,7 +31,6 @@ import dns.ipv4
 import dns.ipv6
 import dns.message
 import dns.name
-import dns.opcode
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
@@ -48,6 +47,9 @@ MAX_QUERIES_IN_FLIGHT = 256
 _PAYLOAD = 1232
 # RD, and AD: asks a validating resolver to say whether it validated (RFC 6840 §5.7).
 _QUERY_FLAGS = dns.flags.RD | dns.flags.AD
+# The header bits a response is read by, as plain ints: `int & IntFlag` runs enum code in Python.
+_QR, _TC, _AD = int(dns.flags.QR), int(dns.flags.TC), int(dns.flags.AD)
+_OPCODE_BITS = 0x7800  # the opcode's four bits in the flags word (RFC 1035 §4.1.1); QUERY is 0
 # The OPT pseudo-record: root owner, type 41, class = payload size, TTL carries DO (RFC 6891 §6.1.3).
 _OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, _PAYLOAD, 0x8000, 0)
 _RCODE_ERRORS = ("SERVFAIL", "REFUSED", "NOTIMP", "FORMERR")
@@ -141,9 +143,9 @@ class Resolver:
                     )
                     servers.remove(server)
                     continue
-                rcode = dns.rcode.to_text(reply.rcode)  # type: ignore[arg-type]  # any int
-                if rcode in ("NOERROR", "NXDOMAIN"):
+                if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return reply
+                rcode = dns.rcode.to_text(reply.rcode)  # type: ignore[arg-type]  # any int
                 if rcode == "YXDOMAIN":
                     from dns.resolver import YXDOMAIN  # see make_resolver
 
@@ -234,15 +236,15 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
     if len(wire) < 12:
         raise dns.message.ShortHeader
     rid, flags, qdcount, ancount, nscount, arcount = struct.unpack_from("!6H", wire)
-    if rid != qid or not flags & dns.flags.QR or qdcount != 1:
+    if rid != qid or not flags & _QR or qdcount != 1:
         return None
-    if dns.opcode.from_flags(flags) != dns.opcode.QUERY:
+    if flags & _OPCODE_BITS:  # not a standard query
         return None
     # The question as it came back: our name (in any case) and exactly our type and class.
     name_end = 12 + len(question.owner)
     if wire[12:name_end].lower() != question.owner or wire[name_end : name_end + 4] != question.type_class:
         return None
-    if flags & dns.flags.TC:
+    if flags & _TC:
         raise _Truncated
     parser = dns.wire.Parser(wire, name_end + 4)
     answers = []
@@ -452,7 +454,7 @@ async def lookup(
             else:
                 async with limit:
                     reply = await resolver.query(name + ".", rdtype)
-        authenticated = bool(reply.flags & dns.flags.AD)
+        authenticated = bool(reply.flags & _AD)
         if reply.rcode == dns.rcode.NXDOMAIN:
             return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)
         records = _chained(reply)
