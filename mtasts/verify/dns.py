@@ -22,14 +22,15 @@ import secrets
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 import dns.exception
 import dns.flags
+import dns.ipv4
+import dns.ipv6
 import dns.message
 import dns.name
-import dns.opcode
 import dns.rcode
 import dns.rdata
 import dns.rdataclass
@@ -46,6 +47,9 @@ MAX_QUERIES_IN_FLIGHT = 256
 _PAYLOAD = 1232
 # RD, and AD: asks a validating resolver to say whether it validated (RFC 6840 §5.7).
 _QUERY_FLAGS = dns.flags.RD | dns.flags.AD
+# The header bits a response is read by, as plain ints: `int & IntFlag` runs enum code in Python.
+_QR, _TC, _AD = int(dns.flags.QR), int(dns.flags.TC), int(dns.flags.AD)
+_OPCODE_BITS = 0x7800  # the opcode's four bits in the flags word (RFC 1035 §4.1.1); QUERY is 0
 # The OPT pseudo-record: root owner, type 41, class = payload size, TTL carries DO (RFC 6891 §6.1.3).
 _OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, _PAYLOAD, 0x8000, 0)
 _RCODE_ERRORS = ("SERVFAIL", "REFUSED", "NOTIMP", "FORMERR")
@@ -139,9 +143,9 @@ class Resolver:
                     )
                     servers.remove(server)
                     continue
-                rcode = dns.rcode.to_text(reply.rcode)  # type: ignore[arg-type]  # any int
-                if rcode in ("NOERROR", "NXDOMAIN"):
+                if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return reply
+                rcode = dns.rcode.to_text(reply.rcode)  # type: ignore[arg-type]  # any int
                 if rcode == "YXDOMAIN":
                     from dns.resolver import YXDOMAIN  # see make_resolver
 
@@ -206,7 +210,13 @@ class _Reply:
     question: _Question
     rcode: int
     flags: int
-    answers: tuple[tuple[dns.name.Name, dns.rdata.Rdata], ...]
+    answers: tuple[_Answer, ...]
+
+
+# One answer record as `lookup` uses it: its owner and type; what makes it the same record as
+# another (dnspython's rdata equality, which compares the canonical wire form); its text as
+# `DnsResult.records` spells it; and a CNAME's target, for following the chain.
+_Answer = tuple[dns.name.Name, int, Hashable, str, "dns.name.Name | None"]
 
 
 class _Truncated(Exception):
@@ -226,15 +236,15 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
     if len(wire) < 12:
         raise dns.message.ShortHeader
     rid, flags, qdcount, ancount, nscount, arcount = struct.unpack_from("!6H", wire)
-    if rid != qid or not flags & dns.flags.QR or qdcount != 1:
+    if rid != qid or not flags & _QR or qdcount != 1:
         return None
-    if dns.opcode.from_flags(flags) != dns.opcode.QUERY:
+    if flags & _OPCODE_BITS:  # not a standard query
         return None
     # The question as it came back: our name (in any case) and exactly our type and class.
     name_end = 12 + len(question.owner)
     if wire[12:name_end].lower() != question.owner or wire[name_end : name_end + 4] != question.type_class:
         return None
-    if flags & dns.flags.TC:
+    if flags & _TC:
         raise _Truncated
     parser = dns.wire.Parser(wire, name_end + 4)
     answers = []
@@ -245,8 +255,7 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
             raise dns.message.BadEDNS if rdtype == dns.rdatatype.OPT else dns.message.BadTSIG
         if rdclass == dns.rdataclass.IN and rdtype in (question.rdtype, dns.rdatatype.CNAME):
             with parser.restrict_to(length):
-                rdata = dns.rdata.from_wire_parser(dns.rdataclass.IN, rdtype, parser)
-            answers.append((owner, rdata))
+                answers.append((owner, rdtype, *_record(parser, rdtype)))
         else:
             parser.seek(parser.current + length)  # RRSIGs and the like: not read
     extended_rcode = None
@@ -266,6 +275,39 @@ def _read_reply(wire: bytes, qid: int, question: _Question) -> _Reply | None:
         raise dns.message.TrailingJunk
     rcode = (flags & 0xF) | ((extended_rcode or 0) << 4)
     return _Reply(question, rcode, flags, tuple(answers))
+
+
+def _record(parser: dns.wire.Parser, rdtype: int) -> tuple[Hashable, str, dns.name.Name | None]:
+    """One record's data, restricted to its length: (identity, text, CNAME target).
+
+    The types verify asks most (TXT, MX, A, AAAA, CNAME) are read here the way dnspython's
+    rdata classes read them, without building an immutable `Rdata` (most of the CPU of reading
+    an answer); what those classes refuse is refused here too, as FormError. Other types
+    (TLSA) are built by dnspython."""
+    with dns.exception.ExceptionWrapper(dns.exception.FormError):  # as dns.rdata.from_wire_parser
+        if rdtype == dns.rdatatype.TXT:
+            raw = parser.wire[parser.current : parser.end]
+            strings = []
+            while parser.remaining() > 0:
+                strings.append(parser.get_counted_bytes())
+            if not strings:
+                raise dns.exception.FormError("a TXT record holds at least one string")
+            return raw, b"".join(strings).decode("utf-8", "replace"), None
+        if rdtype == dns.rdatatype.A:
+            raw = parser.get_remaining()
+            return raw, dns.ipv4.inet_ntoa(raw), None
+        if rdtype == dns.rdatatype.AAAA:
+            raw = parser.get_remaining()
+            return raw, dns.ipv6.inet_ntoa(raw), None
+        if rdtype == dns.rdatatype.MX:
+            preference = parser.get_uint16()
+            exchange = parser.get_name(None, True)  # names are compared case-insensitively
+            return (preference, exchange), _mx_text(preference, exchange), None
+        if rdtype == dns.rdatatype.CNAME:
+            target = parser.get_name(None, True)
+            return target, _name_text(target), target
+        rdata = dns.rdata.from_wire_parser(dns.rdataclass.IN, rdtype, parser)  # type: ignore[arg-type]
+    return rdata, record_text(rdata), None
 
 
 # The question's name starts right after the header, at offset 12; an answer's owner is nearly
@@ -354,38 +396,51 @@ async def _read_exactly(
     return data
 
 
-def _chained(reply: _Reply) -> list[dns.rdata.Rdata]:
+def _chained(reply: _Reply) -> list[str]:
     """The answer's CNAME chain followed to the records of the type asked, as a resolver does
-    (dnspython's `resolve_chaining`: at most MAX_CHAIN names), without repeats (RFC 2181 §5)."""
-    at: dict[tuple[dns.name.Name, int], list[dns.rdata.Rdata]] = {}
-    for owner, rdata in reply.answers:
-        if dns.rdatatype.is_singleton(rdata.rdtype):
-            at[owner, rdata.rdtype] = [rdata]  # a name has one CNAME: the last one read stands
+    (dnspython's `resolve_chaining`: at most MAX_CHAIN names), without repeats (RFC 2181 §5);
+    the records' texts."""
+    at: dict[tuple[dns.name.Name, int], list[_Answer]] = {}
+    for answer in reply.answers:
+        owner, rdtype = answer[0], answer[1]
+        if dns.rdatatype.is_singleton(rdtype):  # type: ignore[arg-type]  # an int, as RdataType is
+            at[owner, rdtype] = [answer]  # a name has one CNAME: the last one read stands
         else:
-            at.setdefault((owner, rdata.rdtype), []).append(rdata)
+            at.setdefault((owner, rdtype), []).append(answer)
     question = reply.question
     name = question.name
     for _ in range(dns.message.MAX_CHAIN):
         found = at.get((name, question.rdtype))
         if found:
-            return list(dict.fromkeys(found))
+            texts: dict[Hashable, str] = {}
+            for answer in found:
+                texts.setdefault(answer[2], answer[3])  # of equal records the first read stands
+            return list(texts.values())
         aliases = at.get((name, dns.rdatatype.CNAME))
         if question.rdtype == dns.rdatatype.CNAME or not aliases:
             return []
-        name = aliases[0].target  # type: ignore[attr-defined]
+        name = aliases[0][4]  # type: ignore[assignment]  # a CNAME answer has its target
     raise dns.message.ChainTooLong
 
 
 def record_text(rdata: object) -> str:
+    """A dnspython record as `DnsResult.records` spells it."""
     rdtype = rdata.rdtype  # type: ignore[attr-defined]
     if rdtype == dns.rdatatype.TXT:
         return b"".join(rdata.strings).decode("utf-8", "replace")  # type: ignore[attr-defined]
     if rdtype == dns.rdatatype.MX:
-        exchange = rdata.exchange.to_text(omit_final_dot=True)  # type: ignore[attr-defined]
-        return f"{rdata.preference} {normalize(exchange) or '.'}"  # type: ignore[attr-defined]
+        return _mx_text(rdata.preference, rdata.exchange)  # type: ignore[attr-defined]
     if rdtype == dns.rdatatype.CNAME:
-        return normalize(rdata.target.to_text(omit_final_dot=True))  # type: ignore[attr-defined]
+        return _name_text(rdata.target)  # type: ignore[attr-defined]
     return rdata.to_text()  # type: ignore[attr-defined]
+
+
+def _mx_text(preference: int, exchange: dns.name.Name) -> str:
+    return f"{preference} {_name_text(exchange) or '.'}"
+
+
+def _name_text(name: dns.name.Name) -> str:
+    return normalize(name.to_text(omit_final_dot=True))
 
 
 async def lookup(
@@ -399,10 +454,10 @@ async def lookup(
             else:
                 async with limit:
                     reply = await resolver.query(name + ".", rdtype)
-        authenticated = bool(reply.flags & dns.flags.AD)
+        authenticated = bool(reply.flags & _AD)
         if reply.rcode == dns.rcode.NXDOMAIN:
             return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)
-        rdatas = _chained(reply)
+        records = _chained(reply)
     except TimeoutError:
         return DnsResult(
             name,
@@ -425,8 +480,7 @@ async def lookup(
         )
     except dns.exception.DNSException as error:
         return DnsResult(name, rdtype, rcode="", error=f"{resolver.describe()}: {name} {rdtype}: {error}")
-    records = tuple(record_text(rdata) for rdata in rdatas)
-    return DnsResult(name, rdtype, records=records, authenticated=authenticated)
+    return DnsResult(name, rdtype, records=tuple(records), authenticated=authenticated)
 
 
 class Lookups:
