@@ -354,6 +354,7 @@ class TestPolicyFileIsValid:
         [violation] = check(self.rule, [policy_file(stack)])
         assert "'mx' is required" in violation.message
         assert violation.urn == policy_file(stack).urn
+        assert "the MtaStsDomain arguments in other programs" in violation.message
 
     def test_the_copy_netlify_serves_is_checked_too(self) -> None:
         stack = core_stack()
@@ -599,6 +600,9 @@ class TestEnforceMaxAgeAtLeastMinimum:
     def test_enforce_under_a_day_is_advised_against(self) -> None:
         [violation] = check(self.rule, core_stack(mode="enforce", max_age=3600))
         assert "3600" in violation.message and "86400" in violation.message
+        # The fix for both kinds of program: the stack's config key and the component's argument.
+        assert "`scripts/pulumi config set maxAge 604800`" in violation.message
+        assert "MtaStsDomain `maxAge` argument (`max_age` in Python)" in violation.message
 
     def test_a_day_or_testing_mode_passes(self) -> None:
         assert check(self.rule, core_stack(mode="enforce", max_age=86_400)) == []

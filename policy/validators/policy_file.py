@@ -20,6 +20,10 @@ MX_INPUT = (
     "`mx` (the stack's `mx` config in this repository's program, "
     "the MtaStsDomain `mx` argument in other programs)"
 )
+# The same two places for the policy's other fields; `maxAge` is `max_age` in Python.
+POLICY_INPUTS = (
+    "the stack's config in this repository's program, the MtaStsDomain arguments in other programs"
+)
 
 
 def parsed(text: str) -> policy_file.ParsedPolicy | None:
@@ -60,8 +64,8 @@ def validate_policy_file(args: ResourceValidationArgs, report: ReportViolation) 
         if result.findings:
             report(
                 f"{where} is not a valid RFC 8461 policy: {'; '.join(f.seen for f in result.findings)}. "
-                "Senders ignore an invalid policy. Set mode, maxAge and mx in the stack config and let the "
-                "stack render the file (`python -m mtasts render` shows it); do not edit the file by hand.",
+                f"Senders ignore an invalid policy. Set mode, maxAge and mx ({POLICY_INPUTS}) and let them "
+                "render the file (`python -m mtasts render` shows it); do not edit the file by hand.",
                 None,
             )
             continue
@@ -94,8 +98,9 @@ def validate_enforce_max_age(args: ResourceValidationArgs, report: ReportViolati
         report(
             f"mode is enforce with max_age {policy.max_age} s, under {minimum} s. A sender that has not "
             "seen the domain for longer than max_age has no policy and accepts a downgraded connection "
-            f"(RFC 8461 §5). Set `scripts/pulumi config set maxAge {max(minimum, 604_800)}` "
-            "(a week is common).",
+            f"(RFC 8461 §5). Set maxAge to {max(minimum, 604_800)} s (a week is common): "
+            f"`scripts/pulumi config set maxAge {max(minimum, 604_800)}` in this repository's program, "
+            "the MtaStsDomain `maxAge` argument (`max_age` in Python) in other programs.",
             None,
         )
 
