@@ -205,7 +205,7 @@ class _Question:
 @dataclass(frozen=True)
 class _Reply:
     """What `verify` reads from a response: its rcode (with the EDNS extension), its header
-    flags, and the answer section's records of the type asked or CNAME, as (owner, rdata)."""
+    flags, and the answer section's records of the type asked or CNAME (`_Answer` below)."""
 
     question: _Question
     rcode: int
