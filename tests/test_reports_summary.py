@@ -8,7 +8,7 @@ import gzip
 import json
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -250,12 +250,11 @@ def test_what_is_kept_per_report_id_is_its_digest_and_origin_the_rest_is_shared(
     """De-duplication keeps a row per report id (RFC 8460 §4.4); the organization and domains in
     it are one copy for every report that names them, so memory grows by little more than the
     id, where it was read and the digest."""
-    count, today = 3_000, datetime.now(UTC).date()
+    count = 3_000
 
     def reports() -> Any:
         for number in range(count):
-            day = today - timedelta(days=1 + number % 300)
-            report = make_report(day, report_id=f"bench-{number:06d}")
+            report = make_report(days_ago(1 + number % 300), report_id=f"bench-{number:06d}")
             yield found(report, f"reports/{number:06d}.json")
 
     tracemalloc.start()
@@ -277,7 +276,7 @@ def test_a_sender_naming_a_new_organization_in_each_report_fills_no_table_past_i
     monkeypatch: Any,
 ) -> None:
     monkeypatch.setattr("mtasts.reports.summary.MAX_SHARED", 5)
-    day = datetime.now(UTC).date() - timedelta(days=1)
+    day = days_ago(1)
     reports = [
         dataclasses.replace(parse_report(gz(make_report(day, report_id=f"id-{n}"))), organization=f"Org {n}")
         for n in range(12)

@@ -42,11 +42,11 @@ MAX_DOMAINS = 1_000  # policy domains summarised; entries for more are counted a
 MAX_KEYS = 1_000  # distinct result types, MX hosts, IPs or policies kept per domain
 MAX_LISTED = 200  # rejected inputs, skipped entries and collisions kept to be named
 MAX_SHARED = 10_000  # organizations and domain tuples the id table shares
-
-_T = TypeVar("_T")
 MAX_ORIGINS = 10  # places named per colliding report id
 _ORIGIN_CHARACTERS = 1_000  # of a path, an IMAP URL or a Message-ID kept to be shown
 _REASON_CHARACTERS = 4_000
+
+_T = TypeVar("_T")
 
 
 def _bump(counts: Counter[str], key: str, count: int) -> None:
