@@ -6,7 +6,8 @@ validating resolver says whether the answer is DNSSEC-validated (information onl
 Nothing here judges an answer: `checks` does.
 
 The exchange with the resolver is a small stub (`Resolver.query`): dnspython reads resolv.conf
-and parses names and record data, but its asynchronous resolver is not used, because building a
+and parses names and the data of the rarer record types (`_record` reads the common ones), but
+its asynchronous resolver is not used, because building a
 `Message` per question and its resolution machinery cost more CPU than everything else
 `verify` does per domain. The stub keeps what that resolver did for us: a fresh random ID and
 source port per query, answers accepted only from the server asked and only for the question
