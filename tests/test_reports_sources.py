@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import json
 import mailbox
 import shutil
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -162,7 +164,8 @@ def test_mime_nested_thousands_deep_is_rejected_and_the_next_message_still_read(
     )
     shutil.copy(good(samples)[0], tmp_path / "b-good.eml")
     first, second = read_paths([str(tmp_path)])
-    assert isinstance(first, Rejected) and "not a readable mail message: RecursionError" in first.reason
+    # 3,000 boundary lines: refused by MAX_BOUNDARY_LINES before the parser could recurse.
+    assert isinstance(first, Rejected) and "3,000 lines that may open MIME parts" in first.reason
     assert isinstance(second, Found)
 
 
@@ -414,3 +417,49 @@ def test_a_part_whose_rfc_2231_name_parts_the_stdlib_cannot_order_is_rejected_no
     )
     [item] = sources.reports_in_message(hostile, "hostile.eml")
     assert isinstance(item, Rejected) and "not a readable mail message: TypeError" in item.reason
+
+
+def _peak_of_reading(raw: bytes) -> tuple[list[sources.Item], int]:
+    tracemalloc.start()
+    try:
+        items = list(sources.reports_in_message(raw, "junk.eml"))
+        return items, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    ("shape", "body", "said"),
+    [
+        # A million tiny parts (one level: the split done here), or after a message/rfc822
+        # part (the stdlib's parser), or a million header lines: each a few bytes of the
+        # message, each an object of hundreds of bytes once parsed.
+        ("parts", b"Content-Type: multipart/mixed; boundary=b\r\n\r\n" + b"--b\r\nx\r\n" * 2**16, "MIME"),
+        (
+            "nested parts",
+            b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+            + b"--b\r\nx\r\n" * 2**16,
+            "MIME",
+        ),
+        ("header lines", b"a:\r\n" * 2**18 + b"\r\nx\r\n", "lines"),
+    ],
+)
+def test_a_message_of_countless_tiny_parts_or_lines_is_refused_in_bounded_memory(
+    shape: str, body: bytes, said: str
+) -> None:
+    # Under 1 MiB, far under MAX_MESSAGE_BYTES: read as it was, 32 MiB of it took gigabytes and a minute.
+    raw = b"Message-ID: <junk@spam.example>\r\n" + body + b"--b--\r\n"
+    items, peak = _peak_of_reading(raw)
+    assert peak < 8 * len(raw), f"{shape}: {peak:,} bytes to read a message of {len(raw):,}"
+    [item] = items
+    assert isinstance(item, Rejected) and item.message_id == "<junk@spam.example>", shape
+    assert "not a TLS report mail" in item.reason and said in item.reason and "RFC 8460 §5.3" in item.reason
+
+
+def test_the_largest_report_a_message_may_carry_is_still_read_within_the_bounds() -> None:
+    # A plain JSON report just under the 4 MiB bound, in base64 lines of 76: some 73,000 lines.
+    document = make_report(days_ago(1))
+    data = json.dumps(document).encode()
+    data += b" " * (4 * 2**20 - 100 - len(data))
+    [item] = sources.reports_in_message(report_mail(document, "json", payload=data), "big.eml")
+    assert isinstance(item, Found)

@@ -37,6 +37,13 @@ REPORT_SUFFIXES = (".json", ".json.gz", ".gz")
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 MAX_KEPT_CHARS = 200  # of a Message-ID or a file name: real ones are far shorter
 MAX_ATTACHMENTS = 20
+# A message's lines and the lines that may open a MIME part ("--"), counted before parsing:
+# each line costs an object, each part a Message, hundreds of bytes from a few bytes of mail.
+# The largest report (4 MiB, base64 in lines of 76) is some 73,000 lines; a report mail has
+# a text part and the report (RFC 8460 §5.3), so a few boundary lines.
+MAX_LINES = 200_000
+MAX_BOUNDARY_LINES = 1_000
+_HEAD_BYTES = 64 * 1024  # of a refused message, read for its Message-ID
 
 _parser = Parser(policy=compat32)
 # A line ending at the end of a part belongs to the boundary after it (RFC 2046 §5.1.1).
@@ -46,7 +53,11 @@ _HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 
 
 class NotAReport(MtaStsError, ValueError):
-    """A message that carries no TLS report."""
+    """A message that carries no TLS report; `message_id` when it was refused before parsing."""
+
+    def __init__(self, reason: str, message_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.message_id = message_id
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,14 @@ def parse_message(raw: bytes) -> Message:
     that compilation was a third of the time spent reading a Maildir. Anything else (nested
     parts, message/* parts, a missing closing boundary, repeated boundary lines, a digest) is
     parsed by the stdlib whole, so the result is the same either way.
+
+    NotAReport, before any parsing, for a message of more lines or MIME parts than a report
+    mail holds (`MAX_LINES`, `MAX_BOUNDARY_LINES`): memory and time stay near its size.
     """
+    problem = _shape_problem(raw)
+    if problem is not None:
+        head = _parser.parsestr(raw[:_HEAD_BYTES].decode("ascii", "surrogateescape"), headersonly=True)
+        raise NotAReport(problem, message_id(head))
     text = raw.decode("ascii", "surrogateescape")
     # Lines as feedparser cuts them: CR, LF or CRLF, kept on the line.
     lines = io.StringIO(text, newline="").readlines()
@@ -97,6 +115,24 @@ def parse_message(raw: bytes) -> Message:
     payload: list[Message | str] = [*parts]
     message.set_payload(payload)
     return message
+
+
+def _shape_problem(raw: bytes) -> str | None:
+    """Why `raw` is refused unparsed, or None: lines cut at CR, LF or CRLF, as feedparser cuts them."""
+    lines = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    if lines > MAX_LINES:
+        return (
+            f"not a TLS report mail: {lines:,} lines, where one report (RFC 8460 §5.3) takes at most "
+            f"{MAX_LINES:,}; not read"
+        )
+    boundaries = raw.count(b"\n--") + raw.count(b"\r--")
+    if boundaries > MAX_BOUNDARY_LINES:
+        return (
+            f"not a TLS report mail: {boundaries:,} lines that may open MIME parts, where a report mail "
+            f"(RFC 8460 §5.3) has a text part and the report (at most {MAX_BOUNDARY_LINES:,} are read); "
+            "not read"
+        )
+    return None
 
 
 def _header_lines(lines: list[str]) -> int:

@@ -247,7 +247,7 @@ def reports_in_message(raw: bytes, origin: str) -> Iterator[Item]:
         identifier = message_id(message)
         attachments = report_attachments(message)
     except NotAReport as error:
-        yield Rejected(origin, str(error), identifier)
+        yield Rejected(origin, str(error), identifier or error.message_id)
         return
     # Hostile or broken MIME: parts nested thousands deep, header values in unknown charsets,
     # RFC 2231 parameter parts the stdlib cannot order (`name*; name*0=x`: a TypeError).
