@@ -132,3 +132,23 @@ def test_a_resolver_sending_only_stray_answers_is_reported_as_not_answering_with
     result = asyncio.run(asyncio.wait_for(lookup(resolver, NAME, "TXT"), 5))
     assert not result.ok
     assert f"did not answer {NAME} TXT within 1.5 s" in (result.error or "")
+
+
+def test_a_lookup_waiting_for_a_place_under_the_shared_limit_still_gets_its_whole_lifetime(
+    resolver_with: Callable[[Reply], tuple[OddResolver, Resolver]],
+) -> None:
+    # The queries in flight are bounded across domains (Session.query_limit). A lookup queued
+    # behind others that stall has not asked anything yet: it must not run out of time while
+    # it waits, nor say the resolver did not answer a question never sent.
+    _, resolver = resolver_with(lambda query: [answer(query).to_wire()])
+
+    async def queued_behind_a_stall() -> object:
+        limit = asyncio.Semaphore(1)
+        async with limit:  # another domain's lookups hold every place for a while
+            waiting = asyncio.ensure_future(lookup(resolver, NAME, "TXT", limit))
+            await asyncio.sleep(resolver.lifetime + 1.5)
+        return await asyncio.wait_for(waiting, 5)
+
+    result = asyncio.run(queued_behind_a_stall())
+    assert result.ok, result.error
+    assert result.records == ("v=STSv1; id=20240101",)

@@ -447,14 +447,22 @@ def _name_text(name: dns.name.Name) -> str:
 async def lookup(
     resolver: Resolver, name: str, rdtype: str, limit: asyncio.Semaphore | None = None
 ) -> DnsResult:
-    """Ask one question; never raises for DNS trouble and never outlives the resolver's lifetime."""
+    """Ask one question; never raises for DNS trouble.
+
+    With `limit` (the queries in flight across domains), it first waits for a place there, and
+    only then does the resolver's lifetime start: a question still queued behind others has not
+    been asked, so running out of time then would blame the resolver for it."""
+    if limit is None:
+        return await _lookup(resolver, name, rdtype)
+    async with limit:
+        return await _lookup(resolver, name, rdtype)
+
+
+async def _lookup(resolver: Resolver, name: str, rdtype: str) -> DnsResult:
+    """`lookup` once a place is held; never outlives the resolver's lifetime."""
     try:
         async with asyncio.timeout(resolver.lifetime + 1.0):
-            if limit is None:
-                reply = await resolver.query(name + ".", rdtype)
-            else:
-                async with limit:
-                    reply = await resolver.query(name + ".", rdtype)
+            reply = await resolver.query(name + ".", rdtype)
         authenticated = bool(reply.flags & _AD)
         if reply.rcode == dns.rcode.NXDOMAIN:
             return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)
