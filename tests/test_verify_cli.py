@@ -193,3 +193,14 @@ def test_a_failed_domain_beside_an_unchecked_one_exits_1_and_json_tells_them_apa
         "silent.test": ("could-not-check", False, True),
     }
     assert document["failed"] is True and document["could_not_check"] is True
+
+
+def test_a_domain_file_saved_with_a_byte_order_mark_reads_as_its_domains(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Windows editors start a UTF-8 file with U+FEFF; it is not part of the first name (the
+    # error said "not a domain name: '\ufeffexample.com' (write it as 'example.com')").
+    listing = tmp_path / "domains.txt"
+    listing.write_bytes(b"\xef\xbb\xbfexample.com\r\n")
+    assert main(["verify", "--json", "--from", str(listing), *network(world)]) == 0
+    assert [d["domain"] for d in json.loads(capsys.readouterr().out)["domains"]] == ["example.com"]

@@ -74,7 +74,7 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def read_domain_file(path: str) -> list[str]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a leading BOM is not part of a name
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read --from {path}: {error}") from None
     return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
