@@ -204,3 +204,14 @@ def test_a_domain_file_saved_with_a_byte_order_mark_reads_as_its_domains(
     listing.write_bytes(b"\xef\xbb\xbfexample.com\r\n")
     assert main(["verify", "--json", "--from", str(listing), *network(world)]) == 0
     assert [d["domain"] for d in json.loads(capsys.readouterr().out)["domains"]] == ["example.com"]
+
+
+def test_a_domain_too_long_for_its_records_is_refused_naming_the_record_not_the_resolver(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A 251-character name is a host name, but _smtp._tls.<name> would pass DNS's 253: no
+    # resolver can be asked, so "could not check: the resolver ..." blamed the wrong side.
+    name = ".".join(["a" * 61] * 4) + ".com"  # 251 characters
+    assert main(["verify", "--nameserver", "127.0.0.1", name]) == 2
+    err = capsys.readouterr().err
+    assert f"_smtp._tls.{name}" in err and "253" in err, err
