@@ -215,3 +215,22 @@ def test_a_domain_too_long_for_its_records_is_refused_naming_the_record_not_the_
     assert main(["verify", "--nameserver", "127.0.0.1", name]) == 2
     err = capsys.readouterr().err
     assert f"_smtp._tls.{name}" in err and "253" in err, err
+
+
+def test_a_record_in_characters_the_output_cannot_encode_is_escaped_not_a_traceback(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A report quotes what the servers publish. Output redirected to a file on Windows is
+    # written in the locale's code page (cp1252), which has no snowman.
+    import io
+
+    world.dns.zone[("_smtp._tls.example.com", "TXT")] = [
+        '"v=TLSRPTv1; rua=mailto:tls@\\226\\152\\131.example"'
+    ]
+    out = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr("sys.stdout", out)
+    code = main(["verify", "example.com", *network(world)])
+    out.flush()
+    text = out.buffer.getvalue().decode("cp1252")  # type: ignore[attr-defined]
+    assert code == 1 and "tls@\\u2603.example" in text, text
+    assert "§" in text  # what the code page has is written as it is

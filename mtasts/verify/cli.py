@@ -149,8 +149,17 @@ def run(args: argparse.Namespace) -> int:
     from mtasts.verify.verifier import verify_domains
 
     reports = asyncio.run(verify_domains(domains, options, expected))
-    sys.stdout.write(json_report(reports) if args.json else text_report(reports))
+    _write(json_report(reports) if args.json else text_report(reports))
     return exit_status(reports)
+
+
+def _write(text: str) -> None:
+    """Print the report; what the output's encoding cannot hold is escaped (`\\u2603`).
+
+    A report quotes what servers publish (any character a TXT record holds), and output
+    redirected to a file on Windows is written in the locale's code page."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 def exit_status(reports: list[DomainReport]) -> int:
