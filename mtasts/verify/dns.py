@@ -379,7 +379,7 @@ async def _exchange(server: str, port: int, question: _Question, timeout: float)
             try:
                 reply = _read_reply(await _read_exactly(loop.sock_recv, tcp, length), qid, question)
             except _Truncated:
-                reply = None
+                raise dns.exception.FormError("the answer was truncated over TCP too") from None
             if reply is None:
                 raise dns.exception.FormError("the answer over TCP is for another question")
             return reply
