@@ -7,6 +7,7 @@ address comes from it, while the certificate is still judged against mta-sts.<do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Iterator
@@ -372,3 +373,41 @@ def test_a_domain_with_many_silent_mx_addresses_does_not_leave_another_domain_un
         f.message for f in report.findings if f.status is not Status.PASS
     ]
     assert [entry.outcome.value for entry in report.mx_tls] == ["passed", "passed"]
+
+
+def test_a_server_sending_endless_informational_responses_is_cut_off_within_the_timeout(
+    world: World,
+) -> None:
+    # h11 hands each 1xx head over as an event of its own, so no size limit held them, and a
+    # socket that always has data never lets the event loop run the timeout: the fetch spun.
+    import socket
+    import ssl
+    import threading
+
+    from mtasts.verify.https import Client, fetch_policy
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    world.ca.issue_cert(HOST).configure_cert(context)
+    listener = socket.socket()
+    listener.bind(("127.0.0.3", world.https.port))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def flood() -> None:
+        connection, _ = listener.accept()
+        with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True) as tls:
+            tls.recv(4096)
+            until = time.monotonic() + 5  # so that a fetch that does not stop still ends
+            while not stop.is_set() and time.monotonic() < until:
+                tls.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 500)
+
+    threading.Thread(target=flood, daemon=True).start()
+    options = dataclasses.replace(world.options, timeout=1.0)
+    started = time.monotonic()
+    try:
+        [result] = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.3"], options))
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 3
+    assert result.error_kind == "http" and "informational" in (result.error or ""), result

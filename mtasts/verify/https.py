@@ -267,6 +267,7 @@ async def _get(connection: _TlsConnection, host_header: str) -> tuple[_Response,
     await connection.send(http.send(_request(host_header)) + http.send(h11.EndOfMessage()))
     response: _Response | None = None
     body = bytearray()
+    head_bytes = 0  # before the final head: h11 limits each 1xx head, not how many come
     try:
         while True:
             event = http.next_event()
@@ -274,6 +275,14 @@ async def _get(connection: _TlsConnection, host_header: str) -> tuple[_Response,
                 data = await connection.receive()
                 if not data and http.their_state is h11.SEND_RESPONSE:
                     raise _ProtocolError("Server disconnected without sending a response.")
+                if response is None:
+                    head_bytes += len(data)
+                    if head_bytes > _MAX_HEAD_BYTES:
+                        # A socket that always has data never lets the event loop run the timeout.
+                        raise _ProtocolError(
+                            f"more than {_MAX_HEAD_BYTES // 1024} KiB of informational (1xx) "
+                            "responses or headers before the response"
+                        )
                 http.receive_data(data)
             elif isinstance(event, h11.Response):
                 response = _Response(event)
