@@ -172,3 +172,27 @@ def test_an_answer_truncated_over_tcp_too_is_named_as_truncated(
     assert not result.ok
     assert "truncated over TCP too" in (result.error or ""), result.error
     assert "another question" not in (result.error or "")
+
+
+def test_a_resolver_flooding_garbage_is_still_given_up_on_within_the_lifetime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A datagram that is not the answer is skipped and the next one awaited; when the
+    # socket always has one (a flood at line rate), that wait never suspended, so neither
+    # the per-try timeout nor anything else on the event loop could run.
+    import asyncio.selector_events
+
+    calls = 0
+
+    async def flood(self: object, sock: socket.socket, size: int) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls > 200_000:
+            raise OSError("the flood ended")  # so that a stub that does not stop still ends
+        return b"\x00garbage"
+
+    monkeypatch.setattr(asyncio.selector_events.BaseSelectorEventLoop, "sock_recv", flood)
+    resolver = Resolver(("127.0.0.1",), 9, timeout=0.2, lifetime=0.5)
+    result = asyncio.run(lookup(resolver, NAME, "TXT"))
+    assert f"did not answer {NAME} TXT within 0.5 s" in (result.error or ""), result.error
+    assert calls < 200_000

@@ -368,9 +368,12 @@ async def _exchange(server: str, port: int, question: _Question, timeout: float)
                 except _Truncated:
                     break  # a truncated answer may hide records: ask again over TCP
                 except dns.exception.DNSException:
-                    continue  # garbage from the right address: keep waiting for the answer
+                    reply = None  # garbage from the right address: keep waiting for the answer
                 if reply is not None:
                     return reply
+                # sock_recv returns at once while datagrams are queued: yield, or a resolver
+                # that floods would keep the timeout (and every other task) from running.
+                await asyncio.sleep(0)
         with socket.socket(family, socket.SOCK_STREAM) as tcp:
             tcp.setblocking(False)
             await loop.sock_connect(tcp, (server, port))
