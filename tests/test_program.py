@@ -46,6 +46,7 @@ PAGES_ONLY = {
     (FILE, "mta-sts-repo-file-cname"),
     *((DNS, f"mta-sts-host-a-{index}") for index in range(4)),
 }
+RECORDS_LOOKUP = "cloudflare:index/getDnsRecords:getDnsRecords"
 CONFIG = {"domain": "example.com", "mode": "enforce", "maxAge": 86400, "tlsRpt": ["mailto:tls@example.com"]}
 
 
@@ -209,3 +210,28 @@ def test_netlify_without_a_token_is_refused_before_anything_registers(
     monkeypatch.delenv("NETLIFY_AUTH_TOKEN")
     with pytest.raises(pulumi.RunError, match="netlifyToken"):
         stack({"domain": "example.com"})
+
+
+@pytest.mark.parametrize(
+    ("token", "reason", "config"),
+    [
+        # The zone is not in the token's account (quick start step 1 not done, or another account).
+        ("cloudflare:index/getZone:getZone", "no zone found matching the filter", {}),
+        # The token may not read the zone's records (no Zone → DNS permission for it).
+        (RECORDS_LOOKUP, "Authentication error (10000)", {}),
+        (RECORDS_LOOKUP, "Authentication error (10000)", {"zoneId": "f" * 32}),
+    ],
+)
+def test_a_zone_cloudflare_will_not_show_is_refused_with_the_fix_not_a_traceback(
+    failing_stack: Callable[..., FailedRun], token: str, reason: str, config: dict
+) -> None:
+    import pulumi
+
+    run = failing_stack({**CONFIG, **config}, failing={token: reason})
+    # A RunError is printed as its message alone; any other exception as a Python traceback.
+    assert isinstance(run.error, pulumi.RunError), repr(run.error)
+    message = str(run.error)
+    assert reason in message and "example.com" in message
+    assert "CLOUDFLARE_API_TOKEN" in message and "Zone → DNS" in message and "zoneId" in message
+    assert "Nothing was changed" in message
+    assert run.registered == []
