@@ -22,6 +22,7 @@ from mtasts.config.values import (
     MAX_NESTING,
     boolean,
     choice,
+    expected,
     integer,
     nesting,
     reason,
@@ -187,7 +188,7 @@ def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
         if findings:
             said = reason(findings[0].seen, uri)
             problems.append(
-                f"'tlsRpt' entry {show(uri)} is not accepted: {said}; expected {findings[0].fix} "
+                f"'tlsRpt' entry {show(uri)} is not accepted: {said}; {expected(findings[0].fix)} "
                 f"({tlsrpt.RFC})"
             )
     return tuple(uris)
