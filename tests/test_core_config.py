@@ -122,6 +122,14 @@ def test_a_report_uri_a_strict_reader_refuses_is_refused_with_the_uri_to_write(u
     assert problem.startswith(f"'tlsRpt' entry '{uri}' is not accepted") and fix in problem, problem
 
 
+def test_a_report_url_with_a_password_is_refused_without_showing_the_password() -> None:
+    [problem] = problems_of(
+        {"domain": "example.com", "tlsRpt": ["https://user:hunter2-pw@r.example.com/tls"]}
+    )
+    assert "'tlsRpt'" in problem and "public" in problem and "https://r.example.com/tls" in problem
+    assert "hunter2-pw" not in problem
+
+
 def test_a_report_uri_with_a_port_query_and_fragment_is_accepted() -> None:
     uri = "https://r.example.com:8443/tls%20rpt?k=v&x=1#f"
     assert parse_settings({"domain": "example.com", "tlsRpt": [uri]}).tls_rpt == (uri,)

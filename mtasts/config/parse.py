@@ -188,8 +188,8 @@ def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
         if findings:
             said = reason(findings[0].seen, uri)
             problems.append(
-                f"'tlsRpt' entry {show(uri)} is not accepted: {said}; {expected(findings[0].fix)} "
-                f"({tlsrpt.RFC})"
+                f"'tlsRpt' entry {show(tlsrpt.without_userinfo(uri))} is not accepted: {said}; "
+                f"{expected(findings[0].fix)} ({tlsrpt.RFC})"
             )
     return tuple(uris)
 

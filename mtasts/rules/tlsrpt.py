@@ -19,6 +19,8 @@ A URI is read as RFC 3986 writes one, since a sender's URI parser does: only its
 and `;` (the record's delimiter) percent-encoded, and in a `mailto:` address also `#`, `/`,
 `&`, `=`, `[` and `]` (RFC 6068 §2), whose domain is a dot-atom without a final dot (RFC 5322
 §3.4.1). A URI that encoding would mend is refused with the encoded form as the fix.
+An `https:` URL with user information (`user:password@`) fails: the record is public, and
+checkdmarc refuses it (RFC 3986 §3.2.1 deprecates a password there); it is never shown back.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ RUA_MISSING = "tlsrpt-rua-missing"
 RUA_DUPLICATE = "tlsrpt-rua-duplicate"
 URI_INVALID = "tlsrpt-uri-invalid"
 URI_SCHEME_CASE = "tlsrpt-uri-scheme-case"
+URI_USERINFO = "tlsrpt-uri-userinfo"
 WHITESPACE = "tlsrpt-record-whitespace"
 
 # RFC 5322 dot-atom local part: what a mailto: report URI carries.
@@ -64,7 +67,7 @@ _ENCODED = {"https": ",!;", "mailto": ",!;#/&=[]"}
 # RFC 3986 §3.2, §3.3: authority (host, numeric port) and the path, query and fragment of a URL.
 _PCHAR = r"(?:[A-Za-z0-9._~$&'()*+=:@-]|%[0-9A-Fa-f]{2})"
 _HTTPS = re.compile(
-    rf"//(?:[^/?#@]*@)?(?P<host>[A-Za-z0-9.-]+)(?::[0-9]{{1,5}})?(?:/{_PCHAR}*)*"
+    rf"//(?:(?P<userinfo>[^/?#@]*)@)?(?P<host>[A-Za-z0-9.-]+)(?::[0-9]{{1,5}})?(?:/{_PCHAR}*)*"
     rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
 )
 
@@ -89,6 +92,15 @@ def _is_bare_address(value: str) -> bool:
 def with_scheme(value: str) -> str:
     """`value` as a report URI: a bare address gets the `mailto:` it lacks."""
     return f"mailto:{value}" if _is_bare_address(value) else value
+
+
+def without_userinfo(uri: str, mark: str = "…@") -> str:
+    """`uri` as it may be shown: an `https:` URL's user information (a password) replaced by `mark`."""
+    scheme, _, rest = uri.partition(":")
+    match = _HTTPS.fullmatch(rest) if scheme.lower() == "https" else None
+    if match is None or match["userinfo"] is None:
+        return uri
+    return f"{scheme}:{rest[:2]}{mark}{rest[match.end('userinfo') + 1 :]}"
 
 
 def _percent_encoded(uri: str) -> tuple[str, list[str]]:
@@ -188,6 +200,18 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
                 f"{uri!r} ends its address's domain with a dot, which an address does not have "
                 "(RFC 5322 §3.4.1)",
                 f"write it as {scheme.lower()}:{local}@{host.rstrip('.')}{question}{hfields}",
+                RFC,
+            )
+        )
+    elif scheme.lower() == "https" and (match := _HTTPS.fullmatch(rest)) and match["userinfo"] is not None:
+        findings.append(
+            Finding(
+                URI_USERINFO,
+                Severity.FAIL,
+                f"{without_userinfo(uri)!r} holds user information before its host (not shown here), "
+                "which the public TXT record shows to anyone; RFC 3986 §3.2.1 deprecates a password "
+                "there, and checkdmarc refuses the URI",
+                f"write it as {without_userinfo(uri, '')}, with no credential in the URL",
                 RFC,
             )
         )
