@@ -135,6 +135,13 @@ def test_a_report_uri_with_a_port_query_and_fragment_is_accepted() -> None:
     assert parse_settings({"domain": "example.com", "tlsRpt": [uri]}).tls_rpt == (uri,)
 
 
+def test_a_report_uri_listed_twice_is_refused_as_a_mx_pattern_listed_twice_is() -> None:
+    # Published twice in the rua list, every report would be sent twice to the same place.
+    uris = ["mailto:tls@example.com", "https://r.example.com/tls", " mailto:tls@example.com"]
+    [problem] = problems_of({"domain": "example.com", "tlsRpt": uris})
+    assert "'tlsRpt' entry 'mailto:tls@example.com' is listed twice" in problem
+
+
 def test_unknown_key_is_named_with_the_known_ones() -> None:
     [problem] = problems_of({"domain": "example.com", "maxage": 5})
     assert "'maxage'" in problem and "maxAge" in problem
