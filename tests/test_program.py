@@ -235,3 +235,28 @@ def test_a_zone_cloudflare_will_not_show_is_refused_with_the_fix_not_a_traceback
     assert "CLOUDFLARE_API_TOKEN" in message and "Zone → DNS" in message and "zoneId" in message
     assert "Nothing was changed" in message
     assert run.registered == []
+
+
+@pytest.mark.parametrize("kept_in", ["environment", "stack config"])
+def test_a_refused_zone_lookup_never_prints_the_cloudflare_token(
+    monkeypatch: pytest.MonkeyPatch, kept_in: str
+) -> None:
+    import pulumi
+    from pulumi_mta_sts.lookups import _read_zone
+
+    token = "cf-test-token-0123456789abcdefghij"
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    if kept_in == "environment":
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token)
+    else:
+        pulumi.runtime.set_all_config({"cloudflare:apiToken": token}, secret_keys=["cloudflare:apiToken"])
+
+    def lookup() -> None:
+        raise Exception(f"invoke failed: bad token {token} (9109)")
+
+    try:
+        with pytest.raises(pulumi.RunError) as raised:
+            _read_zone("example.com", "the id", lookup)
+    finally:
+        pulumi.runtime.set_all_config({})
+    assert "(9109)" in str(raised.value) and token not in str(raised.value)

@@ -56,9 +56,10 @@ def _read_zone(domain: str, what: str, lookup: Callable[[], T]) -> T:
         raise
     except Exception as error:
         said = str(error)
-        token = os.environ.get("CLOUDFLARE_API_TOKEN")
-        if token and token.strip():
-            said = scrub(said, token.strip())  # no provider is known to echo it; never print it anyway
+        # No provider is known to echo the token; never print it anyway, from either place it is kept.
+        for token in (os.environ.get("CLOUDFLARE_API_TOKEN"), pulumi.Config("cloudflare").get("apiToken")):
+            if token and token.strip():
+                said = scrub(said, token.strip())
         raise pulumi.RunError(
             f"Cloudflare would not show {what} of the zone {domain}: {said}. Check that {domain} is a "
             "zone of the Cloudflare account the API token belongs to (CLOUDFLARE_API_TOKEN, or the "
