@@ -42,10 +42,16 @@ MSG
   fi
 }
 
+# The backend URL as it may be printed: a user name and password (postgres://user:pass@host/db)
+# and a query (an Azure SAS token, ?sig=...) are credentials, and CI logs keep stderr.
+shown_backend() {
+  printf '%s\n' "$1" | sed -e 's#^\([A-Za-z][A-Za-z0-9+.-]*://\)[^/?\#@]*@#\1…@#' -e 's#?.*#?…#'
+}
+
 # The state backend, for the processes the script starts only (pulumi/pulumi#5789).
 choose_backend() {
   if [ -n "${PULUMI_BACKEND_URL:-}" ]; then
-    echo "State backend: $PULUMI_BACKEND_URL (from PULUMI_BACKEND_URL)" >&2
+    echo "State backend: $(shown_backend "$PULUMI_BACKEND_URL") (from PULUMI_BACKEND_URL)" >&2
   else
     export PULUMI_BACKEND_URL="file://~"
     echo "State backend: local files in ~/.pulumi (PULUMI_BACKEND_URL is unset). Your 'pulumi login'" \

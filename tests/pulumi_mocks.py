@@ -107,10 +107,16 @@ def zone_record(
 
 
 class ProviderLikeMocks(pulumi.runtime.Mocks):
-    def __init__(self, zone: list[dict[str, Any]] | None = None) -> None:
+    """`failing`: invoke token → the reason the provider gives for refusing it (a missing zone, a
+    token without the permission), answered as the engine answers a failed invoke."""
+
+    def __init__(
+        self, zone: list[dict[str, Any]] | None = None, failing: dict[str, str] | None = None
+    ) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.call_providers: list[str] = []
         self.zone = zone or []
+        self.failing = failing or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
@@ -133,9 +139,11 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
             outputs["ds"] = f"{zone}. 3600 IN DS 2371 13 2 {DNSSEC_OUTPUTS['digest']}"
         return f"{args.name}-id", outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
         self.calls.append((args.token, dict(args.args)))
         self.call_providers.append(args.provider)
+        if args.token in self.failing:
+            return {}, [("", self.failing[args.token])]
         if args.token == "cloudflare:index/getZone:getZone":
             name = args.args["filter"]["name"]
             zone_id = zone_id_of(name)
@@ -224,10 +232,15 @@ def run_program(
 
 
 def run_failing_program(
-    values: dict[str, Any], *, zone: list[dict[str, Any]] | None = None, mx_tls: MxTlsSeen | None = None
+    values: dict[str, Any],
+    *,
+    zone: list[dict[str, Any]] | None = None,
+    mx_tls: MxTlsSeen | None = None,
+    failing: dict[str, str] | None = None,
 ) -> FailedRun:
-    """Run a program that must fail; return its error and whatever it registered before failing."""
-    monitor = RecordingMonitor(ProviderLikeMocks(zone))
+    """Run a program that must fail; return its error and whatever it registered before failing.
+    `failing`: invokes the provider refuses, token → its reason (`ProviderLikeMocks`)."""
+    monitor = RecordingMonitor(ProviderLikeMocks(zone, failing))
     try:
         _run(values, False, monitor, mx_tls)
     except Exception as error:

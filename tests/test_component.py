@@ -67,3 +67,27 @@ def test_dnssec_and_retire_fill_their_outputs(tmp_path: Path) -> None:
     run = run_with(tmp_path, "{'domain': 'example.com', 'dnssec': True, 'retire': True}")
     assert run.exports["dnssecDs"]["keyTag"] == 2371
     assert run.exports["retireAfter"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {},  # no domain
+        {"domain": "example.com", "mx": "mail.example.com", "tls_rpt": "mailto:tls@example.com"},
+        {"domain": "example.com", "proton": "on"},
+        {
+            "domain": "example.com",
+            "proton": {"verification": "x", "dkim": {}, "dmarc_rua": "mailto:d@example.com"},
+        },
+    ],
+)
+def test_a_refused_argument_gets_no_stack_config_command(args: dict) -> None:
+    # A component's caller passes arguments: a `scripts/pulumi config set` command, with the
+    # stack's camelCase keys, sets nothing it reads.
+    import pulumi
+    from pulumi_mta_sts.validation import settings_from_args
+
+    with pytest.raises(pulumi.RunError) as raised:
+        settings_from_args("shop", args)
+    message = str(raised.value)
+    assert "config set" not in message and "tlsRpt" not in message and "dmarcRua" not in message, message

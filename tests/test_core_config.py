@@ -105,6 +105,43 @@ def test_tls_rpt_accepts_mailto_and_https() -> None:
     assert parse_settings({"domain": "example.com", "tlsRpt": uris}).tls_rpt == tuple(uris)
 
 
+@pytest.mark.parametrize(
+    ("uri", "fix"),
+    [
+        # RFC 5322 §3.4.1: an address's domain has no final dot (a DNS name's root dot is no part of it).
+        ("mailto:tls@example.com.", "mailto:tls@example.com"),
+        # RFC 3986 §2: characters outside a URI's are percent-encoded; RFC 8460 §3: so are "," and "!".
+        ("mailto:tls{x}@example.com", "mailto:tls%7Bx%7D@example.com"),
+        ("mailto:tls!x@example.com", "mailto:tls%21x@example.com"),
+        ('https://r.example.com/a"b|c', "https://r.example.com/a%22b%7Cc"),
+        ("https://r.example.com/100%", "https://r.example.com/100%25"),
+    ],
+)
+def test_a_report_uri_a_strict_reader_refuses_is_refused_with_the_uri_to_write(uri: str, fix: str) -> None:
+    [problem] = problems_of({"domain": "example.com", "tlsRpt": [uri]})
+    assert problem.startswith(f"'tlsRpt' entry '{uri}' is not accepted") and fix in problem, problem
+
+
+def test_a_report_url_with_a_password_is_refused_without_showing_the_password() -> None:
+    [problem] = problems_of(
+        {"domain": "example.com", "tlsRpt": ["https://user:hunter2-pw@r.example.com/tls"]}
+    )
+    assert "'tlsRpt'" in problem and "public" in problem and "https://r.example.com/tls" in problem
+    assert "hunter2-pw" not in problem
+
+
+def test_a_report_uri_with_a_port_query_and_fragment_is_accepted() -> None:
+    uri = "https://r.example.com:8443/tls%20rpt?k=v&x=1#f"
+    assert parse_settings({"domain": "example.com", "tlsRpt": [uri]}).tls_rpt == (uri,)
+
+
+def test_a_report_uri_listed_twice_is_refused_as_a_mx_pattern_listed_twice_is() -> None:
+    # Published twice in the rua list, every report would be sent twice to the same place.
+    uris = ["mailto:tls@example.com", "https://r.example.com/tls", " mailto:tls@example.com"]
+    [problem] = problems_of({"domain": "example.com", "tlsRpt": uris})
+    assert "'tlsRpt' entry 'mailto:tls@example.com' is listed twice" in problem
+
+
 def test_unknown_key_is_named_with_the_known_ones() -> None:
     [problem] = problems_of({"domain": "example.com", "maxage": 5})
     assert "'maxage'" in problem and "maxAge" in problem

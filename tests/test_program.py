@@ -46,6 +46,7 @@ PAGES_ONLY = {
     (FILE, "mta-sts-repo-file-cname"),
     *((DNS, f"mta-sts-host-a-{index}") for index in range(4)),
 }
+RECORDS_LOOKUP = "cloudflare:index/getDnsRecords:getDnsRecords"
 CONFIG = {"domain": "example.com", "mode": "enforce", "maxAge": 86400, "tlsRpt": ["mailto:tls@example.com"]}
 
 
@@ -209,3 +210,53 @@ def test_netlify_without_a_token_is_refused_before_anything_registers(
     monkeypatch.delenv("NETLIFY_AUTH_TOKEN")
     with pytest.raises(pulumi.RunError, match="netlifyToken"):
         stack({"domain": "example.com"})
+
+
+@pytest.mark.parametrize(
+    ("token", "reason", "config"),
+    [
+        # The zone is not in the token's account (quick start step 1 not done, or another account).
+        ("cloudflare:index/getZone:getZone", "no zone found matching the filter", {}),
+        # The token may not read the zone's records (no Zone → DNS permission for it).
+        (RECORDS_LOOKUP, "Authentication error (10000)", {}),
+        (RECORDS_LOOKUP, "Authentication error (10000)", {"zoneId": "f" * 32}),
+    ],
+)
+def test_a_zone_cloudflare_will_not_show_is_refused_with_the_fix_not_a_traceback(
+    failing_stack: Callable[..., FailedRun], token: str, reason: str, config: dict
+) -> None:
+    import pulumi
+
+    run = failing_stack({**CONFIG, **config}, failing={token: reason})
+    # A RunError is printed as its message alone; any other exception as a Python traceback.
+    assert isinstance(run.error, pulumi.RunError), repr(run.error)
+    message = str(run.error)
+    assert reason in message and "example.com" in message
+    assert "CLOUDFLARE_API_TOKEN" in message and "Zone → DNS" in message and "zoneId" in message
+    assert "Nothing was changed" in message
+    assert run.registered == []
+
+
+@pytest.mark.parametrize("kept_in", ["environment", "stack config"])
+def test_a_refused_zone_lookup_never_prints_the_cloudflare_token(
+    monkeypatch: pytest.MonkeyPatch, kept_in: str
+) -> None:
+    import pulumi
+    from pulumi_mta_sts.lookups import _read_zone
+
+    token = "cf-test-token-0123456789abcdefghij"
+    monkeypatch.delenv("CLOUDFLARE_API_TOKEN", raising=False)
+    if kept_in == "environment":
+        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", token)
+    else:
+        pulumi.runtime.set_all_config({"cloudflare:apiToken": token}, secret_keys=["cloudflare:apiToken"])
+
+    def lookup() -> None:
+        raise Exception(f"invoke failed: bad token {token} (9109)")
+
+    try:
+        with pytest.raises(pulumi.RunError) as raised:
+            _read_zone("example.com", "the id", lookup)
+    finally:
+        pulumi.runtime.set_all_config({})
+    assert "(9109)" in str(raised.value) and token not in str(raised.value)

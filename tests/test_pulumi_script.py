@@ -80,6 +80,16 @@ def test_the_backend_the_user_chose_is_kept_and_nobody_logs_in(tmp_path: Path) -
     assert not any(" login" in call for call in calls)
 
 
+def test_a_backend_url_holding_a_password_is_used_but_not_printed(tmp_path: Path) -> None:
+    # A DIY backend on PostgreSQL is named by a URL that may carry its password; CI logs keep stderr.
+    url = "postgres://pulumi:s3cr3t-Passw0rd@db.example.com:5432/state"
+    result, calls = run_pulumi_script(tmp_path, "stack", "ls", env={"PULUMI_BACKEND_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert calls[-1].endswith(f"[backend={url}]")
+    assert "s3cr3t-Passw0rd" not in result.stdout + result.stderr
+    assert "postgres://…@db.example.com:5432/state" in result.stderr
+
+
 def test_without_a_cli_it_cannot_install_it_says_how_and_runs_nothing(tmp_path: Path) -> None:
     result, calls = run_pulumi_script(tmp_path, "up", version=None)
     assert result.returncode == 1

@@ -8,6 +8,7 @@ all on one port) stands for the several addresses of one host.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import socket
 from collections.abc import Iterator
@@ -17,7 +18,15 @@ import httpx
 import pytest
 
 from mtasts.policy import policy_id
-from mtasts.verify import Outcome, Status, VerifyOptions, check_policy_file, https, verify_domain
+from mtasts.verify import (
+    Outcome,
+    Status,
+    VerifyOptions,
+    check_policy_file,
+    https,
+    verify_domain,
+    verify_domains,
+)
 from mtasts.verify.https import FetchResult, _error_kind, cache_lifetime, fetch_policy
 from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone
 
@@ -208,3 +217,33 @@ def test_fetches_over_the_limit_wait_for_a_place_and_their_timeout_starts_only_t
     most = 0
     asyncio.run(fetch(None))
     assert most == len(addresses)
+
+
+def test_a_policy_host_with_many_silent_addresses_does_not_leave_another_domain_unchecked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fetches in flight are bounded across domains (Session.fetch_limit, --concurrency).
+    # A policy host whose addresses accept and never answer the TLS handshake holds each
+    # place for the whole timeout; one such host must not take them all and push the next
+    # domain past its time budget.
+    monkeypatch.setattr(https, "MAX_FETCHES_PER_HOST", 2, raising=False)  # not on main
+    world = World(tmp_path, good_zone(DOMAIN), {HOST: Reply(body=GOOD_POLICY.encode())}, [HOST])
+    pits = [f"127.0.2.{n}" for n in range(1, 31)]
+    world.dns.zone.update(good_zone("tarpit.test"))
+    world.dns.zone[("mta-sts.tarpit.test", "A")] = pits
+    listeners = []
+    for address in pits:  # connections complete in the backlog; nothing is ever said
+        listener = socket.socket()
+        listener.bind((address, world.https.port))
+        listener.listen(8)
+        listeners.append(listener)
+    options = dataclasses.replace(world.options, timeout=0.5, concurrency=4, smtp="off")
+    try:
+        reports = asyncio.run(verify_domains(["tarpit.test", DOMAIN], options))
+    finally:
+        for listener in listeners:
+            listener.close()
+        world.close()
+    assert reports[1].outcome is Outcome.PASSED, [
+        f.message for f in reports[1].findings if f.status is not Status.PASS
+    ]

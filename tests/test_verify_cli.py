@@ -193,3 +193,44 @@ def test_a_failed_domain_beside_an_unchecked_one_exits_1_and_json_tells_them_apa
         "silent.test": ("could-not-check", False, True),
     }
     assert document["failed"] is True and document["could_not_check"] is True
+
+
+def test_a_domain_file_saved_with_a_byte_order_mark_reads_as_its_domains(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Windows editors start a UTF-8 file with U+FEFF; it is not part of the first name (the
+    # error said "not a domain name: '\ufeffexample.com' (write it as 'example.com')").
+    listing = tmp_path / "domains.txt"
+    listing.write_bytes(b"\xef\xbb\xbfexample.com\r\n")
+    assert main(["verify", "--json", "--from", str(listing), *network(world)]) == 0
+    assert [d["domain"] for d in json.loads(capsys.readouterr().out)["domains"]] == ["example.com"]
+
+
+def test_a_domain_too_long_for_its_records_is_refused_naming_the_record_not_the_resolver(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A 251-character name is a host name, but _smtp._tls.<name> would pass DNS's 253: no
+    # resolver can be asked, so "could not check: the resolver ..." blamed the wrong side.
+    name = ".".join(["a" * 61] * 4) + ".com"  # 251 characters
+    assert main(["verify", "--nameserver", "127.0.0.1", name]) == 2
+    err = capsys.readouterr().err
+    assert f"_smtp._tls.{name}" in err and "253" in err, err
+
+
+def test_a_record_in_characters_the_output_cannot_encode_is_escaped_not_a_traceback(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A report quotes what the servers publish. Output redirected to a file on Windows is
+    # written in the locale's code page (cp1252), which has no snowman.
+    import io
+
+    world.dns.zone[("_smtp._tls.example.com", "TXT")] = [
+        '"v=TLSRPTv1; rua=mailto:tls@\\226\\152\\131.example"'
+    ]
+    out = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr("sys.stdout", out)
+    code = main(["verify", "example.com", *network(world)])
+    out.flush()
+    text = out.buffer.getvalue().decode("cp1252")  # type: ignore[attr-defined]
+    assert code == 1 and "tls@\\u2603.example" in text, text
+    assert "§" in text  # what the code page has is written as it is

@@ -29,10 +29,11 @@ def answer(query: dns.message.Message) -> dns.message.Message:
 
 class OddResolver:
     """UDP answers as `udp` makes them (several datagrams per query, or none); TCP answers
-    truthfully and counts its queries."""
+    truthfully, or as `tcp` makes it, and counts its queries."""
 
-    def __init__(self, udp: Reply) -> None:
+    def __init__(self, udp: Reply, tcp: Callable[[dns.message.Message], bytes] | None = None) -> None:
         self.udp_reply = udp
+        self.tcp_reply = tcp or (lambda query: answer(query).to_wire())
         self.tcp_queries = 0
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind(("127.0.0.1", 0))
@@ -63,7 +64,7 @@ class OddResolver:
                 (length,) = struct.unpack("!H", conn.recv(2))
                 query = dns.message.from_wire(conn.recv(length))
                 self.tcp_queries += 1
-                wire = answer(query).to_wire()
+                wire = self.tcp_reply(query)
                 conn.sendall(struct.pack("!H", len(wire)) + wire)
 
     def close(self) -> None:
@@ -72,11 +73,13 @@ class OddResolver:
 
 
 @pytest.fixture
-def resolver_with() -> Iterator[Callable[[Reply], tuple[OddResolver, Resolver]]]:
+def resolver_with() -> Iterator[Callable[..., tuple[OddResolver, Resolver]]]:
     made: list[OddResolver] = []
 
-    def make(udp: Reply) -> tuple[OddResolver, Resolver]:
-        server = OddResolver(udp)
+    def make(
+        udp: Reply, tcp: Callable[[dns.message.Message], bytes] | None = None
+    ) -> tuple[OddResolver, Resolver]:
+        server = OddResolver(udp, tcp)
         made.append(server)
         return server, Resolver(("127.0.0.1",), server.port, timeout=0.5, lifetime=1.5)
 
@@ -86,7 +89,7 @@ def resolver_with() -> Iterator[Callable[[Reply], tuple[OddResolver, Resolver]]]
 
 
 def test_a_truncated_answer_is_asked_again_over_tcp(
-    resolver_with: Callable[[Reply], tuple[OddResolver, Resolver]],
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]],
 ) -> None:
     def truncated(query: dns.message.Message) -> list[bytes]:
         response = dns.message.make_response(query)
@@ -101,7 +104,7 @@ def test_a_truncated_answer_is_asked_again_over_tcp(
 
 
 def test_answers_with_another_id_or_question_and_garbage_are_ignored_until_the_real_answer(
-    resolver_with: Callable[[Reply], tuple[OddResolver, Resolver]],
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]],
 ) -> None:
     def stray_first(query: dns.message.Message) -> list[bytes]:
         real = answer(query)
@@ -121,7 +124,7 @@ def test_answers_with_another_id_or_question_and_garbage_are_ignored_until_the_r
 
 
 def test_a_resolver_sending_only_stray_answers_is_reported_as_not_answering_within_the_lifetime(
-    resolver_with: Callable[[Reply], tuple[OddResolver, Resolver]],
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]],
 ) -> None:
     def only_strays(query: dns.message.Message) -> list[bytes]:
         stray = answer(query)
@@ -132,3 +135,64 @@ def test_a_resolver_sending_only_stray_answers_is_reported_as_not_answering_with
     result = asyncio.run(asyncio.wait_for(lookup(resolver, NAME, "TXT"), 5))
     assert not result.ok
     assert f"did not answer {NAME} TXT within 1.5 s" in (result.error or "")
+
+
+def test_a_lookup_waiting_for_a_place_under_the_shared_limit_still_gets_its_whole_lifetime(
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]],
+) -> None:
+    # The queries in flight are bounded across domains (Session.query_limit). A lookup queued
+    # behind others that stall has not asked anything yet: it must not run out of time while
+    # it waits, nor say the resolver did not answer a question never sent.
+    _, resolver = resolver_with(lambda query: [answer(query).to_wire()])
+
+    async def queued_behind_a_stall() -> object:
+        limit = asyncio.Semaphore(1)
+        async with limit:  # another domain's lookups hold every place for a while
+            waiting = asyncio.ensure_future(lookup(resolver, NAME, "TXT", limit))
+            await asyncio.sleep(resolver.lifetime + 1.5)
+        return await asyncio.wait_for(waiting, 5)
+
+    result = asyncio.run(queued_behind_a_stall())
+    assert result.ok, result.error
+    assert result.records == ("v=STSv1; id=20240101",)
+
+
+def test_an_answer_truncated_over_tcp_too_is_named_as_truncated(
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]],
+) -> None:
+    def truncated(query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.TC
+        return response
+
+    _, resolver = resolver_with(
+        lambda query: [truncated(query).to_wire()], lambda query: truncated(query).to_wire()
+    )
+    result = asyncio.run(lookup(resolver, NAME, "TXT"))
+    assert not result.ok
+    assert "truncated over TCP too" in (result.error or ""), result.error
+    assert "another question" not in (result.error or "")
+
+
+def test_a_resolver_flooding_garbage_is_still_given_up_on_within_the_lifetime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A datagram that is not the answer is skipped and the next one awaited; when the
+    # socket always has one (a flood at line rate), that wait never suspended, so neither
+    # the per-try timeout nor anything else on the event loop could run.
+    import asyncio.selector_events
+
+    calls = 0
+
+    async def flood(self: object, sock: socket.socket, size: int) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls > 200_000:
+            raise OSError("the flood ended")  # so that a stub that does not stop still ends
+        return b"\x00garbage"
+
+    monkeypatch.setattr(asyncio.selector_events.BaseSelectorEventLoop, "sock_recv", flood)
+    resolver = Resolver(("127.0.0.1",), 9, timeout=0.2, lifetime=0.5)
+    result = asyncio.run(lookup(resolver, NAME, "TXT"))
+    assert f"did not answer {NAME} TXT within 0.5 s" in (result.error or ""), result.error
+    assert calls < 200_000

@@ -7,6 +7,7 @@ address comes from it, while the certificate is still judged against mta-sts.<do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Iterator
@@ -336,3 +337,77 @@ def test_ssl_cert_file_is_honoured_when_no_ca_file_is_given(
     )  # test CA not in the system store
     monkeypatch.setenv("SSL_CERT_FILE", world.ca_file)
     assert not asyncio.run(verify_domain(DOMAIN, without_ca)).failed
+
+
+def test_a_domain_with_many_silent_mx_addresses_does_not_leave_another_domain_unchecked(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The probes in flight are bounded across domains (MAX_PROBES_IN_FLIGHT). A domain whose
+    # MX addresses accept and never greet (a tarpit) holds each place for the whole timeout;
+    # one such domain must not take them all and push the next domain past its time budget.
+    import socket
+
+    from mtasts.verify import mx_check
+
+    monkeypatch.setattr(mx_check, "MAX_PROBES_IN_FLIGHT", 4)
+    monkeypatch.setattr(mx_check, "MAX_PER_DOMAIN", 2, raising=False)  # not on main
+    pits = [f"127.0.1.{n}" for n in range(1, 31)]
+    tarpit = good_zone("tarpit.test")
+    tarpit[("tarpit.test", "MX")] = ["10 mx.tarpit.test."]
+    tarpit[("mx.tarpit.test", "A")] = pits
+    world.dns.zone.update(tarpit)
+    listeners = []
+    for address in pits:  # connections complete in the backlog; nothing is ever said
+        listener = socket.socket()
+        listener.bind((address, world.smtp.port))
+        listener.listen(8)
+        listeners.append(listener)
+    options = dataclasses.replace(world.options, timeout=0.5)
+    try:
+        reports = asyncio.run(verify_domains(["tarpit.test", DOMAIN], options))
+    finally:
+        for listener in listeners:
+            listener.close()
+    report = reports[1]
+    assert report.outcome is Outcome.PASSED, [
+        f.message for f in report.findings if f.status is not Status.PASS
+    ]
+    assert [entry.outcome.value for entry in report.mx_tls] == ["passed", "passed"]
+
+
+def test_a_server_sending_endless_informational_responses_is_cut_off_within_the_timeout(
+    world: World,
+) -> None:
+    # h11 hands each 1xx head over as an event of its own, so no size limit held them, and a
+    # socket that always has data never lets the event loop run the timeout: the fetch spun.
+    import socket
+    import ssl
+    import threading
+
+    from mtasts.verify.https import Client, fetch_policy
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    world.ca.issue_cert(HOST).configure_cert(context)
+    listener = socket.socket()
+    listener.bind(("127.0.0.3", world.https.port))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def flood() -> None:
+        connection, _ = listener.accept()
+        with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True) as tls:
+            tls.recv(4096)
+            until = time.monotonic() + 5  # so that a fetch that does not stop still ends
+            while not stop.is_set() and time.monotonic() < until:
+                tls.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 500)
+
+    threading.Thread(target=flood, daemon=True).start()
+    options = dataclasses.replace(world.options, timeout=1.0)
+    started = time.monotonic()
+    try:
+        [result] = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.3"], options))
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 3
+    assert result.error_kind == "http" and "informational" in (result.error or ""), result

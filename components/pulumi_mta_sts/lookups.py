@@ -11,8 +11,10 @@ Leaves alone: what to create (`pulumi_mta_sts.domain`), and every record outside
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pulumi
 import pulumi_cloudflare as cloudflare
@@ -24,6 +26,9 @@ from mtasts.desired import DesiredState
 from mtasts.live import apex_mx_hosts, check_live_mx_tls, mx_coverage_findings
 from mtasts.rules.findings import Finding, Severity
 from mtasts.rules.mx_tls import MxTls
+from mtasts.scrub import scrub
+
+T = TypeVar("T")
 
 
 def invoke_options(opts: pulumi.ResourceOptions | None, package: str) -> pulumi.InvokeOptions:
@@ -37,6 +42,32 @@ def invoke_options(opts: pulumi.ResourceOptions | None, package: str) -> pulumi.
     elif provider is None and opts.providers:
         provider = next((p for p in opts.providers if not isinstance(p, str) and p.package == package), None)
     return pulumi.InvokeOptions(parent=opts.parent, provider=provider)
+
+
+def _read_zone(domain: str, what: str, lookup: Callable[[], T]) -> T:
+    """`lookup()`, or a RunError that names the zone and the fix when Cloudflare refuses it.
+
+    The SDK raises a failed invoke as a plain Exception, which the engine prints with a Python
+    traceback and the provider's words only ("no zone found", "Authentication error").
+    """
+    try:
+        return lookup()
+    except pulumi.RunError:
+        raise
+    except Exception as error:
+        said = str(error)
+        # No provider is known to echo the token; never print it anyway, from either place it is kept.
+        for token in (os.environ.get("CLOUDFLARE_API_TOKEN"), pulumi.Config("cloudflare").get("apiToken")):
+            if token and token.strip():
+                said = scrub(said, token.strip())
+        raise pulumi.RunError(
+            f"Cloudflare would not show {what} of the zone {domain}: {said}. Check that {domain} is a "
+            "zone of the Cloudflare account the API token belongs to (CLOUDFLARE_API_TOKEN, or the "
+            "secret cloudflare:apiToken), with its nameservers set at the registrar, and that the token "
+            "has Zone → Zone → Read and Zone → DNS → Edit for it (README, quick start). When the domain "
+            "is inside a larger zone (mail.example.com inside example.com), give that zone's id: zoneId "
+            "in the stack config, zone_id for MtaStsDomain. Nothing was changed."
+        ) from None
 
 
 def component_mx_fix(settings: Settings, finding: Finding) -> str:
@@ -63,13 +94,12 @@ def plan_zone(
 ) -> ZonePlan:
     """Synchronous lookups on purpose: the plan must be known before any resource registers, and
     invokes run the same way in preview and update. RunError (no traceback) when the zone refuses."""
-    zone_id = (
-        settings.zone_id
-        or cloudflare.get_zone(filter={"name": settings.domain, "match": "all"}, opts=invoke).id
+    domain = settings.domain
+    zone_id = settings.zone_id or _read_zone(
+        domain, "the id", lambda: cloudflare.get_zone(filter={"name": domain, "match": "all"}, opts=invoke).id
     )
-    existing = existing_records(
-        zone_id, {settings.domain, *(record.name for record in state.records)}, invoke
-    )
+    names = {domain, *(record.name for record in state.records)}
+    existing = _read_zone(domain, "the records", lambda: existing_records(zone_id, names, invoke))
     live_tls = check_live_mx_tls(settings, existing)  # the MX hosts' STARTTLS and certificates, probed now
     gaps = mx_coverage_findings(settings, existing) + live_tls.findings
     if refused := [finding for finding in gaps if finding.failed]:

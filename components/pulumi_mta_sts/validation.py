@@ -26,7 +26,7 @@ _PROTON_KEYS = {"verification": "verification", "dkim": "dkim", "dmarc": "dmarc"
 _PROTON_KEYS |= {"dmarc_rua": "dmarcRua", "spf_includes": "spfIncludes"}
 # The advice the core gives a stack's owner: a component's caller passes arguments instead.
 _CONFIG_ADVICE = re.compile(
-    r"(?::|;|,)? (?:run|set it with|set them with|\(set them with) `pulumi\sconfig\sset[^`]*`"
+    r"(?::|;|,)? (?:run|set it with|set them with|\(set them with) `(?:scripts/)?pulumi\sconfig\sset[^`]*`"
     r"(?: \(and '[^']*' for a second entry\)|\))?"
 )
 
@@ -44,6 +44,9 @@ def _arg_path(path: str) -> str:
 def _rephrase(problem: str) -> str:
     keys = "|".join(re.escape(name) for name in schema.declared())
     problem = re.sub(rf"'((?:{keys})(?:\.[A-Za-z]+)?)'", lambda m: _arg_path(m.group(1)), problem)
+    # proton's fields, also where a message lists them unquoted ("dmarc, dmarcRua, spfIncludes").
+    camel = "|".join(name for name in _PROTON_KEYS.values() if arg_name(name) != name)
+    problem = re.sub(rf"\b({camel})\b", lambda m: arg_name(m.group(1)), problem)
     return _CONFIG_ADVICE.sub("", problem)
 
 

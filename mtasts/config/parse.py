@@ -22,6 +22,7 @@ from mtasts.config.values import (
     MAX_NESTING,
     boolean,
     choice,
+    expected,
     integer,
     nesting,
     reason,
@@ -181,14 +182,17 @@ def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
     uris = string_list(value, "tlsRpt", "mailto:tls-reports@example.com", problems, tlsrpt.with_scheme)
     if uris is None:
         return ()
-    for uri in uris:
+    for index, uri in enumerate(uris):
         # What we publish must parse under the strictest reading: a warning refuses too.
         findings = tlsrpt.uri_findings(uri)
-        if findings:
+        if uri in uris[:index]:
+            shown = show(tlsrpt.without_userinfo(uri))
+            problems.append(f"'tlsRpt' entry {shown} is listed twice; list each URI once")
+        elif findings:
             said = reason(findings[0].seen, uri)
             problems.append(
-                f"'tlsRpt' entry {show(uri)} is not accepted: {said}; expected {findings[0].fix} "
-                f"({tlsrpt.RFC})"
+                f"'tlsRpt' entry {show(tlsrpt.without_userinfo(uri))} is not accepted: {said}; "
+                f"{expected(findings[0].fix)} ({tlsrpt.RFC})"
             )
     return tuple(uris)
 

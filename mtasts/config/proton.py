@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mtasts.config.settings import DmarcPolicy, ProtonSettings
-from mtasts.config.values import choice, reason, show, string_list, unknown_key
+from mtasts.config.values import choice, expected, reason, show, string_list, unknown_key
 from mtasts.constants import PROTON_SPF_INCLUDE
 from mtasts.names import is_hostname, normalize
 from mtasts.rules import mail, published, tlsrpt
@@ -104,8 +104,8 @@ def _dmarc_rua(value: Any, problems: list[str]) -> tuple[str, ...]:
         if findings:
             said = reason(findings[0].seen, uri)
             problems.append(
-                f"'proton.dmarcRua' entry {show(uri)} is not accepted: {said}; expected "
-                f"{findings[0].fix} (RFC 7489 §6.2)"
+                f"'proton.dmarcRua' entry {show(uri)} is not accepted: {said}; "
+                f"{expected(findings[0].fix)} (RFC 7489 §6.2)"
             )
     return tuple(uris)
 

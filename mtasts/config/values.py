@@ -126,6 +126,11 @@ def _reads_back(text: str, value: Any) -> bool:
         return False
 
 
+def expected(fix: str) -> str:
+    """A rule's fix after a refusal: `write it as ...` as it is, anything else as what is expected."""
+    return fix if fix.startswith("write ") else f"expected {fix}"
+
+
 def key_name(key: Any) -> str:
     """A key as it may be shown: `netlifyTokn:nfp_...` (no space after the colon, so YAML reads
     one key) loses all after its colon, which may be a token; the rest is escaped and cut."""

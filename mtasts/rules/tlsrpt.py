@@ -13,6 +13,14 @@ outside the grammar fails, trailing whitespace warns. More than one record: send
 reports. Report URI schemes are case-insensitive (RFC 3986 §3.1), so `MAILTO:` only warns
 when judged; we publish the lower-case form every sender compares. A `mailto:` URI may carry
 RFC 6068 header fields (`?subject=...`): §3 takes any mailto: URI.
+
+A URI is read as RFC 3986 writes one, since a sender's URI parser does: only its characters
+(§2), `%` only before two hex digits (§2.1), a numeric port (§3.2.3); `,`, `!` (RFC 8460 §3)
+and `;` (the record's delimiter) percent-encoded, and in a `mailto:` address also `#`, `/`,
+`&`, `=`, `[` and `]` (RFC 6068 §2), whose domain is a dot-atom without a final dot (RFC 5322
+§3.4.1). A URI that encoding would mend is refused with the encoded form as the fix.
+An `https:` URL with user information (`user:password@`) fails: the record is public, and
+checkdmarc refuses it (RFC 3986 §3.2.1 deprecates a password there); it is never shown back.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ RUA_MISSING = "tlsrpt-rua-missing"
 RUA_DUPLICATE = "tlsrpt-rua-duplicate"
 URI_INVALID = "tlsrpt-uri-invalid"
 URI_SCHEME_CASE = "tlsrpt-uri-scheme-case"
+URI_USERINFO = "tlsrpt-uri-userinfo"
 WHITESPACE = "tlsrpt-record-whitespace"
 
 # RFC 5322 dot-atom local part: what a mailto: report URI carries.
@@ -49,6 +58,18 @@ _RUA_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
 # (unreserved, pct-encoded and some sub-delims; "," and "!" stay encoded, RFC 8460 §3).
 _QCHAR = r"(?:[A-Za-z0-9._~$'()*+:@/?-]|%[0-9A-Fa-f]{2})"
 _HFIELDS = re.compile(rf"{_QCHAR}*={_QCHAR}*(?:&{_QCHAR}*={_QCHAR}*)*")
+# RFC 3986 §2: unreserved, gen-delims, sub-delims and "%"; any other character is percent-encoded.
+_URI_CHARACTER = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]")
+_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# Percent-encoded although URI characters: RFC 8460 §3 ("," "!"), the record's delimiter (";"),
+# and in a mailto: address what RFC 6068 §2 lists ("#" would start a fragment).
+_ENCODED = {"https": ",!;", "mailto": ",!;#/&=[]"}
+# RFC 3986 §3.2, §3.3: authority (host, numeric port) and the path, query and fragment of a URL.
+_PCHAR = r"(?:[A-Za-z0-9._~$&'()*+=:@-]|%[0-9A-Fa-f]{2})"
+_HTTPS = re.compile(
+    rf"//(?:(?P<userinfo>[^/?#@]*)@)?(?P<host>[A-Za-z0-9.-]+)(?::[0-9]{{1,5}})?(?:/{_PCHAR}*)*"
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
+)
 
 
 def text(uris: Sequence[str]) -> str:
@@ -71,6 +92,34 @@ def _is_bare_address(value: str) -> bool:
 def with_scheme(value: str) -> str:
     """`value` as a report URI: a bare address gets the `mailto:` it lacks."""
     return f"mailto:{value}" if _is_bare_address(value) else value
+
+
+def without_userinfo(uri: str, mark: str = "…@") -> str:
+    """`uri` as it may be shown: an `https:` URL's user information (a password) replaced by `mark`."""
+    scheme, _, rest = uri.partition(":")
+    match = _HTTPS.fullmatch(rest) if scheme.lower() == "https" else None
+    if match is None or match["userinfo"] is None:
+        return uri
+    return f"{scheme}:{rest[:2]}{mark}{rest[match.end('userinfo') + 1 :]}"
+
+
+def _percent_encoded(uri: str) -> tuple[str, list[str]]:
+    """`uri` with every character a URI must not hold as it is percent-encoded (UTF-8, RFC 3986 §2.1),
+    and those characters; in a `mailto:` URI only its address: its header fields have their own grammar."""
+    scheme, _, rest = uri.partition(":")
+    address, question, hfields = rest.partition("?") if scheme.lower() == "mailto" else (rest, "", "")
+    extra = _ENCODED.get(scheme.lower(), "")
+
+    def encode(char: str, at: int, text: str) -> str:
+        if char == "%":
+            return "%25" if _PERCENT.match(text, at) else char
+        if _URI_CHARACTER.fullmatch(char) and char not in extra:
+            return char
+        return "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+
+    parts = [encode(char, at, address) for at, char in enumerate(address)]
+    changed = sorted({char for char, part in zip(address, parts, strict=True) if part != char})
+    return f"{scheme}:{''.join(parts)}{question}{hfields}", changed
 
 
 def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) -> list[Finding]:
@@ -119,16 +168,62 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
         except ValueError:  # e.g. an unclosed IPv6 bracket
             host = ""
         valid = rest.startswith("//") and bool(host) and not re.search(r"[,!;\s]", uri)
+    encoded, odd = _percent_encoded(uri)
     if valid and not host.isascii():
         form = published.a_label(host)
         fix = f"write it as {uri.replace(host, form)}" if form else "write its host in ASCII (xn--...)"
         findings.append(
             Finding(published.UNICODE_HOST, Severity.FAIL, f"{uri!r} has a Unicode host", fix, RFC)
         )
+    elif encoded != uri and not any(f.failed for f in uri_findings(encoded, schemes=schemes)):
+        shown = ", ".join(repr(char) for char in odd)
+        findings.append(
+            Finding(
+                URI_INVALID,
+                Severity.FAIL,
+                f"{uri!r} holds {shown}, which a URI may only hold percent-encoded (RFC 3986 §2)",
+                f"write it as {encoded}",
+                RFC,
+            )
+        )
     elif not valid or not is_hostname(normalize(host)) or published.printable(uri, "the URI"):
         findings.append(
             Finding(
                 URI_INVALID, Severity.FAIL, f"{uri!r} is not a valid {scheme.lower()}: URI", expected, RFC
+            )
+        )
+    elif scheme.lower() == "mailto" and host.endswith("."):
+        findings.append(
+            Finding(
+                URI_INVALID,
+                Severity.FAIL,
+                f"{uri!r} ends its address's domain with a dot, which an address does not have "
+                "(RFC 5322 §3.4.1)",
+                f"write it as {scheme.lower()}:{local}@{host.rstrip('.')}{question}{hfields}",
+                RFC,
+            )
+        )
+    elif scheme.lower() == "https" and (match := _HTTPS.fullmatch(rest)) and match["userinfo"] is not None:
+        findings.append(
+            Finding(
+                URI_USERINFO,
+                Severity.FAIL,
+                f"{without_userinfo(uri)!r} holds user information before its host (not shown here), "
+                "which the public TXT record shows to anyone; RFC 3986 §3.2.1 deprecates a password "
+                "there, and checkdmarc refuses the URI",
+                f"write it as {without_userinfo(uri, '')}, with no credential in the URL",
+                RFC,
+            )
+        )
+    elif scheme.lower() == "https" and not _HTTPS.fullmatch(rest):
+        findings.append(
+            Finding(
+                URI_INVALID,
+                Severity.FAIL,
+                f"{uri!r} is not a URL as RFC 3986 §3 writes one (a port, after the host's ':', is "
+                "digits only)",
+                expected,
+                RFC,
             )
         )
     return findings

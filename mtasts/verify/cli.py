@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mtasts.constants import tls_rpt_name
 from mtasts.desired import DesiredState, desired_state
 from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, EXIT_USAGE, UsageError
-from mtasts.names import ascii_hint, is_hostname, normalize
+from mtasts.names import MAX_NAME_LENGTH, ascii_hint, is_hostname, normalize
 from mtasts.stackfile import load_settings
 from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.mx_tls import SmtpMode
@@ -74,7 +75,7 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
 
 def read_domain_file(path: str) -> list[str]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a leading BOM is not part of a name
     except (OSError, UnicodeDecodeError) as error:
         raise UsageError(f"cannot read --from {path}: {error}") from None
     return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
@@ -118,7 +119,18 @@ def _domains(args: argparse.Namespace, state: DesiredState | None) -> list[str]:
     if bad:
         listing = ", ".join(f"{name!r}{ascii_hint(name) if not name.isascii() else ''}" for name in bad)
         raise UsageError(f"not a domain name: {listing}; expected names such as example.com")
-    return list(dict.fromkeys(normalize(name) for name in raw))
+    domains = list(dict.fromkeys(normalize(name) for name in raw))
+    # The longest name asked about a domain; a name over 253 characters cannot be asked at all.
+    long = [tls_rpt_name(name) for name in domains if len(tls_rpt_name(name)) > MAX_NAME_LENGTH]
+    if long:
+        listing = ", ".join(f"{name} ({len(name)} characters)" for name in long)
+        longest = MAX_NAME_LENGTH - len(tls_rpt_name(""))
+        raise UsageError(
+            f"too long to check: {listing} is over the {MAX_NAME_LENGTH} characters a DNS name may have "
+            "(255 octets, RFC 1035 §2.3.4), so that domain's TLS-RPT record cannot exist and no resolver "
+            f"can be asked for it; a domain checked here has at most {longest} characters"
+        )
+    return domains
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,8 +149,17 @@ def run(args: argparse.Namespace) -> int:
     from mtasts.verify.verifier import verify_domains
 
     reports = asyncio.run(verify_domains(domains, options, expected))
-    sys.stdout.write(json_report(reports) if args.json else text_report(reports))
+    _write(json_report(reports) if args.json else text_report(reports))
     return exit_status(reports)
+
+
+def _write(text: str) -> None:
+    """Print the report; what the output's encoding cannot hold is escaped (`\\u2603`).
+
+    A report quotes what servers publish (any character a TXT record holds), and output
+    redirected to a file on Windows is written in the locale's code page."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 def exit_status(reports: list[DomainReport]) -> int:

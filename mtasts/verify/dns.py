@@ -368,9 +368,12 @@ async def _exchange(server: str, port: int, question: _Question, timeout: float)
                 except _Truncated:
                     break  # a truncated answer may hide records: ask again over TCP
                 except dns.exception.DNSException:
-                    continue  # garbage from the right address: keep waiting for the answer
+                    reply = None  # garbage from the right address: keep waiting for the answer
                 if reply is not None:
                     return reply
+                # sock_recv returns at once while datagrams are queued: yield, or a resolver
+                # that floods would keep the timeout (and every other task) from running.
+                await asyncio.sleep(0)
         with socket.socket(family, socket.SOCK_STREAM) as tcp:
             tcp.setblocking(False)
             await loop.sock_connect(tcp, (server, port))
@@ -379,7 +382,7 @@ async def _exchange(server: str, port: int, question: _Question, timeout: float)
             try:
                 reply = _read_reply(await _read_exactly(loop.sock_recv, tcp, length), qid, question)
             except _Truncated:
-                reply = None
+                raise dns.exception.FormError("the answer was truncated over TCP too") from None
             if reply is None:
                 raise dns.exception.FormError("the answer over TCP is for another question")
             return reply
@@ -447,14 +450,22 @@ def _name_text(name: dns.name.Name) -> str:
 async def lookup(
     resolver: Resolver, name: str, rdtype: str, limit: asyncio.Semaphore | None = None
 ) -> DnsResult:
-    """Ask one question; never raises for DNS trouble and never outlives the resolver's lifetime."""
+    """Ask one question; never raises for DNS trouble.
+
+    With `limit` (the queries in flight across domains), it first waits for a place there, and
+    only then does the resolver's lifetime start: a question still queued behind others has not
+    been asked, so running out of time then would blame the resolver for it."""
+    if limit is None:
+        return await _lookup(resolver, name, rdtype)
+    async with limit:
+        return await _lookup(resolver, name, rdtype)
+
+
+async def _lookup(resolver: Resolver, name: str, rdtype: str) -> DnsResult:
+    """`lookup` once a place is held; never outlives the resolver's lifetime."""
     try:
         async with asyncio.timeout(resolver.lifetime + 1.0):
-            if limit is None:
-                reply = await resolver.query(name + ".", rdtype)
-            else:
-                async with limit:
-                    reply = await resolver.query(name + ".", rdtype)
+            reply = await resolver.query(name + ".", rdtype)
         authenticated = bool(reply.flags & _AD)
         if reply.rcode == dns.rcode.NXDOMAIN:
             return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)

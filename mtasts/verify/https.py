@@ -267,6 +267,7 @@ async def _get(connection: _TlsConnection, host_header: str) -> tuple[_Response,
     await connection.send(http.send(_request(host_header)) + http.send(h11.EndOfMessage()))
     response: _Response | None = None
     body = bytearray()
+    head_bytes = 0  # before the final head: h11 limits each 1xx head, not how many come
     try:
         while True:
             event = http.next_event()
@@ -274,6 +275,14 @@ async def _get(connection: _TlsConnection, host_header: str) -> tuple[_Response,
                 data = await connection.receive()
                 if not data and http.their_state is h11.SEND_RESPONSE:
                     raise _ProtocolError("Server disconnected without sending a response.")
+                if response is None:
+                    head_bytes += len(data)
+                    if head_bytes > _MAX_HEAD_BYTES:
+                        # A socket that always has data never lets the event loop run the timeout.
+                        raise _ProtocolError(
+                            f"more than {_MAX_HEAD_BYTES // 1024} KiB of informational (1xx) "
+                            "responses or headers before the response"
+                        )
                 http.receive_data(data)
             elif isinstance(event, h11.Response):
                 response = _Response(event)
@@ -366,6 +375,12 @@ async def fetch_from(
         return await _fetch_once(client, host, address, options)
 
 
+# One host's addresses fetched at once: a policy host with hundreds of addresses that stall
+# must not hold every place of `limit` and leave the other domains of a run waiting past their
+# time budget. GitHub Pages hosts have five addresses, Netlify's one.
+MAX_FETCHES_PER_HOST = 8
+
+
 async def fetch_policy(
     client: Client,
     host: str,
@@ -384,6 +399,10 @@ async def fetch_policy(
     ordered = sorted(
         set(addresses), key=lambda a: (ipaddress.ip_address(a).version, int(ipaddress.ip_address(a)))
     )
-    return list(
-        await asyncio.gather(*(fetch_from(client, host, address, options, limit) for address in ordered))
-    )
+    own = asyncio.Semaphore(MAX_FETCHES_PER_HOST)
+
+    async def one(address: str) -> FetchResult:
+        async with own:  # before `limit`: the host's other addresses wait here, not in its queue
+            return await fetch_from(client, host, address, options, limit)
+
+    return list(await asyncio.gather(*(one(address) for address in ordered)))

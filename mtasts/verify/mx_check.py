@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 from cryptography import x509
 
@@ -25,6 +27,23 @@ from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxTlsEntry, MxToday
 
 # Sockets open at once across domains; an MX host takes seconds only when it is silent.
 MAX_PROBES_IN_FLIGHT = 200
+# One domain's probes, and its MX hosts' lookups, in flight at once: a domain whose hundreds of
+# MX addresses stall must not hold every place above, and leave the run's other domains
+# waiting past their time budget. A usual domain has fewer (every Proton domain has six).
+MAX_PER_DOMAIN = 16
+
+T = TypeVar("T")
+
+
+async def bounded(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+    """`asyncio.gather` of the calls, at most MAX_PER_DOMAIN of them running at once; in call order."""
+    places = asyncio.Semaphore(MAX_PER_DOMAIN)
+
+    async def one(call: Callable[[], Awaitable[T]]) -> T:
+        async with places:
+            return await call()
+
+    return list(await asyncio.gather(*(one(call) for call in calls)))
 
 
 class MxProber:
@@ -131,9 +150,9 @@ async def run_mx_check(prober: MxProber, hosts: Sequence[str]) -> MxCheck:
     check = MxCheck()
     if not hosts:
         return check
-    for host in hosts:
-        prober.get(tlsa_name(host), "TLSA")
-    found = await asyncio.gather(*(prober.answer(host, rdtype) for host in hosts for rdtype in ("A", "AAAA")))
+    for host in hosts[:MAX_PER_DOMAIN]:
+        prober.get(tlsa_name(host), "TLSA")  # asked beside the addresses; the rest, by `tlsa_answers`
+    found = await bounded([partial(prober.answer, host, kind) for host in hosts for kind in ("A", "AAAA")])
     targets: list[tuple[str, str]] = []
     for index, host in enumerate(hosts):
         answers = list(found[2 * index : 2 * index + 2])
@@ -153,15 +172,22 @@ async def run_mx_check(prober: MxProber, hosts: Sequence[str]) -> MxCheck:
                 )
             )
         targets += [(host, address) for address in addresses]
-    probes, roots = await asyncio.gather(
-        asyncio.gather(*(prober.probe(host, address) for host, address in targets)), prober.roots()
+    probes, roots, tlsa = await asyncio.gather(
+        bounded([partial(prober.probe, host, address) for host, address in targets]),
+        prober.roots(),
+        tlsa_answers(prober, hosts),
     )
     now = datetime.datetime.now(datetime.UTC)
     check.probes = list(probes)
     for probe in check.probes:
-        answer = await prober.answer(tlsa_name(probe.host), "TLSA")
-        check.entries.append(prober.judge(probe, answer, roots, now))
+        check.entries.append(prober.judge(probe, tlsa[probe.host], roots, now))
     return check
+
+
+async def tlsa_answers(prober: MxProber, hosts: Sequence[str]) -> dict[str, DnsResult]:
+    """Each MX host's TLSA answer, at most MAX_PER_DOMAIN lookups of one domain at once."""
+    found = await bounded([partial(prober.answer, tlsa_name(host), "TLSA") for host in hosts])
+    return dict(zip(hosts, found, strict=True))
 
 
 def check_mx_tls_sync(

@@ -50,7 +50,7 @@ from mtasts.verify.model import (
     Status,
     VerifyOptions,
 )
-from mtasts.verify.mx_check import MxCheck, run_mx_check, tlsa_name
+from mtasts.verify.mx_check import MxCheck, run_mx_check, tlsa_answers
 from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.policy_served import fetch_addresses, judge_fetch
 from mtasts.verify.session import DOMAIN_BUDGETS, Session
@@ -91,8 +91,7 @@ async def _domain_checks(
 
     async def tlsa() -> tuple[list[str], dict[str, DnsResult]]:
         hosts, _ = mx_coverage.hosts(domain, await lookups.result(domain, "MX"))
-        found = await asyncio.gather(*(session.mx.answer(tlsa_name(h), "TLSA") for h in hosts))
-        return hosts, dict(zip(hosts, found, strict=True))
+        return hosts, await tlsa_answers(session.mx, hosts)
 
     async def mx_check() -> MxCheck:
         hosts, _ = mx_coverage.hosts(domain, await lookups.result(domain, "MX"))
