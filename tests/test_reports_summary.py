@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mtasts.reports.cli import exit_status
 from mtasts.reports.model import PolicyType, parse_report
 from mtasts.reports.sources import Found, Rejected, read_paths
 from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, MAX_LISTED, OTHER, content_digest, summarise
@@ -284,3 +285,14 @@ def test_a_sender_naming_a_new_organization_in_each_report_fills_no_table_past_i
     summary = summarise(Found(report, f"{n}.json") for n, report in enumerate(reports))
     assert summary.reports == 12 and len(summary._shared) == 5
     assert [row[2] for row in summary._seen.values()] == [f"Org {n}" for n in range(12)]
+
+
+def test_a_flood_of_other_domains_that_crowds_out_a_failing_one_fails_the_run() -> None:
+    # Without --stack, 1,000 clean made-up domains read first leave the real one, with its
+    # failures, past MAX_DOMAINS: it is listed as ignored, so the run must not say all is well.
+    flood = found(json.loads(gzip.decompress(many_policies(MAX_DOMAINS, "flood"))))
+    real = found(make_report(START, failures={"certificate-expired": 40}, report_id="real"))
+    summary = summarise([flood, real])
+    assert "example.com" not in summary.domains and summary.ignored == {"example.com": 1}
+    for fail_on in ("any", "enforce"):
+        assert exit_status(summary, fail_on, None) == 1, fail_on

@@ -164,14 +164,17 @@ def _path_items(path: str) -> Iterator[Item]:
 
 
 def exit_status(summary: Summary, fail_on: str, advice: StackAdvice | None) -> int:
+    # Domains past MAX_DOMAINS (without --stack) were not counted: a flood of made-up ones
+    # read first would otherwise hide the real domain's failures behind status 0.
+    crowded = summary.only is None and bool(summary.ignored)
     if fail_on == "enforce":
         refused = any(enforced_failures(domain) for domain in summary.domains.values())
         stack_domain = summary.domains.get(advice.domain) if advice is not None else None
         if advice is not None and advice.mode is Mode.ENFORCE and stack_domain is not None:
             refused = refused or stack_domain.sts_failed > 0
         unreadable = any(item.whole_source for item in summary.rejected)
-        return EXIT_FAILED if refused or unreadable else EXIT_OK
-    troubled = summary.rejected or summary.skipped or summary.collisions
+        return EXIT_FAILED if refused or unreadable or crowded else EXIT_OK
+    troubled = summary.rejected or summary.skipped or summary.collisions or crowded
     return EXIT_FAILED if summary.failed or troubled else EXIT_OK
 
 

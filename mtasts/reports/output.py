@@ -140,7 +140,9 @@ def _write_lists(out: TextIO, summary: Summary) -> None:
     """What was not counted, or counted with a warning: ignored domains, collisions, rejections."""
     if summary.ignored:
         why = (
-            f"not {summary.only}, the stack's domain" if summary.only else "past the first domains summarised"
+            f"not {summary.only}, the stack's domain"
+            if summary.only
+            else "past the first domains summarised; name yours with --stack NAME to count it"
         )
         out.write(f"\nignored ({why}), not counted: {top(summary.ignored, 10)} report(s)\n")
     if summary.collisions:
