@@ -296,3 +296,16 @@ def test_a_flood_of_other_domains_that_crowds_out_a_failing_one_fails_the_run() 
     assert "example.com" not in summary.domains and summary.ignored == {"example.com": 1}
     for fail_on in ("any", "enforce"):
         assert exit_status(summary, fail_on, None) == 1, fail_on
+
+
+def test_a_copy_of_a_colliding_report_past_the_listed_collisions_is_still_a_duplicate() -> None:
+    # Past MAX_LISTED collisions, the versions of an unlisted id were forgotten, so a copy of
+    # one (the same mail in a Maildir and on the server) was counted a second time.
+    items = []
+    for number in range(MAX_LISTED + 1):
+        items.append(found(make_report(START, report_id=f"id{number}"), "a"))
+        items.append(found(make_report(START, successful=7, report_id=f"id{number}"), "b"))
+    items.append(found(make_report(START, successful=7, report_id=f"id{MAX_LISTED}"), "copy"))
+    summary = summarise(items)
+    assert len(summary.collisions) == MAX_LISTED
+    assert summary.reports == 2 * (MAX_LISTED + 1) and summary.duplicates == 1

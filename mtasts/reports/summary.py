@@ -263,6 +263,9 @@ class Summary:
     # table that grows with the input, as de-duplication needs (RFC 8460 §4.4)
     _seen: dict[str, tuple[bytes, str, str, tuple[str, ...]]] = field(default_factory=dict)
     _collided: int = 0  # reports counted although their id was seen, with other content
+    # The content digests of the colliding ids past MAX_LISTED, not listed but still told apart
+    # from a copy of one of their versions.
+    _unlisted_digests: dict[str, set[bytes]] = field(default_factory=dict)
     # One copy of each organization and tuple of domains kept in `_seen`: thousands of reports
     # share a few of each, and a copy per report was a third of the table. Bounded, for a
     # sender that makes up a new organization per report.
@@ -283,7 +286,8 @@ class Summary:
         collision = None
         if first is not None:
             known = self.collisions.get(report.report_id)
-            if digest == first[0] or (known is not None and digest in known._digests):
+            digests = known._digests if known is not None else self._unlisted_digests.get(report.report_id)
+            if digest == first[0] or (digests is not None and digest in digests):
                 self.duplicates += 1
                 return
             collision = self._collide(report, item.origin, digest, first)
@@ -315,9 +319,12 @@ class Summary:
     ) -> Collision:
         collision = self.collisions.get(report.report_id)
         if collision is None:
-            collision = Collision(report.report_id, [first[1]], [first[2]], set(first[3]), {first[0]})
+            digests = self._unlisted_digests.get(report.report_id) or {first[0]}
+            collision = Collision(report.report_id, [first[1]], [first[2]], set(first[3]), digests)
             if len(self.collisions) < MAX_LISTED:
                 self.collisions[report.report_id] = collision
+            else:
+                self._unlisted_digests[report.report_id] = digests
         collision._digests.add(digest)
         self._collided += 1
         if len(collision.origins) < MAX_ORIGINS:
