@@ -103,7 +103,8 @@ def test_one_organization_is_not_enough_and_the_flag_lowers_the_bar(
 ) -> None:
     write_days(tmp_path / "mail", 20)
     _, document = as_json(capsys, str(tmp_path / "mail"))
-    assert "1 organization reported (Google Inc.)" in document["domains"]["example.com"]["why"]
+    why = document["domains"]["example.com"]["why"]
+    assert "1 organization reported applying the sts policy (Google Inc.)" in why
     _, document = as_json(capsys, str(tmp_path / "mail"), "--min-reporters", "1")
     assert document["domains"]["example.com"]["enforce_ready"] is True
 

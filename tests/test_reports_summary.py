@@ -309,3 +309,29 @@ def test_a_copy_of_a_colliding_report_past_the_listed_collisions_is_still_a_dupl
     summary = summarise(items)
     assert len(summary.collisions) == MAX_LISTED
     assert summary.reports == 2 * (MAX_LISTED + 1) and summary.duplicates == 1
+
+
+def test_days_and_senders_without_the_sts_policy_do_not_make_enforce_safe() -> None:
+    # Two weeks of `no-policy-found` from one sender (the policy was not published yet), then
+    # one day of another sender applying it: the reports span 14 days from two organizations,
+    # yet only one sender's one day says anything about enforce (RFC 8460 §4.3).
+    first = days_ago(20)
+    before = [
+        make_report(
+            first + timedelta(days=n), policy_type="no-policy-found", style="microsoft", report_id=f"b{n}"
+        )
+        for n in range(14)
+    ]
+    after = make_report(first + timedelta(days=14), report_id="a")
+    domain = summarise(found(report) for report in [*before, after]).domains["example.com"]
+    assert domain.span_days >= 14 and len(domain.organizations) == 2
+    verdict = enforce_verdict(domain)
+    assert not verdict.ready
+    assert "the reports under an sts policy span 1 day" in verdict.why
+    assert "1 organization reported applying the sts policy (Google Inc.)" in verdict.why
+
+    # The same sender applying the policy for two weeks beside the other makes it safe.
+    applied = [make_report(first + timedelta(days=n), report_id=f"s{n}") for n in range(14)]
+    other = make_report(first + timedelta(days=13), style="microsoft", report_id="m")
+    ready = summarise(found(report) for report in [*before, *applied, other]).domains["example.com"]
+    assert enforce_verdict(ready).ready, enforce_verdict(ready).why

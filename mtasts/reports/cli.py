@@ -79,11 +79,11 @@ def add_reports_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained page with charts to FILE")
     parser.add_argument(
         "--min-days", type=int, default=DEFAULT_MIN_DAYS, metavar="N",
-        help=f"days the reports must span before enforce is safe (default {DEFAULT_MIN_DAYS})",
+        help=f"days the sts reports must span before enforce is safe (default {DEFAULT_MIN_DAYS})",
     )  # fmt: skip
     parser.add_argument(
         "--min-reporters", type=int, default=DEFAULT_MIN_REPORTERS, metavar="N",
-        help=f"organizations that must have reported (default {DEFAULT_MIN_REPORTERS})",
+        help=f"organizations that must have reported applying sts (default {DEFAULT_MIN_REPORTERS})",
     )  # fmt: skip
     parser.add_argument(
         "--fail-on", choices=("any", "enforce"), default="any",

@@ -1,13 +1,14 @@
 """Is `enforce` safe for a domain? The judgement over a `DomainSummary`, and the advice for a stack.
 
 RFC 8461 §5 and the rollout the README describes: run `testing`, read the TLS reports,
-switch to `enforce` once they show senders succeed. Here that means, by default, reports
-spanning at least 14 days (two `max_age` weeks of senders refreshing the policy), from at
-least 2 organizations (one sender's view is not the Internet's), with no failed session
-under an `sts` policy: under `enforce` such a sender would not deliver (RFC 8461 §5.1).
-Failures under `tlsa` (DANE, RFC 7672) or with no policy do not depend on the MTA-STS mode,
-so they are reported but do not block. Nor is a domain ready while two reports share an id
-with different content (`summary`): one may be forged. The command line prints what this decides.
+switch to `enforce` once they show senders succeed. Here that means, by default, reports of
+senders applying the sts policy, spanning at least 14 days (two `max_age` weeks of senders
+refreshing the policy), from at least 2 organizations (one sender's view is not the
+Internet's), with no failed session under an `sts` policy: under `enforce` such a sender
+would not deliver (RFC 8461 §5.1). Failures under `tlsa` (DANE, RFC 7672) or with no policy
+do not depend on the MTA-STS mode, so they are reported but do not block. Nor is a domain
+ready while two reports share an id with different content (`summary`): one may be forged.
+The command line prints what this decides.
 """
 
 from __future__ import annotations
@@ -56,19 +57,22 @@ def top(counts: dict[str, int], limit: int = 3) -> str:
 
 def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()) -> Verdict:
     obstacles = []
-    if domain.span_days < thresholds.min_days:
+    sts = [seen for seen in domain.policies.values() if seen.policy_type is PolicyType.STS]
+    # Days and organizations count only reports of senders applying the sts policy: days of
+    # `no-policy-found` before the policy was published say nothing about enforce.
+    organizations = sorted(domain.sts_organizations.values())
+    if sts and domain.sts_span_days < thresholds.min_days:
         obstacles.append(
-            f"the reports span {_plural(domain.span_days, 'day')} ({domain.first} to {domain.last}); "
+            f"the reports under an sts policy span {_plural(domain.sts_span_days, 'day')} "
+            f"({domain.sts_first} to {domain.sts_last}); "
             f"wait until they span {thresholds.min_days} (--min-days)"
         )
-    organizations = sorted(domain.organizations.values())
-    if len(organizations) < thresholds.min_reporters:
+    if sts and len(organizations) < thresholds.min_reporters:
         obstacles.append(
-            f"{_plural(len(organizations), 'organization')} reported "
+            f"{_plural(len(organizations), 'organization')} reported applying the sts policy "
             f"({', '.join(visible(name) for name in organizations)}); "
             f"wait for reports from {thresholds.min_reporters} (--min-reporters)"
         )
-    sts = [seen for seen in domain.policies.values() if seen.policy_type is PolicyType.STS]
     if not sts:
         obstacles.append(
             "no sender reported applying an sts policy (only tlsa or no-policy-found), so the reports "
@@ -95,7 +99,7 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
     return Verdict(
         True,
         (
-            f"{_plural(domain.span_days, 'day')} of reports "
+            f"{_plural(domain.sts_span_days, 'day')} of reports "
             f"from {_plural(len(organizations), 'organization')}, "
             f"{_plural(sessions, 'session')} under an sts policy and none failed",
         ),
