@@ -1,13 +1,14 @@
 """`python -m mtasts reports`: argument parsing, the sources to read, output and exit status.
 
 Exit status: 0 every input was read and no session failed; 1 a session failed, an input
-was rejected, a policies entry skipped, a report id came with different content, or a
-path held nothing to read; 2 a usage error (no input, a bad date, a bad --imap URL, a
-missing password, a bad stack file). With `--fail-on enforce` (the daily workflow), status
-1 means only that sessions failed under a policy in `mode: enforce` (mail refused) or that
-a whole source (a path, the mailbox) could not be read or held nothing; rejected messages
-are still listed. With `--stack`, only the stack's domain is summarised; reports about
-others are listed as ignored and fail nothing."""
+was rejected, a policies entry skipped, a report id came with different content, a path
+held nothing to read, or (without `--stack`) domains past the first 1,000 were left
+uncounted; 2 a usage error (no input, a bad date, a bad --imap URL, a missing password, a
+bad stack file). With `--fail-on enforce` (the daily workflow), status 1 means only that
+sessions failed under a policy in `mode: enforce` (mail refused), that a whole source (a
+path, the mailbox) could not be read or held nothing, or that domains were left uncounted;
+rejected messages are still listed. With `--stack`, only the stack's domain is summarised;
+reports about others are listed as ignored and fail nothing."""
 
 from __future__ import annotations
 
