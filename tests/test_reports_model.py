@@ -148,6 +148,27 @@ def test_a_gzip_bomb_is_refused_before_it_fills_memory() -> None:
     assert gunzip(gzip.compress(b"{}"), limit=2) == b"{}"
 
 
+def test_a_gzip_of_several_members_is_read_whole() -> None:
+    # RFC 1952 §2.2: a gzip file is a series of members; `cat a.gz b.gz` holds both halves.
+    document = make_report(DAY, failures={"certificate-host-mismatch": 2})
+    text = as_bytes(document)
+    half = len(text) // 2
+    members = gzip.compress(text[:half]) + gzip.compress(text[half:])
+    assert parse_report(members) == parse_report(text)
+    assert parse_report(gz(document) + b"\n\0") == parse_report(text)  # trailing bytes, as gzip(1)
+
+
+def test_the_bound_counts_every_member_of_a_gzip() -> None:
+    member = gzip.compress(b" " * (1024 * 1024))
+    with pytest.raises(ReportError, match="inflates past 4 MiB"):
+        parse_report(member * 5 + gzip.compress(b"{}"))
+    assert gunzip(gzip.compress(b"{") + gzip.compress(b"}"), limit=2) == b"{}"
+    with pytest.raises(ReportError, match="inflates past"):
+        gunzip(gzip.compress(b"{") + gzip.compress(b"}"), limit=1)
+    with pytest.raises(ReportError, match="truncated"):
+        gunzip(gzip.compress(b"{") + gzip.compress(b"}")[:-4])
+
+
 @given(
     successful=st.integers(0, 10**9),
     failures=st.dictionaries(

@@ -151,17 +151,28 @@ def _decode_json(data: bytes) -> Any:
 
 
 def gunzip(data: bytes, limit: int = MAX_REPORT_BYTES) -> bytes:
-    """Inflate one gzip member, refusing truncated data and output past `limit` bytes."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as error:
-        raise ReportError([f"the gzip data is corrupt: {error}"]) from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise ReportError([f"the report inflates past {limit // (1024 * 1024)} MiB; refused"])
-    if not inflater.eof:
-        raise ReportError(["the gzip data is truncated (the attachment was cut short)"])
-    return out
+    """Inflate gzip data, refusing truncated data and output past `limit` bytes in all.
+
+    A gzip file may hold several members, read as one stream (RFC 1952 §2.2): `cat a.gz b.gz`
+    is the gzip of both. Bytes after the last member that start no other member are ignored,
+    as gzip(1) ignores trailing garbage."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            part = inflater.decompress(data, limit + 1 - size)
+        except zlib.error as error:
+            raise ReportError([f"the gzip data is corrupt: {error}"]) from None
+        size += len(part)
+        if size > limit or inflater.unconsumed_tail:
+            raise ReportError([f"the report inflates past {limit // (1024 * 1024)} MiB; refused"])
+        if not inflater.eof:
+            raise ReportError(["the gzip data is truncated (the attachment was cut short)"])
+        parts.append(part)
+        data = inflater.unused_data
+        if not data.startswith(GZIP_MAGIC):
+            return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _given(value: Any) -> str | None:
