@@ -51,8 +51,8 @@ def outline(summary: Summary, today: date) -> dict[str, Any]:
                 domain.reports,
                 sorted(domain.organizations.values()),
                 (domain.successful, domain.failed, dict(domain.failures)),
-                domain.start and domain.start.date() - today,
-                domain.end and domain.end.date() - today,
+                domain.coverage.start and domain.coverage.start.date() - today,
+                domain.coverage.end and domain.coverage.end.date() - today,
                 sorted(day - today for day in domain.daily),
             )
             for name, domain in summary.domains.items()

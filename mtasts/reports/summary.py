@@ -80,43 +80,20 @@ class PolicySeen:
         )
 
 
-def _whole_days(start: datetime | None, end: datetime | None) -> int:
-    if start is None or end is None:
-        return 0
-    return int((end - start + _TOLERANCE) / timedelta(days=1))
-
-
 @dataclass
-class DomainSummary:
-    domain: str
-    reports: int = 0
+class Coverage:
+    """Who reported, and the days their reports cover."""
+
     organizations: dict[str, str] = field(default_factory=dict)  # casefolded → as first sent
     start: datetime | None = None
     end: datetime | None = None
-    successful: int = 0
-    failed: int = 0
-    failures: Counter[str] = field(default_factory=Counter)  # result type → sessions
-    by_mx: Counter[str] = field(default_factory=Counter)
-    by_ip: Counter[str] = field(default_factory=Counter)
-    sts_failures: Counter[str] = field(default_factory=Counter)  # under policy-type sts only
-    policies: dict[tuple[PolicyType, tuple[str, ...]], PolicySeen] = field(default_factory=dict)
-    daily: dict[date, list[int]] = field(default_factory=dict)  # day → [successful, failed]
-    collisions: set[str] = field(default_factory=set)  # report ids sent with different content
-    overlaps: Counter[str] = field(default_factory=Counter)  # organization → reports giving tlsa = sts
-    # What `enforce` is judged on: the organizations and days of the reports in which a sender
-    # applied the sts policy. Reports saying `no-policy-found` (from before the policy was
-    # published, say) or only `tlsa` show nothing of senders refreshing and applying it.
-    sts_organizations: dict[str, str] = field(default_factory=dict)
-    sts_start: datetime | None = None
-    sts_end: datetime | None = None
-    # The last policy text seen and its lines stripped: a domain's senders report the same
-    # policy again and again, and comparing is cheaper than stripping each line anew.
-    _last_policy_string: tuple[str, ...] = field(default=(), repr=False, compare=False)
-    _last_stripped: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
-    @property
-    def sts_failed(self) -> int:
-        return sum(self.sts_failures.values())
+    def add(self, report: Report) -> None:
+        organization = report.organization.casefold()
+        if organization in self.organizations or len(self.organizations) < MAX_KEYS:
+            self.organizations.setdefault(organization, report.organization)
+        self.start = min(self.start, report.start) if self.start else report.start
+        self.end = max(self.end, report.end) if self.end else report.end
 
     @property
     def first(self) -> date | None:
@@ -132,22 +109,54 @@ class DomainSummary:
     @property
     def span_days(self) -> int:
         """Whole days between the first report's start and the last report's end."""
-        return _whole_days(self.start, self.end)
+        if self.start is None or self.end is None:
+            return 0
+        return int((self.end - self.start + _TOLERANCE) / timedelta(days=1))
+
+
+@dataclass
+class DomainSummary:
+    domain: str
+    reports: int = 0
+    coverage: Coverage = field(default_factory=Coverage)  # of every report about the domain
+    successful: int = 0
+    failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # result type → sessions
+    by_mx: Counter[str] = field(default_factory=Counter)
+    by_ip: Counter[str] = field(default_factory=Counter)
+    sts_failures: Counter[str] = field(default_factory=Counter)  # under policy-type sts only
+    policies: dict[tuple[PolicyType, tuple[str, ...]], PolicySeen] = field(default_factory=dict)
+    daily: dict[date, list[int]] = field(default_factory=dict)  # day → [successful, failed]
+    collisions: set[str] = field(default_factory=set)  # report ids sent with different content
+    overlaps: Counter[str] = field(default_factory=Counter)  # organization → reports giving tlsa = sts
+    # What `enforce` is judged on: the organizations and days of the reports in which a sender
+    # applied the sts policy. Reports saying `no-policy-found` (from before the policy was
+    # published, say) or only `tlsa` show nothing of senders refreshing and applying it.
+    sts_coverage: Coverage = field(default_factory=Coverage)
+    # The last policy text seen and its lines stripped: a domain's senders report the same
+    # policy again and again, and comparing is cheaper than stripping each line anew.
+    _last_policy_string: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    _last_stripped: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
-    def sts_span_days(self) -> int:
-        """`span_days` over the reports in which a sender applied the sts policy."""
-        return _whole_days(self.sts_start, self.sts_end)
+    def sts_failed(self) -> int:
+        return sum(self.sts_failures.values())
 
     @property
-    def sts_first(self) -> date | None:
-        return self.sts_start.date() if self.sts_start else None
+    def organizations(self) -> dict[str, str]:
+        return self.coverage.organizations
 
     @property
-    def sts_last(self) -> date | None:
-        if self.sts_start is None or self.sts_end is None:
-            return None
-        return max(self.sts_start, self.sts_end - timedelta(seconds=1)).date()
+    def first(self) -> date | None:
+        return self.coverage.first
+
+    @property
+    def last(self) -> date | None:
+        return self.coverage.last
+
+    @property
+    def span_days(self) -> int:
+        return self.coverage.span_days
 
     def add(
         self, report: Report, result: PolicyResult, *, new_report: bool = True, counted: bool = True
@@ -156,17 +165,9 @@ class DomainSummary:
         `counted` False for an entry that repeats sessions another entry already counted."""
         if new_report:
             self.reports += 1
-            organization = report.organization.casefold()
-            if organization in self.organizations or len(self.organizations) < MAX_KEYS:
-                self.organizations.setdefault(organization, report.organization)
-            self.start = min(self.start, report.start) if self.start else report.start
-            self.end = max(self.end, report.end) if self.end else report.end
+            self.coverage.add(report)
         if result.policy_type is PolicyType.STS:
-            organization = report.organization.casefold()
-            if organization in self.sts_organizations or len(self.sts_organizations) < MAX_KEYS:
-                self.sts_organizations.setdefault(organization, report.organization)
-            self.sts_start = min(self.sts_start, report.start) if self.sts_start else report.start
-            self.sts_end = max(self.sts_end, report.end) if self.sts_end else report.end
+            self.sts_coverage.add(report)
         self._policy(result)
         if not counted:
             return

@@ -60,11 +60,12 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
     sts = [seen for seen in domain.policies.values() if seen.policy_type is PolicyType.STS]
     # Days and organizations count only reports of senders applying the sts policy: days of
     # `no-policy-found` before the policy was published say nothing about enforce.
-    organizations = sorted(domain.sts_organizations.values())
-    if sts and domain.sts_span_days < thresholds.min_days:
+    applied = domain.sts_coverage
+    organizations = sorted(applied.organizations.values())
+    if sts and applied.span_days < thresholds.min_days:
         obstacles.append(
-            f"the reports under an sts policy span {_plural(domain.sts_span_days, 'day')} "
-            f"({domain.sts_first} to {domain.sts_last}); "
+            f"the reports under an sts policy span {_plural(applied.span_days, 'day')} "
+            f"({applied.first} to {applied.last}); "
             f"wait until they span {thresholds.min_days} (--min-days)"
         )
     if sts and len(organizations) < thresholds.min_reporters:
@@ -99,7 +100,7 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
     return Verdict(
         True,
         (
-            f"{_plural(domain.sts_span_days, 'day')} of reports "
+            f"{_plural(applied.span_days, 'day')} of reports "
             f"from {_plural(len(organizations), 'organization')}, "
             f"{_plural(sessions, 'session')} under an sts policy and none failed",
         ),
