@@ -28,7 +28,7 @@ from mtasts.verify import (
     verify_domains,
 )
 from mtasts.verify.https import FetchResult, _error_kind, cache_lifetime, fetch_policy
-from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone
+from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone, silent_listeners
 
 DOMAIN = "example.com"
 HOST = "mta-sts.example.com"
@@ -226,23 +226,16 @@ def test_a_policy_host_with_many_silent_addresses_does_not_leave_another_domain_
     # A policy host whose addresses accept and never answer the TLS handshake holds each
     # place for the whole timeout; one such host must not take them all and push the next
     # domain past its time budget.
-    monkeypatch.setattr(https, "MAX_FETCHES_PER_HOST", 2, raising=False)  # not on main
+    monkeypatch.setattr(https, "MAX_FETCHES_PER_HOST", 2)
     world = World(tmp_path, good_zone(DOMAIN), {HOST: Reply(body=GOOD_POLICY.encode())}, [HOST])
     pits = [f"127.0.2.{n}" for n in range(1, 31)]
     world.dns.zone.update(good_zone("tarpit.test"))
     world.dns.zone[("mta-sts.tarpit.test", "A")] = pits
-    listeners = []
-    for address in pits:  # connections complete in the backlog; nothing is ever said
-        listener = socket.socket()
-        listener.bind((address, world.https.port))
-        listener.listen(8)
-        listeners.append(listener)
     options = dataclasses.replace(world.options, timeout=0.5, concurrency=4, smtp="off")
     try:
-        reports = asyncio.run(verify_domains(["tarpit.test", DOMAIN], options))
+        with silent_listeners(pits, world.https.port):
+            reports = asyncio.run(verify_domains(["tarpit.test", DOMAIN], options))
     finally:
-        for listener in listeners:
-            listener.close()
         world.close()
     assert reports[1].outcome is Outcome.PASSED, [
         f.message for f in reports[1].findings if f.status is not Status.PASS

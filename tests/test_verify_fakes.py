@@ -13,6 +13,7 @@ import socket
 import ssl
 import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -177,6 +178,23 @@ class FakeHttps:
 
 
 GOOD_POLICY = "version: STSv1\nmode: enforce\nmx: mail.example.com\nmx: *.mx.example.com\nmax_age: 86400\n"
+
+
+@contextlib.contextmanager
+def silent_listeners(addresses: list[str], port: int) -> Iterator[None]:
+    """A tarpit: TCP listeners on `addresses` whose connections complete in the backlog and
+    are never spoken to, so each one holds a client's place until its timeout."""
+    listeners = []
+    try:
+        for address in addresses:
+            listener = socket.socket()
+            listener.bind((address, port))
+            listener.listen(8)
+            listeners.append(listener)
+        yield
+    finally:
+        for listener in listeners:
+            listener.close()
 
 
 def good_zone(domain: str = "example.com", *, sts_id: str = "abc123") -> Zone:

@@ -26,7 +26,7 @@ from mtasts.verify import (
     verify_domain,
     verify_domains,
 )
-from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone
+from tests.test_verify_fakes import GOOD_POLICY, FakeHttps, Reply, World, good_zone, silent_listeners
 
 DOMAIN = "example.com"
 HOST = "mta-sts.example.com"
@@ -345,29 +345,19 @@ def test_a_domain_with_many_silent_mx_addresses_does_not_leave_another_domain_un
     # The probes in flight are bounded across domains (MAX_PROBES_IN_FLIGHT). A domain whose
     # MX addresses accept and never greet (a tarpit) holds each place for the whole timeout;
     # one such domain must not take them all and push the next domain past its time budget.
-    import socket
 
     from mtasts.verify import mx_check
 
     monkeypatch.setattr(mx_check, "MAX_PROBES_IN_FLIGHT", 4)
-    monkeypatch.setattr(mx_check, "MAX_PER_DOMAIN", 2, raising=False)  # not on main
+    monkeypatch.setattr(mx_check, "MAX_PER_DOMAIN", 2)
     pits = [f"127.0.1.{n}" for n in range(1, 31)]
     tarpit = good_zone("tarpit.test")
     tarpit[("tarpit.test", "MX")] = ["10 mx.tarpit.test."]
     tarpit[("mx.tarpit.test", "A")] = pits
     world.dns.zone.update(tarpit)
-    listeners = []
-    for address in pits:  # connections complete in the backlog; nothing is ever said
-        listener = socket.socket()
-        listener.bind((address, world.smtp.port))
-        listener.listen(8)
-        listeners.append(listener)
     options = dataclasses.replace(world.options, timeout=0.5)
-    try:
+    with silent_listeners(pits, world.smtp.port):
         reports = asyncio.run(verify_domains(["tarpit.test", DOMAIN], options))
-    finally:
-        for listener in listeners:
-            listener.close()
     report = reports[1]
     assert report.outcome is Outcome.PASSED, [
         f.message for f in report.findings if f.status is not Status.PASS
