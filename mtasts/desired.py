@@ -214,21 +214,39 @@ class ServedRecord:
 
 
 def next_served_record(
-    previous: ServedRecord | None, *, served_max_age: int, earlier_max_age: int, retire: bool, now: datetime
+    previous: ServedRecord | None,
+    *,
+    served_max_age: int,
+    earlier_max_age: int,
+    retire: bool,
+    now: datetime,
+    published_max_age: int = 0,
 ) -> ServedRecord:
     """The record after an `up` that serves a policy with `served_max_age`.
 
     The largest `max_age` only grows: a sender may hold any policy the stack ever served for
     that policy's whole `max_age`, so lowering `maxAge` just before retiring shortens nothing.
     `earlier_max_age` (the configured policy's) counts when there is no record yet, as the
-    stack may have served it before the record existed. The retiring time is pinned by the
+    stack may have served it before the record existed. `published_max_age` is the largest
+    recorded before any policy went out (`PublishedMaxAge`): it covers a policy that was
+    served by an `up` which failed before advertising it. The retiring time is pinned by the
     first `up` with `retire` and kept by every later one; leaving `retire` clears it.
     """
-    largest = max(served_max_age, previous.largest_max_age if previous else earlier_max_age)
+    recorded = previous.largest_max_age if previous else None
+    largest = max(grown_max_age(recorded, served_max_age, earlier_max_age), published_max_age)
     if not retire:
         return ServedRecord(largest)
     since = previous.retiring_since if previous and previous.retiring_since else now
     return ServedRecord(largest, since)
+
+
+def grown_max_age(recorded: int | None, served_max_age: int, earlier_max_age: int) -> int:
+    """The largest `max_age` served, once a policy with `served_max_age` may be served too.
+
+    It only grows. With nothing `recorded` yet, the configured policy's `earlier_max_age`
+    counts, as the stack may have served it before the record existed.
+    """
+    return max(served_max_age, earlier_max_age if recorded is None else recorded)
 
 
 def safe_to_destroy_after(retiring_since: datetime, largest_max_age: int) -> datetime:

@@ -133,6 +133,10 @@ class ProviderLikeMocks(pulumi.runtime.Mocks):
             from pulumi_mta_sts.served import ServedPolicyProvider
 
             outputs.update(ServedPolicyProvider().create(dict(args.inputs)).outs or {})
+        elif args.typ == "pulumi-python:dynamic/mtasts:PublishedMaxAge":
+            from pulumi_mta_sts.served import PublishedMaxAgeProvider
+
+            outputs.update(PublishedMaxAgeProvider().create(dict(args.inputs)).outs or {})
         elif args.typ == "cloudflare:index/zoneDnssec:ZoneDnssec":
             zone = args.inputs["zoneId"]
             outputs.update(DNSSEC_OUTPUTS)

@@ -31,6 +31,7 @@ COMMON = {
     (DNS, "mta-sts-discovery-tls-rpt"),
     ("pulumi-python:dynamic/mtasts:PolicyReadiness", "mta-sts-readiness"),
     ("pulumi-python:dynamic/mtasts:ServedPolicy", "mta-sts-served"),
+    ("pulumi-python:dynamic/mtasts:PublishedMaxAge", "mta-sts-published"),
 }
 NETLIFY_ONLY = {
     ("mta-sts:hosting:NetlifyHosting", "mta-sts-netlify"),

@@ -1,8 +1,9 @@
 """`retire`: RFC 8461 §8.3 removal, `mode: none` with a new id, and when destroy is safe.
 
-When destroy is safe comes from a record kept in the stack's state (pulumi_mta_sts/served.py):
-the largest `max_age` the stack ever served, and the time the first `up` with `retire`
-advertised the `mode: none` policy. Tested through the pure core, through the dynamic
+When destroy is safe comes from records kept in the stack's state (pulumi_mta_sts/served.py):
+the largest `max_age` the stack ever served (recorded before each policy goes out, and again
+after its id is advertised), and the time the first `up` with `retire` advertised the
+`mode: none` policy. Tested through the pure core, through the dynamic
 provider's create/diff/update as the engine calls them over several `up`s, and under mocks.
 """
 
@@ -12,7 +13,7 @@ import pickle
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from pulumi_mta_sts.served import ServedPolicyProvider
+from pulumi_mta_sts.served import PublishedMaxAgeProvider, ServedPolicyProvider
 
 from mtasts.config import RETIRE_MAX_AGE, parse_settings
 from mtasts.desired import ServedRecord, desired_state, next_served_record
@@ -117,7 +118,9 @@ def props(config: dict[str, object]) -> dict[str, object]:
 
 
 def up(
-    provider: ServedPolicyProvider, olds: dict[str, object] | None, news: dict[str, object]
+    provider: ServedPolicyProvider | PublishedMaxAgeProvider,
+    olds: dict[str, object] | None,
+    news: dict[str, object],
 ) -> dict[str, object]:
     """What the engine does on `up`: create, or diff and then update only on a change."""
     if olds is None:
@@ -127,21 +130,84 @@ def up(
     return dict(provider.update("served", olds, news).outs or {})
 
 
+class Records:
+    """Both records as the engine keeps them over several `up`s: the one before publishing, then
+    (unless the `up` stops before advertising) the one after, fed the first one's output."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.served_provider = ServedPolicyProvider(now=clock)
+        self.published_provider = PublishedMaxAgeProvider()
+        self.served: dict[str, object] | None = None
+        self.published: dict[str, object] | None = None
+
+    def served_inputs(self, config: dict[str, object]) -> dict[str, object]:
+        assert self.published is not None
+        return {**props(config), "published_max_age": self.published["largest_max_age"]}
+
+    def up(self, config: dict[str, object], *, stops_before_advertising: bool = False) -> dict[str, object]:
+        self.published = up(self.published_provider, self.published, props(config))
+        if not stops_before_advertising:
+            self.served = up(self.served_provider, self.served, self.served_inputs(config))
+        assert self.served is not None
+        return self.served
+
+
 def test_the_provider_pins_the_time_on_the_first_retiring_up_across_later_ups() -> None:
     clock = Clock(JAN_1)
-    provider = ServedPolicyProvider(now=clock)
-    outs = up(provider, None, props(CONFIG))
+    records = Records(clock)
+    outs = records.up(CONFIG)
     assert outs["safe_to_destroy_after"] is None and outs["largest_max_age"] == 1_209_600
     clock.current = JAN_1 + DAY
-    outs = up(provider, outs, props({**CONFIG, "maxAge": 86_400}))  # lowered just before retiring
+    records.up({**CONFIG, "maxAge": 86_400})  # lowered just before retiring
     clock.current = JAN_1 + 2 * DAY
-    outs = up(provider, outs, props({**CONFIG, "maxAge": 86_400, "retire": True}))
+    outs = records.up({**CONFIG, "maxAge": 86_400, "retire": True})
     pinned = (JAN_1 + 2 * DAY + timedelta(seconds=1_209_600)).isoformat()
     assert outs["safe_to_destroy_after"] == pinned
     clock.current = JAN_1 + 5 * DAY
-    assert not provider.diff("served", outs, props({**CONFIG, "maxAge": 86_400, "retire": True})).changes
-    outs = up(provider, outs, props({**CONFIG, "maxAge": 60, "retire": True}))  # maxAge changed while retired
+    retired = records.served_inputs({**CONFIG, "maxAge": 86_400, "retire": True})
+    assert not records.served_provider.diff("served", outs, retired).changes
+    outs = records.up({**CONFIG, "maxAge": 60, "retire": True})  # maxAge changed while retired
     assert outs["safe_to_destroy_after"] == pinned
+
+
+def test_an_up_that_stopped_after_publishing_still_counts_the_max_age_it_served() -> None:
+    """The host serves the new file before `_mta-sts` advertises it, and a sender may fetch it
+    then (a new sender, or one whose cached policy expired). If that `up` stops before the
+    advertisement (a Cloudflare error, a readiness timeout), the record written after
+    advertising never saw the new `max_age`; the one written before publishing did."""
+    clock = Clock(JAN_1)
+    records = Records(clock)
+    records.up({**CONFIG, "maxAge": 604_800})
+    clock.current = JAN_1 + DAY
+    year = {**CONFIG, "maxAge": 31_557_600}
+    outs = records.up(year, stops_before_advertising=True)
+    assert outs["largest_max_age"] == 604_800
+    clock.current = JAN_1 + 2 * DAY
+    outs = records.up({**year, "retire": True})
+    assert outs["safe_to_destroy_after"] == (JAN_1 + 2 * DAY + timedelta(seconds=31_557_600)).isoformat()
+
+
+def test_the_record_before_publishing_only_grows_and_changes_only_with_the_policy() -> None:
+    provider = PublishedMaxAgeProvider()
+    outs = up(provider, None, props({**CONFIG, "maxAge": 31_557_600}))
+    assert not provider.diff("published", outs, props({**CONFIG, "maxAge": 31_557_600})).changes
+    outs = up(provider, outs, props({**CONFIG, "maxAge": 86_400}))
+    outs = up(provider, outs, props({**CONFIG, "maxAge": 86_400, "retire": True}))
+    assert outs["largest_max_age"] == 31_557_600
+    assert set(outs) == {"policy_id", "max_age", "configured_max_age", "largest_max_age"}
+    assert pickle.loads(pickle.dumps(provider)).create(props(CONFIG)).outs
+
+
+def test_a_stack_from_before_the_record_before_publishing_updates_its_record_once() -> None:
+    """A state written before `published_max_age` existed: the first `up` adds it (an update of
+    a record, nothing outside), keeping the largest `max_age` recorded so far."""
+    provider = ServedPolicyProvider(now=Clock(JAN_1))
+    old_state = dict(provider.create(props(CONFIG)).outs or {})
+    del old_state["published_max_age"]
+    news = {**props(CONFIG), "published_max_age": 1_209_600}
+    outs = up(provider, old_state, news)
+    assert outs is not old_state and outs["largest_max_age"] == 1_209_600
+    assert not provider.diff("served", outs, news).changes
 
 
 def test_the_record_in_the_state_holds_no_credential_and_the_provider_pickles_plainly() -> None:
@@ -151,6 +217,7 @@ def test_the_record_in_the_state_holds_no_credential_and_the_provider_pickles_pl
         "max_age",
         "configured_max_age",
         "retire",
+        "published_max_age",
         "largest_max_age",
         "retiring_since",
         "safe_to_destroy_after",
@@ -183,6 +250,20 @@ def test_the_record_of_what_was_served_waits_for_the_new_id_to_be_advertised(sta
     assert record.inputs["max_age"] == RETIRE_MAX_AGE and record.inputs["configured_max_age"] == 1_209_600
     assert record.inputs["retire"] is True
     assert run.named("mta-sts-discovery-sts").urn in record.dependencies
+
+
+def test_the_policy_goes_out_only_after_its_max_age_is_recorded(stack: Run) -> None:
+    for hosting, publishers in (
+        ("github-pages", ["mta-sts-repo-file-well-known-mta-sts-txt"]),
+        ("netlify", ["mta-sts-repo-file-well-known-mta-sts-txt", "mta-sts-netlify-site"]),
+    ):
+        run = stack({**CONFIG, "hosting": hosting, "retire": True})
+        published = run.named("mta-sts-published")
+        assert published.inputs["max_age"] == RETIRE_MAX_AGE
+        assert published.inputs["configured_max_age"] == 1_209_600
+        for name in publishers:
+            assert published.urn in run.named(name).dependencies, (hosting, name)
+        assert run.named("mta-sts-served").inputs["published_max_age"] == 1_209_600
 
 
 def test_a_stack_not_retiring_exports_no_destroy_time(stack: Run) -> None:

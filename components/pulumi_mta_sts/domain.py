@@ -4,9 +4,10 @@ From its arguments (`MtaStsDomainArgs`, validated by the core before anything re
 derives the desired state (`mtasts.desired`), reads the zone (`pulumi_mta_sts.lookups`: zone id,
 live MX hosts, adoption), then registers its children: the repository, the policy host's
 records, the site (Netlify or GitHub Pages), the readiness gate, the discovery records, Proton's
-records, DNSSEC, and the record of what was served. Everything runs in parallel except what
+records, DNSSEC, and the records of what was served. Everything runs in parallel except what
 RFC 8461 §8 orders: the `_mta-sts` record waits for `PolicyReadiness`, which waits for the
-hosting to serve the rendered policy.
+hosting to serve the rendered policy, and the policy goes out only once its `max_age` is
+recorded (§8.3).
 
 Several instances in one program are independent: every child's name starts with the
 component's name, and the caller's `opts` (explicit providers included) reach every child
@@ -30,7 +31,7 @@ from pulumi_mta_sts.hosting import GitHubPagesSite, GitHubPagesSiteArgs, Netlify
 from pulumi_mta_sts.lookups import component_mx_fix, invoke_options, plan_zone
 from pulumi_mta_sts.readiness import PolicyReadiness
 from pulumi_mta_sts.repository import PolicyRepository, PolicyRepositoryArgs
-from pulumi_mta_sts.served import ServedPolicy, ServedPolicyArgs
+from pulumi_mta_sts.served import PublishedMaxAge, PublishedMaxAgeArgs, ServedPolicy, ServedPolicyArgs
 from pulumi_mta_sts.validation import settings_from_args
 
 from mtasts.config import Hosting, Settings
@@ -87,12 +88,24 @@ class MtaStsDomain(pulumi.ComponentResource):
         super().__init__(TYPE, name, inputs, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        # A sender may fetch the policy as soon as it is served, before its id is advertised:
+        # its max_age is recorded before the file goes out (RFC 8461 §8.3, served.py).
+        self.published = PublishedMaxAge(
+            f"{name}-published",
+            PublishedMaxAgeArgs(
+                policy_id=state.policy_id,
+                max_age=state.policy.max_age,
+                configured_max_age=settings.configured_policy.max_age,
+            ),
+            child,
+        )
         self.repository = PolicyRepository(
             f"{name}-repo",
             PolicyRepositoryArgs(
                 name=settings.repository,
                 description=f"MTA-STS policy for {settings.domain}, served at {settings.policy_url}",
                 files=state.files,
+                publish_after=[self.published],
             ),
             child,
         )
@@ -127,6 +140,7 @@ class MtaStsDomain(pulumi.ComponentResource):
                     files=state.files,
                     certificate_timeout=settings.readiness_timeout,
                     dns_ready=[self.host_records],
+                    publish_after=[self.published],
                     netlify_token=args.get("netlify_token"),
                 ),
                 child,
@@ -182,6 +196,7 @@ class MtaStsDomain(pulumi.ComponentResource):
                 max_age=state.policy.max_age,
                 configured_max_age=settings.configured_policy.max_age,
                 retire=settings.retire,
+                published_max_age=self.published.largest_max_age,
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,

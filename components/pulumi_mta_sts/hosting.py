@@ -47,6 +47,7 @@ class GitHubPagesSite(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class NetlifyHostingArgs:
     """`dns_ready`: the records that point the host at Netlify, needed for its certificate.
+    `publish_after`: what must be done before the files are deployed (the record of their `max_age`).
     `netlify_token`: the token for the site's and certificate's create and update (a secret input);
     None leaves the providers to the stack config or NETLIFY_AUTH_TOKEN."""
 
@@ -54,6 +55,7 @@ class NetlifyHostingArgs:
     files: Mapping[str, str]
     certificate_timeout: int
     dns_ready: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    publish_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     netlify_token: pulumi.Input[str] | None = None
 
 
@@ -67,7 +69,7 @@ class NetlifyHosting(pulumi.ComponentResource):
             custom_domain=args.custom_domain,
             files=dict(args.files),
             netlify_token=args.netlify_token,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.publish_after)),
         )
         self.certificate = NetlifyCertificate(
             f"{name}-certificate",

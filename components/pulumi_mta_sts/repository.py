@@ -7,8 +7,8 @@ any other file in the repository (a README edited by hand, a CNAME GitHub writes
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_github as github
@@ -24,12 +24,14 @@ def file_resource_suffix(path: str) -> str:
 
 @dataclass(frozen=True)
 class PolicyRepositoryArgs:
-    """`name`: the repository; `files`: path → content, from the core's DesiredState."""
+    """`name`: the repository; `files`: path → content, from the core's DesiredState;
+    `publish_after`: what must be done before any file changes (the record of its `max_age`)."""
 
     name: str
     description: str
     files: Mapping[str, str]
     branch: str = "main"
+    publish_after: Sequence[pulumi.Resource] = field(default_factory=tuple)
 
 
 class PolicyRepository(pulumi.ComponentResource):
@@ -39,7 +41,6 @@ class PolicyRepository(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PolicyRepositoryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mta-sts:github:PolicyRepository", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.repository = github.Repository(
             f"{name}-repository",
             name=args.name,
@@ -67,7 +68,7 @@ class PolicyRepository(pulumi.ComponentResource):
                 commit_email=COMMIT_EMAIL,
                 # A hand-made repository adopted by name may hold the file already.
                 overwrite_on_create=True,
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.publish_after)),
             )
             for path, content in sorted(args.files.items())
         }
