@@ -18,7 +18,8 @@ import trustme
 
 
 class FakeSmtp:
-    """One listener; `cert` (default: from `ca` for `names`) is what STARTTLS presents."""
+    """One listener; `cert` (default: from `ca` for `names`) is what STARTTLS presents;
+    `delay`: seconds before each reply (banner, EHLO, STARTTLS), as a slow or tarpitting host."""
 
     def __init__(
         self,
@@ -30,6 +31,7 @@ class FakeSmtp:
         silent: bool = False,
         banner: str = "220 fake.example ESMTP",
         only_tls_1_1: bool = False,
+        delay: float = 0.0,
         address: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -54,12 +56,15 @@ class FakeSmtp:
                     fake._stop.wait(10)
                     return
                 with contextlib.suppress(OSError, ssl.SSLError):
+                    fake._stop.wait(delay)
                     connection.sendall(banner.encode() + b"\r\n")
                     stream = connection.makefile("rb")
                     while line := stream.readline(4096):
                         command = line.decode("ascii", "replace").strip()
                         commands.append(command)
                         verb = command.split(" ", 1)[0].upper()
+                        if verb != "QUIT":
+                            fake._stop.wait(delay)
                         if verb == "EHLO":
                             lines = ["250-fake.example", "250-PIPELINING"]
                             if starttls and not isinstance(connection, ssl.SSLSocket):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -212,6 +213,29 @@ def test_a_silent_server_is_given_up_on_within_the_timeout(servers: list[FakeSmt
     seen = run_probe(server, timeout=0.5)
     assert (datetime.datetime.now() - loop_start).total_seconds() < 2
     assert seen.failure is ProbeFailure.SILENT and "0.5 s" in seen.detail
+
+
+def test_a_host_slow_at_every_step_is_given_up_on_within_the_whole_probes_budget(
+    servers: list[FakeSmtp],
+) -> None:
+    """Banner, EHLO and STARTTLS each just under the timeout: every step passes its own limit,
+    but the probe stops at `PROBE_BUDGETS` timeouts and says so, instead of overrunning the
+    domain's budget and losing the MX verdict with it."""
+    servers.append(server := FakeSmtp(CA, [HOST], delay=0.8))
+    start = time.monotonic()
+    seen = run_probe(server, timeout=1.0)
+    elapsed = time.monotonic() - start
+    assert seen.failure is ProbeFailure.SILENT, seen
+    assert "too slow" in seen.detail and "2 s" in seen.detail, seen.detail
+    assert 1.9 < elapsed < 2.8, elapsed
+    judged = mx_tls.judge_probe(seen, None, ROOTS, NOW)
+    assert judged.outcome is MxOutcome.UNCHECKED
+
+
+def test_a_host_slow_at_one_step_still_passes(servers: list[FakeSmtp]) -> None:
+    servers.append(server := FakeSmtp(CA, [HOST], delay=0.3))
+    seen = run_probe(server, timeout=1.0)
+    assert seen.failure is None and seen.chain, seen
 
 
 def test_a_554_banner_is_a_refusal_not_a_tls_verdict(servers: list[FakeSmtp]) -> None:

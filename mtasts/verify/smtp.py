@@ -25,6 +25,10 @@ _OLD_PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION",
 _PROTOCOL_VERSION_ALERT = "WRONG_SSL_VERSION"
 # The local machine cannot reach that kind of address at all: nothing is known about the host.
 _NO_ROUTE = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
+# The whole probe, in timeouts. Five steps each just under the timeout would otherwise take
+# five, past the domain's budget (`session.DOMAIN_BUDGETS`, with the MX and address lookups
+# before the probe), and the domain would read "did not finish" with its MX verdict lost.
+PROBE_BUDGETS = 2
 
 
 class _Refused(Exception):
@@ -105,22 +109,29 @@ async def probe(
 ) -> SmtpProbe:
     """Banner, EHLO, STARTTLS, handshake and QUIT on `address`; never raises for network trouble.
 
-    Each step (connect, each reply, the handshake) has `timeout` seconds; the whole probe
-    at most a few of them.
+    Each step (connect, each reply, the handshake) has `timeout` seconds, and the whole probe
+    `PROBE_BUDGETS` of them.
     """
     literal = str(ipaddress.ip_address(address))
     step = "connect"
     writer: asyncio.StreamWriter | None = None
+    loop = asyncio.get_running_loop()
+    total = timeout * PROBE_BUDGETS
+    deadline = loop.time() + total
+
+    def within() -> asyncio.Timeout:
+        return asyncio.timeout_at(min(loop.time() + timeout, deadline))
+
     try:
-        async with asyncio.timeout(timeout):
+        async with within():
             reader, writer = await asyncio.open_connection(literal, port, limit=_MAX_LINE)
         step = "banner"
-        async with asyncio.timeout(timeout):
+        async with within():
             code, text = await _reply(reader)
         if code != 220:
             raise _Refused(f"greeted with {code} {' '.join(text)[:200]}")
         step = "EHLO"
-        async with asyncio.timeout(timeout):
+        async with within():
             code, text = await _command(reader, writer, f"EHLO {EHLO_NAME}")
         if code != 250:
             raise _Refused(f"answered EHLO with {code} {' '.join(text)[:200]}")
@@ -130,7 +141,7 @@ async def probe(
                 host, address, ProbeFailure.NO_STARTTLS, "the EHLO reply does not offer STARTTLS"
             )
         step = "STARTTLS"
-        async with asyncio.timeout(timeout):
+        async with within():
             code, text = await _command(reader, writer, "STARTTLS")
         if code != 220:
             await _quit(reader, writer, timeout)
@@ -141,7 +152,7 @@ async def probe(
                 f"answered STARTTLS with {code} {' '.join(text)[:200]}",
             )
         step = "the TLS handshake"
-        async with asyncio.timeout(timeout):
+        async with within():
             await writer.start_tls(context, server_hostname=host)
         ssl_object = writer.get_extra_info("ssl_object")
         version = ssl_object.version() if ssl_object is not None else None
@@ -149,6 +160,14 @@ async def probe(
         await _quit(reader, writer, timeout)
         return SmtpProbe(host, address, tls_version=version, chain=chain)
     except TimeoutError:
+        if loop.time() >= deadline:
+            return SmtpProbe(
+                host,
+                address,
+                ProbeFailure.SILENT,
+                f"too slow: {step} was not done {total:g} s after the probe began "
+                f"(each step may take {timeout:g} s, the whole probe {total:g} s)",
+            )
         if step == "connect":
             return SmtpProbe(host, address, ProbeFailure.UNREACHABLE, f"no connection within {timeout:g} s")
         return SmtpProbe(host, address, ProbeFailure.SILENT, f"no answer to {step} within {timeout:g} s")
