@@ -87,6 +87,29 @@ def test_a_maildir_is_read_in_place_and_left_unchanged(tmp_path: Path, samples: 
     assert snapshot(maildir) == before
 
 
+def test_a_maildirs_maildir_plus_plus_folders_are_read_too(tmp_path: Path, samples: Path) -> None:
+    """Dovecot and Courier keep folders inside the Maildir as `.Name/` (Maildir++): reports a
+    Sieve rule files into `.TLS-Reports` are read when the Maildir itself is given, once each,
+    and the folder's own folders too; a hidden directory that is not a Maildir is left alone."""
+    first, second, third = (path.read_bytes() for path in good(samples)[:3])
+    root = make_maildir(tmp_path / "Maildir", [first])
+    make_maildir(root / ".TLS-Reports", [second])
+    make_maildir(root / ".TLS-Reports.2026", [third])
+    (root / ".TLS-Reports" / ".again").symlink_to("..")  # a loop back to the root
+    (root / ".Loop").symlink_to(".")
+    (root / ".notes").mkdir()
+    shutil.copy(good(samples)[3], root / ".notes" / "not-read.eml")
+    (root / "tmp" / "1.M2P2.host").write_bytes(first + b"being delivered")
+    items = list(read_paths([str(root)]))
+    found = sorted(str(Path(item.origin).relative_to(root)) for item in items if isinstance(item, Found))
+    assert found == [
+        ".TLS-Reports.2026/cur/0.M1P1.host:2,",
+        ".TLS-Reports/cur/0.M1P1.host:2,",
+        "cur/0.M1P1.host:2,",
+    ]
+    assert not [item for item in items if isinstance(item, Rejected)]
+
+
 def test_an_mbox_is_read_message_by_message(tmp_path: Path, samples: Path) -> None:
     box = mailbox.mbox(tmp_path / "reports.mbox")
     for path in mail(samples):
@@ -289,6 +312,29 @@ def test_an_unreadable_folder_is_named_and_everything_readable_around_it_is_read
         "b-locked": ("cannot read it: Permission denied", True),
         "unreadable.eml": ("cannot read it: Permission denied", False),
     }
+
+
+def test_a_locked_maildir_plus_plus_folder_is_named_and_the_others_are_read(samples: Path) -> None:
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mtasts-maildir-") as top:
+        root = make_maildir(Path(top) / "Maildir", [good(samples)[0].read_bytes()])
+        make_maildir(root / ".Locked", [good(samples)[1].read_bytes()])
+        make_maildir(root / ".TLS-Reports", [good(samples)[2].read_bytes()])
+        for path in [Path(top), *Path(top).rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        (root / ".Locked" / "cur").chmod(0o000)
+        if os.geteuid() != 0 and os.access(root / ".Locked" / "cur", os.R_OK):
+            pytest.skip("this user reads folders whatever their mode")
+        items = items_as_nobody(root)
+        (root / ".Locked" / "cur").chmod(0o755)
+    found = [str(Path(origin).relative_to(root)) for kind, origin, *_ in items if kind == "Found"]
+    rejected = [
+        (str(Path(row[1]).relative_to(root)), row[2], row[3]) for row in items if row[0] == "Rejected"
+    ]
+    assert found == ["cur/0.M1P1.host:2,", ".TLS-Reports/cur/0.M1P1.host:2,"]
+    assert rejected == [(".Locked/cur", "cannot read it: Permission denied", True)]
 
 
 def test_a_fifo_given_as_a_path_is_not_a_regular_file_and_is_never_opened_for_a_wait(tmp_path: Path) -> None:

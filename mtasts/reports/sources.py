@@ -95,6 +95,7 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
         seen.add((info.st_dev, info.st_ino))
         if is_maildir(directory):
             yield from read_maildir(directory)
+            yield from _maildir_folders(directory, seen)
             return
         with os.scandir(directory) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
@@ -120,6 +121,31 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
             yield Rejected(path, f"not a regular file ({_kind(mode)}); skipped")
 
 
+def _maildir_folders(root: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
+    """A Maildir's Maildir++ folders (`.TLS-Reports/`, as Dovecot and Courier keep the folders a
+    Sieve rule files into), each read as a Maildir; the root's other entries (`tmp/`, index
+    files) are the mail program's own."""
+    try:
+        with os.scandir(root) as scan:
+            names = sorted(entry.name for entry in scan)
+    except OSError as error:
+        reason = f"cannot list its Maildir++ folders: {error.strerror or error}"
+        yield Rejected(str(root), reason, whole_source=True)
+        return
+    prefix = _prefix(str(root))
+    for name in names:
+        if not name.startswith(".") or name in (".", ".."):
+            continue
+        folder = Path(prefix + name)
+        try:
+            is_folder = folder.is_dir() and is_maildir(folder)
+        except OSError as error:
+            yield Rejected(str(folder), f"cannot read it: {error.strerror or error}", whole_source=True)
+            continue
+        if is_folder:
+            yield from _walk(folder, seen)
+
+
 def _prefix(directory: str) -> str:
     """What `str(Path(directory) / name)` puts before `name`."""
     if directory == ".":
@@ -128,8 +154,9 @@ def _prefix(directory: str) -> str:
 
 
 def read_maildir(path: Path) -> Iterator[Item]:
-    """Every message in `new/` and `cur/`, read in place (mailbox.Maildir would parse each
-    one with the slow default email policy; the files are all that is needed)."""
+    """Every message in `new/` and `cur/` (its Maildir++ folders are `_walk`'s), read in place:
+    mailbox.Maildir would parse each one with the slow default email policy, and the files
+    are all that is needed."""
     for sub in ("new", "cur"):
         try:
             with os.scandir(path / sub) as entries:
