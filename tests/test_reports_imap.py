@@ -164,6 +164,21 @@ def test_a_server_that_sends_a_byte_at_a_time_is_cut_off_at_the_deadline() -> No
     assert elapsed < 5
 
 
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+def test_a_connection_cut_mid_fetch_is_named_a_break_not_a_refusal(reset: bool) -> None:
+    """A refusal (NO, BAD) is about the login or the folder; a connection that ends under a FETCH
+    is a fault worth running again, and the run must say how much it missed."""
+    with FakeImap([recent_mail(n) for n in range(3)], Script(cut_at=2, reset=reset)) as fake:
+        items = read_fake(fake, timeout=5.0)
+    rejected = [item for item in items if isinstance(item, Rejected)]
+    assert len(rejected) == 1 and rejected[0].whole_source, items
+    reason = rejected[0].reason
+    assert "refused" not in reason and "cannot reach" not in reason, reason
+    assert "broke off while the messages were fetched" in reason, reason
+    read = len(found_uids(items))
+    assert f"{read} of 3 messages read and counted, {3 - read} not; run it again" in reason, reason
+
+
 def test_a_literal_announced_as_gigabytes_rejects_that_message_and_the_others_are_read() -> None:
     script = Script(literal={2: 5 * 2**30})
     with FakeImap([recent_mail(n) for n in range(3)], script) as fake:

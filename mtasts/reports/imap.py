@@ -457,6 +457,18 @@ def _failure(error: Exception, clock: _Deadline, location: ImapLocation, progres
         return f"the IMAP server's answer makes no sense: {error}"
     if isinstance(error, _Oversized):
         return f"{error.describe()}; not read"
+    if isinstance(error, imaplib.IMAP4.abort) or (isinstance(error, OSError) and progress.found is not None):
+        # Not a refusal (NO, BAD: credentials, the folder): the connection ended under the
+        # read, by EOF, a reset or an unexpected BYE, which is worth running again.
+        detail = _text(error) if isinstance(error, imaplib.IMAP4.abort) else (error.strerror or str(error))
+        found = progress.found
+        if found is None:
+            return f"the connection to {location.host}:{location.port} broke off ({shorten(detail, 300)})"
+        return (
+            f"the connection to {location.host}:{location.port} broke off while the messages were "
+            f"fetched ({shorten(detail, 300)}): {progress.done} of {found} messages read and counted, "
+            f"{found - progress.done} not; run it again to read them"
+        )
     if isinstance(error, imaplib.IMAP4.error):
         return f"the IMAP server refused: {shorten(_text(error), 300)}"
     if isinstance(error, (OSError, ssl.SSLError)):  # TimeoutError is an OSError

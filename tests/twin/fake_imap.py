@@ -5,7 +5,8 @@ for 127.0.0.1 and serves IMAP over TLS (port 993 style) on a free port of 127.0.
 thread; `url` and `ca_file` are what a client needs. It answers just the commands `reports
 --imap` sends (CAPABILITY, LOGIN, EXAMINE, UID SEARCH, UID FETCH, LOGOUT), honestly unless the
 `Script` says otherwise: a byte every so often, other UIDVALIDITY lines, an echo of LOGIN,
-announced sizes or literal sizes that lie, a flood of lines. It records the commands it got.
+announced sizes or literal sizes that lie, a flood of lines, a connection cut mid-FETCH. It
+records the commands it got.
 
 Every loop is bounded: a connection serves at most `MAX_COMMANDS` commands and stops
 trickling or flooding after `Script.give_up` seconds, and each socket read times out, so a
@@ -19,6 +20,7 @@ import re
 import socket
 import socketserver
 import ssl
+import struct
 import tempfile
 import threading
 import time
@@ -45,6 +47,8 @@ class Script:
     withheld: set[int] = field(default_factory=set)  # UIDs whose body FETCH leaves out
     unasked: bytes | None = None  # a message sent under UID 99 with every FETCH of bodies
     flood_on_search: bool = False  # answer SEARCH with untagged lines until the client hangs up
+    cut_at: int | None = None  # the UID in whose body FETCH the server closes the connection, mid-literal
+    reset: bool = False  # with `cut_at`: close with a TCP reset instead of a clean close
     give_up: float = 20.0  # seconds after which trickling and flooding stop
 
 
@@ -190,6 +194,14 @@ class FakeImap:
                     conn, answer + f"{head}BODY[] {{{self.script.literal[uid]}}}\r\n".encode(), started
                 )
                 self._wait_for_hang_up(conn)
+                return False
+            elif uid == self.script.cut_at and "BODY" in items:
+                self._send(
+                    conn, answer + f"{head}BODY[] {{{len(raw)}}}\r\n".encode() + raw[: len(raw) // 2], started
+                )
+                if self.script.reset:  # SO_LINGER 0: close() sends RST instead of FIN
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    conn.close()
                 return False
             elif uid not in self.script.withheld:
                 answer += f"{head}BODY[] {{{len(raw)}}}\r\n".encode() + raw + b")\r\n"
