@@ -161,6 +161,28 @@ def test_a_policy_host_that_resolves_to_nothing_fails_clearly(world: World) -> N
     assert any("has no address" in message for message in failures(verify(world), "policy-fetch"))
 
 
+@pytest.mark.parametrize("length", [2, 1, 20], ids=["loop", "self", "too-long"])
+def test_a_cname_loop_at_the_policy_host_fails_naming_the_chain(world: World, length: int) -> None:
+    """A loop (or a chain past what resolvers follow) is in the answers themselves: every sender's
+    resolver meets it, so senders cannot reach the policy host. A failure with its fix, not
+    "could not check" as when a resolver does not answer."""
+    del world.dns.zone[(HOST, "A")]
+    names = [HOST] + [f"alias-{n}.{DOMAIN}" for n in range(1, length)]
+    targets = names[1:] + ([names[0]] if length < 20 else [f"alias-{length}.{DOMAIN}"])
+    for name, target in zip(names, targets, strict=True):
+        world.dns.zone[(name, "CNAME")] = [target]
+    if length == 20:
+        world.dns.zone[(targets[-1], "A")] = ["127.0.0.1"]
+    report = verify(world)
+    found = [f for f in report.by_check("policy-fetch") if f.status is not Status.PASS]
+    assert [f.message.split(":")[0] for f in found] == [f"{HOST} A", f"{HOST} AAAA"], found
+    expected = "CNAME records loop" if length < 20 else "CNAME chain is longer than resolvers follow"
+    for fetch in found:
+        assert fetch.status is Status.FAIL and expected in fetch.message, fetch.message
+        assert "could not check" not in fetch.message and "CNAME chain" in fetch.fix
+    assert report.outcome is not Outcome.UNCHECKED
+
+
 def test_an_uncovered_mx_under_enforce_fails(world: World) -> None:
     world.dns.zone[(DOMAIN, "MX")] = ["10 mail.example.com.", "20 backup.example.net."]
     assert any("backup.example.net" in message for message in failures(verify(world), "mx-coverage"))

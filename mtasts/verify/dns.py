@@ -72,6 +72,9 @@ class DnsResult:
     rcode: str = "NOERROR"
     error: str | None = None
     authenticated: bool = False
+    # The answer came, and is itself the domain's fault (a CNAME loop, or a chain longer than
+    # resolvers follow): every sender's resolver meets it too, so it is a failure, not unknown.
+    broken: bool = False
 
     @property
     def ok(self) -> bool:
@@ -90,6 +93,11 @@ class DnsResult:
         if not self.records:
             return f"no {self.rdtype} records at {self.name}"
         return ", ".join(repr(record) for record in self.records)
+
+
+class _BrokenChain(dns.message.ChainTooLong):
+    """The answer's CNAME chain loops or runs past MAX_CHAIN names (what dnspython calls
+    ChainTooLong, a loop included); the text says which."""
 
 
 class _Unanswered(Exception):
@@ -413,6 +421,7 @@ def _chained(reply: _Reply) -> list[str]:
             at.setdefault((owner, rdtype), []).append(answer)
     question = reply.question
     name = question.name
+    chain = [name]
     for _ in range(dns.message.MAX_CHAIN):
         found = at.get((name, question.rdtype))
         if found:
@@ -424,7 +433,17 @@ def _chained(reply: _Reply) -> list[str]:
         if question.rdtype == dns.rdatatype.CNAME or not aliases:
             return []
         name = aliases[0][4]  # type: ignore[assignment]  # a CNAME answer has its target
-    raise dns.message.ChainTooLong
+        if name in chain:
+            raise _BrokenChain(f"its CNAME records loop ({_chain_text([*chain, name])})")
+        chain.append(name)
+    raise _BrokenChain(
+        f"its CNAME chain is longer than resolvers follow ({_chain_text(chain[:4])} … "
+        f"{dns.message.MAX_CHAIN} aliases and more)"
+    )
+
+
+def _chain_text(names: list[dns.name.Name]) -> str:
+    return " → ".join(_name_text(name) for name in names)
 
 
 def record_text(rdata: object) -> str:
@@ -489,6 +508,14 @@ async def _lookup(resolver: Resolver, name: str, rdtype: str) -> DnsResult:
             rcode=rcode,
             error=f"{resolver.describe()} {what} for {name} {rdtype}"
             + (f" ({failures})" if failures else ""),
+        )
+    except _BrokenChain as error:
+        return DnsResult(
+            name,
+            rdtype,
+            rcode="",
+            error=f"{name} {rdtype}: {error}, so senders' resolvers fail on it too",
+            broken=True,
         )
     except dns.exception.DNSException as error:
         return DnsResult(name, rdtype, rcode="", error=f"{resolver.describe()}: {name} {rdtype}: {error}")

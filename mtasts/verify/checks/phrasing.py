@@ -28,9 +28,17 @@ def mx_pair(record: str) -> tuple[int | None, str]:
 
 
 def unanswered(check: str, *answers: DnsResult) -> list[Finding]:
-    """A "could not check" finding when the resolver gave no usable answer; never a fix to publish."""
+    """A "could not check" finding when the resolver gave no usable answer; never a fix to publish.
+
+    An answer that is broken itself (a CNAME loop) is the domain's failure instead, with its fix.
+    """
     return [
-        Finding(check, Status.UNCHECKED, f"could not check: {answer.error}")
+        Finding(check, Status.FAIL, answer.error or "", BROKEN_CHAIN_FIX)
+        if answer.broken
+        else Finding(check, Status.UNCHECKED, f"could not check: {answer.error}")
         for answer in answers
         if not answer.ok
     ]
+
+
+BROKEN_CHAIN_FIX = "make the CNAME chain end at records: remove the loop, or point the first name at the last"
