@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+from pulumi_mta_sts.dynamic_resource import DynamicResource
 from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
 
 from mtasts.constants import policy_url
@@ -221,7 +222,7 @@ class PolicyReadinessProvider(ResourceProvider):
             ) from None
 
 
-class PolicyReadiness(Resource, module="mtasts", name="PolicyReadiness"):
+class PolicyReadiness(DynamicResource, module="mtasts", name="PolicyReadiness"):
     """Exists once the policy is served; `served_by` ties it to what publishes the file."""
 
     policy_id: pulumi.Output[str]

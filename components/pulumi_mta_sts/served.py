@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+from pulumi_mta_sts.dynamic_resource import DynamicResource
 
 from mtasts.desired import ServedRecord, grown_max_age, next_served_record
 
@@ -105,7 +106,7 @@ class ServedPolicyArgs:
     published_max_age: pulumi.Input[int]
 
 
-class ServedPolicy(Resource, module="mtasts", name="ServedPolicy"):
+class ServedPolicy(DynamicResource, module="mtasts", name="ServedPolicy"):
     """The record of what the stack served; `safe_to_destroy_after` is set while retiring."""
 
     largest_max_age: pulumi.Output[int]
@@ -175,7 +176,7 @@ class PublishedMaxAgeArgs:
     configured_max_age: int
 
 
-class PublishedMaxAge(Resource, module="mtasts", name="PublishedMaxAge"):
+class PublishedMaxAge(DynamicResource, module="mtasts", name="PublishedMaxAge"):
     """The largest `max_age` the stack may have served, recorded before the policy goes out."""
 
     largest_max_age: pulumi.Output[int]

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi_mta_sts.dynamic_resource import DynamicResource
 from pulumi_mta_sts.netlify.provider import NetlifyCertificateProvider, NetlifySiteProvider
 from pulumi_mta_sts.netlify.provider_base import TOKEN_INPUT
 
@@ -33,7 +33,7 @@ def _add_token(props: dict[str, Any], token: pulumi.Input[str] | None) -> None:
         props[TOKEN_INPUT] = pulumi.Output.secret(token)
 
 
-class NetlifySite(Resource, module="netlify", name="Site"):
+class NetlifySite(DynamicResource, module="netlify", name="Site"):
     """A Netlify site serving `files` at exactly `custom_domain` (no aliases)."""
 
     site_id: pulumi.Output[str]
@@ -66,7 +66,7 @@ class NetlifySite(Resource, module="netlify", name="Site"):
         super().__init__(provider or NetlifySiteProvider(), name, props, opts)
 
 
-class NetlifyCertificate(Resource, module="netlify", name="Certificate"):
+class NetlifyCertificate(DynamicResource, module="netlify", name="Certificate"):
     """The site's TLS certificate for `custom_domain`, provisioned once DNS points at Netlify."""
 
     site_id: pulumi.Output[str]
