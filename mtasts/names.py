@@ -26,6 +26,41 @@ def is_hostname(name: str) -> bool:
     return len(labels) >= 2 and all(_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
 
 
+# Characters no Unicode label holds, whatever IDNA version a sender follows: controls,
+# surrogates, private-use and unassigned code points, spaces and separators.
+_NEVER_IN_A_LABEL = {"Cc", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}
+
+
+def malformed_a_label(name: str) -> str | None:
+    """The first label of `name` that claims to be an A-label (`xn--`) and is no Punycode of a Unicode label.
+
+    An A-label is the Punycode form of a label with non-ASCII characters (RFC 5890 §2.3.2.1,
+    RFC 3492): one that does not decode, decodes to plain ASCII or to characters no label
+    holds, or does not encode back to itself names nothing a registry hands out, and is a
+    typo or a truncated copy. Labels IDNA 2008 disallows but DNS serves (emoji) are valid here.
+    """
+    for label in name.split("."):
+        if label[:4].lower() != "xn--" or len(label) > 63 or not label.isascii():
+            continue  # not an A-label's shape: what judges host names refuses it
+        import unicodedata  # here: only an `xn--` label needs it, and the program starts without it
+
+        body = label[4:].lower()
+        try:
+            decoded = body.encode("ascii").decode("punycode")
+        except UnicodeError:
+            return label
+        if (
+            decoded.isascii()
+            or any(unicodedata.category(char) in _NEVER_IN_A_LABEL for char in decoded)
+            or decoded.encode("punycode").decode("ascii") != body
+        ):
+            return label
+    return None
+
+
+A_LABEL_FIX = "write the A-label your registrar shows, or the name in Unicode to be shown its A-label"
+
+
 def ascii_hint(name: str) -> str:
     """A hint for a name that is not ASCII: its A-label form, when it has one."""
     try:

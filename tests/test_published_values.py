@@ -3,6 +3,7 @@ error, listed with the others: never a traceback, whatever the stack file or con
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from mtasts.__main__ import main
 from mtasts.config import ConfigError, parse_settings
 from mtasts.desired import desired_state
+from mtasts.names import malformed_a_label
 from mtasts.rules import published
 from tests.proton_values import DKIM, VERIFICATION
 from tests.pulumi_mocks import run_program
@@ -60,6 +62,57 @@ def test_a_unicode_host_part_is_refused_with_its_a_label(raw: dict[str, Any], fi
 )
 def test_a_label_converts_unicode_labels_and_is_none_where_idna_refuses(host: str, label: str | None) -> None:
     assert published.a_label(host) == label
+
+
+# Labels that claim to be A-labels and are not (RFC 5890 §2.3.2.1, RFC 3492): not Punycode at
+# all, or Punycode of control characters. (`xn--` and `xn--abc-`, ending in a hyphen, are no
+# host name to begin with, and refused as that.)
+MALFORMED = ["xn--zz", "xn--9", "xn--abc", "xn--mail", "xn--a"]
+
+
+@pytest.mark.parametrize("label", MALFORMED)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"domain": "{label}.example"},
+        {"mx": ["mail.{label}.example"]},
+        {"mx": ["*.{label}.example"]},
+        {"tlsRpt": ["mailto:tls@{label}.example"]},
+        {"tlsRpt": ["https://{label}.example/tls"]},
+        {"proton": {**PROTON, "spfIncludes": ["_spf.{label}.example"]}},
+    ],
+    ids=["domain", "mx", "mx-wildcard", "mailto", "https", "spf-include"],
+)
+def test_a_label_that_is_no_punycode_is_refused_with_the_fix(raw: dict[str, Any], label: str) -> None:
+    filled = json.loads(json.dumps(raw).replace("{label}", label.upper()))
+
+    [problem] = problems({**BASE, **filled})
+
+    assert label in problem.lower(), problem
+    assert "no A-label" in problem and "write the A-label your registrar shows" in problem, problem
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "xn--bcher-kva.example",
+        "XN--BCHER-KVA.example",  # A-labels are compared without case
+        "xn--80ak6aa92e.com",  # Cyrillic
+        "xn--ls8h.la",  # an emoji label: IDNA 2008 disallows it, DNS serves it
+        "xn--mgbh0fb.example",  # Arabic, with a joiner-free script run
+        "bxn--a.example",  # `xn--` only as a prefix marks an A-label
+    ],
+)
+def test_a_well_formed_a_label_is_accepted_wherever_a_host_is(host: str) -> None:
+    settings = parse_settings({"domain": host, "mx": [f"mail.{host}"], "tlsRpt": [f"mailto:tls@{host}"]})
+    assert settings.domain == host.lower()
+
+
+@given(st.text(st.characters(codec="utf-8", categories=["L", "M", "N"]), min_size=1, max_size=20))
+def test_the_a_label_of_any_unicode_label_idna_encodes_is_accepted(label: str) -> None:
+    encoded = published.a_label(f"{label}.example")
+    if encoded is not None:
+        assert malformed_a_label(encoded) is None, encoded
 
 
 @pytest.mark.parametrize(

@@ -87,6 +87,7 @@ def test_domains_are_read_from_a_file_with_comments(
         ["verify", "--nameserver", "ns1.example.com", "example.com"],
         ["verify", "--from", "/nonexistent/domains.txt"],
         ["verify", "not a domain"],
+        ["verify", "example.com", "xn--zz.example"],
         ["verify", "--timeout", "0", "example.com"],
         ["verify", "--ca-file", "/nonexistent/ca.pem", "example.com"],
         ["verify", "--stack", "no-such-stack"],
@@ -100,6 +101,12 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 def test_an_internationalised_name_is_refused_with_its_a_label(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "bücher.example"]) == 2
     assert "xn--bcher-kva.example" in capsys.readouterr().err
+
+
+def test_a_label_that_is_no_punycode_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "example.com", "mail.xn--abc.example"]) == 2
+    err = capsys.readouterr().err
+    assert "'mail.xn--abc.example' (its label 'xn--abc')" in err and "registrar shows" in err
 
 
 def test_stack_without_domains_verifies_the_stacks_domain(

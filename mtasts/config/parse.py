@@ -31,7 +31,7 @@ from mtasts.config.values import (
     unknown_key,
 )
 from mtasts.constants import NETLIFY_TOKEN_ENV, PROTON_MX, SET_NETLIFY_TOKEN
-from mtasts.names import is_hostname, normalize
+from mtasts.names import A_LABEL_FIX, is_hostname, malformed_a_label, normalize
 from mtasts.policy import Mode
 from mtasts.rules import mx_coverage, published, tlsrpt
 from mtasts.rules.mail import PROTON_DKIM_SELECTORS
@@ -134,6 +134,12 @@ def _domain(value: Any, problems: list[str]) -> str:
             "expected a name such as example.com (letters, digits and hyphens, at least two labels)"
         )
         return ""
+    if label := malformed_a_label(normalize(value)):
+        problems.append(
+            f"'domain' {show(value)} has the label '{label}', which is no A-label: it is not the "
+            f"Punycode of a Unicode label (RFC 5890 §2.3.2.1); {A_LABEL_FIX}"
+        )
+        return ""
     return normalize(value)
 
 
@@ -164,7 +170,7 @@ def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
                 f"'mx' entry {show(pattern)} is not accepted ({said}); "
                 + (
                     findings[0].fix
-                    if findings[0].code == published.UNICODE_HOST
+                    if findings[0].code in (published.UNICODE_HOST, published.MALFORMED_A_LABEL)
                     else "expected a host name such as mail.example.com, or '*.' followed by one such as "
                     "*.example.com"
                 )

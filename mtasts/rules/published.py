@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
+from mtasts.names import A_LABEL_FIX, malformed_a_label
 from mtasts.rules.findings import Finding, Severity
 
 NAME_LIMIT = 253
@@ -28,6 +29,7 @@ REPOSITORY_PREFIX = "mta-sts-"
 
 UNPRINTABLE = "value-unprintable"
 UNICODE_HOST = "host-unicode"
+MALFORMED_A_LABEL = "host-a-label-malformed"
 NAME_TOO_LONG = "dns-name-too-long"
 LABEL_TOO_LONG = "dns-label-too-long"
 REPOSITORY_NAME = "repository-name"
@@ -74,8 +76,20 @@ def printable(value: str, what: str) -> list[Finding]:
 
 
 def host(value: str, what: str) -> list[Finding]:
-    """A host part: ASCII, or refused with the A-label to write instead."""
+    """A host part: ASCII with well-formed A-labels, or refused with the A-label to write instead."""
     if value.isascii():
+        if label := malformed_a_label(value):
+            return [
+                Finding(
+                    MALFORMED_A_LABEL,
+                    Severity.FAIL,
+                    f"{what} {value} has the label {label}, which is no A-label: "
+                    "it is not the Punycode of a Unicode label",
+                    A_LABEL_FIX,
+                    "RFC 5890 §2.3.2.1",
+                    subject=value,
+                )
+            ]
         return printable(value, what)
     form = a_label(value)
     return [

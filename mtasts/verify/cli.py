@@ -19,7 +19,7 @@ from typing import Any
 from mtasts.constants import tls_rpt_name
 from mtasts.desired import DesiredState, desired_state
 from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, EXIT_USAGE, UsageError
-from mtasts.names import MAX_NAME_LENGTH, ascii_hint, is_hostname, normalize
+from mtasts.names import A_LABEL_FIX, MAX_NAME_LENGTH, ascii_hint, is_hostname, malformed_a_label, normalize
 from mtasts.stackfile import load_settings
 from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.mx_tls import SmtpMode
@@ -119,6 +119,10 @@ def _domains(args: argparse.Namespace, state: DesiredState | None) -> list[str]:
     if bad:
         listing = ", ".join(f"{name!r}{ascii_hint(name) if not name.isascii() else ''}" for name in bad)
         raise UsageError(f"not a domain name: {listing}; expected names such as example.com")
+    malformed = [(name, label) for name in raw if (label := malformed_a_label(normalize(name)))]
+    if malformed:
+        listing = ", ".join(f"{name!r} (its label {label!r})" for name, label in malformed)
+        raise UsageError(f"not an A-label: {listing} is not the Punycode of a Unicode label; {A_LABEL_FIX}")
     domains = list(dict.fromkeys(normalize(name) for name in raw))
     # The longest name asked about a domain; a name over 253 characters cannot be asked at all.
     long = [tls_rpt_name(name) for name in domains if len(tls_rpt_name(name)) > MAX_NAME_LENGTH]
