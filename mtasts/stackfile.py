@@ -99,6 +99,30 @@ class _BoundedLoader(yaml.SafeLoader):
 _BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_yaml_int)
 
 
+_NULL = {"", "~", "null", "Null", "NULL"}
+
+
+def _settings_as_written(document: yaml.Node) -> None:
+    """Read each plain value set directly under `config:` as its text, as Pulumi passes it on.
+
+    The CLI first reads a config value into a string (`unmarshalValue` in the Pulumi SDK's
+    sdk/go/common/resource/config/value.go), which keeps a scalar's text as written: the
+    program is given `yes`, `on`, `1:30` and `017` as those words, where PyYAML's YAML 1.1
+    rules would read `True`, `True`, `5400` and `15`, and `render` would accept what the
+    program refuses. A null is the empty string there. Lists and objects are left to YAML.
+    """
+    if not isinstance(document, yaml.MappingNode):
+        return
+    for key, config in document.value:
+        if key.value != "config" or not isinstance(config, yaml.MappingNode):
+            continue
+        for _, value in config.value:
+            if isinstance(value, yaml.ScalarNode):
+                if value.style is None and value.value in _NULL:
+                    value.value = ""
+                value.tag = "tag:yaml.org,2002:str"
+
+
 def _where(mark: yaml.Mark | None) -> str:
     return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
@@ -115,7 +139,15 @@ def _load(path: Path, data: bytes) -> Any:
             f"(byte offset {error.start}) is not part of a UTF-8 character; save the file as UTF-8"
         ) from None
     try:
-        return yaml.load(text, Loader=_BoundedLoader)
+        loader = _BoundedLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _settings_as_written(node)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
     except _Alias as error:
         raise StackFileError(
             f"{path} uses a YAML alias (*name){_where(error.mark)}; stack files hold plain values: "

@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import dns.zone
+import pytest
 
-from mtasts.config import parse_settings
+from mtasts.config import ConfigError, parse_settings
 from mtasts.desired import desired_state
 from mtasts.stackfile import read_stack_file, settings_keys
+from tests.pulumi_mocks import run_failing_program, run_program
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -94,3 +96,42 @@ def test_secure_values_are_not_read_as_settings(tmp_path: Path) -> None:
         tmp_path, "config:\n  mta-sts:domain: example.com\n  mta-sts:netlifyToken:\n    secure: x\n"
     )
     assert "netlifyToken" not in settings_keys(read_stack_file("staging", project))
+
+
+BASE_STACK = (
+    "config:\n  mta-sts:domain: shop.example.net\n  mta-sts:mx: [mail.shop.example.net]\n"
+    "  mta-sts:tlsRpt: [mailto:tls-reports@shop.example.net]\n  mta-sts:hosting: github-pages\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "written", "given"),
+    [
+        # YAML 1.1 reads these as booleans and numbers; Pulumi hands the program the words.
+        ("dnssec", "yes", "yes"),
+        ("dnssec", "on", "on"),
+        ("retire", "no", "no"),
+        ("maxAge", "1:30", "1:30"),  # 5400 in YAML 1.1's base 60
+        ("maxAge", "0o17", "0o17"),
+        ("dnssec", "true", "true"),
+        ("maxAge", "604800", "604800"),
+        ("maxAge", "'604800'", "604800"),
+        ("mode", "", ""),
+        ("mode", "~", ""),
+    ],
+)
+def test_render_reads_a_value_as_the_program_is_given_it_and_judges_it_the_same(
+    tmp_path: Path, key: str, written: str, given: str
+) -> None:
+    (tmp_path / "Pulumi.t.yaml").write_text(f"{BASE_STACK}  mta-sts:{key}: {written}\n")
+
+    read = settings_keys(read_stack_file("t", tmp_path))
+    assert read[key] == given
+
+    try:
+        parse_settings(read)
+    except ConfigError as refused:
+        failed = str(run_failing_program(read).error)
+        assert all(problem in failed for problem in refused.problems), failed
+    else:
+        run_program(read)
