@@ -11,6 +11,7 @@ a host that would fail stops an `enforce` run, before the policy could refuse it
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -57,8 +58,22 @@ class LiveMxTls:
     findings: list[Finding] = field(default_factory=list)
 
 
+# One program often holds many domains, and most share their MX hosts (every Proton domain
+# has the same two): the same hosts are probed once per PROBE_REUSE_SECONDS, not once per
+# domain, so a stack of 200 domains waits for one probe, and a port 25 that the network
+# blocks stalls the run once rather than 200 times. Keyed by the whole list of hosts, so
+# a probe's DNS trouble is only ever told for the hosts it was about.
+PROBE_REUSE_SECONDS = 600.0
+_probed: dict[tuple[tuple[str, ...], str | None], tuple[float, list[mx_tls.MxTls]]] = {}
+
+
 def probe_mx_tls(hosts: Sequence[str], ca_file: str | None = None) -> list[mx_tls.MxTls]:
     """Every address of every host probed as a sender would (`mtasts.verify.mx_check`)."""
+    key = (tuple(hosts), ca_file)
+    now = time.monotonic()
+    earlier = _probed.get(key)
+    if earlier is not None and now - earlier[0] < PROBE_REUSE_SECONDS:
+        return list(earlier[1])
     from mtasts.verify.mx_check import check_mx_tls_sync  # the network side, loaded only when used
 
     check = check_mx_tls_sync(hosts, ca_file=ca_file)
@@ -67,7 +82,13 @@ def probe_mx_tls(hosts: Sequence[str], ca_file: str | None = None) -> list[mx_tl
         for e in check.entries
     ]
     seen += [mx_tls.MxTls("", "", "could-not-check", None, f.message) for f in check.findings]
-    return seen
+    _probed[key] = (now, seen)
+    return list(seen)
+
+
+def forget_probes() -> None:
+    """Probe every host afresh from now on (tests whose servers change under one name)."""
+    _probed.clear()
 
 
 def check_live_mx_tls(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from mtasts.rules.mx_tls import MxTls
 from tests.pulumi_mocks import FailedRun, StackRun, zone_record
 
@@ -170,3 +172,34 @@ def test_the_pack_refuses_under_enforce_what_the_program_saw_fail() -> None:
     assert "mail.example.com (192.0.2.26)" in violation.message and "certificate-expired" in violation.message
     resources[-1].props["liveMxTls"] = [MxTls("mail.example.com", "192.0.2.25", "passed").to_dict()]
     assert check("live-mx-hosts-tls-valid", resources) == []
+
+
+def test_domains_that_share_mx_hosts_probe_them_once_per_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every Proton domain of a many-domain stack has the same two MX hosts; a network that
+    # drops port 25 would otherwise make each domain wait out the probe's timeouts.
+    from mtasts import live
+    from mtasts.verify.model import Finding, Status
+    from mtasts.verify.mx_check import MxCheck
+
+    asked: list[list[str]] = []
+
+    def check(hosts: list[str], *, ca_file: str | None = None) -> MxCheck:
+        asked.append(list(hosts))
+        return MxCheck(findings=[Finding("mx-tls", Status.UNCHECKED, f"could not check {hosts[0]}")])
+
+    monkeypatch.setattr("mtasts.verify.mx_check.check_mx_tls_sync", check)
+    live.forget_probes()
+    proton = ["mail.protonmail.ch", "mailsec.protonmail.ch"]
+
+    first = live.probe_mx_tls(proton)
+    again = [live.probe_mx_tls(proton) for _ in range(199)]
+    other = live.probe_mx_tls(["mx.example.net"])
+
+    assert asked == [proton, ["mx.example.net"]]
+    assert all(seen == first for seen in again)
+    assert [entry.message for entry in other] == ["could not check mx.example.net"]
+
+    monkeypatch.setattr(live, "PROBE_REUSE_SECONDS", 0.0)  # a later run, long after
+    live.probe_mx_tls(proton)
+    assert asked[-1] == proton
+    live.forget_probes()
