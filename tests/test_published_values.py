@@ -270,3 +270,9 @@ def test_render_reads_any_stack_file_into_settings_or_the_clean_error(
     status = main(["--project-dir", str(project), "render", "--stack", "odd"])
     err = capsys.readouterr().err
     assert status in (0, 2) and (status == 0 or err.startswith("error: ")), err
+
+
+@given(st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789-"), max_size=59))
+def test_any_label_after_xn_dashes_is_judged_without_an_error(body: str) -> None:
+    found = malformed_a_label(f"mail.xn--{body}.example")
+    assert found in (None, f"xn--{body}")
