@@ -19,6 +19,7 @@ from typing import TypeVar
 import pulumi
 import pulumi_cloudflare as cloudflare
 from pulumi_mta_sts.dns import existing_records
+from pulumi_mta_sts.loop_padding import trim_placeholders
 
 from mtasts.adoption import AdoptionError, plan_adoption
 from mtasts.config import Settings
@@ -68,6 +69,8 @@ def _read_zone(domain: str, what: str, lookup: Callable[[], T]) -> T:
             "is inside a larger zone (mail.example.com inside example.com), give that zone's id: zoneId "
             "in the stack config, zone_id for MtaStsDomain. Nothing was changed."
         ) from None
+    finally:
+        trim_placeholders()  # the SDK's invokes leave more each time: see loop_padding
 
 
 def component_mx_fix(settings: Settings, finding: Finding) -> str:
