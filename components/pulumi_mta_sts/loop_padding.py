@@ -11,8 +11,9 @@ of its 93 s on placeholders, and 200 domains would take 9 minutes.
 
 `trim_placeholders` runs after each of this package's lookups. It reads how many more handles
 the running loop iteration will really pop, and removes the surplus placeholders from the
-end of the queue. It never touches a real handle, and it never leaves fewer handles than the
-iteration pops. Where the loop is not CPython's own, it does nothing.
+end of the queue. It never drops a real handle (one another thread appends meanwhile is put
+back), and it never leaves fewer handles than the iteration pops. Where the loop is not
+CPython's own, it does nothing.
 """
 
 from __future__ import annotations
@@ -36,8 +37,13 @@ def trim_placeholders() -> None:
     needed = _handles_still_popped()
     if ready is None or needed is None:
         return
-    while len(ready) > needed and _is_placeholder(ready[-1]):
-        ready.pop()
+    while len(ready) > needed:
+        # Worker threads append to the queue at any moment (`call_soon_threadsafe`): pop first,
+        # then look, and put back a handle that is not a placeholder, so none is ever lost.
+        last = ready.pop()
+        if not _is_placeholder(last):
+            ready.append(last)
+            break
 
 
 def _handles_still_popped() -> int | None:
