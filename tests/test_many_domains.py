@@ -4,6 +4,7 @@ handles in the event loop's queue, and `loop_padding.trim_placeholders` removes 
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tests.pulumi_mocks import run_example
 DOMAINS = 24
 PROGRAM = """
 import asyncio
+import collections
 import pulumi
 import pulumi_mta_sts as mta_sts
 
@@ -78,3 +80,37 @@ def test_trimming_keeps_every_real_handle_and_as_many_as_the_loop_iteration_stil
 
 def test_outside_a_running_loop_trimming_does_nothing() -> None:
     trim_placeholders()
+
+
+def test_a_handle_another_thread_appends_during_the_trim_is_never_lost() -> None:
+    loop = asyncio.new_event_loop()
+    ran: list[str] = []
+
+    class Racing(collections.deque):  # type: ignore[type-arg]
+        """A ready queue to which a worker thread appends just as the trim takes from its end."""
+
+        raced = False
+
+        def pop(self) -> object:
+            if not self.raced:
+                self.raced = True
+                loop.call_soon_threadsafe(ran.append, "from a worker thread")
+            return super().pop()
+
+    async def program() -> None:
+        _sync_await(asyncio.sleep(0))
+        loop._ready = Racing(loop._ready)  # type: ignore[attr-defined]
+        trim_placeholders()
+
+    def start() -> asyncio.Task[None]:
+        task = loop.create_task(program())
+        for n in range(5):
+            loop.call_soon(ran.append, str(n))
+        return task
+
+    try:
+        loop.run_until_complete(start())
+        loop.run_until_complete(asyncio.sleep(0))
+    finally:
+        loop.close()
+    assert "from a worker thread" in ran
