@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mtasts.names import A_LABEL_FIX, is_hostname, malformed_a_label, normalize
+from mtasts.names import is_hostname, normalize
 from mtasts.rules import _tagged, published
 from mtasts.rules.findings import Finding, Severity
 
@@ -192,17 +192,8 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
                 URI_INVALID, Severity.FAIL, f"{uri!r} is not a valid {scheme.lower()}: URI", expected, RFC
             )
         )
-    elif label := malformed_a_label(normalize(host)):
-        findings.append(
-            Finding(
-                published.MALFORMED_A_LABEL,
-                Severity.FAIL,
-                f"{uri!r} has the label {label} in its host, which is no A-label: it is not the Punycode "
-                "of a Unicode label (RFC 5890 §2.3.2.1)",
-                A_LABEL_FIX,
-                RFC,
-            )
-        )
+    elif malformed := published.host(normalize(host), f"the host of {uri!r},"):
+        findings += malformed
     elif scheme.lower() == "mailto" and host.endswith("."):
         findings.append(
             Finding(
