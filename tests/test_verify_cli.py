@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,55 @@ def test_a_record_in_characters_the_output_cannot_encode_is_escaped_not_a_traceb
     text = out.buffer.getvalue().decode("cp1252")  # type: ignore[attr-defined]
     assert code == 1 and "tls@\\u2603.example" in text, text
     assert "§" in text  # what the code page has is written as it is
+
+
+# --from is read like any outside input: bounded, and judged with the line named.
+
+
+def test_a_domain_file_without_end_is_refused_before_it_fills_memory(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # /dev/zero (or a runaway pipe) never ends: the whole-file read grew without bound.
+    monkeypatch.setattr("mtasts.verify.cli.MAX_DOMAIN_FILE_BYTES", 1024 * 1024)
+    assert main(["verify", "--from", "/dev/zero"]) == 2
+    err = capsys.readouterr().err
+    assert "--from /dev/zero holds more than 1 MiB" in err and "split the list" in err
+
+
+def test_a_domain_file_from_a_pipe_is_read(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    # `verify --from <(cut -f1 zones.tsv)`: process substitution hands over a pipe, not a file.
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(b"example.com\n")
+    try:
+        assert main(["verify", "--json", "--from", f"/dev/fd/{read_end}", *network(world)]) == 0
+    finally:
+        os.close(read_end)
+    assert [d["domain"] for d in json.loads(capsys.readouterr().out)["domains"]] == ["example.com"]
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_domain_file_that_is_not_utf8_names_the_line(
+    bom: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Saved in Latin-1: the error was the codec's "'utf-8' codec can't decode byte 0xfc in
+    # position 24: invalid start byte", with neither the line nor what to do.
+    listing = tmp_path / "domains.txt"
+    listing.write_bytes(bom + b"example.com\nexample.org\nb\xfccher.example\nx\xe9.example\n")
+    assert main(["verify", "--from", str(listing)]) == 2
+    err = capsys.readouterr().err
+    assert f"--from {listing} is not UTF-8 text: line 3 holds the byte 0xfc" in err
+    assert "save it as UTF-8" in err
+
+
+def test_many_bad_names_are_listed_in_part_with_their_count(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A CSV export given as the list: every one of 5,000 lines was quoted in one error line.
+    listing = tmp_path / "domains.csv"
+    listing.write_text("".join(f"d{n}.example,active\n" for n in range(5000)))
+    assert main(["verify", "--from", str(listing)]) == 2
+    err = capsys.readouterr().err
+    assert "'d0.example,active'" in err and "'d9.example,active'" in err
+    assert "'d10.example,active'" not in err and "and 4,990 more" in err
+    assert len(err) < 2000

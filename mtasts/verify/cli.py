@@ -73,12 +73,47 @@ def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+# A list of domains is small (a million names is about 20 MiB); the bound keeps a file with no
+# end (/dev/zero, a runaway pipe) from filling memory before a single name is judged.
+MAX_DOMAIN_FILE_BYTES = 64 * 1024 * 1024
+
+# Names quoted in one error; the rest are counted, so a wrong file (a CSV export) gives a
+# readable error, not one line per row.
+MAX_NAMES_SHOWN = 10
+
+
 def read_domain_file(path: str) -> list[str]:
+    """The names in `path`, one per line, `#` comments dropped.
+
+    Any readable file, pipes too (`--from <(cut -f1 zones.tsv)`, `--from /dev/stdin`)."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # a leading BOM is not part of a name
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read --from {path}: {error}") from None
+        with open(path, "rb") as file:
+            data = file.read(MAX_DOMAIN_FILE_BYTES + 1)
+    except OSError as error:
+        raise UsageError(f"cannot read --from {path}: {error.strerror or error}") from None
+    if len(data) > MAX_DOMAIN_FILE_BYTES:
+        raise UsageError(
+            f"--from {path} holds more than {MAX_DOMAIN_FILE_BYTES // (1024 * 1024)} MiB, far more than a "
+            "list of domains; name a file with one domain per line, or split the list into several runs"
+        )
+    try:
+        text = data.decode("utf-8-sig")  # a leading BOM is not part of a name
+    except UnicodeDecodeError as error:
+        seen = error.object  # after a BOM, which error.start does not count
+        line = seen.count(b"\n", 0, error.start) + 1
+        raise UsageError(
+            f"--from {path} is not UTF-8 text: line {line} holds the byte 0x{seen[error.start]:02x}; "
+            "save it as UTF-8 with one domain per line (a domain in another script as its A-label, "
+            "xn--...)"
+        ) from None
     return [line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()]
+
+
+def _listing(items: list[str]) -> str:
+    """The first MAX_NAMES_SHOWN of `items`, comma-separated, and how many more there are."""
+    shown = ", ".join(items[:MAX_NAMES_SHOWN])
+    rest = len(items) - MAX_NAMES_SHOWN
+    return f"{shown} and {rest:,} more" if rest > 0 else shown
 
 
 def _options(args: argparse.Namespace) -> VerifyOptions:
@@ -117,17 +152,17 @@ def _domains(args: argparse.Namespace, state: DesiredState | None) -> list[str]:
         raise UsageError("no domains to check: name them, use --from FILE, or --stack NAME")
     bad = [name for name in raw if not name.isascii() or not is_hostname(normalize(name))]
     if bad:
-        listing = ", ".join(f"{name!r}{ascii_hint(name) if not name.isascii() else ''}" for name in bad)
+        listing = _listing([f"{name!r}{ascii_hint(name) if not name.isascii() else ''}" for name in bad])
         raise UsageError(f"not a domain name: {listing}; expected names such as example.com")
     malformed = [(name, label) for name in raw if (label := malformed_a_label(normalize(name)))]
     if malformed:
-        listing = ", ".join(f"{name!r} (its label {label!r})" for name, label in malformed)
+        listing = _listing([f"{name!r} (its label {label!r})" for name, label in malformed])
         raise UsageError(f"not an A-label: {listing} is not the Punycode of a Unicode label; {A_LABEL_FIX}")
     domains = list(dict.fromkeys(normalize(name) for name in raw))
     # The longest name asked about a domain; a name over 253 characters cannot be asked at all.
     long = [tls_rpt_name(name) for name in domains if len(tls_rpt_name(name)) > MAX_NAME_LENGTH]
     if long:
-        listing = ", ".join(f"{name} ({len(name)} characters)" for name in long)
+        listing = _listing([f"{name} ({len(name)} characters)" for name in long])
         longest = MAX_NAME_LENGTH - len(tls_rpt_name(""))
         raise UsageError(
             f"too long to check: {listing} is over the {MAX_NAME_LENGTH} characters a DNS name may have "
