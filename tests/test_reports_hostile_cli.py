@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -217,12 +218,14 @@ def test_junk_mail_with_megabyte_headers_makes_a_few_lines_of_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     junk = b"Message-ID: <" + b"m" * 2_000_000 + b">\r\nSubject: " + b"s" * 2_000_000 + b"\r\n\r\nhello\r\n"
+    mail = tmp_path / "mail"
+    mail.mkdir()
     for number in range(3):
-        (tmp_path / f"junk{number}.eml").write_bytes(junk)
+        (mail / f"junk{number}.eml").write_bytes(junk)
     page = tmp_path / "page.html"
-    status, out, _ = reports(capsys, str(tmp_path), "--html", str(page), "--json")
+    status, out, _ = reports(capsys, str(mail), "--html", str(page), "--json")
     assert status == 1 and len(out) < 20_000 and page.stat().st_size < 30_000
-    status, out, _ = reports(capsys, str(tmp_path))
+    status, out, _ = reports(capsys, str(mail))
     assert len(out) < 10_000 and "characters)" in out
 
 
@@ -270,3 +273,77 @@ def test_a_stack_in_enforce_is_not_told_all_is_well_while_a_report_id_collides(
     out = capsys.readouterr().out
     assert status == 1 and "already in enforce" not in out
     assert "1 report id came with different content (listed below)" in out
+
+
+# --html never destroys what it is given: not an input, not the page it replaces.
+
+
+@pytest.mark.parametrize("target", ["mail/first.eml", "mail/page.html", "reports.mbox", "link.html"])
+def test_html_onto_or_into_an_input_is_refused_and_nothing_is_written(
+    target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--html mail/first.eml` replaced that report mail with the page: the report was lost, and
+    # a page written into a folder that is read was rejected as "not a report" on the next run.
+    mail = tmp_path / "mail"
+    write(mail, make_report(START, style="google"), name="first.eml")
+    mbox = tmp_path / "reports.mbox"
+    mbox.write_bytes(b"From x Thu Jan  1 00:00:00 2026\n" + report_mail(make_report(START), "google"))
+    (tmp_path / "link.html").symlink_to(mail / "first.eml")
+    before = {path: path.read_bytes() for path in (mail / "first.eml", mbox)}
+    status, out, err = reports(capsys, str(mail), str(mbox), "--html", str(tmp_path / target))
+    assert status == 2 and out == ""
+    assert "is read for reports" in err and "write the page elsewhere" in err
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(path.name for path in mail.iterdir()) == ["first.eml"]
+
+
+def test_a_page_that_cannot_be_written_whole_leaves_the_previous_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The page was written in place: a full disk part way through left half a page where last
+    # week's whole one had been.
+    mail = tmp_path / "mail"
+    write(mail, make_report(START, style="google"))
+    page = tmp_path / "tls.html"
+    page.write_text("last week's page")
+    page.chmod(0o640)
+    real_write = os.write
+
+    def disk_full_after_a_kilobyte(fd: int, data: Any) -> int:
+        if len(data) > 1024:
+            real_write(fd, bytes(data[:1024]))
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", disk_full_after_a_kilobyte)
+    status, _, err = reports(capsys, str(mail), "--html", str(page))
+    monkeypatch.undo()
+    assert status == 2 and f"cannot write --html {page}: No space left on device" in err
+    assert page.read_text() == "last week's page"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mail", "tls.html"]  # no leftover
+    status, _, _ = reports(capsys, str(mail), "--html", str(page))
+    assert "<!DOCTYPE html>" in page.read_text() and page.stat().st_mode & 0o777 == 0o640
+
+
+def test_html_to_a_pipe_or_device_is_written_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `--html /dev/stdout | ssh host 'cat > page.html'`: not a file to replace, so written as is.
+    mail = tmp_path / "mail"
+    write(mail, make_report(START, style="google"))
+    read_end, write_end = os.pipe()
+    received: list[bytes] = []
+
+    def drain() -> None:  # the page may be larger than the pipe holds
+        received.append(b"".join(iter(lambda: os.read(read_end, 65536), b"")))
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    try:
+        status, _, err = reports(capsys, str(mail), "--html", f"/dev/fd/{write_end}")
+        assert status == 0
+    finally:
+        os.close(write_end)
+        reader.join(10)
+        os.close(read_end)
+    assert err == "" and received[0].startswith(b"<!DOCTYPE html>")

@@ -13,9 +13,12 @@ reports about others are listed as ignored and fail nothing."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import itertools
 import os
+import secrets
+import stat
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -135,7 +138,63 @@ def _check(args: argparse.Namespace) -> tuple[date | None, Thresholds, list[Imap
         raise UsageError(f"--ca-file {args.ca_file!r} is not a readable file")
     if args.html is not None and not Path(args.html).resolve().parent.is_dir():
         raise UsageError(f"--html {args.html!r}: its folder does not exist")
+    if args.html is not None:
+        _refuse_page_among_inputs(args.html, args.paths)
     return since, Thresholds(args.min_days, args.min_reporters), locations, password
+
+
+def _refuse_page_among_inputs(html: str, paths: list[str]) -> None:
+    """The page may not replace an input (a report mail, an mbox) nor land in a folder that is
+    read: the next run would read it as a report and reject it."""
+    target = Path(html).resolve()
+    for path in paths:
+        source = Path(path).resolve()
+        if target == source:
+            raise UsageError(
+                f"--html {html!r} is {path!r}, which is read for reports: the page would replace it; "
+                "write the page elsewhere, e.g. --html tls-reports.html"
+            )
+        if source in target.parents:
+            raise UsageError(
+                f"--html {html!r} is inside {path!r}, which is read for reports: the next run would "
+                "read the page as a report and reject it; write the page elsewhere, outside that folder"
+            )
+
+
+def _write_whole(path: str, text: str) -> None:
+    """Write `text` to `path` whole or not at all.
+
+    A regular file (or a new one) is replaced only once the new text is on disk, so a full
+    disk or an interrupted run leaves the previous page, with its permissions; through a
+    symlink, the file it names is replaced. A pipe or device (`/dev/stdout`) is written as is."""
+    data = text.encode("utf-8")
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "wb") as stream:
+            stream.write(data)
+        return
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, stat.S_IMODE(mode))
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _items(
@@ -238,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             page = html_page(summary, verdicts, current)
             page = scrub(page, password if locations else None, redacted="[password]")
-            Path(args.html).write_text(page, encoding="utf-8")
+            _write_whole(args.html, page)
         except OSError as error:
             print(f"error: cannot write --html {args.html}: {error.strerror or error}", file=sys.stderr)
             return EXIT_USAGE
