@@ -37,6 +37,7 @@ from mtasts.errors import MtaStsError
 from mtasts.reports.mail import MAX_MESSAGE_BYTES, shorten
 from mtasts.reports.sources import Item, Rejected, reports_in_message
 from mtasts.scrub import scrub
+from mtasts.trust import trusting_context
 
 PASSWORD_VARIABLE = "MTASTS_IMAP_PASSWORD"
 DEFAULT_PORTS = {"imaps": 993, "imap": 143}
@@ -420,7 +421,7 @@ def read_imap(
 ) -> Iterator[Item]:
     """Every report in the folder (received on or after `since`, if given), within `deadline` seconds."""
     clock = _Deadline(deadline)
-    box = _Mailbox(location, password, ssl.create_default_context(cafile=ca_file), clock, timeout)
+    box = _Mailbox(location, password, trusting_context(ca_file), clock, timeout)
     progress = _Progress()
     where = str(location)
     try:

@@ -14,7 +14,6 @@ import asyncio
 import errno
 import functools
 import ipaddress
-import os
 import re
 import socket
 import ssl
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 import h11
 
 from mtasts.policy import MAX_POLICY_BYTES, POLICY_PATH
+from mtasts.trust import trusting_context
 from mtasts.verify.model import VerifyOptions
 
 
@@ -57,9 +57,9 @@ class FetchResult:
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
-    """System trust (or `ca_file`, or SSL_CERT_FILE), host name checked, TLS 1.2 or newer."""
-    cafile = ca_file or os.environ.get("SSL_CERT_FILE") or None
-    context = ssl.create_default_context(cafile=cafile)
+    """System trust (or `ca_file`, or SSL_CERT_FILE), host name checked, TLS 1.2 or newer;
+    TrustStoreError for a CA file that cannot be used."""
+    context = trusting_context(ca_file)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 

@@ -1,0 +1,55 @@
+"""The CA certificates `verify` and `reports --imap` trust: `--ca-file`, else SSL_CERT_FILE, else
+the system's store. A file OpenSSL cannot use is refused by name, with the fix, before any
+connection; OpenSSL's own error (`[X509: NO_CERTIFICATE_OR_CRL_FOUND]`) names neither."""
+
+from __future__ import annotations
+
+import os
+import ssl
+
+from mtasts.errors import MtaStsError
+
+_PEM_HINT = "name a file of PEM certificates (blocks that start -----BEGIN CERTIFICATE-----)"
+
+
+class TrustStoreError(MtaStsError, ValueError):
+    """The CA file given cannot be used; the message names it, and says what to give instead."""
+
+
+def trusting_context(ca_file: str | None, *, named: str = "--ca-file") -> ssl.SSLContext:
+    """OpenSSL's default client context (host names and certificates checked), trusting
+    `ca_file` (`named` is how the user gave it), else SSL_CERT_FILE, else the system's store."""
+    chosen = ca_file or os.environ.get("SSL_CERT_FILE") or None
+    given = named if ca_file else "SSL_CERT_FILE"
+    try:
+        return ssl.create_default_context(cafile=chosen)
+    except ssl.SSLError as error:  # an OSError too: before that clause
+        raise TrustStoreError(_unusable(given, str(chosen), error)) from None
+    except OSError as error:
+        raise TrustStoreError(
+            f"{given} {chosen} cannot be read ({error.strerror or error}); {_PEM_HINT}"
+        ) from None
+
+
+def _unusable(given: str, path: str, error: ssl.SSLError) -> str:
+    if error.reason != "NO_CERTIFICATE_OR_CRL_FOUND":
+        reason = error.reason or error
+        return f"{given} {path} cannot be used as CA certificates (OpenSSL: {reason}); {_PEM_HINT}"
+    try:
+        with open(path, "rb") as file:
+            head = file.read(1)
+    except OSError:
+        head = b""
+    if head == b"\x30":  # an ASN.1 SEQUENCE: a certificate in binary DER, as .crt and .cer files often are
+        return (
+            f"{given} {path} holds no PEM certificate; it is DER (binary): {_PEM_HINT}; convert this "
+            f"one with: openssl x509 -inform der -in {path} -out ca.pem"
+        )
+    return f"{given} {path} holds no PEM certificate: {_PEM_HINT}"
+
+
+def check_trust(ca_file: str | None, *, named: str = "--ca-file") -> None:
+    """TrustStoreError now, before any work starts, when the file chosen cannot be used. The
+    system's store is not loaded for the look: nothing is chosen then."""
+    if ca_file or os.environ.get("SSL_CERT_FILE"):
+        trusting_context(ca_file, named=named)

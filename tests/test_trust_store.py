@@ -1,0 +1,115 @@
+"""The CA file `verify` and `reports --imap` trust (`--ca-file`, or SSL_CERT_FILE): a file OpenSSL
+cannot use is refused up front, by name, with the fix; it used to end the command with
+OpenSSL's traceback (`ssl.SSLError: [X509: NO_CERTIFICATE_OR_CRL_FOUND]`)."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+import pytest
+import trustme
+
+from mtasts.__main__ import main
+from mtasts.trust import TrustStoreError, trusting_context
+
+
+@pytest.fixture
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+def der_file(ca: trustme.CA, tmp_path: Path) -> Path:
+    path = tmp_path / "ca.crt"
+    path.write_bytes(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
+    return path
+
+
+def test_a_pem_file_is_trusted(ca: trustme.CA, tmp_path: Path) -> None:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    context = trusting_context(str(path))
+    assert [cert["subject"] for cert in context.get_ca_certs()] == [ca_subject(ca)]
+
+
+def ca_subject(ca: trustme.CA) -> object:
+    context = ssl.create_default_context(cadata=ca.cert_pem.bytes().decode())
+    return context.get_ca_certs()[0]["subject"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "holds no PEM certificate"),
+        (b"hello\n", "holds no PEM certificate"),
+        (None, "holds no PEM certificate; it is DER"),
+    ],
+)
+def test_a_file_without_pem_certificates_is_refused_with_the_fix(
+    content: bytes | None, reason: str, ca: trustme.CA, tmp_path: Path
+) -> None:
+    path = der_file(ca, tmp_path) if content is None else tmp_path / "ca.pem"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(TrustStoreError) as raised:
+        trusting_context(str(path))
+    message = str(raised.value)
+    assert f"{path} {reason}" in message and "-----BEGIN CERTIFICATE-----" in message
+    if content is None:
+        assert f"openssl x509 -inform der -in {path} -out ca.pem" in message
+
+
+@pytest.mark.parametrize("path", ["/nonexistent/ca.pem", "/tmp"])
+def test_a_missing_file_or_a_folder_is_refused(path: str) -> None:
+    with pytest.raises(TrustStoreError, match="cannot be read"):
+        trusting_context(path)
+
+
+def test_ssl_cert_file_is_named_when_it_is_the_file_at_fault(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "bundle.pem"
+    path.write_text("not a certificate\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    with pytest.raises(TrustStoreError, match=f"SSL_CERT_FILE {path} holds no PEM certificate"):
+        trusting_context(None)
+
+
+@pytest.mark.parametrize("given", ["--ca-file", "SSL_CERT_FILE"])
+def test_verify_refuses_the_file_before_any_lookup(
+    given: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ca.pem"
+    path.write_text("hello\n")
+    argv = ["verify", "example.com", "--nameserver", "127.0.0.9", "--timeout", "1"]
+    if given == "--ca-file":
+        argv += ["--ca-file", str(path)]
+    else:
+        monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert captured.err.startswith(f"error: {given} {path} holds no PEM certificate")
+
+
+def test_reports_refuses_the_file_before_connecting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "ca.pem"
+    path.write_text("hello\n")
+    monkeypatch.setenv("MTASTS_IMAP_PASSWORD", "secret")
+    argv = ["reports", "--imap", "imaps://u@127.0.0.9/INBOX", "--ca-file", str(path), "--imap-timeout", "2"]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: --ca-file {path} holds no PEM certificate")
+
+
+def test_reports_without_imap_does_not_need_the_trust_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bundle.pem"
+    bad.write_text("hello\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(bad))
+    (tmp_path / "empty").mkdir()
+    assert main(["reports", str(tmp_path / "empty")]) == 1  # held nothing: not a trust problem
+    assert "SSL_CERT_FILE" not in capsys.readouterr().err
