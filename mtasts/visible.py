@@ -12,6 +12,8 @@ much was left out. What the text means, and HTML escaping, are left to the calle
 
 from __future__ import annotations
 
+import sys
+
 DEFAULT_LIMIT = 200
 
 
@@ -36,3 +38,13 @@ def _escaped(char: str) -> str:
     if char.isprintable():
         return char
     return char.encode("unicode_escape").decode("ascii")
+
+
+def write_out(text: str) -> None:
+    """Write `text` to standard output; what its encoding cannot hold is escaped (`\\u2603`).
+
+    Commands quote what others wrote (a TXT record, a report's organization), and output
+    redirected to a file on Windows is written in the locale's code page, or in ASCII under
+    PYTHONIOENCODING=ascii: a character it lacks would end the command with UnicodeEncodeError."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))

@@ -347,3 +347,21 @@ def test_html_to_a_pipe_or_device_is_written_there(
         reader.join(10)
         os.close(read_end)
     assert err == "" and received[0].startswith(b"<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_names_the_output_cannot_encode_are_escaped_not_a_traceback(
+    encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Any sender names its organization: "Ünïcødé ☃" in a report ended `reports` with
+    # UnicodeEncodeError once the output was a Windows file (cp1252) or PYTHONIOENCODING=ascii.
+    mail = tmp_path / "mail"
+    write(mail, make_report(START, style="google", organization="Ünïcødé ☃ Mail"))
+    out = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
+    monkeypatch.setattr("sys.stdout", out)
+    status = main(["reports", str(mail)])
+    out.flush()
+    text = out.buffer.getvalue().decode(encoding)  # type: ignore[attr-defined]
+    assert status == 0 and "1 report(s) about 1 domain(s)" in text
+    assert "\\u2603 Mail" in text
+    assert ("Ünïcødé" if encoding == "cp1252" else "\\xdcn\\xefc\\xf8d\\xe9") in text

@@ -55,6 +55,7 @@ from mtasts.reports.verdict import (
 from mtasts.scrub import scrub
 from mtasts.stackfile import load_settings
 from mtasts.trust import TrustStoreError, check_trust
+from mtasts.visible import write_out
 
 
 def add_reports_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -298,7 +299,7 @@ def run(args: argparse.Namespace) -> int:
         secret = None
     else:
         write_text(output, summary, verdicts, advice, served)
-    sys.stdout.write(scrub(output.getvalue(), secret, redacted="[password]"))
+    write_out(scrub(output.getvalue(), secret, redacted="[password]"))
     if args.html:
         try:
             page = html_page(summary, verdicts, current)

@@ -25,6 +25,7 @@ from mtasts.trust import TrustStoreError, check_trust
 from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.report import json_report, text_report
+from mtasts.visible import write_out
 
 
 def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -193,17 +194,8 @@ def run(args: argparse.Namespace) -> int:
     from mtasts.verify.verifier import verify_domains
 
     reports = asyncio.run(verify_domains(domains, options, expected))
-    _write(json_report(reports) if args.json else text_report(reports))
+    write_out(json_report(reports) if args.json else text_report(reports))
     return exit_status(reports)
-
-
-def _write(text: str) -> None:
-    """Print the report; what the output's encoding cannot hold is escaped (`\\u2603`).
-
-    A report quotes what servers publish (any character a TXT record holds), and output
-    redirected to a file on Windows is written in the locale's code page."""
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 def exit_status(reports: list[DomainReport]) -> int:
