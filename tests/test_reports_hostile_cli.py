@@ -349,6 +349,28 @@ def test_html_to_a_pipe_or_device_is_written_there(
     assert err == "" and received[0].startswith(b"<!DOCTYPE html>")
 
 
+def test_a_page_in_a_folder_that_takes_no_new_file_is_written_in_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A page someone may write in a folder they may not add to (a web server's, say): it
+    # cannot be replaced whole, but it can still be written, as it always was.
+    mail = tmp_path / "mail"
+    write(mail, make_report(START, style="google"))
+    page = tmp_path / "tls.html"
+    page.write_text("last week's page")
+    real_open = os.open
+
+    def no_new_files(name: str, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_CREAT:
+            raise PermissionError(13, "Permission denied")
+        return real_open(name, flags, mode)
+
+    monkeypatch.setattr(os, "open", no_new_files)
+    status, _, err = reports(capsys, str(mail), "--html", str(page))
+    monkeypatch.undo()
+    assert status == 0 and err == "" and page.read_text().startswith("<!DOCTYPE html>")
+
+
 @pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
 def test_names_the_output_cannot_encode_are_escaped_not_a_traceback(
     encoding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -173,24 +173,28 @@ def _write_whole(path: str, text: str) -> None:
 
     A regular file (or a new one) is replaced only once the new text is on disk, so a full
     disk or an interrupted run leaves the previous page, with its permissions; through a
-    symlink, the file it names is replaced. A pipe or device (`/dev/stdout`) is written as is."""
+    symlink, the file it names is replaced. A pipe or device (`/dev/stdout`) is written as is,
+    and so is a file in a folder where no other file may be made (only the file is writable)."""
     data = text.encode("utf-8")
     try:
         mode: int | None = os.stat(path).st_mode
     except FileNotFoundError:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
-        with open(path, "wb") as stream:
-            stream.write(data)
+        _write_in_place(path, data)
         return
     target = os.path.realpath(path)
     folder, name = os.path.split(target)
     temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    except PermissionError:
+        _write_in_place(path, data)
+        return
     try:
         try:
             if mode is not None:
-                os.fchmod(fd, stat.S_IMODE(mode))
+                os.chmod(temporary, stat.S_IMODE(mode))
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -202,6 +206,11 @@ def _write_whole(path: str, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def _write_in_place(path: str, data: bytes) -> None:
+    with open(path, "wb") as stream:
+        stream.write(data)
 
 
 def _items(
