@@ -5,7 +5,7 @@
     python -m mtasts reports PATH... [--imap URL] [--stack dev] [--since DATE] [--json] [--html FILE]
 
 Exit status (mtasts.exits): 0 success, 1 a failure (or the output was closed early, as by
-`| head`), 2 a usage or configuration error, 3 (verify) a domain could not be checked.
+`| head`), 2 a usage or configuration error, 3 (verify) a domain could not be checked, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 try:
     from mtasts.config import ConfigError
     from mtasts.desired import desired_state
-    from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+    from mtasts.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
     from mtasts.reports.cli import add_reports_command
     from mtasts.stackfile import StackFileError, load_settings_and_warnings
     from mtasts.verify.cli import add_verify_command
@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return closed_output()
+    except KeyboardInterrupt:  # where the command was says nothing to the user who stopped it
+        print("interrupted (Ctrl-C): stopped before the end; nothing more was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ModuleNotFoundError as error:  # a command's own libraries load when it runs
         from mtasts._outside_venv import explain
 
