@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import ssl
+from pathlib import Path
 
 from mtasts.errors import MtaStsError
+from mtasts.exits import UsageError
 
 _PEM_HINT = "name a file of PEM certificates (blocks that start -----BEGIN CERTIFICATE-----)"
 
@@ -16,11 +18,11 @@ class TrustStoreError(MtaStsError, ValueError):
     """The CA file given cannot be used; the message names it, and says what to give instead."""
 
 
-def trusting_context(ca_file: str | None, *, named: str = "--ca-file") -> ssl.SSLContext:
+def trusting_context(ca_file: str | None) -> ssl.SSLContext:
     """OpenSSL's default client context (host names and certificates checked), trusting
-    `ca_file` (`named` is how the user gave it), else SSL_CERT_FILE, else the system's store."""
+    `ca_file` (given as --ca-file), else SSL_CERT_FILE, else the system's store."""
     chosen = ca_file or os.environ.get("SSL_CERT_FILE") or None
-    given = named if ca_file else "SSL_CERT_FILE"
+    given = "--ca-file" if ca_file else "SSL_CERT_FILE"
     try:
         return ssl.create_default_context(cafile=chosen)
     except ssl.SSLError as error:  # an OSError too: before that clause
@@ -48,8 +50,14 @@ def _unusable(given: str, path: str, error: ssl.SSLError) -> str:
     return f"{given} {path} holds no PEM certificate: {_PEM_HINT}"
 
 
-def check_trust(ca_file: str | None, *, named: str = "--ca-file") -> None:
-    """TrustStoreError now, before any work starts, when the file chosen cannot be used. The
-    system's store is not loaded for the look: nothing is chosen then."""
-    if ca_file or os.environ.get("SSL_CERT_FILE"):
-        trusting_context(ca_file, named=named)
+def check_ca_file(ca_file: str | None, *, used: bool = True) -> None:
+    """The check `verify` and `reports` make of --ca-file (and, when `used`, of SSL_CERT_FILE)
+    before any work starts: UsageError naming the file and the fix. The system's store is not
+    loaded for the look: nothing is chosen then."""
+    if ca_file is not None and not Path(ca_file).is_file():
+        raise UsageError(f"--ca-file {ca_file!r} is not a readable file")
+    if used and (ca_file or os.environ.get("SSL_CERT_FILE")):
+        try:
+            trusting_context(ca_file)
+        except TrustStoreError as error:
+            raise UsageError(str(error)) from None

@@ -297,15 +297,21 @@ def test_html_onto_or_into_an_input_is_refused_and_nothing_is_written(
     assert sorted(path.name for path in mail.iterdir()) == ["first.eml"]
 
 
+def mail_and_last_weeks_page(folder: Path) -> tuple[Path, Path]:
+    """A folder of one report mail, and the page an earlier run wrote."""
+    mail = folder / "mail"
+    write(mail, make_report(START, style="google"))
+    page = folder / "tls.html"
+    page.write_text("last week's page")
+    return mail, page
+
+
 def test_a_page_that_cannot_be_written_whole_leaves_the_previous_page(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The page was written in place: a full disk part way through left half a page where last
     # week's whole one had been.
-    mail = tmp_path / "mail"
-    write(mail, make_report(START, style="google"))
-    page = tmp_path / "tls.html"
-    page.write_text("last week's page")
+    mail, page = mail_and_last_weeks_page(tmp_path)
     page.chmod(0o640)
     real_write = os.write
 
@@ -354,10 +360,7 @@ def test_a_page_in_a_folder_that_takes_no_new_file_is_written_in_place(
 ) -> None:
     # A page someone may write in a folder they may not add to (a web server's, say): it
     # cannot be replaced whole, but it can still be written, as it always was.
-    mail = tmp_path / "mail"
-    write(mail, make_report(START, style="google"))
-    page = tmp_path / "tls.html"
-    page.write_text("last week's page")
+    mail, page = mail_and_last_weeks_page(tmp_path)
     real_open = os.open
 
     def no_new_files(name: str, flags: int, mode: int = 0o777) -> int:

@@ -19,6 +19,14 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
+@pytest.fixture
+def not_pem(tmp_path: Path) -> Path:
+    """A CA file that holds no certificate at all."""
+    path = tmp_path / "ca.pem"
+    path.write_text("hello\n")
+    return path
+
+
 def der_file(ca: trustme.CA, tmp_path: Path) -> Path:
     path = tmp_path / "ca.crt"
     path.write_bytes(ssl.PEM_cert_to_DER_cert(ca.cert_pem.bytes().decode()))
@@ -77,10 +85,9 @@ def test_ssl_cert_file_is_named_when_it_is_the_file_at_fault(
 
 @pytest.mark.parametrize("given", ["--ca-file", "SSL_CERT_FILE"])
 def test_verify_refuses_the_file_before_any_lookup(
-    given: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    given: str, not_pem: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "ca.pem"
-    path.write_text("hello\n")
+    path = not_pem
     argv = ["verify", "example.com", "--nameserver", "127.0.0.9", "--timeout", "1"]
     if given == "--ca-file":
         argv += ["--ca-file", str(path)]
@@ -93,10 +100,9 @@ def test_verify_refuses_the_file_before_any_lookup(
 
 
 def test_reports_refuses_the_file_before_connecting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    not_pem: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "ca.pem"
-    path.write_text("hello\n")
+    path = not_pem
     monkeypatch.setenv("MTASTS_IMAP_PASSWORD", "secret")
     argv = ["reports", "--imap", "imaps://u@127.0.0.9/INBOX", "--ca-file", str(path), "--imap-timeout", "2"]
     assert main(argv) == 2
@@ -105,11 +111,9 @@ def test_reports_refuses_the_file_before_connecting(
 
 
 def test_reports_without_imap_does_not_need_the_trust_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    not_pem: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bad = tmp_path / "bundle.pem"
-    bad.write_text("hello\n")
-    monkeypatch.setenv("SSL_CERT_FILE", str(bad))
+    monkeypatch.setenv("SSL_CERT_FILE", str(not_pem))
     (tmp_path / "empty").mkdir()
     assert main(["reports", str(tmp_path / "empty")]) == 1  # held nothing: not a trust problem
     assert "SSL_CERT_FILE" not in capsys.readouterr().err

@@ -54,7 +54,7 @@ from mtasts.reports.verdict import (
 )
 from mtasts.scrub import scrub
 from mtasts.stackfile import load_settings
-from mtasts.trust import TrustStoreError, check_trust
+from mtasts.trust import check_ca_file
 from mtasts.visible import write_out
 
 
@@ -136,13 +136,7 @@ def _check(args: argparse.Namespace) -> tuple[date | None, Thresholds, list[Imap
             check_password(password)
     except ImapUrlError as error:
         raise UsageError(str(error)) from None
-    if args.ca_file is not None and not Path(args.ca_file).is_file():
-        raise UsageError(f"--ca-file {args.ca_file!r} is not a readable file")
-    try:
-        if locations:  # the CA file is used for --imap alone
-            check_trust(args.ca_file)
-    except TrustStoreError as error:
-        raise UsageError(str(error)) from None
+    check_ca_file(args.ca_file, used=bool(locations))  # the CA file is used for --imap alone
     if args.html is not None and not Path(args.html).resolve().parent.is_dir():
         raise UsageError(f"--html {args.html!r}: its folder does not exist")
     if args.html is not None:

@@ -21,7 +21,7 @@ from mtasts.desired import DesiredState, desired_state
 from mtasts.exits import EXIT_FAILED, EXIT_OK, EXIT_UNCHECKED, EXIT_USAGE, UsageError
 from mtasts.names import A_LABEL_FIX, MAX_NAME_LENGTH, ascii_hint, is_hostname, malformed_a_label, normalize
 from mtasts.stackfile import load_settings
-from mtasts.trust import TrustStoreError, check_trust
+from mtasts.trust import check_ca_file
 from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.report import json_report, text_report
@@ -126,12 +126,7 @@ def _options(args: argparse.Namespace) -> VerifyOptions:
             raise UsageError(f"--nameserver {args.nameserver!r} is not an IP address") from None
     if not 0 < args.port < 65536:
         raise UsageError(f"--nameserver-port {args.port} is not a port number")
-    if args.ca_file is not None and not Path(args.ca_file).is_file():
-        raise UsageError(f"--ca-file {args.ca_file!r} is not a readable file")
-    try:
-        check_trust(args.ca_file)
-    except TrustStoreError as error:
-        raise UsageError(str(error)) from None
+    check_ca_file(args.ca_file)
     if not 0 < args.timeout <= 300:
         raise UsageError(f"--timeout {args.timeout:g} is not accepted; expected seconds from 0 to 300")
     if not 1 <= args.concurrency <= 10_000:
