@@ -150,6 +150,18 @@ def test_refused_arguments_are_each_named_as_the_caller_wrote_them_without_a_pyt
     assert not [r for r in fake.monitor.registered if r.name.startswith("bad")]
 
 
+def test_a_number_too_large_for_a_whole_number_is_named_as_the_caller_wrote_it_not_as_its_digits(
+    deployment: tuple[FakeDeployment, RunningProvider],
+) -> None:
+    # 1e300 is a whole float, but no integer input can mean it: the message quotes the number
+    # the program wrote, not the 301 digits of int(1e300).
+    with pytest.raises(grpc.RpcError) as raised:
+        construct(deployment, "huge", {"domain": "example.com", "maxAge": 1e300, "zoneId": ZONE_ID})
+    problem = property_errors(raised.value)["maxAge"]
+    assert problem.startswith("maxAge 1.0e+300 is not accepted"), problem
+    assert "0000000000" not in problem
+
+
 def test_the_outputs_the_component_registers_tell_the_policy_pack_its_domain_and_live_mx_hosts(
     deployment: tuple[FakeDeployment, RunningProvider],
 ) -> None:

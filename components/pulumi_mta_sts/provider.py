@@ -103,6 +103,10 @@ def _refusal(error: Exception) -> InputPropertiesError | None:
     return InputPropertiesError(summary, details or [{"property_path": "", "reason": text}])
 
 
+# The whole numbers a double (every number on the wire) holds exactly.
+_EXACT_DOUBLE_INTEGERS = 2**53
+
+
 class MtaStsProvider(ComponentProvider):
     """The SDK's component provider for `MtaStsDomain`, serving the adjusted schema."""
 
@@ -114,10 +118,17 @@ class MtaStsProvider(ComponentProvider):
     def map_inputs(self, inputs: pulumi.Inputs, component_def: ComponentDefinition) -> pulumi.Inputs:
         mapped = dict(super().map_inputs(inputs, component_def))
         # The SDK converts an integer input to int and then stores the wire's float over it.
+        # Past 2**53 a double no longer holds every whole number, so it stays a float and is
+        # refused as the caller wrote it (1.0e+300), not as the 301 digits of int(1e300).
         for schema_name, prop in component_def.inputs.items():
             py_name = component_def.inputs_mapping[schema_name]
             value = mapped.get(py_name)
-            if prop.type is PropertyType.INTEGER and isinstance(value, float) and value.is_integer():
+            if (
+                prop.type is PropertyType.INTEGER
+                and isinstance(value, float)
+                and value.is_integer()
+                and abs(value) <= _EXACT_DOUBLE_INTEGERS
+            ):
                 mapped[py_name] = int(value)
         return mapped
 
