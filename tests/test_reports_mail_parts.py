@@ -9,10 +9,12 @@ from datetime import date
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mtasts.reports import mail
 from mtasts.reports.mail import (
     NotAReport,
     _boundary,
@@ -249,3 +251,29 @@ def outcome(read: Callable[[Message], object], message: Message) -> object:
         return read(message)
     except (LookupError, ValueError, TypeError) as error:  # the stdlib's own, for odd RFC 2231 parts
         return type(error), str(error)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    raw=st.lists(st.sampled_from([b"\r", b"\n", b"-", b"x", b"\n--", b"\r--"]), max_size=24).map(b"".join),
+    max_lines=st.integers(0, 16),
+    max_boundaries=st.integers(0, 16),
+)
+def test_a_message_too_short_to_pass_a_bound_is_refused_exactly_when_counting_refuses_it(
+    raw: bytes, max_lines: int, max_boundaries: int
+) -> None:
+    # `_shape_problem` skips counting a message too short to pass a bound; the bounds made
+    # small, so short messages fall on both sides of them, it refuses what counting refuses.
+    lines = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    boundaries = raw.count(b"\n--") + raw.count(b"\r--")
+    with (
+        mock.patch.object(mail, "MAX_LINES", max_lines),
+        mock.patch.object(mail, "MAX_BOUNDARY_LINES", max_boundaries),
+    ):
+        problem = mail._shape_problem(raw)
+    if lines > max_lines:
+        assert problem is not None and f"{lines:,} lines" in problem
+    elif boundaries > max_boundaries:
+        assert problem is not None and f"{boundaries:,} lines that may open" in problem
+    else:
+        assert problem is None

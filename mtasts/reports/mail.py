@@ -118,14 +118,18 @@ def parse_message(raw: bytes) -> Message:
 
 
 def _shape_problem(raw: bytes) -> str | None:
-    """Why `raw` is refused unparsed, or None: lines cut at CR, LF or CRLF, as feedparser cuts them."""
-    lines = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    """Why `raw` is refused unparsed, or None: lines cut at CR, LF or CRLF, as feedparser cuts them.
+
+    Every line ending takes a byte and every line that may open a part three ("\n--"), so a
+    message too short to pass a bound is not counted against it: the counting was a twentieth
+    of the time spent on a typical report mail."""
+    lines = 0 if len(raw) <= MAX_LINES else raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
     if lines > MAX_LINES:
         return (
             f"not a TLS report mail: {lines:,} lines, where one report (RFC 8460 §5.3) takes at most "
             f"{MAX_LINES:,}; not read"
         )
-    boundaries = raw.count(b"\n--") + raw.count(b"\r--")
+    boundaries = 0 if len(raw) < 3 * MAX_BOUNDARY_LINES else raw.count(b"\n--") + raw.count(b"\r--")
     if boundaries > MAX_BOUNDARY_LINES:
         return (
             f"not a TLS report mail: {boundaries:,} lines that may open MIME parts, where a report mail "
