@@ -465,6 +465,20 @@ def test_a_part_whose_rfc_2231_name_parts_the_stdlib_cannot_order_is_rejected_no
     assert isinstance(item, Rejected) and "not a readable mail message: TypeError" in item.reason
 
 
+def test_a_text_part_whose_name_the_stdlib_cannot_read_does_not_hide_the_report_beside_it() -> None:
+    # Only a report part's file name matters (RFC 8460 §5.3); a broken one on the text part
+    # used to reject the whole mail.
+    report = base64.b64encode(gz(make_report(days_ago(1)))).decode()
+    mail = (
+        'From: a@example.com\r\nContent-Type: multipart/report; report-type=tlsrpt; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain; name*; name*0=x\r\n\r\nThis is a TLS report.\r\n"
+        "--b\r\nContent-Type: application/tlsrpt+gzip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        f"{report}\r\n--b--\r\n"
+    ).encode()
+    [item] = sources.reports_in_message(mail, "report.eml")
+    assert isinstance(item, Found), item
+
+
 def _peak_of_reading(raw: bytes) -> tuple[list[sources.Item], int]:
     tracemalloc.start()
     try:

@@ -315,6 +315,8 @@ def report_attachments(message: Message) -> list[Attachment]:
         if part.is_multipart():
             continue
         media_type = part.get_content_type()
+        if media_type not in REPORT_MEDIA_TYPES and media_type not in LOOSE_MEDIA_TYPES:
+            continue  # no report: its file name is not read, so a broken one rejects nothing
         filename = _filename(part) or ""
         loose = media_type in LOOSE_MEDIA_TYPES and filename.lower().endswith(REPORT_SUFFIXES)
         if media_type in REPORT_MEDIA_TYPES or loose:
