@@ -479,6 +479,21 @@ def test_a_text_part_whose_name_the_stdlib_cannot_read_does_not_hide_the_report_
     assert isinstance(item, Found), item
 
 
+def test_a_report_part_of_a_report_media_type_is_read_even_when_its_file_name_is_broken() -> None:
+    # The media type says it is a report (RFC 8460 §5.3); the name only labels it, so a name the
+    # stdlib cannot read is replaced by the media type instead of rejecting the report.
+    report = base64.b64encode(gz(make_report(days_ago(1)))).decode()
+    mail = (
+        'From: a@example.com\r\nContent-Type: multipart/report; report-type=tlsrpt; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nThis is a TLS report.\r\n"
+        "--b\r\nContent-Type: application/tlsrpt+gzip; name*; name*0=x\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+        f"{report}\r\n--b--\r\n"
+    ).encode()
+    [item] = sources.reports_in_message(mail, "report.eml")
+    assert isinstance(item, Found), item
+
+
 def _peak_of_reading(raw: bytes) -> tuple[list[sources.Item], int]:
     tracemalloc.start()
     try:

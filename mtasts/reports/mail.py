@@ -307,6 +307,16 @@ def _filename(part: Message) -> str | None:
     return None if found is _MISSING else str(found).strip()
 
 
+def _report_label(part: Message) -> str:
+    """The file name of a part whose media type says it is a report, or "" when the stdlib
+    cannot read the name (RFC 2231 pieces it cannot order): the name only labels the report,
+    so it does not reject it. On a generic type the name decides, and such an error stands."""
+    try:
+        return _filename(part) or ""
+    except (LookupError, ValueError, TypeError):
+        return ""
+
+
 def report_attachments(message: Message) -> list[Attachment]:
     """The report parts of a message, decoded from their transfer encoding; NotAReport if none."""
     found: list[Attachment] = []
@@ -317,7 +327,7 @@ def report_attachments(message: Message) -> list[Attachment]:
         media_type = part.get_content_type()
         if media_type not in REPORT_MEDIA_TYPES and media_type not in LOOSE_MEDIA_TYPES:
             continue  # no report: its file name is not read, so a broken one rejects nothing
-        filename = _filename(part) or ""
+        filename = _report_label(part) if media_type in REPORT_MEDIA_TYPES else _filename(part) or ""
         loose = media_type in LOOSE_MEDIA_TYPES and filename.lower().endswith(REPORT_SUFFIXES)
         if media_type in REPORT_MEDIA_TYPES or loose:
             if len(found) == MAX_ATTACHMENTS:
