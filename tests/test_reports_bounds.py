@@ -22,6 +22,8 @@ from mtasts.reports.model import (
     parse_report,
     report_from_json,
 )
+from mtasts.reports.sources import Found
+from mtasts.reports.summary import summarise
 from tests.twin.reportmail import gz, make_report
 
 DAY = date(2026, 10, 1)
@@ -106,6 +108,29 @@ def test_a_huge_string_is_kept_cut_with_a_marker() -> None:
     report = parse_report(as_bytes(document), now=NOW)
     assert report.organization.startswith("O" * MAX_TEXT)
     assert report.organization.endswith(f"…(+{100_000 - MAX_TEXT:,} characters)")
+
+
+def test_a_lone_surrogate_is_read_as_the_replacement_character_and_the_report_counts() -> None:
+    # json.dumps writes a lone surrogate as its \\ud800 escape; the raw UTF-8 form (ED A0 80)
+    # is what surrogatepass decoding keeps. Neither can be written out as UTF-8 again.
+    policy = ("version: STSv1", "mode: enforce\ud800", "mx: mail.example.com", "max_age: 604800")
+    document = make_report(DAY, organization="Org\udc80\U0001f600", policy=policy, report_id="r-RAW")
+    data = as_bytes(document).replace(b"RAW", "\ud800".encode("utf-8", "surrogatepass"))
+    report = parse_report(data, now=NOW)
+    assert report.organization == "Org\ufffd\U0001f600"  # a pair is one character, kept
+    assert report.report_id == "r-\ufffd"
+    assert report.policies[0].policy_string[1] == "mode: enforce\ufffd"
+    [seen] = summarise([Found(report, "a.json")]).domains["example.com"].policies.values()
+    assert seen.describe() == "sts (policy text unreadable)"  # and no UnicodeEncodeError
+    json.dumps([report.organization, report.report_id, *report.policies[0].policy_string]).encode()
+    assert parse_report(gz(document), now=NOW).organization == "Org\ufffd\U0001f600"
+
+
+def test_a_lone_surrogate_is_replaced_in_reports_of_other_encodings_and_deep_inside() -> None:
+    document = make_report(DAY, organization="Org\ud800")
+    document["extra\udfff"] = [[["x\ud800"]]]  # unknown keys are not read, yet mended alike
+    report = parse_report(json.dumps(document).encode("utf-16"), now=NOW)  # json.loads's path
+    assert report.organization == "Org\ufffd"
 
 
 def test_an_empty_optional_string_means_not_given() -> None:

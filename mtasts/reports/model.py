@@ -5,7 +5,8 @@ or not (`application/tlsrpt+json`), and returns a `Report` or raises `ReportErro
 every problem. Decompression is bounded: a report that inflates past `MAX_REPORT_BYTES` is
 refused before it is held in memory. Unknown keys are ignored and unknown `result-type`
 values kept as sent (§4.3 lets the registry grow); the fields the RFC requires are required,
-and an optional one sent as "" is not given. Every report is untrusted (anyone can mail the
+and an optional one sent as "" is not given; a lone surrogate (a `\\ud800` escape without its
+pair) is read as U+FFFD, the replacement character. Every report is untrusted (anyone can mail the
 rua address), so what one may claim is bounded: counts, dates near `now`, a date range of
 a few days, the number of policies and failure details, the length of every string kept.
 A problem with the report refuses it; a problem in one `policies` entry skips that entry.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -137,7 +139,7 @@ def _decode_json(data: bytes) -> Any:
     and finds its decoder, half its time on a report. For UTF-8 (nearly every report)
     this decodes as it does (`surrogatepass`) and calls the decoder itself; a text it does
     not read whole (no document, data after it) goes to json.loads, so the error named is
-    json.loads's own."""
+    json.loads's own. Either way, lone surrogates come back as U+FFFD (`_mend_surrogates`)."""
     if json.detect_encoding(data) == "utf-8":
         text = data.decode("utf-8", "surrogatepass")
         try:
@@ -146,8 +148,51 @@ def _decode_json(data: bytes) -> Any:
             pass
         else:
             if end == len(text) or not text[end:].strip(_JSON_BLANK):
-                return document
-    return json.loads(data)
+                return _mend_surrogates(document) if _may_hold_surrogate(text) else document
+    return _mend_surrogates(json.loads(data))
+
+
+# What may decode to a lone surrogate: one sent as is (kept by `surrogatepass`, as json.loads
+# keeps it) or a \uD800-\uDFFF escape (RFC 8259 §7 allows one alone; a pair decodes to a
+# single character, so any surrogate left in a decoded string is a lone one).
+_MAY_HOLD_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"  # what a UTF-8 decoder writes for a broken byte
+
+
+def _may_hold_surrogate(text: str) -> bool:
+    """Whether the JSON `text` may decode to a lone surrogate. A fast path first: an ASCII
+    text without a \\u escape (nearly every report) holds none, and those two checks
+    run at memory speed where the pattern looks at every character."""
+    if text.isascii() and "\\u" not in text:
+        return False
+    return _MAY_HOLD_SURROGATE.search(text) is not None
+
+
+def _mended(value: Any) -> Any:
+    return _SURROGATE.sub(REPLACEMENT, value) if type(value) is str else value
+
+
+def _mend_surrogates(document: Any) -> Any:
+    """`document` with every lone surrogate in its strings (keys too) replaced by U+FFFD.
+
+    A lone surrogate is no character: it cannot be written as UTF-8 (the policy parser, the
+    --json output and the page would each end in UnicodeEncodeError) and I-JSON forbids it
+    (RFC 7493 §2.1). Replacing it, as a UTF-8 decoder replaces a broken byte, keeps the
+    report counted and the damaged text visibly damaged. A loop, not recursion: the
+    document may nest as deep as the JSON decoder allowed."""
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if type(node) is list:
+            node[:] = [_mended(item) for item in node]
+            pending.extend(item for item in node if type(item) in (list, dict))
+        elif type(node) is dict:
+            mended = {_mended(key): _mended(value) for key, value in node.items()}
+            node.clear()
+            node.update(mended)
+            pending.extend(value for value in mended.values() if type(value) in (list, dict))
+    return _mended(document)
 
 
 def gunzip(data: bytes, limit: int = MAX_REPORT_BYTES) -> bytes:
