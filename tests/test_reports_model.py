@@ -12,7 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mtasts.reports.mail import NotAReport, parse_message, report_attachments
-from mtasts.reports.model import MAX_REPORT_BYTES, PolicyType, ReportError, gunzip, parse_report
+from mtasts.reports.model import (
+    MAX_GZIP_MEMBERS,
+    MAX_REPORT_BYTES,
+    PolicyType,
+    ReportError,
+    gunzip,
+    parse_report,
+)
 from tests.twin.reportmail import STYLES, days_ago, gz, make_report, report_mail
 
 DAY = days_ago(2)  # read by the clock: parse_report refuses reports years old
@@ -156,6 +163,17 @@ def test_a_gzip_of_several_members_is_read_whole() -> None:
     members = gzip.compress(text[:half]) + gzip.compress(text[half:])
     assert parse_report(members) == parse_report(text)
     assert parse_report(gz(document) + b"\n\0") == parse_report(text)  # trailing bytes, as gzip(1)
+
+
+def test_a_gzip_of_thousands_of_empty_members_is_refused_by_its_member_count() -> None:
+    # Each member was inflated from a copy of the bytes after it: 320,000 empty members
+    # (6 MB) took minutes. The bound does not depend on the members' sizes.
+    text = as_bytes(make_report(DAY))
+    empty = gzip.compress(b"", mtime=0)
+    assert parse_report(gzip.compress(text) + empty * (MAX_GZIP_MEMBERS - 1)) == parse_report(text)
+    for count in (MAX_GZIP_MEMBERS, 100_000):  # one member past the bound, and the flood
+        with pytest.raises(ReportError, match=f"more than {MAX_GZIP_MEMBERS} members; a report is one"):
+            parse_report(gzip.compress(text) + empty * count)
 
 
 def test_the_bound_counts_every_member_of_a_gzip() -> None:

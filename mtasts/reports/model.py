@@ -45,6 +45,10 @@ CLOCK_SKEW = timedelta(days=1)  # a report ends before it is sent, give or take 
 MAX_TEXT = 512  # characters kept of any string (a domain name is at most 253)
 MAX_POLICY_LINES = 500  # lines of one policy-string (a policy has a handful, one per mx)
 MAX_PROBLEMS = 20  # problems named per report; the rest are counted
+# gzip members in one report. A sender writes one; `cat a.gz b.gz` makes a few. Each member
+# starts a new inflater on the bytes left (zlib hands them back as a copy), so a file of
+# thousands of empty 20-byte members took time quadratic in its size: refused instead.
+MAX_GZIP_MEMBERS = 16
 
 
 class PolicyType(enum.StrEnum):
@@ -200,10 +204,17 @@ def gunzip(data: bytes, limit: int = MAX_REPORT_BYTES) -> bytes:
 
     A gzip file may hold several members, read as one stream (RFC 1952 §2.2): `cat a.gz b.gz`
     is the gzip of both. Bytes after the last member that start no other member are ignored,
-    as gzip(1) ignores trailing garbage."""
+    as gzip(1) ignores trailing garbage. More than MAX_GZIP_MEMBERS members are refused."""
     parts: list[bytes] = []
     size = 0
     while True:
+        if len(parts) == MAX_GZIP_MEMBERS:
+            raise ReportError(
+                [
+                    f"the gzip data holds more than {MAX_GZIP_MEMBERS} members; a report is one "
+                    f"member (RFC 1952 §2.2: a file is a series of them), at most {MAX_GZIP_MEMBERS} are read"
+                ]
+            )
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
             part = inflater.decompress(data, limit + 1 - size)
