@@ -44,6 +44,16 @@ MAX_ATTACHMENTS = 20
 MAX_LINES = 200_000
 MAX_BOUNDARY_LINES = 1_000
 _HEAD_BYTES = 64 * 1024  # of a refused message, read for its Message-ID
+# The ";" in one Content-Type or Content-Disposition header. The stdlib reads their parameters
+# (email.message._parseparam) in time of its ";" count times the header's length: 400,000
+# ";" after an open quote took minutes. A report mail's have a few (type, boundary, file
+# name; RFC 2231 pieces of a long name), so more is refused, and a message holding no more
+# in all costs at most this many passes over a header.
+MAX_HEADER_PARAMETERS = 64
+# Where such a header starts: a line's start, as feedparser cuts lines (at CR, LF or CRLF).
+_PARAMETER_HEADER = re.compile(rb"(?:^|(?<=\r))(content-(?:type|disposition)):", re.IGNORECASE | re.MULTILINE)
+# A header's value: the rest of its line and any continuation lines (RFC 5322 §2.2.3).
+_HEADER_VALUE = re.compile(rb"[^\r\n]*(?:(?:\r\n|\r|\n)[ \t][^\r\n]*)*")
 
 _parser = Parser(policy=compat32)
 # A line ending at the end of a part belongs to the boundary after it (RFC 2046 §5.1.1).
@@ -93,7 +103,8 @@ def parse_message(raw: bytes) -> Message:
     parsed by the stdlib whole, so the result is the same either way.
 
     NotAReport, before any parsing, for a message of more lines or MIME parts than a report
-    mail holds (`MAX_LINES`, `MAX_BOUNDARY_LINES`): memory and time stay near its size.
+    mail holds (`MAX_LINES`, `MAX_BOUNDARY_LINES`), or a Content-Type or Content-Disposition
+    of more parameters (`MAX_HEADER_PARAMETERS`): memory and time stay near its size.
     """
     problem = _shape_problem(raw)
     if problem is not None:
@@ -136,6 +147,27 @@ def _shape_problem(raw: bytes) -> str | None:
             f"(RFC 8460 §5.3) has a text part and the report (at most {MAX_BOUNDARY_LINES:,} are read); "
             "not read"
         )
+    return _parameter_problem(raw)
+
+
+def _parameter_problem(raw: bytes) -> str | None:
+    """Why a Content-Type or Content-Disposition header of `raw` (the message's or a part's)
+    is refused before the stdlib reads its parameters, or None.
+
+    A fast path: a message holding no more ";" than one header may (nearly every one: base64
+    holds none) has no header to look at."""
+    if raw.count(b";") <= MAX_HEADER_PARAMETERS:
+        return None
+    for header in _PARAMETER_HEADER.finditer(raw):
+        value = _HEADER_VALUE.match(raw, header.end())
+        count = value.group().count(b";") if value else 0
+        if count > MAX_HEADER_PARAMETERS:
+            name = header.group(1).decode("ascii")
+            return (
+                f"not a TLS report mail: a {name} header holding {count:,} ';' (each may start a "
+                f"parameter), where a report mail's hold a few (at most {MAX_HEADER_PARAMETERS} are read); "
+                "not read"
+            )
     return None
 
 
