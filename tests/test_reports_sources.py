@@ -192,6 +192,26 @@ def test_mime_nested_thousands_deep_is_rejected_and_the_next_message_still_read(
     assert isinstance(second, Found)
 
 
+def test_folders_nested_past_the_bound_are_named_and_never_a_traceback(tmp_path: Path, samples: Path) -> None:
+    # 1,500 levels ended the walk (recursive) in RecursionError; the bound stops it far sooner,
+    # so 200 show it (and stay within what shutil.rmtree, which recurses too, can remove).
+    shutil.copy(good(samples)[0], tmp_path / "top.eml")
+    deep = tmp_path
+    for level in range(1, 201):
+        deep = deep / "d"
+        deep.mkdir()
+        if level == sources.MAX_FOLDER_DEPTH:
+            shutil.copy(good(samples)[1], deep / "deepest-read.eml")
+    shutil.copy(good(samples)[2], deep / "too-deep.eml")
+    rejected, *found = read_paths([str(tmp_path)])  # "d" is walked before "top.eml"
+    bottom = str(tmp_path) + "/d" * sources.MAX_FOLDER_DEPTH
+    assert [item.origin for item in found] == [bottom + "/deepest-read.eml", str(tmp_path / "top.eml")]
+    assert all(isinstance(item, Found) for item in found)
+    assert isinstance(rejected, Rejected) and rejected.whole_source
+    assert rejected.origin == str(tmp_path) + "/d" * (sources.MAX_FOLDER_DEPTH + 1)
+    assert f"folders nested more than {sources.MAX_FOLDER_DEPTH} deep" in rejected.reason
+
+
 def test_json_nested_too_deeply_is_rejected_as_no_report(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
     [item] = read_paths([str(tmp_path / "deep.json")])

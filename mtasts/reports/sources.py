@@ -63,7 +63,7 @@ def read_path(path: Path) -> Iterator[Item]:
         yield Rejected(str(path), f"cannot read it: {error.strerror or error}", whole_source=True)
         return
     if stat.S_ISDIR(info.st_mode):
-        yield from _walk(path, set())
+        yield from _walk(path, set(), 0)
     elif stat.S_ISREG(info.st_mode):
         yield from read_file(path)
     else:
@@ -80,14 +80,25 @@ def _kind(mode: int) -> str:
     return kinds.get(stat.S_IFMT(mode), "a socket" if stat.S_ISSOCK(mode) else "not a file")
 
 
+# Folders walked below a path given. Mail stores nest a few (Maildir++ folders are one level,
+# an archive by year and month a few more); the walk recurses per level, so 1,500 nested
+# folders ended in RecursionError, and every item found that deep passed up through each.
+MAX_FOLDER_DEPTH = 64
+
+
 def is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() and (path / "new").is_dir()
 
 
-def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
+def _walk(directory: Path, seen: set[tuple[int, int]], depth: int) -> Iterator[Item]:
     """`directory` and everything under it, following symbolic links but never into a directory
     already read (a link to itself or to a parent would loop forever); each unreadable entry
-    is named and the walk goes on."""
+    is named and the walk goes on. `depth`: folders above it in the walk, at most
+    MAX_FOLDER_DEPTH; a folder deeper is named, not read."""
+    if depth > MAX_FOLDER_DEPTH:
+        reason = f"folders nested more than {MAX_FOLDER_DEPTH} deep; this one and those in it are not read"
+        yield Rejected(str(directory), reason, whole_source=True)
+        return
     try:
         info = directory.stat()
         if (info.st_dev, info.st_ino) in seen:
@@ -95,7 +106,7 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
         seen.add((info.st_dev, info.st_ino))
         if is_maildir(directory):
             yield from read_maildir(directory)
-            yield from _maildir_folders(directory, seen)
+            yield from _maildir_folders(directory, seen, depth)
             return
         with os.scandir(directory) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
@@ -112,7 +123,7 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
             yield Rejected(path, f"cannot read it: {error.strerror or error}", whole_source=True)
             continue
         if stat.S_ISDIR(mode):
-            yield from _walk(Path(path), seen)
+            yield from _walk(Path(path), seen, depth + 1)
         elif entry.name.startswith("."):
             continue  # editors' and mail programs' own files; hidden folders are still walked
         elif stat.S_ISREG(mode):
@@ -121,7 +132,7 @@ def _walk(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
             yield Rejected(path, f"not a regular file ({_kind(mode)}); skipped")
 
 
-def _maildir_folders(root: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
+def _maildir_folders(root: Path, seen: set[tuple[int, int]], depth: int) -> Iterator[Item]:
     """A Maildir's Maildir++ folders (`.TLS-Reports/`, as Dovecot and Courier keep the folders a
     Sieve rule files into), each read as a Maildir; the root's other entries (`tmp/`, index
     files) are the mail program's own."""
@@ -143,7 +154,7 @@ def _maildir_folders(root: Path, seen: set[tuple[int, int]]) -> Iterator[Item]:
             yield Rejected(str(folder), f"cannot read it: {error.strerror or error}", whole_source=True)
             continue
         if is_folder:
-            yield from _walk(folder, seen)
+            yield from _walk(folder, seen, depth + 1)
 
 
 def _prefix(directory: str) -> str:
