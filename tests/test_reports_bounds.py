@@ -133,6 +133,31 @@ def test_a_lone_surrogate_is_replaced_in_reports_of_other_encodings_and_deep_ins
     assert report.organization == "Org\ufffd"
 
 
+def test_failure_details_counting_more_than_the_total_skip_their_entry_as_self_contradictory() -> None:
+    # The summary said "0 failed" and the verdict "1,000 failed": neither is taken.
+    document = make_report(DAY, failures={"certificate-expired": 1000})
+    document["policies"][0]["summary"]["total-failure-session-count"] = 0
+    message = refusal(document)
+    assert (
+        "'policies[0].failure-details' count 1,000 failed sessions, more than its "
+        "'summary.total-failure-session-count' 0" in message
+    )
+    assert "RFC 8460 §4.4" in message and "contradicts itself" in message
+    # One such entry among others is skipped and named; the others count.
+    document["policies"].insert(0, make_report(DAY, domain="other.example")["policies"][0])
+    report = parse_report(as_bytes(document), now=NOW)
+    assert [policy.policy_domain for policy in report.policies] == ["other.example"]
+    assert report.skipped and "'policies[1].failure-details' count 1,000" in report.skipped[0]
+
+
+def test_failure_details_counting_fewer_than_the_total_are_read_as_sent() -> None:
+    # RFC 8460 §4.4 does not require every failure to be detailed; the rest is "(not detailed)".
+    document = make_report(DAY, failures={"certificate-expired": 10})
+    document["policies"][0]["summary"]["total-failure-session-count"] = 25
+    [policy] = parse_report(as_bytes(document), now=NOW).policies
+    assert policy.failed == 25 and policy.failure_details[0].failed_session_count == 10
+
+
 def test_an_empty_optional_string_means_not_given() -> None:
     # As a real sender sent it: a policy fetch error before any connection.
     document = make_report(DAY, failures={"sts-policy-fetch-error": 3})

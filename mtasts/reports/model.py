@@ -473,13 +473,31 @@ def _policy_result(entry: _Fields) -> PolicyResult:
                 failed_session_count=detail.count("failed-session-count"),
             )
         )
+    failed = summary.count("total-failure-session-count")
+    detailed = sum(detail.failed_session_count for detail in details)
+    if detailed > failed and _is_count(summary.value.get("total-failure-session-count")):
+        entry.problems.append(_contradiction(entry.where, detailed, failed))
     return PolicyResult(
         policy_type=policy_type or PolicyType.NO_POLICY_FOUND,
         policy_domain=policy.text("policy-domain").lower().rstrip("."),
         policy_string=policy.strings("policy-string") if "policy-string" in policy.value else (),
         successful=summary.count("total-successful-session-count"),
-        failed=summary.count("total-failure-session-count"),
+        failed=failed,
         failure_details=tuple(details),
+    )
+
+
+def _contradiction(where: str, detailed: int, failed: int) -> str:
+    """The problem of an entry whose failure details count more sessions than its total.
+
+    RFC 8460 §4.4: each failure-details entry breaks down sessions counted in the summary's
+    total-failure-session-count, so together they are at most that total (fewer is fine: a
+    sender may leave some out). Counted as sent, the summary said "0 failed" while the
+    verdict named the details' failures."""
+    return (
+        f"'{where}.failure-details' count {detailed:,} failed sessions, more than its "
+        f"'summary.total-failure-session-count' {failed:,}: the details break down that total "
+        "(RFC 8460 §4.4), so the entry contradicts itself"
     )
 
 
@@ -530,6 +548,7 @@ def _well_formed_report(document: Any, now: datetime) -> Report | None:
             return None
         items = entry.get("failure-details")
         details: list[FailureDetail] = []
+        detailed = 0
         if items is not None:
             if type(items) is not list:
                 return None
@@ -545,6 +564,7 @@ def _well_formed_report(document: Any, now: datetime) -> Report | None:
                 count = item.get("failed-session-count")
                 if result_type is None or ip is None or mx is None or not _is_count(count):
                     return None
+                detailed += count
                 details.append(
                     FailureDetail(
                         result_type.lower(),
@@ -553,6 +573,8 @@ def _well_formed_report(document: Any, now: datetime) -> Report | None:
                         count,
                     )
                 )
+        if detailed > failed:
+            return None  # what _contradiction names
         policies.append(
             PolicyResult(
                 policy_type, domain.lower().rstrip("."), tuple(lines), successful, failed, tuple(details)
