@@ -19,7 +19,7 @@ from mtasts.reports.cli import exit_status
 from mtasts.reports.model import PolicyType, parse_report
 from mtasts.reports.sources import Found, Rejected, read_paths
 from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, MAX_LISTED, OTHER, content_digest, summarise
-from mtasts.reports.verdict import Thresholds, enforce_verdict
+from mtasts.reports.verdict import Thresholds, enforce_verdict, enforced_failures
 from tests.twin.reportmail import days_ago, gz, make_report
 
 START = days_ago(10)  # read by the clock: parse_report refuses reports years old
@@ -335,3 +335,29 @@ def test_days_and_senders_without_the_sts_policy_do_not_make_enforce_safe() -> N
     other = make_report(first + timedelta(days=13), style="microsoft", report_id="m")
     ready = summarise(found(report) for report in [*before, *applied, other]).domains["example.com"]
     assert enforce_verdict(ready).ready, enforce_verdict(ready).why
+
+
+def test_a_flood_of_made_up_policies_never_hides_refused_mail_from_fail_on_enforce() -> None:
+    # 1,000 distinct sts policies in one report fill the policy table; the real enforce
+    # policy, read after, lands in "(other)" with no parsed policy, yet its failures count.
+    flood = make_report(START, report_id="flood", organization="Anyone")
+    entry = flood["policies"][0]
+    flood["policies"] = [
+        {
+            **entry,
+            "policy": {**entry["policy"], "policy-string": ["version: STSv1", "mode: testing", f"mx: mx{n}"]},
+        }
+        for n in range(MAX_KEYS)
+    ]
+    enforce = ("version: STSv1", "mode: enforce", "mx: mail.example.com", "max_age: 604800")
+    real = make_report(START, failures={"certificate-expired": 5}, policy=enforce, report_id="real")
+    testing = make_report(START, failures={"certificate-expired": 7}, report_id="testing")
+    summary = summarise([found(flood), found(real), found(testing)])
+    domain = summary.domains["example.com"]
+    assert len(domain.policies) == MAX_KEYS + 1 and (PolicyType.STS, (OTHER,)) in domain.policies
+    assert enforced_failures(domain) == 5  # the testing policy's 7 are not refused mail
+    other = domain.policies[PolicyType.STS, (OTHER,)]
+    assert (
+        other.describe() == f"sts (other policies, past the first {MAX_KEYS:,}; 5 failed under mode enforce)"
+    )
+    assert exit_status(summary, "enforce", None) == 1

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from mtasts.policy import Policy, PolicyError, parse_policy
+from mtasts.policy import Mode, Policy, PolicyError, parse_policy
 from mtasts.reports.model import PolicyResult, PolicyType, Report
 from mtasts.reports.sources import Item, Rejected
 from mtasts.visible import clip
@@ -64,10 +64,14 @@ class PolicySeen:
     successful: int = 0
     failed: int = 0
     other: bool = False  # the entry for policies past MAX_KEYS distinct ones
+    # Of the "other" entry: failed sessions under the policies in it that say `mode: enforce`,
+    # refused mail (`verdict.enforced_failures`) however many made-up policies came first.
+    enforce_failed: int = 0
 
     def describe(self) -> str:
         if self.other:
-            return f"{self.policy_type.value} (other policies, past the first {MAX_KEYS:,})"
+            enforced = f"; {self.enforce_failed:,} failed under mode enforce" if self.enforce_failed else ""
+            return f"{self.policy_type.value} (other policies, past the first {MAX_KEYS:,}{enforced})"
         if self.policy_type is PolicyType.NO_POLICY_FOUND:
             return "no policy found"
         if self.policy_type is PolicyType.TLSA:
@@ -204,6 +208,8 @@ class DomainSummary:
             seen = self.policies.get(key)
             if seen is None:
                 seen = self.policies[key] = PolicySeen(result.policy_type, (), None, other=True)
+            if result.failed and _enforces(_sts_policy(result, self._last_stripped)):
+                seen.enforce_failed += result.failed
         if seen is None:
             seen = self.policies[key] = PolicySeen(result.policy_type, key[1], _sts_policy(result, key[1]))
         seen.reports += 1
@@ -218,6 +224,10 @@ def _sts_policy(result: PolicyResult, lines: tuple[str, ...]) -> Policy | None:
         return parse_policy("\n".join(lines) + "\n")
     except PolicyError:
         return None
+
+
+def _enforces(policy: Policy | None) -> bool:
+    return policy is not None and policy.mode is Mode.ENFORCE
 
 
 # The enum's `.value` is a property lookup; this runs for every policy of every report.

@@ -119,11 +119,15 @@ def is_current(seen: PolicySeen, served: Policy) -> bool:
 
 
 def enforced_failures(domain: DomainSummary) -> int:
-    """Failed sessions under a policy the senders report as `mode: enforce`: refused mail."""
+    """Failed sessions under a policy the senders report as `mode: enforce`: refused mail.
+
+    Policies past the table's bound share its "other" entry, which keeps their enforce
+    failures apart: a report of a thousand made-up policies read first cannot push the real
+    one out of this count and `--fail-on enforce` to success."""
     return sum(
-        seen.failed
+        seen.enforce_failed if seen.other else seen.failed
         for seen in domain.policies.values()
-        if seen.policy is not None and seen.policy.mode is Mode.ENFORCE
+        if seen.other or (seen.policy is not None and seen.policy.mode is Mode.ENFORCE)
     )
 
 
