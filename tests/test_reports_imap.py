@@ -190,6 +190,17 @@ def test_a_literal_announced_as_gigabytes_rejects_that_message_and_the_others_ar
     assert fake.fetched_bodies() == [[1, 2, 3], [1], [2], [3]]  # the batch again, one by one
 
 
+def test_a_literal_size_of_thousands_of_digits_rejects_that_message_and_the_others_are_read() -> None:
+    # More digits than int() reads (4,300): its ValueError rejected the whole mailbox.
+    script = Script(literal={2: "1" + "0" * 5000})
+    with FakeImap([recent_mail(n) for n in range(3)], script) as fake:
+        items = read_fake(fake)
+    assert found_uids(items) == [1, 3]
+    [rejected] = [item for item in items if isinstance(item, Rejected)]
+    assert rejected.origin.endswith(";UID=2") and not rejected.whole_source
+    assert "a literal whose size is a 5,001-digit number" in rejected.reason and "not read" in rejected.reason
+
+
 def test_a_message_larger_than_its_rfc822_size_beyond_the_limit_is_rejected_by_name(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -51,6 +51,7 @@ SMALL_ANSWER = 4 * 2**20  # the most the greeting, LOGIN, EXAMINE or SEARCH may 
 LINE_LIMIT = 2**20  # imaplib's own limit is 1,000,000
 MAX_REOPENS = 5  # connections dropped for oversized answers before giving up on the mailbox
 _UID = re.compile(rb"UID (\d{1,10})(?!\d)")
+_SIZE_DIGITS = 15  # of a size read: a petabyte, past any limit, and never too long for int()
 _SIZE = re.compile(rb"RFC822\.SIZE (\d{1,15})(?!\d)")
 _SHOWN = 60  # characters of a server's odd answer shown in a message
 
@@ -174,11 +175,13 @@ class _Oversized(Exception):
     Not an imaplib error, so imaplib lets it through unchanged.
     """
 
-    def __init__(self, literal: int | None, limit: int) -> None:
+    def __init__(self, literal: int | None, limit: int, reason: str | None = None) -> None:
         super().__init__(literal, limit)
-        self.literal, self.limit = literal, limit
+        self.literal, self.limit, self.reason = literal, limit, reason
 
     def describe(self) -> str:
+        if self.reason is not None:
+            return self.reason
         if self.literal is not None:
             return f"the server began a literal of {self.literal} bytes where at most {self.limit} may come"
         return f"the server sent more than {self.limit} bytes in one answer"
@@ -249,8 +252,25 @@ class _Bounded:
             raise _Oversized(None, self.answer_limit)
         if len(line) > LINE_LIMIT:
             raise imaplib.IMAP4.error(f"the server sent a line longer than {LINE_LIMIT} bytes")
+        if line.endswith(b"}\r\n"):
+            self._check_literal_size(line)
         self.budget -= len(line)
         return line
+
+    def _check_literal_size(self, line: bytes) -> None:
+        """_Oversized for a line announcing a literal (`{size}`, RFC 9051 §4) of more than
+        _SIZE_DIGITS digits, far past any limit: imaplib reads it with int(), which refuses more than
+        4,300 digits with a ValueError that would end the read of the whole mailbox. As
+        _Oversized, only the message it came with is rejected."""
+        digits = line[line.rfind(b"{") + 1 : -3]
+        significant = digits.lstrip(b"0")
+        if digits.isdigit() and len(significant) > _SIZE_DIGITS:
+            limit = min(self.literal_limit, self.budget)
+            reason = (
+                f"the server began a literal whose size is a {len(significant):,}-digit number "
+                f"where at most {limit} bytes may come"
+            )
+            raise _Oversized(None, limit, reason)
 
 
 class _Plain(_Bounded, imaplib.IMAP4):

@@ -43,7 +43,9 @@ class Script:
     validity_lines: bytes = b"* OK [UIDVALIDITY 7] UIDs valid\r\n"
     login_reply: bytes | None = None  # instead of "OK"; `{user}` and `{password}` are filled in
     announced: dict[int, int] = field(default_factory=dict)  # UID → RFC822.SIZE to claim
-    literal: dict[int, int] = field(default_factory=dict)  # UID → literal size to announce, nothing sent
+    literal: dict[int, int | str] = field(
+        default_factory=dict
+    )  # UID → literal size to announce, nothing sent
     withheld: set[int] = field(default_factory=set)  # UIDs whose body FETCH leaves out
     unasked: bytes | None = None  # a message sent under UID 99 with every FETCH of bodies
     flood_on_search: bool = False  # answer SEARCH with untagged lines until the client hangs up
