@@ -256,6 +256,32 @@ def test_a_message_the_server_leaves_out_is_named_and_one_it_was_not_asked_for_i
 
 
 @pytest.mark.parametrize(
+    ("words", "shown"),
+    [
+        (b"000000000010000000000000", "'000000000010000000000000'"),  # 10^13: its first 11 digits pass
+        (b"00000000001" + b"0" * 5000, "'0000000000100000"),  # past int()'s 4,300 digits
+        (b"4294967296", "'4294967296'"),  # 2^32
+        (b"0", "'0'"),
+        ("\u0663".encode(), "'\ufffd\ufffd'"),  # ARABIC-INDIC DIGIT THREE, not ASCII
+    ],
+)
+def test_a_search_answer_that_is_no_uid_rejects_the_mailbox_by_name(words: bytes, shown: str) -> None:
+    with FakeImap([recent_mail(n) for n in range(3)], Script(search_reply=b"1 2 " + words)) as fake:
+        [rejected] = read_fake(fake)
+    assert isinstance(rejected, Rejected) and rejected.whole_source
+    assert f"answered SEARCH with {shown}" in rejected.reason, rejected.reason
+    assert "which is not a UID (1 to 2^32-1)" in rejected.reason
+    assert not fake.fetched_bodies()
+
+
+def test_a_uid_written_with_leading_zeros_is_that_uid() -> None:
+    script = Script(search_reply=b"1 2 000000000003", validity_lines=b"* OK [UIDVALIDITY 0007] a\r\n")
+    with FakeImap([recent_mail(n) for n in range(3)], script) as fake:
+        items = read_fake(fake)
+    assert found_uids(items) == [1, 2, 3] and ";UIDVALIDITY=7/" in items[0].origin
+
+
+@pytest.mark.parametrize(
     ("lines", "message"),
     [
         (b"* OK [UIDVALIDITY 7] a\r\n* OK [UIDVALIDITY 8] b\r\n", "2 different UIDVALIDITYs ('7', '8')"),

@@ -379,9 +379,12 @@ class _Mailbox:
         uids: set[int] = set()
         for line in found:
             for word in (line if isinstance(line, bytes) else b"").split():
-                if not word.isdigit() or not 0 < int(word[:11]) < 2**32:
-                    raise _Odd(f"the server answered SEARCH with {_shown(word)}, which is not a UID")
-                uids.add(int(word))
+                uid = _nz_number(word)
+                if uid is None:
+                    raise _Odd(
+                        f"the server answered SEARCH with {_shown(word)}, which is not a UID (1 to 2^32-1)"
+                    )
+                uids.add(uid)
         return sorted(uids)
 
     def sizes(self, uids: list[int]) -> dict[int, int]:
@@ -422,9 +425,24 @@ def _uidvalidity(values: list[Any]) -> int | None:
         raise _Odd(f"the server answered EXAMINE with {len(given)} different UIDVALIDITYs ({shown})")
     [value] = given
     text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
-    if not text.isdigit() or not 0 < int(text[:11]) < 2**32:
+    validity = _nz_number(text.encode("ascii", "replace"))
+    if validity is None:
         raise _Odd(f"the server answered EXAMINE with UIDVALIDITY {_shown(text)}, not a number (1 to 2^32-1)")
-    return int(text)
+    return validity
+
+
+def _nz_number(word: bytes) -> int | None:
+    """`word` as a UID or UIDVALIDITY (RFC 9051 §2.3.1.1, nz-number: 1 to 2^32-1), or None.
+
+    ASCII digits only; leading zeros are read past (the grammar has none, yet the value is
+    plain) and the rest is bounded to 10 digits before int() reads it, so a word of
+    thousands of digits is "not a UID", not int()'s ValueError, and 10^11 is not taken for
+    its first 11 digits."""
+    digits = word.lstrip(b"0")
+    if not word.isdigit() or not digits or len(digits) > 10:
+        return None
+    number = int(digits)
+    return number if number < 2**32 else None
 
 
 # --- Reading ------------------------------------------------------------------------------

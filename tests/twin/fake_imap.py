@@ -48,6 +48,7 @@ class Script:
     )  # UID → literal size to announce, nothing sent
     withheld: set[int] = field(default_factory=set)  # UIDs whose body FETCH leaves out
     unasked: bytes | None = None  # a message sent under UID 99 with every FETCH of bodies
+    search_reply: bytes | None = None  # what SEARCH answers after "* SEARCH", instead of the UIDs held
     flood_on_search: bool = False  # answer SEARCH with untagged lines until the client hangs up
     cut_at: int | None = None  # the UID in whose body FETCH the server closes the connection, mid-literal
     reset: bool = False  # with `cut_at`: close with a TCP reset instead of a clean close
@@ -171,7 +172,10 @@ class FakeImap:
                 while time.monotonic() < deadline:
                     conn.sendall(b"* OK " + b"x" * 4000 + b"\r\n")
                 return False
-            send(b"* SEARCH " + " ".join(map(str, self.messages)).encode() + b"\r\n" + ok)
+            words = self.script.search_reply
+            if words is None:
+                words = " ".join(map(str, self.messages)).encode()
+            send(b"* SEARCH " + words + b"\r\n" + ok)
         elif verb == "UID" and arguments.upper().startswith("FETCH"):
             return self._fetch(conn, tag, arguments, started)
         elif verb == "LOGOUT":
