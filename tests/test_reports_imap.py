@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -199,6 +200,26 @@ def test_a_literal_size_of_thousands_of_digits_rejects_that_message_and_the_othe
     [rejected] = [item for item in items if isinstance(item, Rejected)]
     assert rejected.origin.endswith(";UID=2") and not rejected.whole_source
     assert "a literal whose size is a 5,001-digit number" in rejected.reason and "not read" in rejected.reason
+
+
+def test_a_chain_of_empty_literals_rejects_that_message_in_bounded_memory() -> None:
+    # Each " {0}" became a tuple of two bytes objects in imaplib: 6 bytes on the wire, some
+    # 150 in memory. Past the bound the answer stops being read, so what it holds is bounded.
+    script = Script(empty_literals={2: 1_000_000})
+    with FakeImap([recent_mail(n) for n in range(3)], script) as fake:
+        tracemalloc.start()
+        try:
+            items = read_fake(fake)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert found_uids(items) == [1, 3]
+    [rejected] = [item for item in items if isinstance(item, Rejected)]
+    assert rejected.origin.endswith(";UID=2") and not rejected.whole_source
+    assert f"more than {imap.MAX_LITERALS} literals in one answer" in rejected.reason
+    # The fake server, in this process, holds copies of its 6 MB answer (some 36 MB in all);
+    # a tuple per literal of the million was 150 MB more.
+    assert peak < 64 * 2**20, f"{peak:,} bytes"
 
 
 def test_a_message_larger_than_its_rfc822_size_beyond_the_limit_is_rejected_by_name(

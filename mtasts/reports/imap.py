@@ -50,6 +50,10 @@ ANSWER_SLACK = 16 * 1024  # bytes around each message's literal in a FETCH answe
 SMALL_ANSWER = 4 * 2**20  # the most the greeting, LOGIN, EXAMINE or SEARCH may bring
 LINE_LIMIT = 2**20  # imaplib's own limit is 1,000,000
 MAX_REOPENS = 5  # connections dropped for oversized answers before giving up on the mailbox
+# Literals in one answer: a FETCH of bodies brings one per message. imaplib keeps a tuple of
+# two bytes objects for each, some 150 bytes from the 6 of an empty one (" {0}\r\n"), so a
+# chain of them took 673 MB for a 32 MiB answer.
+MAX_LITERALS = 2 * BATCH + 16
 _UID = re.compile(rb"UID (\d{1,10})(?!\d)")
 _SIZE_DIGITS = 15  # of a size read: a petabyte, past any limit, and never too long for int()
 _SIZE = re.compile(rb"RFC822\.SIZE (\d{1,15})(?!\d)")
@@ -238,11 +242,17 @@ class _Bounded:
     budget = SMALL_ANSWER  # bytes still allowed
     answer_limit = SMALL_ANSWER  # bytes allowed in all, for the message
     literal_limit = MAX_MESSAGE_BYTES
+    literals = MAX_LITERALS  # literals still allowed
     file: Any
 
     def read(self, size: int) -> bytes:
         if size > min(self.literal_limit, self.budget):
             raise _Oversized(size, min(self.literal_limit, self.budget))
+        self.literals -= 1
+        if self.literals < 0:  # imaplib reads every literal, and only literals, with read()
+            raise _Oversized(
+                None, self.answer_limit, f"the server sent more than {MAX_LITERALS} literals in one answer"
+            )
         self.budget -= size
         return bytes(self.file.read(size))
 
@@ -367,6 +377,7 @@ class _Mailbox:
         self.client.untagged_responses = {}  # only the answer to the next command is kept
         self.client.budget = self.client.answer_limit = budget  # type: ignore[attr-defined]
         self.client.literal_limit = literal_limit  # type: ignore[attr-defined]
+        self.client.literals = MAX_LITERALS  # type: ignore[attr-defined]
         return self.client
 
     def search(self, since: date | None) -> list[int]:

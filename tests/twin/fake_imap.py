@@ -47,6 +47,7 @@ class Script:
         default_factory=dict
     )  # UID → literal size to announce, nothing sent
     withheld: set[int] = field(default_factory=set)  # UIDs whose body FETCH leaves out
+    empty_literals: dict[int, int] = field(default_factory=dict)  # UID → " {0}" literals sent as its body
     unasked: bytes | None = None  # a message sent under UID 99 with every FETCH of bodies
     search_reply: bytes | None = None  # what SEARCH answers after "* SEARCH", instead of the UIDs held
     flood_on_search: bool = False  # answer SEARCH with untagged lines until the client hangs up
@@ -209,6 +210,9 @@ class FakeImap:
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     conn.close()
                 return False
+            elif uid in self.script.empty_literals and "BODY" in items:
+                chain = b" {0}\r\n" * self.script.empty_literals[uid]
+                answer += f"{head}BODY[] {{0}}\r\n".encode() + chain + b")\r\n"
             elif uid not in self.script.withheld:
                 answer += f"{head}BODY[] {{{len(raw)}}}\r\n".encode() + raw + b")\r\n"
         if self.script.unasked is not None and "BODY" in items:
