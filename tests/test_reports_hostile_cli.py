@@ -23,7 +23,7 @@ from mtasts.reports.model import ReportError, parse_report
 from mtasts.reports.output import write_text
 from mtasts.reports.sources import Found, Rejected
 from mtasts.reports.summary import DomainSummary, summarise
-from mtasts.reports.verdict import enforce_verdict
+from mtasts.reports.verdict import enforce_verdict, shown_domain
 from tests.twin.reportmail import CURRENT_POLICY, gz, make_report, recent_samples, report_mail
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,6 +123,37 @@ def test_text_from_reports_is_shown_escaped_in_the_terminal_and_the_page(
     (bad / "x\x1b[2J.json").write_text("{}")
     _, out, _ = reports(capsys, str(bad))
     assert "\x1b" not in out and "x\\x1b[2J.json" in out
+
+
+def test_a_look_alike_policy_domain_is_shown_escaped_and_marked_in_the_terminal_and_the_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A Cyrillic small a (U+0430) and a Hangul filler (U+3164) are printable: shown as sent, a
+    # forged domain judged safe read as the real one, failing, beside it.
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    real = make_report(START, failures={"certificate-expired": 7}, report_id="real")
+    (mail / "real.json").write_text(json.dumps(real))
+    for number, forged in enumerate(("ex\u0430mple.com", "example.com\u3164")):
+        (mail / f"forged-{number}.json").write_text(json.dumps(make_report(START, domain=forged)))
+    page = tmp_path / "page.html"
+    _, out, _ = reports(capsys, str(mail), "--html", str(page))
+    html = page.read_text()
+    for text in (out, html):
+        assert "\u0430" not in text and "\u3164" not in text
+        assert "ex\\u0430mple.com (not ASCII)" in text and "example.com\\u3164 (not ASCII)" in text
+    assert "\nexample.com: 1 report(s)" in out  # the real one, as it is
+
+
+@given(first=st.text(max_size=40), second=st.text(max_size=40))
+def test_a_policy_domain_outside_ascii_is_shown_in_ascii_marked_and_never_like_another(
+    first: str, second: str
+) -> None:
+    shown = shown_domain(first)
+    if not first.isascii():
+        assert shown.isascii() and shown.endswith(" (not ASCII)")
+    if first != second:
+        assert shown != shown_domain(second)
 
 
 def test_a_report_claiming_years_is_rejected_by_name_and_the_others_still_count(

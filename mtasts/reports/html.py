@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from html import escape
 
 from mtasts.reports.summary import DomainSummary, Summary
-from mtasts.reports.verdict import Verdict, top
-from mtasts.visible import visible
+from mtasts.reports.verdict import Verdict, shown_domain, top
+from mtasts.visible import clip, visible
 
 SUCCESS_COLOUR = "#2e7d32"
 FAILURE_COLOUR = "#c62828"
@@ -41,6 +41,11 @@ svg text {{ font: 11px system-ui, sans-serif; fill: #444; }}
 def _text(value: str, limit: int = 200) -> str:
     """Text from a report, as the page shows it: visible, bounded, HTML-escaped."""
     return escape(visible(value, limit))
+
+
+def _domain(name: str) -> str:
+    """A policy domain as the page shows it: as the terminal does (`shown_domain`), HTML-escaped."""
+    return escape(shown_domain(name))
 
 
 def _count(number: int, noun: str) -> str:
@@ -65,7 +70,7 @@ def chart(domain: DomainSummary) -> str:
     height = 2 * (_PANEL + _GAP) + 10
     parts = [
         f'<svg class="chart" role="img" width="{_WIDTH}" height="{height}" viewBox="0 0 {_WIDTH} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg" aria-label="sessions per day for {_text(domain.domain)}">'
+        f'xmlns="http://www.w3.org/2000/svg" aria-label="sessions per day for {_domain(domain.domain)}">'
     ]
     for panel, (label, index, colour) in enumerate(
         (("successful", 0, SUCCESS_COLOUR), ("failed", 1, FAILURE_COLOUR))
@@ -128,8 +133,8 @@ def _domain_section(domain: DomainSummary, verdict: Verdict, current: Mapping[st
     state = "ready" if verdict.ready else "blocked"
     state_word = "safe" if verdict.ready else "not yet"
     return f"""
-<section class="domain" id="{_text(domain.domain)}">
-<h2>{_text(domain.domain)}</h2>
+<section class="domain" id="{_domain(domain.domain)}">
+<h2>{_domain(domain.domain)}</h2>
 <p>{_count(domain.reports, "report")} from {escape(organizations)}, {domain.first} to {domain.last}:
 <strong>{domain.successful:,}</strong> successful and <strong>{domain.failed:,}</strong> failed sessions.</p>
 {_overlaps(domain)}<p class="{state}">enforce: {state_word}: {escape(verdict.why)}</p>
@@ -191,7 +196,7 @@ def _collisions(summary: Summary) -> str:
         return ""
     items = "".join(
         f"<li><code>{_text(collision.report_id)}</code> about "
-        f"{_text(', '.join(sorted(collision.domains)), 1000)}: "
+        f"{escape(clip(', '.join(map(shown_domain, sorted(collision.domains))), 1000))}: "
         + "; ".join(
             f"<code>{_text(origin)}</code> (from {_text(organization)})"
             for origin, organization in zip(collision.origins, collision.organizations, strict=True)
@@ -210,7 +215,8 @@ def _ignored(summary: Summary) -> str:
     if not summary.ignored:
         return ""
     why = f"not {escape(summary.only)}, the stack's domain" if summary.only else "past the first domains"
-    return f"<h2>Ignored ({why}), not counted</h2><p>{escape(top(summary.ignored, 10))} report(s)</p>"
+    ignored = escape(top(summary.ignored, 10, shown_domain))
+    return f"<h2>Ignored ({why}), not counted</h2><p>{ignored} report(s)</p>"
 
 
 def _skipped(summary: Summary) -> str:

@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from mtasts.policy import Policy
 from mtasts.reports.summary import DomainSummary, PolicySeen, Summary
-from mtasts.reports.verdict import StackAdvice, Verdict, is_current, top
+from mtasts.reports.verdict import StackAdvice, Verdict, is_current, shown_domain, top
 from mtasts.visible import visible
 
 
@@ -144,14 +144,14 @@ def _write_lists(out: TextIO, summary: Summary) -> None:
             if summary.only
             else "past the first domains summarised; name yours with --stack NAME to count it"
         )
-        out.write(f"\nignored ({why}), not counted: {top(summary.ignored, 10)} report(s)\n")
+        out.write(f"\nignored ({why}), not counted: {top(summary.ignored, 10, shown_domain)} report(s)\n")
     if summary.collisions:
         out.write(
             f"\nreport ids sent with different content ({len(summary.collisions)}; each version counted, "
             "and enforce not judged safe for their domains):\n"
         )
         for collision in summary.collisions.values():
-            domains = ", ".join(visible(name) for name in sorted(collision.domains))
+            domains = ", ".join(shown_domain(name) for name in sorted(collision.domains))
             places = "; ".join(map(_where, collision.origins, collision.organizations))
             out.write(f"  {visible(collision.report_id)} about {domains}: {places}\n")
     if summary.skipped:
@@ -176,7 +176,8 @@ def _where(origin: str, organization: str) -> str:
 def _write_domain(out: TextIO, domain: DomainSummary, verdict: Verdict, served: Policy | None) -> None:
     organizations = sorted(domain.organizations.values())
     out.write(
-        f"\n{visible(domain.domain)}: {domain.reports:,} report(s) from {len(organizations)} organization(s) "
+        f"\n{shown_domain(domain.domain)}: {domain.reports:,} report(s) "
+        f"from {len(organizations)} organization(s) "
         f"({', '.join(visible(name) for name in organizations)}), {domain.first} to {domain.last}\n"
     )
     out.write(f"  sessions: {domain.successful:,} successful, {domain.failed:,} failed\n")

@@ -13,6 +13,7 @@ The command line prints what this decides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from mtasts.config import Settings
 from mtasts.policy import Mode, Policy
 from mtasts.reports.model import PolicyType
 from mtasts.reports.summary import DomainSummary, PolicySeen
-from mtasts.visible import visible
+from mtasts.visible import DEFAULT_LIMIT, visible
 
 if TYPE_CHECKING:
     from mtasts.verify.mx_tls import MxToday
@@ -49,9 +50,26 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'s' * (count != 1)}"
 
 
-def top(counts: dict[str, int], limit: int = 3) -> str:
+def shown_domain(name: str) -> str:
+    """A policy domain from a report as it is shown: `visible`, and when it holds characters
+    outside ASCII, those written as escapes (`\\u0430`) and the name marked as such.
+
+    RFC 8460 §4.4: policy-domain is the domain the policy is for, which senders write in
+    A-labels (RFC 5890 §2.3.2.1). A Cyrillic small a (U+0430) or a Hangul filler (U+3164)
+    is printable, so `visible` keeps it, and a forged domain judged safe would read as the
+    real one beside it; escaped, it cannot."""
+    if name.isascii():
+        return visible(name)
+    head = name[:DEFAULT_LIMIT]
+    escaped = visible(head, len(head)).encode("ascii", "backslashreplace").decode("ascii")
+    cut = f"…(+{len(name) - len(head):,} characters)" if len(name) > len(head) else ""
+    return f"{escaped}{cut} (not ASCII)"
+
+
+def top(counts: dict[str, int], limit: int = 3, show: Callable[[str], str] = visible) -> str:
+    """The `limit` largest counts, each after its key as `show` writes it."""
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    shown = ", ".join(f"{visible(key)} {value:,}" for key, value in ranked[:limit])
+    shown = ", ".join(f"{show(key)} {value:,}" for key, value in ranked[:limit])
     return shown + (f", and {len(ranked) - limit} more" if len(ranked) > limit else "")
 
 
@@ -78,7 +96,7 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
         obstacles.append(
             "no sender reported applying an sts policy (only tlsa or no-policy-found), so the reports "
             "say nothing about enforce; check the policy with "
-            f"`.venv/bin/python -m mtasts verify {visible(domain.domain)}`"
+            f"`.venv/bin/python -m mtasts verify {shown_domain(domain.domain)}`"
         )
     if domain.sts_failed:
         obstacles.append(
