@@ -107,7 +107,8 @@ def test_values_from_the_engine_nested_too_deep_or_too_long_are_named_and_cut() 
 
 def test_a_misspelt_key_is_named_without_what_follows_its_colon() -> None:
     problem = unknown_key(f"netlifyTokn:{TOKEN}", ["netlifyToken", "domain"])
-    assert problem == "'netlifyTokn' is not a setting; did you mean 'netlifyToken'?"
+    assert problem.startswith("'netlifyTokn:…' is not a setting; did you mean 'netlifyToken'?")
+    assert TOKEN[4:12] not in problem
 
 
 def test_a_token_under_a_misspelt_key_is_never_shown(
@@ -203,3 +204,69 @@ def test_a_stack_file_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) 
     os.mkfifo(tmp_path / "Pulumi.pipe.yaml")
     result = run("--project-dir", str(tmp_path), "render", "--stack", "pipe")
     assert result.returncode == 2 and "is not a regular file" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        (f"netlifyToken={TOKEN}", "'netlifyToken=…'"),  # `pulumi config set key=value`
+        (f"netlifyToken {TOKEN}", "'netlifyToken …'"),
+        (TOKEN, "'(a key shaped like a token, not shown)'"),
+        (f"x{TOKEN[4:]}", "'(a key shaped like a token, not shown)'"),
+        ("bad\x1b[31mred\n", "'bad\\x1b[31mred\\n…'"),
+    ],
+)
+def test_a_key_is_shown_without_what_may_be_a_token_in_it(key: str, shown: str) -> None:
+    problem = unknown_key(key, ["netlifyToken", "domain"])
+    assert problem.startswith(f"{shown} is not a setting"), problem
+    assert TOKEN[4:12] not in problem and "\x1b" not in problem
+
+
+def test_a_key_written_with_its_value_says_a_key_holds_only_the_name() -> None:
+    problem = unknown_key(f"netlifyToken={TOKEN}", ["netlifyToken", "domain"])
+    assert "did you mean 'netlifyToken'" in problem and "value" in problem, problem
+
+
+@pytest.mark.parametrize(
+    "proton_key",
+    [
+        {"dkim": {"protonmail": "a.b", "protonmail2": "a.b", "protonmail3": "a.b", TOKEN: "x"}},
+        {"dkim": {"protonmail": "a.b", "protonmail2": "a.b", "protonmail3": "a.b", "bad\x1b[31m": "x"}},
+        {TOKEN: "x"},
+    ],
+)
+def test_proton_keys_are_shown_without_tokens_or_control_characters(proton_key: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"domain": "example.com", "proton": {"verification": "abc123", **proton_key}})
+    assert TOKEN[4:12] not in str(caught.value) and "\x1b" not in str(caught.value), caught.value
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        (f"  mta-sts:netlifyToken={TOKEN}: x\n", None),
+        (f"  github:token {TOKEN}: x\n", "`scripts/pulumi config set --secret github:token --stack test`"),
+        (f"  github:{TOKEN}: x\n", None),
+    ],
+)
+def test_render_never_shows_a_token_written_into_a_key(
+    tmp_path: Path, line: str, command: str | None
+) -> None:
+    (tmp_path / "Pulumi.test.yaml").write_text(START + "  mta-sts:hosting: github-pages\n" + line)
+    result = run("--project-dir", str(tmp_path), "render", "--stack", "test")
+    assert TOKEN[4:12] not in result.stdout + result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    if command:
+        assert result.returncode == 0 and command in result.stderr, result.stderr
+    if line.startswith("  github:"):
+        assert "written in plain text" in result.stderr, result.stderr
+
+
+def test_the_program_never_shows_a_token_written_into_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_stack: Callable[..., FailedRun]
+) -> None:
+    key = f"netlifyToken={TOKEN}"
+    (tmp_path / "Pulumi.test.yaml").write_text(START + f"  mta-sts:{key}: x\n")
+    monkeypatch.chdir(tmp_path)
+    failed = failing_stack({"domain": "example.com", key: "x"})
+    assert "'netlifyToken=…' is not a setting" in str(failed.error) and TOKEN[4:12] not in str(failed.error)

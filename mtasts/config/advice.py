@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mtasts.config.settings import Settings
+from mtasts.config.values import key_name, key_parts, may_be_secret
 
 # Key names that hold credentials in this project and the providers it uses
 # (`cloudflare:apiToken`, `github:token`, `mta-sts:netlifyToken`, `aws:secretKey`, ...).
@@ -37,28 +38,52 @@ def is_example_domain(domain: str) -> bool:
 
 
 def plaintext_secrets(stack_config: Mapping[Any, Any]) -> list[str]:
-    """Keys of the stack file whose name says credential and whose value is not `secure:`."""
+    """Keys of the stack file whose name says credential, or that hold a token themselves
+    (`github:token ghp_...: x`, a `config set key value` typo), and whose value is not `secure:`."""
     return [
-        str(key)
+        key
         for key, value in stack_config.items()
         if isinstance(key, str)
-        and _SECRET_NAME.search(key.rpartition(":")[2])
+        and (_SECRET_NAME.search(key_parts(_split(key)[1])[0]) or _holds_token(key))
         and isinstance(value, (str, int))
         and not isinstance(value, bool)
         and str(value).strip()
     ]
 
 
+def _split(key: str) -> tuple[str, str]:
+    """`github:token x` as `github:` and `token x`; a key without a namespace as `` and itself."""
+    namespace, colon, rest = key.partition(":")
+    return (namespace + colon, rest) if colon else ("", key)
+
+
+def _holds_token(key: str) -> bool:
+    """Whether a part of `key` between `:`, `=`, `.` and spaces is shaped like a token."""
+    return any(may_be_secret(part) for part in re.split(r"[:=.\s]+", key))
+
+
+def _secret_warning(key: str, where: str, stack: str) -> str:
+    """The plaintext warning for `key`, shown as `key_name` shows keys; the command names the
+    key alone (it prompts for the value, so none is printed)."""
+    namespace, rest = _split(key)
+    name, after = key_parts(rest)
+    settable = namespace + name
+    if _holds_token(settable):
+        settable = "<key>"
+    shown = key_name(key, namespaced=True)
+    alone = f" (a key is the name alone: write '{settable}' and the value apart)" if after else ""
+    return (
+        f"'{shown}' is written in plain text in {where}{alone}, so anyone who can read the file (or the "
+        f"repository it is committed to) has it: revoke it, make a new one and set it with "
+        f"`scripts/pulumi config set --secret {settable} --stack {stack}` (stored encrypted), then delete "
+        "the plain line"
+    )
+
+
 def config_warnings(settings: Settings, stack_config: Mapping[Any, Any], stack: str) -> list[str]:
     """Every warning about `settings` and the stack file's `config:` mapping, in a stable order."""
     where = f"Pulumi.{stack}.yaml"
-    warnings = [
-        f"'{key}' is written in plain text in {where}, so anyone who can read the file (or the "
-        f"repository it is committed to) has it: revoke it, make a new one and set it with "
-        f"`scripts/pulumi config set --secret {key} --stack {stack}` (stored encrypted), then delete "
-        "the plain line"
-        for key in plaintext_secrets(stack_config)
-    ]
+    warnings = [_secret_warning(key, where, stack) for key in plaintext_secrets(stack_config)]
     if is_example_domain(settings.domain):
         warnings.append(
             f"domain {settings.domain} is a name reserved for examples (RFC 2606): nobody's mail goes "

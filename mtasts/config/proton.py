@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mtasts.config.settings import DmarcPolicy, ProtonSettings
-from mtasts.config.values import choice, expected, reason, show, string_list, unknown_key
+from mtasts.config.values import choice, expected, key_name, reason, show, string_list, unknown_key
 from mtasts.constants import PROTON_SPF_INCLUDE
 from mtasts.names import is_hostname, normalize
 from mtasts.rules import mail, published, tlsrpt
@@ -67,7 +67,7 @@ def _dkim(value: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
             f"shows (e.g. {example})"
         )
         return ()
-    problems += [f"'proton.dkim': {f.seen}; {f.fix}" for f in mail.dkim_selectors(value)]
+    problems += [f"'proton.dkim': {f.seen}; {f.fix}" for f in mail.dkim_selectors(value, key_name)]
     targets = []
     for selector in mail.PROTON_DKIM_SELECTORS:
         if selector not in value:

@@ -131,13 +131,43 @@ def expected(fix: str) -> str:
     return fix if fix.startswith("write ") else f"expected {fix}"
 
 
-def key_name(key: Any) -> str:
-    """A key as it may be shown: `netlifyTokn:nfp_...` (no space after the colon, so YAML reads
-    one key) loses all after its colon, which may be a token; the rest is escaped and cut."""
-    name = str(key).partition(":")[0]
+# Where a key's name ends and what may be its value begins: `key=value` and `key value` are
+# `pulumi config set` typos, `key:value` a YAML one (no space after the colon makes one key).
+_NAME_END = re.compile(r"[:=\s]")
+HIDDEN_KEY = "(a key shaped like a token, not shown)"
+
+
+def key_parts(key: Any) -> tuple[str, str]:
+    """A key's name and what follows it (`netlifyToken=nfp_...` gives `netlifyToken`, `=nfp_...`)."""
+    text = str(key)
+    end = _NAME_END.search(text)
+    return (text, "") if end is None else (text[: end.start()], text[end.start() :])
+
+
+def key_name(key: Any, namespaced: bool = False) -> str:
+    """A key as it may be shown, the one way every message shows one: the name up to a `:`,
+    `=` or space, then that character and `…` (what follows may be the value, a token);
+    a name shaped like a token is not shown; the rest is escaped and cut. `namespaced` keeps
+    the namespace before the first colon (`github:token`), itself hidden if token-shaped."""
+    text, namespace = str(key), ""
+    if namespaced and ":" in text:
+        head, _, text = text.partition(":")
+        namespace = key_name(head) + ":"
+    name, rest = key_parts(text)
+    if _holds_token(name):
+        return namespace + HIDDEN_KEY
     if not name.isprintable() or len(name) > 64:
-        name = (name.encode("unicode_escape").decode("ascii"))[:64] + "…"
-    return name
+        name = (name.encode("unicode_escape").decode("ascii"))[:64] + ("…" if len(name) > 64 else "")
+    return namespace + name + (visible_char(rest[0]) + "…" if rest else "")
+
+
+def visible_char(char: str) -> str:
+    return char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+
+
+def _holds_token(name: str) -> bool:
+    """Whether `name`, or a dotted part of it, is shaped like a credential."""
+    return may_be_secret(name) or any(may_be_secret(part) for part in name.split("."))
 
 
 _CONFIG_COMMAND = re.compile(r"`(scripts/pulumi config set [^`]*?)`")
@@ -158,14 +188,18 @@ def unknown_key(key: str, known: Iterable[str], prefix: str = "") -> str:
     """`'tlsrpt' is not a setting; did you mean 'tlsRpt'?`, or the list of settings. Only the
     key is named, never its value: a token written under a misspelt key is still a token."""
     known = list(known)
-    key = key_name(key)
-    by_lower = {name.lower(): name for name in known}
+    shown, (name, rest) = key_name(key), key_parts(key)
+    by_lower = {known_name.lower(): known_name for known_name in known}
     import difflib  # here, not at the top: only a misspelt key needs it, and a valid config skips its import
 
-    close = difflib.get_close_matches(str(key).lower(), list(by_lower), n=1, cutoff=0.6)
+    close = [] if shown.endswith(HIDDEN_KEY) else difflib.get_close_matches(name.lower(), list(by_lower), n=1)
+    # A key is its name alone: `netlifyToken=<token>` set a key of that name, not the setting.
+    alone = ""
+    if rest:
+        alone = f" (a key is the name alone: what follows its '{visible_char(rest[0])}' may be a value)"
     if close:
-        return f"'{prefix}{key}' is not a setting; did you mean '{prefix}{by_lower[close[0]]}'?"
-    return f"'{prefix}{key}' is not a setting; known settings: {', '.join(sorted(known))}"
+        return f"'{prefix}{shown}' is not a setting; did you mean '{prefix}{by_lower[close[0]]}'?{alone}"
+    return f"'{prefix}{shown}' is not a setting; known settings: {', '.join(sorted(known))}{alone}"
 
 
 def namespace_problems(keys: Iterable[str], known: Iterable[str], stack_file: str) -> list[str]:

@@ -19,7 +19,7 @@ send their mail to spam.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from mtasts.rules.findings import Finding, Severity
 
@@ -85,10 +85,11 @@ def one_dmarc(name: str, count: int) -> Finding | None:
     )
 
 
-def dkim_selectors(given: Mapping[str, object]) -> list[Finding]:
-    """Proton's three selectors, each named once: say which is missing or extra."""
+def dkim_selectors(given: Mapping[str, object], shown: Callable[[object], str] = str) -> list[Finding]:
+    """Proton's three selectors, each named once: say which is missing or extra. `shown` writes
+    an extra one as the caller shows keys (a stack file's key may hold a token or an escape)."""
     missing = [selector for selector in PROTON_DKIM_SELECTORS if selector not in given]
-    extra = [str(selector) for selector in given if selector not in PROTON_DKIM_SELECTORS]
+    extra = [shown(selector) for selector in given if selector not in PROTON_DKIM_SELECTORS]
     findings = []
     if missing:
         findings.append(
