@@ -174,3 +174,51 @@ def test_the_outputs_the_component_registers_tell_the_policy_pack_its_domain_and
     seen = component_of(urn, fake.monitor.outputs[urn])
     assert seen.domain == "example.edu"
     assert seen.live_mx_hosts == []
+
+
+def refused(
+    deployment: tuple[FakeDeployment, RunningProvider], name: str, inputs: dict[str, Any]
+) -> dict[str, str]:
+    with pytest.raises(grpc.RpcError) as raised:
+        construct(deployment, name, inputs)
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()
+    problems = property_errors(raised.value)
+    assert not any("Traceback" in text or 'File "' in text for text in problems.values()), problems
+    assert not registered(deployment, TOKEN, name)
+    return problems
+
+
+@pytest.mark.parametrize(
+    ("inputs", "named"),
+    [
+        ({"maxAge": float("inf"), "mode": "strict"}, {"maxAge", "mode"}),
+        ({"readinessTimeout": float("-inf")}, {"readinessTimeout"}),
+        ({"maxAge": float("nan"), "mode": "strict", "domain": "not a domain"}, {"maxAge", "mode", "domain"}),
+    ],
+)
+def test_a_number_no_whole_number_can_be_is_refused_with_every_other_problem(
+    deployment: tuple[FakeDeployment, RunningProvider], inputs: dict[str, Any], named: set[str]
+) -> None:
+    problems = refused(deployment, "nonfinite", {"domain": "example.com", "zoneId": ZONE_ID, **inputs})
+    assert set(problems) == named, problems
+    assert problems["maxAge" if "maxAge" in named else "readinessTimeout"].endswith(
+        "expected a whole number of seconds from 0 to 31557600"
+        if "maxAge" in named
+        else "expected a whole number of seconds from 10 to 86400"
+    ), problems
+
+
+def test_a_proton_object_missing_its_required_fields_is_refused_with_every_other_problem(
+    deployment: tuple[FakeDeployment, RunningProvider],
+) -> None:
+    inputs = {"domain": "example.com", "zoneId": ZONE_ID, "mode": "strict", "maxAge": -5.0}
+    problems = refused(deployment, "proton-part", {**inputs, "proton": {"verification": "abc123"}})
+    assert set(problems) == {"proton.dkim", "mode", "maxAge"}, problems
+    assert "Missing required input" not in problems["proton.dkim"]
+
+
+def test_an_empty_proton_object_is_off_as_in_python_and_stack_config(
+    deployment: tuple[FakeDeployment, RunningProvider],
+) -> None:
+    construct(deployment, "proton-empty", {"domain": "example.org", "zoneId": ZONE_ID, "proton": {}})
+    assert registered(deployment, TOKEN, "proton-empty")

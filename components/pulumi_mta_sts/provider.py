@@ -7,8 +7,10 @@ Go, C#, Java or YAML SDK, and calls Construct for every `MtaStsDomain` such a pr
 The Pulumi SDK (`pulumi.provider.experimental`) infers the schema from the annotations of
 `MtaStsDomainArgs` and `MtaStsDomain` and the string after each one. What it cannot infer is
 added here from the one declaration of the settings (`mtasts.config.schema`): which inputs are
-secret, and each input's default, stated in its description. Construct is the SDK's, with two
-corrections: integers arrive as floats over the wire and the SDK hands them on as floats, and
+secret, and each input's default, stated in its description. Construct is the SDK's, with three
+corrections: integers arrive as floats over the wire and the SDK hands them on as floats; the
+core judges the raw inputs before the SDK maps them (the SDK stops at the first missing field
+and fails on an infinite number with a traceback), so every problem is listed at once; and
 refused arguments become a Pulumi error listing each problem against its property, under the
 name the caller wrote (`maxAge`, not `max_age`), instead of a Python traceback.
 
@@ -30,6 +32,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.provider import ConstructResult
 from pulumi_mta_sts.domain import MtaStsDomain
+from pulumi_mta_sts.validation import settings_from_args
 
 from mtasts.config import schema as settings_schema
 
@@ -107,6 +110,15 @@ def _refusal(error: Exception) -> InputPropertiesError | None:
 _EXACT_DOUBLE_INTEGERS = 2**53
 
 
+def _whole(value: Any) -> Any:
+    """An integer input as the core judges it: the wire's float as an int when it is one
+    exactly; anything else (1e300, 5.5, infinity, NaN, a string) as sent, for the core to refuse
+    under the caller's number (`1.0e+300`, `.inf`), not as the SDK's int() would fail on it."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_DOUBLE_INTEGERS:
+        return int(value)
+    return value
+
+
 class MtaStsProvider(ComponentProvider):
     """The SDK's component provider for `MtaStsDomain`, serving the adjusted schema."""
 
@@ -118,19 +130,31 @@ class MtaStsProvider(ComponentProvider):
     def map_inputs(self, inputs: pulumi.Inputs, component_def: ComponentDefinition) -> pulumi.Inputs:
         mapped = dict(super().map_inputs(inputs, component_def))
         # The SDK converts an integer input to int and then stores the wire's float over it.
-        # Past 2**53 a double no longer holds every whole number, so it stays a float and is
-        # refused as the caller wrote it (1.0e+300), not as the 301 digits of int(1e300).
         for schema_name, prop in component_def.inputs.items():
             py_name = component_def.inputs_mapping[schema_name]
-            value = mapped.get(py_name)
-            if (
-                prop.type is PropertyType.INTEGER
-                and isinstance(value, float)
-                and value.is_integer()
-                and abs(value) <= _EXACT_DOUBLE_INTEGERS
-            ):
-                mapped[py_name] = int(value)
+            if prop.type is PropertyType.INTEGER and py_name in mapped:
+                mapped[py_name] = _whole(mapped[py_name])
         return mapped
+
+    def _plain_args(self, inputs: pulumi.Inputs, component_def: ComponentDefinition) -> dict[str, Any]:
+        """The inputs as the component's arguments (snake_case, whole numbers as int), without
+        the SDK's mapping, which stops at the first missing field or non-finite number."""
+        args: dict[str, Any] = {}
+        for key, value in inputs.items():
+            prop = component_def.inputs.get(key)
+            if prop is None:
+                continue
+            if prop.type is PropertyType.INTEGER:
+                value = _whole(value)
+            type_def = self.get_type_definition(prop) if prop.ref else None
+            if type_def is not None and type_def.properties and isinstance(value, Mapping):
+                nested = {}
+                for field, item in value.items():
+                    if field in type_def.properties:
+                        nested[type_def.properties_mapping[field]] = item
+                value = nested
+            args[component_def.inputs_mapping[key]] = value
+        return args
 
     def construct(
         self,
@@ -139,6 +163,17 @@ class MtaStsProvider(ComponentProvider):
         inputs: pulumi.Inputs,
         options: pulumi.ResourceOptions | None = None,
     ) -> ConstructResult:
+        component_def = self._component_defs.get(resource_type.rsplit(":", maxsplit=1)[-1])
+        if component_def is not None:
+            # The core judges the inputs first, so every problem is listed at once, before the
+            # SDK's mapping refuses the first it meets in its own words (or with a traceback).
+            try:
+                settings_from_args(name, self._plain_args(inputs, component_def))
+            except pulumi.RunError as error:
+                raise (_refusal(error) or error) from None
+            if inputs.get("proton") == {}:
+                # Off, as in the Python component and the stack config; the SDK would ask for its fields.
+                inputs = {key: value for key, value in inputs.items() if key != "proton"}
         try:
             return super().construct(name, resource_type, inputs, options)
         except Exception as error:
