@@ -222,3 +222,21 @@ def test_an_empty_proton_object_is_off_as_in_python_and_stack_config(
 ) -> None:
     construct(deployment, "proton-empty", {"domain": "example.org", "zoneId": ZONE_ID, "proton": {}})
     assert registered(deployment, TOKEN, "proton-empty")
+
+
+def test_an_input_the_schema_does_not_name_is_refused_as_the_python_component_refuses_it(
+    deployment: tuple[FakeDeployment, RunningProvider],
+) -> None:
+    inputs = {"domain": "example.com", "zoneId": ZONE_ID, "maxage": 5.0, "max_age": 5.0, "mode": "strict"}
+    problems = refused(deployment, "misspelt", {**inputs, "proton": {"dkimm": {}}})
+    assert problems["maxage"] == "'maxage' is not an argument; did you mean 'maxAge'?"
+    assert problems["max_age"] == "'max_age' is not an argument; did you mean 'maxAge'?"
+    assert problems["proton.dkimm"] == "'proton.dkimm' is not an argument; did you mean 'proton.dkim'?"
+    assert "mode" in problems
+
+
+def test_a_misspelt_input_alone_is_refused(deployment: tuple[FakeDeployment, RunningProvider]) -> None:
+    problems = refused(
+        deployment, "misspelt-alone", {"domain": "example.com", "zoneId": ZONE_ID, "maxage": 5.0}
+    )
+    assert set(problems) == {"maxage"}, problems

@@ -20,7 +20,7 @@ plugin manifest and dependencies (the plugin folder).
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -32,9 +32,10 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.provider import ConstructResult
 from pulumi_mta_sts.domain import MtaStsDomain
-from pulumi_mta_sts.validation import settings_from_args
+from pulumi_mta_sts.validation import settings_from_args, unknown_argument
 
 from mtasts.config import schema as settings_schema
+from mtasts.config.values import key_name
 
 PACKAGE = "mta-sts"
 DISTRIBUTION = "pulumi-mta-sts"
@@ -91,13 +92,17 @@ def _schema_path(path: str) -> str:
     return ".".join(camel_case(part) for part in path.split("."))
 
 
-def _refusal(error: Exception) -> InputPropertiesError | None:
-    """A refusal of the arguments as the engine reports it, or None for anything else (a bug)."""
+def _refusal(
+    error: Exception, unknown: Sequence[InputPropertyErrorDetails] = ()
+) -> InputPropertiesError | None:
+    """A refusal of the arguments as the engine reports it, or None for anything else (a bug).
+    `unknown`: the inputs the schema does not name, listed first."""
     problems = getattr(error, "problems", None)
     if not isinstance(error, pulumi.RunError) and not (isinstance(error, ValueError) and problems):
         return None
     text = str(error)
-    details: list[InputPropertyErrorDetails] = [
+    details: list[InputPropertyErrorDetails] = [*unknown]
+    details += [
         {"property_path": _schema_path(path), "reason": f"{_schema_path(path)}{rest}"}
         for path, rest in _PROBLEM.findall(text)
     ]
@@ -119,6 +124,11 @@ def _whole(value: Any) -> Any:
     return value
 
 
+def _unknown_input(key: Any, known: Iterable[str], prefix: str = "") -> InputPropertyErrorDetails:
+    """An input the schema does not name, against its property (shown as keys are shown)."""
+    return {"property_path": prefix + key_name(key), "reason": unknown_argument(key, list(known), prefix)}
+
+
 class MtaStsProvider(ComponentProvider):
     """The SDK's component provider for `MtaStsDomain`, serving the adjusted schema."""
 
@@ -136,13 +146,19 @@ class MtaStsProvider(ComponentProvider):
                 mapped[py_name] = _whole(mapped[py_name])
         return mapped
 
-    def _plain_args(self, inputs: pulumi.Inputs, component_def: ComponentDefinition) -> dict[str, Any]:
+    def _plain_args(
+        self, inputs: pulumi.Inputs, component_def: ComponentDefinition
+    ) -> tuple[dict[str, Any], list[InputPropertyErrorDetails]]:
         """The inputs as the component's arguments (snake_case, whole numbers as int), without
-        the SDK's mapping, which stops at the first missing field or non-finite number."""
+        the SDK's mapping, which stops at the first missing field or non-finite number; and a
+        problem for each input the schema does not name (`maxage`, `proton.dkimm`), which the
+        SDK would drop without a word, in the Python component's words."""
         args: dict[str, Any] = {}
+        unknown: list[InputPropertyErrorDetails] = []
         for key, value in inputs.items():
             prop = component_def.inputs.get(key)
             if prop is None:
+                unknown.append(_unknown_input(key, component_def.inputs))
                 continue
             if prop.type is PropertyType.INTEGER:
                 value = _whole(value)
@@ -152,9 +168,11 @@ class MtaStsProvider(ComponentProvider):
                 for field, item in value.items():
                     if field in type_def.properties:
                         nested[type_def.properties_mapping[field]] = item
+                    else:
+                        unknown.append(_unknown_input(field, type_def.properties, f"{key}."))
                 value = nested
             args[component_def.inputs_mapping[key]] = value
-        return args
+        return args, unknown
 
     def construct(
         self,
@@ -167,10 +185,13 @@ class MtaStsProvider(ComponentProvider):
         if component_def is not None:
             # The core judges the inputs first, so every problem is listed at once, before the
             # SDK's mapping refuses the first it meets in its own words (or with a traceback).
+            args, unknown = self._plain_args(inputs, component_def)
             try:
-                settings_from_args(name, self._plain_args(inputs, component_def))
+                settings_from_args(name, args)
             except pulumi.RunError as error:
-                raise (_refusal(error) or error) from None
+                raise (_refusal(error, unknown) or error) from None
+            if unknown:
+                raise InputPropertiesError(f"MtaStsDomain '{name}' has invalid arguments:", unknown)
             if inputs.get("proton") == {}:
                 # Off, as in the Python component and the stack config; the SDK would ask for its fields.
                 inputs = {key: value for key, value in inputs.items() if key != "proton"}

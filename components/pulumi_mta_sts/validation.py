@@ -50,6 +50,12 @@ def _rephrase(problem: str) -> str:
     return _CONFIG_ADVICE.sub("", problem)
 
 
+def unknown_argument(key: Any, known: list[str], prefix: str = "") -> str:
+    """`'maxage' is not an argument; did you mean 'max_age'?`: the core's unknown-key message
+    in an argument's terms, for the component and for the provider's Construct alike."""
+    return unknown_key(key, known, prefix).replace("is not a setting", "is not an argument")
+
+
 def _config_form(args: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     by_arg = {arg_name(name): name for name in schema.declared() if not schema.declared()[name].secret}
     known = [*by_arg, "netlify_token"]
@@ -58,7 +64,7 @@ def _config_form(args: Mapping[str, Any], problems: list[str]) -> dict[str, Any]
         if key == "netlify_token":
             continue
         if key not in by_arg:
-            problems.append(unknown_key(key, known).replace("is not a setting", "is not an argument"))
+            problems.append(unknown_argument(key, known))
         elif value is not None:
             raw[by_arg[key]] = value
     proton = raw.get("proton")
