@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mtasts.rules import discovery, mail, tlsrpt
+from mtasts.rules import discovery, mail, published, tlsrpt
 
-_TXT_CHUNK = 255  # one character-string in a TXT record holds at most 255 octets
+_TXT_CHUNK = published.TXT_STRING_LIMIT  # one character-string in a TXT record holds at most 255 octets
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,49 @@ def test_every_generated_valid_config_is_accepted(config: dict) -> None:
     settings = parse_settings(config)
     assert settings.domain == config["domain"]
     assert list(settings.mx) == config["mx"]
+
+
+LONG_LABEL = "a" * 60
+MANY_LONG_MX = [f"m{i}.{LONG_LABEL}.{LONG_LABEL}.{LONG_LABEL}.example.com" for i in range(400)]
+
+
+def test_mx_patterns_that_render_a_policy_larger_than_senders_read_are_refused_with_the_fix() -> None:
+    [problem] = problems_of({"domain": "example.com", "mx": MANY_LONG_MX})
+    assert "larger than 65536 bytes" in problem and "81," in problem, problem
+    assert "fewer or shorter mx patterns" in problem and "*.example.com" in problem, problem
+    assert "RFC 8461 §3.2" in problem
+
+
+def test_the_policy_size_bound_is_the_one_the_served_file_is_held_to() -> None:
+    from mtasts.rules import policy_file
+
+    text = "version: STSv1\nmode: testing\n" + "".join(f"mx: {p}\n" for p in MANY_LONG_MX) + "max_age: 1\n"
+    [size] = [f for f in policy_file.parse(text).findings if f.code == policy_file.SIZE]
+    assert "fewer or shorter mx patterns" in size.fix, size
+
+
+def test_report_uris_that_make_a_txt_record_larger_than_dns_carries_are_refused() -> None:
+    [problem] = problems_of({"domain": "example.com", "tlsRpt": ["https://r.example.com/" + "a" * 70_000]})
+    assert "65,535" in problem and "RFC 1035 §3.3" in problem and "shorter" in problem, problem
+    assert "a" * 300 not in problem
+
+
+def test_the_tls_rpt_record_reading_holds_the_same_txt_bound() -> None:
+    from mtasts.rules import tlsrpt
+
+    findings = tlsrpt.parse(tlsrpt.text(["https://r.example.com/" + "a" * 70_000])).findings
+    assert any("65,535" in finding.seen for finding in findings), findings
+
+
+def test_dmarc_report_uris_too_long_for_one_txt_record_are_refused() -> None:
+    from tests.proton_values import DKIM, VERIFICATION
+
+    proton = {
+        "verification": VERIFICATION,
+        "dkim": DKIM,
+        "dmarcRua": ["mailto:" + "d" * 60 + f"@r{i}.example.com" for i in range(1_000)],
+    }
+    problems = problems_of({"domain": "example.com", "proton": proton})
+    assert any(p.startswith("'proton.dmarcRua': the _dmarc TXT record would hold") for p in problems), (
+        problems
+    )

@@ -32,8 +32,8 @@ from mtasts.config.values import (
 )
 from mtasts.constants import NETLIFY_TOKEN_ENV, PROTON_MX, SET_NETLIFY_TOKEN
 from mtasts.names import A_LABEL_FIX, is_hostname, malformed_a_label, normalize
-from mtasts.policy import Mode
-from mtasts.rules import mx_coverage, published, tlsrpt
+from mtasts.policy import Mode, Policy
+from mtasts.rules import mx_coverage, policy_file, published, tlsrpt
 from mtasts.rules.mail import PROTON_DKIM_SELECTORS
 from mtasts.rules.policy_file import MAX_AGE_LIMIT, mx_findings
 
@@ -75,6 +75,7 @@ def parse_settings(
     dnssec = boolean(raw, "dnssec", default["dnssec"], problems)
     adopt = boolean(raw, "adopt", default["adopt"], problems)
     mx = _mx(raw.get("mx", default["mx"]), Mode.NONE if retire else mode, problems)
+    _policy_size(mx, mode, max_age, problems)
     proton = parse_proton(raw.get("proton"), problems)
     if proton and mode is not None and mode is not Mode.NONE and not retire:
         for finding in mx_coverage.judge(mode.value, mx, proton.mx_hosts, domain=domain or "the domain"):
@@ -182,6 +183,13 @@ def _mx(value: Any, mode: Mode | None, problems: list[str]) -> tuple[str, ...]:
     return tuple(result)
 
 
+def _policy_size(mx: tuple[str, ...], mode: Mode | None, max_age: int | None, problems: list[str]) -> None:
+    """The policy these settings render must be one senders read (`policy_file.too_large`)."""
+    policy = Policy(mode or Mode.TESTING, MAX_AGE_LIMIT if max_age is None else max_age, mx)
+    if size := policy_file.too_large(len(policy.render().encode("utf-8"))):
+        problems.append(f"'mx': with {len(mx)} patterns {size.seen}; {size.fix} ({size.rfc})")
+
+
 def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -200,6 +208,8 @@ def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
                 f"'tlsRpt' entry {show(tlsrpt.without_userinfo(uri))} is not accepted: {said}; "
                 f"{expected(findings[0].fix)} ({tlsrpt.RFC})"
             )
+    if size := tlsrpt.too_large(tlsrpt.text(uris)):
+        problems.append(f"'tlsRpt': {size.seen}; {size.fix} ({size.rfc})")
     return tuple(uris)
 
 

@@ -10,6 +10,7 @@ from mtasts.config.settings import DmarcPolicy, ProtonSettings
 from mtasts.config.values import choice, expected, key_name, reason, show, string_list, unknown_key
 from mtasts.constants import PROTON_SPF_INCLUDE
 from mtasts.names import is_hostname, normalize
+from mtasts.records import dmarc_text
 from mtasts.rules import mail, published, tlsrpt
 
 PROTON_KEYS = ("verification", "dkim", "dmarc", "dmarcRua", "spfIncludes")
@@ -107,6 +108,10 @@ def _dmarc_rua(value: Any, problems: list[str]) -> tuple[str, ...]:
                 f"'proton.dmarcRua' entry {show(uri)} is not accepted: {said}; "
                 f"{expected(findings[0].fix)} (RFC 7489 §6.2)"
             )
+    # The longest policy word (`quarantine`): the record must fit one DNS record whichever is set.
+    text = dmarc_text(DmarcPolicy.QUARANTINE.value, tuple(uris))
+    if size := published.txt_size(text, "the _dmarc TXT record", "list fewer or shorter report URIs"):
+        problems.append(f"'proton.dmarcRua': {size.seen}; {size.fix} ({size.rfc})")
     return tuple(uris)
 
 

@@ -8,6 +8,9 @@
   rather than guess for the user.
 - DNS limits (RFC 1035 §2.3.4): 253 octets per name in text form, 63 per label, for every
   name the stack derives from the domain, the longest included.
+- TXT record size (RFC 1035 §3.3): the text is cut into character-strings of at most 255
+  octets, each after a length octet, and the record data's length (RDLENGTH, §3.2.1) is 16
+  bits: at most 65,535 octets in all.
 - GitHub repository names: at most 100 of letters, digits, `.`, `-`, `_`, not `.`/`..`, not
   ending in `.git`. The default name is shortened deterministically (a digest of the domain
   keeps two long domains apart) when the domain makes it too long.
@@ -33,6 +36,10 @@ MALFORMED_A_LABEL = "host-a-label-malformed"
 NAME_TOO_LONG = "dns-name-too-long"
 LABEL_TOO_LONG = "dns-label-too-long"
 REPOSITORY_NAME = "repository-name"
+TXT_TOO_LARGE = "txt-record-too-large"
+
+TXT_STRING_LIMIT = 255  # RFC 1035 §3.3: a character-string is a length octet and up to 255 octets
+TXT_DATA_LIMIT = 65_535  # RFC 1035 §3.2.1: RDLENGTH is a 16-bit count of the record data's octets
 
 _PRINTABLE = re.compile(r"[\x21-\x7e]*")
 _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -133,6 +140,21 @@ def names(domain: str, prefixes: Iterable[str]) -> list[Finding]:
                 )
             )
     return findings
+
+
+def txt_octets(text: str) -> int:
+    """The octets of a TXT record's data holding `text`: every 255-octet piece and its length octet."""
+    octets = len(text.encode("utf-8"))
+    return octets + max(1, -(-octets // TXT_STRING_LIMIT))
+
+
+def txt_size(text: str, what: str, fix: str) -> Finding | None:
+    """`what` (`the _smtp._tls TXT record`) fails when its data would not fit a DNS record."""
+    octets = txt_octets(text)
+    if octets <= TXT_DATA_LIMIT:
+        return None
+    seen = f"{what} would hold {octets:,} octets of data; a DNS record holds at most {TXT_DATA_LIMIT:,}"
+    return Finding(TXT_TOO_LARGE, Severity.FAIL, seen, fix, "RFC 1035 §3.3")
 
 
 def repository(name: str) -> list[Finding]:

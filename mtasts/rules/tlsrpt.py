@@ -237,12 +237,20 @@ class Record:
     findings: tuple[Finding, ...]
 
 
+def too_large(txt: str, name: str = "_smtp._tls") -> Finding | None:
+    """The record's text too long for one DNS record (RFC 1035 §3.3), for the record read and
+    for the `tlsRpt` setting that writes it."""
+    return published.txt_size(txt, f"the {name} TXT record", "list fewer or shorter report URIs")
+
+
 def parse(txt: str, name: str = "_smtp._tls") -> Record:
     """Judge one text that `counts`; `uris` is empty when a strict sender sends no reports."""
     publish = _publish(name)
     if not txt.startswith(PREFIX):
         seen = f"{txt!r} does not begin with 'v=TLSRPTv1;': senders discard it"
         return Record((), (Finding(PREFIX_CODE, Severity.FAIL, seen, publish, RFC),))
+    if size := too_large(txt, name):
+        return Record((), (size,))  # no sender reads it: the record cannot be served
     tagged = _tagged.split(txt, VERSION, free_value=("rua",))
     findings = _tagged.grammar_findings(
         tagged,
