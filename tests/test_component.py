@@ -91,3 +91,43 @@ def test_a_refused_argument_gets_no_stack_config_command(args: dict) -> None:
         settings_from_args("shop", args)
     message = str(raised.value)
     assert "config set" not in message and "tlsRpt" not in message and "dmarcRua" not in message, message
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ({"domain": "output"}, "domain is an output"),
+        ({"domain": "example.com", "mx": ["secret"]}, "mx holds an output"),
+        ({"domain": "example.com", "max_age": "output"}, "max_age is an output"),
+        ({"domain": "unknown"}, "domain is an output"),
+        (
+            {"domain": "example.com", "proton": {"verification": "output", "dkim": {}}},
+            "proton.verification is an output",
+        ),
+    ],
+)
+def test_an_output_where_a_plain_value_is_needed_is_named_as_an_output_not_shown(
+    args: dict, named: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pulumi
+    from pulumi.output import Unknown
+    from pulumi_mta_sts.validation import settings_from_args
+
+    def made(value: object) -> object:
+        if isinstance(value, dict):
+            return {key: made(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [made(item) for item in value]
+        return {
+            "output": pulumi.Output.from_input("example.com"),
+            "secret": pulumi.Output.secret("mail.example.com"),
+            "unknown": Unknown(),
+        }.get(value, value)  # type: ignore[call-overload]
+
+    with pytest.raises(pulumi.RunError) as raised:
+        settings_from_args("shop", made(args))  # type: ignore[arg-type]
+    message = str(raised.value)
+    assert f"  - {named} (or secret); MtaStsDomain needs a plain value" in message, message
+    assert "__str__" not in message and "object at 0x" not in message and "Output[T]" not in message, message
+    assert "'domain' is required" not in message and "domain is required" not in message, message
+    assert "__str__" not in capsys.readouterr().err

@@ -240,3 +240,13 @@ def test_a_misspelt_input_alone_is_refused(deployment: tuple[FakeDeployment, Run
         deployment, "misspelt-alone", {"domain": "example.com", "zoneId": ZONE_ID, "maxage": 5.0}
     )
     assert set(problems) == {"maxage"}, problems
+
+
+@pytest.mark.parametrize("domain", [rpc.UNKNOWN, secret("example.com")])
+def test_an_unknown_or_secret_where_a_plain_value_is_needed_is_named_so_not_shown(
+    deployment: tuple[FakeDeployment, RunningProvider], domain: Any
+) -> None:
+    problems = refused(deployment, "output-domain", {"domain": domain, "zoneId": ZONE_ID, "mode": "strict"})
+    assert set(problems) == {"domain", "mode"}, problems
+    assert problems["domain"].startswith("domain is an output (or secret); MtaStsDomain needs a plain value")
+    assert "object at 0x" not in problems["domain"] and "example.com" not in problems["domain"]

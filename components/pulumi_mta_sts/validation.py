@@ -17,10 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi_mta_sts.netlify.credential import TokenError, clean_token
 
 from mtasts.config import ConfigError, Settings, parse_settings, schema
-from mtasts.config.values import show, unknown_key
+from mtasts.config.values import MAX_NESTING, show, unknown_key
 
 _PROTON_KEYS = {"verification": "verification", "dkim": "dkim", "dmarc": "dmarc"}
 _PROTON_KEYS |= {"dmarc_rua": "dmarcRua", "spf_includes": "spfIncludes"}
@@ -73,6 +74,38 @@ def _config_form(args: Mapping[str, Any], problems: list[str]) -> dict[str, Any]
     return raw
 
 
+# Why an argument cannot be an output: its value decides which resources register.
+PLAIN_VALUE = (
+    "MtaStsDomain needs a plain value: it decides when it is created which records and sites the "
+    "domain needs, before any output is known. Pass the value itself, not an Output (from stack "
+    "config, read it with `require`, not `require_secret`)"
+)
+
+
+def _is_output(value: Any) -> bool:
+    """An Output, or the engine's unknown value (a preview's output of another resource)."""
+    return isinstance(value, (pulumi.Output, Unknown))
+
+
+def _output_at(value: Any, path: str, depth: int = 0) -> str | None:
+    """Where an output is in an argument's value: `domain is`, `mx holds`, `proton.verification is`.
+    Never shown: an output's str() is Pulumi's warning, and a secret's value is secret."""
+    if _is_output(value):
+        return f"{path} is"
+    if depth > MAX_NESTING:
+        return None  # the core refuses a value nested this deep
+    if isinstance(value, Mapping):
+        return next((w for k, v in value.items() if (w := _output_at(v, f"{path}.{k}", depth + 1))), None)
+    if isinstance(value, (list, tuple)) and any(_output_at(item, path, depth + 1) for item in value):
+        return f"{path} holds"
+    return None
+
+
+def _config_key(arg: str) -> str:
+    """`max_age` → `maxAge`: an argument's name as the core's problems name it."""
+    return next((name for name in schema.declared() if arg_name(name) == arg), arg)
+
+
 def _token_problem(token: Any) -> str | None:
     if token is None or isinstance(token, pulumi.Output):
         return None  # an output is judged by the provider, when it is known
@@ -95,12 +128,24 @@ def settings_from_args(name: str, args: Mapping[str, Any]) -> Settings:
             "MtaStsDomainArgs(domain=...) or a dict with the same snake_case keys"
         )
     problems: list[str] = []
-    raw = _config_form(args, problems)
+    outputs = {
+        key: where
+        for key, value in args.items()
+        if key != "netlify_token" and (where := _output_at(value, key))
+    }
+    problems += [f"{where} an output (or secret); {PLAIN_VALUE}" for where in outputs.values()]
+    raw = _config_form({key: value for key, value in args.items() if key not in outputs}, problems)
     token_problem = _token_problem(args.get("netlify_token"))
     try:
         settings = parse_settings(raw)
     except ConfigError as error:
-        problems += [_rephrase(problem) for problem in error.problems]
+        left_out = tuple(f"'{_config_key(key)}" for key in outputs)
+        # A setting left out for being an output is named once, above, not also as missing.
+        problems += [
+            _rephrase(problem)
+            for problem in error.problems
+            if not problem.startswith(tuple(f"{key}{end}" for key in left_out for end in ("'", ".")))
+        ]
     if token_problem:
         problems.append(token_problem)
     if problems:
