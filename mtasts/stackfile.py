@@ -195,15 +195,59 @@ def read_stack_file(stack: str, project_dir: Path = Path(".")) -> dict[str, Any]
 
 
 def settings_keys(config: Mapping[Any, Any]) -> dict[str, Any]:
-    """The `mta-sts:*` keys, namespace removed, secure values left out."""
+    """The `mta-sts:*` keys, namespace removed, secure values left out. A secure key that is no
+    setting is kept, with no value, so that it is named as a misspelling like any other."""
     prefix = NAMESPACE + ":"
+    declared = schema.declared()
     return {
-        key[len(prefix) :]: value
+        key[len(prefix) :]: None if _secure(value) else value
         for key, value in config.items()
         if isinstance(key, str)
         and key.startswith(prefix)
-        and not (isinstance(value, dict) and "secure" in value)
+        and not (_secure(value) and key[len(prefix) :] in declared)
     }
+
+
+def _secure(value: Any) -> bool:
+    return isinstance(value, dict) and "secure" in value
+
+
+# Settings render can do without: the zone id only picks the Cloudflare zone, and no record
+# or policy line depends on it.
+UNREAD_IS_HARMLESS = ("zoneId",)
+
+
+def secret_settings(config: Mapping[Any, Any]) -> list[str]:
+    """Settings the stack file holds encrypted that are not secrets by design (`netlifyToken`
+    is): render decrypts nothing, so it cannot read them."""
+    declared = schema.declared()
+    prefix = NAMESPACE + ":"
+    return [
+        key[len(prefix) :]
+        for key, value in config.items()
+        if isinstance(key, str)
+        and key.startswith(prefix)
+        and _secure(value)
+        and key[len(prefix) :] in declared
+        and not declared[key[len(prefix) :]].secret
+    ]
+
+
+def _unreadable(name: str, where: str, stack: str) -> str:
+    """Why render stops at a secret setting, and the two ways on."""
+    return (
+        f"'{name}' is a secret in {where}; render cannot read it (it decrypts nothing), so it cannot "
+        f"show or check what the stack publishes. It is no credential: store it in plain text "
+        f"(`scripts/pulumi config rm {name} --stack {stack}`, then set it again without --secret), "
+        "or see the stack with `scripts/pulumi preview`, which decrypts it"
+    )
+
+
+def _unchecked(name: str, where: str) -> str:
+    return (
+        f"'{name}' is a secret in {where}; render cannot read it (it decrypts nothing), so it is not "
+        "checked here; `scripts/pulumi preview` checks it"
+    )
 
 
 def foreign_keys(config: Mapping[Any, Any], stack: str) -> list[str]:
@@ -217,16 +261,30 @@ def load_settings(stack: str, project_dir: Path = Path(".")) -> Settings:
 
 
 def load_settings_and_warnings(stack: str, project_dir: Path = Path(".")) -> tuple[Settings, list[str]]:
-    """Validated Settings of a stack file and the warnings the program would give about them."""
+    """Validated Settings of a stack file and the warnings the program would give about them.
+
+    A secret setting that shapes what is published is refused (render would show other
+    records than the stack's), with every other problem; a core problem about it
+    (`'domain' is required`) is left out, since it is set."""
     config = read_stack_file(stack, project_dir)
+    where = f"Pulumi.{stack}.yaml"
+    foreign = foreign_keys(config, stack)
+    secrets = secret_settings(config)
+    unread = [name for name in secrets if name not in UNREAD_IS_HARMLESS]
+    settings, problems = None, []
     try:
-        settings = parse_settings(settings_keys(config), prior_problems=foreign_keys(config, stack))
+        settings = parse_settings(settings_keys(config), prior_problems=foreign)
     except ConfigError as error:
-        where = f"Pulumi.{stack}.yaml"
+        problems = error.problems
+    about_unread = tuple(f"'{name}{end}" for name in unread for end in ("'", "."))
+    problems = [
+        *problems[: len(foreign)],
+        *(_unreadable(name, where, stack) for name in unread),
+        *(problem for problem in problems[len(foreign) :] if not problem.startswith(about_unread)),
+    ]
+    if problems or settings is None:
         raise ConfigError(
-            [
-                for_stack(problem if where in problem else f"{where}: {problem}", stack)
-                for problem in error.problems
-            ]
+            [for_stack(problem if where in problem else f"{where}: {problem}", stack) for problem in problems]
         ) from None
-    return settings, config_warnings(settings, config, stack)
+    unchecked = [_unchecked(name, where) for name in secrets if name in UNREAD_IS_HARMLESS]
+    return settings, [*config_warnings(settings, config, stack), *unchecked]

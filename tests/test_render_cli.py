@@ -135,3 +135,33 @@ def test_render_reads_a_value_as_the_program_is_given_it_and_judges_it_the_same(
         assert all(problem in failed for problem in refused.problems), failed
     else:
         run_program(read)
+
+
+SECURE = "\n    secure: AAABAKsomeciphertext==\n"
+
+
+def test_a_secret_setting_that_shapes_the_records_is_named_as_a_secret_render_cannot_read(
+    tmp_path: Path,
+) -> None:
+    body = "config:\n  mta-sts:domain:" + SECURE + "  mta-sts:tlsRpt:" + SECURE + "  mta-sts:mode: strict\n"
+    result = render(write_stack(tmp_path, body), "--stack", "staging")
+    assert result.returncode == 2, result.stderr
+    assert "'domain' is a secret in Pulumi.staging.yaml; render cannot read it" in result.stderr
+    assert "'tlsRpt' is a secret in Pulumi.staging.yaml; render cannot read it" in result.stderr
+    assert "'mode' 'strict' is not accepted" in result.stderr  # the other problems, all at once
+    assert "'domain' is required" not in result.stderr and "tlsRpt is not set" not in result.stderr
+    assert "AAABAK" not in result.stderr
+
+
+def test_a_secret_zone_id_is_said_to_go_unchecked_and_render_goes_on(tmp_path: Path) -> None:
+    body = "config:\n  mta-sts:domain: mail-owner.net\n  mta-sts:tlsRpt: [mailto:t@mail-owner.net]\n"
+    result = render(write_stack(tmp_path, body + "  mta-sts:zoneId:" + SECURE), "--stack", "staging")
+    assert result.returncode == 0, result.stderr
+    assert "warning: 'zoneId' is a secret in Pulumi.staging.yaml; render cannot read it" in result.stderr
+    assert "_mta-sts.mail-owner.net." in result.stdout
+
+
+def test_a_misspelt_key_is_named_even_when_its_value_is_a_secret(tmp_path: Path) -> None:
+    body = "config:\n  mta-sts:domain: mail-owner.net\n  mta-sts:netlifyTokn:" + SECURE
+    result = render(write_stack(tmp_path, body), "--stack", "staging")
+    assert result.returncode == 2 and "'netlifyTokn' is not a setting" in result.stderr, result.stderr

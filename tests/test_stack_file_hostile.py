@@ -270,3 +270,13 @@ def test_the_program_never_shows_a_token_written_into_a_key(
     monkeypatch.chdir(tmp_path)
     failed = failing_stack({"domain": "example.com", key: "x"})
     assert "'netlifyToken=…' is not a setting" in str(failed.error) and TOKEN[4:12] not in str(failed.error)
+
+
+def test_the_program_names_a_misspelt_key_whose_value_is_a_secret_as_render_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_stack: Callable[..., FailedRun]
+) -> None:
+    (tmp_path / "Pulumi.test.yaml").write_text(START + "  mta-sts:netlifyTokn:\n    secure: v1:AAAA\n")
+    monkeypatch.chdir(tmp_path)
+    failed = failing_stack({"domain": "example.com", "netlifyTokn": TOKEN})  # the engine decrypts it
+    assert "'netlifyTokn' is not a setting" in str(failed.error) and TOKEN not in str(failed.error)
+    assert failed.registered == []
