@@ -226,3 +226,64 @@ def test_dmarc_report_uris_too_long_for_one_txt_record_are_refused() -> None:
     assert any(p.startswith("'proton.dmarcRua': the _dmarc TXT record would hold") for p in problems), (
         problems
     )
+
+
+@pytest.mark.parametrize(
+    ("uri", "said"),
+    [
+        ("https://r.example.com:99999/x", "names port 99999, which is no TCP port"),
+        ("https://r.example.com:0/x", "names port 0, which is no TCP port"),
+        ("mailto:" + "a" * 1_000 + "@example.com", "local part (before the '@') of 1,000 octets"),
+        ("mailto:" + "%61" * 65 + "@example.com", "local part (before the '@') of 65 octets"),
+    ],
+)
+def test_report_uris_outside_what_tcp_and_smtp_carry_are_refused_by_config_and_record_reading_alike(
+    uri: str, said: str
+) -> None:
+    from mtasts.rules import tlsrpt
+
+    [problem] = problems_of({"domain": "example.com", "tlsRpt": [uri]})
+    assert said in problem, problem
+    assert any(said in finding.seen for finding in tlsrpt.parse(tlsrpt.text([uri])).findings)
+
+
+def test_report_uris_at_the_limits_are_accepted() -> None:
+    uris = [
+        "https://r.example.com:65535/x",
+        "https://r.example.com:1/x",
+        "mailto:" + "a" * 64 + "@example.com",
+    ]
+    assert parse_settings({"domain": "example.com", "tlsRpt": uris}).tls_rpt == tuple(uris)
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("mailto:tls@example.org", "mailto:tls@EXAMPLE.ORG"),
+        ("https://r.example.org/x", "https://R.example.org:443/x"),
+        ("https://r.example.org", "https://r.example.org/"),
+        ("mailto:a%2cb@example.org", "mailto:a%2Cb@example.org"),
+    ],
+)
+def test_two_spellings_of_one_report_address_are_listed_twice_in_tls_rpt_and_dmarc_rua(
+    first: str, again: str
+) -> None:
+    from mtasts.rules import tlsrpt
+    from tests.proton_values import DKIM, VERIFICATION
+
+    [problem] = problems_of({"domain": "example.org", "tlsRpt": [first, again]})
+    assert "is listed twice" in problem and "is the address of" in problem, problem
+    findings = tlsrpt.parse(tlsrpt.text([first, again])).findings
+    assert [f.code for f in findings] == [tlsrpt.URI_DUPLICATE], findings
+    if first.startswith("mailto:"):
+        proton = {"verification": VERIFICATION, "dkim": DKIM, "dmarcRua": [first, again]}
+        [problem] = problems_of({"domain": "example.org", "proton": proton})
+        assert problem.startswith("'proton.dmarcRua' entry") and "is listed twice" in problem, problem
+
+
+def test_a_local_part_differing_in_case_is_another_address() -> None:
+    uris = [
+        "mailto:TLS@example.org",
+        "mailto:tls@example.org",
+    ]  # RFC 5321 §2.4: the local part is the server's
+    assert parse_settings({"domain": "example.org", "tlsRpt": uris}).tls_rpt == tuple(uris)

@@ -24,6 +24,7 @@ from mtasts.config.values import (
     choice,
     expected,
     integer,
+    listed_twice,
     nesting,
     reason,
     show,
@@ -196,12 +197,12 @@ def _tls_rpt(value: Any, problems: list[str]) -> tuple[str, ...]:
     uris = string_list(value, "tlsRpt", "mailto:tls-reports@example.com", problems, tlsrpt.with_scheme)
     if uris is None:
         return ()
+    repeated = tlsrpt.repeats(uris)
     for index, uri in enumerate(uris):
         # What we publish must parse under the strictest reading: a warning refuses too.
         findings = tlsrpt.uri_findings(uri)
-        if uri in uris[:index]:
-            shown = show(tlsrpt.without_userinfo(uri))
-            problems.append(f"'tlsRpt' entry {shown} is listed twice; list each URI once")
+        if index in repeated:
+            problems.append(listed_twice("tlsRpt", uri, repeated[index]))
         elif findings:
             said = reason(findings[0].seen, uri)
             problems.append(

@@ -7,7 +7,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from mtasts.config.settings import DmarcPolicy, ProtonSettings
-from mtasts.config.values import choice, expected, key_name, reason, show, string_list, unknown_key
+from mtasts.config.values import (
+    choice,
+    expected,
+    key_name,
+    listed_twice,
+    reason,
+    show,
+    string_list,
+    unknown_key,
+)
 from mtasts.constants import PROTON_SPF_INCLUDE
 from mtasts.names import is_hostname, normalize
 from mtasts.records import dmarc_text
@@ -100,9 +109,12 @@ def _dmarc_rua(value: Any, problems: list[str]) -> tuple[str, ...]:
     )
     if uris is None:
         return ()
-    for uri in uris:
+    repeated = tlsrpt.repeats(uris)
+    for index, uri in enumerate(uris):
         findings = tlsrpt.uri_findings(uri, schemes=("mailto",))
-        if findings:
+        if index in repeated:
+            problems.append(listed_twice("proton.dmarcRua", uri, repeated[index]))
+        elif findings:
             said = reason(findings[0].seen, uri)
             problems.append(
                 f"'proton.dmarcRua' entry {show(uri)} is not accepted: {said}; "

@@ -126,6 +126,15 @@ def _reads_back(text: str, value: Any) -> bool:
         return False
 
 
+def listed_twice(key: str, uri: str, earlier: str) -> str:
+    """A report URI naming the address of an earlier entry (`tlsrpt.repeats`: `mailto:a@EXAMPLE.ORG`
+    is `mailto:a@example.org`), shown without an https: URL's password."""
+    from mtasts.rules.tlsrpt import without_userinfo  # here: the rules import nothing of config
+
+    same = "" if uri == earlier else f" (it is the address of {show(without_userinfo(earlier))})"
+    return f"'{key}' entry {show(without_userinfo(uri))} is listed twice{same}; list each URI once"
+
+
 def expected(fix: str) -> str:
     """A rule's fix after a refusal: `write it as ...` as it is, anything else as what is expected."""
     return fix if fix.startswith("write ") else f"expected {fix}"

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from mtasts.names import is_hostname, normalize
 from mtasts.rules import _tagged, published
@@ -49,8 +49,14 @@ RUA_DUPLICATE = "tlsrpt-rua-duplicate"
 URI_INVALID = "tlsrpt-uri-invalid"
 URI_SCHEME_CASE = "tlsrpt-uri-scheme-case"
 URI_USERINFO = "tlsrpt-uri-userinfo"
+URI_DUPLICATE = "tlsrpt-uri-duplicate"
 WHITESPACE = "tlsrpt-record-whitespace"
 
+# RFC 5321 §4.5.3.1.1: a local part is at most 64 octets (a server may refuse a longer one).
+LOCAL_PART_LIMIT = 64
+# RFC 793 §3.1, RFC 6335 §6: a TCP port is 1 to 65535 (0 is reserved); RFC 3986's grammar allows any digits.
+PORTS = range(1, 65_536)
+_HTTPS_PORT = "443"  # RFC 9110 §4.2.2: an https: URI without a port means 443
 # RFC 5322 dot-atom local part: what a mailto: report URI carries.
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _RUA_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
@@ -67,7 +73,7 @@ _ENCODED = {"https": ",!;", "mailto": ",!;#/&=[]"}
 # RFC 3986 §3.2, §3.3: authority (host, numeric port) and the path, query and fragment of a URL.
 _PCHAR = r"(?:[A-Za-z0-9._~$&'()*+=:@-]|%[0-9A-Fa-f]{2})"
 _HTTPS = re.compile(
-    rf"//(?:(?P<userinfo>[^/?#@]*)@)?(?P<host>[A-Za-z0-9.-]+)(?::[0-9]{{1,5}})?(?:/{_PCHAR}*)*"
+    rf"//(?:(?P<userinfo>[^/?#@]*)@)?(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{{1,5}}))?(?:/{_PCHAR}*)*"
     rf"(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?"
 )
 
@@ -217,6 +223,27 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
                 RFC,
             )
         )
+    elif scheme.lower() == "mailto" and _octets(local) > LOCAL_PART_LIMIT:
+        findings.append(
+            Finding(
+                URI_INVALID,
+                Severity.FAIL,
+                f"{uri!r} has a local part (before the '@') of {_octets(local):,} octets; "
+                f"mail servers may refuse one over {LOCAL_PART_LIMIT} (RFC 5321 §4.5.3.1.1)",
+                f"use an address whose part before the '@' is at most {LOCAL_PART_LIMIT} characters",
+                RFC,
+            )
+        )
+    elif scheme.lower() == "https" and (match := _HTTPS.fullmatch(rest)) and not _port_ok(match["port"]):
+        findings.append(
+            Finding(
+                URI_INVALID,
+                Severity.FAIL,
+                f"{uri!r} names port {match['port']}, which is no TCP port (1 to 65535, RFC 6335 §6)",
+                f"write the port the report server listens on, or none for 443: {_without_port(uri)}",
+                RFC,
+            )
+        )
     elif scheme.lower() == "https" and not _HTTPS.fullmatch(rest):
         findings.append(
             Finding(
@@ -229,6 +256,56 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             )
         )
     return findings
+
+
+def _octets(local: str) -> int:
+    """A local part's length as the server receives it: percent-encodings decoded (RFC 6068 §2)."""
+    return len(unquote(local).encode("utf-8"))
+
+
+def _port_ok(port: str | None) -> bool:
+    return port is None or int(port) in PORTS
+
+
+def _without_port(uri: str) -> str:
+    scheme, _, rest = uri.partition(":")
+    match = _HTTPS.fullmatch(rest)
+    if match is None or match["port"] is None:
+        return uri
+    return f"{scheme}:{rest[: match.start('port') - 1]}{rest[match.end('port') :]}"
+
+
+def comparable(uri: str) -> str:
+    """`uri` as senders compare it, so two spellings of one address count as one: the scheme
+    and a host in lower case (RFC 3986 §6.2.2.1; a domain is case-insensitive, RFC 5321 §2.4,
+    a local part is not), hex digits of percent-encodings in upper case, and an https: URL's
+    default port and empty path left out (RFC 3986 §6.2.3)."""
+    scheme, _, rest = uri.partition(":")
+    rest = re.sub(r"%[0-9A-Fa-f]{2}", lambda m: m.group(0).upper(), rest)
+    if scheme.lower() == "mailto":
+        address, question, hfields = rest.partition("?")
+        local, at, host = address.rpartition("@")
+        return f"mailto:{local}{at}{host.lower()}{question}{hfields}"
+    match = _HTTPS.fullmatch(rest) if scheme.lower() == "https" else None
+    if match is None:
+        return f"{scheme.lower()}:{rest}"
+    port = "" if match["port"] in (None, _HTTPS_PORT) else f":{match['port']}"
+    user = "" if match["userinfo"] is None else match["userinfo"] + "@"
+    tail = rest[match.end("port") if match["port"] is not None else match.end("host") :] or "/"
+    return f"https://{user}{match['host'].lower()}{port}{tail}"
+
+
+def repeats(uris: Sequence[str]) -> dict[int, str]:
+    """Each entry that names a URI listed before it (as `comparable` reads them), and that URI."""
+    first: dict[str, str] = {}
+    repeated = {}
+    for index, uri in enumerate(uris):
+        key = comparable(uri)
+        if key in first:
+            repeated[index] = first[key]
+        else:
+            first[key] = uri
+    return repeated
 
 
 @dataclass(frozen=True)
@@ -276,6 +353,17 @@ def parse(txt: str, name: str = "_smtp._tls") -> Record:
     uris = tuple(_RUA_SEPARATOR.split(ruas[0])) if ruas else ()
     for uri in uris:
         findings += uri_findings(uri)
+    for index, earlier in repeats(uris).items():
+        findings.append(
+            Finding(
+                URI_DUPLICATE,
+                Severity.WARN,
+                f"rua lists {without_userinfo(uris[index])!r}, the address of "
+                f"{without_userinfo(earlier)!r} again; a sender may send each report twice",
+                "list each URI once",
+                RFC,
+            )
+        )
     failed = any(finding.failed for finding in findings)
     return Record(() if failed else uris, tuple(findings))
 
