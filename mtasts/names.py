@@ -53,9 +53,46 @@ def malformed_a_label(name: str) -> str | None:
             decoded.isascii()
             or any(unicodedata.category(char) in _NEVER_IN_A_LABEL for char in decoded)
             or decoded.encode("punycode").decode("ascii") != body
+            or not _as_idna_makes_it(decoded)
         ):
             return label
     return None
+
+
+def _as_idna_makes_it(decoded: str) -> bool:
+    """Whether IDNA would produce a label that decodes to `decoded`: no format character (Cf: a
+    soft hyphen, a bidi override, which UTS #46 deletes or refuses), NFC (RFC 5891 §5.2), and a
+    form UTS #46 maps to itself (an upper-case Ü, as in `xn--BCHER-2pa`, maps to ü; fullwidth
+    letters to ASCII). Emoji, which UTS #46 does not map, stay valid."""
+    import unicodedata
+
+    if any(unicodedata.category(char) == "Cf" for char in decoded):
+        return False
+    return unicodedata.normalize("NFC", decoded) == decoded and _uts46(decoded) in (decoded, None)
+
+
+def _uts46(text: str) -> str | None:
+    """`text` after UTS #46 mapping, or None where it refuses a code point (an emoji)."""
+    import idna  # here: only an `xn--` label needs its tables
+
+    try:
+        return str(idna.uts46_remap(text, std3_rules=False, transitional=False))
+    except idna.IDNAError:
+        return None
+
+
+def proper_a_label(label: str) -> str | None:
+    """The A-label IDNA gives for what a malformed `xn--` label decodes to, when there is one."""
+    try:
+        decoded = label[4:].lower().encode("ascii").decode("punycode")
+        mapped = _uts46(decoded)
+        if mapped is None or mapped.isascii():
+            return None
+        import idna
+
+        return str(idna.encode(mapped, uts46=True).decode("ascii"))
+    except (UnicodeError, ValueError):
+        return None
 
 
 A_LABEL_FIX = "write the A-label your registrar shows, or the name in Unicode to be shown its A-label"

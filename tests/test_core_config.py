@@ -287,3 +287,26 @@ def test_a_local_part_differing_in_case_is_another_address() -> None:
         "mailto:tls@example.org",
     ]  # RFC 5321 §2.4: the local part is the server's
     assert parse_settings({"domain": "example.org", "tlsRpt": uris}).tls_rpt == tuple(uris)
+
+
+@pytest.mark.parametrize(
+    ("label", "proper"),
+    [
+        ("xn--tda680n", None),  # ü and a right-to-left override (Cf)
+        ("xn--ab-5da", None),  # a soft hyphen, which UTS #46 deletes: plain "ab"
+        ("xn--tda1031keaio5d", "xn--bcher-kva"),  # fullwidth letters
+        ("xn--BCHER-2pa", "xn--bcher-kva"),  # an upper-case Ü
+        ("xn--ecole-6ed", "xn--cole-9oa"),  # e and a combining acute: not NFC
+    ],
+)
+def test_an_a_label_idna_would_never_produce_is_refused_with_the_one_it_would(
+    label: str, proper: str | None
+) -> None:
+    [problem] = problems_of({"domain": f"{label}.example"})
+    assert f"has the label '{label.lower()}', which is no A-label" in problem, problem
+    assert (f"write the label as '{proper}'" in problem) if proper else ("A-label your registrar" in problem)
+
+
+@pytest.mark.parametrize("domain", ["xn--e28h.example", "xn--bcher-kva.example", "XN--BCHER-KVA.example"])
+def test_a_labels_idna_produces_and_emoji_stay_accepted(domain: str) -> None:
+    assert parse_settings({"domain": domain}).domain == domain.lower()

@@ -32,7 +32,7 @@ from mtasts.config.values import (
     unknown_key,
 )
 from mtasts.constants import NETLIFY_TOKEN_ENV, PROTON_MX, SET_NETLIFY_TOKEN
-from mtasts.names import A_LABEL_FIX, is_hostname, malformed_a_label, normalize
+from mtasts.names import A_LABEL_FIX, is_hostname, malformed_a_label, normalize, proper_a_label
 from mtasts.policy import Mode, Policy
 from mtasts.rules import mx_coverage, policy_file, published, tlsrpt
 from mtasts.rules.mail import PROTON_DKIM_SELECTORS
@@ -137,9 +137,11 @@ def _domain(value: Any, problems: list[str]) -> str:
         )
         return ""
     if label := malformed_a_label(normalize(value)):
+        proper = proper_a_label(label)
+        fix = f"write the label as '{proper}', the A-label IDNA makes of it" if proper else A_LABEL_FIX
         problems.append(
             f"'domain' {show(value)} has the label '{label}', which is no A-label: it is not the "
-            f"Punycode of a Unicode label (RFC 5890 §2.3.2.1); {A_LABEL_FIX}"
+            f"Punycode IDNA makes of a Unicode label (RFC 5890 §2.3.2.1); {fix}"
         )
         return ""
     return normalize(value)
