@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -13,6 +14,9 @@ from collections.abc import Iterator
 import pytest
 import trustme
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,6 +107,58 @@ def test_pkix_usages_are_never_usable_for_smtp(usage: int, selector: int, matchi
 def test_a_record_reads_back_from_its_text(usage: int, selector: int, matching: int, data: bytes) -> None:
     record = tlsa.Tlsa(usage, selector, matching, data)
     assert tlsa.parse(record.text()) == record
+
+
+def long_chain(length: int) -> list[x509.Certificate]:
+    """A leaf for HOST and `length - 1` certificates above it, each signed by the next (one key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    names = [x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST if i == 0 else f"ca{i}")])
+             for i in range(length + 1)]  # fmt: skip
+    chain = []
+    for index in range(length):
+        builder = (
+            x509.CertificateBuilder().subject_name(names[index]).issuer_name(names[index + 1])
+            .public_key(key.public_key()).serial_number(index + 1)
+            .not_valid_before(NOW - datetime.timedelta(days=1))
+            .not_valid_after(NOW + datetime.timedelta(days=9))
+        )  # fmt: skip
+        if index == 0:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+        chain.append(builder.sign(key, hashes.SHA256()))
+    return chain
+
+
+def random_ta_records(count: int) -> list[tlsa.Tlsa]:
+    return [tlsa.Tlsa(2, 1, 1, os.urandom(32)) for _ in range(count)]
+
+
+def test_dane_ta_records_verify_each_chain_link_once_and_only_as_deep_as_a_sender(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A hostile zone's many DANE-TA records against its host's long chain once cost every
+    # record a signature check per link (1,300 x 300: a minute, stalling every domain).
+    chain = long_chain(tlsa.MAX_CHAIN + 5)
+    checks = []
+    original = tlsa._issued_by
+    monkeypatch.setattr(tlsa, "_issued_by", lambda child, issuer: checks.append(1) or original(child, issuer))
+    judged = tlsa.judge_bounded(random_ta_records(200), chain)
+    assert judged.dane is tlsa.Dane.MISMATCHED
+    assert len(checks) <= tlsa.MAX_CHAIN - 1
+    assert (
+        "200 usable TLSA records" in judged.left_out
+        and f"{tlsa.MAX_CHAIN + 5} certificates" in judged.left_out
+    )
+
+
+def test_a_matching_dane_ta_record_among_many_still_matches() -> None:
+    chain = long_chain(4)
+    records = [*random_ta_records(30), tlsa.record_for(chain[2], 2, 0, 1), *random_ta_records(30)]
+    assert tlsa.judge_bounded(records, chain) == tlsa.Judgement(tlsa.Dane.MATCHED)
+    # An anchor past the depth a sender verifies does not count.
+    deep = long_chain(tlsa.MAX_CHAIN + 2)
+    assert (
+        tlsa.judge([tlsa.record_for(deep[-1], 2, 0, 1)], deep) is tlsa.Dane.MISMATCHED
+    )  # one key: selector 0
 
 
 def test_text_that_is_not_a_tlsa_record_is_ignored() -> None:
@@ -297,6 +353,20 @@ def test_a_matching_dane_ta_record_passes() -> None:
         good_probe(), tlsa_answer(tlsa.record_for(CHAIN[1], 2, 1, 1).text()), ROOTS, NOW
     )
     assert (entry.outcome, entry.dane) == (MxOutcome.PASSED, "matched")
+
+
+def test_more_tlsa_records_than_are_compared_and_none_matching_is_could_not_check_not_a_failure() -> None:
+    texts = [record.text() for record in random_ta_records(tlsa.MAX_RECORDS + 100)]
+    entry = mx_tls.judge_probe(good_probe(), tlsa_answer(*texts), ROOTS, NOW)
+    assert entry.outcome is MxOutcome.UNCHECKED and entry.result_type is None
+    assert f"only the first {tlsa.MAX_RECORDS} of {tlsa.MAX_RECORDS + 100} usable" in entry.message
+    assert f"and {tlsa.MAX_RECORDS + 97} more" in entry.message and len(entry.message) < 400
+    # A certificate failure beside it still says DANE was not judged.
+    entry = mx_tls.judge_probe(good_probe(host="mx2.example.com"), tlsa_answer(*texts), ROOTS, NOW)
+    assert entry.result_type == "certificate-host-mismatch" and "DANE not judged: " in entry.message
+    # Within the bound, a mismatch stays a failure, its listing as short.
+    entry = mx_tls.judge_probe(good_probe(), tlsa_answer(*texts[: tlsa.MAX_RECORDS]), ROOTS, NOW)
+    assert entry.result_type == "tlsa-invalid" and len(entry.message) < 400
 
 
 def test_certificate_failures_stop_mail_under_enforce_and_warn_under_testing() -> None:

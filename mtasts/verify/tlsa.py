@@ -79,12 +79,74 @@ def record_for(certificate: x509.Certificate, usage: int, selector: int, matchin
     return Tlsa(usage, selector, matching, association(certificate, selector, matching))
 
 
+# What one probe's DANE judgement looks at is bounded: the zone chooses the records and the
+# MX host the chain, so unbounded, a hostile pair chooses the work (every record against every
+# link) and stalls the whole run. Real TLSA RRsets hold a handful of records (the current key
+# and the next one during a roll, RFC 7671 §8.1), and real chains a handful of certificates.
+MAX_RECORDS = 64
+# Senders verify no deeper either: Postfix's smtp_tls_scert_verifydepth is 9 above the leaf.
+MAX_CHAIN = 10
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the records say about the chain, and what the bounds left unjudged ("" for nothing)."""
+
+    dane: Dane
+    left_out: str = ""
+    records_left_out: bool = False
+
+
 def _issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
         child.verify_directly_issued_by(issuer)
     except Exception:  # InvalidSignature, a mismatched issuer name, an unsupported key type
         return False
     return True
+
+
+class _Prepared:
+    """The presented chain (leaf first, at most MAX_CHAIN certificates) readied for many records.
+
+    Each link's signature is checked once per chain, not once per record, and each
+    certificate's association data once per selector and matching type: a record then costs a
+    comparison.
+    """
+
+    def __init__(self, chain: Sequence[x509.Certificate]) -> None:
+        self.chain = list(chain[:MAX_CHAIN])
+        self._anchors: list[x509.Certificate] | None = None
+        self._data: dict[tuple[int, int, int], bytes] = {}
+
+    def anchors(self) -> list[x509.Certificate]:
+        """The certificates after the leaf that the chain leads up to, each signed by the next.
+
+        RFC 7671 §5.2.2: a DANE-TA anchor counts only if senders can build the chain from the
+        leaf up to it, so the first link that does not verify ends the candidates.
+        """
+        if self._anchors is None:
+            self._anchors = []
+            for index in range(1, len(self.chain)):
+                if not _issued_by(self.chain[index - 1], self.chain[index]):
+                    break
+                self._anchors.append(self.chain[index])
+        return self._anchors
+
+    def data(self, index: int, certificate: x509.Certificate, selector: int, matching: int) -> bytes:
+        key = (index, selector, matching)
+        if key not in self._data:
+            self._data[key] = association(certificate, selector, matching)
+        return self._data[key]
+
+    def matches(self, record: Tlsa) -> bool:
+        if not record.usable or not self.chain:
+            return False
+        if record.usage == DANE_EE:
+            return self.data(0, self.chain[0], record.selector, record.matching) == record.data
+        return any(
+            self.data(index, anchor, record.selector, record.matching) == record.data
+            for index, anchor in enumerate(self.anchors(), start=1)
+        )
 
 
 def matches(record: Tlsa, chain: Sequence[x509.Certificate]) -> bool:
@@ -95,21 +157,29 @@ def matches(record: Tlsa, chain: Sequence[x509.Certificate]) -> bool:
     (RFC 7671 §5.2.2: the trust anchor must be in the chain for selector 0, and senders build
     the chain up to it).
     """
-    if not record.usable or not chain:
-        return False
-    if record.usage == DANE_EE:
-        return association(chain[0], record.selector, record.matching) == record.data
-    for index in range(1, len(chain)):
-        if not _issued_by(chain[index - 1], chain[index]):
-            return False
-        if association(chain[index], record.selector, record.matching) == record.data:
-            return True
-    return False
+    return _Prepared(chain).matches(record)
 
 
 def judge(records: Iterable[Tlsa], chain: Sequence[x509.Certificate]) -> Dane:
     """MATCHED, MISMATCHED or UNUSABLE for validated records against the presented chain."""
+    return judge_bounded(records, chain).dane
+
+
+def judge_bounded(records: Iterable[Tlsa], chain: Sequence[x509.Certificate]) -> Judgement:
+    """`judge`, within MAX_RECORDS usable records and MAX_CHAIN certificates, naming what was left out."""
     usable = [record for record in records if record.usable]
     if not usable:
-        return Dane.UNUSABLE
-    return Dane.MATCHED if any(matches(record, chain) for record in usable) else Dane.MISMATCHED
+        return Judgement(Dane.UNUSABLE)
+    prepared = _Prepared(chain)
+    dane = (
+        Dane.MATCHED if any(prepared.matches(record) for record in usable[:MAX_RECORDS]) else Dane.MISMATCHED
+    )
+    left_out = []
+    if len(usable) > MAX_RECORDS:
+        left_out.append(f"only the first {MAX_RECORDS} of {len(usable):,} usable TLSA records were compared")
+    if len(chain) > MAX_CHAIN and dane is Dane.MISMATCHED:
+        left_out.append(
+            f"only the first {MAX_CHAIN} of the {len(chain):,} certificates the server sent were "
+            "considered (senders verify no deeper)"
+        )
+    return Judgement(dane, "; ".join(left_out), records_left_out=len(usable) > MAX_RECORDS)

@@ -101,16 +101,20 @@ def judge_probe(
             host, address, VALIDATION_FAILURE, f"the server {what}", probe.tls_version, dane=dane.value
         )
     verdict = certs.judge(host, chain, roots, now)
-    if records:
-        dane = tlsa.judge(records, chain)
+    judged = tlsa.judge_bounded(records, chain) if records else tlsa.Judgement(dane)
+    dane = judged.dane
     problems: list[tuple[str, str]] = []
     if verdict.result_type:
         problems.append((verdict.result_type, verdict.problem))
+    dane_unchecked = ""
     if dane is tlsa.Dane.MISMATCHED:
-        listing = ", ".join(record.text()[:24] + "…" for record in records if record.usable)
-        problems.append(
-            (TLSA_INVALID, f"no usable TLSA record at _25._tcp.{host} ({listing}) matches the chain")
-        )
+        mismatch = f"no usable TLSA record at _25._tcp.{host} ({_listing(records)}) matches the chain"
+        if judged.left_out:
+            mismatch += f" ({judged.left_out})"
+        if judged.records_left_out:
+            dane_unchecked = mismatch  # a record past the bound may match: no verdict either way
+        else:
+            problems.append((TLSA_INVALID, mismatch))
     if dane is tlsa.Dane.LOOKUP_FAILED and tlsa_answer is not None and tlsa_answer.rcode == "SERVFAIL":
         problems.append((DNSSEC_INVALID, f"the TLSA lookup failed: {tlsa_problem}"))
     warning = ""
@@ -130,15 +134,26 @@ def judge_probe(
     )
     if problems:
         message = "; ".join(f"{kind}: {text}" for kind, text in problems)
+        if dane_unchecked:
+            message += f"; DANE not judged: {dane_unchecked}"
         first = problems[0][0]
         return replace(seen, outcome=MxOutcome.FAILED, result_type=first, message=message, fix=fix_for(first))
     if dane is tlsa.Dane.LOOKUP_FAILED:
         return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"the TLSA lookup failed: {tlsa_problem}")
+    if dane_unchecked:
+        return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"DANE: {dane_unchecked}")
     names = ", ".join(verdict.names)
     expires = f"{verdict.not_after:%Y-%m-%d}" if verdict.not_after else "?"
     return replace(
         seen, message=f"{probe.tls_version or 'TLS'}, a trusted certificate for {names} valid until {expires}"
     )
+
+
+def _listing(records: Sequence[tlsa.Tlsa], shown: int = 3) -> str:
+    """The first few usable records, cut short, and how many more: the zone chooses how many."""
+    usable = [record for record in records if record.usable]
+    listing = ", ".join(record.text()[:24] + "…" for record in usable[:shown])
+    return listing + (f" and {len(usable) - shown:,} more" if len(usable) > shown else "")
 
 
 def _failed(
