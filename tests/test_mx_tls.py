@@ -252,6 +252,20 @@ def test_the_probe_sees_the_whole_chain_as_sent(servers: list[FakeSmtp]) -> None
     assert parsed is not None and certs.judge(HOST, parsed, ROOTS, NOW).result_type is None
 
 
+def test_an_mx_name_no_tls_client_can_send_as_sni_is_probed_without_it_and_judged_a_mismatch(
+    servers: list[FakeSmtp],
+) -> None:
+    # A legal DNS label of 20 spaces is written "\\032" x 20: 80 characters, past IDNA's 63,
+    # and start_tls(server_hostname=...) once raised UnicodeError, losing the domain's verdicts.
+    weird = "\\032" * 20 + ".example.com"
+    servers.append(server := FakeSmtp(CA, [HOST]))
+    seen = run_probe(server, host=weird)
+    assert seen.failure is None and seen.tls_version, seen.detail
+    entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
+    assert entry.result_type == "certificate-host-mismatch"
+    assert "not a host name a certificate can name" in entry.message
+
+
 def test_a_server_without_starttls_is_named(servers: list[FakeSmtp]) -> None:
     servers.append(server := FakeSmtp(CA, [HOST], starttls=False))
     assert run_probe(server).failure is ProbeFailure.NO_STARTTLS

@@ -32,7 +32,12 @@ from cryptography.x509.verification import (
 )
 
 from mtasts.rules.mx_coverage import matches as name_matches
-from mtasts.verify.mx_tls import CERTIFICATE_EXPIRED, CERTIFICATE_HOST_MISMATCH, CERTIFICATE_NOT_TRUSTED
+from mtasts.verify.mx_tls import (
+    CERTIFICATE_EXPIRED,
+    CERTIFICATE_HOST_MISMATCH,
+    CERTIFICATE_NOT_TRUSTED,
+    nameable,
+)
 
 EXPIRY_WARNING = datetime.timedelta(days=14)
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
@@ -117,9 +122,10 @@ def judge(
     not_after = leaf.not_valid_after_utc
     if not any(name_matches(name, host) for name in names):
         listing = ", ".join(names) or "no DNS names"
-        return CertificateVerdict(
-            names, not_after, CERTIFICATE_HOST_MISMATCH, f"the certificate is for {listing}, not {host}"
-        )
+        problem = f"the certificate is for {listing}, not {host}"
+        if not nameable(host):
+            problem += " (which is not a host name a certificate can name: RFC 5280 §4.2.1.6)"
+        return CertificateVerdict(names, not_after, CERTIFICATE_HOST_MISMATCH, problem)
     if now > not_after:
         return CertificateVerdict(
             names,

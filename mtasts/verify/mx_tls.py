@@ -35,6 +35,24 @@ RESULT_TYPES = (
 PORT_25_BLOCKED = "port 25 is not reachable from this machine; the MX hosts were not checked"
 
 
+def nameable(host: str) -> bool:
+    """Whether `host` can be the TLS server name (SNI) and a certificate's dNSName.
+
+    DNS labels may hold any byte, and an MX target holding one a host name cannot (a space, a
+    dot inside a label) is written with a `\\DDD` or `\\.` escape; neither SNI (RFC 6066
+    §3, an ASCII host name) nor a certificate's dNSName (RFC 5280 §4.2.1.6, the preferred
+    name syntax) can carry it, and IDNA refuses a label whose written form is over 63
+    characters. Senders cannot authenticate such a host under MTA-STS (RFC 8461 §4.2).
+    """
+    if "\\" in host:
+        return False
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
 class SmtpMode(enum.StrEnum):
     """`--smtp`: check the MX hosts (on), also treat an unreachable port 25 as could-not-check
     (require), or skip the MX check (off)."""

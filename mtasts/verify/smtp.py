@@ -16,7 +16,7 @@ import errno
 import ipaddress
 import ssl
 
-from mtasts.verify.mx_tls import ProbeFailure, SmtpProbe
+from mtasts.verify.mx_tls import ProbeFailure, SmtpProbe, nameable
 
 EHLO_NAME = "mtasts-verify.invalid"
 _MAX_LINE = 2048  # RFC 5321 §4.5.3.1.5 allows 512 octets per reply line; leave room for sloppy servers
@@ -153,7 +153,9 @@ async def probe(
             )
         step = "the TLS handshake"
         async with within():
-            await writer.start_tls(context, server_hostname=host)
+            # Without SNI for a name no TLS client can send: the server's TLS is still seen,
+            # and `certs` says the name is one no certificate can hold.
+            await writer.start_tls(context, server_hostname=host if nameable(host) else None)
         ssl_object = writer.get_extra_info("ssl_object")
         version = ssl_object.version() if ssl_object is not None else None
         chain = _chain(ssl_object)
