@@ -74,6 +74,32 @@ def may_be_secret(value: Any) -> bool:
     return False
 
 
+# A token pasted inside a value (`mailto:nfp_...@example.com`, `https://host/ghp_...`,
+# `token=ghp_...`): a prefix anywhere with at least 16 of a token's characters after it (the
+# shortest, GitLab's, has 20; `ghp.example.com` and `nfp-mail` have none), or a run of 32 and
+# more key characters with a letter and a digit. Runs, not parts between separators: a base64
+# key holds `/`, `+` and `=`, and an escape (`\u00e9`) or a percent-encoding glues itself on.
+_PREFIXED_PART = re.compile(r"(?:nf[pc]_|gh[pousr]_|github_pat_|glpat-)[A-Za-z0-9_-]{16,}")
+_KEY_RUN = re.compile(r"[A-Za-z0-9_+/=-]{32,}")
+HIDDEN_PART = "(a part shaped like a token, not shown)"
+
+
+def hide_tokens(text: str) -> str:
+    """`text` with each part shaped like a token replaced by `HIDDEN_PART`, the rest as it is:
+    a value, or a rule's words that quote one (`'...' is not a valid mailto: URI`, `write it as ...`)."""
+    text = _PREFIXED_PART.sub(HIDDEN_PART, text)
+    return _KEY_RUN.sub(lambda run: HIDDEN_PART if _letters_and_digits(run.group(0)) else run.group(0), text)
+
+
+def _letters_and_digits(run: str) -> bool:
+    return any(char.isdigit() for char in run) and any(char.isalpha() for char in run)
+
+
+def holds_token(value: Any) -> bool:
+    """Whether `value` is shaped like a token or has a part that is (see `hide_tokens`)."""
+    return may_be_secret(value) or (isinstance(value, str) and hide_tokens(value) != value)
+
+
 def reason(seen: str, value: Any) -> str:
     """A rule's words about `value` (which quote it), or none when the value may be a secret."""
     return "it is no valid value here" if may_be_secret(value) else seen
@@ -83,12 +109,13 @@ def show(value: Any) -> str:
     """A value as YAML writes it; strings single-quoted so a reader sees where they end, and
     control characters escaped (a double-quoted string) rather than folded or hidden. A long
     value is cut to its first `SHOWN_CHARS` characters and its length; one shaped like a token
-    is not shown at all."""
+    is not shown at all, and a part shaped like one (a token pasted into a URI) is hidden before
+    the cut, which could leave too little of it to recognise."""
     if nesting(value) > MAX_NESTING:
         return f"(a value nested more than {MAX_NESTING} levels deep, or of more than {MAX_ITEMS} items)"
     if may_be_secret(value):
         return HIDDEN
-    return clip(_show(value), SHOWN_CHARS)
+    return clip(hide_tokens(_show(value)), SHOWN_CHARS)
 
 
 def _show(value: Any) -> str:
@@ -274,7 +301,7 @@ def boolean(raw: Mapping[str, Any], key: str, default: bool, problems: list[str]
 def _example(value: str, example: str, entry: Callable[[str], str]) -> str:
     """The value as the list entry to set, when it could be one; else the example."""
     value = value.strip()
-    shown = value and len(value) <= SHOWN_CHARS and value.isprintable() and not may_be_secret(value)
+    shown = value and len(value) <= SHOWN_CHARS and value.isprintable() and not holds_token(value)
     return entry(value) if shown else example
 
 

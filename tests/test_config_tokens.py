@@ -1,0 +1,187 @@
+"""A token pasted inside a value (`mailto:nfp_...@example.com`, `ghp_....example.com`,
+`token=ghp_...`) is never shown back: not by the core, the component, the program or `render`,
+and not in a suggested command. The message still names the setting, the problem and the fix;
+values without a token read as before."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mtasts.config import ConfigError, parse_settings
+from mtasts.config.values import show
+from tests.proton_values import DKIM, VERIFICATION
+from tests.pulumi_mocks import FailedRun
+
+NETLIFY = "nfp_Hx7Kq2ZLm9Pw4Rt8Vb3Nc6Yd1Fg5Js0A"
+GITHUB = "ghp_R4nd0mL00k1ngT0k3nW1thD1g1tsAndXyZ9"
+GITHUB_PAT = "github_pat_11ABCDEFG0abcdefghijklmnopqrstuvwxyz"
+GITLAB = "glpat-Zx8Yw7Vu6Ts5Rq4Po3Nm"
+CLOUDFLARE = "Zq3vY7kP0wXr9LmT2sJd8NfB5cHg4aE1uViO6yRt"
+TOKENS = (NETLIFY, GITHUB, GITHUB_PAT, GITLAB, CLOUDFLARE)
+BASE = {"domain": "example.com", "hosting": "github-pages"}
+PROTON = {"verification": VERIFICATION, "dkim": DKIM}
+
+
+def leaked(text: str, token: str) -> bool:
+    """Whether any ten characters of `token` past its prefix are in `text`, in any case."""
+    body, folded = token.lower()[4:], text.lower()
+    return any(body[i : i + 10] in folded for i in range(len(body) - 9))
+
+
+def problems(raw: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({**BASE, **raw})
+    return str(caught.value)
+
+
+CASES = {
+    "tlsRpt listed twice": (
+        {"tlsRpt": [f"mailto:{NETLIFY}@example.com", f"mailto:{NETLIFY}@example.com"]},
+        NETLIFY,
+        ["'tlsRpt' entry 'mailto:", "is listed twice; list each URI once"],
+    ),
+    "tlsRpt listed twice in two spellings": (
+        {"tlsRpt": [f"mailto:{NETLIFY}@example.com", f"mailto:{NETLIFY}@EXAMPLE.com"]},
+        NETLIFY,
+        ["is listed twice (it is the address of 'mailto:", "list each URI once"],
+    ),
+    "tlsRpt as a string": (
+        {"tlsRpt": f"mailto:{NETLIFY}@example.com"},
+        NETLIFY,
+        ["'tlsRpt' must be a list", "--path 'tlsRpt[0]' mailto:tls-reports@example.com"],
+    ),
+    "mx label": (
+        {"mx": [f"{GITHUB}.example.com"]},
+        GITHUB,
+        ["'mx' entry", "is not accepted", "expected a host name such as mail.example.com"],
+    ),
+    "mx pasted after a space": (
+        {"mx": [f"mail.example.com {GITHUB}"]},
+        GITHUB,
+        ["'mx' entry 'mail.example.com ", "is not accepted"],
+    ),
+    "mx after an equals sign": (
+        {"mx": [f"token={GITHUB}"]},
+        GITHUB,
+        ["'mx' entry", "is not accepted"],
+    ),
+    "mx listed twice": (
+        {"mx": [f"{CLOUDFLARE}.example.com", f"{CLOUDFLARE}.example.com"]},
+        CLOUDFLARE,
+        ["'mx' entry '", ".example.com' is listed twice; list each pattern once"],
+    ),
+    "mx not covering proton": (
+        {"mode": "enforce", "mx": [f"{CLOUDFLARE}.example.com"], "proton": PROTON},
+        CLOUDFLARE,
+        ["'mx' [", "does not cover the MX host mail.protonmail.ch"],
+    ),
+    "proton.dmarcRua listed twice": (
+        {"proton": {**PROTON, "dmarcRua": [f"mailto:{GITLAB}@example.com"] * 2}},
+        GITLAB,
+        ["'proton.dmarcRua' entry 'mailto:", "is listed twice"],
+    ),
+    "proton.dkim target": (
+        {"proton": {**PROTON, "dkim": {**DKIM, "protonmail": f"protonmail.domainkey.{GITHUB}.proton.ch"}}},
+        GITHUB,
+        ["'proton.dkim.protonmail' 'protonmail.domainkey.", "is not accepted; expected a host name"],
+    ),
+    "proton.spfIncludes listed twice": (
+        {"proton": {**PROTON, "spfIncludes": [f"{GITHUB}.example.net"] * 2}},
+        GITHUB,
+        ["'proton.spfIncludes' entry", "is listed already"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_token_inside_a_value_is_never_shown_and_the_problem_still_is(case: str) -> None:
+    raw, token, words = CASES[case]
+    text = problems(raw)
+    assert not leaked(text, token), text
+    assert "shaped like a token" in text and "not shown" in text, text
+    assert all(word in text for word in words), text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "mailto:tls@example.com",
+        "https://reports.example.com/tls/v1",
+        "ghp.example.com",
+        "nfp-mail.example.com",
+    ],
+)
+def test_a_value_without_a_token_is_shown_as_written(value: str) -> None:
+    assert show(value) == f"'{value}'"
+
+
+@pytest.mark.parametrize(
+    "host", ["mx.example.com", "*.mail.protonmail.ch", "ghp.example.com", "nfp-mail.example.com"]
+)
+def test_a_host_without_a_token_is_named_as_written(host: str) -> None:
+    assert f"'mx' entry '{host}' is listed twice; list each pattern once" in problems({"mx": [host, host]})
+
+
+def test_the_component_never_shows_a_token_inside_an_argument() -> None:
+    import pulumi
+    from pulumi_mta_sts.validation import settings_from_args
+
+    args = {"domain": "example.com", "hosting": "github-pages", "mx": [f"{GITHUB}.example.com"]}
+    args["tls_rpt"] = [f"mailto:{NETLIFY}@example.com"] * 2
+    with pytest.raises(pulumi.RunError) as raised:
+        settings_from_args("shop", args)
+    message = str(raised.value)
+    assert not leaked(message, GITHUB) and not leaked(message, NETLIFY), message
+    assert "tls_rpt entry 'mailto:" in message and "is listed twice" in message, message
+    assert "mx entry" in message and "is not accepted" in message, message
+
+
+def test_the_component_never_shows_a_token_in_arguments_that_are_no_mapping() -> None:
+    import pulumi
+    from pulumi_mta_sts.validation import settings_from_args
+
+    with pytest.raises(pulumi.RunError) as raised:
+        settings_from_args("shop", f"tls_rpt=mailto:{NETLIFY}@example.com")  # type: ignore[arg-type]
+    assert not leaked(str(raised.value), NETLIFY) and "are not accepted" in str(raised.value)
+
+
+def test_the_program_never_shows_a_token_inside_a_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_stack: Callable[..., FailedRun]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    failed = failing_stack({"domain": "example.com", "tlsRpt": [f"mailto:{NETLIFY}@example.com"] * 2})
+    assert not leaked(str(failed.error), NETLIFY) and "is listed twice" in str(failed.error), failed.error
+    assert failed.registered == []
+
+
+def test_render_never_shows_a_token_inside_a_value(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.test.yaml").write_text(
+        "config:\n  mta-sts:domain: example.com\n  mta-sts:hosting: github-pages\n"
+        f"  mta-sts:mx:\n    - mail.example.com {GITHUB}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mtasts", "--project-dir", str(tmp_path), "render", "--stack", "test"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert result.returncode == 2, result.stderr
+    assert not leaked(result.stdout + result.stderr, GITHUB), result.stderr
+    assert "'mx' entry 'mail.example.com " in result.stderr, result.stderr
+
+
+def test_only_the_token_of_a_value_is_hidden() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({**BASE, "tlsRpt": [f"mailto:{NETLIFY}@example.com"] * 2})
+    assert caught.value.problems == [
+        "'tlsRpt' entry 'mailto:(a part shaped like a token, not shown)@example.com' is listed twice; "
+        "list each URI once"
+    ]
