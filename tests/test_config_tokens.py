@@ -1,7 +1,7 @@
 """A token pasted inside a value (`mailto:nfp_...@example.com`, `ghp_....example.com`,
 `token=ghp_...`) is never shown back: not by the core, the component, the program or `render`,
-and not in a suggested command. The message still names the setting, the problem and the fix;
-values without a token read as before."""
+and not in a rule's own words (`write it as ...`) or in a suggested command. The message still
+names the setting, the problem and the fix; values without a token read as before."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtasts.config import ConfigError, parse_settings
 from mtasts.config.values import show
@@ -51,6 +53,21 @@ CASES = {
         NETLIFY,
         ["is listed twice (it is the address of 'mailto:", "list each URI once"],
     ),
+    "tlsRpt https path": (
+        {"tlsRpt": [f"https://reports.example.com/{GITHUB},x"]},
+        GITHUB,
+        ["'tlsRpt' entry 'https://reports.example.com/", "is not accepted", "percent-encoded", "write it as"],
+    ),
+    "tlsRpt bare address": (
+        {"tlsRpt": [f"{GITHUB_PAT}@example.com"]},
+        GITHUB_PAT,
+        ["'tlsRpt' entry", "is not accepted", "expected mailto:"],
+    ),
+    "tlsRpt header field": (
+        {"tlsRpt": [f"mailto:tls@example.com?token={GITLAB}&x"]},
+        GITLAB,
+        ["'tlsRpt' entry 'mailto:tls@example.com?token=", "is not a valid mailto: URI"],
+    ),
     "tlsRpt as a string": (
         {"tlsRpt": f"mailto:{NETLIFY}@example.com"},
         NETLIFY,
@@ -71,15 +88,26 @@ CASES = {
         GITHUB,
         ["'mx' entry", "is not accepted"],
     ),
+    "mx in quotes": ({"mx": [f'"{GITHUB}"']}, GITHUB, ["'mx' entry '\"", "is not accepted"]),
     "mx listed twice": (
         {"mx": [f"{CLOUDFLARE}.example.com", f"{CLOUDFLARE}.example.com"]},
         CLOUDFLARE,
         ["'mx' entry '", ".example.com' is listed twice; list each pattern once"],
     ),
+    "mx in Unicode": (
+        {"mx": [f"{CLOUDFLARE}.exämple.com"]},
+        CLOUDFLARE,
+        ["'mx' entry '", "is written in Unicode", "write it as", ".xn--exmple-cua.com"],
+    ),
     "mx not covering proton": (
         {"mode": "enforce", "mx": [f"{CLOUDFLARE}.example.com"], "proton": PROTON},
         CLOUDFLARE,
         ["'mx' [", "does not cover the MX host mail.protonmail.ch"],
+    ),
+    "proton.dmarcRua": (
+        {"proton": {**PROTON, "dmarcRua": [f"https://reports.example.com/{GITLAB}"]}},
+        GITLAB,
+        ["'proton.dmarcRua' entry 'https://reports.example.com/", "is not a mailto URI"],
     ),
     "proton.dmarcRua listed twice": (
         {"proton": {**PROTON, "dmarcRua": [f"mailto:{GITLAB}@example.com"] * 2}},
@@ -90,6 +118,11 @@ CASES = {
         {"proton": {**PROTON, "dkim": {**DKIM, "protonmail": f"protonmail.domainkey.{GITHUB}.proton.ch"}}},
         GITHUB,
         ["'proton.dkim.protonmail' 'protonmail.domainkey.", "is not accepted; expected a host name"],
+    ),
+    "proton.dkim placeholder": (
+        {"proton": {**PROTON, "dkim": {**DKIM, "protonmail": f"protonmail.domainkey.<code>.{GITHUB}"}}},
+        GITHUB,
+        ["'proton.dkim.protonmail': the target protonmail.domainkey.<code>.", "is a placeholder"],
     ),
     "proton.spfIncludes listed twice": (
         {"proton": {**PROTON, "spfIncludes": [f"{GITHUB}.example.net"] * 2}},
@@ -176,6 +209,55 @@ def test_render_never_shows_a_token_inside_a_value(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert not leaked(result.stdout + result.stderr, GITHUB), result.stderr
     assert "'mx' entry 'mail.example.com " in result.stderr, result.stderr
+
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+tokens = st.one_of(
+    st.builds(
+        lambda prefix, body: prefix + body,
+        st.sampled_from(["nfp_", "nfc_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]),
+        st.text(_ALNUM, min_size=36, max_size=40),
+    ),
+    st.text(_ALNUM + "_", min_size=82, max_size=82).map(lambda body: "github_pat_" + body),
+    st.text(_ALNUM + "_-", min_size=20, max_size=20).map(lambda body: "glpat-" + body),
+    # Cloudflare's shape: 40 letters, digits, '_' and '-', at least one letter and one digit.
+    st.tuples(
+        st.text(_ALNUM + "_-", min_size=38, max_size=38), st.sampled_from("abcXYZ"), st.sampled_from("0189")
+    )
+    .flatmap(lambda parts: st.permutations([*parts[0], parts[1], parts[2]]))
+    .map("".join),
+)
+# Each refused whatever the token: listed twice, or holding what no host or URI may hold.
+TEMPLATES: list[Callable[[str], dict[str, Any]]] = [
+    lambda token: {"tlsRpt": [f"mailto:{token}@example.com"] * 2},
+    lambda token: {
+        "tlsRpt": [f"https://reports.example.com/{token}", f"https://REPORTS.example.com/{token}"]
+    },
+    lambda token: {"tlsRpt": [f"https://reports.example.com/{token},x"]},
+    lambda token: {"tlsRpt": [f"mailto:tls@example.com?key={token}&x"]},
+    lambda token: {"tlsRpt": f"mailto:{token}@example.com"},
+    lambda token: {"mx": [f"{token}.example.com"] * 2},
+    lambda token: {"mx": [f"mail.example.com {token}"]},
+    lambda token: {"mx": [f"token={token}"]},
+    lambda token: {"mx": [f'"{token}"']},
+    lambda token: {"mx": [f"{token}.exämple.com"]},
+    lambda token: {"mx": [f"mail.example.com:{token}"]},
+    lambda token: {"proton": {**PROTON, "dmarcRua": [f"https://reports.example.com/{token}"]}},
+    lambda token: {"proton": {**PROTON, "dkim": {**DKIM, "protonmail": f"{token} .proton.ch"}}},
+    lambda token: {"proton": {**PROTON, "dkim": {**DKIM, "protonmail": f"d<code>.{token}.proton.ch"}}},
+    lambda token: {"proton": {**PROTON, "spfIncludes": [f"include:{token}.example.net"] * 2}},
+    lambda token: {"proton": {**PROTON, "verification": f"your-code-{token}"}},
+    lambda token: {"tlsRpt": [f"mailto:tls@example.com {token}"]},
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(token=tokens, template=st.sampled_from(TEMPLATES))
+def test_no_refusal_shows_a_token_of_any_shape_inside_any_value(
+    token: str, template: Callable[[str], dict[str, Any]]
+) -> None:
+    text = problems(template(token))
+    assert not leaked(text, token), text
 
 
 def test_only_the_token_of_a_value_is_hidden() -> None:

@@ -7,9 +7,11 @@ Defaults are not written here: they come from Pulumi.yaml (`mtasts.config.schema
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mtasts import constants
+from mtasts.config.values import hide_tokens
 from mtasts.constants import PROTON_MX
 from mtasts.errors import ProblemsError
 from mtasts.policy import Mode, Policy
@@ -56,9 +58,17 @@ class ProtonSettings:
 
 
 class ConfigError(ProblemsError):
-    """Invalid stack configuration; `problems` lists every one, each with its fix."""
+    """Invalid stack configuration; `problems` lists every one, each with its fix.
+
+    Each problem is held with its token-shaped parts hidden (`values.hide_tokens`): `show`
+    hides them in a value, but a rule's words quote the value too (`'...' is not a valid
+    mailto: URI`, `write it as ...`), and no problem may carry a token pasted into one.
+    """
 
     heading = "invalid mta-sts configuration:"
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__([hide_tokens(problem) for problem in problems])
 
 
 @dataclass(frozen=True)
