@@ -1,9 +1,10 @@
 """The MX check against a real MTA: Postfix from Debian, one listener per MX address, each with
 its own certificate and TLS settings, next to the DNS twin in a network namespace.
 
-One twin serves three domains: `tls.example`, whose MX hosts show every fault a sender names
-(RFC 8460 §4.3) on one address each beside a good one; `blocked.example`, whose MX addresses
-drop every packet (port 25 blocked); and `silent.example`, whose MX accepts and never speaks.
+One twin serves four domains: `tls.example`, whose MX hosts show every fault a sender names
+(RFC 8460 §4.3) on one address each beside a good one; `blocked.example` and
+`blocked2.example`, whose MX addresses drop every packet (port 25 blocked, or the hosts down);
+and `silent.example`, whose MX accepts and never speaks.
 A second twin signs a zone with ldns and validates it with Unbound, for DANE (RFC 7672).
 """
 
@@ -27,6 +28,7 @@ from cryptography.x509.oid import NameOID
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
 from mtasts.records import DnsRecord
+from mtasts.verify.mx_tls import PORT_25_BLOCKED
 from tests.twin import Twin, site_from_state
 from tests.twin import validators as run
 from tests.twin.dnssec import missing as dnssec_missing
@@ -87,6 +89,7 @@ def twin() -> Iterator[Twin]:
     sites = [
         site("tls.example", "enforce", [MX, "*.mx.tls.example"], ((10, MX), (20, WILD), (30, STRAY))),
         site("blocked.example", "testing", ["mx.blocked.example"], ((10, "mx.blocked.example"),)),
+        site("blocked2.example", "testing", ["mx.blocked.example"], ((10, "mx.blocked.example"),)),
         site("silent.example", "testing", ["mx.silent.example"], ((10, "mx.silent.example"),)),
     ]
     records = [DnsRecord(f"mx-{a}", host, "A", a, 300) for a, (host, _, _) in CASES.items()]
@@ -142,6 +145,32 @@ def test_port_25_blocked_is_said_once_and_changes_the_exit_status_only_when_requ
     assert status == 3
     status, domains = verify(twin, "--smtp", "off", "blocked.example")
     assert status == 0 and domains["blocked.example"]["mx_tls"] == []
+
+
+def test_a_run_where_every_mx_drops_packets_says_port_25_is_blocked_here_once(twin: Twin) -> None:
+    result = run.verify_cli(twin, ["--timeout", "1", "blocked.example", "blocked2.example"])
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith(f"INFO  {PORT_25_BLOCKED}\n"), result.stdout
+    assert result.stdout.count(PORT_25_BLOCKED) == 1 and "could not check" not in result.stdout
+
+
+def test_a_domain_whose_mx_drops_packets_beside_one_that_connects_is_that_domains_warning(
+    twin: Twin,
+) -> None:
+    # silent.example's MX takes the connection: port 25 is open here, so blocked.example's MX
+    # hosts are down (or filter this machine), which is blocked.example's to hear.
+    result = run.verify_cli(twin, ["--timeout", "1", "silent.example", "blocked.example"])
+    assert PORT_25_BLOCKED not in result.stdout, result.stdout
+    section = result.stdout.split("blocked.example: ", 1)[1].split("\n\n", 1)[0]
+    for address in BLOCKED:
+        assert (
+            f"WARN  mx-tls: could not check mx.blocked.example ({address}): no connection within 1 s"
+            in section
+        ), section
+    status, domains = verify(twin, "--smtp", "require", "silent.example", "blocked.example")
+    assert status == 3 and domains["blocked.example"]["outcome"] == "could-not-check"
+    messages = [f["message"] for f in domains["blocked.example"]["findings"] if f["check"] == "mx-tls"]
+    assert PORT_25_BLOCKED not in messages and len(messages) == len(BLOCKED), messages
 
 
 def test_a_listener_that_never_speaks_is_given_up_on_within_the_timeout(twin: Twin) -> None:

@@ -344,7 +344,9 @@ def test_a_validated_tlsa_record_that_matches_nothing_fails_as_tlsa_invalid() ->
     wrong = tlsa.record_for(chain_of(OTHER_LEAF)[0], 3, 1, 1).text()
     entry = mx_tls.judge_probe(good_probe(), tlsa_answer(wrong), ROOTS, NOW)
     assert (entry.outcome, entry.result_type, entry.dane) == (MxOutcome.FAILED, "tlsa-invalid", "mismatched")
-    findings = mx_tls.judge([entry], [good_probe()], mode="testing", patterns=[HOST], smtp=SmtpMode.ON)
+    findings = mx_tls.judge(
+        [entry], [good_probe()], mode="testing", patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=False
+    )
     assert [f.status for f in findings] == [Status.FAIL]  # DANE senders defer, whatever the mode
 
 
@@ -352,7 +354,9 @@ def test_tlsa_records_without_the_ad_bit_protect_nothing_and_fail_nothing() -> N
     wrong = tlsa.record_for(chain_of(OTHER_LEAF)[0], 3, 1, 1).text()
     entry = mx_tls.judge_probe(good_probe(), tlsa_answer(wrong, authenticated=False), ROOTS, NOW)
     assert (entry.outcome, entry.dane) == (MxOutcome.PASSED, "not-validated")
-    findings = mx_tls.judge([entry], [good_probe()], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    findings = mx_tls.judge(
+        [entry], [good_probe()], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=False
+    )
     assert any("protect nothing" in f.message and f.status is Status.INFO for f in findings)
     assert not any(f.status is Status.FAIL for f in findings)
 
@@ -387,8 +391,12 @@ def test_certificate_failures_stop_mail_under_enforce_and_warn_under_testing() -
     entry = mx_tls.judge_probe(good_probe(host="mx2.example.com"), None, ROOTS, NOW)
     assert entry.result_type == "certificate-host-mismatch"
     probes = [good_probe(host="mx2.example.com")]
-    enforce = mx_tls.judge([entry], probes, mode="enforce", patterns=["*.example.com"], smtp=SmtpMode.ON)
-    testing = mx_tls.judge([entry], probes, mode="testing", patterns=["*.example.com"], smtp=SmtpMode.ON)
+    enforce = mx_tls.judge(
+        [entry], probes, mode="enforce", patterns=["*.example.com"], smtp=SmtpMode.ON, machine_blocked=False
+    )
+    testing = mx_tls.judge(
+        [entry], probes, mode="testing", patterns=["*.example.com"], smtp=SmtpMode.ON, machine_blocked=False
+    )
     assert [f.status for f in enforce] == [Status.FAIL] and "mx2.example.com (192.0.2.1)" in enforce[
         0
     ].message
@@ -399,7 +407,7 @@ def test_a_host_no_pattern_covers_is_left_to_mx_coverage() -> None:
     entry = mx_tls.judge_probe(good_probe(host="other.example.net"), None, ROOTS, NOW)
     assert entry.outcome is MxOutcome.FAILED
     assert mx_tls.judge([entry], [good_probe(host="other.example.net")], mode="enforce", patterns=[HOST],
-                        smtp=SmtpMode.ON) == []  # fmt: skip
+                        smtp=SmtpMode.ON, machine_blocked=False) == []  # fmt: skip
 
 
 def test_port_25_blocked_everywhere_is_said_once_and_only_require_makes_it_unchecked() -> None:
@@ -408,10 +416,34 @@ def test_port_25_blocked_everywhere_is_said_once_and_only_require_makes_it_unche
         for address in ("192.0.2.1", "192.0.2.2")
     ]
     entries = [mx_tls.judge_probe(p, None, ROOTS, NOW) for p in blocked]
-    on = mx_tls.judge(entries, blocked, mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
-    required = mx_tls.judge(entries, blocked, mode="enforce", patterns=[HOST], smtp=SmtpMode.REQUIRE)
+    on = mx_tls.judge(
+        entries, blocked, mode="enforce", patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=True
+    )
+    required = mx_tls.judge(
+        entries, blocked, mode="enforce", patterns=[HOST], smtp=SmtpMode.REQUIRE, machine_blocked=True
+    )
     assert [(f.status, f.message) for f in on] == [(Status.INFO, PORT_25_BLOCKED)]
     assert [f.status for f in required] == [Status.UNCHECKED]
+
+
+@pytest.mark.parametrize("mode", ["enforce", "testing"])
+def test_mx_hosts_taking_no_connection_in_a_run_that_reached_port_25_are_the_domains_own(mode: str) -> None:
+    # Another domain's MX connected, so port 25 is open here: these hosts are down, or
+    # filter this machine, and it says so per address, where the domain's owner reads it.
+    probes = [
+        SmtpProbe(HOST, "192.0.2.1", ProbeFailure.UNREACHABLE, "connection refused"),
+        SmtpProbe(HOST, "192.0.2.2", ProbeFailure.UNREACHABLE, "no connection within 2 s"),
+    ]
+    entries = [mx_tls.judge_probe(p, None, ROOTS, NOW) for p in probes]
+    on = mx_tls.judge(entries, probes, mode=mode, patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=False)
+    assert [(f.status, f.message) for f in on] == [
+        (Status.WARN, f"could not check {HOST} (192.0.2.1): connection refused"),
+        (Status.WARN, f"could not check {HOST} (192.0.2.2): no connection within 2 s"),
+    ]
+    required = mx_tls.judge(
+        entries, probes, mode=mode, patterns=[HOST], smtp=SmtpMode.REQUIRE, machine_blocked=False
+    )
+    assert [f.status for f in required] == [Status.UNCHECKED, Status.UNCHECKED]
 
 
 # `reports --stack`: clean reports do not make enforce safe when an MX host fails today
@@ -493,10 +525,16 @@ def test_an_address_this_machine_has_no_route_to_is_information_unless_required(
     unroutable = SmtpProbe(HOST, "2001:db8::25", ProbeFailure.NO_ROUTE, "this machine has no route to it")
     probes = [good_probe(), unroutable]
     entries = [mx_tls.judge_probe(p, None, ROOTS, NOW) for p in probes]
-    on = mx_tls.judge(entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    on = mx_tls.judge(
+        entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=False
+    )
     assert [f.status for f in on if "2001:db8::25" in f.message] == [Status.INFO]
-    required = mx_tls.judge(entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.REQUIRE)
+    required = mx_tls.judge(
+        entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.REQUIRE, machine_blocked=False
+    )
     assert [f.status for f in required if "2001:db8::25" in f.message] == [Status.UNCHECKED]
     # Only unroutable and unreachable addresses: port 25 (or IPv6) is closed here, said once.
-    alone = mx_tls.judge(entries[1:], probes[1:], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    alone = mx_tls.judge(
+        entries[1:], probes[1:], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=True
+    )
     assert [f.message for f in alone] == [PORT_25_BLOCKED]

@@ -12,6 +12,8 @@ import dns.rcode
 import pytest
 
 from mtasts.__main__ import main
+from mtasts.verify.mx_tls import PORT_25_BLOCKED
+from tests.smtp_fake import FakeSmtp
 from tests.test_verify_fakes import GOOD_POLICY, Reply, World, good_zone
 
 HOST = "mta-sts.example.com"
@@ -294,3 +296,61 @@ def test_many_bad_names_are_listed_in_part_with_their_count(
     assert "'d0.example,active'" in err and "'d9.example,active'" in err
     assert "'d10.example,active'" not in err and "and 4,990 more" in err
     assert len(err) < 2000
+
+
+# Port 25: blocked here is a fact about this machine only when no MX of the whole run took a
+# connection; one domain whose MX hosts refuse is that domain's trouble, said under its name.
+
+REFUSING = "refused.test"
+
+
+def refusing_zone(domain: str = REFUSING) -> dict[tuple[str, str], list[str]]:
+    """A domain like `good_zone`'s whose one MX host is 127.0.0.2, where nothing listens."""
+    zone = good_zone(domain)
+    zone[(domain, "MX")] = ["10 c.mx.example.com."]  # covered by GOOD_POLICY's *.mx.example.com
+    zone[("c.mx.example.com", "A")] = ["127.0.0.2"]
+    return zone
+
+
+@pytest.fixture
+def two_worlds(tmp_path: Path) -> Iterator[World]:
+    policy = Reply(body=GOOD_POLICY.encode())
+    refusing_host = f"mta-sts.{REFUSING}"
+    zone = {**good_zone("example.com"), **refusing_zone()}
+    world = World(tmp_path, zone, {HOST: policy, refusing_host: policy}, [HOST, refusing_host])
+    yield world
+    world.close()
+
+
+def test_one_domain_whose_mx_refuses_beside_one_that_passes_is_its_own_warning_not_port_25_blocked(
+    two_worlds: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The good MX answers each step late, so the refusal is judged before any probe of the run
+    # has connected: whether port 25 is blocked here is only known when the run ends.
+    port = two_worlds.smtp.port
+    two_worlds.smtp.close()
+    two_worlds.smtp = FakeSmtp(two_worlds.ca, ["mail.example.com", "b.mx.example.com"], delay=0.3, port=port)
+    for domains in ([REFUSING, "example.com"], ["example.com", REFUSING]):
+        assert main(["verify", *domains, *network(two_worlds)]) == 0
+        out = capsys.readouterr().out
+        assert PORT_25_BLOCKED not in out, out
+        section = out.split(f"{REFUSING}: ", 1)[1].split("\n\n", 1)[0]
+        assert section.startswith("ok\n"), section
+        assert "WARN  mx-tls: could not check c.mx.example.com (127.0.0.2): connection refused" in section
+        assert "fix: check that the host accepts connections on port 25" in section
+    assert main(["verify", "--json", "--smtp", "require", REFUSING, "example.com", *network(two_worlds)]) == 3
+    domains = {d["domain"]: d for d in json.loads(capsys.readouterr().out)["domains"]}
+    assert [d["outcome"] for d in domains.values()] == ["could-not-check", "passed"]
+    refused = [f for f in domains[REFUSING]["findings"] if f["check"] == "mx-tls"]
+    assert [(f["status"], "connection refused" in f["message"]) for f in refused] == [("unchecked", True)]
+
+
+def test_a_run_where_no_mx_took_a_connection_says_port_25_is_blocked_here_once(
+    two_worlds: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for host in ("mail.example.com", "b.mx.example.com"):  # example.com's MX hosts refuse too
+        two_worlds.dns.zone[(host, "A")] = ["127.0.0.2"]
+    assert main(["verify", "example.com", REFUSING, *network(two_worlds)]) == 0
+    out = capsys.readouterr().out
+    assert out.count(PORT_25_BLOCKED) == 1 and out.startswith(f"INFO  {PORT_25_BLOCKED}\n"), out
+    assert "could not check" not in out, out

@@ -70,6 +70,9 @@ class MxProber:
         self._probes: dict[tuple[str, str], asyncio.Task[SmtpProbe]] = {}
         self._answers: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}
         self._judged: dict[tuple[object, ...], MxTlsEntry] = {}
+        # Whether any probe of the run took a connection: if none did, port 25 is blocked here
+        # (`checks.mx_tls.port_25_blocked`), which no single domain's probes can tell.
+        self.reached_port_25 = False
 
     def get(self, name: str, rdtype: str) -> asyncio.Task[DnsResult]:
         """The run-wide lookup of an MX host's name and type (its addresses, its TLSA records),
@@ -115,9 +118,11 @@ class MxProber:
 
     async def _probe(self, host: str, address: str) -> SmtpProbe:
         async with self.limit:
-            return await smtp.probe(
+            seen = await smtp.probe(
                 host, address, self.options.timeout, self.context, port=self.options.smtp_port
             )
+        self.reached_port_25 = self.reached_port_25 or seen.reached
+        return seen
 
 
 def tlsa_name(host: str) -> str:
@@ -247,7 +252,7 @@ def live_mx_today_sync(domain: str, *, ca_file: str | None = None, timeout: floa
             return MxToday(unchecked=f"the MX check did not finish within {timeout * 4:g} s")
         finally:
             lookups.cancel()
-        if judging.port_25_blocked(check.probes):
+        if judging.port_25_blocked(check.probes):  # the run is this domain: its probes are all there are
             return MxToday(unchecked=PORT_25_BLOCKED)
         return MxToday(
             failures=tuple(

@@ -9,6 +9,7 @@ bound their work by it. Asking and judging are left to the callers.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, Resolver, make_resolver
 from mtasts.verify.https import Client, make_client
@@ -22,7 +23,7 @@ DOMAIN_BUDGETS = 4
 
 class Session:
     """One resolver, one HTTPS client, a query limit, a fetch limit and the MX prober, shared
-    across domains."""
+    across domains, and the domains whose MX verdict waits on the whole run's probes."""
 
     def __init__(
         self,
@@ -40,6 +41,17 @@ class Session:
         # for the CPU), however many addresses the domains in flight have.
         self.fetch_limit = asyncio.Semaphore(max(1, options.concurrency))
         self.mx = MxProber(options, self.resolver, self.query_limit)
+        # Domains judged as if port 25 were blocked here, before any probe of the run had
+        # connected: each call judges its domain by its MX addresses instead.
+        self.unsettled: list[Callable[[], None]] = []
+
+    def settle_port_25(self) -> None:
+        """Once a probe of the run has connected, port 25 is open here: the domains judged before
+        as if it were blocked are judged again (`checks.mx_tls.port_25_blocked`)."""
+        if self.mx.reached_port_25:
+            for settle in self.unsettled:
+                settle()
+            self.unsettled.clear()
 
     async def aclose(self) -> None:
         if self._own_client:

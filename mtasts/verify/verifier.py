@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from typing import Any
 
 from mtasts import constants
@@ -146,13 +147,21 @@ async def _domain_checks(
         found = await mx_task
         report.mx_tls = found.entries
         policy = state["policy"]
-        return found.findings + mx_tls.judge(
+        judge = partial(
+            mx_tls.judge,
             found.entries,
             found.probes,
             mode=policy.mode.value if policy is not None else None,
             patterns=policy.mx if policy is not None else None,
             smtp=smtp,
         )
+        blocked = not session.mx.reached_port_25
+        judged = judge(machine_blocked=blocked)
+        if blocked and mx_tls.port_25_blocked(found.probes):
+            # Blocked as far as the run knows yet; if a later probe connects, these MX hosts
+            # are this domain's trouble after all (`Session.settle_port_25`).
+            session.unsettled.append(partial(_replace, findings, judged, judge(machine_blocked=False)))
+        return found.findings + judged
 
     async def judge_drift() -> list[Finding]:
         assert expected is not None
@@ -196,6 +205,14 @@ async def _domain_checks(
             mx_task.cancel()
 
 
+def _replace(findings: list[Finding], old: list[Finding], new: list[Finding]) -> None:
+    """`old`, a run of `findings`, replaced by `new` in its place."""
+    for start, finding in enumerate(findings):
+        if finding is old[0]:
+            findings[start : start + len(old)] = new
+            return
+
+
 async def verify_domain(
     domain: str,
     options: VerifyOptions,
@@ -203,7 +220,12 @@ async def verify_domain(
     *,
     session: Session | None = None,
 ) -> DomainReport:
-    """Every check for one domain. Never raises for network trouble; bounded in time."""
+    """Every check for one domain. Never raises for network trouble; bounded in time.
+
+    With a `session` shared by several calls, whether port 25 is blocked here is the whole
+    run's to say: a report that says so is judged again, in place, when a later call's MX
+    probe connects.
+    """
     domain = normalize(domain)
     report = DomainReport(domain=domain, findings=[], policy_text=None, policy_id=None)
     own = session is None
@@ -228,6 +250,7 @@ async def verify_domain(
         )
     finally:
         lookups.cancel()
+        session.settle_port_25()
         if own:
             await session.aclose()
     return report

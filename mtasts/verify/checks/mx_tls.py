@@ -166,7 +166,16 @@ def _failed(
 
 
 def port_25_blocked(probes: Iterable[SmtpProbe]) -> bool:
-    """No MX address took a TCP connection at all: the checking side (or its network) blocks port 25."""
+    """Probes were made and none took a TCP connection: given every probe of a run, port 25 is
+    blocked on this machine's side, since what connects nowhere says nothing about any domain.
+
+    Only the whole run tells: one domain's MX hosts all down, or all filtering this machine,
+    look the same as a blocked port, so a run that connected to any MX host judges such a
+    domain by its addresses. A refused connection counts as none: a firewall's REJECT answers
+    with ICMP port-unreachable (iptables' and nftables' default), which the kernel reports as
+    ECONNREFUSED like a host's own RST. So with nothing else connected (a run of one domain),
+    a domain whose MX hosts all refuse or time out cannot be told from a blocked port 25.
+    """
     seen = list(probes)
     return bool(seen) and not any(probe.reached for probe in seen)
 
@@ -178,12 +187,15 @@ def judge(
     mode: str | None,
     patterns: Sequence[str] | None,
     smtp: SmtpMode,
+    machine_blocked: bool,
 ) -> list[Finding]:
     """The domain's `mx-tls` findings: failures by weight, what could not be seen, what passed.
 
-    `mode`/`patterns` are the served policy's (None without a valid policy).
+    `mode`/`patterns` are the served policy's (None without a valid policy). `machine_blocked`:
+    `port_25_blocked` of the whole run's probes; then a domain none of whose probes connected
+    gets one PORT_25_BLOCKED finding instead of its addresses' (the report says it once).
     """
-    if port_25_blocked(probes):
+    if machine_blocked and port_25_blocked(probes):
         status = Status.UNCHECKED if smtp is SmtpMode.REQUIRE else Status.INFO
         fix = "run verify from a machine that may connect to port 25, or use --smtp off"
         return [Finding(MX_TLS, status, PORT_25_BLOCKED, fix)]
