@@ -19,7 +19,9 @@ import trustme
 
 class FakeSmtp:
     """One listener; `cert` (default: from `ca` for `names`) is what STARTTLS presents;
-    `delay`: seconds before each reply (banner, EHLO, STARTTLS), as a slow or tarpitting host."""
+    `delay`: seconds before each reply (banner, EHLO, STARTTLS), as a slow or tarpitting host;
+    `after_starttls`: plaintext sent in the same write as the 220 to STARTTLS, as a broken
+    server or a reply injected on the path would."""
 
     def __init__(
         self,
@@ -32,6 +34,7 @@ class FakeSmtp:
         banner: str = "220 fake.example ESMTP",
         only_tls_1_1: bool = False,
         delay: float = 0.0,
+        after_starttls: bytes = b"",
         address: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -72,7 +75,7 @@ class FakeSmtp:
                             lines.append("250 8BITMIME")
                             connection.sendall("\r\n".join(lines).encode() + b"\r\n")
                         elif verb == "STARTTLS" and starttls:
-                            connection.sendall(b"220 go ahead\r\n")
+                            connection.sendall(b"220 go ahead\r\n" + after_starttls)
                             connection = context.wrap_socket(connection, server_side=True)
                             stream = connection.makefile("rb")
                         elif verb == "QUIT":

@@ -308,6 +308,23 @@ def test_a_host_slow_at_one_step_still_passes(servers: list[FakeSmtp]) -> None:
     assert seen.failure is None and seen.chain, seen
 
 
+def test_a_reply_sent_behind_the_220_to_starttls_fails_at_once_without_showing_it(
+    servers: list[FakeSmtp],
+) -> None:
+    # Bytes before the handshake are plaintext anyone on the path can add (RFC 3207 §4.2): the
+    # probe ignored them, and the host passed; a client that read them would take them for the
+    # reply to its first command over TLS.
+    servers.append(server := FakeSmtp(CA, [HOST], after_starttls=b"250 injected\r\n"))
+    start = time.monotonic()
+    seen = run_probe(server, timeout=5.0)
+    assert time.monotonic() - start < 1
+    assert seen.failure is ProbeFailure.TLS, seen
+    assert "sent 14 bytes after its 220 reply to STARTTLS" in seen.detail and "RFC 3207" in seen.detail
+    assert "injected" not in seen.detail
+    entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
+    assert (entry.outcome, entry.result_type) == (MxOutcome.FAILED, "validation-failure")
+
+
 def test_a_554_banner_is_a_refusal_not_a_tls_verdict(servers: list[FakeSmtp]) -> None:
     servers.append(server := FakeSmtp(CA, [HOST], banner="554 go away"))
     seen = run_probe(server)

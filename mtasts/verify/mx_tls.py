@@ -70,7 +70,7 @@ class ProbeFailure(enum.StrEnum):
     SILENT = "silent"  # connected, then no reply in time (a tarpit, or a filter in between)
     REFUSED = "refused"  # the server answered, but not with 2xx (a 554 banner, EHLO refused)
     NO_STARTTLS = "no-starttls"  # no STARTTLS in the EHLO reply, or STARTTLS refused
-    TLS = "tls"  # the handshake failed (TLS older than 1.2 among the causes)
+    TLS = "tls"  # the handshake failed (TLS older than 1.2 among the causes), or plaintext came before it
 
 
 @dataclass(frozen=True)

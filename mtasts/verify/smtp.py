@@ -69,6 +69,15 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
     raise _Refused(f"sent a reply of more than {_MAX_LINES} lines")
 
 
+def _unread(reader: asyncio.StreamReader) -> int:
+    """How many bytes the server has sent that no read has taken yet.
+
+    StreamReader has no public way to say; its `_buffer` (a bytearray from Python 3.4 to 3.13)
+    is read here and nowhere else, and a Python without it fails loudly in the tests.
+    """
+    return len(reader._buffer)  # type: ignore[attr-defined]
+
+
 async def _command(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, command: str
 ) -> tuple[int, list[str]]:
@@ -150,6 +159,19 @@ async def probe(
                 address,
                 ProbeFailure.NO_STARTTLS,
                 f"answered STARTTLS with {code} {' '.join(text)[:200]}",
+            )
+        if early := _unread(reader):
+            # The handshake follows the 220 at once (RFC 3207 §4), and nothing said before it
+            # counts (§4.2): bytes behind the 220 are plaintext anyone on the path may have
+            # written, a reply a client would take for the answer to its first command over
+            # TLS (CVE-2011-0411's class; "NO STARTTLS", Poddebniak et al., 2021). A 220 injected
+            # after EHLO leaves the real one here, or in front of the handshake, which then fails.
+            return SmtpProbe(
+                host,
+                address,
+                ProbeFailure.TLS,
+                f"the server sent {early} bytes after its 220 reply to STARTTLS, before the TLS "
+                "handshake (RFC 3207 §4.2): a broken server, or an attempt to inject a reply",
             )
         step = "the TLS handshake"
         async with within():
