@@ -4,7 +4,8 @@ its own certificate and TLS settings, next to the DNS twin in a network namespac
 One twin serves four domains: `tls.example`, whose MX hosts show every fault a sender names
 (RFC 8460 §4.3) on one address each beside a good one; `blocked.example` and
 `blocked2.example`, whose MX addresses drop every packet (port 25 blocked, or the hosts down);
-and `silent.example`, whose MX accepts and never speaks.
+`silent.example`, whose MX accepts and never speaks; and `mixed.example`, one good MX host
+beside `blocked.example`'s.
 A second twin signs a zone with ldns and validates it with Unbound, for DANE (RFC 7672).
 """
 
@@ -91,7 +92,9 @@ def twin() -> Iterator[Twin]:
         site("blocked.example", "testing", ["mx.blocked.example"], ((10, "mx.blocked.example"),)),
         site("blocked2.example", "testing", ["mx.blocked.example"], ((10, "mx.blocked.example"),)),
         site("silent.example", "testing", ["mx.silent.example"], ((10, "mx.silent.example"),)),
-    ]
+        site("mixed.example", "testing", ["*.mx.tls.example", "mx.blocked.example"],
+             ((10, WILD), (20, "mx.blocked.example"))),
+    ]  # fmt: skip
     records = [DnsRecord(f"mx-{a}", host, "A", a, 300) for a, (host, _, _) in CASES.items()]
     records += [DnsRecord(f"mx-{a}", "mx.blocked.example", "A", a, 300) for a in BLOCKED]
     records += [DnsRecord("mx-silent", "mx.silent.example", "A", SILENT, 300)]
@@ -269,6 +272,23 @@ def test_the_stacks_gate_probes_with_the_same_check_and_weighs_it_by_mode(twin: 
     assert failing == {(a, t) for a, (h, _, t) in CASES.items() if t and h in (MX, WILD)}
     assert len(found["enforce"]) == 5 and all("fails TLS" in text for text in found["enforce"])
     assert set(found["testing"]) == {"WARN"}
+
+
+def test_reports_stack_names_the_mx_addresses_it_could_not_reach_and_claims_no_pass_for_them(
+    twin: Twin,
+) -> None:
+    script = (
+        "import json; from mtasts.verify.mx_check import live_mx_today_sync\n"
+        "today = live_mx_today_sync('mixed.example', timeout=1)\n"
+        "print(json.dumps([today.unchecked, today.failures, today.not_checked, today.passed]))"
+    )
+    result = twin.python_run(["-c", script])
+    assert result.returncode == 0, result.stderr
+    unchecked, failures, not_checked, passed = json.loads(result.stdout)
+    assert unchecked is None and failures == [] and passed == 1  # port 25 is open here: WILD answered
+    assert sorted(line.split(": ")[0] for line in not_checked) == [
+        f"mx.blocked.example ({address})" for address in sorted(BLOCKED)
+    ]
 
 
 def test_postfix_is_stopped_with_the_twin_though_its_master_leaves_the_process_group() -> None:

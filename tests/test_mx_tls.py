@@ -505,6 +505,18 @@ def test_clean_reports_and_passing_mx_hosts_say_both_and_give_the_command() -> N
     assert unchecked[0].startswith("enforce is safe") and PORT_25_BLOCKED in unchecked[1]
 
 
+def test_an_mx_address_not_reached_today_is_named_and_not_said_to_pass() -> None:
+    seen = MxToday(not_checked=(f"{HOST} (192.0.2.9): no connection within 10 s",), passed=2)
+    lines = advice_for(seen)
+    assert not any(
+        "pass today (STARTTLS with a valid certificate on every address)" in line for line in lines
+    )
+    assert (
+        f"- a live MX host could not be checked today: {HOST} (192.0.2.9): no connection within 10 s" in lines
+    )
+    assert "- 2 other MX addresses pass today (STARTTLS with a valid certificate)" in lines
+
+
 def test_reports_stack_probes_the_stacks_domain_and_prints_what_fails_today(
     tmp_path: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

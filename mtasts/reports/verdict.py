@@ -247,9 +247,15 @@ def _mx_today_lines(mx_today: MxToday | None) -> list[str]:
         return []
     if mx_today.unchecked:
         return [f"- the live MX hosts were not checked today: {mx_today.unchecked}"]
-    if not mx_today.failures and not mx_today.warnings:
+    if not (mx_today.failures or mx_today.warnings or mx_today.not_checked):
         return ["- the live MX hosts pass today (STARTTLS with a valid certificate on every address)"]
     lines = [
         f"- a live MX host fails today as a sender checks it: {failure}" for failure in mx_today.failures
     ]
-    return lines + [f"- {warning}" for warning in mx_today.warnings]
+    lines += [f"- {warning}" for warning in mx_today.warnings]
+    lines += [f"- a live MX host could not be checked today: {host}" for host in mx_today.not_checked]
+    if mx_today.passed:
+        # Said only for what was seen: an address not reached today is not one that passes.
+        addresses = "address passes" if mx_today.passed == 1 else "addresses pass"
+        lines.append(f"- {mx_today.passed:,} other MX {addresses} today (STARTTLS with a valid certificate)")
+    return lines

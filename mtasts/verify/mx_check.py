@@ -259,6 +259,12 @@ def live_mx_today_sync(domain: str, *, ca_file: str | None = None, timeout: floa
                 f"{e.host} ({e.address}): {e.message}" for e in check.entries if e.outcome is MxOutcome.FAILED
             ),
             warnings=tuple(f"{e.host} ({e.address}): {e.warning}" for e in check.entries if e.warning),
+            not_checked=tuple(
+                f"{e.host} ({e.address}): {e.message}"
+                for e in check.entries
+                if e.outcome is MxOutcome.UNCHECKED
+            ),
+            passed=sum(e.outcome is MxOutcome.PASSED and not e.warning for e in check.entries),
         )
 
     return _run_sync(work())

@@ -135,9 +135,12 @@ class MxTlsEntry:
 @dataclass(frozen=True)
 class MxToday:
     """The live MX hosts' TLS in a sentence each, for advice beside the TLS reports: what fails
-    now (`failures`), what warns (`warnings`: a certificate about to expire), and, when nothing
-    could be checked, why (`unchecked`)."""
+    now (`failures`), what warns (`warnings`: a certificate about to expire), the addresses that
+    could not be checked beside others that could (`not_checked`), how many passed (`passed`),
+    and, when nothing could be checked, why (`unchecked`)."""
 
     failures: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     unchecked: str | None = None
+    not_checked: tuple[str, ...] = ()
+    passed: int = 0
