@@ -323,6 +323,7 @@ def test_a_reply_sent_behind_the_220_to_starttls_fails_at_once_without_showing_i
     assert "injected" not in seen.detail
     entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
     assert (entry.outcome, entry.result_type) == (MxOutcome.FAILED, "validation-failure")
+    assert "behind the 220 to STARTTLS" in entry.fix and "TLS 1.2" not in entry.fix  # not its TLS settings
 
 
 def test_a_554_banner_is_a_refusal_not_a_tls_verdict(servers: list[FakeSmtp]) -> None:

@@ -88,6 +88,7 @@ class SmtpProbe:
     tls_version: str | None = None
     chain: tuple[bytes, ...] = ()
     old_protocol: bool = False  # the handshake failed because the server offers only TLS < 1.2
+    early_plaintext: bool = False  # bytes came behind the 220 to STARTTLS, before the handshake
 
     @property
     def reached(self) -> bool:

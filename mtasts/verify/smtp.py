@@ -172,6 +172,7 @@ async def probe(
                 ProbeFailure.TLS,
                 f"the server sent {early} bytes after its 220 reply to STARTTLS, before the TLS "
                 "handshake (RFC 3207 §4.2): a broken server, or an attempt to inject a reply",
+                early_plaintext=True,
             )
         step = "the TLS handshake"
         async with within():

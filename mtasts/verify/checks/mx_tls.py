@@ -52,6 +52,13 @@ _FIX = {
 }
 
 
+# The TLS settings are not what is wrong when plaintext comes between the 220 and the handshake.
+_EARLY_PLAINTEXT_FIX = (
+    "find what writes behind the 220 to STARTTLS: a proxy or filter in front of the MX host that "
+    "speaks SMTP itself, or a mail server that does not wait for the handshake (update it)"
+)
+
+
 def fix_for(result_type: str | None) -> str:
     return _FIX.get(result_type or "", "")
 
@@ -93,7 +100,8 @@ def judge_probe(
     if probe.failure is ProbeFailure.NO_STARTTLS:
         return _failed(host, address, STARTTLS_NOT_SUPPORTED, probe.detail, dane=dane.value)
     if probe.failure is ProbeFailure.TLS:
-        return _failed(host, address, VALIDATION_FAILURE, probe.detail, dane=dane.value)
+        fix = _EARLY_PLAINTEXT_FIX if probe.early_plaintext else fix_for(VALIDATION_FAILURE)
+        return _failed(host, address, VALIDATION_FAILURE, probe.detail, dane=dane.value, fix=fix)
     chain = certs.parse_chain(probe.chain)
     if not chain:
         what = "presented a certificate that does not parse" if chain is None else "presented no certificate"
@@ -157,11 +165,18 @@ def _listing(records: Sequence[tlsa.Tlsa], shown: int = 3) -> str:
 
 
 def _failed(
-    host: str, address: str, result_type: str, message: str, tls_version: str | None = None, *, dane: str
+    host: str,
+    address: str,
+    result_type: str,
+    message: str,
+    tls_version: str | None = None,
+    *,
+    dane: str,
+    fix: str | None = None,
 ) -> MxTlsEntry:
     return MxTlsEntry(
-        host, address, MxOutcome.FAILED, result_type, f"{result_type}: {message}", fix_for(result_type),
-        tls_version=tls_version, dane=dane,
+        host, address, MxOutcome.FAILED, result_type, f"{result_type}: {message}",
+        fix_for(result_type) if fix is None else fix, tls_version=tls_version, dane=dane,
     )  # fmt: skip
 
 
