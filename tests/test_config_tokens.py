@@ -264,6 +264,44 @@ def test_only_the_token_of_a_value_is_hidden() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_settings({**BASE, "tlsRpt": [f"mailto:{NETLIFY}@example.com"] * 2})
     assert caught.value.problems == [
+        "'tlsRpt' entry 'mailto:(a part shaped like a token, not shown)@example.com' is not accepted: a "
+        "report URI holds a part shaped like a Netlify, GitHub or GitLab token (not shown here), which the "
+        "public TXT record shows to anyone; take the token out of the URI, and revoke it if the record "
+        "was ever published (RFC 8460 §3)",
         "'tlsRpt' entry 'mailto:(a part shaped like a token, not shown)@example.com' is listed twice; "
-        "list each URI once"
+        "list each URI once",
     ]
+
+
+@pytest.mark.parametrize("token", [NETLIFY, GITHUB, GITHUB_PAT, GITLAB])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mailto:tls-reports@example.com?subject={}",
+        "https://reports.example.com/tlsrpt/{}",
+        "https://reports.example.com/tlsrpt?key={}",
+    ],
+)
+def test_a_report_uri_that_would_publish_a_token_is_refused_without_showing_it(uri: str, token: str) -> None:
+    # Valid as a URI, so it was deployed: the TXT record then showed the token to anyone.
+    said = problems({**BASE, "tlsRpt": [uri.format(token)]})
+    assert "'tlsRpt' entry" in said and "token" in said and "revoke" in said
+    assert not leaked(said, token)
+
+
+def test_a_dmarc_report_uri_that_would_publish_a_token_is_refused() -> None:
+    rua = [f"mailto:dmarc@example.com?subject={GITHUB}"]
+    said = problems({**BASE, "proton": {**PROTON, "dmarcRua": rua}})
+    assert "'proton.dmarcRua' entry" in said and "revoke" in said and not leaked(said, GITHUB)
+
+
+def test_a_long_random_report_path_is_no_token() -> None:
+    # Report endpoints use long random paths; only the prefixes credentials carry are refused.
+    parse_settings({**BASE, "tlsRpt": ["https://reports.example.com/r/Zq3vY7kP0wXr9LmT2sJd8NfB5cHg4aE1"]})
+
+
+def test_verify_says_a_live_record_publishes_a_token() -> None:
+    from mtasts.rules import tlsrpt
+
+    published = tlsrpt.judge([f"v=TLSRPTv1; rua=mailto:tls@example.com?subject={GITHUB}"])
+    assert tlsrpt.URI_CREDENTIAL in {finding.code for finding in published.findings}

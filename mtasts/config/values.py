@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from mtasts.rules import credentials
 from mtasts.visible import clip
 
 NAMESPACE = "mta-sts"
@@ -75,11 +76,9 @@ def may_be_secret(value: Any) -> bool:
 
 
 # A token pasted inside a value (`mailto:nfp_...@example.com`, `https://host/ghp_...`,
-# `token=ghp_...`): a prefix anywhere with at least 16 of a token's characters after it (the
-# shortest, GitLab's, has 20; `ghp.example.com` and `nfp-mail` have none), or a run of 32 and
-# more key characters with a letter and a digit. Runs, not parts between separators: a base64
+# `token=ghp_...`): a prefixed one anywhere (`rules.credentials`), or a run of 32 and more key
+# characters with a letter and a digit. Runs, not parts between separators: a base64
 # key holds `/`, `+` and `=`, and an escape (`\u00e9`) or a percent-encoding glues itself on.
-_PREFIXED_PART = re.compile(r"(?:nf[pc]_|gh[pousr]_|github_pat_|glpat-)[A-Za-z0-9_-]{16,}")
 _KEY_RUN = re.compile(r"[A-Za-z0-9_+/=-]{32,}")
 HIDDEN_PART = "(a part shaped like a token, not shown)"
 
@@ -87,7 +86,7 @@ HIDDEN_PART = "(a part shaped like a token, not shown)"
 def hide_tokens(text: str) -> str:
     """`text` with each part shaped like a token replaced by `HIDDEN_PART`, the rest as it is:
     a value, or a rule's words that quote one (`'...' is not a valid mailto: URI`, `write it as ...`)."""
-    text = _PREFIXED_PART.sub(HIDDEN_PART, text)
+    text = credentials.TOKEN_PART.sub(HIDDEN_PART, text)
     return _KEY_RUN.sub(lambda run: HIDDEN_PART if _letters_and_digits(run.group(0)) else run.group(0), text)
 
 
@@ -163,8 +162,9 @@ def listed_twice(key: str, uri: str, earlier: str) -> str:
 
 
 def expected(fix: str) -> str:
-    """A rule's fix after a refusal: `write it as ...` as it is, anything else as what is expected."""
-    return fix if fix.startswith("write ") else f"expected {fix}"
+    """A rule's fix after a refusal: an instruction (`write it as ...`, `take ... out`) as it is,
+    anything else as what is expected."""
+    return fix if fix.startswith(("write ", "take ")) else f"expected {fix}"
 
 
 # Where a key's name ends and what may be its value begins: `key=value` and `key value` are

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from mtasts.names import is_hostname, normalize
-from mtasts.rules import _tagged, published
+from mtasts.rules import _tagged, credentials, published
 from mtasts.rules.findings import Finding, Severity
 
 VERSION = "v=TLSRPTv1"
@@ -49,6 +49,7 @@ RUA_DUPLICATE = "tlsrpt-rua-duplicate"
 URI_INVALID = "tlsrpt-uri-invalid"
 URI_SCHEME_CASE = "tlsrpt-uri-scheme-case"
 URI_USERINFO = "tlsrpt-uri-userinfo"
+URI_CREDENTIAL = "tlsrpt-uri-credential"
 URI_DUPLICATE = "tlsrpt-uri-duplicate"
 WHITESPACE = "tlsrpt-record-whitespace"
 
@@ -181,7 +182,9 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
         findings.append(
             Finding(published.UNICODE_HOST, Severity.FAIL, f"{uri!r} has a Unicode host", fix, RFC)
         )
-    elif encoded != uri and not any(f.failed for f in uri_findings(encoded, schemes=schemes)):
+    elif encoded != uri and not any(
+        f.failed and f.code != URI_CREDENTIAL for f in uri_findings(encoded, schemes=schemes)
+    ):
         shown = ", ".join(repr(char) for char in odd)
         findings.append(
             Finding(
@@ -252,6 +255,19 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
                 f"{uri!r} is not a URL as RFC 3986 §3 writes one (a port, after the host's ':', is "
                 "digits only)",
                 expected,
+                RFC,
+            )
+        )
+    if credentials.holds_token(uri):
+        # Not a problem a sender sees, but the TXT record shows the token to anyone, as it would
+        # user information (URI_USERINFO). Said after what makes the URI unusable, if anything.
+        findings.append(
+            Finding(
+                URI_CREDENTIAL,
+                Severity.FAIL,
+                "a report URI holds a part shaped like a Netlify, GitHub or GitLab token (not shown "
+                "here), which the public TXT record shows to anyone",
+                "take the token out of the URI, and revoke it if the record was ever published",
                 RFC,
             )
         )
