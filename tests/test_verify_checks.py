@@ -273,3 +273,35 @@ def test_a_resolver_that_gave_no_answer_is_said_so_not_that_it_answered_no_answe
         "the resolver 192.0.2.53 gave no answer for _mta-sts.example.com TXT "
         "(ConnectionRefusedError: [Errno 111] Connection refused)"
     )
+
+
+# What a report prints comes from the network: nothing in it may steer the terminal.
+
+
+def test_an_unprintable_character_a_message_let_through_is_escaped_and_nothing_else_is() -> None:
+    from mtasts.verify.model import DomainReport
+    from mtasts.verify.report import text_report
+
+    forged = "554 go away\x1b[2J\r\n  PASS  mx-tls: STARTTLS with a valid certificate\u202e"
+    findings = [
+        Finding("mx-tls", Status.FAIL, f"mail.example.com: the server greeted with {forged}", "x\x07"),
+        # Escaped where it was built (`visible`): shown as it is, its backslash not doubled.
+        Finding("tls-rpt", Status.WARN, "'v=TLSRPTv1; \\x1b[31m' and a bell\x07", "remove it"),
+    ]
+    text = text_report([DomainReport(DOMAIN, findings)])
+    assert all(line.isprintable() for line in text.split("\n")), text
+    assert not any(line.lstrip().startswith("PASS") for line in text.splitlines()), text
+    assert "greeted with 554 go away\\x1b[2J\\r\\n  PASS  mx-tls" in text and "\\u202e" in text
+    assert "fix: x\\x07" in text
+    assert "'v=TLSRPTv1; \\x1b[31m' and a bell\\x07" in text, text
+
+
+def test_an_ordinary_report_is_printed_as_it_was() -> None:
+    from mtasts.verify.model import DomainReport
+    from mtasts.verify.report import text_report
+
+    findings = [Finding("discovery-record", Status.PASS, "_mta-sts.example.com publishes 'v=STSv1; id=1'")]
+    assert text_report([DomainReport(DOMAIN, findings)]) == (
+        "example.com: ok\n  PASS  discovery-record: _mta-sts.example.com publishes 'v=STSv1; id=1'\n\n"
+        "1 domain(s) checked: 1 passed, 0 passed with warnings, 0 failed\n"
+    )
