@@ -8,13 +8,20 @@ other format characters, unassigned code points) is written as its Python escape
 (`\\x1b`, `\\n`, `\\u202e`), and a backslash as `\\\\`, so an escape in the text cannot pass
 for one this module wrote. Text past `limit` characters is cut, with a marker saying how
 much was left out. What the text means, and HTML escaping, are left to the caller.
+
+`quoted(text)` is the same for text shown between quotes (a TXT record, a policy line), and
+`listing(items)` shows the first few of a list someone else chose the length of (the records
+at a name, the names of a certificate) and counts the rest.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 
 DEFAULT_LIMIT = 200
+# Items a listing shows before it counts the rest.
+LISTED = 3
 
 
 def visible(text: str, limit: int = DEFAULT_LIMIT) -> str:
@@ -29,7 +36,32 @@ def clip(text: str, limit: int) -> str:
     """`text`, or its first `limit` characters and a marker naming how many were cut."""
     if len(text) <= limit:
         return text
-    return f"{text[:limit]}…(+{len(text) - limit:,} characters)"
+    return text[:limit] + _cut(len(text) - limit)
+
+
+def _cut(count: int) -> str:
+    return f"…(+{count:,} characters)"
+
+
+def quoted(text: str, limit: int = DEFAULT_LIMIT) -> str:
+    """`text` in quotes as Python writes a string, cut after `limit` characters.
+
+    `repr` escapes what `visible` escapes, spelt the same way (every character
+    `str.isprintable` refuses, and the backslash), and the quote as well, so where a quoted
+    record ends is never in doubt whatever it holds. The marker of a cut follows the quotes."""
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit]) + _cut(len(text) - limit)
+
+
+def listing(items: Sequence[str], shown: int = LISTED, show: Callable[[str], str] = visible) -> str:
+    """The first `shown` of `items` as `show` writes them, and how many more there are.
+
+    For a list whose length a server chose (the TXT records at a name, a certificate's names,
+    a domain's MX hosts): thousands of them would otherwise make one line of megabytes."""
+    head = ", ".join(show(item) for item in items[:shown])
+    rest = len(items) - shown
+    return f"{head} and {rest:,} more" if rest > 0 else head
 
 
 def _escaped(char: str) -> str:

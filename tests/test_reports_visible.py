@@ -1,11 +1,12 @@
-"""`mtasts.visible`: text from reports shown with every character visible and its length bounded."""
+"""`mtasts.visible`: text from outside (reports, DNS, servers) shown with every character visible
+and its length bounded."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mtasts.visible import clip, visible
+from mtasts.visible import clip, listing, quoted, visible
 
 
 def test_control_characters_escapes_and_bidi_overrides_are_written_as_escapes() -> None:
@@ -39,3 +40,24 @@ def test_what_is_shown_is_printable_bounded_and_on_one_line(text: str, limit: in
 def test_different_texts_are_shown_differently(first: str, second: str) -> None:
     if first != second:
         assert visible(first, 1000) != visible(second, 1000)
+
+
+def test_quoted_text_is_escaped_as_visible_escapes_it_between_quotes_that_cannot_be_forged() -> None:
+    assert quoted("v=STSv1; id=1") == "'v=STSv1; id=1'"
+    assert quoted("a\x1b[2J\r\nb\u202e") == "'a\\x1b[2J\\r\\nb\\u202e'"
+    assert quoted("x', 'y") == "\"x', 'y\""  # one text, not two
+    assert quoted("x" * 100_000) == "'" + "x" * 200 + "'…(+99,800 characters)"
+
+
+@given(st.text(max_size=300).filter(lambda text: "'" not in text and '"' not in text))
+def test_quoted_is_visible_between_quotes(text: str) -> None:
+    assert quoted(text, 1000) == f"'{visible(text, 1000)}'"
+
+
+def test_a_listing_shows_the_first_three_each_visible_and_counts_the_rest() -> None:
+    assert listing(["a", "b"]) == "a, b"
+    assert listing([f"v=STSv1; id={n}" for n in range(5000)], show=quoted) == (
+        "'v=STSv1; id=0', 'v=STSv1; id=1', 'v=STSv1; id=2' and 4,997 more"
+    )
+    shown = listing(["\x1b[2J" + "x" * 10_000, "b"])
+    assert shown.startswith("\\x1b[2J") and shown.endswith("characters), b") and len(shown) < 300

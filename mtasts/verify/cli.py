@@ -25,7 +25,7 @@ from mtasts.trust import check_ca_file
 from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.report import json_report, text_report
-from mtasts.visible import write_out
+from mtasts.visible import listing, write_out
 
 
 def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -112,10 +112,8 @@ def read_domain_file(path: str) -> list[str]:
 
 
 def _listing(items: list[str]) -> str:
-    """The first MAX_NAMES_SHOWN of `items`, comma-separated, and how many more there are."""
-    shown = ", ".join(items[:MAX_NAMES_SHOWN])
-    rest = len(items) - MAX_NAMES_SHOWN
-    return f"{shown} and {rest:,} more" if rest > 0 else shown
+    """The first MAX_NAMES_SHOWN of `items` (each already quoted), and how many more there are."""
+    return listing(items, MAX_NAMES_SHOWN, show=str)
 
 
 def _options(args: argparse.Namespace) -> VerifyOptions:

@@ -33,6 +33,7 @@ from mtasts.verify.mx_tls import (
     SmtpMode,
     SmtpProbe,
 )
+from mtasts.visible import listing
 
 DANE_RESULT_TYPES = (TLSA_INVALID, DNSSEC_INVALID)
 
@@ -157,11 +158,9 @@ def judge_probe(
     )
 
 
-def _listing(records: Sequence[tlsa.Tlsa], shown: int = 3) -> str:
+def _listing(records: Sequence[tlsa.Tlsa]) -> str:
     """The first few usable records, cut short, and how many more: the zone chooses how many."""
-    usable = [record for record in records if record.usable]
-    listing = ", ".join(record.text()[:24] + "…" for record in usable[:shown])
-    return listing + (f" and {len(usable) - shown:,} more" if len(usable) > shown else "")
+    return listing([record.text() for record in records if record.usable], show=lambda text: text[:24] + "…")
 
 
 def _failed(
