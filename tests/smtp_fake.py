@@ -20,8 +20,9 @@ import trustme
 class FakeSmtp:
     """One listener; `cert` (default: from `ca` for `names`) is what STARTTLS presents;
     `delay`: seconds before each reply (banner, EHLO, STARTTLS), as a slow or tarpitting host;
-    `after_starttls`: plaintext sent in the same write as the 220 to STARTTLS, as a broken
-    server or a reply injected on the path would."""
+    `starttls_reply`: what STARTTLS is answered with (a code other than 220 refuses it);
+    `after_starttls`: plaintext sent in the same write as that reply, as a broken server or a
+    reply injected on the path would."""
 
     def __init__(
         self,
@@ -32,6 +33,7 @@ class FakeSmtp:
         starttls: bool = True,
         silent: bool = False,
         banner: str = "220 fake.example ESMTP",
+        starttls_reply: str = "220 go ahead",
         only_tls_1_1: bool = False,
         delay: float = 0.0,
         after_starttls: bytes = b"",
@@ -75,9 +77,10 @@ class FakeSmtp:
                             lines.append("250 8BITMIME")
                             connection.sendall("\r\n".join(lines).encode() + b"\r\n")
                         elif verb == "STARTTLS" and starttls:
-                            connection.sendall(b"220 go ahead\r\n" + after_starttls)
-                            connection = context.wrap_socket(connection, server_side=True)
-                            stream = connection.makefile("rb")
+                            connection.sendall(starttls_reply.encode() + b"\r\n" + after_starttls)
+                            if starttls_reply.startswith("220"):
+                                connection = context.wrap_socket(connection, server_side=True)
+                                stream = connection.makefile("rb")
                         elif verb == "QUIT":
                             connection.sendall(b"221 bye\r\n")
                             return

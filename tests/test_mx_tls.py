@@ -332,6 +332,44 @@ def test_a_554_banner_is_a_refusal_not_a_tls_verdict(servers: list[FakeSmtp]) ->
     assert seen.failure is ProbeFailure.REFUSED and "554" in seen.detail
 
 
+# A server's reply text, as a hostile server writes it: an ESC sequence that clears the
+# screen, a CR that rewrites the line, a bidi override, and a second reply line made to read
+# as a verdict of its own.
+HOSTILE_REPLY = "go away\x1b[2J\x1b]0;owned\x07\rall fine\u202e"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"banner": f"554 {HOSTILE_REPLY}"},
+        {"banner": f"554-{HOSTILE_REPLY}\r\n554   PASS  mx-tls: STARTTLS with a valid certificate"},
+        {"starttls_reply": f"454 {HOSTILE_REPLY}"},
+        {"banner": "\r\n".join(f"554-{'x' * 2000}" for _ in range(99)) + "\r\n554 end"},
+    ],
+    ids=["banner", "multi-line-banner", "starttls", "100-kB-banner"],
+)
+def test_a_servers_reply_text_is_quoted_escaped_and_bounded(
+    servers: list[FakeSmtp], reply: dict[str, str]
+) -> None:
+    from mtasts.verify.model import DomainReport
+    from mtasts.verify.report import text_report
+
+    servers.append(server := FakeSmtp(CA, [HOST], **reply))  # type: ignore[arg-type]
+    seen = run_probe(server)
+    assert seen.detail.isprintable() and len(seen.detail) < 400, seen.detail
+    if "x" * 2000 in reply.get("banner", ""):
+        assert "…(+" in seen.detail, seen.detail  # cut, and said so
+    else:  # the override's UTF-8 bytes read as ASCII are three U+FFFD
+        assert "go away\\x1b[2J\\x1b]0;owned\\x07\\rall fine\ufffd" in seen.detail, seen.detail
+    entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
+    findings = mx_tls.judge([entry], [seen], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    text = text_report([DomainReport("example.com", findings)])
+    lines = text.split("\n")
+    assert "\x1b" not in text and "\r" not in text and all(line.isprintable() for line in lines)
+    assert not any(line.lstrip().startswith("PASS") for line in lines), text
+    assert entry.message == seen.detail or seen.detail in entry.message
+
+
 def test_a_closed_port_is_unreachable() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -5,7 +5,8 @@ SNI (RFC 8461 §4.2 wants it), then QUIT: no MAIL FROM, no RCPT TO, so nothing i
 delivered. Every step is bounded by the timeout and every reply by a size limit. The
 handshake is made without verifying the certificate, so the chain as sent can be judged
 afterwards (`mtasts.verify.certs`, `mtasts.verify.tlsa`) and named in a report's words; this
-module only says what the server did.
+module only says what the server did. A reply's text is quoted through `mtasts.visible`: the
+server chose it, and it reaches a terminal and the stack's messages.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import ipaddress
 import ssl
 
 from mtasts.verify.mx_tls import ProbeFailure, SmtpProbe, nameable
+from mtasts.visible import visible
 
 EHLO_NAME = "mtasts-verify.invalid"
 _MAX_LINE = 2048  # RFC 5321 §4.5.3.1.5 allows 512 octets per reply line; leave room for sloppy servers
@@ -76,6 +78,11 @@ def _unread(reader: asyncio.StreamReader) -> int:
     is read here and nowhere else, and a Python without it fails loudly in the tests.
     """
     return len(reader._buffer)  # type: ignore[attr-defined]
+
+
+def _said(lines: list[str]) -> str:
+    """A reply's text on one line, every character visible and cut at 200 (`mtasts.visible`)."""
+    return visible(" ".join(lines))
 
 
 async def _command(
@@ -138,12 +145,12 @@ async def probe(
         async with within():
             code, text = await _reply(reader)
         if code != 220:
-            raise _Refused(f"greeted with {code} {' '.join(text)[:200]}")
+            raise _Refused(f"greeted with {code} {_said(text)}")
         step = "EHLO"
         async with within():
             code, text = await _command(reader, writer, f"EHLO {EHLO_NAME}")
         if code != 250:
-            raise _Refused(f"answered EHLO with {code} {' '.join(text)[:200]}")
+            raise _Refused(f"answered EHLO with {code} {_said(text)}")
         if not any(line.split(" ", 1)[0].upper() == "STARTTLS" for line in text[1:]):
             await _quit(reader, writer, timeout)
             return SmtpProbe(
@@ -158,7 +165,7 @@ async def probe(
                 host,
                 address,
                 ProbeFailure.NO_STARTTLS,
-                f"answered STARTTLS with {code} {' '.join(text)[:200]}",
+                f"answered STARTTLS with {code} {_said(text)}",
             )
         if early := _unread(reader):
             # The handshake follows the 220 at once (RFC 3207 §4), and nothing said before it
