@@ -209,6 +209,72 @@ def test_a_certificate_expiring_within_14_days_warns() -> None:
     assert not certs.judge(HOST, CHAIN, ROOTS, NOW).expires_within(NOW)
 
 
+# Names a certificate may hold: a dNSName is an IA5String, so any ASCII, ESC and CR LF
+# included (read in lower case), and a subject or issuer a UTF8String; and as many names as
+# the issuer signs.
+HOSTILE_NAMES = ["a\x1b[2j.example", "b.example\r\n  pass  mx-tls: ok", "c\x7f\x08.example"]
+MANY_NAMES = HOSTILE_NAMES + [f"n{number}.example" for number in range(5000)]
+
+
+def leaf_for(names: list[str], issuer: str | None = None) -> list[x509.Certificate]:
+    """A leaf for `names`, signed by CA (as CHAIN's leaf is); with `issuer`, by a key of its
+    own under that issuer name, which no root knows."""
+    from cryptography.hazmat.primitives import serialization
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    ca_key = serialization.load_pem_private_key(CA.private_key_pem.bytes(), None)
+    ca_name = x509.load_pem_x509_certificate(CA.cert_pem.bytes()).subject
+    issuer_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]) if issuer else ca_name
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")]))
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - datetime.timedelta(days=1))
+        .not_valid_after(NOW + datetime.timedelta(days=90))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name) for name in names]), critical=False)
+    )
+    signer = key if issuer else ca_key
+    return [builder.sign(signer, hashes.SHA256()), *([] if issuer else CHAIN[1:])]  # type: ignore[arg-type]
+
+
+def shown_safely(text: str) -> None:
+    """On one line (no CR or LF), nothing that steers a terminal, and bounded."""
+    assert text.isprintable() and len(text) < 1000, text[:1000]
+
+
+def test_a_mismatched_certificates_names_are_escaped_and_the_first_three_listed() -> None:
+    verdict = certs.judge("mx2.example.com", leaf_for(MANY_NAMES), ROOTS, NOW)
+    assert verdict.result_type == "certificate-host-mismatch"
+    shown_safely(verdict.problem)
+    assert "a\\x1b[2j.example, b.example\\r\\n  pass" in verdict.problem and "c\\x7f\\x08" in verdict.problem
+    assert "and 5,000 more, not mx2.example.com" in verdict.problem, verdict.problem
+
+
+def test_a_passing_certificates_names_are_escaped_and_the_first_three_listed() -> None:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    chain = leaf_for([*MANY_NAMES, HOST])
+    seen = SmtpProbe(
+        HOST, "192.0.2.1", tls_version="TLSv1.3", chain=tuple(c.public_bytes(Encoding.DER) for c in chain)
+    )
+    entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
+    assert entry.outcome is MxOutcome.PASSED, entry.message
+    shown_safely(entry.message)
+    assert "and 5,001 more" in entry.message
+    assert entry.certificate_names[-1] == HOST  # --json keeps the names as they are: it escapes them itself
+
+
+def test_an_untrusted_issuers_name_is_escaped() -> None:
+    verdict = certs.judge(
+        HOST, leaf_for([HOST], issuer="Evil CA\x1b[2J\u202e\r\n  PASS  mx-tls: fine"), ROOTS, NOW
+    )
+    assert verdict.result_type == "certificate-not-trusted"
+    shown_safely(verdict.problem)
+    assert "issued by CN=Evil CA\\x1b[2J\\u202e\\r\\n" in verdict.problem, verdict.problem
+
+
 def test_roots_come_from_the_ca_file_given(tmp_path: object) -> None:
     from pathlib import Path
 

@@ -6,7 +6,9 @@ dNSNames do not match the MX host name (a `*.` name matches one leftmost label, 
 §6.4.3 as RFC 8461 §4.2 narrows it), a leaf outside its validity period, or a chain that does
 not lead to a trusted root. Trust is decided by `cryptography`'s RFC 5280 path builder over
 the roots `load_roots` reads (the system store, `--ca-file` or SSL_CERT_FILE). Pure apart
-from reading the roots; the handshake itself is `mtasts.verify.smtp`'s.
+from reading the roots; the handshake itself is `mtasts.verify.smtp`'s. The names a problem
+quotes are the certificate's, chosen by whoever made it: they are shown through
+`mtasts.visible`, the first three of them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from mtasts.verify.mx_tls import (
     CERTIFICATE_NOT_TRUSTED,
     nameable,
 )
+from mtasts.visible import listing, visible
 
 EXPIRY_WARNING = datetime.timedelta(days=14)
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
@@ -121,8 +124,7 @@ def judge(
     names = dns_names(leaf)
     not_after = leaf.not_valid_after_utc
     if not any(name_matches(name, host) for name in names):
-        listing = ", ".join(names) or "no DNS names"
-        problem = f"the certificate is for {listing}, not {host}"
+        problem = f"the certificate is for {listing(names) or 'no DNS names'}, not {host}"
         if not nameable(host):
             problem += " (which is not a host name a certificate can name: RFC 5280 §4.2.1.6)"
         return CertificateVerdict(names, not_after, CERTIFICATE_HOST_MISMATCH, problem)
@@ -160,10 +162,10 @@ def _untrusted(
         verifier = builder.build_server_verifier(DNSName(host))
         verifier.verify(chain[0], list(chain[1:]))
     except VerificationError as error:
-        issuer = chain[0].issuer.rfc4514_string() or "(empty)"
+        issuer = visible(chain[0].issuer.rfc4514_string()) or "(empty)"
         self_signed = chain[0].issuer == chain[0].subject
         what = "a self-signed certificate" if self_signed else f"issued by {issuer}"
-        return f"the certificate chain does not lead to a trusted root ({what}: {error})"
+        return f"the certificate chain does not lead to a trusted root ({what}: {visible(str(error), 1000)})"
     except ValueError as error:
-        return f"the certificate chain cannot be checked: {error}"
+        return f"the certificate chain cannot be checked: {visible(str(error), 1000)}"
     return ""

@@ -151,7 +151,7 @@ def judge_probe(
         return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"the TLSA lookup failed: {tlsa_problem}")
     if dane_unchecked:
         return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"DANE: {dane_unchecked}")
-    names = ", ".join(verdict.names)
+    names = listing(verdict.names)
     expires = f"{verdict.not_after:%Y-%m-%d}" if verdict.not_after else "?"
     return replace(
         seen, message=f"{probe.tls_version or 'TLS'}, a trusted certificate for {names} valid until {expires}"
