@@ -100,6 +100,38 @@ def test_an_oversized_policy_fails_without_text() -> None:
     assert text is None and "65536" in findings[0].message
 
 
+# What an HTTP server says in its headers, as a hostile one writes it (h11 lets bytes
+# 0x80-0xff through, read as Latin-1: U+009B is the one-byte CSI).
+FORGED = "\x1b[2J\x9b31m\r\n  PASS  policy-fetch: HTTP 200\u202e"
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        {"status": 301, "body": b"", "location": f"https://example.com/{FORGED}"},
+        {"status": 302, "body": b"", "location": "https://example.com/" + "x" * 100_000},
+        {"content_type": f"text/html{FORGED}"},
+        {"content_type": f"text/plain; charset=utf-8{FORGED}"},
+    ],
+    ids=["location", "100-kB-location", "content-type", "content-type-passing"],
+)
+def test_what_a_policy_host_says_in_its_headers_is_shown_escaped_and_bounded(
+    attempt: dict[str, object],
+) -> None:
+    from mtasts.verify.policy_served import _served
+
+    [result] = fetched(**attempt)  # type: ignore[arg-type]
+    findings, _ = policy_file.fetch(HOST, ADDRESSES, [result])
+    served = _served(result, None).served
+    for text in [*(f.message for f in findings), served]:
+        assert text.isprintable() and len(text) < 1000, text[:1000]
+    said = " ".join(f.message for f in findings)
+    if "x" * 1000 in str(attempt.get("location")):
+        assert "…(+99,820 characters)" in said and "…(+99,820 characters)" in served
+    else:
+        assert "\\x1b[2J\\x9b31m\\r\\n  PASS  policy-fetch: HTTP 200\\u202e" in said, said
+
+
 def test_a_policy_host_without_address_fails_saying_so() -> None:
     findings, _ = policy_file.fetch(HOST, DnsResult(HOST, "A", rcode="NXDOMAIN"), [])
     assert findings[0].status is Status.FAIL

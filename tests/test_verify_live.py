@@ -77,6 +77,24 @@ def test_a_redirect_is_not_followed_and_its_location_is_named(world: World) -> N
     assert len(world.https.requests) == 1
 
 
+def test_a_redirect_to_a_hostile_location_is_named_escaped_and_cut(world: World) -> None:
+    # h11 takes any byte but NUL and whitespace in a header value: ESC, and bytes 0x80-0xff,
+    # which read as Latin-1 (U+009B is the 8-bit CSI).
+    location = "https://www.example.com/\x1b[2J\x9b1;1H  PASS  policy-fetch" + "x" * 50_000
+    world.https.replies[HOST] = Reply(301, b"", {"Location": location})
+    [message] = failures(verify(world), "policy-fetch")
+    assert message.isprintable() and len(message) < 1000, message[:1000]
+    assert "https://www.example.com/\\x1b[2J\\x9b1;1H  PASS  policy-fetch" in message
+
+
+def test_a_header_h11_refuses_is_named_within_bounds(world: World) -> None:
+    # h11 quotes the whole refused header line (as bytes), and a head may be 100 KiB.
+    headers = {"Content-Type": "text/plain", "X-Junk": "\x00" + "y" * 90_000}
+    world.https.replies[HOST] = Reply(body=GOOD_POLICY.encode(), headers=headers)
+    [message] = failures(verify(world), "policy-fetch")
+    assert "illegal header line" in message and len(message) < 1500, message[:1500]
+
+
 def test_text_html_fails_policy_fetch(world: World) -> None:
     world.https.replies[HOST] = Reply(body=GOOD_POLICY.encode(), headers={"Content-Type": "text/html"})
     assert any("text/html" in message for message in failures(verify(world), "policy-fetch"))

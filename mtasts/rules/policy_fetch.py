@@ -13,6 +13,10 @@ text says is `policy_file`'s; whether every address serves the same text, the ca
 Reading taken: the media type is compared without its parameters and case-insensitively
 (RFC 9110 §8.3.1); a `charset` parameter is allowed, as postfix-mta-sts-resolver and
 checkdmarc allow it.
+
+The Location and Content-Type a finding quotes are the server's: h11 lets any byte but NUL
+and whitespace into a header value (ESC, and 0x80-0xff read as Latin-1), so they are shown
+through `mtasts.visible`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from mtasts.constants import POLICY_PATH, policy_url_at
 from mtasts.rules.findings import Finding, Severity
 from mtasts.rules.policy_file import MAX_POLICY_BYTES
+from mtasts.visible import quoted, visible
 
 MEDIA_TYPE = "text/plain"
 REDIRECT = "policy-fetch-redirect"
@@ -62,11 +67,12 @@ def response(host: str, answer: Response, where: str | None = None) -> list[Find
     where = where or url
     status = answer.status
     if status is not None and 300 <= status < 400:
+        location = visible(answer.location or "(no Location)")
         return [
             Finding(
                 REDIRECT,
                 Severity.FAIL,
-                f"{where} answers HTTP {status} redirecting to {answer.location or '(no Location)'}; "
+                f"{where} answers HTTP {status} redirecting to {location}; "
                 f"senders do not follow redirects ({RFC_FETCH})",
                 f"serve the file directly at {url}; on Netlify, {host} must be the site's own custom domain, "
                 "not an alias that redirects",
@@ -101,7 +107,7 @@ def response(host: str, answer: Response, where: str | None = None) -> list[Find
             Finding(
                 CONTENT_TYPE,
                 Severity.FAIL,
-                f"{where} is served as {answer.content_type or 'no Content-Type'!r}, not {MEDIA_TYPE}; "
+                f"{where} is served as {quoted(answer.content_type or 'no Content-Type')}, not {MEDIA_TYPE}; "
                 f"strict senders refuse it ({RFC_FILE})",
                 f"serve /{POLICY_PATH} with 'Content-Type: {MEDIA_TYPE}' (Netlify: a _headers file)",
                 RFC_FILE,

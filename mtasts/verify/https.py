@@ -24,6 +24,7 @@ import h11
 from mtasts.policy import MAX_POLICY_BYTES, POLICY_PATH
 from mtasts.trust import trusting_context
 from mtasts.verify.model import VerifyOptions
+from mtasts.visible import clip
 
 
 @dataclass(frozen=True)
@@ -298,7 +299,8 @@ async def _get(connection: _TlsConnection, host_header: str) -> tuple[_Response,
                 assert response is not None
                 return response, body, False
     except h11.RemoteProtocolError as error:
-        raise _ProtocolError(str(error)) from error
+        # h11 quotes a refused line as bytes (repr: printable), but the whole line, of up to a head's size.
+        raise _ProtocolError(clip(str(error), 500)) from error
 
 
 async def _fetch_once(client: Client, host: str, address: str, options: VerifyOptions) -> FetchResult:

@@ -31,6 +31,7 @@ from mtasts.verify.model import (
     VerifyOptions,
 )
 from mtasts.verify.session import DOMAIN_BUDGETS, Session
+from mtasts.visible import visible
 
 T = TypeVar("T")
 
@@ -77,7 +78,7 @@ def _served(attempt: FetchResult, expected_text: str | None) -> AddressServed:
     if attempt.error is not None:
         served = f"{attempt.error_kind or 'error'}: {attempt.error}"
     elif attempt.status != 200:
-        served = f"HTTP {attempt.status}" + (f" to {attempt.location}" if attempt.location else "")
+        served = f"HTTP {attempt.status}" + (f" to {visible(attempt.location)}" if attempt.location else "")
     elif attempt.body is None:
         served = "a body over the size limit"
     else:

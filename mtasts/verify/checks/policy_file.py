@@ -18,6 +18,7 @@ from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.https import FetchResult
 from mtasts.verify.model import POLICY_FETCH, POLICY_SYNTAX, Finding, Status
+from mtasts.visible import visible
 
 
 def fetch(
@@ -112,7 +113,7 @@ def _response(host: str, result: FetchResult) -> tuple[list[Finding], str | None
             Finding(
                 POLICY_FETCH,
                 Status.PASS,
-                f"{where}: HTTP 200, {result.content_type}, {len(result.body)} bytes",
+                f"{where}: HTTP 200, {visible(result.content_type or '')}, {len(result.body)} bytes",
             )
         )
     return findings, result.body.decode("utf-8", "replace")
