@@ -60,6 +60,69 @@ def test_a_missing_discovery_record_fails() -> None:
     assert findings[0].status is Status.FAIL and "does not exist" in findings[0].message
 
 
+# A zone holds what its owner (or whoever controls it) puts there: thousands of texts at the
+# name, each of up to 64 KiB, with any byte in it.
+MANY = 5000
+HOSTILE_TXT = "v=STSv1; id=1\x1b[2J\r\n  PASS  discovery-record: fine\u202e"
+
+
+def assert_bounded(findings: list[Finding], most: int = 5) -> None:
+    """Few findings, each on one line with nothing that steers a terminal, none of them long."""
+    assert len(findings) <= most, [f.message[:200] for f in findings]
+    for finding in findings:
+        for text in (finding.message, finding.fix):
+            assert text.isprintable() and len(text) < 1500, text[:1500]
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [f"v=STSv1; id={n}" for n in range(MANY)],
+        ["v=STSv1; id=ok", *(f"google-site-verification={n}" for n in range(MANY))],
+        ["v=STSv1; id=ok", *(f"v=STSv1 ; id={n}" for n in range(MANY))],
+        [f"v=STSv10; id={n}" for n in range(MANY)],
+        ["v=STSv1; id=1; x=" + "y" * 100_000],
+        [HOSTILE_TXT, "v=STSv1; id=2"],
+    ],
+    ids=["records", "unrelated", "near-misses", "near-misses-alone", "100-kB-record", "hostile"],
+)
+def test_junk_at_the_discovery_name_is_listed_in_part_escaped_and_counted(records: list[str]) -> None:
+    findings, _ = discovery.judge(DOMAIN, txt("_mta-sts.example.com", *records))
+    assert_bounded(findings)
+    said = " ".join(f.message for f in findings)
+    if len(records) > 3:
+        assert "and 4,997 more" in said or "and 4,998 more" in said or "4,997 more texts" in said, said
+    if HOSTILE_TXT in records:
+        assert "\\x1b[2J\\r\\n  PASS  discovery-record: fine\\u202e" in said, said
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [f"v=TLSRPTv1; rua=mailto:r{n}@example.com" for n in range(MANY)],
+        ["v=TLSRPTv1; rua=mailto:r@example.com", *(f"v=spf1 include:{n}.example -all" for n in range(MANY))],
+        ["v=TLSRPTv1; rua=mailto:r@example.com", *(f"v=TLSRPTv10; rua={n}" for n in range(MANY))],
+        [f"v=TLSRPTv1 ; rua=mailto:r{n}@example.com" for n in range(MANY)],
+        ["v=TLSRPTv1; rua=" + ",".join(f"mailto:r{n}@example.com" for n in range(2500))],
+        # Fixes quote the URI too: in capitals, and with a Unicode host (written as its A-label).
+        ["v=TLSRPTv1; rua=MAILTO:r@example.com\x1b[2J\u202e,https://bücher.example/\x1b[2J\u202e"],
+    ],
+    ids=["records", "unrelated", "near-misses", "near-misses-alone", "2500-uris", "hostile"],
+)
+def test_junk_at_the_tls_rpt_name_is_listed_in_part_escaped_and_counted(records: list[str]) -> None:
+    findings = tlsrpt.judge(DOMAIN, txt("_smtp._tls.example.com", *records))
+    assert_bounded(findings)
+    said = " ".join(f"{f.message} {f.fix}" for f in findings)
+    if len(records) > 3:
+        assert "and 4,997 more" in said or "and 4,998 more" in said or "4,997 more texts" in said, said
+    if records[0].count(",") == 2499:
+        assert "and 2,497 more" in said, said
+    if "bücher" in records[0]:
+        fixes = " ".join(f.fix for f in findings)
+        assert "mailto:r@example.com\\x1b[2J\\u202e" in fixes, fixes
+        assert "https://xn--bcher-kva.example/\\x1b[2J\\u202e" in fixes, fixes
+
+
 def fetched(
     status: int = 200, body: bytes = b"x", content_type: str | None = "text/plain", **kw: object
 ) -> list[FetchResult]:

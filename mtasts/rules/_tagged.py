@@ -9,15 +9,19 @@ case-sensitive, RFC 7405):
     ext-value   = 1*(%x21-3A / %x3C / %x3E-7E)      ; no "=", ";", space or control
 
 This module splits a text along that skeleton and says where it leaves it; the record
-modules (`discovery`, `tlsrpt`) judge the fields they know.
+modules (`discovery`, `tlsrpt`) judge the fields they know. A text is quoted in findings as
+`mtasts.visible.quoted` writes it (escaped, cut at 200 characters): whoever controls the zone
+chose it, and a TXT record holds up to 64 KiB of any bytes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from mtasts.rules.findings import Finding, Severity
+from mtasts.visible import LISTED, listing, quoted
 
 FIELD_DELIMITER = re.compile(r"[ \t]*;[ \t]*")
 EXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
@@ -25,6 +29,8 @@ EXT_VALUE = re.compile(r"[\x21-\x3a\x3c\x3e-\x7e]+")
 _NAME_VALUE = re.compile(r"([^=]*)=(.*)", re.DOTALL)
 # Printable ASCII and the two WSP characters: anything else is outside every rule of the grammar.
 _OUTSIDE = re.compile(r"[^\x20-\x7e\t]")
+# Distinct characters a finding names before it counts the rest.
+CHARACTERS_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -74,13 +80,13 @@ def split(text: str, version: str, *, free_value: tuple[str, ...] = ()) -> Tagge
         if not match or not EXT_NAME.fullmatch(match.group(1)):
             spaced = match and match.group(1).strip(" \t") != match.group(1)
             errors.append(
-                f"field {piece!r} is not name=value"
+                f"field {quoted(piece)} is not name=value"
                 + (" (no space is allowed around '=')" if spaced or " =" in piece or "= " in piece else "")
             )
             continue
         name, value = match.group(1), match.group(2)
         if name not in free_value and not EXT_VALUE.fullmatch(value):
-            errors.append(f"field {piece!r} has a value with a space, '=', ';' or nothing in it")
+            errors.append(f"field {quoted(piece)} has a value with a space, '=', ';' or nothing in it")
             continue
         fields.append((name, value))
     return Tagged(
@@ -101,13 +107,25 @@ def grammar_findings(
     characters_code, syntax_code, whitespace_code = codes
     findings = []
     if tagged.characters:
-        seen = f"{text!r} holds characters outside printable ASCII ({', '.join(tagged.characters)})"
+        shown = listing(tagged.characters, CHARACTERS_SHOWN, show=str)  # escapes already
+        seen = f"{quoted(text)} holds characters outside printable ASCII ({shown})"
         findings.append(Finding(characters_code, Severity.FAIL, seen, fix, rfc))
     findings += [
-        Finding(syntax_code, Severity.FAIL, f"{text!r}: {error}; {consequence}", fix, rfc)
+        Finding(syntax_code, Severity.FAIL, f"{quoted(text)}: {error}; {consequence}", fix, rfc)
         for error in tagged.errors
     ]
     if tagged.trailing_space:
-        seen = f"{text!r} ends in whitespace, which the grammar does not allow; senders we know strip it"
+        seen = (
+            f"{quoted(text)} ends in whitespace, which the grammar does not allow; senders we know strip it"
+        )
         findings.append(Finding(whitespace_code, Severity.WARN, seen, "remove the trailing whitespace", rfc))
     return findings
+
+
+def first_few(
+    texts: Sequence[str], judge: Callable[[str], Iterable[Finding]], rest: Callable[[Sequence[str]], Finding]
+) -> list[Finding]:
+    """`judge`'s findings for each of the first LISTED texts, and one finding (`rest`) for the
+    others: a zone may hold thousands of near misses, and a finding each is a line each."""
+    findings = [finding for text in texts[:LISTED] for finding in judge(text)]
+    return findings + ([rest(texts[LISTED:])] if len(texts) > LISTED else [])

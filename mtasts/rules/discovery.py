@@ -32,9 +32,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from mtasts.rules import _tagged
 from mtasts.rules.findings import Finding, Severity
+from mtasts.visible import listing, quoted
 
 VERSION = "v=STSv1"
 PREFIX = "v=STSv1;"
@@ -87,10 +89,10 @@ def parse(txt: str, name: str = "_mta-sts") -> Record:
     if not txt.startswith(PREFIX):
         spaced = re.match(r"v=STSv1[ \t]+;", txt)
         seen = (
-            f"{txt!r} has a space before the ';': a sender applying the rule that the record begins "
+            f"{quoted(txt)} has a space before the ';': a sender applying the rule that the record begins "
             "with 'v=STSv1;' discards it"
             if spaced
-            else f"{txt!r} does not begin with 'v=STSv1;': senders discard it"
+            else f"{quoted(txt)} does not begin with 'v=STSv1;': senders discard it"
         )
         return Record(None, (Finding(PREFIX_CODE, Severity.FAIL, seen, publish, RFC),))
     tagged = _tagged.split(txt, VERSION)
@@ -105,19 +107,19 @@ def parse(txt: str, name: str = "_mta-sts") -> Record:
     ids = tagged.values("id")
     valid_ids = [value for value in ids if ID.fullmatch(value)]
     findings += [
-        Finding(ID_INVALID, Severity.FAIL, f"id {value!r} is not 1–32 letters and digits", publish, RFC)
+        Finding(ID_INVALID, Severity.FAIL, f"id {quoted(value)} is not 1–32 letters and digits", publish, RFC)
         for value in ids
         if not ID.fullmatch(value)
     ]
     if not ids and not tagged.errors:
-        findings.append(Finding(ID_MISSING, Severity.FAIL, f"{txt!r} has no id field", publish, RFC))
+        findings.append(Finding(ID_MISSING, Severity.FAIL, f"{quoted(txt)} has no id field", publish, RFC))
     if len(ids) > 1:
         differ = len(set(ids)) > 1
         findings.append(
             Finding(
                 ID_DUPLICATE,
                 Severity.FAIL if differ else Severity.WARN,
-                f"{txt!r} has {len(ids)} id fields"
+                f"{quoted(txt)} has {len(ids)} id fields"
                 + (": senders differ on which one counts (the first, or the last)" if differ else ""),
                 "keep one id field",
                 RFC,
@@ -148,35 +150,39 @@ def judge(texts: Sequence[str], name: str = "_mta-sts") -> Discovery:
                 UNRELATED,
                 Severity.WARN,
                 f"{name} also holds TXT records that do not start with 'v=STSv1', which senders discard: "
-                + ", ".join(repr(txt) for txt in others),
+                + listing(others, show=quoted),
                 f"remove them from {name} unless they are meant for something else",
                 RFC,
             )
         )
     if not records:
-        findings += [finding for txt in near for finding in parse(txt, name).findings]
+        findings += _tagged.first_few(near, lambda txt: parse(txt, name).findings, partial(_more_near, name))
         if not near:
             findings.append(missing(name))
         return Discovery(None, None, tuple(findings))
-    findings += [
-        Finding(
-            PREFIX_CODE,
-            Severity.FAIL,
-            f"{name} also holds {txt!r}, which does not begin with 'v=STSv1;': senders following {RFC} "
-            "discard it, but postfix-mta-sts-resolver counts it as a second record and sees no policy",
-            f"delete {txt!r} at {name}",
-            RFC,
-            subject=txt,
-        )
-        for txt in near
-    ]
+    findings += _tagged.first_few(
+        near,
+        lambda txt: [
+            Finding(
+                PREFIX_CODE,
+                Severity.FAIL,
+                f"{name} also holds {quoted(txt)}, which does not begin with 'v=STSv1;': senders "
+                f"following {RFC} discard it, but postfix-mta-sts-resolver counts it as a second record "
+                "and sees no policy",
+                f"delete {quoted(txt)} at {name}",
+                RFC,
+                subject=txt,
+            )
+        ],
+        partial(_more_near, name),
+    )
     if len(records) > 1:
-        listing = ", ".join(repr(txt) for txt in records)
         findings.append(
             Finding(
                 MULTIPLE,
                 Severity.FAIL,
-                f"{name} has {len(records)} 'v=STSv1' records ({listing}): senders see no policy",
+                f"{name} has {len(records):,} 'v=STSv1' records ({listing(records, show=quoted)}): "
+                "senders see no policy",
                 f"delete all but one of them at {name}; a stale second record disables MTA-STS",
                 RFC,
             )
@@ -184,6 +190,19 @@ def judge(texts: Sequence[str], name: str = "_mta-sts") -> Discovery:
         return Discovery(None, None, tuple(findings))
     record = parse(records[0], name)
     return Discovery(record.id, records[0], (*findings, *record.findings))
+
+
+def _more_near(name: str, texts: Sequence[str]) -> Finding:
+    """The near misses past the first few (each of which has a finding), in one finding."""
+    return Finding(
+        PREFIX_CODE,
+        Severity.FAIL,
+        f"{name} holds {len(texts):,} more texts like these, beginning with 'v=STSv1' but not with "
+        f"'v=STSv1;': senders following {RFC} discard them, but postfix-mta-sts-resolver counts each "
+        "as a record and sees no policy",
+        f"delete them at {name}",
+        RFC,
+    )
 
 
 def missing(name: str) -> Finding:

@@ -28,11 +28,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import unquote, urlsplit
 
 from mtasts.names import is_hostname, normalize
 from mtasts.rules import _tagged, credentials, published
 from mtasts.rules.findings import Finding, Severity
+from mtasts.visible import listing, quoted, visible
 
 VERSION = "v=TLSRPTv1"
 PREFIX = "v=TLSRPTv1;"
@@ -143,14 +145,20 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             Finding(
                 URI_INVALID,
                 Severity.FAIL,
-                f"{uri!r} is an address without the mailto: scheme",
+                f"{quoted(uri)} is an address without the mailto: scheme",
                 f"mailto:{uri}",
                 RFC,
             )
         ]
     if not colon or scheme.lower() not in schemes:
         return [
-            Finding(URI_INVALID, Severity.FAIL, f"{uri!r} is not a {' or '.join(schemes)} URI", expected, RFC)
+            Finding(
+                URI_INVALID,
+                Severity.FAIL,
+                f"{quoted(uri)} is not a {' or '.join(schemes)} URI",
+                expected,
+                RFC,
+            )
         ]
     findings = []
     if scheme != scheme.lower():
@@ -158,9 +166,9 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             Finding(
                 URI_SCHEME_CASE,
                 Severity.WARN,
-                f"{uri!r} writes its scheme in capitals; schemes are case-insensitive (RFC 3986 §3.1) but "
-                "some senders compare them literally",
-                f"write it as {scheme.lower()}:{rest}",
+                f"{quoted(uri)} writes its scheme in capitals; schemes are case-insensitive (RFC 3986 §3.1) "
+                "but some senders compare them literally",
+                f"write it as {_copyable(scheme.lower() + ':' + rest)}",
                 RFC,
             )
         )
@@ -178,19 +186,23 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
     encoded, odd = _percent_encoded(uri)
     if valid and not host.isascii():
         form = published.a_label(host)
-        fix = f"write it as {uri.replace(host, form)}" if form else "write its host in ASCII (xn--...)"
+        fix = (
+            f"write it as {_copyable(uri.replace(host, form))}"
+            if form
+            else "write its host in ASCII (xn--...)"
+        )
         findings.append(
-            Finding(published.UNICODE_HOST, Severity.FAIL, f"{uri!r} has a Unicode host", fix, RFC)
+            Finding(published.UNICODE_HOST, Severity.FAIL, f"{quoted(uri)} has a Unicode host", fix, RFC)
         )
     elif encoded != uri and not any(
         f.failed and f.code != URI_CREDENTIAL for f in uri_findings(encoded, schemes=schemes)
     ):
-        shown = ", ".join(repr(char) for char in odd)
+        shown = listing(odd, _tagged.CHARACTERS_SHOWN, show=quoted)
         findings.append(
             Finding(
                 URI_INVALID,
                 Severity.FAIL,
-                f"{uri!r} holds {shown}, which a URI may only hold percent-encoded (RFC 3986 §2)",
+                f"{quoted(uri)} holds {shown}, which a URI may only hold percent-encoded (RFC 3986 §2)",
                 f"write it as {encoded}",
                 RFC,
             )
@@ -198,17 +210,21 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
     elif not valid or not is_hostname(normalize(host)) or published.printable(uri, "the URI"):
         findings.append(
             Finding(
-                URI_INVALID, Severity.FAIL, f"{uri!r} is not a valid {scheme.lower()}: URI", expected, RFC
+                URI_INVALID,
+                Severity.FAIL,
+                f"{quoted(uri)} is not a valid {scheme.lower()}: URI",
+                expected,
+                RFC,
             )
         )
-    elif malformed := published.host(normalize(host), f"the host of {uri!r},"):
+    elif malformed := published.host(normalize(host), f"the host of {quoted(uri)},"):
         findings += malformed
     elif scheme.lower() == "mailto" and host.endswith("."):
         findings.append(
             Finding(
                 URI_INVALID,
                 Severity.FAIL,
-                f"{uri!r} ends its address's domain with a dot, which an address does not have "
+                f"{quoted(uri)} ends its address's domain with a dot, which an address does not have "
                 "(RFC 5322 §3.4.1)",
                 f"write it as {scheme.lower()}:{local}@{host.rstrip('.')}{question}{hfields}",
                 RFC,
@@ -219,7 +235,7 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             Finding(
                 URI_USERINFO,
                 Severity.FAIL,
-                f"{without_userinfo(uri)!r} holds user information before its host (not shown here), "
+                f"{quoted(without_userinfo(uri))} holds user information before its host (not shown here), "
                 "which the public TXT record shows to anyone; RFC 3986 §3.2.1 deprecates a password "
                 "there, and checkdmarc refuses the URI",
                 f"write it as {without_userinfo(uri, '')}, with no credential in the URL",
@@ -231,7 +247,7 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             Finding(
                 URI_INVALID,
                 Severity.FAIL,
-                f"{uri!r} has a local part (before the '@') of {_octets(local):,} octets; "
+                f"{quoted(uri)} has a local part (before the '@') of {_octets(local):,} octets; "
                 f"mail servers may refuse one over {LOCAL_PART_LIMIT} (RFC 5321 §4.5.3.1.1)",
                 f"use an address whose part before the '@' is at most {LOCAL_PART_LIMIT} characters",
                 RFC,
@@ -242,7 +258,7 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             Finding(
                 URI_INVALID,
                 Severity.FAIL,
-                f"{uri!r} names port {match['port']}, which is no TCP port (1 to 65535, RFC 6335 §6)",
+                f"{quoted(uri)} names port {match['port']}, which is no TCP port (1 to 65535, RFC 6335 §6)",
                 f"write the port the report server listens on, or none for 443: {_without_port(uri)}",
                 RFC,
             )
@@ -252,7 +268,7 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             Finding(
                 URI_INVALID,
                 Severity.FAIL,
-                f"{uri!r} is not a URL as RFC 3986 §3 writes one (a port, after the host's ':', is "
+                f"{quoted(uri)} is not a URL as RFC 3986 §3 writes one (a port, after the host's ':', is "
                 "digits only)",
                 expected,
                 RFC,
@@ -272,6 +288,12 @@ def uri_findings(uri: str, *, schemes: tuple[str, ...] = ("mailto", "https")) ->
             )
         )
     return findings
+
+
+def _copyable(uri: str) -> str:
+    """A URI a fix proposes, escaped (`mtasts.visible`) but not cut: it is for copying, and the
+    record's size bounds it."""
+    return visible(uri, len(uri))
 
 
 def _octets(local: str) -> int:
@@ -340,7 +362,7 @@ def parse(txt: str, name: str = "_smtp._tls") -> Record:
     """Judge one text that `counts`; `uris` is empty when a strict sender sends no reports."""
     publish = _publish(name)
     if not txt.startswith(PREFIX):
-        seen = f"{txt!r} does not begin with 'v=TLSRPTv1;': senders discard it"
+        seen = f"{quoted(txt)} does not begin with 'v=TLSRPTv1;': senders discard it"
         return Record((), (Finding(PREFIX_CODE, Severity.FAIL, seen, publish, RFC),))
     if size := too_large(txt, name):
         return Record((), (size,))  # no sender reads it: the record cannot be served
@@ -355,13 +377,13 @@ def parse(txt: str, name: str = "_smtp._tls") -> Record:
     )
     ruas = tagged.values("rua")
     if not ruas and not tagged.errors:
-        findings.append(Finding(RUA_MISSING, Severity.FAIL, f"{txt!r} has no rua field", publish, RFC))
+        findings.append(Finding(RUA_MISSING, Severity.FAIL, f"{quoted(txt)} has no rua field", publish, RFC))
     if len(ruas) > 1:
         findings.append(
             Finding(
                 RUA_DUPLICATE,
                 Severity.FAIL if len(set(ruas)) > 1 else Severity.WARN,
-                f"{txt!r} has {len(ruas)} rua fields; senders differ on which one counts",
+                f"{quoted(txt)} has {len(ruas)} rua fields; senders differ on which one counts",
                 "keep one rua field listing every URI, separated by commas",
                 RFC,
             )
@@ -374,8 +396,8 @@ def parse(txt: str, name: str = "_smtp._tls") -> Record:
             Finding(
                 URI_DUPLICATE,
                 Severity.WARN,
-                f"rua lists {without_userinfo(uris[index])!r}, the address of "
-                f"{without_userinfo(earlier)!r} again; a sender may send each report twice",
+                f"rua lists {quoted(without_userinfo(uris[index]))}, the address of "
+                f"{quoted(without_userinfo(earlier))} again; a sender may send each report twice",
                 "list each URI once",
                 RFC,
             )
@@ -403,7 +425,7 @@ def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain
                 UNRELATED,
                 Severity.WARN,
                 f"{name} also holds TXT records that do not start with 'v=TLSRPTv1', which senders discard: "
-                + ", ".join(repr(txt) for txt in others),
+                + listing(others, show=quoted),
                 f"remove them from {name} unless they are meant for something else",
                 RFC,
             ),
@@ -412,34 +434,51 @@ def judge(texts: Sequence[str], name: str = "_smtp._tls", domain: str = "<domain
         else ()
     )
     if not records and near:
-        findings = [finding for txt in near for finding in parse(txt, name).findings]
+        findings = _tagged.first_few(near, lambda txt: parse(txt, name).findings, partial(_more_near, name))
         return Reporting((), None, (*unrelated, *findings))
     unrelated += tuple(
-        Finding(
-            PREFIX_CODE,
-            Severity.WARN,
-            f"{name} also holds {txt!r}, which does not begin with 'v=TLSRPTv1;': senders discard it "
-            "before counting records",
-            f"delete {txt!r} at {name}",
-            RFC,
-            subject=txt,
+        _tagged.first_few(
+            near,
+            lambda txt: [
+                Finding(
+                    PREFIX_CODE,
+                    Severity.WARN,
+                    f"{name} also holds {quoted(txt)}, which does not begin with 'v=TLSRPTv1;': senders "
+                    "discard it before counting records",
+                    f"delete {quoted(txt)} at {name}",
+                    RFC,
+                    subject=txt,
+                )
+            ],
+            partial(_more_near, name, severity=Severity.WARN),
         )
-        for txt in near
     )
     if not records:
         return Reporting((), None, (*unrelated, missing(name, domain)))
     if len(records) > 1:
-        listing = ", ".join(repr(txt) for txt in records)
         finding = Finding(
             MULTIPLE,
             Severity.FAIL,
-            f"{name} has {len(records)} 'v=TLSRPTv1' records ({listing}): senders send no reports",
+            f"{name} has {len(records):,} 'v=TLSRPTv1' records ({listing(records, show=quoted)}): "
+            "senders send no reports",
             f"keep exactly one record at {name}, listing every address in its rua",
             RFC,
         )
         return Reporting((), None, (*unrelated, finding))
     record = parse(records[0], name)
     return Reporting(record.uris, records[0], (*unrelated, *record.findings))
+
+
+def _more_near(name: str, texts: Sequence[str], severity: Severity = Severity.FAIL) -> Finding:
+    """The near misses past the first few (each of which has a finding), in one finding."""
+    return Finding(
+        PREFIX_CODE,
+        severity,
+        f"{name} holds {len(texts):,} more texts like these, beginning with 'v=TLSRPTv1' but not with "
+        "'v=TLSRPTv1;': senders discard them",
+        f"delete them at {name}",
+        RFC,
+    )
 
 
 def missing(name: str, domain: str = "<domain>") -> Finding:

@@ -11,6 +11,7 @@ from mtasts.rules import discovery as rules_discovery
 from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import DISCOVERY, Finding, Status
+from mtasts.visible import quoted
 
 
 def judge(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None]:
@@ -30,5 +31,7 @@ def judge(domain: str, answer: DnsResult) -> tuple[list[Finding], str | None]:
     findings = phrase(DISCOVERY, verdict.findings)
     if verdict.id is None:
         return findings, None
-    findings.append(Finding(DISCOVERY, Status.PASS, f"{name} publishes {verdict.record!r} (id {verdict.id})"))
+    findings.append(
+        Finding(DISCOVERY, Status.PASS, f"{name} publishes {quoted(verdict.record or '')} (id {verdict.id})")
+    )
     return findings, verdict.id

@@ -11,6 +11,7 @@ from mtasts.rules import tlsrpt as rules_tlsrpt
 from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import TLS_RPT, Finding, Status
+from mtasts.visible import listing
 
 
 def judge(domain: str, answer: DnsResult) -> list[Finding]:
@@ -22,5 +23,5 @@ def judge(domain: str, answer: DnsResult) -> list[Finding]:
     verdict = rules_tlsrpt.judge(list(answer.records), name, domain)
     findings = phrase(TLS_RPT, verdict.findings)
     if verdict.uris:
-        findings.append(Finding(TLS_RPT, Status.PASS, f"{name} sends reports to {', '.join(verdict.uris)}"))
+        findings.append(Finding(TLS_RPT, Status.PASS, f"{name} sends reports to {listing(verdict.uris)}"))
     return findings
