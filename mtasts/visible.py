@@ -54,12 +54,16 @@ def quoted(text: str, limit: int = DEFAULT_LIMIT) -> str:
     return repr(text[:limit]) + _cut(len(text) - limit)
 
 
-def listing(items: Sequence[str], shown: int = LISTED, show: Callable[[str], str] = visible) -> str:
+def listing(
+    items: Sequence[str], shown: int = LISTED, show: Callable[[str], str] = visible, separator: str = ", "
+) -> str:
     """The first `shown` of `items` as `show` writes them, and how many more there are.
 
     For a list whose length a server chose (the TXT records at a name, a certificate's names,
-    a domain's MX hosts): thousands of them would otherwise make one line of megabytes."""
-    head = ", ".join(show(item) for item in items[:shown])
+    a domain's MX hosts): thousands of them would otherwise make one line of megabytes. A
+    host name or an address read from DNS is printable already (dnspython writes any other
+    byte as `\\DDD`), and is listed with `show=str`, so its escapes stay single."""
+    head = separator.join(show(item) for item in items[:shown])
     rest = len(items) - shown
     return f"{head} and {rest:,} more" if rest > 0 else head
 

@@ -5,6 +5,7 @@ entries weigh. The real Postfix and Unbound are in tests/test_e2e_mx_tls.py."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import os
 import socket
@@ -672,3 +673,12 @@ def test_an_address_this_machine_has_no_route_to_is_information_unless_required(
         entries[1:], probes[1:], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=True
     )
     assert [f.message for f in alone] == [PORT_25_BLOCKED]
+
+
+def test_many_passing_mx_hosts_are_listed_three_at_a_time() -> None:
+    probes = [good_probe(host=f"h{n}.example.com") for n in range(5000)]
+    judged = mx_tls.judge_probe(good_probe(), None, ROOTS, NOW)
+    entries = [dataclasses.replace(judged, host=p.host) for p in probes]
+    [passed] = mx_tls.judge(entries, probes, mode="enforce", patterns=None, smtp=SmtpMode.ON)
+    assert passed.status is Status.PASS and len(passed.message) < 300, passed.message[:300]
+    assert passed.message.endswith("h2.example.com (1 address) and 4,997 more"), passed.message

@@ -400,3 +400,59 @@ def test_an_ordinary_report_is_printed_as_it_was() -> None:
         "example.com: ok\n  PASS  discovery-record: _mta-sts.example.com publishes 'v=STSv1; id=1'\n\n"
         "1 domain(s) checked: 1 passed, 0 passed with warnings, 0 failed\n"
     )
+
+
+# Lists whose length the network chose: MX hosts, addresses, mx patterns, records.
+
+HOSTS = [f"h{n}.example.com" for n in range(MANY)]
+
+
+def fetched_from(addresses: list[str], bodies: list[str]) -> list[FetchResult]:
+    return [
+        FetchResult(
+            f"https://{HOST}/.well-known/mta-sts.txt", address, status=200, content_type="text/plain",
+            body=body.encode(), tls_version="TLSv1.3",
+        )
+        for address, body in zip(addresses, bodies, strict=True)
+    ]  # fmt: skip
+
+
+def test_many_mx_hosts_addresses_and_patterns_are_listed_three_at_a_time() -> None:
+    wide = Policy(Mode.ENFORCE, 86400, ("*.example.com",))
+    many_patterns = Policy(Mode.ENFORCE, 86400, tuple(HOSTS[:3000]))
+    addresses = [f"10.0.{n // 256}.{n % 256}" for n in range(MANY)]
+    policy = "version: STSv1\nmode: enforce\nmax_age: 86400\n" + "".join(f"mx: {h}\n" for h in HOSTS[:3000])
+    same = fetched_from(addresses, [GOOD_POLICY_TEXT] * MANY)
+    different = fetched_from(addresses, [GOOD_POLICY_TEXT + f"x{n}: y\n" for n in range(MANY)])
+    cases = {
+        "covered": mx_coverage.judge(DOMAIN, HOSTS, wide),
+        "uncovered": mx_coverage.judge(DOMAIN, ["other.example.net"], many_patterns),
+        "summary": policy_file.syntax(policy)[0],
+        "same-everywhere": policy_file.fetch(HOST, ADDRESSES, same)[0],
+        "different-policies": policy_file.fetch(HOST, ADDRESSES, different)[0],
+        "dane": dnssec.dane(HOSTS, {HOSTS[0]: DnsResult(HOSTS[0], "TLSA", records=("3 1 1 ab",))}),
+        "no-null-mx": policy_host.null_mx(
+            HOST, DnsResult(HOST, "MX", records=tuple(f"10 {h}" for h in HOSTS))
+        ),
+        "spf": policy_host.spf(HOST, txt(HOST, "v=spf1 " + "a " * 50_000 + "-all")),
+    }
+    for case, findings in cases.items():
+        assert_bounded(findings, most=2)
+        said = " ".join(f.message for f in findings)
+        assert " more" in said or case == "spf", f"{case}: {said[:300]}"
+
+
+GOOD_POLICY_TEXT = "version: STSv1\nmode: enforce\nmx: mail.example.com\nmax_age: 86400\n"
+
+
+def test_records_beside_the_stacks_are_listed_three_at_a_time() -> None:
+    name = "_mta-sts.example.com"
+    records = live_records()
+    declared = records[(name, "TXT")].records
+    records[(name, "TXT")] = DnsResult(name, "TXT", records=(*declared, *(f"junk {n}" for n in range(MANY))))
+    records[(HOST, "MX")] = DnsResult(HOST, "MX", records=tuple(f"10 {h}" for h in HOSTS))
+    findings = stack_drift.judge(STATE, STATE.policy_id, STATE.policy_text, records)
+    assert_bounded(findings)
+    said = " ".join(f.message for f in findings)
+    assert "'junk 0', 'junk 1', 'junk 2' and 4,997 more" in said, said[:1000]
+    assert "'10 h0.example.com', '10 h1.example.com', '10 h2.example.com' and 4,997 more" in said, said[:1000]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from mtasts.rules.findings import Finding, Severity
+from mtasts.visible import listing
 
 UNCOVERED = "mx-host-uncovered"
 RFC = "RFC 8461 §4.1"
@@ -37,7 +38,7 @@ def judge(
 ) -> list[Finding]:
     """One finding per MX host the patterns do not match; its severity follows the mode."""
     findings = []
-    listing = ", ".join(patterns) or "(none)"
+    shown = listing(patterns, show=str) or "(none)"
     for host in uncovered(patterns, hosts):
         fix = (
             f"add {host} (or a '*.' pattern matching it) to the policy's mx and publish the new policy "
@@ -49,6 +50,6 @@ def judge(
             severity, effect = Severity.WARN, "under testing mail still arrives but is reported as failing"
         else:
             severity, effect = Severity.INFO, "mode none enforces nothing"
-        seen = f"MX host {host} of {domain} matches no policy mx pattern ({listing}): {effect}"
+        seen = f"MX host {host} of {domain} matches no policy mx pattern ({shown}): {effect}"
         findings.append(Finding(UNCOVERED, severity, seen, fix, RFC, subject=host))
     return findings

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from mtasts.rules import mail
 from mtasts.rules.findings import Finding, Severity
+from mtasts.visible import listing, quoted
 
 SPF_NONE = "v=spf1 -all"
 NO_ADDRESS = "policy-host-no-address"
@@ -48,7 +49,7 @@ def null_mx(host: str, mx: Sequence[tuple[int | None, str]]) -> list[Finding]:
     others = [entry for entry in mx if not is_null_mx(*entry)]
     findings = []
     if not nulls:
-        seen = ", ".join(f"MX {p} {x}" for p, x in others) or "no MX record"
+        seen = listing([f"MX {p} {x}" for p, x in others], show=str) or "no MX record"
         findings.append(
             Finding(
                 NULL_MX_MISSING,
@@ -93,7 +94,7 @@ def spf(host: str, texts: Sequence[str]) -> list[Finding]:
         Finding(
             SPF_OTHER,
             Severity.WARN,
-            f"{host} has SPF {text!r}"
+            f"{host} has SPF {quoted(text)}"
             + (
                 " beside another SPF record: two are a permanent error"
                 if beside

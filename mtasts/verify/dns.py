@@ -40,6 +40,7 @@ import dns.wire
 
 from mtasts.names import normalize
 from mtasts.verify.model import VerifyOptions
+from mtasts.visible import listing, quoted
 
 # Bounds the UDP sockets open at once, whatever the domain concurrency (one socket per query).
 MAX_QUERIES_IN_FLIGHT = 256
@@ -92,7 +93,7 @@ class DnsResult:
             return f"{self.name} does not exist (NXDOMAIN)"
         if not self.records:
             return f"no {self.rdtype} records at {self.name}"
-        return ", ".join(repr(record) for record in self.records)
+        return listing(self.records, show=quoted)
 
 
 class _BrokenChain(dns.message.ChainTooLong):

@@ -31,7 +31,7 @@ from mtasts.verify.model import (
     VerifyOptions,
 )
 from mtasts.verify.session import DOMAIN_BUDGETS, Session
-from mtasts.visible import visible
+from mtasts.visible import listing, visible
 
 T = TypeVar("T")
 
@@ -157,7 +157,8 @@ async def check_policy_file(
                 )
             )
         else:
-            seen = "; ".join(f"{address.address}: {address.served}" for address in stale) or "no address"
+            said = [f"{address.address}: {address.served}" for address in stale]
+            seen = listing(said, show=str, separator="; ") or "no address"
             findings.append(
                 Finding(
                     STACK_DRIFT,

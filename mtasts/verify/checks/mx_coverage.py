@@ -12,6 +12,7 @@ from mtasts.rules import mx_coverage as rules_mx_coverage
 from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import MX_COVERAGE, Finding, Status
+from mtasts.visible import listing
 
 
 def hosts(domain: str, answer: DnsResult) -> tuple[list[str], list[Finding]]:
@@ -59,6 +60,10 @@ def judge(domain: str, hosts: list[str], policy: Policy | None) -> list[Finding]
     findings = rules_mx_coverage.judge(policy.mode.value, policy.mx, hosts, domain=domain)
     if not findings:
         return [
-            Finding(MX_COVERAGE, Status.PASS, f"every MX host is covered by the policy: {', '.join(hosts)}")
+            Finding(
+                MX_COVERAGE,
+                Status.PASS,
+                f"every MX host is covered by the policy: {listing(hosts, show=str)}",
+            )
         ]
     return phrase(MX_COVERAGE, findings)

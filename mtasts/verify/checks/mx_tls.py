@@ -243,10 +243,10 @@ def judge(
             findings.append(Finding(MX_TLS, Status.INFO, f"{where}: DANE: a validated TLSA record matches"))
     findings = _dedupe(findings)
     if passed:
-        listing = ", ".join(
-            f"{host} ({count} address{'es' if count > 1 else ''})" for host, count in passed.items()
+        hosts = [f"{host} ({count} address{'es' if count > 1 else ''})" for host, count in passed.items()]
+        findings.append(
+            Finding(MX_TLS, Status.PASS, f"STARTTLS with a valid certificate on {listing(hosts, show=str)}")
         )
-        findings.append(Finding(MX_TLS, Status.PASS, f"STARTTLS with a valid certificate on {listing}"))
     return findings
 
 

@@ -18,7 +18,7 @@ from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.https import FetchResult
 from mtasts.verify.model import POLICY_FETCH, POLICY_SYNTAX, Finding, Status
-from mtasts.visible import visible
+from mtasts.visible import listing, visible
 
 
 def fetch(
@@ -55,14 +55,15 @@ def fetch(
         by_id: dict[str, list[str]] = {}
         for address, served in texts.items():
             by_id.setdefault(policy_id(served), []).append(address)
-        listing = "; ".join(
-            f"{', '.join(where)} serve(s) a policy with id {id_}" for id_, where in by_id.items()
-        )
+        groups = [
+            f"{listing(where, show=str)} serve(s) a policy with id {id_}" for id_, where in by_id.items()
+        ]
+        shown = listing(groups, show=str, separator="; ")
         return [
             Finding(
                 POLICY_FETCH,
                 Status.FAIL,
-                f"the addresses of {host} serve different policies ({listing}): each sender sees the one "
+                f"the addresses of {host} serve different policies ({shown}): each sender sees the one "
                 "at the address it picks (RFC 8461 §3.3)",
                 "wait until the host's deploy reaches every address, or remove the A/AAAA records that "
                 "point at a host serving another file",
@@ -70,7 +71,7 @@ def fetch(
         ], text
     if len(attempts) == 1:
         return judged[0][0], text
-    every = ", ".join(attempt.address for attempt in attempts)
+    every = listing([attempt.address for attempt in attempts], show=str)
     return [
         Finding(finding.check, finding.status, f"{finding.message}; the same from every address ({every})")
         for finding in judged[0][0]
@@ -129,7 +130,8 @@ def syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
     if not parsed.valid or parsed.mode is None or parsed.max_age is None:
         return findings, None
     policy = Policy(mode=parsed.mode, max_age=parsed.max_age, mx=parsed.mx)
-    summary = f"mode {policy.mode.value}, max_age {policy.max_age}, mx {', '.join(policy.mx) or '(none)'}"
+    patterns = listing(policy.mx, show=str) or "(none)"
+    summary = f"mode {policy.mode.value}, max_age {policy.max_age}, mx {patterns}"
     if any(finding.failed for finding in parsed.findings):
         # A repeated field (RFC 8461 §3.2): the first value counts for senders that follow the RFC.
         applied = f"senders following RFC 8461 §3.2 apply the first of each repeated field: {summary}"

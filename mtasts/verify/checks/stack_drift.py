@@ -19,6 +19,7 @@ from mtasts.rules.findings import Severity
 from mtasts.verify.checks.phrasing import mx_pair, phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import STACK_DRIFT, Finding, Status
+from mtasts.visible import listing, quoted
 
 
 def judge(
@@ -95,7 +96,7 @@ def judge(
                     STACK_DRIFT,
                     Status.WARN,
                     f"{name} {rdtype} also holds records the stack does not declare: "
-                    + ", ".join(repr(text) for text in extra),
+                    + listing(extra, show=quoted),
                     "remove them unless they are managed elsewhere on purpose",
                 )
             )
