@@ -456,3 +456,33 @@ def test_records_beside_the_stacks_are_listed_three_at_a_time() -> None:
     said = " ".join(f.message for f in findings)
     assert "'junk 0', 'junk 1', 'junk 2' and 4,997 more" in said, said[:1000]
     assert "'10 h0.example.com', '10 h1.example.com', '10 h2.example.com' and 4,997 more" in said, said[:1000]
+
+
+# A served policy may hold 64 KiB of anything: one long line, or thousands of short ones.
+HEAD = "version: STSv1\nmode: enforce\nmax_age: 86400\nmx: mail.example.com\n"
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        HEAD + "\x1b[2J\r\n  PASS  policy-syntax: the policy is valid\u202e" + "z" * 60_000 + "\n",
+        HEAD + "not a field\n" * 5000,
+        HEAD + "mx: -bad-\n" * 5000,
+        "version: STSv1\n" + "\n" * 30_000 + "mode: enforce\nmax_age: 86400\nmx: mail.example.com\n",
+        HEAD + "".join(f"mx: h{n}\n" for n in range(5000)),
+        "version: STSv1\nmode: " + "\x1b[2J" * 10_000 + "\nmax_age: 86400\nmx: mail.example.com\n",
+    ],
+    ids=[
+        "60-kB-line",
+        "5000-bad-lines",
+        "5000-bad-mx",
+        "30000-blank-lines",
+        "5000-single-labels",
+        "long-mode",
+    ],
+)
+def test_a_hostile_policy_is_judged_in_few_findings_each_escaped_and_bounded(policy: str) -> None:
+    findings, _ = policy_file.syntax(policy)
+    assert_bounded(findings, most=8)
+    said = " ".join(f.message for f in findings)
+    assert "\x1b" not in said and ("\\x1b[2J" in said or "more" in said), said[:1000]

@@ -28,6 +28,11 @@ postfix-mta-sts-resolver and checkdmarc in tests/data/rules/policy_file.yaml:
   single-label `mx` is grammatical but matches no real MX host: a warning.
 - Unknown fields are ignored (§3.2), but only when they are valid extension fields; a line
   that is no field at all fails the whole policy for a sender parsing by the grammar.
+
+A served policy is whatever its host sends, up to 64 KiB: a finding quotes a line or a value
+through `mtasts.visible.quoted` (escaped, cut at 200 characters), and of the findings about
+lines and `mx` values (which a policy may hold thousands of) the first three of each kind
+are kept and one more counts the rest.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from dataclasses import dataclass
 from mtasts.names import MAX_NAME_LENGTH
 from mtasts.rules import _tagged
 from mtasts.rules.findings import Finding, Severity
+from mtasts.visible import LISTED, quoted
 
 MAX_AGE_LIMIT = 31_557_600  # RFC 8461 §3.2: max_age is at most about one year
 MAX_POLICY_BYTES = 64 * 1024  # common senders refuse larger policies
@@ -85,20 +91,22 @@ def mx_findings(pattern: str) -> list[Finding]:
     host = pattern[2:] if pattern.startswith("*.") else pattern
     if not _MX.fullmatch(pattern) or len(host) > MAX_NAME_LENGTH:
         return [
-            Finding(MX_SYNTAX, Severity.FAIL, f"mx {pattern!r} is not a host name or *.host name", fix, RFC)
+            Finding(
+                MX_SYNTAX, Severity.FAIL, f"mx {quoted(pattern)} is not a host name or *.host name", fix, RFC
+            )
         ]
     if "." not in host:
         return [
             Finding(
                 MX_SINGLE_LABEL,
                 Severity.WARN,
-                f"mx {pattern!r} is a single label: no MX host on the Internet has such a name",
+                f"mx {quoted(pattern)} is a single label: no MX host on the Internet has such a name",
                 fix,
                 RFC,
             )
         ]
     if host.rsplit(".", 1)[1].isdigit():
-        return [Finding(MX_SYNTAX, Severity.FAIL, f"mx {pattern!r} ends in a numeric label", fix, RFC)]
+        return [Finding(MX_SYNTAX, Severity.FAIL, f"mx {quoted(pattern)} ends in a numeric label", fix, RFC)]
     return []
 
 
@@ -191,7 +199,7 @@ def parse(text: str) -> ParsedPolicy:
         value = value.strip(" \t")
         if not colon or not _NAME.fullmatch(key):
             findings.append(
-                Finding(LINE, Severity.FAIL, f"line {number} is not 'key: value': {line!r}", fix, RFC)
+                Finding(LINE, Severity.FAIL, f"line {number} is not 'key: value': {quoted(line)}", fix, RFC)
             )
             continue
         if key not in _KNOWN and (not value or _CONTROL.search(value)):
@@ -199,7 +207,7 @@ def parse(text: str) -> ParsedPolicy:
                 Finding(
                     LINE,
                     Severity.FAIL,
-                    f"line {number}: extension field {key!r} has no valid value",
+                    f"line {number}: extension field {quoted(key)} has no valid value",
                     fix,
                     RFC,
                 )
@@ -218,7 +226,7 @@ def parse(text: str) -> ParsedPolicy:
                     f"'{key}' appears {len(entries)} times"
                     + (
                         f" with different values: senders following {RFC} apply the first "
-                        f"({entries[0][1]!r}), others the last ({entries[-1][1]!r})"
+                        f"({quoted(entries[0][1])}), others the last ({quoted(entries[-1][1])})"
                         if differ
                         else ""
                     ),
@@ -232,14 +240,18 @@ def parse(text: str) -> ParsedPolicy:
     version = single("version")
     if version != "STSv1":
         findings.append(
-            Finding(VERSION, Severity.FAIL, f"'version' must be 'STSv1', found {version!r}", fix, RFC)
+            Finding(VERSION, Severity.FAIL, f"'version' must be 'STSv1', found {_found(version)}", fix, RFC)
         )
     raw_mode = single("mode")
     mode = next((m for m in Mode if m.value == raw_mode), None)
     if mode is None:
         findings.append(
             Finding(
-                MODE, Severity.FAIL, f"'mode' must be enforce, testing or none, found {raw_mode!r}", fix, RFC
+                MODE,
+                Severity.FAIL,
+                f"'mode' must be enforce, testing or none, found {_found(raw_mode)}",
+                fix,
+                RFC,
             )
         )
     raw_max_age = single("max_age")
@@ -249,7 +261,7 @@ def parse(text: str) -> ParsedPolicy:
             Finding(
                 MAX_AGE,
                 Severity.FAIL,
-                f"'max_age' must be an integer 0–{MAX_AGE_LIMIT}, found {raw_max_age!r}",
+                f"'max_age' must be an integer 0–{MAX_AGE_LIMIT}, found {_found(raw_max_age)}",
                 fix,
                 RFC,
             )
@@ -260,4 +272,35 @@ def parse(text: str) -> ParsedPolicy:
         findings += mx_findings(pattern)
     if mode is not Mode.NONE and not mx:
         findings.append(Finding(MX_MISSING, Severity.FAIL, "'mx' is required unless mode is none", fix, RFC))
-    return ParsedPolicy(mode=mode, max_age=max_age, mx=mx, findings=tuple(findings))
+    return ParsedPolicy(mode=mode, max_age=max_age, mx=mx, findings=tuple(_few_of_each(findings)))
+
+
+def _found(value: str | None) -> str:
+    return quoted(value) if value is not None else "None"
+
+
+# What the findings of a kind that may repeat per line are about, for the one counting the rest.
+_REPEATED = {
+    LINE: "lines that are not fields",
+    BLANK: "empty lines",
+    MX_SYNTAX: "mx values that are not host names",
+    MX_SINGLE_LABEL: "single-label mx values",
+}
+
+
+def _few_of_each(findings: list[Finding]) -> list[Finding]:
+    """The first LISTED findings of each kind in `_REPEATED`, every other finding, and per kind
+    with more, one finding that counts the rest at the worst of their severities."""
+    kept: list[Finding] = []
+    rest: dict[str, list[Finding]] = {}
+    shown: dict[str, int] = {}
+    for finding in findings:
+        if finding.code in _REPEATED and shown.get(finding.code, 0) >= LISTED:
+            rest.setdefault(finding.code, []).append(finding)
+            continue
+        shown[finding.code] = shown.get(finding.code, 0) + 1
+        kept.append(finding)
+    for code, more in rest.items():
+        seen = f"and {len(more):,} more {_REPEATED[code]}"
+        kept.append(Finding(code, max(f.severity for f in more), seen, more[0].fix, RFC))
+    return kept
