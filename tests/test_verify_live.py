@@ -367,6 +367,19 @@ def test_a_check_that_raises_becomes_a_failure_and_the_others_still_run(
     assert report.by_check("dane")
 
 
+def test_an_unexpected_errors_text_is_cut(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An exception may quote what it was handed: a 64 KiB record, say.
+    from mtasts.verify.checks import tlsrpt
+
+    def broken(*_: object) -> list[object]:
+        raise ValueError(f"cannot read {'v=TLSRPTv1; ' + 'x' * 60_000!r}")
+
+    monkeypatch.setattr(tlsrpt, "judge", broken)
+    [message] = failures(verify(world), "tls-rpt")
+    assert message.startswith("the check failed unexpectedly: ValueError: cannot read 'v=TLSRPTv1; xx")
+    assert len(message) < 1200 and message.endswith("characters)"), message[-100:]
+
+
 def test_ssl_cert_file_is_honoured_when_no_ca_file_is_given(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,7 +18,7 @@ from mtasts.constants import policy_host
 from mtasts.names import normalize
 from mtasts.policy import policy_id
 from mtasts.verify.checks import policy_file
-from mtasts.verify.checks.phrasing import unanswered
+from mtasts.verify.checks.phrasing import unanswered, unexpected
 from mtasts.verify.dns import DnsResult, Lookups
 from mtasts.verify.https import Client, FetchResult, fetch_policy
 from mtasts.verify.model import (
@@ -139,11 +139,7 @@ async def check_policy_file(
             )
         )
     except Exception as error:
-        findings.append(
-            Finding(
-                POLICY_FETCH, Status.FAIL, f"the check failed unexpectedly: {type(error).__name__}: {error}"
-            )
-        )
+        findings.append(Finding(POLICY_FETCH, Status.FAIL, unexpected(error)))
     finally:
         lookups.cancel()
         if own:

@@ -31,7 +31,7 @@ from mtasts.verify.checks import (
     stack_drift,
     tlsrpt,
 )
-from mtasts.verify.checks.phrasing import unanswered
+from mtasts.verify.checks.phrasing import unanswered, unexpected
 from mtasts.verify.dns import DnsResult, Lookups
 from mtasts.verify.model import (
     DANE,
@@ -109,8 +109,7 @@ async def _domain_checks(
         try:
             findings.extend(await judge())
         except Exception as error:
-            message = f"the check failed unexpectedly: {type(error).__name__}: {error}"
-            findings.append(Finding(check, Status.FAIL, message))
+            findings.append(Finding(check, Status.FAIL, unexpected(error)))
 
     async def judge_discovery() -> list[Finding]:
         sts = await lookups.result(discovery_name(domain), "TXT")
@@ -245,9 +244,7 @@ async def verify_domain(
             )
         )
     except Exception as error:
-        report.findings.append(
-            Finding(INTERNAL, Status.FAIL, f"the checks failed unexpectedly: {type(error).__name__}: {error}")
-        )
+        report.findings.append(Finding(INTERNAL, Status.FAIL, unexpected(error, "the checks")))
     finally:
         lookups.cancel()
         session.settle_port_25()

@@ -12,6 +12,7 @@ from mtasts.rules.findings import Finding as RuleFinding
 from mtasts.rules.findings import Severity
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import Finding, Status
+from mtasts.visible import clip
 
 _STATUS = {Severity.FAIL: Status.FAIL, Severity.WARN: Status.WARN, Severity.INFO: Status.INFO}
 
@@ -39,6 +40,12 @@ def unanswered(check: str, *answers: DnsResult) -> list[Finding]:
         for answer in answers
         if not answer.ok
     ]
+
+
+def unexpected(error: Exception, what: str = "the check") -> str:
+    """What a check that raised says. The error's text is Python's, which quotes the values in it
+    with `repr` (escaped), but whole: a record of 64 KiB, say. It is cut at 1,000 characters."""
+    return f"{what} failed unexpectedly: {type(error).__name__}: {clip(str(error), 1000)}"
 
 
 BROKEN_CHAIN_FIX = "make the CNAME chain end at records: remove the loop, or point the first name at the last"
