@@ -354,3 +354,30 @@ def test_a_run_where_no_mx_took_a_connection_says_port_25_is_blocked_here_once(
     out = capsys.readouterr().out
     assert out.count(PORT_25_BLOCKED) == 1 and out.startswith(f"INFO  {PORT_25_BLOCKED}\n"), out
     assert "could not check" not in out, out
+
+
+def test_what_hostile_servers_send_is_printed_escaped_and_the_same_in_json(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The zone's owner (or whoever took it over) writes the TXT records, the MX host its
+    # banner: ESC sequences, a CR LF starting a line that reads as a verdict, a bidi override.
+    from tests.smtp_fake import FakeSmtp
+
+    forged = "\\027[2J\\013\\010  PASS  discovery-record: fine\\226\\128\\174"  # zone-file escapes
+    world.dns.zone[("_mta-sts.example.com", "TXT")] = ['"v=STSv1; id=abc123"', f'"{forged}"']
+    port = world.smtp.port
+    world.smtp.close()
+    world.smtp = FakeSmtp(
+        world.ca, ["mail.example.com"], banner="554 go away\x1b]0;owned\x07\r  PASS  mx-tls: fine", port=port
+    )
+    main(["verify", "example.com", *network(world)])
+    text = capsys.readouterr().out
+    lines = text.split("\n")
+    assert "\x1b" not in text and "\r" not in text and all(line.isprintable() for line in lines), text
+    assert not any(line.lstrip().startswith("PASS  mx-tls") for line in lines), text
+    assert "'\\x1b[2J\\r\\n  PASS  discovery-record: fine\\u202e'" in text, text
+    assert "greeted with 554 go away\\x1b]0;owned\\x07\\r  PASS  mx-tls: fine" in text, text
+    main(["verify", "--json", "example.com", *network(world)])
+    messages = [f["message"] for f in json.loads(capsys.readouterr().out)["domains"][0]["findings"]]
+    shown = [m for m in messages if "discovery-record: fine" in m or "go away" in m]
+    assert len(shown) >= 2 and all(message in text for message in shown), shown
