@@ -17,12 +17,14 @@ Columns of MATRIX:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pytest
 
 from mtasts.config import parse_settings
 from mtasts.desired import desired_state
+from mtasts.records import DnsRecord
 from tests.twin import FAULTS, Site, Twin, server_test_marks, site_from_state
 from tests.twin import validators as run
 
@@ -176,3 +178,36 @@ def test_verify_command_exits_one_when_a_domain_has_a_fault(observed: tuple[Twin
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert faulty.returncode == 1, faulty.stdout + faulty.stderr
     assert "policy-fetch" in faulty.stdout
+
+
+@dataclass(frozen=True)
+class ZoneText(DnsRecord):
+    """A TXT record whose value is written into the zone file as it is, `\\DDD` escapes and all:
+    the bytes a hostile zone holds (ESC, CR LF), which `quote_txt` would write raw."""
+
+    @property
+    def content(self) -> str:
+        return f'"{self.value}"'
+
+
+def test_what_a_hostile_zone_publishes_is_printed_escaped_and_listed_in_part() -> None:
+    # NSD serves a near miss at _mta-sts carrying ESC, CR LF and U+202E (its UTF-8 bytes),
+    # made to print a line of its own that reads as a verdict, and 1,000 junk texts at
+    # _smtp._tls (more than fit one UDP answer: the resolver asks again over TCP).
+    domain = "hostile.faults.example"
+    site = site_from_state(desired_state(parse_settings({"domain": domain})))
+    forged = "v=STSv1\\027[2J\\013\\010  PASS  discovery-record: fine\\226\\128\\174"
+    records = [ZoneText(key="forged", name=f"_mta-sts.{domain}", type="TXT", value=forged, ttl=300)]
+    records += [
+        ZoneText(key=f"junk-{n}", name=f"_smtp._tls.{domain}", type="TXT", value=f"junk {n}", ttl=300)
+        for n in range(1000)
+    ]
+    with Twin([site], extra_records=records) as twin:
+        result = run.verify_cli(twin, ["--smtp", "off", domain])
+    out = result.stdout
+    lines = out.split("\n")
+    assert result.returncode == 1, out + result.stderr
+    assert "\x1b" not in out and "\r" not in out and all(line.isprintable() for line in lines), out
+    assert not any(line.lstrip().startswith("PASS  discovery-record: fine") for line in lines), out
+    assert "'v=STSv1\\x1b[2J\\r\\n  PASS  discovery-record: fine\\u202e'" in out, out
+    assert "and 997 more" in out and max(len(line) for line in lines) < 1000, out
