@@ -20,8 +20,12 @@ import sys
 from collections.abc import Callable, Sequence
 
 DEFAULT_LIMIT = 200
-# Items a listing shows before it counts the rest.
+# Items a listing shows before it counts the rest: texts (records, lines), each up to
+# DEFAULT_LIMIT characters; and names (host names, addresses, patterns, a certificate's
+# names), of which ordinary deployments list more (GitHub Pages serves from eight addresses,
+# Google Workspace names five MX hosts) and which read as before up to ten.
 LISTED = 3
+NAMES_LISTED = 10
 
 
 def visible(text: str, limit: int = DEFAULT_LIMIT) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from mtasts.rules.findings import Finding, Severity
-from mtasts.visible import listing
+from mtasts.visible import NAMES_LISTED, listing
 
 UNCOVERED = "mx-host-uncovered"
 RFC = "RFC 8461 §4.1"
@@ -38,7 +38,7 @@ def judge(
 ) -> list[Finding]:
     """One finding per MX host the patterns do not match; its severity follows the mode."""
     findings = []
-    shown = listing(patterns, show=str) or "(none)"
+    shown = listing(patterns, NAMES_LISTED, show=str) or "(none)"
     for host in uncovered(patterns, hosts):
         fix = (
             f"add {host} (or a '*.' pattern matching it) to the policy's mx and publish the new policy "

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from mtasts.rules import mail
 from mtasts.rules.findings import Finding, Severity
-from mtasts.visible import listing, quoted
+from mtasts.visible import NAMES_LISTED, listing, quoted
 
 SPF_NONE = "v=spf1 -all"
 NO_ADDRESS = "policy-host-no-address"
@@ -49,7 +49,7 @@ def null_mx(host: str, mx: Sequence[tuple[int | None, str]]) -> list[Finding]:
     others = [entry for entry in mx if not is_null_mx(*entry)]
     findings = []
     if not nulls:
-        seen = listing([f"MX {p} {x}" for p, x in others], show=str) or "no MX record"
+        seen = listing([f"MX {p} {x}" for p, x in others], NAMES_LISTED, show=str) or "no MX record"
         findings.append(
             Finding(
                 NULL_MX_MISSING,

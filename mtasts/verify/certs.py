@@ -40,7 +40,7 @@ from mtasts.verify.mx_tls import (
     CERTIFICATE_NOT_TRUSTED,
     nameable,
 )
-from mtasts.visible import listing, visible
+from mtasts.visible import NAMES_LISTED, listing, visible
 
 EXPIRY_WARNING = datetime.timedelta(days=14)
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
@@ -124,7 +124,7 @@ def judge(
     names = dns_names(leaf)
     not_after = leaf.not_valid_after_utc
     if not any(name_matches(name, host) for name in names):
-        problem = f"the certificate is for {listing(names) or 'no DNS names'}, not {host}"
+        problem = f"the certificate is for {listing(names, NAMES_LISTED) or 'no DNS names'}, not {host}"
         if not nameable(host):
             problem += " (which is not a host name a certificate can name: RFC 5280 §4.2.1.6)"
         return CertificateVerdict(names, not_after, CERTIFICATE_HOST_MISMATCH, problem)

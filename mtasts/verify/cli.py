@@ -25,7 +25,7 @@ from mtasts.trust import check_ca_file
 from mtasts.verify.model import DomainReport, VerifyOptions
 from mtasts.verify.mx_tls import SmtpMode
 from mtasts.verify.report import json_report, text_report
-from mtasts.visible import listing, write_out
+from mtasts.visible import NAMES_LISTED, listing, write_out
 
 
 def add_verify_command(subparsers: Any) -> argparse.ArgumentParser:
@@ -81,7 +81,7 @@ MAX_DOMAIN_FILE_BYTES = 64 * 1024 * 1024
 
 # Names quoted in one error; the rest are counted, so a wrong file (a CSV export) gives a
 # readable error, not one line per row.
-MAX_NAMES_SHOWN = 10
+MAX_NAMES_SHOWN = NAMES_LISTED
 
 
 def read_domain_file(path: str) -> list[str]:

@@ -40,7 +40,7 @@ import dns.wire
 
 from mtasts.names import normalize
 from mtasts.verify.model import VerifyOptions
-from mtasts.visible import listing, quoted
+from mtasts.visible import NAMES_LISTED, listing, quoted
 
 # Bounds the UDP sockets open at once, whatever the domain concurrency (one socket per query).
 MAX_QUERIES_IN_FLIGHT = 256
@@ -93,7 +93,7 @@ class DnsResult:
             return f"{self.name} does not exist (NXDOMAIN)"
         if not self.records:
             return f"no {self.rdtype} records at {self.name}"
-        return listing(self.records, show=quoted)
+        return listing(self.records, NAMES_LISTED, show=quoted)
 
 
 class _BrokenChain(dns.message.ChainTooLong):

@@ -31,7 +31,7 @@ from mtasts.verify.model import (
     VerifyOptions,
 )
 from mtasts.verify.session import DOMAIN_BUDGETS, Session
-from mtasts.visible import listing, visible
+from mtasts.visible import NAMES_LISTED, listing, visible
 
 T = TypeVar("T")
 
@@ -154,7 +154,7 @@ async def check_policy_file(
             )
         else:
             said = [f"{address.address}: {address.served}" for address in stale]
-            seen = listing(said, show=str, separator="; ") or "no address"
+            seen = listing(said, NAMES_LISTED, show=str, separator="; ") or "no address"
             findings.append(
                 Finding(
                     STACK_DRIFT,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import DANE, DNSSEC, Finding, Status
-from mtasts.visible import listing
+from mtasts.visible import NAMES_LISTED, listing
 
 
 def validation(domain: str, answers: list[DnsResult]) -> list[Finding]:
@@ -43,7 +43,7 @@ def dane(hosts: list[str], answers: Mapping[str, DnsResult]) -> list[Finding]:
     without = [host for host in hosts if host not in with_tlsa]
     parts = []
     if with_tlsa:
-        parts.append(f"TLSA records at _25._tcp of {listing(with_tlsa, show=str)}")
+        parts.append(f"TLSA records at _25._tcp of {listing(with_tlsa, NAMES_LISTED, show=str)}")
     if without:
-        parts.append(f"no TLSA records at _25._tcp of {listing(without, show=str)}")
+        parts.append(f"no TLSA records at _25._tcp of {listing(without, NAMES_LISTED, show=str)}")
     return [Finding(DANE, Status.INFO, "DANE: " + "; ".join(parts))]

@@ -12,7 +12,7 @@ from mtasts.rules import mx_coverage as rules_mx_coverage
 from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import MX_COVERAGE, Finding, Status
-from mtasts.visible import listing
+from mtasts.visible import NAMES_LISTED, listing
 
 
 def hosts(domain: str, answer: DnsResult) -> tuple[list[str], list[Finding]]:
@@ -63,7 +63,7 @@ def judge(domain: str, hosts: list[str], policy: Policy | None) -> list[Finding]
             Finding(
                 MX_COVERAGE,
                 Status.PASS,
-                f"every MX host is covered by the policy: {listing(hosts, show=str)}",
+                f"every MX host is covered by the policy: {listing(hosts, NAMES_LISTED, show=str)}",
             )
         ]
     return phrase(MX_COVERAGE, findings)

@@ -33,7 +33,7 @@ from mtasts.verify.mx_tls import (
     SmtpMode,
     SmtpProbe,
 )
-from mtasts.visible import listing
+from mtasts.visible import NAMES_LISTED, listing
 
 DANE_RESULT_TYPES = (TLSA_INVALID, DNSSEC_INVALID)
 
@@ -151,7 +151,7 @@ def judge_probe(
         return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"the TLSA lookup failed: {tlsa_problem}")
     if dane_unchecked:
         return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"DANE: {dane_unchecked}")
-    names = listing(verdict.names)
+    names = listing(verdict.names, NAMES_LISTED)
     expires = f"{verdict.not_after:%Y-%m-%d}" if verdict.not_after else "?"
     return replace(
         seen, message=f"{probe.tls_version or 'TLS'}, a trusted certificate for {names} valid until {expires}"
@@ -245,7 +245,11 @@ def judge(
     if passed:
         hosts = [f"{host} ({count} address{'es' if count > 1 else ''})" for host, count in passed.items()]
         findings.append(
-            Finding(MX_TLS, Status.PASS, f"STARTTLS with a valid certificate on {listing(hosts, show=str)}")
+            Finding(
+                MX_TLS,
+                Status.PASS,
+                f"STARTTLS with a valid certificate on {listing(hosts, NAMES_LISTED, show=str)}",
+            )
         )
     return findings
 

@@ -18,7 +18,7 @@ from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.https import FetchResult
 from mtasts.verify.model import POLICY_FETCH, POLICY_SYNTAX, Finding, Status
-from mtasts.visible import listing, visible
+from mtasts.visible import NAMES_LISTED, listing, visible
 
 
 def fetch(
@@ -56,9 +56,10 @@ def fetch(
         for address, served in texts.items():
             by_id.setdefault(policy_id(served), []).append(address)
         groups = [
-            f"{listing(where, show=str)} serve(s) a policy with id {id_}" for id_, where in by_id.items()
+            f"{listing(where, NAMES_LISTED, show=str)} serve(s) a policy with id {id_}"
+            for id_, where in by_id.items()
         ]
-        shown = listing(groups, show=str, separator="; ")
+        shown = listing(groups, NAMES_LISTED, show=str, separator="; ")
         return [
             Finding(
                 POLICY_FETCH,
@@ -71,7 +72,7 @@ def fetch(
         ], text
     if len(attempts) == 1:
         return judged[0][0], text
-    every = listing([attempt.address for attempt in attempts], show=str)
+    every = listing([attempt.address for attempt in attempts], NAMES_LISTED, show=str)
     return [
         Finding(finding.check, finding.status, f"{finding.message}; the same from every address ({every})")
         for finding in judged[0][0]
@@ -130,7 +131,7 @@ def syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
     if not parsed.valid or parsed.mode is None or parsed.max_age is None:
         return findings, None
     policy = Policy(mode=parsed.mode, max_age=parsed.max_age, mx=parsed.mx)
-    patterns = listing(policy.mx, show=str) or "(none)"
+    patterns = listing(policy.mx, NAMES_LISTED, show=str) or "(none)"
     summary = f"mode {policy.mode.value}, max_age {policy.max_age}, mx {patterns}"
     if any(finding.failed for finding in parsed.findings):
         # A repeated field (RFC 8461 §3.2): the first value counts for senders that follow the RFC.

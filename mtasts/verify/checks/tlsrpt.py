@@ -11,7 +11,7 @@ from mtasts.rules import tlsrpt as rules_tlsrpt
 from mtasts.verify.checks.phrasing import phrase
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import TLS_RPT, Finding, Status
-from mtasts.visible import listing
+from mtasts.visible import NAMES_LISTED, listing
 
 
 def judge(domain: str, answer: DnsResult) -> list[Finding]:
@@ -23,5 +23,7 @@ def judge(domain: str, answer: DnsResult) -> list[Finding]:
     verdict = rules_tlsrpt.judge(list(answer.records), name, domain)
     findings = phrase(TLS_RPT, verdict.findings)
     if verdict.uris:
-        findings.append(Finding(TLS_RPT, Status.PASS, f"{name} sends reports to {listing(verdict.uris)}"))
+        findings.append(
+            Finding(TLS_RPT, Status.PASS, f"{name} sends reports to {listing(verdict.uris, NAMES_LISTED)}")
+        )
     return findings
