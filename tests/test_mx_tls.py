@@ -429,7 +429,9 @@ def test_a_servers_reply_text_is_quoted_escaped_and_bounded(
     else:  # the override's UTF-8 bytes read as ASCII are three U+FFFD
         assert "go away\\x1b[2J\\x1b]0;owned\\x07\\rall fine\ufffd" in seen.detail, seen.detail
     entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
-    findings = mx_tls.judge([entry], [seen], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON)
+    findings = mx_tls.judge(
+        [entry], [seen], mode="enforce", patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=False
+    )
     text = text_report([DomainReport("example.com", findings)])
     lines = text.split("\n")
     assert "\x1b" not in text and "\r" not in text and all(line.isprintable() for line in lines)
@@ -679,6 +681,8 @@ def test_many_passing_mx_hosts_are_listed_ten_at_a_time() -> None:
     probes = [good_probe(host=f"h{n}.example.com") for n in range(5000)]
     judged = mx_tls.judge_probe(good_probe(), None, ROOTS, NOW)
     entries = [dataclasses.replace(judged, host=p.host) for p in probes]
-    [passed] = mx_tls.judge(entries, probes, mode="enforce", patterns=None, smtp=SmtpMode.ON)
+    [passed] = mx_tls.judge(
+        entries, probes, mode="enforce", patterns=None, smtp=SmtpMode.ON, machine_blocked=False
+    )
     assert passed.status is Status.PASS and len(passed.message) < 400, passed.message[:400]
     assert passed.message.endswith("h9.example.com (1 address) and 4,990 more"), passed.message
