@@ -210,3 +210,31 @@ def test_a_policy_not_served_is_one_of_the_projects_errors() -> None:
     from mtasts.errors import MtaStsError
 
     assert issubclass(PolicyNotServedError, MtaStsError)
+
+
+def many_stale(count: int) -> PolicyCheck:
+    """A host with `count` addresses, each serving a policy of its own and failing its own way."""
+    served = tuple(
+        AddressServed(f"10.0.{i // 256}.{i % 256}", f"policy id old{i:03}", False, policy_id=f"old{i:03}")
+        for i in range(count)
+    )
+    fresh = AddressServed("192.0.2.1", "policy id abc123", True, policy_id="abc123")
+    findings = [
+        Finding("policy-fetch", Status.FAIL, f"10.0.{i // 256}.{i % 256}: HTTP 404") for i in range(count)
+    ]
+    return PolicyCheck(findings, None, (fresh, *served))
+
+
+def test_a_host_with_hundreds_of_addresses_is_reported_ten_at_a_time_the_stale_ones_first(
+    fast_provider: PolicyReadinessProvider, logged: list[str]
+) -> None:
+    fast_provider.policy_check = ScriptedCheck(many_stale(500))
+    with pytest.raises(PolicyNotServedError) as caught:
+        fast_provider.create({**PROPS, "timeout_seconds": 0.2})
+    message = str(caught.value)
+    assert "10.0.0.0 serves policy id old000" in message and "192.0.2.1 serves it" not in message
+    assert "10.0.0.10 " not in message and "and 491 more" in message  # 500 stale and 1 fresh address
+    assert "other policy ids seen: old000, old001" in message and "and 490 more)" in message
+    assert "10.0.0.9: HTTP 404" in message and "10.0.0.10: HTTP 404" not in message
+    assert len(message) < 3000
+    assert logged and max(len(line) for line in logged) < 1500

@@ -32,6 +32,7 @@ from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
 from mtasts.constants import policy_url
 from mtasts.errors import MtaStsError
 from mtasts.policy import policy_id
+from mtasts.visible import NAMES_LISTED, listing
 
 if TYPE_CHECKING:
     from mtasts.verify import PolicyCheck
@@ -118,13 +119,15 @@ class ServedWatch:
         return self
 
     def addresses(self) -> str:
+        """What each address served, those still wrong first, ten of them and a count: the
+        host's DNS chooses how many addresses there are, and this is logged on every look."""
         if self.last is None or not self.last.addresses:
             return "no address answered"
         parts = []
-        for a in self.last.addresses:
+        for a in sorted(self.last.addresses, key=lambda a: a.expected):
             cached = f" (cacheable for {a.cache_seconds_left} s more)" if a.cache_seconds_left else ""
             parts.append(f"{a.address} serves it" if a.expected else f"{a.address} serves {a.served}{cached}")
-        return "; ".join(parts)
+        return listing(parts, NAMES_LISTED, show=str, separator="; ")
 
     def problems(self) -> str:
         from mtasts.verify import Status  # loaded already by the look that set `last`
@@ -132,7 +135,10 @@ class ServedWatch:
         if self.last is None:
             return "nothing yet"
         found = [f.message for f in self.last.findings if f.status in (Status.FAIL, Status.UNCHECKED)]
-        return "; ".join(found) or "no failure, but the settling window did not close"
+        # One finding per address that failed: bounded as the addresses are.
+        return listing(found, NAMES_LISTED, show=str, separator="; ") or (
+            "no failure, but the settling window did not close"
+        )
 
     def progress(self, next_look: float) -> str:
         if self.good_since is not None:
@@ -211,7 +217,7 @@ class PolicyReadinessProvider(ResourceProvider):
             raise PolicyNotServedError(
                 f"{url} does not serve the new policy (id {watch.expected_id}) from every address "
                 f"steadily after {props['timeout_seconds']} s. Last seen: {watch.addresses()}"
-                + (f" (other policy ids seen: {', '.join(old)})" if old else "")
+                + (f" (other policy ids seen: {listing(old, NAMES_LISTED, show=str)})" if old else "")
                 + f". Problems: {watch.problems()}. "
                 f"Every address must serve it for {watch.window:.0f} s (served everywhere for "
                 f"{watch.settled_for:.0f} s). "
