@@ -203,3 +203,16 @@ def test_domains_that_share_mx_hosts_probe_them_once_per_run(monkeypatch: pytest
     live.probe_mx_tls(proton)
     assert asked[-1] == proton
     live.forget_probes()
+
+
+def test_hundreds_of_mx_hosts_that_could_not_be_checked_are_one_warning_naming_three_reasons() -> None:
+    from mtasts.rules import mx_tls
+
+    seen = [
+        MxTls("", "", "could-not-check", None, f"could not check mx{i}.example.net: no answer")
+        for i in range(500)
+    ]
+    [warning] = mx_tls.judge("enforce", seen, domain="example.com")
+    assert "could not check mx2.example.net: no answer" in warning.seen
+    assert "mx3.example.net" not in warning.seen and "and 497 more" in warning.seen
+    assert len(warning.seen) < 1000

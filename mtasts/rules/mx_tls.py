@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mtasts.rules.findings import Finding, Severity
+from mtasts.visible import listing
 
 FAILS = "mx-host-tls-fails"
 UNCHECKED = "mx-host-tls-unchecked"
@@ -58,7 +59,8 @@ def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> li
     seen = list(seen)
     if seen and all(entry.outcome == "could-not-check" for entry in seen):
         # Port 25 blocked where the program runs: one warning, not one per address.
-        reasons = "; ".join(dict.fromkeys(entry.message for entry in seen))
+        # The first few distinct reasons: the zone chooses how many MX hosts, each with its own.
+        reasons = listing(list(dict.fromkeys(entry.message for entry in seen)), show=str, separator="; ")
         text = f"the TLS of {domain}'s MX hosts could not be checked from this machine ({reasons})"
         fix = (
             "check it from a machine that may connect to port 25: "
