@@ -216,3 +216,25 @@ def test_hundreds_of_mx_hosts_that_could_not_be_checked_are_one_warning_naming_t
     assert "could not check mx2.example.net: no answer" in warning.seen
     assert "mx3.example.net" not in warning.seen and "and 497 more" in warning.seen
     assert len(warning.seen) < 1000
+
+
+def test_mx_hosts_none_of_which_answered_are_not_blamed_on_this_machines_port_25_alone() -> None:
+    # A run of one domain cannot tell port 25 blocked here from every MX host of the domain down.
+    from mtasts.rules import mx_tls
+
+    down = [MxTls("mail.example.com", "192.0.2.25", "could-not-check", None, "connection refused")]
+    [warning] = mx_tls.judge("enforce", down, domain="example.com")
+    assert "port 25 is blocked" in warning.seen and "the MX hosts themselves" in warning.seen
+    assert "if it cannot check them either" in warning.fix
+
+
+def test_an_mx_address_not_answering_beside_one_that_did_is_the_hosts_not_this_machines() -> None:
+    from mtasts.rules import mx_tls
+
+    seen = [
+        MxTls("mail.example.com", "192.0.2.25", "passed"),
+        MxTls("mail.example.com", "192.0.2.26", "could-not-check", None, "no connection within 10 s"),
+    ]
+    [warning] = mx_tls.judge("enforce", seen, domain="example.com")
+    assert "from a machine that may connect to port 25" not in warning.fix
+    assert "check that the host accepts connections on port 25" in warning.fix

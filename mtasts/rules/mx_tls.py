@@ -4,9 +4,10 @@ Under `enforce` a sender delivers only to an MX host that offers STARTTLS with a
 valid for its name; one that would fail (named by its RFC 8460 §4.3 result type) has its mail
 refused, so the program stops before anything changes. Under `testing` the same host is a
 warning: mail still arrives, and the reports will show the failure. What could not be
-checked (port 25 blocked from where the program runs, as on many CI runners) is a warning,
-never a stop. Taking the TLS verdicts is `mtasts.verify.mx_check`'s; this rule only weighs
-them, for the program and the policy pack alike.
+checked (port 25 blocked from where the program runs, as on many CI runners, or MX hosts
+that do not answer: one domain's probes cannot tell these apart) is a warning, never a
+stop. Taking the TLS verdicts is `mtasts.verify.mx_check`'s; this rule only weighs them,
+for the program and the policy pack alike.
 """
 
 from __future__ import annotations
@@ -58,13 +59,19 @@ def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> li
         return []
     seen = list(seen)
     if seen and all(entry.outcome == "could-not-check" for entry in seen):
-        # Port 25 blocked where the program runs: one warning, not one per address.
-        # The first few distinct reasons: the zone chooses how many MX hosts, each with its own.
+        # Port 25 blocked where the program runs, or every MX host down: the domain's probes
+        # alone cannot tell which. One warning, not one per address, with the first few distinct
+        # reasons: the zone chooses how many MX hosts there are, each with a reason of its own.
         reasons = listing(list(dict.fromkeys(entry.message for entry in seen)), show=str, separator="; ")
-        text = f"the TLS of {domain}'s MX hosts could not be checked from this machine ({reasons})"
+        text = (
+            f"the TLS of {domain}'s MX hosts could not be checked from this machine ({reasons}): either "
+            "port 25 is blocked on its network (most CI runners and home networks block it), or the MX "
+            "hosts themselves are down, refuse connections or do not resolve"
+        )
         fix = (
             "check it from a machine that may connect to port 25: "
-            f"`.venv/bin/python -m mtasts verify {domain}`"
+            f"`.venv/bin/python -m mtasts verify {domain}`; if it cannot check them either, fix the MX "
+            "hosts before enforce"
         )
         return [Finding(UNCHECKED, Severity.WARN, text, fix, RFC)]
     findings = []
@@ -88,10 +95,11 @@ def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> li
             findings.append(Finding(FAILS, severity, seen_text, entry.fix, RFC, subject=entry.host))
         elif entry.outcome == "could-not-check":
             seen_text = f"{where} could not be checked ({entry.message}); its TLS is unknown"
+            # Another address of the domain took a connection from here: port 25 is open.
             fix = (
-                "check it from a machine that may connect to port 25: `.venv/bin/python -m mtasts verify "
-                + domain
-                + "`"
+                f"check that the host accepts connections on port 25 (another MX address of {domain} "
+                "did, from this machine), or, for an address this machine has no route to, check from "
+                f"one that has: `.venv/bin/python -m mtasts verify {domain}`"
             )
             findings.append(Finding(UNCHECKED, Severity.WARN, seen_text, fix, RFC, subject=entry.host))
     return findings
