@@ -238,3 +238,36 @@ def test_an_mx_address_not_answering_beside_one_that_did_is_the_hosts_not_this_m
     [warning] = mx_tls.judge("enforce", seen, domain="example.com")
     assert "from a machine that may connect to port 25" not in warning.fix
     assert "check that the host accepts connections on port 25" in warning.fix
+
+
+def many_failing(host: str, count: int, outcome: str = "failed") -> list[MxTls]:
+    return [
+        MxTls(host, f"10.0.{i // 256}.{i % 256}", outcome, "certificate-expired", "the certificate expired",
+              "renew the MX host's certificate and reload the mail server")
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def test_hundreds_of_mx_addresses_failing_tls_stop_the_run_with_ten_named_and_the_rest_counted(
+    failing_stack: FailingRun,
+) -> None:
+    failed = failing_stack(
+        {**TLS_CONFIG, "mode": "enforce"},
+        zone=ZONE,
+        mx_tls={"backup.example.net": many_failing("backup.example.net", 300)},
+    )
+    message = str(failed.error)
+    assert "backup.example.net (10.0.0.9) of example.com fails TLS" in message
+    assert "(10.0.0.10)" not in message and "and 290 more" in message
+    assert len(message) < 5000
+
+
+def test_hundreds_of_mx_addresses_warning_under_testing_are_ten_warnings_and_a_count(stack: Run) -> None:
+    run = stack(
+        {**TLS_CONFIG, "mode": "testing"},
+        zone=ZONE,
+        mx_tls={"backup.example.net": many_failing("backup.example.net", 300)},
+    )
+    tls = [w for w in run.warnings if "example.com" in w and ("fails TLS" in w or "more" in w)]
+    assert len(tls) == 11 and "(10.0.0.9)" in tls[9] and "290 more" in tls[10]
+    assert run.dns_records()

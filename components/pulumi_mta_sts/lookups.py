@@ -28,8 +28,11 @@ from mtasts.live import apex_mx_hosts, check_live_mx_tls, mx_coverage_findings
 from mtasts.rules.findings import Finding, Severity
 from mtasts.rules.mx_tls import MxTls
 from mtasts.scrub import scrub
+from mtasts.visible import NAMES_LISTED
 
 T = TypeVar("T")
+
+_ALL_OF_THEM = ": `.venv/bin/python -m mtasts verify {domain}` checks every one"
 
 
 def invoke_options(opts: pulumi.ResourceOptions | None, package: str) -> pulumi.InvokeOptions:
@@ -105,15 +108,23 @@ def plan_zone(
     existing = _read_zone(domain, "the records", lambda: existing_records(zone_id, names, invoke))
     live_tls = check_live_mx_tls(settings, existing)  # the MX hosts' STARTTLS and certificates, probed now
     gaps = mx_coverage_findings(settings, existing) + live_tls.findings
+    # One finding per MX host and address, and the zone chooses how many: ten, then a count.
     if refused := [finding for finding in gaps if finding.failed]:
-        listing = "\n".join(f"  - {finding.seen}; {mx_fix(settings, finding)}" for finding in refused)
+        lines = [f"  - {finding.seen}; {mx_fix(settings, finding)}" for finding in refused[:NAMES_LISTED]]
+        if len(refused) > NAMES_LISTED:
+            lines.append(f"  - and {len(refused) - NAMES_LISTED:,} more{_ALL_OF_THEM.format(domain=domain)}")
         raise pulumi.RunError(
             "senders would refuse mail to the zone's MX hosts under this policy (RFC 8461 §4.1, §4.2). "
-            f"Nothing was changed.\n{listing}"
+            "Nothing was changed.\n" + "\n".join(lines)
         )
-    for finding in gaps:
-        if finding.severity is Severity.WARN:
-            pulumi.log.warn(f"{finding.seen}; {mx_fix(settings, finding)}")
+    warned = [finding for finding in gaps if finding.severity is Severity.WARN]
+    for finding in warned[:NAMES_LISTED]:
+        pulumi.log.warn(f"{finding.seen}; {mx_fix(settings, finding)}")
+    if len(warned) > NAMES_LISTED:
+        pulumi.log.warn(
+            f"and {len(warned) - NAMES_LISTED:,} more warnings about the MX hosts of {domain}"
+            + _ALL_OF_THEM.format(domain=domain)
+        )
     plan = plan_adoption(state.records, existing, adopt=settings.adopt)
     if plan.conflicts:
         raise pulumi.RunError(str(AdoptionError(plan)))
