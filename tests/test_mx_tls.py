@@ -686,3 +686,33 @@ def test_many_passing_mx_hosts_are_listed_ten_at_a_time() -> None:
     )
     assert passed.status is Status.PASS and len(passed.message) < 400, passed.message[:400]
     assert passed.message.endswith("h9.example.com (1 address) and 4,990 more"), passed.message
+
+
+def test_a_failing_mx_host_beside_dozens_that_stall_past_the_checks_budget_is_still_reported(
+    servers: list[FakeSmtp],
+) -> None:
+    """The program's check stops after four timeouts however many MX hosts the zone names:
+    what finished by then is still judged, so a tarpit beside a host without STARTTLS cannot
+    turn enforce's stop into one could-not-check warning."""
+    from mtasts.verify.mx_check import check_mx_tls_sync
+    from tests.test_verify_fakes import FakeDns, silent_listeners
+
+    servers.append(bad := FakeSmtp(CA, ["bad.example.com"], starttls=False))
+    stalled = [f"s{i}.example.com" for i in range(80)]
+    zone = {(host, "A"): [f"127.0.2.{i + 1}"] for i, host in enumerate(stalled)}
+    dns = FakeDns({**zone, ("bad.example.com", "A"): ["127.0.0.1"]})
+    try:
+        with silent_listeners([f"127.0.2.{i + 1}" for i in range(80)], bad.port):
+            start = time.monotonic()
+            check = check_mx_tls_sync(
+                ["bad.example.com", *stalled],
+                nameserver="127.0.0.1", port=dns.port, timeout=0.5, smtp_port=bad.port,
+            )  # fmt: skip
+            elapsed = time.monotonic() - start
+    finally:
+        dns.close()
+    assert elapsed < 3, elapsed
+    [failed] = [entry for entry in check.entries if entry.host == "bad.example.com"]
+    assert failed.outcome is MxOutcome.FAILED and failed.result_type == "starttls-not-supported"
+    [late] = check.findings
+    assert "did not finish within 2 s" in late.message and "not checked" in late.message

@@ -13,7 +13,7 @@ import asyncio
 import datetime
 import ipaddress
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypeVar
 
@@ -94,7 +94,7 @@ class MxProber:
     def judge(
         self,
         probe: SmtpProbe,
-        tlsa_answer: DnsResult,
+        tlsa_answer: DnsResult | None,
         roots: Sequence[x509.Certificate],
         now: datetime.datetime,
     ) -> MxTlsEntry:
@@ -103,6 +103,34 @@ class MxProber:
         if key not in self._judged:
             self._judged[key] = judging.judge_probe(probe, tlsa_answer, roots, now)
         return self._judged[key]
+
+    def judged_so_far(self) -> list[MxTlsEntry]:
+        """The verdicts of the probes that finished, for a check cut short by its deadline.
+
+        A probe whose TLSA answer is not in yet keeps a failure (the certificate alone fails
+        it) but not a pass (the TLSA records might fail it); without the roots nothing is judged.
+        """
+        roots = self._roots
+        if roots is None or not roots.done() or roots.cancelled() or roots.exception() is not None:
+            return []
+        now = datetime.datetime.now(datetime.UTC)
+        entries = []
+        for (host, _), task in self._probes.items():
+            if not task.done() or task.cancelled() or task.exception() is not None:
+                continue
+            answer = self._answers.get((tlsa_name(host), "TLSA"))
+            tlsa_answer = None
+            if answer is not None and answer.done() and not answer.cancelled() and answer.exception() is None:
+                tlsa_answer = answer.result()
+            entry = self.judge(task.result(), tlsa_answer, roots.result(), now)
+            if tlsa_answer is None and entry.outcome is MxOutcome.PASSED:
+                entry = replace(
+                    entry,
+                    outcome=MxOutcome.UNCHECKED,
+                    message=f"DANE not judged: the TLSA lookup of {tlsa_name(host)} did not finish in time",
+                )
+            entries.append(entry)
+        return entries
 
     async def roots(self) -> list[x509.Certificate]:
         if self._roots is None:
@@ -212,18 +240,24 @@ def check_mx_tls_sync(
     )
 
     async def work() -> MxCheck:
+        prober = MxProber(options, make_resolver(options))
         try:
             async with asyncio.timeout(timeout * 4):
-                return await run_mx_check(MxProber(options, make_resolver(options)), hosts)
+                return await run_mx_check(prober, hosts)
         except TimeoutError:
+            # The zone chooses how many MX hosts there are, and tarpits among them must not hide
+            # the verdicts of the hosts that answered: a failure still stops an enforce run.
+            judged = prober.judged_so_far()
             return MxCheck(
+                entries=judged,
                 findings=[
                     Finding(
                         MX_TLS,
                         Status.UNCHECKED,
-                        f"could not check: the MX check did not finish within {timeout * 4:g} s",
+                        f"could not check: the MX check did not finish within {timeout * 4:g} s "
+                        f"({len(judged):,} MX address(es) judged by then, the others not checked)",
                     )
-                ]
+                ],
             )
 
     return _run_sync(work())
