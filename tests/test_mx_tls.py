@@ -716,3 +716,33 @@ def test_a_failing_mx_host_beside_dozens_that_stall_past_the_checks_budget_is_st
     assert failed.outcome is MxOutcome.FAILED and failed.result_type == "starttls-not-supported"
     [late] = check.findings
     assert "did not finish within 2 s" in late.message and "not checked" in late.message
+
+
+def test_reports_stack_keeps_a_failure_found_before_tarpits_ran_the_mx_check_out(
+    servers: list[FakeSmtp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`reports --stack`'s probe has the same deadline as the program's: a failure in by then
+    still holds enforce back, and the addresses it never judged are said to be unchecked."""
+    monkeypatch.undo()  # the real probe (conftest's stands in for it), against 127.0.0.1 only
+    from mtasts.verify.mx_check import live_mx_today_sync
+    from tests.test_verify_fakes import FakeDns, silent_listeners
+
+    servers.append(bad := FakeSmtp(CA, ["bad.example.com"], starttls=False))
+    stalled = [f"s{i}.example.com" for i in range(10)]  # eight addresses each: one small MX answer
+    zone = {(host, "A"): [f"127.0.2.{8 * i + j + 1}" for j in range(8)] for i, host in enumerate(stalled)}
+    mx = [f"10 {host}." for host in ["bad.example.com", *stalled]]
+    dns = FakeDns({**zone, ("bad.example.com", "A"): ["127.0.0.1"], ("example.com", "MX"): mx})
+    try:
+        with silent_listeners([f"127.0.2.{i + 1}" for i in range(80)], bad.port):
+            start = time.monotonic()
+            today = live_mx_today_sync(
+                "example.com", nameserver="127.0.0.1", port=dns.port, timeout=0.5, smtp_port=bad.port
+            )
+            elapsed = time.monotonic() - start
+    finally:
+        dns.close()
+    assert elapsed < 3, elapsed
+    assert today.unchecked is None, today
+    assert [f.split(": ")[1] for f in today.failures] == ["starttls-not-supported"], today.failures
+    assert today.not_checked[-1] == "the other MX addresses: the MX check did not finish within 2 s"
+    assert advice_for(today)[0].startswith("enforce is not safe")
