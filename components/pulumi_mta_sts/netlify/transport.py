@@ -1,10 +1,11 @@
 """How this stack talks to Netlify's REST API: one authenticated request, and what a failure means.
 
 Manages: the HTTP connection (httpx; the token goes only into the Authorization header, no
-redirect is followed), the retries of a rate-limited request (HTTP 429, waiting as Retry-After
-or X-RateLimit-Reset says, through pulumi_mta_sts/polling.py), and the mapping of every failure to
-a `NetlifyError` that says what to do, scrubbed of the token (pulumi_mta_sts/netlify/credential.py).
-The transport never appears in a repr with its token and refuses to be pickled.
+redirect is followed, at most MAX_ANSWER_BYTES of an answer is read), the retries of a
+rate-limited request (HTTP 429, waiting as Retry-After or X-RateLimit-Reset says, through
+pulumi_mta_sts/polling.py), and the mapping of every failure to a `NetlifyError` that says
+what to do, scrubbed of the token (pulumi_mta_sts/netlify/credential.py). The transport
+never appears in a repr with its token and refuses to be pickled.
 
 Leaves alone: which operations exist and what their answers mean (pulumi_mta_sts/netlify/api.py).
 """
@@ -12,6 +13,7 @@ Leaves alone: which operations exist and what their answers mean (pulumi_mta_sts
 from __future__ import annotations
 
 import email.utils
+import json as jsonlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
 DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 # How much of Netlify's own message an error repeats, after scrubbing.
 SERVER_MESSAGE_CHARS = 300
+# The most of an answer read: a site or deploy is a few KiB; a server sending more is broken
+# or hostile, and an endless body must not fill the memory of `pulumi up`.
+MAX_ANSWER_BYTES = 1 << 20
+# The most of an error body read: only its first SERVER_MESSAGE_CHARS are shown.
+MAX_ERROR_BYTES = 64 << 10
 
 
 class NetlifyError(MtaStsError):
@@ -68,7 +75,12 @@ class NetlifyTransport:
         self._http = httpx.Client(
             base_url=self.base_url.rstrip("/"),
             timeout=self.timeout,
-            headers={"Authorization": f"Bearer {self.token}", "User-Agent": "mta-sts-pulumi"},
+            # identity: a compressed answer could expand a thousandfold past the size checked.
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "User-Agent": "mta-sts-pulumi",
+                "Accept-Encoding": "identity",
+            },
             follow_redirects=False,
         )
 
@@ -97,9 +109,21 @@ class NetlifyTransport:
     ) -> Any:
         import httpx
 
-        def send() -> httpx.Response:
+        def send() -> tuple[httpx.Response, bytes]:
             try:
-                return self._http.request(method, path, json=json, content=content, headers=headers)
+                with self._http.stream(method, path, json=json, content=content, headers=headers) as answer:
+                    limit = MAX_ANSWER_BYTES if answer.is_success else MAX_ERROR_BYTES
+                    body = _read_at_most(answer, limit)
+                    if answer.is_success and len(body) > limit:
+                        raise NetlifyError(
+                            answer.status_code,
+                            self._scrub(
+                                f"Netlify answered more than {limit:,} bytes while {operation}, far more "
+                                "than the API's answer holds; run `scripts/deploy` again later, and report "
+                                "it if it repeats."
+                            ),
+                        )
+                    return answer, body[:limit]
             except httpx.HTTPError as error:
                 # httpx names the URL, and an invalid header value in full: scrub the whole message.
                 raise NetlifyError(
@@ -107,27 +131,33 @@ class NetlifyTransport:
                 ) from None
 
         try:
-            response = poll(
+            answered = poll(
                 send,
-                done=lambda answer: answer.status_code != 429,
+                done=lambda answer: answer[0].status_code != 429,
                 max_attempts=self.max_rate_limit_retries + 1,
-                wait_for=lambda answer: min(retry_after(answer.headers), self.max_rate_limit_wait),
+                wait_for=lambda answer: min(retry_after(answer[0].headers), self.max_rate_limit_wait),
                 sleep=self.sleep,
             )
         except PollTimeout as limited:
             raise self._error(limited.last, operation, hints or {}, limited.attempts - 1) from None
+        response, body = answered
         if response.is_success:
-            if response.status_code == 204 or not response.content:
+            if response.status_code == 204 or not body:
                 return None
-            return response.json()
-        raise self._error(response, operation, hints or {}, 0)
+            return jsonlib.loads(body)
+        raise self._error(answered, operation, hints or {}, 0)
 
     def _error(
-        self, response: httpx.Response, operation: str, hints: Mapping[int, str], retries: int
+        self,
+        answered: tuple[httpx.Response, bytes],
+        operation: str,
+        hints: Mapping[int, str],
+        retries: int,
     ) -> NetlifyError:
+        response, body = answered
         status = response.status_code
         # Scrub Netlify's whole message first: cutting it short could split an echoed token.
-        server = self._scrub(_server_message(response))[:SERVER_MESSAGE_CHARS]
+        server = self._scrub(_server_message(body))[:SERVER_MESSAGE_CHARS]
         said = f" (Netlify said: {server})" if server else ""
         if status in hints:
             text = f"Netlify refused {operation} with HTTP {status}{said}: {hints[status]}."
@@ -187,12 +217,23 @@ def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time
     return 1.0
 
 
-def _server_message(response: httpx.Response) -> str:
-    """What Netlify said, whole: the caller scrubs it before shortening it."""
+def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The body up to one chunk past `limit` bytes: enough to tell that it was longer."""
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > limit:
+            break
+    return bytes(body)
+
+
+def _server_message(body: bytes) -> str:
+    """What Netlify said (at most MAX_ERROR_BYTES of it): the caller scrubs it before shortening it."""
+    text = body.decode("utf-8", errors="replace")
     try:
-        data = response.json()
+        data = jsonlib.loads(text)
     except ValueError:
-        return response.text.strip()
+        return text.strip()
     if isinstance(data, dict):
         for key in ("message", "errors", "error"):
             if data.get(key):

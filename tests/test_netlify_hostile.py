@@ -1,0 +1,83 @@
+"""The Netlify client against answers that lie, overflow or stall: each ends in a clear NetlifyError.
+
+A raw socket server on 127.0.0.1 sends what no HTTP library would (an endless body, one byte at
+a time); answers of the wrong shape come from the fake, which passes them through as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from pulumi_mta_sts.netlify.api import NetlifyClient
+from pulumi_mta_sts.netlify.transport import NetlifyError
+
+TOKEN = "nfp_test_token_7c1e0a9b33d54f"
+Answer = Callable[[socket.socket], None]
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[[Answer], str]]:
+    """`serve(answer)` runs `answer(connection)` for every connection and returns the API root."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    answers: list[Answer] = []
+
+    def handle(connection: socket.socket) -> None:
+        with connection:
+            connection.recv(65536)
+            with contextlib.suppress(OSError):  # the client hung up, as it should
+                answers[0](connection)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+    def serve(answer: Answer) -> str:
+        answers.append(answer)
+        threading.Thread(target=accept, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}/api/v1"
+
+    yield serve
+    stop.set()
+    listener.close()
+
+
+def endless_chunks(status: bytes) -> Answer:
+    def answer(connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 " + status + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"
+        while True:
+            connection.sendall(chunk)
+
+    return answer
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize("status", [b"200 OK", b"500 Internal Server Error"])
+def test_an_endless_body_is_cut_off_and_memory_stays_bounded(
+    hostile: Callable[[Answer], str], status: bytes
+) -> None:
+    base_url = hostile(endless_chunks(status))
+    before = peak_rss_mib()
+    with (
+        NetlifyClient(TOKEN, base_url=base_url, timeout=5) as client,
+        pytest.raises(NetlifyError, match="Netlify") as caught,
+    ):
+        client.get_site("site-1")
+    assert peak_rss_mib() - before < 100, "the body was read whole"
+    if status.startswith(b"200"):
+        assert "more than" in str(caught.value) and "reading site site-1" in str(caught.value)
+    else:
+        assert "HTTP 500" in str(caught.value)
