@@ -10,6 +10,7 @@ import contextlib
 import resource
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -81,3 +82,32 @@ def test_an_endless_body_is_cut_off_and_memory_stays_bounded(
         assert "more than" in str(caught.value) and "reading site site-1" in str(caught.value)
     else:
         assert "HTTP 500" in str(caught.value)
+
+
+def one_byte_at_a_time(head_only: bool) -> Answer:
+    def answer(connection: socket.socket) -> None:
+        body = b'{"id": "site-1"}' + b" " * 10_000
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n" % len(body)
+        if not head_only:
+            connection.sendall(head + b"\r\n")
+            head = body
+        for byte in head:
+            connection.sendall(bytes([byte]))
+            time.sleep(0.1)
+
+    return answer
+
+
+@pytest.mark.parametrize("head_only", [True, False], ids=["headers", "body"])
+def test_a_server_sending_one_byte_at_a_time_is_given_up_at_the_deadline(
+    hostile: Callable[[Answer], str], head_only: bool
+) -> None:
+    base_url = hostile(one_byte_at_a_time(head_only))
+    started = time.monotonic()
+    with (
+        NetlifyClient(TOKEN, base_url=base_url, timeout=5, deadline=1) as client,
+        pytest.raises(NetlifyError, match=r"within 1 s while reading site site-1") as caught,
+    ):
+        client.get_site("site-1")
+    assert time.monotonic() - started < 3
+    assert caught.value.status is None

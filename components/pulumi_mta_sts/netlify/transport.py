@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     # httpx is imported where a request is made: `pulumi preview`/`up` import this module with
     # every Netlify component, and httpx alone is a fifth of the program's own start-up.
     import httpx
+    from pulumi_mta_sts.netlify.deadline import Deadline
 
 DEFAULT_BASE_URL = "https://api.netlify.com/api/v1"
 # How much of Netlify's own message an error repeats, after scrubbing.
@@ -57,10 +58,13 @@ class NetlifyTransport:
     token: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
     timeout: float = 30.0
+    # The most one request (one attempt of it) may take, however slowly the server answers.
+    deadline: float = 120.0
     max_rate_limit_retries: int = 3
     max_rate_limit_wait: float = 60.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     _http: httpx.Client = field(init=False, repr=False)
+    _deadline: Deadline = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         try:
@@ -83,6 +87,10 @@ class NetlifyTransport:
             },
             follow_redirects=False,
         )
+        from pulumi_mta_sts.netlify.deadline import Deadline, bound_by
+
+        self._deadline = Deadline()
+        bound_by(self._http, self._deadline)
 
     def __reduce__(self) -> Any:
         raise TypeError(f"{type(self).__name__} holds a credential and is never pickled")
@@ -110,6 +118,7 @@ class NetlifyTransport:
         import httpx
 
         def send() -> tuple[httpx.Response, bytes]:
+            self._deadline.start(self.deadline)
             try:
                 with self._http.stream(method, path, json=json, content=content, headers=headers) as answer:
                     limit = MAX_ANSWER_BYTES if answer.is_success else MAX_ERROR_BYTES
@@ -125,10 +134,20 @@ class NetlifyTransport:
                         )
                     return answer, body[:limit]
             except httpx.HTTPError as error:
+                if self._deadline.expired:
+                    raise NetlifyError(
+                        None,
+                        self._scrub(
+                            f"Netlify did not finish answering within {self.deadline:g} s while "
+                            f"{operation}; run `scripts/deploy` again later."
+                        ),
+                    ) from None
                 # httpx names the URL, and an invalid header value in full: scrub the whole message.
                 raise NetlifyError(
                     None, self._scrub(f"Netlify did not answer while {operation}: {error}")
                 ) from None
+            finally:
+                self._deadline.stop()
 
         try:
             answered = poll(
