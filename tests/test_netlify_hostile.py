@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from pulumi_mta_sts.netlify.api import NetlifyClient
+from pulumi_mta_sts.netlify.provider import NetlifySiteProvider
 from pulumi_mta_sts.netlify.transport import NetlifyError
+
+from tests.netlify_fake import FakeNetlify
 
 TOKEN = "nfp_test_token_7c1e0a9b33d54f"
 Answer = Callable[[socket.socket], None]
@@ -111,3 +114,64 @@ def test_a_server_sending_one_byte_at_a_time_is_given_up_at_the_deadline(
         client.get_site("site-1")
     assert time.monotonic() - started < 3
     assert caught.value.status is None
+
+
+WRONG_SHAPES = {
+    "a-list": b"[1, 2]",
+    "a-number": b"42",
+    "no-id": b'{"name": "x"}',
+    "a-numeric-id": b'{"id": 5}',
+    "an-object-as-id": b'{"id": {"a": 1}}',
+    "an-id-with-crlf-and-esc": b'{"id": "a\\r\\nb\\u001b[31mred"}',
+    "an-id-of-a-megabyte": b'{"id": "' + b"a" * 500_000 + b'"}',
+    "published-deploy-a-list": b'{"id": "s", "published_deploy": [1]}',
+    "aliases-a-number": b'{"id": "s", "domain_aliases": 5}',
+    "aliases-a-string": b'{"id": "s", "domain_aliases": "abc"}',
+    "nested-100000-deep": b"[" * 100_000 + b"]" * 100_000,
+    "not-json": b"<html>",
+    "not-utf-8": b'{"id": "\xff\xfe"}',
+    "nan": b'{"id": NaN}',
+}
+
+
+@pytest.fixture
+def netlify() -> Iterator[FakeNetlify]:
+    with FakeNetlify(token=TOKEN) as fake:
+        yield fake
+
+
+@pytest.mark.parametrize("body", WRONG_SHAPES.values(), ids=list(WRONG_SHAPES))
+def test_an_answer_of_the_wrong_shape_is_a_netlify_error_naming_what_was_wrong(
+    netlify: FakeNetlify, body: bytes
+) -> None:
+    netlify.answer_next("getSite", 200, lambda _authorization: body)
+    with (
+        NetlifyClient(TOKEN, base_url=netlify.base_url, timeout=5) as client,
+        pytest.raises(NetlifyError) as caught,
+    ):
+        client.get_site("site-1")
+    message = str(caught.value)
+    assert message.startswith("Netlify's answer to reading site site-1 "), message
+    assert message.isprintable() and len(message) < 1000, message
+
+
+@pytest.mark.parametrize("body", WRONG_SHAPES.values(), ids=list(WRONG_SHAPES))
+def test_a_wrong_answer_reaches_the_engine_as_a_netlify_error_not_a_python_one(
+    netlify: FakeNetlify, monkeypatch: pytest.MonkeyPatch, body: bytes
+) -> None:
+    monkeypatch.setenv("NETLIFY_API_URL", netlify.base_url)
+    monkeypatch.setenv("NETLIFY_AUTH_TOKEN", TOKEN)
+    netlify.answer_next("getSite", 200, lambda _authorization: body)
+    with pytest.raises(NetlifyError, match=r"^Netlify's answer to reading site site-1 ") as caught:
+        NetlifySiteProvider().read("site-1", {})
+    assert "Error:" not in str(caught.value)  # not "KeyError: 'id'"
+
+
+def test_a_deploy_and_a_certificate_of_the_wrong_shape_are_netlify_errors(netlify: FakeNetlify) -> None:
+    netlify.answer_next("getDeploy", 200, lambda _authorization: b'{"id": "d", "required": {"a": 1}}')
+    netlify.answer_next("showSiteTLSCertificate", 200, lambda _authorization: b'{"domains": [1, 2]}')
+    with NetlifyClient(TOKEN, base_url=netlify.base_url, timeout=5) as client:
+        with pytest.raises(NetlifyError, match=r"^Netlify's answer to reading deploy d .*required"):
+            client.get_deploy("d")
+        with pytest.raises(NetlifyError, match=r"^Netlify's answer to reading the certificate .*domains"):
+            client.get_certificate("site-1")

@@ -14,17 +14,33 @@ is fatal under RFC 8461 §3.3), builds, forms, functions and everything else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from pulumi_mta_sts.netlify.models import Certificate, Deploy, Site, sha1_hex, site_path
+from pulumi_mta_sts.netlify.models import AnswerError, Certificate, Deploy, Site, sha1_hex, site_path
 from pulumi_mta_sts.netlify.transport import NetlifyError, NetlifyTransport, segment
 from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
+
+T = TypeVar("T")
 
 
 class NetlifyClient(NetlifyTransport):
     """Synchronous Netlify API client. Use as a context manager, or call `close()`."""
+
+    def _answer(self, parse: Callable[[Any], T], method: str, path: str, operation: str, **kwargs: Any) -> T:
+        """The request's answer as `parse` reads it; one of another shape is a NetlifyError saying so."""
+        data = self._request(method, path, operation, **kwargs)
+        try:
+            return parse(data)
+        except AnswerError as error:
+            raise NetlifyError(
+                None,
+                self._scrub(
+                    f"Netlify's answer to {operation} {error}; run `scripts/deploy` again later, and "
+                    "report it if it repeats."
+                ),
+            ) from None
 
     # Sites -----------------------------------------------------------------------------------
 
@@ -32,11 +48,12 @@ class NetlifyClient(NetlifyTransport):
         body: dict[str, Any] = {"custom_domain": custom_domain}
         if name:
             body["name"] = name
-        data = self._request("POST", "/sites", f"creating the site for {custom_domain}", json=body)
-        return Site.from_json(data)
+        return self._answer(
+            Site.from_json, "POST", "/sites", f"creating the site for {custom_domain}", json=body
+        )
 
     def get_site(self, site_id: str) -> Site:
-        return Site.from_json(self._request("GET", f"/sites/{segment(site_id)}", f"reading site {site_id}"))
+        return self._answer(Site.from_json, "GET", f"/sites/{segment(site_id)}", f"reading site {site_id}")
 
     def update_site(self, site_id: str, *, custom_domain: str | None = None, name: str | None = None) -> Site:
         body: dict[str, Any] = {}
@@ -45,8 +62,9 @@ class NetlifyClient(NetlifyTransport):
         if name is not None:
             body["name"] = name
         # The spec describes PATCH (updateSite) for partial updates of a site.
-        data = self._request("PATCH", f"/sites/{segment(site_id)}", f"updating site {site_id}", json=body)
-        return Site.from_json(data)
+        return self._answer(
+            Site.from_json, "PATCH", f"/sites/{segment(site_id)}", f"updating site {site_id}", json=body
+        )
 
     def delete_site(self, site_id: str) -> None:
         self._request("DELETE", f"/sites/{segment(site_id)}", f"deleting site {site_id}")
@@ -54,13 +72,13 @@ class NetlifyClient(NetlifyTransport):
     # Deploys ---------------------------------------------------------------------------------
 
     def create_deploy(self, site_id: str, digests: Mapping[str, str]) -> Deploy:
-        data = self._request(
+        return self._answer(
+            Deploy.from_json,
             "POST",
             f"/sites/{segment(site_id)}/deploys",
             f"starting a deploy of site {site_id}",
             json={"files": dict(digests)},
         )
-        return Deploy.from_json(data)
 
     def upload_file(self, deploy_id: str, path: str, content: bytes) -> None:
         # Slashes stay literal in {path}, as Netlify's own clients send it (encodeURI, not
@@ -74,8 +92,8 @@ class NetlifyClient(NetlifyTransport):
         )
 
     def get_deploy(self, deploy_id: str) -> Deploy:
-        return Deploy.from_json(
-            self._request("GET", f"/deploys/{segment(deploy_id)}", f"reading deploy {deploy_id}")
+        return self._answer(
+            Deploy.from_json, "GET", f"/deploys/{segment(deploy_id)}", f"reading deploy {deploy_id}"
         )
 
     def deploy_files(
@@ -143,14 +161,17 @@ class NetlifyClient(NetlifyTransport):
     # TLS -------------------------------------------------------------------------------------
 
     def get_certificate(self, site_id: str) -> Certificate:
-        data = self._request(
-            "GET", f"/sites/{segment(site_id)}/ssl", f"reading the certificate of site {site_id}"
+        return self._answer(
+            Certificate.from_json,
+            "GET",
+            f"/sites/{segment(site_id)}/ssl",
+            f"reading the certificate of site {site_id}",
         )
-        return Certificate.from_json(data)
 
     def provision_certificate(self, site_id: str, custom_domain: str) -> Certificate:
         """Ask Netlify for a Let's Encrypt certificate (no certificate parameters: RFC 8461 §3.2)."""
-        data = self._request(
+        return self._answer(
+            Certificate.from_json,
             "POST",
             f"/sites/{segment(site_id)}/ssl",
             f"provisioning the certificate for {custom_domain}",
@@ -162,4 +183,3 @@ class NetlifyClient(NetlifyTransport):
                 )
             },
         )
-        return Certificate.from_json(data)

@@ -2,7 +2,9 @@
 
 Manages: `Site`, `Deploy` and `Certificate` read from the JSON Netlify answers (Swagger 2.0
 definitions in `tests/data/netlify/netlify-openapi.yml`), keeping only the fields this stack
-uses; and the `{"/path": sha1}` map of a file-digest deploy.
+uses, and refusing an answer that is not of the shape described (`AnswerError`): the values
+go into the stack's state and into messages, so an id is one printable word and every text
+kept is printable and of bounded length; and the `{"/path": sha1}` map of a file-digest deploy.
 
 Leaves alone: the requests that produce them (pulumi_mta_sts/netlify/api.py).
 """
@@ -13,6 +15,65 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from mtasts.errors import MtaStsError
+from mtasts.visible import visible
+
+# Netlify's ids are 24 hex digits or a UUID; its names, hosts and URLs fit in a DNS name's 253.
+MAX_ID_CHARS = 100
+MAX_TEXT_CHARS = 2048
+MAX_ITEMS = 1000
+
+
+class AnswerError(MtaStsError, ValueError):
+    """An answer that is not what Netlify's API description says; the message says what is wrong."""
+
+
+def _object(data: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(data, dict):
+        raise AnswerError(f"is {_kind(data)}, not the {what} object the API describes")
+    return data
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _text(data: Mapping[str, Any], key: str, limit: int = MAX_TEXT_CHARS, free: bool = False) -> str:
+    """The string at `key` ("" when absent or null); printable unless `free` (a message)."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise AnswerError(f"has {_kind(value)} as `{key}`, not a string")
+    if len(value) > limit:
+        raise AnswerError(f"has a `{key}` of {len(value):,} characters, more than {limit:,}")
+    if not free and not value.isprintable():
+        raise AnswerError(f"has unprintable characters in `{key}`: {visible(value, 100)}")
+    return value
+
+
+def _id(data: Mapping[str, Any], key: str = "id") -> str:
+    value = _text(data, key, MAX_ID_CHARS)
+    if not value or " " in value:
+        raise AnswerError(f"has no `{key}`" if not value else f"has spaces in `{key}`: {visible(value, 100)}")
+    return value
+
+
+def _texts(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise AnswerError(f"has {_kind(value)} as `{key}`, not a list")
+    if len(value) > MAX_ITEMS:
+        raise AnswerError(f"lists {len(value):,} `{key}`, more than {MAX_ITEMS:,}")
+    for item in value:
+        if not isinstance(item, str):
+            raise AnswerError(f"has {_kind(item)} in `{key}`, not a string")
+    return tuple(_text({key: item}, key) for item in value)
 
 
 @dataclass(frozen=True)
@@ -27,15 +88,17 @@ class Site:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Site:
-        published = data.get("published_deploy") or {}
+        data = _object(data, "site")
+        published = data.get("published_deploy")
+        published_id = _text(_object(published, "published_deploy"), "id", MAX_ID_CHARS) if published else ""
         return cls(
-            id=str(data["id"]),
-            name=str(data.get("name") or ""),
-            custom_domain=str(data.get("custom_domain") or ""),
-            url=str(data.get("url") or ""),
-            ssl_url=str(data.get("ssl_url") or ""),
-            domain_aliases=tuple(data.get("domain_aliases") or ()),
-            published_deploy_id=str(published.get("id") or ""),
+            id=_id(data),
+            name=_text(data, "name"),
+            custom_domain=_text(data, "custom_domain"),
+            url=_text(data, "url"),
+            ssl_url=_text(data, "ssl_url"),
+            domain_aliases=_texts(data, "domain_aliases"),
+            published_deploy_id=published_id,
         )
 
 
@@ -48,11 +111,13 @@ class Deploy:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Deploy:
+        data = _object(data, "deploy")
         return cls(
-            id=str(data["id"]),
-            state=str(data.get("state") or ""),
-            required=tuple(data.get("required") or ()),
-            error_message=str(data.get("error_message") or ""),
+            id=_id(data),
+            state=_text(data, "state", MAX_ID_CHARS),
+            required=_texts(data, "required"),
+            # Free text, shown only through `visible` (api.py); at most what is read of an answer.
+            error_message=_text(data, "error_message", free=True),
         )
 
 
@@ -64,10 +129,11 @@ class Certificate:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Certificate:
+        data = _object(data, "certificate")
         return cls(
-            state=str(data.get("state") or ""),
-            domains=tuple(data.get("domains") or ()),
-            expires_at=str(data.get("expires_at") or ""),
+            state=_text(data, "state", MAX_ID_CHARS),
+            domains=_texts(data, "domains"),
+            expires_at=_text(data, "expires_at", MAX_ID_CHARS),
         )
 
 

@@ -24,6 +24,7 @@ from pulumi_mta_sts.netlify.credential import TOKEN_HELP, TokenError, clean_toke
 from pulumi_mta_sts.polling import PollTimeout, poll
 
 from mtasts.errors import MtaStsError
+from mtasts.visible import visible
 
 if TYPE_CHECKING:
     # httpx is imported where a request is made: `pulumi preview`/`up` import this module with
@@ -163,7 +164,16 @@ class NetlifyTransport:
         if response.is_success:
             if response.status_code == 204 or not body:
                 return None
-            return jsonlib.loads(body)
+            try:
+                return jsonlib.loads(body)
+            except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
+                raise NetlifyError(
+                    response.status_code,
+                    self._scrub(
+                        f"Netlify's answer to {operation} is not JSON ({visible(str(error), 100)}); run "
+                        "`scripts/deploy` again later, and report it if it repeats."
+                    ),
+                ) from None
         raise self._error(answered, operation, hints or {}, 0)
 
     def _error(
