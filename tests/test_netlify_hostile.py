@@ -175,3 +175,31 @@ def test_a_deploy_and_a_certificate_of_the_wrong_shape_are_netlify_errors(netlif
             client.get_deploy("d")
         with pytest.raises(NetlifyError, match=r"^Netlify's answer to reading the certificate .*domains"):
             client.get_certificate("site-1")
+
+
+def test_netlify_s_message_reaches_the_error_with_its_escapes_shown_not_run(netlify: FakeNetlify) -> None:
+    said = b'{"message": "boom \\u001b[2J\\u001b]0;pwned\\u0007\\r\\nFAKE LINE \\u202e"}'
+    netlify.answer_next("getSite", 500, lambda _authorization: said)
+    netlify.answer_next(
+        "getDeploy",
+        200,
+        lambda _authorization: b'{"id": "d", "state": "error", "error_message": "x\\u001b[31m"}',
+    )
+    with NetlifyClient(TOKEN, base_url=netlify.base_url, timeout=5) as client:
+        with pytest.raises(NetlifyError) as server_error:
+            client.get_site("site-1")
+        with pytest.raises(NetlifyError) as deploy_error:
+            client.wait_for_deploy("d", timeout_seconds=1)
+    for error in (server_error.value, deploy_error.value):
+        assert str(error).isprintable() and error.server_message.isprintable(), repr(str(error))
+    assert "\\x1b[2J" in str(server_error.value) and "FAKE LINE" in str(server_error.value)
+    assert "\\x1b[31m" in str(deploy_error.value)
+
+
+def test_a_site_id_from_the_state_is_shown_escaped_in_the_error(netlify: FakeNetlify) -> None:
+    with (
+        NetlifyClient(TOKEN, base_url=netlify.base_url, timeout=5) as client,
+        pytest.raises(NetlifyError) as caught,
+    ):
+        client.get_site("site\x1b[2J\r\n")
+    assert str(caught.value).isprintable() and "site\\x1b[2J\\r\\n" in str(caught.value)

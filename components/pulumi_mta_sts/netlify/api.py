@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from pulumi_mta_sts.netlify.models import AnswerError, Certificate, Deploy, Site, sha1_hex, site_path
-from pulumi_mta_sts.netlify.transport import NetlifyError, NetlifyTransport, segment
+from pulumi_mta_sts.netlify.transport import SERVER_MESSAGE_CHARS, NetlifyError, NetlifyTransport, segment
 from pulumi_mta_sts.polling import Backoff, PollTimeout, poll
+
+from mtasts.visible import visible
 
 T = TypeVar("T")
 
@@ -37,8 +39,8 @@ class NetlifyClient(NetlifyTransport):
             raise NetlifyError(
                 None,
                 self._scrub(
-                    f"Netlify's answer to {operation} {error}; run `scripts/deploy` again later, and "
-                    "report it if it repeats."
+                    f"Netlify's answer to {visible(operation, 300)} {error}; run `scripts/deploy` again "
+                    "later, and report it if it repeats."
                 ),
             ) from None
 
@@ -133,12 +135,12 @@ class NetlifyClient(NetlifyTransport):
 
         def ended(deploy: Deploy) -> bool:
             if deploy.state in ("error", "rejected"):
+                said = visible(self._scrub(deploy.error_message), SERVER_MESSAGE_CHARS) or "no message"
                 raise NetlifyError(
                     None,
                     self._scrub(
-                        f"Netlify deploy {deploy_id} ended in state {deploy.state!r}: "
-                        f"{deploy.error_message or 'no message'}; fix the cause and run `scripts/deploy` "
-                        "again."
+                        f"Netlify deploy {visible(deploy_id)} ended in state {deploy.state!r}: {said}; "
+                        "fix the cause and run `scripts/deploy` again."
                     ),
                 )
             return deploy.state == "ready"
@@ -154,8 +156,8 @@ class NetlifyClient(NetlifyTransport):
         except PollTimeout as timeout:
             raise NetlifyError(
                 None,
-                f"Netlify deploy {deploy_id} was still {timeout.last.state!r} after {timeout_seconds:g} s; "
-                "check the deploy in the Netlify UI and run `scripts/deploy` again.",
+                f"Netlify deploy {visible(deploy_id)} was still {timeout.last.state!r} after "
+                f"{timeout_seconds:g} s; check the deploy in the Netlify UI and run `scripts/deploy` again.",
             ) from None
 
     # TLS -------------------------------------------------------------------------------------

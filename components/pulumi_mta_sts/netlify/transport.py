@@ -118,6 +118,9 @@ class NetlifyTransport:
     ) -> Any:
         import httpx
 
+        # Ids come from the state and from Netlify: shown, never run, by the terminal.
+        operation = visible(operation, 300)
+
         def send() -> tuple[httpx.Response, bytes]:
             self._deadline.start(self.deadline)
             try:
@@ -144,8 +147,9 @@ class NetlifyTransport:
                         ),
                     ) from None
                 # httpx names the URL, and an invalid header value in full: scrub the whole message.
+                said = visible(self._scrub(str(error)), SERVER_MESSAGE_CHARS)
                 raise NetlifyError(
-                    None, self._scrub(f"Netlify did not answer while {operation}: {error}")
+                    None, self._scrub(f"Netlify did not answer while {operation}: {said}")
                 ) from None
             finally:
                 self._deadline.stop()
@@ -186,7 +190,8 @@ class NetlifyTransport:
         response, body = answered
         status = response.status_code
         # Scrub Netlify's whole message first: cutting it short could split an echoed token.
-        server = self._scrub(_server_message(body))[:SERVER_MESSAGE_CHARS]
+        # Then escape it: what a terminal would run (ESC, CR, LF, bidi overrides) is shown instead.
+        server = visible(self._scrub(_server_message(body)), SERVER_MESSAGE_CHARS)
         said = f" (Netlify said: {server})" if server else ""
         if status in hints:
             text = f"Netlify refused {operation} with HTTP {status}{said}: {hints[status]}."
