@@ -175,6 +175,13 @@ def test_retry_after_reads_seconds_dates_and_the_rate_limit_reset() -> None:
     assert retry_after({}, now=lambda: now) == 1.0
 
 
+@pytest.mark.parametrize("value", ["inf", "nan", "1e300", "-inf"])
+def test_a_retry_after_no_wait_could_honour_is_read_as_a_day_at_most(value: str) -> None:
+    # It is said back in the error ("wait ... s or more"): never "inf", "nan" or 1e+300 seconds.
+    seconds = retry_after({"Retry-After": value})
+    assert 0 <= seconds <= 86_400 and f"{seconds:g}" not in ("inf", "nan")
+
+
 def test_a_server_message_that_echoes_the_token_is_scrubbed(
     client: NetlifyClient, netlify: FakeNetlify
 ) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import json as jsonlib
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -231,24 +232,36 @@ class NetlifyTransport:
         return scrub(text, self.token)
 
 
+# The longest wait a 429 is read as asking for: the answer is said back in the error ("wait ...
+# s or more"), and a server's `inf` or 1e300 is no wait anyone could honour.
+MAX_RETRY_AFTER = 86_400.0
+
+
 def retry_after(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float:
-    """Seconds to wait before retrying a 429: Retry-After (seconds or date), else X-RateLimit-Reset."""
+    """Seconds to wait before retrying a 429: Retry-After (seconds or date), else X-RateLimit-Reset;
+    between 0 and MAX_RETRY_AFTER, and a value that is no number (NaN) read as none."""
     value = headers.get("Retry-After")
     if value:
         try:
-            return max(0.0, float(value))
+            return _bounded(float(value))
         except ValueError:
             try:
-                return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now())
+                return _bounded(email.utils.parsedate_to_datetime(value).timestamp() - now())
             except (TypeError, ValueError):
                 pass
     reset = headers.get("X-RateLimit-Reset")
     if reset:
         try:
-            return max(0.0, float(reset) - now())
+            return _bounded(float(reset) - now())
         except ValueError:
             pass
     return 1.0
+
+
+def _bounded(seconds: float) -> float:
+    if math.isnan(seconds):
+        raise ValueError("not a number")
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 def _read_at_most(response: httpx.Response, limit: int) -> bytes:
