@@ -157,6 +157,20 @@ def test_timeout_names_each_address_what_it_served_and_what_to_do(
     assert "readinessTimeout" in message and "`scripts/deploy` again" in message
 
 
+def test_the_timeout_says_how_long_it_waited_when_the_last_look_ran_past_the_limit(
+    fast_provider: PolicyReadinessProvider,
+) -> None:
+    def slow(domain: str, expected: str) -> PolicyCheck:
+        time.sleep(0.8)  # a look over stalling addresses takes up to four fetch timeouts
+        return HALF
+
+    fast_provider.policy_check = slow
+    with pytest.raises(PolicyNotServedError) as caught:
+        fast_provider.create({**PROPS, "timeout_seconds": 0.2})
+    message = str(caught.value)
+    assert "steadily after 1 s (readinessTimeout 0.2 s" in message, message
+
+
 def test_update_waits_again_for_the_changed_policy(fast_provider: PolicyReadinessProvider) -> None:
     check = ScriptedCheck(HALF, GOOD)
     fast_provider.policy_check = check

@@ -204,6 +204,7 @@ class PolicyReadinessProvider(ResourceProvider):
             min_looks=self.min_good_looks,
         )
         timeout = float(props["timeout_seconds"])
+        started = time.monotonic()
         try:
             poll(
                 lambda: watch.look(check(domain, expected), time.monotonic()),
@@ -216,7 +217,8 @@ class PolicyReadinessProvider(ResourceProvider):
             old = sorted(watch.seen_ids - {watch.expected_id})
             raise PolicyNotServedError(
                 f"{url} does not serve the new policy (id {watch.expected_id}) from every address "
-                f"steadily after {props['timeout_seconds']} s. Last seen: {watch.addresses()}"
+                f"steadily after {time.monotonic() - started:.0f} s (readinessTimeout {timeout:g} s; a "
+                f"look under way when it passed is finished). Last seen: {watch.addresses()}"
                 + (f" (other policy ids seen: {listing(old, NAMES_LISTED, show=str)})" if old else "")
                 + f". Problems: {watch.problems()}. "
                 f"Every address must serve it for {watch.window:.0f} s (served everywhere for "
