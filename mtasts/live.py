@@ -20,6 +20,7 @@ from mtasts.config import Settings
 from mtasts.names import normalize
 from mtasts.rules import mx_coverage, mx_tls
 from mtasts.rules.findings import Finding
+from mtasts.visible import printable
 
 
 def apex_mx_hosts(existing: Iterable[ExistingRecord], domain: str) -> list[str]:
@@ -44,7 +45,8 @@ def mx_fix(settings: Settings, finding: Finding) -> str:
     if finding.code != mx_coverage.UNCOVERED:
         return f"fix: {finding.fix}" if finding.fix else ""
     return (
-        f"add it to 'mx': `scripts/pulumi config set --path 'mx[{len(settings.mx)}]' {finding.subject}` "
+        f"add it to 'mx': `scripts/pulumi config set --path 'mx[{len(settings.mx)}]' "
+        f"{printable(finding.subject)}` "
         "(or a '*.' pattern matching it), or remove the MX record"
     )
 

@@ -36,6 +36,19 @@ def visible(text: str, limit: int = DEFAULT_LIMIT) -> str:
     return "".join(_escaped(char) for char in head)
 
 
+def printable(text: str) -> str:
+    """`text` with only its unprintable characters escaped, as `visible` escapes them.
+
+    For text that may already hold escapes of its own, which `visible` would double (`\\x1b`
+    is the spelling of a backslash the server sent): a line of a report whose messages escaped
+    what they quote, or a host name that is a DNS text (`\\032`) in one caller and an API's
+    raw string in another. A backslash it leaves may pass for an escape, but cannot move the
+    cursor. Printable text, all ordinary text, is returned as it is."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
+
+
 def clip(text: str, limit: int) -> str:
     """`text`, or its first `limit` characters and a marker naming how many were cut."""
     if len(text) <= limit:

@@ -271,3 +271,33 @@ def test_hundreds_of_mx_addresses_warning_under_testing_are_ten_warnings_and_a_c
     tls = [w for w in run.warnings if "example.com" in w and ("fails TLS" in w or "more" in w)]
     assert len(tls) == 11 and "(10.0.0.9)" in tls[9] and "290 more" in tls[10]
     assert run.dns_records()
+
+
+@pytest.mark.parametrize("outcome", ["failed", "could-not-check"])
+def test_an_mx_host_name_from_the_zone_is_shown_escaped(outcome: str) -> None:
+    # The name comes from the Cloudflare zone (an API answer), not from a DNS text that
+    # dnspython escapes: an ESC or CR/LF in it must not reach `pulumi up`'s diagnostics.
+    from mtasts.rules import mx_tls
+
+    seen = [
+        MxTls("mx\x1b[2J\r\nok.example.com", "192.0.2.1", outcome, "certificate-expired", "expired"),
+        MxTls("mx.example.com", "192.0.2.2", "passed"),
+    ]
+    [finding] = mx_tls.judge("testing", seen, domain="example.com")
+    assert "\x1b" not in finding.seen and "\r" not in finding.seen and "\n" not in finding.seen
+    assert "mx\\x1b[2J\\r\\nok.example.com (192.0.2.1)" in finding.seen
+
+
+def test_an_uncovered_mx_host_is_shown_escaped_and_a_dns_texts_escapes_stay_single() -> None:
+    from mtasts.config import parse_settings
+    from mtasts.live import mx_fix
+    from mtasts.rules import mx_coverage
+
+    raw, dns_text = "evil\x1b[2J.example.com", "a\\032b.example.com"  # the API's, dnspython's
+    found = mx_coverage.judge("testing", ["mail.example.com"], [raw, dns_text], domain="example.com")
+    assert [finding.subject for finding in found] == [raw, dns_text]  # matched as it is
+    shown = " ".join(f"{finding.seen} {finding.fix}" for finding in found)
+    assert "\x1b" not in shown and "evil\\x1b[2J.example.com" in shown
+    assert "a\\032b.example.com" in shown and "a\\\\032b" not in shown
+    settings = parse_settings({"domain": "example.com", "mx": ["mail.example.com"]})
+    assert "\x1b" not in mx_fix(settings, found[0])

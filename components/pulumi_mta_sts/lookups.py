@@ -28,7 +28,7 @@ from mtasts.live import apex_mx_hosts, check_live_mx_tls, mx_coverage_findings
 from mtasts.rules.findings import Finding, Severity
 from mtasts.rules.mx_tls import MxTls
 from mtasts.scrub import scrub
-from mtasts.visible import NAMES_LISTED
+from mtasts.visible import NAMES_LISTED, printable
 
 T = TypeVar("T")
 
@@ -77,7 +77,7 @@ def _read_zone(domain: str, what: str, lookup: Callable[[], T]) -> T:
 
 
 def component_mx_fix(settings: Settings, finding: Finding) -> str:
-    return f"add {finding.subject} (or a '*.' pattern matching it) to mx, or remove the MX record"
+    return f"add {printable(finding.subject)} (or a '*.' pattern matching it) to mx, or remove the MX record"
 
 
 @dataclass(frozen=True)

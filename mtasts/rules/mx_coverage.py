@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from mtasts.rules.findings import Finding, Severity
-from mtasts.visible import NAMES_LISTED, listing
+from mtasts.visible import NAMES_LISTED, listing, printable
 
 UNCOVERED = "mx-host-uncovered"
 RFC = "RFC 8461 §4.1"
@@ -39,7 +39,9 @@ def judge(
     """One finding per MX host the patterns do not match; its severity follows the mode."""
     findings = []
     shown = listing(patterns, NAMES_LISTED, show=str) or "(none)"
-    for host in uncovered(patterns, hosts):
+    for name in uncovered(patterns, hosts):
+        # The zone's name: an API answer in the program, a DNS text (already escaped) in `verify`.
+        host = printable(name)
         fix = (
             f"add {host} (or a '*.' pattern matching it) to the policy's mx and publish the new policy "
             "before the MX record names the host (RFC 8461 §8)"
@@ -51,5 +53,5 @@ def judge(
         else:
             severity, effect = Severity.INFO, "mode none enforces nothing"
         seen = f"MX host {host} of {domain} matches no policy mx pattern ({shown}): {effect}"
-        findings.append(Finding(UNCOVERED, severity, seen, fix, RFC, subject=host))
+        findings.append(Finding(UNCOVERED, severity, seen, fix, RFC, subject=name))
     return findings

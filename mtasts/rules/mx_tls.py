@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mtasts.rules.findings import Finding, Severity
-from mtasts.visible import listing
+from mtasts.visible import listing, printable
 
 FAILS = "mx-host-tls-fails"
 UNCHECKED = "mx-host-tls-unchecked"
@@ -77,7 +77,8 @@ def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> li
     findings = []
     for entry in seen:
         where = (
-            f"MX host {entry.host} ({entry.address}) of {domain}"
+            # The name is the zone's: an API answer in the program, a DNS text in `verify`.
+            f"MX host {printable(entry.host)} ({printable(entry.address)}) of {domain}"
             if entry.address
             else f"an MX host of {domain}"
         )

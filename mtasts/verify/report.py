@@ -2,7 +2,8 @@
 
 Messages escape the text they quote from the network where they are built (`mtasts.visible`),
 so both forms show the same words; the readable report also escapes, line by line, any
-unprintable character a message let through (`_printable`). JSON needs neither: `json.dumps`
+unprintable character a message let through (`mtasts.visible.printable`, which doubles no
+backslash of an escape a message already wrote). JSON needs neither: `json.dumps`
 escapes every control and non-ASCII character.
 """
 
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 from mtasts.verify.model import MX_TLS, DomainReport, Finding, Outcome, Status
 from mtasts.verify.mx_tls import PORT_25_BLOCKED
-from mtasts.visible import visible
+from mtasts.visible import printable
 
 _LABEL = {
     Status.PASS: "PASS",
@@ -79,21 +80,7 @@ def text_report(reports: Sequence[DomainReport]) -> str:
                 lines.append(f"        fix: {finding.fix}")
         lines.append("")
     lines.append(summary(reports))
-    return "\n".join(_printable(line) for line in lines) + "\n"
-
-
-def _printable(line: str) -> str:
-    """`line` with each unprintable character left in it escaped as `visible` escapes it: the
-    last defence, should a message quote a server (a CR, an ESC sequence, U+202E) unescaped.
-
-    Only those characters are escaped, one at a time; the line is not passed through
-    `visible`, which doubles every backslash: an escape the message already holds (`\\x1b`,
-    written for an ESC a server sent) would become `\\\\x1b`, the spelling of a backslash
-    the server sent. A backslash that slipped through unescaped may then pass for an escape,
-    but cannot move the cursor. A printable line, every ordinary one, is returned as it is."""
-    if line.isprintable():
-        return line
-    return "".join(char if char.isprintable() else visible(char) for char in line)
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def summary(reports: Sequence[DomainReport]) -> str:
