@@ -155,6 +155,55 @@ def test_a_value_without_a_token_is_shown_as_written(value: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        # A Proton DKIM target: its long label is lower-case base32, part of a public DNS name.
+        (
+            {
+                "proton": {
+                    **PROTON,
+                    "dkim": {
+                        **DKIM,
+                        "protonmail": "protonmail.domainkey."
+                        "dq2ytuvqrvc3xyvoi2xj4ic2ocxtujhr7hl4yqmyohtw6kmzcbqdq.domains.proton.ch_",
+                    },
+                }
+            },
+            "dq2ytuvqrvc3xyvoi2xj4ic2ocxtujhr7hl4yqmyohtw6kmzcbqdq",
+        ),
+        (
+            {"mx": ["mx1.mail-relay-eu-west-1-production2024.example.com"] * 2},
+            "mail-relay-eu-west-1-production2024",
+        ),
+        (
+            {"tlsRpt": ["mailto:tls-reports+mta-sts-monitoring2024@example.com"] * 2},
+            "tls-reports+mta-sts-monitoring2024",
+        ),
+        (
+            {"repository": "acme/mta-sts-policy-for-example-com-2024!"},
+            "acme/mta-sts-policy-for-example-com-2024",
+        ),
+    ],
+    ids=["dkim target", "hyphenated label", "long local part", "repository"],
+)
+def test_a_long_ordinary_part_of_a_value_is_shown_for_the_user_to_fix(
+    raw: dict[str, Any], shown: str
+) -> None:
+    # Hyphenated words and lower-case DNS labels with digits are no tokens: hidden, the user
+    # could not see what to fix. A random token holds both cases (or is hex).
+    assert shown in problems(raw)
+
+
+def test_a_path_in_a_message_is_shown() -> None:
+    from mtasts.config.values import hide_tokens
+
+    assert (
+        hide_tokens("/home/alice/projects/mta-sts-2024/certs/ca.pem")
+        == "/home/alice/projects/mta-sts-2024/certs/ca.pem"
+    )
+
+
+@pytest.mark.parametrize(
     "host", ["mx.example.com", "*.mail.protonmail.ch", "ghp.example.com", "nfp-mail.example.com"]
 )
 def test_a_host_without_a_token_is_named_as_written(host: str) -> None:
@@ -220,11 +269,14 @@ tokens = st.one_of(
     ),
     st.text(_ALNUM + "_", min_size=82, max_size=82).map(lambda body: "github_pat_" + body),
     st.text(_ALNUM + "_-", min_size=20, max_size=20).map(lambda body: "glpat-" + body),
-    # Cloudflare's shape: 40 letters, digits, '_' and '-', at least one letter and one digit.
+    # Cloudflare's shape: 40 random letters, digits, '_' and '-', so both cases and a digit.
     st.tuples(
-        st.text(_ALNUM + "_-", min_size=38, max_size=38), st.sampled_from("abcXYZ"), st.sampled_from("0189")
+        st.text(_ALNUM + "_-", min_size=37, max_size=37),
+        st.sampled_from("abc"),
+        st.sampled_from("XYZ"),
+        st.sampled_from("0189"),
     )
-    .flatmap(lambda parts: st.permutations([*parts[0], parts[1], parts[2]]))
+    .flatmap(lambda parts: st.permutations([*parts[0], *parts[1:]]))
     .map("".join),
 )
 # Each refused whatever the token: listed twice, or holding what no host or URI may hold.

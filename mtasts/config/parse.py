@@ -99,7 +99,7 @@ def parse_settings(
             f"run `{SET_NETLIFY_TOKEN}` or export {NETLIFY_TOKEN_ENV}"
         )
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, raw)
     assert domain and mode and hosting and max_age is not None and readiness_timeout
     return Settings(
         domain=domain,

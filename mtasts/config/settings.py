@@ -9,9 +9,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mtasts import constants
-from mtasts.config.values import hide_tokens
+from mtasts.config.values import hide_tokens, token_parts
 from mtasts.constants import PROTON_MX
 from mtasts.errors import ProblemsError
 from mtasts.policy import Mode, Policy
@@ -67,8 +68,10 @@ class ConfigError(ProblemsError):
 
     heading = "invalid mta-sts configuration:"
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__([hide_tokens(problem) for problem in problems])
+    def __init__(self, problems: Sequence[str], raw: Any = None) -> None:
+        """`raw`: the config the problems are about, whose tokens are hidden in any case."""
+        known = token_parts(raw) if raw is not None else frozenset()
+        super().__init__([hide_tokens(problem, known) for problem in problems])
 
 
 @dataclass(frozen=True)

@@ -77,21 +77,55 @@ def may_be_secret(value: Any) -> bool:
 
 # A token pasted inside a value (`mailto:nfp_...@example.com`, `https://host/ghp_...`,
 # `token=ghp_...`): a prefixed one anywhere (`rules.credentials`), or a run of 32 and more key
-# characters with a letter and a digit. Runs, not parts between separators: a base64
-# key holds `/`, `+` and `=`, and an escape (`\u00e9`) or a percent-encoding glues itself on.
+# characters that is random: digits with letters of both cases (a Cloudflare token, a base64
+# key), or hex (a key written in hex). Runs, not parts between separators: a base64 key holds
+# `/`, `+` and `=`, and an escape (`\u00e9`) or a percent-encoding glues itself on. Not one
+# case alone: hyphenated words, paths and lower-case DNS labels with digits (a Proton DKIM
+# target's base32 label) are what a user must see to fix a value.
 _KEY_RUN = re.compile(r"[A-Za-z0-9_+/=-]{32,}")
+_HEX_RUN = re.compile(r"[0-9a-f]{32,}|[0-9A-F]{32,}")
 HIDDEN_PART = "(a part shaped like a token, not shown)"
 
 
-def hide_tokens(text: str) -> str:
+def hide_tokens(text: str, known: Iterable[str] = ()) -> str:
     """`text` with each part shaped like a token replaced by `HIDDEN_PART`, the rest as it is:
-    a value, or a rule's words that quote one (`'...' is not a valid mailto: URI`, `write it as ...`)."""
+    a value, or a rule's words that quote one (`'...' is not a valid mailto: URI`, `write it as ...`).
+
+    `known`: the `token_parts` of the input, hidden in any case: a rule may quote a value
+    lower-cased (a host name), and a lower-cased token no longer looks random."""
     text = credentials.TOKEN_PART.sub(HIDDEN_PART, text)
-    return _KEY_RUN.sub(lambda run: HIDDEN_PART if _letters_and_digits(run.group(0)) else run.group(0), text)
+    known = tuple(known)
+
+    def hidden(run: str) -> bool:
+        return _random(run) or any(part in run.lower() for part in known)
+
+    return _KEY_RUN.sub(lambda run: HIDDEN_PART if hidden(run.group(0)) else run.group(0), text)
 
 
-def _letters_and_digits(run: str) -> bool:
-    return any(char.isdigit() for char in run) and any(char.isalpha() for char in run)
+def token_parts(value: Any) -> frozenset[str]:
+    """The random runs (`_random`) in the strings of a raw config, lower-cased and split where a
+    URI or a key glues other characters on (`=`, `/`, `+`), for `hide_tokens`."""
+    found: set[str] = set()
+    stack, seen = [value], 0
+    while stack and seen < MAX_ITEMS:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, str):
+            for run in _KEY_RUN.findall(item):
+                if _random(run):
+                    found.update(part for part in re.split(r"[=/+]", run.lower()) if len(part) >= 16)
+        elif isinstance(item, dict):
+            stack.extend([*item.keys(), *item.values()])
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return frozenset(found)
+
+
+def _random(run: str) -> bool:
+    if not (any(char.isdigit() for char in run) and any(char.isalpha() for char in run)):
+        return False  # a number, or a word
+    mixed = any(char.isupper() for char in run) and any(char.islower() for char in run)
+    return mixed or _HEX_RUN.search(run) is not None
 
 
 def holds_token(value: Any) -> bool:
