@@ -203,3 +203,11 @@ def test_a_site_id_from_the_state_is_shown_escaped_in_the_error(netlify: FakeNet
     ):
         client.get_site("site\x1b[2J\r\n")
     assert str(caught.value).isprintable() and "site\\x1b[2J\\r\\n" in str(caught.value)
+
+
+def test_a_long_deploy_error_message_is_cut_not_refused() -> None:
+    # The reason a deploy failed is what the user needs; a long one is cut (and shown escaped).
+    from pulumi_mta_sts.netlify.models import Deploy
+
+    deploy = Deploy.from_json({"id": "abc", "state": "error", "error_message": "build failed: " + "x" * 3000})
+    assert deploy.error_message.startswith("build failed: ") and len(deploy.error_message) < 2100

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mtasts.errors import MtaStsError
-from mtasts.visible import visible
+from mtasts.visible import clip, visible
 
 # Netlify's ids are 24 hex digits or a UUID; its names, hosts and URLs fit in a DNS name's 253.
 MAX_ID_CHARS = 100
@@ -42,15 +42,19 @@ def _kind(value: Any) -> str:
 
 
 def _text(data: Mapping[str, Any], key: str, limit: int = MAX_TEXT_CHARS, free: bool = False) -> str:
-    """The string at `key` ("" when absent or null); printable unless `free` (a message)."""
+    """The string at `key` ("" when absent or null); printable unless `free` (a message, kept
+    whatever it holds and cut at `limit`: the reason a deploy failed is worth more than the
+    complaint that it was long)."""
     value = data.get(key)
     if value is None:
         return ""
     if not isinstance(value, str):
         raise AnswerError(f"has {_kind(value)} as `{key}`, not a string")
+    if free:
+        return clip(value, limit)
     if len(value) > limit:
         raise AnswerError(f"has a `{key}` of {len(value):,} characters, more than {limit:,}")
-    if not free and not value.isprintable():
+    if not value.isprintable():
         raise AnswerError(f"has unprintable characters in `{key}`: {visible(value, 100)}")
     return value
 
