@@ -746,3 +746,27 @@ def test_reports_stack_keeps_a_failure_found_before_tarpits_ran_the_mx_check_out
     assert [f.split(": ")[1] for f in today.failures] == ["starttls-not-supported"], today.failures
     assert today.not_checked[-1] == "the other MX addresses: the MX check did not finish within 2 s"
     assert advice_for(today)[0].startswith("enforce is not safe")
+
+
+def test_a_probe_cancelled_after_it_connected_still_says_port_25_is_open_here() -> None:
+    # A domain's time budget may cancel its probe before the verdict: the connection that
+    # stood already tells the run that port 25 is not blocked on this machine.
+    from mtasts.verify import VerifyOptions
+    from mtasts.verify.mx_check import MxProber
+    from tests.test_verify_fakes import silent_listeners
+
+    with socket.socket() as spare:
+        spare.bind(("127.0.0.1", 0))
+        port = spare.getsockname()[1]
+
+    async def cancelled_after_connecting() -> bool:
+        prober = MxProber(VerifyOptions(timeout=30, smtp_port=port))
+        task = asyncio.ensure_future(prober._probe("mx.example.com", "127.0.0.1"))
+        await asyncio.sleep(0.3)  # connected; the banner never comes
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return prober.reached_port_25
+
+    with silent_listeners(["127.0.0.1"], port):
+        assert asyncio.run(cancelled_after_connecting())

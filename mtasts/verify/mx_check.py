@@ -147,10 +147,14 @@ class MxProber:
     async def _probe(self, host: str, address: str) -> SmtpProbe:
         async with self.limit:
             seen = await smtp.probe(
-                host, address, self.options.timeout, self.context, port=self.options.smtp_port
-            )
+                host, address, self.options.timeout, self.context, port=self.options.smtp_port,
+                on_connect=self._connected,
+            )  # fmt: skip
         self.reached_port_25 = self.reached_port_25 or seen.reached
         return seen
+
+    def _connected(self) -> None:
+        self.reached_port_25 = True
 
 
 def tlsa_name(host: str) -> str:

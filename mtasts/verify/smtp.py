@@ -16,6 +16,7 @@ import contextlib
 import errno
 import ipaddress
 import ssl
+from collections.abc import Callable
 
 from mtasts.verify.mx_tls import ProbeFailure, SmtpProbe, nameable
 from mtasts.visible import visible
@@ -121,12 +122,19 @@ def _tls_failure(error: ssl.SSLError) -> tuple[str, bool]:
 
 
 async def probe(
-    host: str, address: str, timeout: float, context: ssl.SSLContext, *, port: int = 25
+    host: str,
+    address: str,
+    timeout: float,
+    context: ssl.SSLContext,
+    *,
+    port: int = 25,
+    on_connect: Callable[[], None] | None = None,
 ) -> SmtpProbe:
     """Banner, EHLO, STARTTLS, handshake and QUIT on `address`; never raises for network trouble.
 
     Each step (connect, each reply, the handshake) has `timeout` seconds, and the whole probe
-    `PROBE_BUDGETS` of them.
+    `PROBE_BUDGETS` of them. `on_connect` is called once the TCP connection stands, which says
+    port 25 is open here even if the probe is cancelled before its verdict.
     """
     literal = str(ipaddress.ip_address(address))
     step = "connect"
@@ -141,6 +149,8 @@ async def probe(
     try:
         async with within():
             reader, writer = await asyncio.open_connection(literal, port, limit=_MAX_LINE)
+        if on_connect is not None:
+            on_connect()
         step = "banner"
         async with within():
             code, text = await _reply(reader)
