@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -54,25 +54,28 @@ def nesting(value: Any, limit: int = MAX_NESTING) -> int:
 # The shapes of pasted credentials: the prefixes Netlify, GitHub and GitLab give their tokens,
 # or 32 and more letters and digits with no dot. No setting's value looks like that (names
 # have dots, a zone id is shown only when it is wrong and then hidden too).
-_TOKEN_LIKE = re.compile(
-    r"(?:nf[pc]_|gh[pousr]_|github_pat_|glpat-)\S+|(?=[^.]*[0-9])(?=[^.]*[A-Za-z])[A-Za-z0-9_+/=-]{32,}"
-)
+_TOKEN_LIKE = re.compile(credentials.PREFIX + r"\S+|(?=[^.]*[0-9])(?=[^.]*[A-Za-z])[A-Za-z0-9_+/=-]{32,}")
 HIDDEN = "(a value shaped like a token or key, not shown)"
 
 
 def may_be_secret(value: Any) -> bool:
     """Whether `value`, or a string inside it, is shaped like a credential (never shown back)."""
+    return any(_TOKEN_LIKE.fullmatch(text.strip()) for text in _strings(value))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The strings in `value`, keys too, nested in lists, tuples and dicts; at most MAX_ITEMS
+    items are looked at, however the value nests."""
     stack, seen = [value], 0
     while stack and seen < MAX_ITEMS:
         item = stack.pop()
         seen += 1
-        if isinstance(item, str) and _TOKEN_LIKE.fullmatch(item.strip()):
-            return True
-        if isinstance(item, dict):
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
             stack.extend([*item.keys(), *item.values()])
         elif isinstance(item, (list, tuple)):
             stack.extend(item)
-    return False
 
 
 # A token pasted inside a value (`mailto:nfp_...@example.com`, `https://host/ghp_...`,
@@ -105,20 +108,8 @@ def hide_tokens(text: str, known: Iterable[str] = ()) -> str:
 def token_parts(value: Any) -> frozenset[str]:
     """The random runs (`_random`) in the strings of a raw config, lower-cased and split where a
     URI or a key glues other characters on (`=`, `/`, `+`), for `hide_tokens`."""
-    found: set[str] = set()
-    stack, seen = [value], 0
-    while stack and seen < MAX_ITEMS:
-        item = stack.pop()
-        seen += 1
-        if isinstance(item, str):
-            for run in _KEY_RUN.findall(item):
-                if _random(run):
-                    found.update(part for part in re.split(r"[=/+]", run.lower()) if len(part) >= 16)
-        elif isinstance(item, dict):
-            stack.extend([*item.keys(), *item.values()])
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-    return frozenset(found)
+    runs = (run for text in _strings(value) for run in _KEY_RUN.findall(text) if _random(run))
+    return frozenset(part for run in runs for part in re.split(r"[=/+]", run.lower()) if len(part) >= 16)
 
 
 def _random(run: str) -> bool:

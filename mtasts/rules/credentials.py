@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-TOKEN_PART = re.compile(r"(?:nf[pc]_|gh[pousr]_|github_pat_|glpat-)[A-Za-z0-9_-]{16,}")
+PREFIX = r"(?:nf[pc]_|gh[pousr]_|github_pat_|glpat-)"  # Netlify's, GitHub's and GitLab's
+TOKEN_PART = re.compile(PREFIX + r"[A-Za-z0-9_-]{16,}")
 
 
 def holds_token(text: str) -> bool:
