@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import mailbox
+import os
 import shutil
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -405,6 +407,42 @@ def test_a_link_to_nothing_is_named_as_such(tmp_path: Path) -> None:
     (tmp_path / "dangling.eml").symlink_to(tmp_path / "gone.eml")
     [item] = read_paths([str(tmp_path / "dangling.eml")])
     assert isinstance(item, Rejected) and item.reason == "a symbolic link to nothing"
+
+
+def test_a_folder_is_walked_by_what_its_listing_says_each_entry_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The listing's d_type tells plain files and folders apart without a stat each (most of a
+    # run's system calls on a folder of small reports); links and odd entries are still judged.
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    for number in range(20):
+        (tmp_path / f"r{number:02d}.json").write_bytes(json.dumps(make_report(days_ago(1))).encode())
+    (inner / "deep.json").write_bytes(json.dumps(make_report(days_ago(2))).encode())
+    (tmp_path / "link.json").symlink_to(tmp_path / "r00.json")
+    (tmp_path / "folder-link").symlink_to(inner)
+    (tmp_path / "dangling.json").symlink_to(tmp_path / "gone.json")
+    os.mkfifo(tmp_path / "pipe")
+    stats: list[str] = []
+    real_stat = os.stat
+
+    def counted_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        stats.append(str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", counted_stat)
+    items = list(read_paths([str(tmp_path)]))
+    found = sorted(Path(i.origin).relative_to(tmp_path).as_posix() for i in items if isinstance(i, Found))
+    # `inner` is read once, through the link listed first
+    assert found == ["folder-link/deep.json", "link.json"] + [f"r{n:02d}.json" for n in range(20)]
+    rejected = {Path(item.origin).name: item.reason for item in items if isinstance(item, Rejected)}
+    assert rejected == {
+        "dangling.json": "cannot read it: No such file or directory",
+        "pipe": "not a regular file (a FIFO); skipped",
+    }
+    # One stat per folder walked (its identity, against loops), one for each entry the
+    # listing cannot settle; none for the 21 plain report files.
+    assert not [path for path in stats if Path(path).name.startswith("r") or path.endswith("deep.json")]
 
 
 # --- Junk mail: what is kept of it is bounded ----------------------------------------------
