@@ -454,3 +454,45 @@ def test_a_server_sending_endless_informational_responses_is_cut_off_within_the_
         listener.close()
     assert time.monotonic() - started < 3
     assert result.error_kind == "http" and "informational" in (result.error or ""), result
+
+
+def test_a_body_of_endless_chunk_extensions_is_cut_off_within_the_timeout_and_spares_the_others(
+    world: World,
+) -> None:
+    # Each chunk header may carry 100 KiB of extensions for one byte of body, so the body
+    # limit is far away; and while the socket always has data the fetch never gave the event
+    # loop a turn: its own timeout, and every other address's, waited for the server to stop.
+    import socket
+    import ssl
+    import threading
+
+    from mtasts.verify.https import Client, fetch_policy
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    world.ca.issue_cert(HOST).configure_cert(context)
+    listener = socket.socket()
+    listener.bind(("127.0.0.3", world.https.port))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def flood() -> None:
+        connection, _ = listener.accept()
+        with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True) as tls:
+            tls.recv(4096)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+            chunk = b"1;" + b"e" * 90_000 + b"\r\n#\r\n"
+            until = time.monotonic() + 5  # so that a fetch that does not stop still ends
+            while not stop.is_set() and time.monotonic() < until:
+                tls.sendall(chunk)
+
+    threading.Thread(target=flood, daemon=True).start()
+    options = dataclasses.replace(world.options, timeout=1.0)
+    started = time.monotonic()
+    try:
+        good, flooded = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.1", "127.0.0.3"], options))
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 3
+    assert flooded.error_kind == "timeout", flooded
+    assert good.status == 200 and good.body == GOOD_POLICY.encode(), good

@@ -222,6 +222,9 @@ class _TlsConnection:
                 return self.tls.read(65536)
             except ssl.SSLWantReadError:
                 data = await self._loop.sock_recv(self._sock, 65536)
+                # sock_recv returns without suspending while the socket has data: a server that
+                # never lets it run dry would hold the event loop, and every fetch's timeout.
+                await asyncio.sleep(0)
                 if data:
                     self._incoming.write(data)
                 else:
