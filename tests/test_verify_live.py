@@ -481,18 +481,55 @@ def test_a_body_of_endless_chunk_extensions_is_cut_off_within_the_timeout_and_sp
             tls.recv(4096)
             tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
             chunk = b"1;" + b"e" * 90_000 + b"\r\n#\r\n"
-            until = time.monotonic() + 5  # so that a fetch that does not stop still ends
+            until = time.monotonic() + 8  # so that a fetch that does not stop still ends
             while not stop.is_set() and time.monotonic() < until:
                 tls.sendall(chunk)
 
     threading.Thread(target=flood, daemon=True).start()
-    options = dataclasses.replace(world.options, timeout=1.0)
+    options = dataclasses.replace(world.options, timeout=2.0)
     started = time.monotonic()
     try:
         good, flooded = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.1", "127.0.0.3"], options))
     finally:
         stop.set()
         listener.close()
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5
+    assert flooded.error_kind == "timeout", flooded
+    assert good.status == 200 and good.body == GOOD_POLICY.encode(), good
+
+
+def test_a_server_sending_endless_hello_requests_in_the_handshake_is_cut_off_within_the_timeout(
+    world: World,
+) -> None:
+    # OpenSSL skips a TLS 1.2 HelloRequest that comes during the handshake, so records full of
+    # them, written once and sent again and again, never end the handshake nor fail it.
+    import socket
+    import threading
+
+    from mtasts.verify.https import Client, fetch_policy
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.3", world.https.port))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def flood() -> None:
+        connection, _ = listener.accept()
+        with contextlib.suppress(OSError), connection:
+            connection.recv(65536)  # the ClientHello
+            records = (b"\x16\x03\x03\x40\x00" + b"\x00" * 0x4000) * 8
+            until = time.monotonic() + 8  # so that a fetch that does not stop still ends
+            while not stop.is_set() and time.monotonic() < until:
+                connection.sendall(records)
+
+    threading.Thread(target=flood, daemon=True).start()
+    options = dataclasses.replace(world.options, timeout=2.0)
+    started = time.monotonic()
+    try:
+        good, flooded = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.1", "127.0.0.3"], options))
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 5
     assert flooded.error_kind == "timeout", flooded
     assert good.status == 200 and good.body == GOOD_POLICY.encode(), good

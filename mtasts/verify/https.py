@@ -202,7 +202,7 @@ class _TlsConnection:
                 pass  # OpenSSL has said its part (in the outgoing BIO) and waits for the server's
             await self._flush()
             try:
-                data = await self._loop.sock_recv(self._sock, 65536)
+                data = await self._recv()
             except OSError as error:
                 raise _HungUp from error
             if not data:
@@ -221,16 +221,21 @@ class _TlsConnection:
             try:
                 return self.tls.read(65536)
             except ssl.SSLWantReadError:
-                data = await self._loop.sock_recv(self._sock, 65536)
-                # sock_recv returns without suspending while the socket has data: a server that
-                # never lets it run dry would hold the event loop, and every fetch's timeout.
-                await asyncio.sleep(0)
+                data = await self._recv()
                 if data:
                     self._incoming.write(data)
                 else:
                     self._incoming.write_eof()
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
                 return b""  # a ragged end reads as the end, as asyncio's streams read it
+
+    async def _recv(self) -> bytes:
+        data = await self._loop.sock_recv(self._sock, 65536)
+        # sock_recv returns without suspending while the socket has data: a server that never
+        # lets it run dry (endless chunk extensions, or the HelloRequests OpenSSL skips during
+        # the handshake) would hold the event loop, and every fetch's timeout with it.
+        await asyncio.sleep(0)
+        return data
 
     async def _flush(self) -> None:
         pending = self._outgoing.read()
