@@ -286,6 +286,24 @@ def test_dnssec_is_not_judged_when_no_answer_came_back() -> None:
     assert silent[0].message.startswith("not judged") and "DANE" not in silent[0].message
 
 
+def test_dane_does_not_call_a_tlsa_lookup_that_failed_no_tlsa_records() -> None:
+    # A resolver that answered SERVFAIL (a validating resolver's answer for bogus signatures)
+    # or nothing at all has said nothing about the TLSA records: "no TLSA records" would be a
+    # claim the answer does not make, and would contradict the MX check's verdict on the host.
+    hosts = ["mx1.example.com", "mx2.example.com", "mx3.example.com"]
+    answers = {
+        hosts[0]: DnsResult(hosts[0], "TLSA", records=("3 1 1 ab",)),
+        hosts[1]: DnsResult(hosts[1], "TLSA", rcode="SERVFAIL", error="the resolver answered SERVFAIL"),
+        hosts[2]: DnsResult(hosts[2], "TLSA"),
+    }
+    [finding] = dnssec.dane(hosts, answers)
+    assert finding.status is Status.INFO
+    assert "TLSA records at _25._tcp of mx1.example.com" in finding.message
+    assert "no TLSA records at _25._tcp of mx3.example.com;" in finding.message + ";"
+    assert "could not look up the TLSA records at _25._tcp of mx2.example.com" in finding.message
+    assert "the resolver answered SERVFAIL" in finding.message
+
+
 STATE = desired_state(
     parse_settings({"domain": DOMAIN, "mode": "enforce", "tlsRpt": ["mailto:tls@example.com"]})
 )

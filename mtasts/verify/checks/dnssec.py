@@ -40,10 +40,17 @@ def dane(hosts: list[str], answers: Mapping[str, DnsResult]) -> list[Finding]:
     if not hosts:
         return []
     with_tlsa = [host for host in hosts if answers.get(host) and answers[host].records]
-    without = [host for host in hosts if host not in with_tlsa]
+    # A lookup that failed (SERVFAIL, no answer) said nothing about the records: not "no TLSA".
+    failed = [host for host in hosts if host in answers and not answers[host].ok]
+    without = [host for host in hosts if host not in with_tlsa and host not in failed]
     parts = []
     if with_tlsa:
         parts.append(f"TLSA records at _25._tcp of {listing(with_tlsa, NAMES_LISTED, show=str)}")
     if without:
         parts.append(f"no TLSA records at _25._tcp of {listing(without, NAMES_LISTED, show=str)}")
+    if failed:
+        parts.append(
+            f"could not look up the TLSA records at _25._tcp of {listing(failed, NAMES_LISTED, show=str)}"
+            f" ({answers[failed[0]].error})"
+        )
     return [Finding(DANE, Status.INFO, "DANE: " + "; ".join(parts))]
