@@ -196,3 +196,26 @@ def test_a_resolver_flooding_garbage_is_still_given_up_on_within_the_lifetime(
     result = asyncio.run(lookup(resolver, NAME, "TXT"))
     assert f"did not answer {NAME} TXT within 0.5 s" in (result.error or ""), result.error
     assert calls < 200_000
+
+
+def test_a_resolver_that_gave_no_answer_is_not_reported_as_answering_servfail(
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]],
+) -> None:
+    # Truncated over UDP, then over TCP an answer for another question: no server said any
+    # rcode. A SERVFAIL there would read as a validating resolver's verdict (bogus DNSSEC),
+    # which the MX check fails a host for (`checks.mx_tls`).
+    def truncated(query: dns.message.Message) -> list[bytes]:
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.TC
+        return [response.to_wire()]
+
+    def other_question(query: dns.message.Message) -> bytes:
+        stray = dns.message.make_response(dns.message.make_query("evil.example.", "TLSA"))
+        stray.id = query.id
+        return stray.to_wire()
+
+    _, resolver = resolver_with(truncated, other_question)
+    result = asyncio.run(lookup(resolver, "_25._tcp.mx.example.com", "TLSA"))
+    assert not result.ok
+    assert "gave no answer" in (result.error or ""), result.error
+    assert result.rcode != "SERVFAIL"

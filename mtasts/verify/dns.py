@@ -499,7 +499,9 @@ async def _lookup(resolver: Resolver, name: str, rdtype: str) -> DnsResult:
         )
     except _Unanswered as error:
         said, failures = error.answered, error.failures
-        rcode = said if said in _RCODE_ERRORS else "SERVFAIL"
+        # No server answered at all (refused, garbage): no rcode was said, and a SERVFAIL would
+        # read as a validating resolver's verdict of bogus DNSSEC (`checks.mx_tls`).
+        rcode = said if said in _RCODE_ERRORS else "SERVFAIL" if said else ""
         what = f"answered {said}" if said else "gave no answer"
         if said and failures:
             what += " or no answer"
