@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import dns.flags
 import dns.message
+import dns.rcode
 import dns.rrset
 import pytest
 
@@ -219,3 +220,21 @@ def test_a_resolver_that_gave_no_answer_is_not_reported_as_answering_servfail(
     assert not result.ok
     assert "gave no answer" in (result.error or ""), result.error
     assert result.rcode != "SERVFAIL"
+
+
+@pytest.mark.parametrize("rcode", [9, 15, 16])  # NOTAUTH, unassigned, BADVERS (extended)
+def test_a_resolver_answering_another_error_rcode_is_not_reported_as_answering_servfail(
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]], rcode: int
+) -> None:
+    # Only a SERVFAIL is a validating resolver's verdict of bogus DNSSEC (`checks.mx_tls`);
+    # an rcode the resolver did say is kept as it said it.
+    def error(query: dns.message.Message) -> list[bytes]:
+        response = dns.message.make_response(query)
+        response.set_rcode(rcode)  # type: ignore[arg-type]  # any int
+        return [response.to_wire()]
+
+    _, resolver = resolver_with(error)
+    result = asyncio.run(lookup(resolver, "_25._tcp.mx.example.com", "TLSA"))
+    said = dns.rcode.to_text(rcode)  # type: ignore[arg-type]  # any int
+    assert f"answered {said} for _25._tcp.mx.example.com TLSA" in (result.error or ""), result.error
+    assert result.rcode == said
