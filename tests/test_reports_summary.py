@@ -18,7 +18,15 @@ from hypothesis import strategies as st
 from mtasts.reports.cli import exit_status
 from mtasts.reports.model import PolicyType, parse_report
 from mtasts.reports.sources import Found, Rejected, read_paths
-from mtasts.reports.summary import MAX_DOMAINS, MAX_KEYS, MAX_LISTED, OTHER, content_digest, summarise
+from mtasts.reports.summary import (
+    MAX_DOMAINS,
+    MAX_KEYS,
+    MAX_LISTED,
+    OTHER,
+    OTHER_LINES,
+    content_digest,
+    summarise,
+)
 from mtasts.reports.verdict import Thresholds, enforce_verdict, enforced_failures
 from tests.twin.reportmail import days_ago, gz, make_report
 
@@ -354,10 +362,30 @@ def test_a_flood_of_made_up_policies_never_hides_refused_mail_from_fail_on_enfor
     testing = make_report(START, failures={"certificate-expired": 7}, report_id="testing")
     summary = summarise([found(flood), found(real), found(testing)])
     domain = summary.domains["example.com"]
-    assert len(domain.policies) == MAX_KEYS + 1 and (PolicyType.STS, (OTHER,)) in domain.policies
+    assert len(domain.policies) == MAX_KEYS + 1 and (PolicyType.STS, OTHER_LINES) in domain.policies
     assert enforced_failures(domain) == 5  # the testing policy's 7 are not refused mail
-    other = domain.policies[PolicyType.STS, (OTHER,)]
+    other = domain.policies[PolicyType.STS, OTHER_LINES]
     assert (
         other.describe() == f"sts (other policies, past the first {MAX_KEYS:,}; 5 failed under mode enforce)"
     )
     assert exit_status(summary, "enforce", None) == 1
+
+
+def test_a_policy_string_spelling_the_other_entry_cannot_take_its_place() -> None:
+    # A report whose policy-string is the line "(other)" made an entry under the key the
+    # table's overflow entry uses; read first, it stood in for that entry, which then kept no
+    # enforce failures: the real policy's refused mail, past a flood, vanished from the count.
+    decoy = make_report(START, report_id="decoy", organization="Anyone", policy=(OTHER,))
+    flood = make_report(START, report_id="flood", organization="Anyone")
+    entry = flood["policies"][0]
+    flood["policies"] = [
+        {**entry, "policy": {**entry["policy"], "policy-string": [f"made-up {n}"]}} for n in range(MAX_KEYS)
+    ]
+    enforce = ("version: STSv1", "mode: enforce", "mx: mail.example.com", "max_age: 604800")
+    real = make_report(START, failures={"certificate-expired": 5}, policy=enforce, report_id="real")
+    summary = summarise([found(decoy), found(flood), found(real)])
+    domain = summary.domains["example.com"]
+    assert enforced_failures(domain) == 5
+    assert exit_status(summary, "enforce", None) == 1
+    [other] = [seen for seen in domain.policies.values() if seen.other]
+    assert other.failed == 5 and other.reports == 2  # the flood's last policy and the real one

@@ -37,6 +37,10 @@ from mtasts.visible import clip
 
 NOT_DETAILED = "(not detailed)"  # failed sessions the sender counted but did not break down
 OTHER = "(other)"  # where counts go once a table holds MAX_KEYS entries
+# The policy table's key lines for its "other" entry. Every key's lines are stripped, so no
+# report's policy-string gives a line that starts with a space: a report sending the line
+# "(other)" cannot take the entry's place and drop the enforce failures it keeps.
+OTHER_LINES = (f" {OTHER}",)
 _TOLERANCE = timedelta(minutes=1)  # date ranges ending at 23:59:59 still cover the whole day
 MAX_DOMAINS = 1_000  # policy domains summarised; entries for more are counted as ignored
 MAX_KEYS = 1_000  # distinct result types, MX hosts, IPs or policies kept per domain
@@ -204,7 +208,7 @@ class DomainSummary:
         key = (result.policy_type, self._last_stripped)
         seen = self.policies.get(key)
         if seen is None and len(self.policies) >= MAX_KEYS:
-            key = (result.policy_type, (OTHER,))
+            key = (result.policy_type, OTHER_LINES)
             seen = self.policies.get(key)
             if seen is None:
                 seen = self.policies[key] = PolicySeen(result.policy_type, (), None, other=True)
