@@ -268,6 +268,27 @@ def test_the_chart_shows_a_bounded_number_of_days_however_many_the_reports_cover
     assert bars == MAX_CHART_DAYS
 
 
+def test_the_page_stays_small_however_many_domains_have_a_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two reports of 1,000 domains each, 400 days apart, drew 800 bars per domain: a page of
+    # 100 MB from 600 kB of reports. The bars the page draws are bounded in all.
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    for number, day in enumerate((START - timedelta(days=MAX_CHART_DAYS - 1), START)):
+        document = make_report(day, report_id=f"many-{number}")
+        entry = document["policies"][0]
+        document["policies"] = [
+            {**entry, "policy": {**entry["policy"], "policy-domain": f"d{n}.example"}} for n in range(1000)
+        ]
+        (mail / f"many-{number}.json").write_text(json.dumps(document))
+    page = tmp_path / "page.html"
+    assert main(["reports", str(mail), "--html", str(page)]) == 0
+    html = page.read_text()
+    assert len(html) < 8_000_000, len(html)
+    assert html.count("<svg") == 1000 and html.count(f"<title>{START}: 100 successful</title>") == 1000
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     organization=st.text(min_size=1, max_size=40),

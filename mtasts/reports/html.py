@@ -8,7 +8,8 @@ loads nothing: no script, no font, no image from anywhere, and its Content-Secur
 forbids it, so it can be opened from a mail attachment or a CI artifact offline. Every
 value from a report is made visible (`mtasts.visible`: control characters and bidirectional
 overrides escaped, length bounded) and then HTML-escaped; the chart shows at most
-`MAX_CHART_DAYS`, the latest, so the page stays small whatever the reports claim.
+`MAX_CHART_DAYS`, the latest, and the page's charts `MAX_PAGE_CHART_DAYS` in all, so the page
+stays small whatever the reports claim.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ SUCCESS_COLOUR = "#2e7d32"
 FAILURE_COLOUR = "#c62828"
 _WIDTH, _PANEL, _LEFT, _GAP = 720, 110, 70, 34
 MAX_CHART_DAYS = 400  # bars per panel; the totals above the chart count every day
+# Days drawn on the whole page: 400 for each of the first 20 domains, fewer each past that
+# (never under two weeks). Two reports of 1,000 domains, 400 days apart, drew 800 bars per
+# domain, a 100 MB page from 600 kB of reports.
+MAX_PAGE_CHART_DAYS, MIN_CHART_DAYS = 8_000, 14
 
 _STYLE = f"""
 body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }}
@@ -52,17 +57,18 @@ def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'s' * (number != 1)}"
 
 
-def _days(domain: DomainSummary) -> list[date]:
+def _days(domain: DomainSummary, shown: int) -> list[date]:
     if not domain.daily:
         return []
     first, last = min(domain.daily), max(domain.daily)
-    first = max(first, last - timedelta(days=MAX_CHART_DAYS - 1))
+    first = max(first, last - timedelta(days=shown - 1))
     return [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
-def chart(domain: DomainSummary) -> str:
-    """Two bar panels, successful then failed sessions per day, each with a `<title>` per bar."""
-    days = _days(domain)
+def chart(domain: DomainSummary, shown: int = MAX_CHART_DAYS) -> str:
+    """Two bar panels, successful then failed sessions per day (the latest `shown` days), each
+    with a `<title>` per bar."""
+    days = _days(domain, shown)
     if not days:
         return ""
     step = (_WIDTH - _LEFT - 10) / len(days)
@@ -119,7 +125,9 @@ def _failure_rows(domain: DomainSummary) -> list[tuple[str, str, int]]:
     return rows
 
 
-def _domain_section(domain: DomainSummary, verdict: Verdict, current: Mapping[str, bool]) -> str:
+def _domain_section(
+    domain: DomainSummary, verdict: Verdict, current: Mapping[str, bool], chart_days: int
+) -> str:
     organizations = ", ".join(visible(name) for name in sorted(domain.organizations.values()))
     rows = []
     for seen in domain.policies.values():
@@ -138,7 +146,7 @@ def _domain_section(domain: DomainSummary, verdict: Verdict, current: Mapping[st
 <p>{_count(domain.reports, "report")} from {escape(organizations)}, {domain.first} to {domain.last}:
 <strong>{domain.successful:,}</strong> successful and <strong>{domain.failed:,}</strong> failed sessions.</p>
 {_overlaps(domain)}<p class="{state}">enforce: {state_word}: {escape(verdict.why)}</p>
-{chart(domain)}
+{chart(domain, chart_days)}
 <h3>Failures</h3>
 {_table(_failure_rows(domain))}
 <h3>Policies senders saw</h3>
@@ -151,8 +159,9 @@ def html_page(
     summary: Summary, verdicts: Mapping[str, Verdict], current: Mapping[str, Mapping[str, bool]] | None = None
 ) -> str:
     """The page; `current` maps domain → policy description → whether the stack serves it now."""
+    chart_days = max(MIN_CHART_DAYS, min(MAX_CHART_DAYS, MAX_PAGE_CHART_DAYS // max(1, len(summary.domains))))
     sections = "".join(
-        _domain_section(domain, verdicts[name], (current or {}).get(name, {}))
+        _domain_section(domain, verdicts[name], (current or {}).get(name, {}), chart_days)
         for name, domain in sorted(summary.domains.items())
     )
     rejected = ""
