@@ -105,6 +105,19 @@ def test_different_sessions_under_tlsa_and_sts_both_count() -> None:
     assert (domain.successful, domain.failed) == (130, 4) and not domain.overlaps
 
 
+def test_the_organizations_giving_tlsa_same_as_sts_are_a_bounded_table() -> None:
+    # Keyed by organization, which each report names as it likes: a table per domain that grew
+    # with the reports, and went whole into --json.
+    reports = []
+    for number in range(MAX_KEYS + 5):
+        document = sts_and_tlsa(100, 100)
+        document["organization-name"], document["report-id"] = f"org{number}", f"id{number}"
+        reports.append(found(document))
+    domain = summarise(reports).domains["example.com"]
+    assert len(domain.overlaps) == MAX_KEYS + 1 and domain.overlaps[OTHER] == 5
+    assert sum(domain.overlaps.values()) == MAX_KEYS + 5
+
+
 def test_distinct_values_past_the_table_bound_go_to_other() -> None:
     document = make_report(START, failures={"certificate-expired": 1})
     details = [

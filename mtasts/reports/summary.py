@@ -405,8 +405,8 @@ class Summary:
                 result.policy_type is PolicyType.TLSA
                 and (name, result.successful, result.failed) in sts_totals
             )
-            if repeat:
-                domain.overlaps[report.organization] += 1
+            if repeat:  # bounded as every table: each report names its organization as it likes
+                _bump(domain.overlaps, report.organization, 1)
             domain.add(report, result, new_report=name not in counted, counted=not repeat)
             counted[name] = domain
         return tuple(domain.domain for domain in counted.values())
