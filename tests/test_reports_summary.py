@@ -118,6 +118,19 @@ def test_the_organizations_giving_tlsa_same_as_sts_are_a_bounded_table() -> None
     assert sum(domain.overlaps.values()) == MAX_KEYS + 5
 
 
+def test_a_report_repeating_a_policy_counts_as_one_report_that_saw_it() -> None:
+    # Each entry counted as a report: one report sending the real policy 1,000 times listed
+    # it as seen by 1,001 reports, beside a domain total of 2.
+    real = make_report(START, report_id="real")
+    repeated = make_report(START, report_id="repeated", organization="Anyone")
+    repeated["policies"] *= 1000
+    summary = summarise([found(real), found(repeated), found(sts_and_tlsa(100, 100))])
+    domain = summary.domains["example.com"]
+    assert domain.reports == 3
+    reports = {seen.policy_type.value: seen.reports for seen in domain.policies.values()}
+    assert reports == {"sts": 3, "tlsa": 1}
+
+
 def test_distinct_values_past_the_table_bound_go_to_other() -> None:
     document = make_report(START, failures={"certificate-expired": 1})
     details = [

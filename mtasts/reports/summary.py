@@ -145,6 +145,11 @@ class DomainSummary:
     # policy again and again, and comparing is cheaper than stripping each line anew.
     _last_policy_string: tuple[str, ...] = field(default=(), repr=False, compare=False)
     _last_stripped: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    # The policies already counted for the report being added: `PolicySeen.reports` counts
+    # reports, and one report may send the same policy in many entries.
+    _report_policies: set[tuple[PolicyType, tuple[str, ...]]] = field(
+        default_factory=set, repr=False, compare=False
+    )
 
     @property
     def sts_failed(self) -> int:
@@ -176,7 +181,7 @@ class DomainSummary:
             self.coverage.add(report)
         if result.policy_type is PolicyType.STS:
             self.sts_coverage.add(report)
-        self._policy(result)
+        self._policy(result, new_report)
         if not counted:
             return
         self.successful += result.successful
@@ -201,7 +206,7 @@ class DomainSummary:
             if sts:
                 _bump(self.sts_failures, NOT_DETAILED, result.failed - detailed)
 
-    def _policy(self, result: PolicyResult) -> None:
+    def _policy(self, result: PolicyResult, new_report: bool) -> None:
         if result.policy_string != self._last_policy_string:
             self._last_policy_string = result.policy_string
             self._last_stripped = tuple(line.strip() for line in result.policy_string)
@@ -216,7 +221,11 @@ class DomainSummary:
                 seen.enforce_failed += result.failed
         if seen is None:
             seen = self.policies[key] = PolicySeen(result.policy_type, key[1], _sts_policy(result, key[1]))
-        seen.reports += 1
+        if new_report:
+            self._report_policies.clear()
+        if key not in self._report_policies:
+            self._report_policies.add(key)
+            seen.reports += 1
         seen.successful += result.successful
         seen.failed += result.failed
 
