@@ -439,6 +439,34 @@ def test_a_servers_reply_text_is_quoted_escaped_and_bounded(
     assert entry.message == seen.detail or seen.detail in entry.message
 
 
+async def probe_scripted(replies: list[bytes], then_close: bool = True, timeout: float = 2.0) -> SmtpProbe:
+    """The probe against a server that sends `replies` one per line it reads, then closes."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for index, reply in enumerate(replies):
+            if index:
+                await reader.readline()
+            writer.write(reply)
+            await writer.drain()
+        if then_close:
+            writer.transport.abort()
+        else:
+            await asyncio.sleep(timeout * 3)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        return await probe(HOST, "127.0.0.1", timeout, probe_context(), port=port)
+
+
+def test_a_server_closing_where_the_handshake_should_begin_is_said_so() -> None:
+    # asyncio reports the lost connection as a ConnectionResetError with no text, which
+    # read "the TLS handshake failed ()".
+    seen = asyncio.run(probe_scripted([b"220 hi\r\n", b"250-x\r\n250 STARTTLS\r\n", b"220 go\r\n"]))
+    assert seen.failure is ProbeFailure.TLS, seen
+    assert seen.detail == "the server closed the connection during the TLS handshake", seen.detail
+
+
 def test_a_closed_port_is_unreachable() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

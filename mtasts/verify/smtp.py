@@ -220,9 +220,7 @@ async def probe(
         return SmtpProbe(host, address, ProbeFailure.REFUSED, f"the server {error}")
     except _Silent as error:
         if step == "the TLS handshake":
-            return SmtpProbe(
-                host, address, ProbeFailure.TLS, "the server closed the connection during the TLS handshake"
-            )
+            return _closed_in_handshake(host, address)
         return SmtpProbe(host, address, ProbeFailure.SILENT, f"the server {error} (at {step})")
     except OSError as error:
         if step == "connect":
@@ -230,6 +228,8 @@ async def probe(
             kind = ProbeFailure.NO_ROUTE if no_route else ProbeFailure.UNREACHABLE
             return SmtpProbe(host, address, kind, _connect_error(error))
         if step == "the TLS handshake":
+            if not str(error):  # asyncio's lost connection: a ConnectionResetError without text
+                return _closed_in_handshake(host, address)
             return SmtpProbe(
                 host, address, ProbeFailure.TLS, f"the TLS handshake failed ({error.strerror or error})"
             )
@@ -239,6 +239,12 @@ async def probe(
     finally:
         if writer is not None:
             writer.transport.abort()
+
+
+def _closed_in_handshake(host: str, address: str) -> SmtpProbe:
+    return SmtpProbe(
+        host, address, ProbeFailure.TLS, "the server closed the connection during the TLS handshake"
+    )
 
 
 def _connect_error(error: OSError) -> str:
