@@ -276,6 +276,33 @@ def test_an_untrusted_issuers_name_is_escaped() -> None:
     assert "issued by CN=Evil CA\\x1b[2J\\u202e\\r\\n" in verdict.problem, verdict.problem
 
 
+@pytest.mark.parametrize("field", ["issuer", "subject"])
+def test_an_untrusted_certificate_whose_names_do_not_parse_is_judged_not_raised(field: str) -> None:
+    # cryptography reads a certificate's names only when asked: a UTF8String holding bytes
+    # that are not UTF-8 loads, then raised ValueError from the message that quotes the
+    # issuer, and the error lost every MX address of the domain, not only this one.
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    marker = "QQQQ"
+    leaf = leaf_for([HOST], issuer=marker if field == "issuer" else "Some CA")[0]
+    if field == "subject":
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, marker)])
+        leaf = (
+            x509.CertificateBuilder(
+                issuer_name=leaf.issuer, subject_name=subject, public_key=key.public_key(), serial_number=1,
+                not_valid_before=leaf.not_valid_before_utc, not_valid_after=leaf.not_valid_after_utc,
+                extensions=list(leaf.extensions),
+            ).sign(key, hashes.SHA256())
+        )  # fmt: skip
+    der = leaf.public_bytes(Encoding.DER).replace(marker.encode(), b"\xff\xfe\xfd\xfc")
+    seen = SmtpProbe(HOST, "192.0.2.1", tls_version="TLSv1.3", chain=(der,))
+    entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
+    assert (entry.outcome, entry.result_type) == (MxOutcome.FAILED, "certificate-not-trusted"), entry
+    shown_safely(entry.message)
+    assert "does not lead to a trusted root" in entry.message, entry.message
+
+
 def test_roots_come_from_the_ca_file_given(tmp_path: object) -> None:
     from pathlib import Path
 

@@ -162,10 +162,19 @@ def _untrusted(
         verifier = builder.build_server_verifier(DNSName(host))
         verifier.verify(chain[0], list(chain[1:]))
     except VerificationError as error:
-        issuer = visible(chain[0].issuer.rfc4514_string()) or "(empty)"
-        self_signed = chain[0].issuer == chain[0].subject
-        what = "a self-signed certificate" if self_signed else f"issued by {issuer}"
+        what = _issued(chain[0])
         return f"the certificate chain does not lead to a trusted root ({what}: {visible(str(error), 1000)})"
     except ValueError as error:
         return f"the certificate chain cannot be checked: {visible(str(error), 1000)}"
     return ""
+
+
+def _issued(leaf: x509.Certificate) -> str:
+    """Who issued the leaf, in words. Its names are parsed only now (cryptography reads them on
+    first use), and a server may send bytes that do not parse (a UTF8String that is not UTF-8)."""
+    try:
+        if leaf.issuer == leaf.subject:
+            return "a self-signed certificate"
+        return f"issued by {visible(leaf.issuer.rfc4514_string()) or '(empty)'}"
+    except ValueError:
+        return "issued by a name that does not parse"
