@@ -303,6 +303,33 @@ def test_an_untrusted_certificate_whose_names_do_not_parse_is_judged_not_raised(
     assert "does not lead to a trusted root" in entry.message, entry.message
 
 
+def test_a_certificate_with_an_extension_twice_is_judged_not_raised() -> None:
+    # OpenSSL completes the handshake with such a leaf when it does not verify (the probe's
+    # way); cryptography then raised DuplicateExtension reading its names, which lost every MX
+    # address of the domain, not only this one.
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    san = x509.SubjectAlternativeName([x509.DNSName(HOST)])
+    spare = x509.ObjectIdentifier("2.5.29.99")  # same length as subjectAltName's 2.5.29.17
+    leaf = leaf_for([HOST])[0]
+    key = ec.generate_private_key(ec.SECP256R1())
+    built = (
+        x509.CertificateBuilder(
+            issuer_name=leaf.issuer, subject_name=leaf.subject, public_key=key.public_key(), serial_number=1,
+            not_valid_before=leaf.not_valid_before_utc, not_valid_after=leaf.not_valid_after_utc,
+            extensions=list(leaf.extensions),
+        )
+        .add_extension(x509.UnrecognizedExtension(spare, san.public_bytes()), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    der = built.public_bytes(Encoding.DER).replace(bytes.fromhex("0603551d63"), bytes.fromhex("0603551d11"))
+    seen = SmtpProbe(HOST, "192.0.2.1", tls_version="TLSv1.3", chain=(der,))
+    entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
+    assert (entry.outcome, entry.result_type) == (MxOutcome.FAILED, "certificate-not-trusted"), entry
+    shown_safely(entry.message)
+    assert "2.5.29.17 extension twice" in entry.message, entry.message
+
+
 def test_roots_come_from_the_ca_file_given(tmp_path: object) -> None:
     from pathlib import Path
 

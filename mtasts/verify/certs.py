@@ -121,8 +121,14 @@ def judge(
     if not chain:
         return CertificateVerdict((), None, CERTIFICATE_NOT_TRUSTED, "the server presented no certificate")
     leaf = chain[0]
-    names = dns_names(leaf)
     not_after = leaf.not_valid_after_utc
+    try:
+        names = dns_names(leaf)
+    except x509.DuplicateExtension as error:
+        # cryptography reads the extensions only now, and refuses a certificate holding one of
+        # them twice, as a sender's verification does (RFC 5280 §4.2); the server chose it.
+        twice = f"the certificate holds the {error.oid.dotted_string} extension twice (RFC 5280 §4.2)"
+        return CertificateVerdict((), not_after, CERTIFICATE_NOT_TRUSTED, f"{twice}: senders refuse it")
     if not any(name_matches(name, host) for name in names):
         problem = f"the certificate is for {listing(names, NAMES_LISTED) or 'no DNS names'}, not {host}"
         if not nameable(host):
