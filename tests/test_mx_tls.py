@@ -330,6 +330,32 @@ def test_a_certificate_with_an_extension_twice_is_judged_not_raised() -> None:
     assert "2.5.29.17 extension twice" in entry.message, entry.message
 
 
+def test_a_certificate_cryptography_cannot_read_is_could_not_check_not_raised() -> None:
+    # An x400Address in the subjectAltName is RFC 5280's and OpenSSL's, but cryptography raises
+    # UnsupportedGeneralNameType reading the names, which lost every MX address of the domain.
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import ExtensionOID
+
+    dns_name = b"\x82" + bytes([len(HOST)]) + HOST.encode()
+    x400_address = b"\xa3\x02\x30\x00"
+    names = b"\x30" + bytes([len(dns_name + x400_address)]) + dns_name + x400_address
+    leaf = leaf_for([HOST])[0]
+    key = ec.generate_private_key(ec.SECP256R1())
+    built = x509.CertificateBuilder(
+        issuer_name=leaf.issuer, subject_name=leaf.subject, public_key=key.public_key(), serial_number=1,
+        not_valid_before=leaf.not_valid_before_utc, not_valid_after=leaf.not_valid_after_utc,
+        extensions=[x509.Extension(
+            ExtensionOID.SUBJECT_ALTERNATIVE_NAME, False,
+            x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, names),
+        )],
+    ).sign(key, hashes.SHA256())  # fmt: skip
+    seen = SmtpProbe(HOST, "192.0.2.1", tls_version="TLSv1.3", chain=(built.public_bytes(Encoding.DER),))
+    entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
+    assert entry.outcome is MxOutcome.UNCHECKED, entry
+    shown_safely(entry.message)
+    assert "the certificate could not be read" in entry.message and "x400Address" in entry.message, entry
+
+
 def test_roots_come_from_the_ca_file_given(tmp_path: object) -> None:
     from pathlib import Path
 

@@ -33,7 +33,7 @@ from mtasts.verify.mx_tls import (
     SmtpMode,
     SmtpProbe,
 )
-from mtasts.visible import NAMES_LISTED, listing
+from mtasts.visible import NAMES_LISTED, listing, visible
 
 DANE_RESULT_TYPES = (TLSA_INVALID, DNSSEC_INVALID)
 
@@ -103,14 +103,23 @@ def judge_probe(
     if probe.failure is ProbeFailure.TLS:
         fix = _EARLY_PLAINTEXT_FIX if probe.early_plaintext else fix_for(VALIDATION_FAILURE)
         return _failed(host, address, VALIDATION_FAILURE, probe.detail, dane=dane.value, fix=fix)
-    chain = certs.parse_chain(probe.chain)
-    if not chain:
+    try:
+        chain = certs.parse_chain(probe.chain)
+        verdict = certs.judge(host, chain, roots, now) if chain else None
+        judged = tlsa.judge_bounded(records, chain) if chain and records else tlsa.Judgement(dane)
+    except Exception as error:
+        # cryptography reads a certificate's parts when first asked, and raises types of its own
+        # for some a sender accepts (an x400Address name): the server chose the certificate, and
+        # one address's verdict must not take the domain's others with it.
+        unread = f"the certificate could not be read here ({type(error).__name__}: {visible(str(error))})"
+        return MxTlsEntry(
+            host, address, MxOutcome.UNCHECKED, None, unread, tls_version=probe.tls_version, dane=dane.value
+        )
+    if not chain or verdict is None:
         what = "presented a certificate that does not parse" if chain is None else "presented no certificate"
         return _failed(
             host, address, VALIDATION_FAILURE, f"the server {what}", probe.tls_version, dane=dane.value
         )
-    verdict = certs.judge(host, chain, roots, now)
-    judged = tlsa.judge_bounded(records, chain) if records else tlsa.Judgement(dane)
     dane = judged.dane
     problems: list[tuple[str, str]] = []
     if verdict.result_type:
