@@ -796,6 +796,32 @@ def test_many_passing_mx_hosts_are_listed_ten_at_a_time() -> None:
     assert passed.message.endswith("h9.example.com (1 address) and 4,990 more"), passed.message
 
 
+def test_thousands_of_failing_mx_addresses_are_a_bounded_report_that_counts_the_rest() -> None:
+    # The zone chooses how many addresses its MX hosts have (thousands fit one TCP answer), and
+    # each was a line and its fix in `verify`'s report: megabytes for one domain.
+    from mtasts.verify.model import DomainReport
+    from mtasts.verify.report import text_report
+
+    probes = [
+        SmtpProbe(f"mx{n % 40}.example.com", f"10.0.{n // 250}.{n % 250}", ProbeFailure.NO_STARTTLS, "no")
+        for n in range(3000)
+    ] + [
+        SmtpProbe(f"mx{n % 40}.example.com", f"10.1.{n // 250}.{n % 250}", ProbeFailure.SILENT, f"quiet {n}")
+        for n in range(3000)
+    ]
+    entries = [mx_tls.judge_probe(probe, None, ROOTS, NOW) for probe in probes]
+    findings = mx_tls.judge(
+        entries, probes, mode="enforce", patterns=None, smtp=SmtpMode.ON, machine_blocked=False
+    )
+    assert len(findings) < 120, len(findings)
+    assert "mx0.example.com (10.0.0.0)" in findings[0].message
+    failed = [finding for finding in findings if finding.status is Status.FAIL]
+    assert failed[-1].message.startswith("2,950 more MX address findings like these"), failed[-1].message
+    warned = [finding for finding in findings if finding.status is Status.WARN]
+    assert warned[-1].message.startswith("2,950 more MX address findings like these"), warned[-1]
+    assert len(text_report([DomainReport("example.com", findings)])) < 60_000
+
+
 def test_a_failing_mx_host_beside_dozens_that_stall_past_the_checks_budget_is_still_reported(
     servers: list[FakeSmtp],
 ) -> None:

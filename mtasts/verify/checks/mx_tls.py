@@ -250,7 +250,7 @@ def judge(
             findings.append(_info(entry.host, _UNUSABLE))
         elif entry.dane == tlsa.Dane.MATCHED.value:
             findings.append(Finding(MX_TLS, Status.INFO, f"{where}: DANE: a validated TLSA record matches"))
-    findings = _dedupe(findings)
+    findings = _bounded(_dedupe(findings))
     if passed:
         hosts = [f"{host} ({count} address{'es' if count > 1 else ''})" for host, count in passed.items()]
         findings.append(
@@ -289,3 +289,26 @@ def _weight(result_type: str | None, mode: str | None) -> tuple[Status, str]:
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     return list(dict.fromkeys(findings))
+
+
+# Findings of one status shown per domain, one per MX address or host: the zone chooses how
+# many addresses there are (thousands fit one answer), and each was a report line and its fix.
+# Far past any real domain's (Google Workspace's MX hosts have ten), so only such a zone reads
+# a count; `verify --json` keeps every address under `mx_tls`.
+MAX_SHOWN = 50
+
+
+def _bounded(findings: list[Finding]) -> list[Finding]:
+    shown: list[Finding] = []
+    seen: dict[Status, int] = {}
+    for finding in findings:
+        seen[finding.status] = seen.get(finding.status, 0) + 1
+        if seen[finding.status] <= MAX_SHOWN:
+            shown.append(finding)
+    for status, count in seen.items():
+        if count > MAX_SHOWN:
+            more = f"{count - MAX_SHOWN:,} more MX address findings like these above are left out here"
+            shown.append(
+                Finding(MX_TLS, status, f"{more}; `verify --json` lists every MX address under mx_tls")
+            )
+    return shown
