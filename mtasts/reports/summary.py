@@ -71,6 +71,9 @@ class PolicySeen:
     # Of the "other" entry: failed sessions under the policies in it that say `mode: enforce`,
     # refused mail (`verdict.enforced_failures`) however many made-up policies came first.
     enforce_failed: int = 0
+    # The domain's report (its `reports` count) this policy was last counted for: one report
+    # may send the same policy in many entries, and `reports` counts reports.
+    counted_for: int = field(default=0, repr=False, compare=False)
 
     def describe(self) -> str:
         if self.other:
@@ -145,11 +148,6 @@ class DomainSummary:
     # policy again and again, and comparing is cheaper than stripping each line anew.
     _last_policy_string: tuple[str, ...] = field(default=(), repr=False, compare=False)
     _last_stripped: tuple[str, ...] = field(default=(), repr=False, compare=False)
-    # The policies already counted for the report being added: `PolicySeen.reports` counts
-    # reports, and one report may send the same policy in many entries.
-    _report_policies: set[tuple[PolicyType, tuple[str, ...]]] = field(
-        default_factory=set, repr=False, compare=False
-    )
 
     @property
     def sts_failed(self) -> int:
@@ -181,7 +179,7 @@ class DomainSummary:
             self.coverage.add(report)
         if result.policy_type is PolicyType.STS:
             self.sts_coverage.add(report)
-        self._policy(result, new_report)
+        self._policy(result)
         if not counted:
             return
         self.successful += result.successful
@@ -206,7 +204,7 @@ class DomainSummary:
             if sts:
                 _bump(self.sts_failures, NOT_DETAILED, result.failed - detailed)
 
-    def _policy(self, result: PolicyResult, new_report: bool) -> None:
+    def _policy(self, result: PolicyResult) -> None:
         if result.policy_string != self._last_policy_string:
             self._last_policy_string = result.policy_string
             self._last_stripped = tuple(line.strip() for line in result.policy_string)
@@ -221,10 +219,8 @@ class DomainSummary:
                 seen.enforce_failed += result.failed
         if seen is None:
             seen = self.policies[key] = PolicySeen(result.policy_type, key[1], _sts_policy(result, key[1]))
-        if new_report:
-            self._report_policies.clear()
-        if key not in self._report_policies:
-            self._report_policies.add(key)
+        if seen.counted_for != self.reports:  # `add` counted this report before calling
+            seen.counted_for = self.reports
             seen.reports += 1
         seen.successful += result.successful
         seen.failed += result.failed
