@@ -89,15 +89,17 @@ def resolver_with() -> Iterator[Callable[..., tuple[OddResolver, Resolver]]]:
         server.close()
 
 
+def truncated_over_udp(query: dns.message.Message) -> list[bytes]:
+    """An empty answer with TC set: the stub must ask again over TCP (RFC 7766 §5)."""
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.TC
+    return [response.to_wire()]
+
+
 def test_a_truncated_answer_is_asked_again_over_tcp(
     resolver_with: Callable[..., tuple[OddResolver, Resolver]],
 ) -> None:
-    def truncated(query: dns.message.Message) -> list[bytes]:
-        response = dns.message.make_response(query)
-        response.flags |= dns.flags.TC
-        return [response.to_wire()]
-
-    server, resolver = resolver_with(truncated)
+    server, resolver = resolver_with(truncated_over_udp)
     result = asyncio.run(lookup(resolver, NAME, "TXT"))
     assert result.ok, result.error
     assert result.records == ("v=STSv1; id=20240101",)
@@ -205,17 +207,12 @@ def test_a_resolver_that_gave_no_answer_is_not_reported_as_answering_servfail(
     # Truncated over UDP, then over TCP an answer for another question: no server said any
     # rcode. A SERVFAIL there would read as a validating resolver's verdict (bogus DNSSEC),
     # which the MX check fails a host for (`checks.mx_tls`).
-    def truncated(query: dns.message.Message) -> list[bytes]:
-        response = dns.message.make_response(query)
-        response.flags |= dns.flags.TC
-        return [response.to_wire()]
-
     def other_question(query: dns.message.Message) -> bytes:
         stray = dns.message.make_response(dns.message.make_query("evil.example.", "TLSA"))
         stray.id = query.id
         return stray.to_wire()
 
-    _, resolver = resolver_with(truncated, other_question)
+    _, resolver = resolver_with(truncated_over_udp, other_question)
     result = asyncio.run(lookup(resolver, "_25._tcp.mx.example.com", "TLSA"))
     assert not result.ok
     assert "gave no answer" in (result.error or ""), result.error

@@ -418,16 +418,17 @@ def test_a_domain_with_many_silent_mx_addresses_does_not_leave_another_domain_un
     assert [entry.outcome.value for entry in report.mx_tls] == ["passed", "passed"]
 
 
-def test_a_server_sending_endless_informational_responses_is_cut_off_within_the_timeout(
-    world: World,
-) -> None:
-    # h11 hands each 1xx head over as an event of its own, so no size limit held them, and a
-    # socket that always has data never lets the event loop run the timeout: the fetch spun.
+@contextlib.contextmanager
+def flooding_server(
+    world: World, repeated: bytes, *, opening: bytes = b"", tls: bool = True
+) -> Iterator[None]:
+    """A policy host address, 127.0.0.3, that answers the client's first flight with `opening`
+    and then `repeated` again and again, until the test is done (or 8 s have passed, so that a
+    fetch that does not stop still ends). `tls`: over a TLS connection with the host's
+    certificate, else on the bare socket."""
     import socket
     import ssl
     import threading
-
-    from mtasts.verify.https import Client, fetch_policy
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     world.ca.issue_cert(HOST).configure_cert(context)
@@ -438,20 +439,35 @@ def test_a_server_sending_endless_informational_responses_is_cut_off_within_the_
 
     def flood() -> None:
         connection, _ = listener.accept()
-        with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True) as tls:
-            tls.recv(4096)
-            until = time.monotonic() + 5  # so that a fetch that does not stop still ends
+        with (
+            contextlib.suppress(OSError),
+            context.wrap_socket(connection, server_side=True) if tls else connection as peer,
+        ):
+            peer.recv(65536)
+            peer.sendall(opening)
+            until = time.monotonic() + 8
             while not stop.is_set() and time.monotonic() < until:
-                tls.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 500)
+                peer.sendall(repeated)
 
     threading.Thread(target=flood, daemon=True).start()
-    options = dataclasses.replace(world.options, timeout=1.0)
-    started = time.monotonic()
     try:
-        [result] = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.3"], options))
+        yield
     finally:
         stop.set()
         listener.close()
+
+
+def test_a_server_sending_endless_informational_responses_is_cut_off_within_the_timeout(
+    world: World,
+) -> None:
+    # h11 hands each 1xx head over as an event of its own, so no size limit held them, and a
+    # socket that always has data never lets the event loop run the timeout: the fetch spun.
+    from mtasts.verify.https import Client, fetch_policy
+
+    options = dataclasses.replace(world.options, timeout=1.0)
+    started = time.monotonic()
+    with flooding_server(world, b"HTTP/1.1 100 Continue\r\n\r\n" * 500):
+        [result] = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.3"], options))
     assert time.monotonic() - started < 3
     assert result.error_kind == "http" and "informational" in (result.error or ""), result
 
@@ -462,37 +478,13 @@ def test_a_body_of_endless_chunk_extensions_is_cut_off_within_the_timeout_and_sp
     # Each chunk header may carry 100 KiB of extensions for one byte of body, so the body
     # limit is far away; and while the socket always has data the fetch never gave the event
     # loop a turn: its own timeout, and every other address's, waited for the server to stop.
-    import socket
-    import ssl
-    import threading
-
     from mtasts.verify.https import Client, fetch_policy
 
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    world.ca.issue_cert(HOST).configure_cert(context)
-    listener = socket.socket()
-    listener.bind(("127.0.0.3", world.https.port))
-    listener.listen(1)
-    stop = threading.Event()
-
-    def flood() -> None:
-        connection, _ = listener.accept()
-        with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True) as tls:
-            tls.recv(4096)
-            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
-            chunk = b"1;" + b"e" * 90_000 + b"\r\n#\r\n"
-            until = time.monotonic() + 8  # so that a fetch that does not stop still ends
-            while not stop.is_set() and time.monotonic() < until:
-                tls.sendall(chunk)
-
-    threading.Thread(target=flood, daemon=True).start()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
     options = dataclasses.replace(world.options, timeout=2.0)
     started = time.monotonic()
-    try:
+    with flooding_server(world, b"1;" + b"e" * 90_000 + b"\r\n#\r\n", opening=head):
         good, flooded = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.1", "127.0.0.3"], options))
-    finally:
-        stop.set()
-        listener.close()
     assert time.monotonic() - started < 5
     assert flooded.error_kind == "timeout", flooded
     assert good.status == 200 and good.body == GOOD_POLICY.encode(), good
@@ -503,33 +495,13 @@ def test_a_server_sending_endless_hello_requests_in_the_handshake_is_cut_off_wit
 ) -> None:
     # OpenSSL skips a TLS 1.2 HelloRequest that comes during the handshake, so records full of
     # them, written once and sent again and again, never end the handshake nor fail it.
-    import socket
-    import threading
-
     from mtasts.verify.https import Client, fetch_policy
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.3", world.https.port))
-    listener.listen(1)
-    stop = threading.Event()
-
-    def flood() -> None:
-        connection, _ = listener.accept()
-        with contextlib.suppress(OSError), connection:
-            connection.recv(65536)  # the ClientHello
-            records = (b"\x16\x03\x03\x40\x00" + b"\x00" * 0x4000) * 8
-            until = time.monotonic() + 8  # so that a fetch that does not stop still ends
-            while not stop.is_set() and time.monotonic() < until:
-                connection.sendall(records)
-
-    threading.Thread(target=flood, daemon=True).start()
+    records = (b"\x16\x03\x03\x40\x00" + b"\x00" * 0x4000) * 8
     options = dataclasses.replace(world.options, timeout=2.0)
     started = time.monotonic()
-    try:
+    with flooding_server(world, records, tls=False):  # after the ClientHello
         good, flooded = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.1", "127.0.0.3"], options))
-    finally:
-        stop.set()
-        listener.close()
     assert time.monotonic() - started < 5
     assert flooded.error_kind == "timeout", flooded
     assert good.status == 200 and good.body == GOOD_POLICY.encode(), good
