@@ -276,6 +276,30 @@ def test_an_untrusted_issuers_name_is_escaped() -> None:
     assert "issued by CN=Evil CA\\x1b[2J\\u202e\\r\\n" in verdict.problem, verdict.problem
 
 
+def resigned(
+    leaf: x509.Certificate,
+    *,
+    subject: x509.Name | None = None,
+    extensions: list[x509.Extension[x509.ExtensionType]] | None = None,
+    extra: x509.ExtensionType | None = None,
+) -> x509.Certificate:
+    """`leaf` signed again by a key of its own (so no chain leads to it), with its subject or its
+    extensions replaced, or one more extension added."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = x509.CertificateBuilder(
+        issuer_name=leaf.issuer,
+        subject_name=subject or leaf.subject,
+        public_key=key.public_key(),
+        serial_number=1,
+        not_valid_before=leaf.not_valid_before_utc,
+        not_valid_after=leaf.not_valid_after_utc,
+        extensions=list(leaf.extensions) if extensions is None else extensions,
+    )
+    if extra is not None:
+        builder = builder.add_extension(extra, critical=False)
+    return builder.sign(key, hashes.SHA256())
+
+
 @pytest.mark.parametrize("field", ["issuer", "subject"])
 def test_an_untrusted_certificate_whose_names_do_not_parse_is_judged_not_raised(field: str) -> None:
     # cryptography reads a certificate's names only when asked: a UTF8String holding bytes
@@ -286,15 +310,7 @@ def test_an_untrusted_certificate_whose_names_do_not_parse_is_judged_not_raised(
     marker = "QQQQ"
     leaf = leaf_for([HOST], issuer=marker if field == "issuer" else "Some CA")[0]
     if field == "subject":
-        key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, marker)])
-        leaf = (
-            x509.CertificateBuilder(
-                issuer_name=leaf.issuer, subject_name=subject, public_key=key.public_key(), serial_number=1,
-                not_valid_before=leaf.not_valid_before_utc, not_valid_after=leaf.not_valid_after_utc,
-                extensions=list(leaf.extensions),
-            ).sign(key, hashes.SHA256())
-        )  # fmt: skip
+        leaf = resigned(leaf, subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, marker)]))
     der = leaf.public_bytes(Encoding.DER).replace(marker.encode(), b"\xff\xfe\xfd\xfc")
     seen = SmtpProbe(HOST, "192.0.2.1", tls_version="TLSv1.3", chain=(der,))
     entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
@@ -311,17 +327,7 @@ def test_a_certificate_with_an_extension_twice_is_judged_not_raised() -> None:
 
     san = x509.SubjectAlternativeName([x509.DNSName(HOST)])
     spare = x509.ObjectIdentifier("2.5.29.99")  # same length as subjectAltName's 2.5.29.17
-    leaf = leaf_for([HOST])[0]
-    key = ec.generate_private_key(ec.SECP256R1())
-    built = (
-        x509.CertificateBuilder(
-            issuer_name=leaf.issuer, subject_name=leaf.subject, public_key=key.public_key(), serial_number=1,
-            not_valid_before=leaf.not_valid_before_utc, not_valid_after=leaf.not_valid_after_utc,
-            extensions=list(leaf.extensions),
-        )
-        .add_extension(x509.UnrecognizedExtension(spare, san.public_bytes()), critical=False)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    built = resigned(leaf_for([HOST])[0], extra=x509.UnrecognizedExtension(spare, san.public_bytes()))
     der = built.public_bytes(Encoding.DER).replace(bytes.fromhex("0603551d63"), bytes.fromhex("0603551d11"))
     seen = SmtpProbe(HOST, "192.0.2.1", tls_version="TLSv1.3", chain=(der,))
     entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
@@ -339,16 +345,10 @@ def test_a_certificate_cryptography_cannot_read_is_could_not_check_not_raised() 
     dns_name = b"\x82" + bytes([len(HOST)]) + HOST.encode()
     x400_address = b"\xa3\x02\x30\x00"
     names = b"\x30" + bytes([len(dns_name + x400_address)]) + dns_name + x400_address
-    leaf = leaf_for([HOST])[0]
-    key = ec.generate_private_key(ec.SECP256R1())
-    built = x509.CertificateBuilder(
-        issuer_name=leaf.issuer, subject_name=leaf.subject, public_key=key.public_key(), serial_number=1,
-        not_valid_before=leaf.not_valid_before_utc, not_valid_after=leaf.not_valid_after_utc,
-        extensions=[x509.Extension(
-            ExtensionOID.SUBJECT_ALTERNATIVE_NAME, False,
-            x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, names),
-        )],
-    ).sign(key, hashes.SHA256())  # fmt: skip
+    san = x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, names)
+    built = resigned(
+        leaf_for([HOST])[0], extensions=[x509.Extension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, False, san)]
+    )
     seen = SmtpProbe(HOST, "192.0.2.1", tls_version="TLSv1.3", chain=(built.public_bytes(Encoding.DER),))
     entry = mx_tls.judge_probe(seen, None, ROOTS, NOW)
     assert entry.outcome is MxOutcome.UNCHECKED, entry
