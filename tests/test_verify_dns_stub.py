@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import struct
 import threading
@@ -14,7 +15,7 @@ import dns.rcode
 import dns.rrset
 import pytest
 
-from mtasts.verify.dns import Resolver, lookup
+from mtasts.verify.dns import DnsResult, Lookups, Resolver, lookup
 
 NAME = "_mta-sts.example.com"
 RECORD = '"v=STSv1; id=20240101"'
@@ -36,6 +37,7 @@ class OddResolver:
         self.udp_reply = udp
         self.tcp_reply = tcp or (lambda query: answer(query).to_wire())
         self.tcp_queries = 0
+        self.peers: set[tuple[str, int]] = set()  # where the UDP queries came from
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind(("127.0.0.1", 0))
         self.port = self.udp.getsockname()[1]
@@ -52,8 +54,12 @@ class OddResolver:
                 wire, peer = self.udp.recvfrom(4096)
             except OSError:
                 return
-            for datagram in self.udp_reply(dns.message.from_wire(wire)):
-                self.udp.sendto(datagram, peer)
+            self.peers.add(peer)
+            try:
+                for datagram in self.udp_reply(dns.message.from_wire(wire)):
+                    self.udp.sendto(datagram, peer)
+            except OSError:
+                return  # closed while it was still sending
 
     def _serve_tcp(self) -> None:
         while True:
@@ -126,6 +132,42 @@ def test_answers_with_another_id_or_question_and_garbage_are_ignored_until_the_r
     assert server.tcp_queries == 0
 
 
+def test_a_domains_questions_share_one_socket_each_with_its_own_id_and_answer(
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]],
+) -> None:
+    # Asked at once, a batch goes out from one source port with a fresh ID per question, and
+    # each answer (given here in reverse order) goes to its own question; once all are
+    # answered, the socket is closed.
+    held: list[tuple[dns.message.Message, int]] = []
+    names = [f"q{index}.example.com" for index in range(5)]
+
+    def own_answer(query: dns.message.Message) -> dns.message.Message:
+        name = query.question[0].name
+        response = dns.message.make_response(query)
+        response.answer.append(dns.rrset.from_text(name, 300, "IN", "TXT", f'"{name}"'))
+        return response
+
+    def in_reverse(query: dns.message.Message) -> list[bytes]:
+        held.append((query, query.id))
+        if len(held) < len(names):
+            return []
+        return [own_answer(query).to_wire() for query, _ in reversed(held)]
+
+    server, resolver = resolver_with(in_reverse)
+
+    async def ask_all() -> list[DnsResult]:
+        lookups = Lookups(resolver)
+        before = len(os.listdir("/proc/self/fd"))
+        results = [await task for task in [lookups.get(name, "TXT") for name in names]]
+        assert len(os.listdir("/proc/self/fd")) <= before
+        return results
+
+    results = asyncio.run(ask_all())
+    assert [result.records for result in results] == [(f"{name}.",) for name in names]
+    assert len({qid for _, qid in held}) == len(names)
+    assert len(server.peers) == 1, server.peers
+
+
 def test_a_resolver_sending_only_stray_answers_is_reported_as_not_answering_within_the_lifetime(
     resolver_with: Callable[..., tuple[OddResolver, Resolver]],
 ) -> None:
@@ -178,27 +220,37 @@ def test_an_answer_truncated_over_tcp_too_is_named_as_truncated(
 
 
 def test_a_resolver_flooding_garbage_is_still_given_up_on_within_the_lifetime(
-    monkeypatch: pytest.MonkeyPatch,
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A datagram that is not the answer is skipped and the next one awaited; when the
-    # socket always has one (a flood at line rate), that wait never suspended, so neither
-    # the per-try timeout nor anything else on the event loop could run.
-    import asyncio.selector_events
+    # A datagram that is not the answer is skipped and the next one read; when the socket
+    # always has one (a flood at line rate), a reader that drained it before returning never
+    # gave the event loop back, so neither the per-try timeout nor anything else could run.
+    # A real flood from this machine does not outrun the reader, so the socket here reads as
+    # one that always holds another stray answer with the right ID.
+    _, resolver = resolver_with(lambda query: [answer(query).to_wire()])  # makes it readable
+    reads = 0
 
-    calls = 0
+    class Flooded(socket.socket):
+        qid = b""
 
-    async def flood(self: object, sock: socket.socket, size: int) -> bytes:
-        nonlocal calls
-        calls += 1
-        if calls > 200_000:
-            raise OSError("the flood ended")  # so that a stub that does not stop still ends
-        return b"\x00garbage"
+        def send(self, data: bytes, *args: int) -> int:
+            self.qid = data[:2]
+            return super().send(data, *args)
 
-    monkeypatch.setattr(asyncio.selector_events.BaseSelectorEventLoop, "sock_recv", flood)
-    resolver = Resolver(("127.0.0.1",), 9, timeout=0.2, lifetime=0.5)
+        def recv(self, size: int, *args: int) -> bytes:
+            nonlocal reads
+            if self.type != socket.SOCK_DGRAM or not self.qid:
+                return super().recv(size, *args)
+            reads += 1
+            if reads > 200_000:
+                raise OSError("the flood ended")  # so that a reader that does not stop still ends
+            stray = dns.message.make_response(dns.message.make_query("evil.example.", "TXT"))
+            return self.qid + stray.to_wire()[2:]
+
+    monkeypatch.setattr(socket, "socket", Flooded)
     result = asyncio.run(lookup(resolver, NAME, "TXT"))
-    assert f"did not answer {NAME} TXT within 0.5 s" in (result.error or ""), result.error
-    assert calls < 200_000
+    assert f"did not answer {NAME} TXT within 1.5 s" in (result.error or ""), result.error
+    assert reads < 200_000
 
 
 def test_a_resolver_that_gave_no_answer_is_not_reported_as_answering_servfail(

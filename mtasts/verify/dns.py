@@ -7,12 +7,12 @@ Nothing here judges an answer: `checks` does.
 
 The exchange with the resolver is a small stub (`Resolver.query`): dnspython reads resolv.conf
 and parses names and the data of the rarer record types (`_record` reads the common ones), but
-its asynchronous resolver is not used, because building a
-`Message` per question and its resolution machinery cost more CPU than everything else
-`verify` does per domain. The stub keeps what that resolver did for us: a fresh random ID and
-source port per query, answers accepted only from the server asked and only for the question
-asked, TCP when the answer is truncated, a per-try timeout within the lifetime, and a server
-that answers SERVFAIL, REFUSED or garbage taken out of the rotation. `_read_reply` says why
+its asynchronous resolver is not used, because building a `Message` per question and its
+resolution machinery cost more CPU than everything else `verify` does per domain. The stub
+keeps what that resolver did for us: a fresh random ID per query and a fresh source port per
+batch of questions (`_Channel`), answers accepted only from the server asked and only for the
+question asked, TCP when the answer is truncated, a per-try timeout within the lifetime, and a
+server that answers SERVFAIL, REFUSED or garbage taken out of the rotation. `_read_reply` says why
 a response is read section by section rather than as a whole `Message`.
 """
 
@@ -42,7 +42,8 @@ from mtasts.names import normalize
 from mtasts.verify.model import VerifyOptions
 from mtasts.visible import NAMES_LISTED, listing, quoted
 
-# Bounds the UDP sockets open at once, whatever the domain concurrency (one socket per query).
+# Bounds the questions in flight at once, whatever the domain concurrency: the load on the
+# resolver, and the sockets open (a domain's questions share one, a lone question has its own).
 MAX_QUERIES_IN_FLIGHT = 256
 
 # EDNS0 (RFC 6891) payload size, as DNS Flag Day 2020 advises, and the DO bit (RFC 3225).
@@ -126,13 +127,15 @@ class Resolver:
         port = "" if self.port == 53 else f" port {self.port}"
         return f"the resolver {', '.join(self.nameservers) or '(none configured)'}{port}"
 
-    async def query(self, name: str, rdtype: str) -> _Reply:
-        """The response to one question (NOERROR or NXDOMAIN, any other rcode is an error).
+    async def query(self, name: str, rdtype: str, channels: Channels | None = None) -> _Reply:
+        """The response to one question (NOERROR or NXDOMAIN, any other rcode is an error),
+        asked over `channels` when the question is one of a batch.
 
         Raises TimeoutError when no server answered within the lifetime, `_Unanswered` when
         every server answered with an error, DNSException for a name that cannot be asked.
         """
         question = _Question.of(name, rdtype)
+        channels = channels or Channels()
         deadline = time.monotonic() + self.lifetime
         servers = list(self.nameservers)
         answered: list[str] = []
@@ -143,7 +146,7 @@ class Resolver:
                 if left <= 0:
                     raise TimeoutError
                 try:
-                    reply = await _exchange(server, self.port, question, min(self.timeout, left))
+                    reply = await _exchange(server, self.port, question, min(self.timeout, left), channels)
                 except TimeoutError:
                     continue
                 except (OSError, EOFError, dns.exception.DNSException) as error:
@@ -351,38 +354,130 @@ def _skip_name(parser: dns.wire.Parser) -> bool:
         root = False
 
 
-async def _exchange(server: str, port: int, question: _Question, timeout: float) -> _Reply:
+def _query_wire(qid: int, question: _Question) -> bytes:
+    return struct.pack("!HHHHHH", qid, _QUERY_FLAGS, 1, 0, 0, 1) + question.wire
+
+
+# Datagrams read per turn of the event loop: a resolver that floods the socket still lets
+# the timeouts, and every other task, run between turns.
+_DATAGRAMS_PER_TURN = 32
+
+
+class _Channel:
+    """One connected UDP socket to one server, carrying the questions asked of it at once.
+
+    A socket per query cost a socket, a connect, a close and two event-loop registrations
+    each time: a fifth of a query's CPU. The questions a domain asks at once (`Lookups`) share
+    one socket instead, with one reader for its life, and each keeps a fresh random ID; as
+    glibc's stub does for A and AAAA, the source port is then random per batch, not per
+    question. A reply is matched by ID and question as before; the socket is connected, so
+    the kernel drops datagrams from any other address or port. The channel closes as soon as
+    no question waits on it, so a later question, or a retry, gets a fresh port."""
+
+    def __init__(self, server: str, port: int, on_close: Callable[[_Channel], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._on_close = on_close
+        self._waiting: dict[int, tuple[_Question, asyncio.Future[_Reply]]] = {}
+        self._sock = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            self._sock.setblocking(False)
+            # Connecting a UDP socket only records the address: it never waits on the network.
+            self._sock.connect((server, port))
+            self._loop.add_reader(self._sock.fileno(), self._readable)
+        except BaseException:
+            self._sock.close()
+            raise
+
+    async def ask(self, question: _Question) -> _Reply:
+        """The reply to `question`; `_Truncated` when it came truncated, OSError when the
+        server's address refused it. Waits until cancelled (the caller's timeout)."""
+        qid = secrets.randbelow(65536)
+        while qid in self._waiting:
+            qid = secrets.randbelow(65536)
+        reply: asyncio.Future[_Reply] = self._loop.create_future()
+        self._waiting[qid] = (question, reply)
+        try:
+            wire = _query_wire(qid, question)
+            try:
+                self._sock.send(wire)  # a datagram this small is sent at once
+            except BlockingIOError:
+                await self._loop.sock_sendall(self._sock, wire)
+            except OSError as error:
+                self._refused(error)  # an earlier question's ICMP error, reported here
+            return await reply
+        finally:
+            del self._waiting[qid]
+            if not self._waiting:
+                self._close()
+
+    def _readable(self) -> None:
+        for _ in range(_DATAGRAMS_PER_TURN):
+            try:
+                datagram = self._sock.recv(65535)
+            except BlockingIOError:
+                return
+            except OSError as error:
+                self._refused(error)
+                return
+            entry = self._waiting.get(int.from_bytes(datagram[:2], "big"))
+            if entry is None or entry[1].done():
+                continue  # for a question given up on, or a guess
+            question, reply = entry
+            try:
+                answer = _read_reply(datagram, int.from_bytes(datagram[:2], "big"), question)
+            except _Truncated as truncated:
+                reply.set_exception(truncated)  # it may hide records: asked again over TCP
+                continue
+            except dns.exception.DNSException:
+                continue  # garbage from the right address: keep waiting for the answer
+            if answer is not None:
+                reply.set_result(answer)
+
+    def _refused(self, error: OSError) -> None:
+        """An ICMP error (port unreachable) came back for one question: the socket reports it
+        once, to whichever call comes next, and it concerns the server every question here was
+        sent to, so each of them fails with it."""
+        for _, reply in self._waiting.values():
+            if not reply.done():
+                reply.set_exception(OSError(error.errno, error.strerror))
+
+    def _close(self) -> None:
+        self._loop.remove_reader(self._sock.fileno())
+        self._sock.close()
+        self._on_close(self)
+
+
+class Channels:
+    """The UDP channels open for one batch of questions (a domain's `Lookups`), one per server."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, int], _Channel] = {}
+
+    async def ask(self, server: str, port: int, question: _Question) -> _Reply:
+        channel = self._open.get((server, port))
+        if channel is None:
+            channel = _Channel(server, port, lambda closed: self._closed((server, port), closed))
+            self._open[server, port] = channel
+        return await channel.ask(question)
+
+    def _closed(self, key: tuple[str, int], channel: _Channel) -> None:
+        if self._open.get(key) is channel:
+            del self._open[key]
+
+
+async def _exchange(
+    server: str, port: int, question: _Question, timeout: float, channels: Channels
+) -> _Reply:
     """One try over UDP, then TCP when the answer was truncated (RFC 7766 §5)."""
     loop = asyncio.get_running_loop()
-    family = socket.AF_INET6 if ":" in server else socket.AF_INET
-    qid = secrets.randbelow(65536)
-    wire = struct.pack("!HHHHHH", qid, _QUERY_FLAGS, 1, 0, 0, 1) + question.wire
-
     async with asyncio.timeout(timeout):
-        # A connected socket: the kernel drops datagrams from any other address or port.
-        with socket.socket(family, socket.SOCK_DGRAM) as udp:
-            udp.setblocking(False)
-            # Connecting a UDP socket to an address only records it, and a datagram this small
-            # is sent at once, so neither waits on the event loop.
-            udp.connect((server, port))
-            try:
-                udp.send(wire)
-            except BlockingIOError:
-                await loop.sock_sendall(udp, wire)
-            while True:
-                datagram = await loop.sock_recv(udp, 65535)
-                try:
-                    reply = _read_reply(datagram, qid, question)
-                except _Truncated:
-                    break  # a truncated answer may hide records: ask again over TCP
-                except dns.exception.DNSException:
-                    reply = None  # garbage from the right address: keep waiting for the answer
-                if reply is not None:
-                    return reply
-                # sock_recv returns at once while datagrams are queued: yield, or a resolver
-                # that floods would keep the timeout (and every other task) from running.
-                await asyncio.sleep(0)
-        with socket.socket(family, socket.SOCK_STREAM) as tcp:
+        try:
+            return await channels.ask(server, port, question)
+        except _Truncated:
+            pass
+        qid = secrets.randbelow(65536)
+        wire = _query_wire(qid, question)
+        with socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET, socket.SOCK_STREAM) as tcp:
             tcp.setblocking(False)
             await loop.sock_connect(tcp, (server, port))
             await loop.sock_sendall(tcp, struct.pack("!H", len(wire)) + wire)
@@ -467,24 +562,28 @@ def _name_text(name: dns.name.Name) -> str:
 
 
 async def lookup(
-    resolver: Resolver, name: str, rdtype: str, limit: asyncio.Semaphore | None = None
+    resolver: Resolver,
+    name: str,
+    rdtype: str,
+    limit: asyncio.Semaphore | None = None,
+    channels: Channels | None = None,
 ) -> DnsResult:
-    """Ask one question; never raises for DNS trouble.
+    """Ask one question (over `channels`, when it is one of a batch); never raises for DNS trouble.
 
     With `limit` (the queries in flight across domains), it first waits for a place there, and
     only then does the resolver's lifetime start: a question still queued behind others has not
     been asked, so running out of time then would blame the resolver for it."""
     if limit is None:
-        return await _lookup(resolver, name, rdtype)
+        return await _lookup(resolver, name, rdtype, channels)
     async with limit:
-        return await _lookup(resolver, name, rdtype)
+        return await _lookup(resolver, name, rdtype, channels)
 
 
-async def _lookup(resolver: Resolver, name: str, rdtype: str) -> DnsResult:
+async def _lookup(resolver: Resolver, name: str, rdtype: str, channels: Channels | None) -> DnsResult:
     """`lookup` once a place is held; never outlives the resolver's lifetime."""
     try:
         async with asyncio.timeout(resolver.lifetime + 1.0):
-            reply = await resolver.query(name + ".", rdtype)
+            reply = await resolver.query(name + ".", rdtype, channels)
         authenticated = bool(reply.flags & _AD)
         if reply.rcode == dns.rcode.NXDOMAIN:
             return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)
@@ -535,11 +634,14 @@ class Lookups:
         self._resolver = resolver
         self._limit = limit
         self._tasks: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}
+        self._channels = Channels()  # the questions asked at once share a socket per server
 
     def get(self, name: str, rdtype: str) -> asyncio.Task[DnsResult]:
         key = (normalize(name), rdtype.upper())
         if key not in self._tasks:
-            self._tasks[key] = asyncio.ensure_future(lookup(self._resolver, key[0], key[1], self._limit))
+            self._tasks[key] = asyncio.ensure_future(
+                lookup(self._resolver, key[0], key[1], self._limit, self._channels)
+            )
         return self._tasks[key]
 
     async def result(self, name: str, rdtype: str) -> DnsResult:
