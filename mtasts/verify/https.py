@@ -186,6 +186,7 @@ class _TlsConnection:
     def __init__(self, sock: socket.socket, context: ssl.SSLContext, host: str) -> None:
         self._loop = asyncio.get_running_loop()
         self._sock = sock
+        self._fd = sock.fileno()
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self.tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
@@ -230,12 +231,24 @@ class _TlsConnection:
                 return b""  # a ragged end reads as the end, as asyncio's streams read it
 
     async def _recv(self) -> bytes:
-        data = await self._loop.sock_recv(self._sock, 65536)
-        # sock_recv returns without suspending while the socket has data: a server that never
-        # lets it run dry (endless chunk extensions, or the HelloRequests OpenSSL skips during
-        # the handshake) would hold the event loop, and every fetch's timeout with it.
-        await asyncio.sleep(0)
-        return data
+        """What the socket holds once it is readable.
+
+        Not `sock_recv`: it reads first, which here nearly always fails (the server has not
+        answered yet) at the cost of an exception, and returns without suspending while the
+        socket has data, so a server that never lets it run dry (endless chunk extensions, or
+        the HelloRequests OpenSSL skips during the handshake) would hold the event loop, and
+        every fetch's timeout with it. Waiting for readiness first always gives the loop a turn."""
+        while True:
+            readable: asyncio.Future[None] = self._loop.create_future()
+            self._loop.add_reader(self._fd, _wake, readable)
+            try:
+                await readable
+            finally:
+                self._loop.remove_reader(self._fd)
+            try:
+                return self._sock.recv(65536)
+            except BlockingIOError:
+                continue  # readiness that did not last
 
     async def _flush(self) -> None:
         pending = self._outgoing.read()
@@ -244,6 +257,11 @@ class _TlsConnection:
 
     def abort(self) -> None:
         self._sock.close()
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():  # cancelled by the fetch's timeout before the reader was removed
+        waiter.set_result(None)
 
 
 async def _connect(client: Client, host: str, address: str, port: int) -> _TlsConnection:
