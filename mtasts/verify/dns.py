@@ -23,7 +23,7 @@ import secrets
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 import dns.exception
@@ -507,6 +507,13 @@ def _chained(reply: _Reply) -> list[str]:
     """The answer's CNAME chain followed to the records of the type asked, as a resolver does
     (dnspython's `resolve_chaining`: at most MAX_CHAIN names), without repeats (RFC 2181 §5);
     the records' texts."""
+    question = reply.question
+    if not dns.rdatatype.is_singleton(question.rdtype) and all(  # type: ignore[arg-type]  # an int
+        answer[0] is question.name and answer[1] == question.rdtype for answer in reply.answers
+    ):
+        # Nearly every answer: records of the type asked, each owned by the question's own
+        # Name (`_answer_owner`), so there is no chain to follow and no name to hash.
+        return _texts(reply.answers)
     at: dict[tuple[dns.name.Name, int], list[_Answer]] = {}
     for answer in reply.answers:
         owner, rdtype = answer[0], answer[1]
@@ -514,16 +521,12 @@ def _chained(reply: _Reply) -> list[str]:
             at[owner, rdtype] = [answer]  # a name has one CNAME: the last one read stands
         else:
             at.setdefault((owner, rdtype), []).append(answer)
-    question = reply.question
     name = question.name
     chain = [name]
     for _ in range(dns.message.MAX_CHAIN):
         found = at.get((name, question.rdtype))
         if found:
-            texts: dict[Hashable, str] = {}
-            for answer in found:
-                texts.setdefault(answer[2], answer[3])  # of equal records the first read stands
-            return list(texts.values())
+            return _texts(found)
         aliases = at.get((name, dns.rdatatype.CNAME))
         if question.rdtype == dns.rdatatype.CNAME or not aliases:
             return []
@@ -535,6 +538,13 @@ def _chained(reply: _Reply) -> list[str]:
         f"its CNAME chain is longer than resolvers follow ({_chain_text(chain[:4])} … "
         f"{dns.message.MAX_CHAIN} aliases and more)"
     )
+
+
+def _texts(answers: Iterable[_Answer]) -> list[str]:
+    texts: dict[Hashable, str] = {}
+    for answer in answers:
+        texts.setdefault(answer[2], answer[3])  # of equal records the first read stands
+    return list(texts.values())
 
 
 def _chain_text(names: list[dns.name.Name]) -> str:
@@ -580,10 +590,10 @@ async def lookup(
 
 
 async def _lookup(resolver: Resolver, name: str, rdtype: str, channels: Channels | None) -> DnsResult:
-    """`lookup` once a place is held; never outlives the resolver's lifetime."""
+    """`lookup` once a place is held; never outlives the resolver's lifetime (each try of
+    `Resolver.query` is bounded by the time left of it)."""
     try:
-        async with asyncio.timeout(resolver.lifetime + 1.0):
-            reply = await resolver.query(name + ".", rdtype, channels)
+        reply = await resolver.query(name + ".", rdtype, channels)
         authenticated = bool(reply.flags & _AD)
         if reply.rcode == dns.rcode.NXDOMAIN:
             return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)
