@@ -14,6 +14,7 @@ import asyncio
 import errno
 import functools
 import ipaddress
+import os
 import re
 import socket
 import ssl
@@ -264,13 +265,34 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
+async def _tcp_connect(sock: socket.socket, address: str, port: int) -> None:
+    """`loop.sock_connect` for an address that is already an IP address, with its errors.
+
+    sock_connect first makes sure the address needs no resolving, and reaches the wait by
+    way of an exception; this is the same wait for the connection, without either."""
+    error = sock.connect_ex((address, port))
+    if error == errno.EINPROGRESS:
+        loop = asyncio.get_running_loop()
+        writable: asyncio.Future[None] = loop.create_future()
+        loop.add_writer(sock.fileno(), _wake, writable)
+        try:
+            await writable
+        finally:
+            loop.remove_writer(sock.fileno())
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            raise OSError(error, f"Connect call failed {(address, port)}")
+    elif error:
+        raise OSError(error, os.strerror(error))
+
+
 async def _connect(client: Client, host: str, address: str, port: int) -> _TlsConnection:
     """TCP, then TLS on the host name; OSError from the first, SSLError or `_HungUp` from the second."""
     sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio's transports set it
-        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+        await _tcp_connect(sock, address, port)
         connection = _TlsConnection(sock, client.context, host)
         await connection.handshake()
     except BaseException:
