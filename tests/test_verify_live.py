@@ -423,9 +423,9 @@ def flooding_server(
     world: World, repeated: bytes, *, opening: bytes = b"", tls: bool = True
 ) -> Iterator[None]:
     """A policy host address, 127.0.0.3, that answers the client's first flight with `opening`
-    and then `repeated` again and again, until the test is done (or 8 s have passed, so that a
-    fetch that does not stop still ends). `tls`: over a TLS connection with the host's
-    certificate, else on the bare socket."""
+    and then `repeated` again and again (or, when it is empty, nothing more), until the test is
+    done (or 8 s have passed, so that a fetch that does not stop still ends). `tls`: over a TLS
+    connection with the host's certificate, else on the bare socket."""
     import socket
     import ssl
     import threading
@@ -447,7 +447,10 @@ def flooding_server(
             peer.sendall(opening)
             until = time.monotonic() + 8
             while not stop.is_set() and time.monotonic() < until:
-                peer.sendall(repeated)
+                if repeated:
+                    peer.sendall(repeated)
+                else:
+                    stop.wait(0.05)  # nothing more: the connection just stays open
 
     threading.Thread(target=flood, daemon=True).start()
     try:
@@ -505,3 +508,32 @@ def test_a_server_sending_endless_hello_requests_in_the_handshake_is_cut_off_wit
     assert time.monotonic() - started < 5
     assert flooded.error_kind == "timeout", flooded
     assert good.status == 200 and good.body == GOOD_POLICY.encode(), good
+
+
+@pytest.mark.parametrize(
+    ("tls", "opening", "said"),
+    [
+        (False, b"", "connected, but the TLS handshake did not finish within 1 s"),
+        (True, b"", "connected over TLSv1.3, but no HTTP response within 1 s"),
+        (
+            True,
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 80\r\n\r\nversion: STSv1\r\n",
+            "HTTP 200 came, but the response did not end within 1 s",
+        ),
+    ],
+)
+def test_a_fetch_that_runs_out_of_time_says_how_far_it_got(
+    world: World, tls: bool, opening: bytes, said: str
+) -> None:
+    # "no response within 1 s" read as if the address had not answered at all, while it had
+    # taken the connection, or finished the handshake, or sent the head of its response.
+    from mtasts.verify.https import Client, fetch_policy
+    from mtasts.verify.policy_served import judge_fetch
+
+    options = dataclasses.replace(world.options, timeout=1.0)
+    with flooding_server(world, b"", opening=opening, tls=tls):
+        [result] = asyncio.run(fetch_policy(Client(options), HOST, ["127.0.0.3"], options))
+    assert result.error_kind == "timeout" and result.error == said, result
+    [finding] = judge_fetch(HOST, [], [result])[0]
+    assert f"timed out (127.0.0.3: {said})" in finding.message, finding.message
+    assert "could not connect" not in finding.message

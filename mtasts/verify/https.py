@@ -286,13 +286,21 @@ async def _tcp_connect(sock: socket.socket, address: str, port: int) -> None:
         raise OSError(error, os.strerror(error))
 
 
-async def _connect(client: Client, host: str, address: str, port: int) -> _TlsConnection:
+class _Awaiting:
+    """What a fetch was waiting for, so that running out of time can say how far it got."""
+
+    def __init__(self) -> None:
+        self.what = "no TCP connection"
+
+
+async def _connect(client: Client, host: str, address: str, port: int, awaiting: _Awaiting) -> _TlsConnection:
     """TCP, then TLS on the host name; OSError from the first, SSLError or `_HungUp` from the second."""
     sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as asyncio's transports set it
         await _tcp_connect(sock, address, port)
+        awaiting.what = "connected, but the TLS handshake did not finish"
         connection = _TlsConnection(sock, client.context, host)
         await connection.handshake()
     except BaseException:
@@ -310,7 +318,9 @@ def _request(host_header: str) -> h11.Request:
     )
 
 
-async def _get(connection: _TlsConnection, host_header: str) -> tuple[_Response, bytearray, bool]:
+async def _get(
+    connection: _TlsConnection, host_header: str, awaiting: _Awaiting
+) -> tuple[_Response, bytearray, bool]:
     """One GET over h11; the body only for a 200 and at most MAX_POLICY_BYTES + 1 of it."""
     http = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD_BYTES)
     await connection.send(http.send(_request(host_header)) + http.send(h11.EndOfMessage()))
@@ -335,6 +345,7 @@ async def _get(connection: _TlsConnection, host_header: str) -> tuple[_Response,
                 http.receive_data(data)
             elif isinstance(event, h11.Response):
                 response = _Response(event)
+                awaiting.what = f"HTTP {response.status_code} came, but the response did not end"
                 declared = response.header("content-length") or ""
                 if response.status_code != 200 or (declared.isdigit() and int(declared) > MAX_POLICY_BYTES):
                     return response, body, response.status_code == 200
@@ -357,10 +368,11 @@ async def _fetch_once(client: Client, host: str, address: str, options: VerifyOp
     # fresh connection for every address anyway. Errors read as httpx reported them.
     url = policy_url(host, options.https_port)
     host_header = host if options.https_port == 443 else f"{host}:{options.https_port}"
+    awaiting = _Awaiting()
     try:
         async with asyncio.timeout(options.timeout):
             try:
-                connection = await _connect(client, host, address, options.https_port)
+                connection = await _connect(client, host, address, options.https_port, awaiting)
             except OSError as error:
                 if isinstance(error, ssl.SSLError) or error.errno in _LOCAL_ROUTE_ERRNOS:
                     raise
@@ -370,7 +382,8 @@ async def _fetch_once(client: Client, host: str, address: str, options: VerifyOp
                 return FetchResult(url, address, error="UNEXPECTED_EOF_WHILE_READING", error_kind="tls")
             try:
                 tls_version = connection.tls.version()
-                response, body, too_large = await _get(connection, host_header)
+                awaiting.what = f"connected over {tls_version or 'TLS'}, but no HTTP response"
+                response, body, too_large = await _get(connection, host_header, awaiting)
             except OSError as error:
                 raise _ReadFailed(str(error)) from error
             finally:
@@ -378,7 +391,7 @@ async def _fetch_once(client: Client, host: str, address: str, options: VerifyOp
                 connection.abort()
     except TimeoutError:
         return FetchResult(
-            url, address, error=f"no response within {options.timeout:g} s", error_kind="timeout"
+            url, address, error=f"{awaiting.what} within {options.timeout:g} s", error_kind="timeout"
         )
     except _ConnectFailed:
         return FetchResult(url, address, error="All connection attempts failed", error_kind="connect")

@@ -91,9 +91,11 @@ def _response(host: str, result: FetchResult) -> tuple[list[Finding], str | None
             ),
             "tls": f"serve {host} over TLS 1.2 or newer with a valid certificate",
         }
-        what = {"certificate": "the certificate was rejected", "tls": "the TLS handshake failed"}.get(
-            result.error_kind or "", "could not connect"
-        )
+        what = {
+            "certificate": "the certificate was rejected",
+            "tls": "the TLS handshake failed",
+            "timeout": "timed out",
+        }.get(result.error_kind or "", "could not connect")
         return [
             Finding(
                 POLICY_FETCH,
