@@ -219,6 +219,18 @@ def test_an_answer_truncated_over_tcp_too_is_named_as_truncated(
     assert "another question" not in (result.error or "")
 
 
+def test_replies_with_the_right_id_that_cannot_be_read_are_named_when_no_answer_comes(
+    resolver_with: Callable[..., tuple[OddResolver, Resolver]],
+) -> None:
+    # Such a reply is skipped (a spoofed one must not end the wait), so the lookup runs out
+    # of time; saying only "did not answer" hid that the resolver, or something on the way,
+    # answered every time with a damaged reply.
+    _, resolver = resolver_with(lambda query: [answer(query).to_wire()[:-1]])
+    result = asyncio.run(lookup(resolver, NAME, "TXT"))
+    assert f"did not answer {NAME} TXT within 1.5 s (" in (result.error or ""), result.error
+    assert "replies with its ID could not be read: FormError" in (result.error or ""), result.error
+
+
 def test_a_resolver_flooding_garbage_is_still_given_up_on_within_the_lifetime(
     resolver_with: Callable[..., tuple[OddResolver, Resolver]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,7 +40,7 @@ import dns.wire
 
 from mtasts.names import normalize
 from mtasts.verify.model import VerifyOptions
-from mtasts.visible import NAMES_LISTED, listing, quoted
+from mtasts.visible import NAMES_LISTED, clip, listing, quoted
 
 # Bounds the questions in flight at once, whatever the domain concurrency: the load on the
 # resolver, and the sockets open (a domain's questions share one, a lone question has its own).
@@ -136,6 +136,7 @@ class Resolver:
         """
         question = _Question.of(name, rdtype)
         channels = channels or Channels()
+        malformed = _Malformed()
         deadline = time.monotonic() + self.lifetime
         servers = list(self.nameservers)
         answered: list[str] = []
@@ -144,9 +145,11 @@ class Resolver:
             for server in list(servers):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimeoutError
+                    raise _TimedOut(malformed)
                 try:
-                    reply = await _exchange(server, self.port, question, min(self.timeout, left), channels)
+                    reply = await _exchange(
+                        server, self.port, question, min(self.timeout, left), channels, malformed
+                    )
                 except TimeoutError:
                     continue
                 except (OSError, EOFError, dns.exception.DNSException) as error:
@@ -229,6 +232,36 @@ class _Reply:
 # another (dnspython's rdata equality, which compares the canonical wire form); its text as
 # `DnsResult.records` spells it; and a CNAME's target, for following the chain.
 _Answer = tuple[dns.name.Name, int, Hashable, str, "dns.name.Name | None"]
+
+
+class _Malformed:
+    """How many replies to one question came from the server with the question's ID, but could
+    not be read (and why the first could not): ignored, as a spoofed reply must be, and named
+    when no answer came."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first = ""
+
+    def seen(self, error: dns.exception.DNSException) -> None:
+        self.count += 1
+        if not self.first:
+            said = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            self.first = clip(said, 200)
+
+    def describe(self) -> str:
+        if not self.count:
+            return ""
+        replies = "a reply" if self.count == 1 else f"{self.count} replies"
+        return f"{replies} with its ID could not be read: {self.first}"
+
+
+class _TimedOut(TimeoutError):
+    """No server answered within the lifetime; `malformed` says what came that was not an answer."""
+
+    def __init__(self, malformed: _Malformed) -> None:
+        super().__init__()
+        self.malformed = malformed
 
 
 class _Truncated(Exception):
@@ -377,7 +410,7 @@ class _Channel:
     def __init__(self, server: str, port: int, on_close: Callable[[_Channel], None]) -> None:
         self._loop = asyncio.get_running_loop()
         self._on_close = on_close
-        self._waiting: dict[int, tuple[_Question, asyncio.Future[_Reply]]] = {}
+        self._waiting: dict[int, tuple[_Question, asyncio.Future[_Reply], _Malformed]] = {}
         self._sock = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET, socket.SOCK_DGRAM)
         try:
             self._sock.setblocking(False)
@@ -388,14 +421,15 @@ class _Channel:
             self._sock.close()
             raise
 
-    async def ask(self, question: _Question) -> _Reply:
+    async def ask(self, question: _Question, malformed: _Malformed) -> _Reply:
         """The reply to `question`; `_Truncated` when it came truncated, OSError when the
-        server's address refused it. Waits until cancelled (the caller's timeout)."""
+        server's address refused it. Waits until cancelled (the caller's timeout); replies
+        that could not be read are counted in `malformed`."""
         qid = secrets.randbelow(65536)
         while qid in self._waiting:
             qid = secrets.randbelow(65536)
         reply: asyncio.Future[_Reply] = self._loop.create_future()
-        self._waiting[qid] = (question, reply)
+        self._waiting[qid] = (question, reply, malformed)
         try:
             wire = _query_wire(qid, question)
             try:
@@ -422,14 +456,17 @@ class _Channel:
             entry = self._waiting.get(int.from_bytes(datagram[:2], "big"))
             if entry is None or entry[1].done():
                 continue  # for a question given up on, or a guess
-            question, reply = entry
+            question, reply, malformed = entry
             try:
                 answer = _read_reply(datagram, int.from_bytes(datagram[:2], "big"), question)
             except _Truncated as truncated:
                 reply.set_exception(truncated)  # it may hide records: asked again over TCP
                 continue
-            except dns.exception.DNSException:
-                continue  # garbage from the right address: keep waiting for the answer
+            except dns.exception.DNSException as error:
+                # Garbage from the right address, or a spoofed reply: keep waiting for the
+                # answer, and say so if it never comes.
+                malformed.seen(error)
+                continue
             if answer is not None:
                 reply.set_result(answer)
 
@@ -437,7 +474,7 @@ class _Channel:
         """An ICMP error (port unreachable) came back for one question: the socket reports it
         once, to whichever call comes next, and it concerns the server every question here was
         sent to, so each of them fails with it."""
-        for _, reply in self._waiting.values():
+        for _, reply, _ in self._waiting.values():
             if not reply.done():
                 reply.set_exception(OSError(error.errno, error.strerror))
 
@@ -453,12 +490,12 @@ class Channels:
     def __init__(self) -> None:
         self._open: dict[tuple[str, int], _Channel] = {}
 
-    async def ask(self, server: str, port: int, question: _Question) -> _Reply:
+    async def ask(self, server: str, port: int, question: _Question, malformed: _Malformed) -> _Reply:
         channel = self._open.get((server, port))
         if channel is None:
             channel = _Channel(server, port, lambda closed: self._closed((server, port), closed))
             self._open[server, port] = channel
-        return await channel.ask(question)
+        return await channel.ask(question, malformed)
 
     def _closed(self, key: tuple[str, int], channel: _Channel) -> None:
         if self._open.get(key) is channel:
@@ -466,13 +503,13 @@ class Channels:
 
 
 async def _exchange(
-    server: str, port: int, question: _Question, timeout: float, channels: Channels
+    server: str, port: int, question: _Question, timeout: float, channels: Channels, malformed: _Malformed
 ) -> _Reply:
     """One try over UDP, then TCP when the answer was truncated (RFC 7766 §5)."""
     loop = asyncio.get_running_loop()
     async with asyncio.timeout(timeout):
         try:
-            return await channels.ask(server, port, question)
+            return await channels.ask(server, port, question, malformed)
         except _Truncated:
             pass
         qid = secrets.randbelow(65536)
@@ -598,12 +635,14 @@ async def _lookup(resolver: Resolver, name: str, rdtype: str, channels: Channels
         if reply.rcode == dns.rcode.NXDOMAIN:
             return DnsResult(name, rdtype, rcode="NXDOMAIN", authenticated=authenticated)
         records = _chained(reply)
-    except TimeoutError:
+    except TimeoutError as error:
+        garbled = error.malformed.describe() if isinstance(error, _TimedOut) else ""
         return DnsResult(
             name,
             rdtype,
             rcode="",
-            error=f"{resolver.describe()} did not answer {name} {rdtype} within {resolver.lifetime:g} s",
+            error=f"{resolver.describe()} did not answer {name} {rdtype} within {resolver.lifetime:g} s"
+            + (f" ({garbled})" if garbled else ""),
         )
     except _Unanswered as error:
         said, failures = error.answered, error.failures
