@@ -9,6 +9,7 @@ from __future__ import annotations
 from checkdmarc.mta_sts import parse_mta_sts_policy, parse_mta_sts_record
 from checkdmarc.smtp_tls_reporting import parse_smtp_tls_reporting_record
 from hypothesis import given
+from hypothesis import strategies as st
 from postfix_mta_sts_resolver import utils as resolver_utils
 
 from mtasts.config import parse_settings
@@ -99,3 +100,16 @@ def test_long_txt_is_split_into_255_octet_strings() -> None:
 
 def test_quote_txt_escapes_quotes_and_backslashes() -> None:
     assert quote_txt('a"b\\c') == '"a\\"b\\\\c"'
+
+
+@given(
+    st.sampled_from(["mailto:", "https:", "MAILTO:", "ftp:", ""]),
+    st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list("%,!;#/&=[]?@:")), max_size=40),
+)
+def test_a_report_uri_with_nothing_to_encode_is_told_as_the_per_character_look_tells_it(
+    scheme: str, rest: str
+) -> None:
+    # The whole-address pattern is a fast path; it must encode (and name) what looking at each
+    # character does, for any text.
+    uri = scheme + rest
+    assert tlsrpt._percent_encoded(uri) == tlsrpt._percent_encoded(uri, per_character=True)

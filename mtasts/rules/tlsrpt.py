@@ -70,6 +70,7 @@ _HFIELDS = re.compile(rf"{_QCHAR}*={_QCHAR}*(?:&{_QCHAR}*={_QCHAR}*)*")
 # RFC 3986 §2: unreserved, gen-delims, sub-delims and "%"; any other character is percent-encoded.
 _URI_CHARACTER = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]")
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PLAIN = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=-]*")  # URI characters, "%" aside
 # Percent-encoded although URI characters: RFC 8460 §3 ("," "!"), the record's delimiter (";"),
 # and in a mailto: address what RFC 6068 §2 lists ("#" would start a fragment).
 _ENCODED = {"https": ",!;", "mailto": ",!;#/&=[]"}
@@ -112,12 +113,17 @@ def without_userinfo(uri: str, mark: str = "…@") -> str:
     return f"{scheme}:{rest[:2]}{mark}{rest[match.end('userinfo') + 1 :]}"
 
 
-def _percent_encoded(uri: str) -> tuple[str, list[str]]:
+def _percent_encoded(uri: str, *, per_character: bool = False) -> tuple[str, list[str]]:
     """`uri` with every character a URI must not hold as it is percent-encoded (UTF-8, RFC 3986 §2.1),
-    and those characters; in a `mailto:` URI only its address: its header fields have their own grammar."""
+    and those characters; in a `mailto:` URI only its address: its header fields have their own grammar.
+
+    Nearly every URI has nothing to encode, which one pattern tells for the whole address;
+    `per_character` looks at each character even then (the tests hold both ways equal)."""
     scheme, _, rest = uri.partition(":")
     address, question, hfields = rest.partition("?") if scheme.lower() == "mailto" else (rest, "", "")
     extra = _ENCODED.get(scheme.lower(), "")
+    if not per_character and _PLAIN.fullmatch(address) and not any(char in address for char in extra):
+        return f"{scheme}:{rest}", []
 
     def encode(char: str, at: int, text: str) -> str:
         if char == "%":
