@@ -438,6 +438,11 @@ async def fetch_from(
         return await _fetch_once(client, host, address, options)
 
 
+def _address_order(address: str) -> tuple[int, int]:
+    parsed = ipaddress.ip_address(address)
+    return parsed.version, int(parsed)
+
+
 # One host's addresses fetched at once: a policy host with hundreds of addresses that stall
 # must not hold every place of `limit` and leave the other domains of a run waiting past their
 # time budget. GitHub Pages hosts have five addresses, Netlify's one.
@@ -459,9 +464,7 @@ async def fetch_policy(
     `limit` bounds the fetches in flight across domains (see `make_client`).
     """
     # The same report whatever order DNS answered in.
-    ordered = sorted(
-        set(addresses), key=lambda a: (ipaddress.ip_address(a).version, int(ipaddress.ip_address(a)))
-    )
+    ordered = sorted(set(addresses), key=_address_order)
     own = asyncio.Semaphore(MAX_FETCHES_PER_HOST)
 
     async def one(address: str) -> FetchResult:
