@@ -2,6 +2,7 @@
 round trips.
 
     sudo .venv/bin/python bench/verify_benchmark.py [--domains 200] [--delay 0.025] [--no-peers]
+    sudo .venv/bin/python bench/verify_benchmark.py --instructions
 
 Builds a deployment twin (tests/twin: NSD and nginx in a private network namespace) holding
 `--domains` domains, with a delaying proxy in front of every server address adding `--delay`
@@ -16,6 +17,8 @@ with `mtasts.verify.verify_domains` (all checks, concurrently) without and with 
 `check_mx` (STARTTLS tested) one domain after another, and prints domains per second for
 each, the ratios against the goals, and whether both reach the same verdict (valid or not) for
 every domain. `--no-peers` leaves checkdmarc out, for runs too long for it (`--domains 1000`).
+`--instructions` times nothing: it counts the instructions `verify` runs per domain under
+valgrind's cachegrind (`count_instructions`), a figure the host's speed does not change.
 
 One domain in ten carries a fault both validators must reject (no record, a 404, a
 redirect, a bad certificate, a syntax error...), so the verdict comparison means something.
