@@ -299,3 +299,41 @@ def test_a_resolver_answering_another_error_rcode_is_not_reported_as_answering_s
     said = dns.rcode.to_text(rcode)  # type: ignore[arg-type]  # any int
     assert f"answered {said} for _25._tcp.mx.example.com TLSA" in (result.error or ""), result.error
     assert result.rcode == said
+
+
+@pytest.mark.parametrize("reported_on", ["recv", "send"])
+def test_an_answer_that_came_before_a_refusal_is_read_not_failed_with_it(reported_on: str) -> None:
+    # A domain's questions share a socket, and it reports an ICMP error (port unreachable)
+    # ahead of the datagrams it already holds, on the next recv or send. The first question's
+    # answer came before the refusal that a later question met: it must be read, not lost
+    # with the socket's error as if that server had refused it too.
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    resolver = Resolver(("127.0.0.1",), udp.getsockname()[1], timeout=0.5, lifetime=1.5)
+    answered = threading.Event()
+
+    def answer_once_then_close() -> None:
+        wire, peer = udp.recvfrom(4096)
+        udp.sendto(answer(dns.message.from_wire(wire)).to_wire(), peer)
+        udp.close()  # the questions after it meet a closed port
+        answered.set()
+
+    threading.Thread(target=answer_once_then_close, daemon=True).start()
+
+    async def ask() -> list[DnsResult]:
+        lookups = Lookups(resolver)
+        first = lookups.get(NAME, "TXT")
+        await asyncio.sleep(0)  # the first question is sent
+        assert answered.wait(5)  # holding the loop, so its answer waits unread in the socket
+        # The second question's datagram draws the ICMP error; a third one's send reports it.
+        later = [
+            lookups.get(f"q{index}.example.com", "TXT") for index in range(1 if reported_on == "recv" else 2)
+        ]
+        return [await task for task in [first, *later]]
+
+    try:
+        first, *later = asyncio.run(ask())
+    finally:
+        udp.close()
+    assert first.ok and first.records == ("v=STSv1; id=20240101",), first
+    assert all("ConnectionRefusedError" in (result.error or "") for result in later), later

@@ -458,27 +458,41 @@ class _Channel:
             except OSError as error:
                 self._refused(error)
                 return
-            entry = self._waiting.get(int.from_bytes(datagram[:2], "big"))
-            if entry is None or entry[1].done():
-                continue  # for a question given up on, or a guess
-            question, reply, malformed = entry
-            try:
-                answer = _read_reply(datagram, int.from_bytes(datagram[:2], "big"), question)
-            except _Truncated as truncated:
-                reply.set_exception(truncated)  # it may hide records: asked again over TCP
-                continue
-            except dns.exception.DNSException as error:
-                # Garbage from the right address, or a spoofed reply: keep waiting for the
-                # answer, and say so if it never comes.
-                malformed.seen(error)
-                continue
-            if answer is not None:
-                reply.set_result(answer)
+            self._deliver(datagram)
+
+    def _deliver(self, datagram: bytes) -> None:
+        """Hand a datagram to the question its ID names, if it is that question's answer."""
+        entry = self._waiting.get(int.from_bytes(datagram[:2], "big"))
+        if entry is None or entry[1].done():
+            return  # for a question given up on, or a guess
+        question, reply, malformed = entry
+        try:
+            answer = _read_reply(datagram, int.from_bytes(datagram[:2], "big"), question)
+        except _Truncated as truncated:
+            reply.set_exception(truncated)  # it may hide records: asked again over TCP
+            return
+        except dns.exception.DNSException as error:
+            # Garbage from the right address, or a spoofed reply: keep waiting for the
+            # answer, and say so if it never comes.
+            malformed.seen(error)
+            return
+        if answer is not None:
+            reply.set_result(answer)
 
     def _refused(self, error: OSError) -> None:
         """An ICMP error (port unreachable) came back for one question: the socket reports it
         once, to whichever call comes next, and it concerns the server every question here was
-        sent to, so each of them fails with it."""
+        sent to, so each of them fails with it.
+
+        The socket reports it ahead of the datagrams it already holds, so those are read first:
+        an answer that came before the refusal is an answer (a turn's worth of them at most, so
+        that a flood cannot hold the loop here either)."""
+        for _ in range(_DATAGRAMS_PER_TURN):
+            try:
+                datagram = self._sock.recv(65535)
+            except OSError:
+                break  # none left, or a later error: the questions fail with this one
+            self._deliver(datagram)
         for _, reply, _ in self._waiting.values():
             if not reply.done():
                 reply.set_exception(OSError(error.errno, error.strerror))
