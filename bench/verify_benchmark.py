@@ -3,6 +3,7 @@ round trips.
 
     sudo .venv/bin/python bench/verify_benchmark.py [--domains 200] [--delay 0.025] [--no-peers]
     sudo .venv/bin/python bench/verify_benchmark.py --instructions
+    sudo .venv/bin/python bench/verify_benchmark.py --profile
 
 Builds a deployment twin (tests/twin: NSD and nginx in a private network namespace) holding
 `--domains` domains, with a delaying proxy in front of every server address adding `--delay`
@@ -19,6 +20,8 @@ each, the ratios against the goals, and whether both reach the same verdict (val
 every domain. `--no-peers` leaves checkdmarc out, for runs too long for it (`--domains 1000`).
 `--instructions` times nothing: it counts the instructions `verify` runs per domain under
 valgrind's cachegrind (`count_instructions`), a figure the host's speed does not change.
+`--profile` times nothing either: it samples one run with py-spy and prints where its time
+went (`profile`), to start from before changing anything.
 
 One domain in ten carries a fault both validators must reject (no record, a 404, a
 redirect, a bad certificate, a syntax error...), so the verdict comparison means something.
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import shutil
@@ -274,6 +278,11 @@ def main() -> int:
         help="count the instructions verify runs per domain (valgrind's cachegrind), instead of timing it",
     )
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample where verify spends its time in one run (py-spy), instead of timing it",
+    )
+    parser.add_argument(
         "--inside", nargs=3, metavar=("NAMESERVER", "CA_FILE", "PEERS"), help=argparse.SUPPRESS
     )
     parser.add_argument("--once", nargs=2, metavar=("NAMESERVER", "CA_FILE"), help=argparse.SUPPRESS)
@@ -299,6 +308,10 @@ def main() -> int:
             "cannot count instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr
         )
         return 2
+    py_spy = _py_spy()
+    if args.profile and py_spy is None:
+        print("cannot profile: py-spy is not installed (.venv/bin/pip install py-spy)", file=sys.stderr)
+        return 2
 
     import trustme
 
@@ -323,6 +336,9 @@ def main() -> int:
     with Twin(sites, delay=args.delay, mail=listeners, extra_records=mx_records, ca=ca) as twin:
         if args.instructions:
             return count_instructions(twin, sites)
+        if args.profile:
+            assert py_spy is not None
+            return profile(twin, sites, py_spy)
         result = twin.python_run(
             [
                 str(Path(__file__).resolve()),
@@ -377,9 +393,7 @@ def count_instructions(twin: Any, sites: list[Any]) -> int:
         if result.returncode != 0 or not found:
             print(result.stderr[-4000:], file=sys.stderr)
             return 2
-        valid = json.loads(result.stdout)
-        sound = {site.domain for index, site in enumerate(sites[:count]) if index % 10 != 9}
-        wrong = [domain for domain in domains if valid[domain] != (domain in sound)]
+        wrong = _wrong_verdicts(result.stdout, sites[:count])
         if wrong:
             print(f"wrong verdicts under valgrind: {', '.join(wrong)}", file=sys.stderr)
             return 1
@@ -391,6 +405,120 @@ def count_instructions(twin: Any, sites: list[Any]) -> int:
         "(--smtp off; user space)"
     )
     return 0
+
+
+def _wrong_verdicts(once_output: str, sites: list[Any]) -> list[str]:
+    """The domains `--once` judged otherwise than the faults built in (one in ten fails)."""
+    valid = json.loads(once_output)
+    sound = {site.domain for index, site in enumerate(sites) if index % 10 != 9}
+    return [site.domain for site in sites if valid[site.domain] != (site.domain in sound)]
+
+
+def _py_spy() -> str | None:
+    """py-spy beside this Python (`pip install py-spy` into the virtualenv), else on PATH:
+    sudo's PATH does not hold the virtualenv."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+# Functions printed in each of `profile`'s two tables.
+PROFILE_ROWS = 20
+# Samples a second: at 1,000 py-spy falls seconds behind, as each sample stops the process.
+PROFILE_RATE = 500
+
+
+def profile(twin: Any, sites: list[Any], py_spy: str) -> int:
+    """Where one run's time goes: py-spy samples `verify_domains` over every domain.
+
+    py-spy stops the process for each sample, which slows the run a little but reads every
+    stack whole; its non-blocking mode misses samples in Python code and so overstates the
+    time in C (OpenSSL's handshakes read 59% of a run instead of the 37% that the handshake
+    clock times). OpenSSL's time is in `SSLObject.do_handshake`."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        samples = Path(scratch) / "samples.txt"
+        result = twin.run(
+            [
+                py_spy,
+                "record",
+                "--rate",
+                str(PROFILE_RATE),
+                "--format",
+                "raw",
+                "--output",
+                str(samples),
+                "--",
+                twin.python,
+                str(Path(__file__).resolve()),
+                "--once",
+                twin.dns_address,
+                str(twin.ca_file),
+            ],
+            input="\n".join(site.domain for site in sites),
+            timeout=3600,
+        )
+        if result.returncode != 0 or not samples.exists():
+            print(result.stderr[-4000:], file=sys.stderr)
+            return 2
+        # py-spy says what it does on the same standard output, each line marked as its own.
+        verdicts = [
+            line for line in result.stdout.splitlines() if line.strip() and not line.startswith("py-spy>")
+        ]
+        if not verdicts:
+            print(result.stdout[-4000:] + result.stderr[-4000:], file=sys.stderr)
+            return 2
+        wrong = _wrong_verdicts(verdicts[-1], sites)
+        if wrong:
+            print(f"wrong verdicts under py-spy: {', '.join(wrong)}", file=sys.stderr)
+            return 1
+        total, own, within = profile_tables(samples.read_text().splitlines())
+    print(f"verify        {total:,} samples in the run over {len(sites)} domains (--smtp off; py-spy)")
+    for title, table in (("by its own time", own), ("with what it calls", within)):
+        print(f"  {title}:")
+        for function, count in table.most_common(PROFILE_ROWS):
+            print(f"    {count / max(total, 1):6.1%}  {function}")
+    return 0
+
+
+def profile_tables(lines: list[str]) -> tuple[int, collections.Counter[str], collections.Counter[str]]:
+    """py-spy's raw samples (`frame;frame;... count`, each frame `function (file:line)`) read
+    into: the samples taken inside the event loop, and per function, the samples where it is
+    the innermost frame, and those where it is on the stack of the task or callback the sample
+    caught (once per sample, so that a recursive function is not counted twice). `--once`
+    runs nothing but `verify_domains` in its loop, and a task's stack starts at the loop, not
+    at the code that made the task, so the loop is what marks the run; start-up and imports
+    are left out."""
+    total = 0
+    own: collections.Counter[str] = collections.Counter()
+    within: collections.Counter[str] = collections.Counter()
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [_frame_name(frame) for frame in stack.split(";")]
+        if _EVENT_LOOP_TURN not in frames:
+            continue
+        samples = int(count)
+        total += samples
+        own[frames[-1]] += samples
+        # Below the loop's own frames: those of the task (or callback) the sample caught.
+        task = len(frames) - frames[::-1].index(_HANDLE_RUN) if _HANDLE_RUN in frames else len(frames)
+        for frame in set(frames[task:]):
+            within[frame] += samples
+    return total, own, within
+
+
+_EVENT_LOOP_TURN = "BaseEventLoop._run_once (base_events.py)"
+_HANDLE_RUN = "Handle._run (events.py)"
+
+
+def _frame_name(frame: str) -> str:
+    """`function (file:line)` as `function (file)`, the file without its folders: one entry
+    per function, whichever of its lines was running."""
+    function, _, where = frame.partition(" (")
+    path = where.rpartition(":")[0] if ":" in where else where.rstrip(")")
+    return f"{function} ({path.rsplit('/', 1)[-1]})" if where else function
 
 
 def report(figures: dict[str, Any], sites: list[Any], domains: list[str], *, peers: bool) -> int:
