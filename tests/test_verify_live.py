@@ -537,3 +537,68 @@ def test_a_fetch_that_runs_out_of_time_says_how_far_it_got(
     [finding] = judge_fetch(HOST, [], [result])[0]
     assert f"timed out (127.0.0.3: {said})" in finding.message, finding.message
     assert "could not connect" not in finding.message
+
+
+def test_no_fetch_leaves_its_socket_registered_with_the_event_loop(world: World) -> None:
+    # A fetch's socket stays registered from one read to the next, so every way a fetch ends
+    # must remove it before the descriptor closes: a registration left behind under a number
+    # the next socket reuses would only have its callback replaced, never be armed in epoll,
+    # and that fetch would wait out its timeout. Here a fetch succeeds, one times out in the
+    # handshake, one is refused, and one fails the certificate check.
+    from mtasts.verify.https import Client, fetch_policy
+
+    options = dataclasses.replace(world.options, timeout=1.0)
+    untrusted = dataclasses.replace(options, ca_file=None)
+
+    async def fetch() -> tuple[list[str | None], int]:
+        results = await fetch_policy(Client(options), HOST, ["127.0.0.1", "127.0.0.3", "127.0.0.9"], options)
+        refused = await fetch_policy(Client(untrusted), HOST, ["127.0.0.1"], untrusted)
+        # Not public: asyncio's own table of what its selector watches (its wake-up pipe only).
+        registered = len(asyncio.get_running_loop()._selector.get_map())  # type: ignore[attr-defined]
+        return [result.error_kind for result in [*results, *refused]], registered
+
+    with flooding_server(world, b"", tls=False):
+        kinds, registered = asyncio.run(fetch())
+    assert kinds == [None, "timeout", "connect", "certificate"], kinds
+    assert registered == 1
+
+
+def test_data_that_nothing_reads_yet_stops_the_watch_rather_than_wake_the_loop_each_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A registered socket with unread data is reported on every turn of the event loop; while
+    # a fetch is busy elsewhere (sending), a server sending data would keep the loop busy.
+    import socket
+    import ssl
+
+    from mtasts.verify import https
+
+    woken = 0
+    ready = https._TlsConnection._ready
+
+    def counted(self: https._TlsConnection) -> None:
+        nonlocal woken
+        woken += 1
+        ready(self)
+
+    monkeypatch.setattr(https._TlsConnection, "_ready", counted)
+    ours, server = socket.socketpair()
+    ours.setblocking(False)
+
+    async def run() -> tuple[bytes, bytes]:
+        connection = https._TlsConnection(ours, ssl.create_default_context(), HOST)
+        server.send(b"first")
+        first = await connection._recv()  # registers the socket, and leaves it registered
+        server.send(b"unread")  # while nothing waits to read it
+        for _ in range(50):
+            await asyncio.sleep(0)
+        later = await connection._recv()  # watched again, and read
+        connection.abort()
+        return first, later
+
+    try:
+        first, later = asyncio.run(run())
+    finally:
+        server.close()
+    assert (first, later) == (b"first", b"unread")
+    assert woken <= 4, woken  # about once per read, not once per turn

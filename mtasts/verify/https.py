@@ -180,8 +180,9 @@ class _TlsConnection:
     asyncio's streams over `start_tls` put a transport, an SSL protocol with its own buffers
     and flow control, and a stream reader between OpenSSL and us: per fetch, more CPU than the
     handshake itself. A policy fetch is one request and one response, so OpenSSL's memory BIOs
-    are fed straight from `sock_recv` and drained to `sock_sendall`, which every event loop
-    offers. Closing aborts the connection: no close_notify, as for a fetch cut short.
+    are fed from the socket when the event loop says it is readable, and drained to
+    `sock_sendall`, which every event loop offers. Closing aborts the connection: no
+    close_notify, as for a fetch cut short.
     """
 
     def __init__(self, sock: socket.socket, context: ssl.SSLContext, host: str) -> None:
@@ -191,6 +192,8 @@ class _TlsConnection:
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self.tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
+        self._readable: asyncio.Future[None] | None = None  # what `_recv` waits on
+        self._watched = False  # the socket is registered with the event loop for reading
 
     async def handshake(self) -> None:
         """SSLError for a refused handshake, `_HungUp` when the server hangs up first.
@@ -238,18 +241,38 @@ class _TlsConnection:
         answered yet) at the cost of an exception, and returns without suspending while the
         socket has data, so a server that never lets it run dry (endless chunk extensions, or
         the HelloRequests OpenSSL skips during the handshake) would hold the event loop, and
-        every fetch's timeout with it. Waiting for readiness first always gives the loop a turn."""
+        every fetch's timeout with it. Waiting for readiness first always gives the loop a turn.
+
+        The socket stays registered from one read to the next (a fetch reads two or three
+        times, and each registration and removal is a system call), until readiness comes with
+        nothing waiting for it (`_ready`) or the connection closes."""
         while True:
-            readable: asyncio.Future[None] = self._loop.create_future()
-            self._loop.add_reader(self._fd, _wake, readable)
+            readable = self._readable = self._loop.create_future()
+            if not self._watched:
+                self._loop.add_reader(self._fd, self._ready)
+                self._watched = True
             try:
                 await readable
             finally:
-                self._loop.remove_reader(self._fd)
+                self._readable = None
             try:
                 return self._sock.recv(65536)
             except BlockingIOError:
                 continue  # readiness that did not last
+
+    def _ready(self) -> None:
+        readable = self._readable
+        if readable is None:
+            # Data that nobody reads yet (the fetch is sending): the event loop would call
+            # again on every turn until it is read, so stop watching until the next read.
+            self._unwatch()
+        elif not readable.done():  # done: woken already, or cancelled by the fetch's timeout
+            readable.set_result(None)
+
+    def _unwatch(self) -> None:
+        if self._watched:
+            self._loop.remove_reader(self._fd)
+            self._watched = False
 
     async def _flush(self) -> None:
         pending = self._outgoing.read()
@@ -257,6 +280,7 @@ class _TlsConnection:
             await self._loop.sock_sendall(self._sock, pending)
 
     def abort(self) -> None:
+        self._unwatch()  # before the descriptor is closed, and its number perhaps reused
         self._sock.close()
 
 
@@ -302,9 +326,13 @@ async def _connect(client: Client, host: str, address: str, port: int, awaiting:
         await _tcp_connect(sock, address, port)
         awaiting.what = "connected, but the TLS handshake did not finish"
         connection = _TlsConnection(sock, client.context, host)
-        await connection.handshake()
     except BaseException:
         sock.close()
+        raise
+    try:
+        await connection.handshake()
+    except BaseException:
+        connection.abort()
         raise
     return connection
 
