@@ -19,18 +19,18 @@ def test_only_the_run_counts_and_each_function_is_named_once_whichever_line_ran(
         f"{LOOP};_fetch_once (mtasts/verify/https.py:370);SSLObject.do_handshake (ssl.py:921) 6",
         f"{LOOP};_fetch_once (mtasts/verify/https.py:380);_get (mtasts/verify/https.py:330) 3",
         # a recursive walk: on the stack twice, counted once for the sample
-        f"{LOOP};walk (mtasts/x.py:10);walk (mtasts/x.py:12) 1",
+        f"{LOOP};walk (walk.py:10);walk (walk.py:12) 1",
         "py-spy> 1.00s behind in sampling",  # not a sample
     ]
     total, own, within = profile_tables(lines)
     assert total == 10
-    assert own == {"SSLObject.do_handshake (ssl.py)": 6, "_get (https.py)": 3, "walk (x.py)": 1}
+    assert own == {"SSLObject.do_handshake (ssl.py)": 6, "_get (https.py)": 3, "walk (walk.py)": 1}
     # The loop's own frames are on every sample of the run: only the task's frames count.
     assert within == {
         "_fetch_once (https.py)": 9,
         "SSLObject.do_handshake (ssl.py)": 6,
         "_get (https.py)": 3,
-        "walk (x.py)": 1,
+        "walk (walk.py)": 1,
     }
 
 
