@@ -332,7 +332,7 @@ async def _connect(client: Client, host: str, address: str, port: int, awaiting:
     try:
         await connection.handshake()
     except BaseException:
-        connection.abort()
+        connection.abort()  # not just the socket: the connection may still be watching it
         raise
     return connection
 
