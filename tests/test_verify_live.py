@@ -602,3 +602,92 @@ def test_data_that_nothing_reads_yet_stops_the_watch_rather_than_wake_the_loop_e
         server.close()
     assert (first, later) == (b"first", b"unread")
     assert woken <= 4, woken  # about once per read, not once per turn
+
+
+@contextlib.contextmanager
+def key_updating_server(world: World, head: bytes) -> Iterator[None]:
+    """A policy host address, 127.0.0.3, that answers over TLS 1.3 with `head` and then
+    KeyUpdate after KeyUpdate, each asking for one back (RFC 8446 §4.6.3), until the test is
+    done (or 8 s have passed). OpenSSL's own API through ctypes: Python's ssl cannot send one."""
+    import ctypes
+    import ctypes.util
+    import socket
+    import tempfile
+    import threading
+
+    ssl_lib = ctypes.CDLL(ctypes.util.find_library("ssl"))
+    pointer, number, text = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
+    for name, result, arguments in [
+        ("TLS_server_method", pointer, []),
+        ("SSL_CTX_new", pointer, [pointer]),
+        ("SSL_CTX_use_certificate_chain_file", number, [pointer, text]),
+        ("SSL_CTX_use_PrivateKey_file", number, [pointer, text, number]),
+        ("SSL_new", pointer, [pointer]),
+        ("SSL_set_fd", number, [pointer, number]),
+        ("SSL_accept", number, [pointer]),
+        ("SSL_read", number, [pointer, text, number]),
+        ("SSL_write", number, [pointer, text, number]),
+        ("SSL_key_update", number, [pointer, number]),
+        ("SSL_do_handshake", number, [pointer]),
+        ("SSL_free", None, [pointer]),
+        ("SSL_CTX_free", None, [pointer]),
+    ]:
+        function = getattr(ssl_lib, name)
+        function.restype, function.argtypes = result, arguments
+    pem = tempfile.NamedTemporaryFile(suffix=".pem")  # noqa: SIM115 (closed with the server)
+    world.ca.issue_cert(HOST).private_key_and_cert_chain_pem.write_to_path(pem.name)
+    listener = socket.socket()
+    listener.bind(("127.0.0.3", world.https.port))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def update() -> None:
+        connection, _ = listener.accept()
+        context = ssl_lib.SSL_CTX_new(ssl_lib.TLS_server_method())
+        ssl_lib.SSL_CTX_use_certificate_chain_file(context, pem.name.encode())
+        ssl_lib.SSL_CTX_use_PrivateKey_file(context, pem.name.encode(), 1)  # SSL_FILETYPE_PEM
+        peer = ssl_lib.SSL_new(context)
+        ssl_lib.SSL_set_fd(peer, connection.fileno())
+        with connection:
+            if ssl_lib.SSL_accept(peer) == 1:
+                ssl_lib.SSL_read(peer, ctypes.create_string_buffer(65536), 65536)
+                ssl_lib.SSL_write(peer, head, len(head))
+                until = time.monotonic() + 8
+                while not stop.is_set() and time.monotonic() < until:
+                    # SSL_KEY_UPDATE_REQUESTED; the handshake call sends it
+                    if ssl_lib.SSL_key_update(peer, 1) != 1 or ssl_lib.SSL_do_handshake(peer) != 1:
+                        break
+            ssl_lib.SSL_free(peer)
+            ssl_lib.SSL_CTX_free(context)
+
+    threading.Thread(target=update, daemon=True).start()
+    try:
+        yield
+    finally:
+        stop.set()
+        listener.close()
+        pem.close()
+
+
+def test_a_server_asking_for_endless_key_updates_does_not_pile_up_the_replies_in_memory(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OpenSSL writes its KeyUpdate reply to the outgoing buffer as it reads each request, and
+    # after the request nothing drained that buffer: it grew by a reply per request (MBs a
+    # second) for the whole timeout, for a connection that never sends again.
+    from mtasts.verify import https
+
+    held: list[int] = []
+    recv = https._TlsConnection._recv
+
+    async def watched(connection: https._TlsConnection) -> bytes:
+        held.append(connection._outgoing.pending)
+        return await recv(connection)
+
+    monkeypatch.setattr(https._TlsConnection, "_recv", watched)
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+    options = dataclasses.replace(world.options, timeout=1.0)
+    with key_updating_server(world, head):
+        [result] = asyncio.run(https.fetch_policy(https.Client(options), HOST, ["127.0.0.3"], options))
+    assert result.error == "HTTP 200 came, but the response did not end within 1 s", result
+    assert held and max(held) < 64 * 1024, held

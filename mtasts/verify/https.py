@@ -226,6 +226,10 @@ class _TlsConnection:
             try:
                 return self.tls.read(65536)
             except ssl.SSLWantReadError:
+                # What OpenSSL wrote while reading (a reply to each KeyUpdate the server asks
+                # for) would never be sent, as nothing is after the request: kept, a server
+                # asking again and again would grow it for the whole timeout.
+                self._outgoing.read()
                 data = await self._recv()
                 if data:
                     self._incoming.write(data)
