@@ -691,3 +691,45 @@ def test_a_server_asking_for_endless_key_updates_does_not_pile_up_the_replies_in
         [result] = asyncio.run(https.fetch_policy(https.Client(options), HOST, ["127.0.0.3"], options))
     assert result.error == "HTTP 200 came, but the response did not end within 1 s", result
     assert held and max(held) < 64 * 1024, held
+
+
+@contextlib.contextmanager
+def no_file_descriptor_left() -> Iterator[None]:
+    """This process's open-file limit lowered to what it holds, and the few numbers below it
+    that are free taken, so that the next socket fails with EMFILE; all as before after."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    held: list[int] = []
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(int(fd) for fd in os.listdir("/proc/self/fd")) + 1, hard))
+    try:
+        while True:
+            try:
+                held.append(os.open(os.devnull, os.O_RDONLY))
+            except OSError:
+                break
+        yield
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_machine_out_of_file_descriptors_is_not_blamed_on_the_policy_host(world: World) -> None:
+    # Many domains at a high --concurrency under a low open-file limit: the socket could not
+    # be made, and the fetch read "All connection attempts failed", a failure of the domain's
+    # policy host, where nothing is known about what that host serves.
+    from mtasts.verify.https import Client, FetchResult, fetch_from
+    from mtasts.verify.policy_served import judge_fetch
+
+    async def fetch() -> FetchResult:
+        client = Client(world.options)  # the trust store is read before the descriptors run out
+        with no_file_descriptor_left():
+            return await fetch_from(client, HOST, "127.0.0.1", world.options)
+
+    result = asyncio.run(fetch())
+    assert result.error_kind == "unreachable" and result.error is not None, result
+    assert "Too many open files" in result.error and "--concurrency" in result.error, result
+    [finding] = judge_fetch(HOST, [], [result])[0]
+    assert finding.status is Status.UNCHECKED, finding

@@ -33,8 +33,9 @@ class FetchResult:
     """What came back from one address: a response, or the error that stopped it.
 
     `error_kind` is one of "certificate", "tls", "connect", "timeout", "http" when `error` is
-    set, or "unreachable" when this machine has no route to the address at all (an IPv6
-    address from a host without IPv6): then nothing is known about what the address serves.
+    set, or "unreachable" when this machine could not try the address at all (no route to an
+    IPv6 address from a host without IPv6, or no file descriptor left for a socket): then
+    nothing is known about what the address serves.
     `cache_max_age` (Cache-Control s-maxage or max-age, 0 for no-store/no-cache) and `age`
     (the Age header) say how long a cache may keep serving this answer.
     """
@@ -87,6 +88,10 @@ def policy_url(host: str, port: int = 443) -> str:
 
 # The local machine cannot reach that kind of address at all: no verdict on the domain.
 _LOCAL_ROUTE_ERRNOS = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
+# Nor when it has no file descriptor left for the socket (many domains at a high --concurrency
+# under a low open-file limit): "All connection attempts failed" blamed the policy host.
+_OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE}
+_LOCAL_ERRNOS = _LOCAL_ROUTE_ERRNOS | _OUT_OF_DESCRIPTORS
 
 
 def cache_lifetime(cache_control: str | None, age: str | None) -> tuple[int | None, int]:
@@ -119,6 +124,11 @@ def _error_kind(error: BaseException) -> tuple[str, str]:
             return "tls", seen.reason or str(seen)
         if isinstance(seen, OSError) and seen.errno in _LOCAL_ROUTE_ERRNOS:
             return "unreachable", f"this machine has no route to it ({seen.strerror or seen})"
+        if isinstance(seen, OSError) and seen.errno in _OUT_OF_DESCRIPTORS:
+            return "unreachable", (
+                f"this machine could not open a socket ({seen.strerror or seen}): lower --concurrency, "
+                "or raise the limit on open files (ulimit -n)"
+            )
         connect = connect or isinstance(seen, OSError)
         seen = seen.__cause__ or seen.__context__
     if isinstance(error, TimeoutError):
@@ -406,7 +416,7 @@ async def _fetch_once(client: Client, host: str, address: str, options: VerifyOp
             try:
                 connection = await _connect(client, host, address, options.https_port, awaiting)
             except OSError as error:
-                if isinstance(error, ssl.SSLError) or error.errno in _LOCAL_ROUTE_ERRNOS:
+                if isinstance(error, ssl.SSLError) or error.errno in _LOCAL_ERRNOS:
                     raise
                 raise _ConnectFailed from error
             except _HungUp:
