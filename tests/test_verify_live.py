@@ -733,3 +733,19 @@ def test_a_machine_out_of_file_descriptors_is_not_blamed_on_the_policy_host(worl
     assert "Too many open files" in result.error and "--concurrency" in result.error, result
     [finding] = judge_fetch(HOST, [], [result])[0]
     assert finding.status is Status.UNCHECKED, finding
+
+
+def test_an_mx_probe_out_of_file_descriptors_is_this_machines_trouble_not_the_hosts() -> None:
+    # As for the policy fetch: "could not connect (Too many open files)" read as the MX host's
+    # trouble, a warning with a fix about its port 25.
+    from mtasts.verify.mx_tls import ProbeFailure, SmtpProbe
+    from mtasts.verify.smtp import probe, probe_context
+
+    async def run() -> SmtpProbe:
+        context = probe_context()
+        with no_file_descriptor_left():
+            return await probe("mx.example.com", "127.0.0.1", 1.0, context, port=2525)
+
+    found = asyncio.run(run())
+    assert found.failure is ProbeFailure.NO_ROUTE, found
+    assert "Too many open files" in found.detail and "--concurrency" in found.detail, found

@@ -24,7 +24,7 @@ import h11
 
 from mtasts.policy import MAX_POLICY_BYTES, POLICY_PATH
 from mtasts.trust import trusting_context
-from mtasts.verify.model import VerifyOptions
+from mtasts.verify.model import OUT_OF_DESCRIPTORS, VerifyOptions, out_of_descriptors
 from mtasts.visible import clip
 
 
@@ -88,10 +88,8 @@ def policy_url(host: str, port: int = 443) -> str:
 
 # The local machine cannot reach that kind of address at all: no verdict on the domain.
 _LOCAL_ROUTE_ERRNOS = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
-# Nor when it has no file descriptor left for the socket (many domains at a high --concurrency
-# under a low open-file limit): "All connection attempts failed" blamed the policy host.
-_OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE}
-_LOCAL_ERRNOS = _LOCAL_ROUTE_ERRNOS | _OUT_OF_DESCRIPTORS
+# Nor without a file descriptor for the socket: "All connection attempts failed" blamed the host.
+_LOCAL_ERRNOS = _LOCAL_ROUTE_ERRNOS | OUT_OF_DESCRIPTORS
 
 
 def cache_lifetime(cache_control: str | None, age: str | None) -> tuple[int | None, int]:
@@ -124,11 +122,8 @@ def _error_kind(error: BaseException) -> tuple[str, str]:
             return "tls", seen.reason or str(seen)
         if isinstance(seen, OSError) and seen.errno in _LOCAL_ROUTE_ERRNOS:
             return "unreachable", f"this machine has no route to it ({seen.strerror or seen})"
-        if isinstance(seen, OSError) and seen.errno in _OUT_OF_DESCRIPTORS:
-            return "unreachable", (
-                f"this machine could not open a socket ({seen.strerror or seen}): lower --concurrency, "
-                "or raise the limit on open files (ulimit -n)"
-            )
+        if isinstance(seen, OSError) and seen.errno in OUT_OF_DESCRIPTORS:
+            return "unreachable", out_of_descriptors(seen)
         connect = connect or isinstance(seen, OSError)
         seen = seen.__cause__ or seen.__context__
     if isinstance(error, TimeoutError):

@@ -7,10 +7,23 @@ the end-to-end tests all read the same shapes.
 from __future__ import annotations
 
 import enum
+import errno
 from dataclasses import dataclass, field
 from typing import Any
 
 from mtasts.verify.mx_tls import MxTlsEntry
+
+# This machine had no file descriptor left for a socket (many domains at a high --concurrency
+# under a low open-file limit): it could not try the address, which says nothing about it.
+OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
+
+
+def out_of_descriptors(error: OSError) -> str:
+    """What to say for an address not tried for want of a descriptor, with the fix."""
+    return (
+        f"this machine could not open a socket ({error.strerror or error}): lower --concurrency, "
+        "or raise the limit on open files (ulimit -n)"
+    )
 
 
 class Status(enum.StrEnum):

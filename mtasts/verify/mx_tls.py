@@ -66,7 +66,9 @@ class ProbeFailure(enum.StrEnum):
     """Where a probe stopped before it held a TLS session."""
 
     UNREACHABLE = "unreachable"  # no TCP connection: refused or timed out
-    NO_ROUTE = "no-route"  # this machine cannot reach that kind of address (IPv6 from an IPv4-only host)
+    # this machine could not try: no route to that kind of address (IPv6 from an IPv4-only
+    # host), or no file descriptor left for the socket
+    NO_ROUTE = "no-route"
     SILENT = "silent"  # connected, then no reply in time (a tarpit, or a filter in between)
     REFUSED = "refused"  # the server answered, but not with 2xx (a 554 banner, EHLO refused)
     NO_STARTTLS = "no-starttls"  # no STARTTLS in the EHLO reply, or STARTTLS refused

@@ -18,6 +18,7 @@ import ipaddress
 import ssl
 from collections.abc import Callable
 
+from mtasts.verify.model import OUT_OF_DESCRIPTORS, out_of_descriptors
 from mtasts.verify.mx_tls import ProbeFailure, SmtpProbe, nameable
 from mtasts.visible import visible
 
@@ -224,7 +225,8 @@ async def probe(
         return SmtpProbe(host, address, ProbeFailure.SILENT, f"the server {error} (at {step})")
     except OSError as error:
         if step == "connect":
-            no_route = error.errno in _NO_ROUTE
+            # This machine could not try the address: says nothing about the host (as no route).
+            no_route = error.errno in _NO_ROUTE or error.errno in OUT_OF_DESCRIPTORS
             kind = ProbeFailure.NO_ROUTE if no_route else ProbeFailure.UNREACHABLE
             return SmtpProbe(host, address, kind, _connect_error(error))
         if step == "the TLS handshake":
@@ -252,6 +254,8 @@ def _connect_error(error: OSError) -> str:
         return "connection refused"
     if error.errno in _NO_ROUTE:
         return f"this machine has no route to it ({error.strerror or error})"
+    if error.errno in OUT_OF_DESCRIPTORS:
+        return out_of_descriptors(error)
     if error.errno == errno.EHOSTUNREACH:
         return f"no route ({error.strerror or error})"
     return f"could not connect ({error.strerror or error})"

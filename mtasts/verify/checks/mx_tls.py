@@ -235,7 +235,7 @@ def judge(
         elif entry.outcome is MxOutcome.UNCHECKED:
             status = Status.UNCHECKED if smtp is SmtpMode.REQUIRE else Status.WARN
             if (entry.host, entry.address) in no_route and smtp is not SmtpMode.REQUIRE:
-                status = Status.INFO  # an IPv6 address from an IPv4-only machine says nothing about the host
+                status = Status.INFO  # what this machine could not try says nothing about the host
             fix = "" if status is Status.UNCHECKED else "check that the host accepts connections on port 25"
             findings.append(Finding(MX_TLS, status, f"could not check {where}: {entry.message}", fix))
         else:
