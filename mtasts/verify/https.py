@@ -24,7 +24,7 @@ import h11
 
 from mtasts.policy import MAX_POLICY_BYTES, POLICY_PATH
 from mtasts.trust import trusting_context
-from mtasts.verify.model import OUT_OF_DESCRIPTORS, VerifyOptions, out_of_descriptors
+from mtasts.verify.model import VerifyOptions, not_tried
 from mtasts.visible import clip
 
 
@@ -86,12 +86,6 @@ def policy_url(host: str, port: int = 443) -> str:
     return f"https://{host}{'' if port == 443 else f':{port}'}/{POLICY_PATH}"
 
 
-# The local machine cannot reach that kind of address at all: no verdict on the domain.
-_LOCAL_ROUTE_ERRNOS = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
-# Nor without a file descriptor for the socket: "All connection attempts failed" blamed the host.
-_LOCAL_ERRNOS = _LOCAL_ROUTE_ERRNOS | OUT_OF_DESCRIPTORS
-
-
 def cache_lifetime(cache_control: str | None, age: str | None) -> tuple[int | None, int]:
     """(s-maxage or max-age, Age) from the headers (RFC 9111 §5.2.2, §5.1); no-store/no-cache is 0."""
     directives = {
@@ -120,10 +114,8 @@ def _error_kind(error: BaseException) -> tuple[str, str]:
             return "certificate", seen.verify_message or str(seen)
         if isinstance(seen, ssl.SSLError):
             return "tls", seen.reason or str(seen)
-        if isinstance(seen, OSError) and seen.errno in _LOCAL_ROUTE_ERRNOS:
-            return "unreachable", f"this machine has no route to it ({seen.strerror or seen})"
-        if isinstance(seen, OSError) and seen.errno in OUT_OF_DESCRIPTORS:
-            return "unreachable", out_of_descriptors(seen)
+        if isinstance(seen, OSError) and (said := not_tried(seen)):
+            return "unreachable", said  # no verdict on the domain
         connect = connect or isinstance(seen, OSError)
         seen = seen.__cause__ or seen.__context__
     if isinstance(error, TimeoutError):
@@ -411,7 +403,7 @@ async def _fetch_once(client: Client, host: str, address: str, options: VerifyOp
             try:
                 connection = await _connect(client, host, address, options.https_port, awaiting)
             except OSError as error:
-                if isinstance(error, ssl.SSLError) or error.errno in _LOCAL_ERRNOS:
+                if isinstance(error, ssl.SSLError) or not_tried(error):
                     raise
                 raise _ConnectFailed from error
             except _HungUp:

@@ -13,17 +13,24 @@ from typing import Any
 
 from mtasts.verify.mx_tls import MxTlsEntry
 
-# This machine had no file descriptor left for a socket (many domains at a high --concurrency
-# under a low open-file limit): it could not try the address, which says nothing about it.
-OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
+# This machine cannot reach that kind of address at all (IPv6 from an IPv4-only host).
+_NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT})
+# Nor can it try without a file descriptor left for the socket (many domains at a high
+# --concurrency under a low open-file limit).
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
 
 
-def out_of_descriptors(error: OSError) -> str:
-    """What to say for an address not tried for want of a descriptor, with the fix."""
-    return (
-        f"this machine could not open a socket ({error.strerror or error}): lower --concurrency, "
-        "or raise the limit on open files (ulimit -n)"
-    )
+def not_tried(error: OSError) -> str | None:
+    """Why this machine could not try an address at all, which says nothing about what the
+    address serves (the policy fetch and the MX probe alike); None when it did try."""
+    if error.errno in _NO_ROUTE:
+        return f"this machine has no route to it ({error.strerror or error})"
+    if error.errno in _OUT_OF_DESCRIPTORS:
+        return (
+            f"this machine could not open a socket ({error.strerror or error}): lower --concurrency, "
+            "or raise the limit on open files (ulimit -n)"
+        )
+    return None
 
 
 class Status(enum.StrEnum):

@@ -18,7 +18,7 @@ import ipaddress
 import ssl
 from collections.abc import Callable
 
-from mtasts.verify.model import OUT_OF_DESCRIPTORS, out_of_descriptors
+from mtasts.verify.model import not_tried
 from mtasts.verify.mx_tls import ProbeFailure, SmtpProbe, nameable
 from mtasts.visible import visible
 
@@ -27,8 +27,6 @@ _MAX_LINE = 2048  # RFC 5321 §4.5.3.1.5 allows 512 octets per reply line; leave
 _MAX_LINES = 100
 _OLD_PROTOCOL_REASONS = ("UNSUPPORTED_PROTOCOL", "TLSV1_ALERT_PROTOCOL_VERSION", "NO_PROTOCOLS_AVAILABLE")
 _PROTOCOL_VERSION_ALERT = "WRONG_SSL_VERSION"
-# The local machine cannot reach that kind of address at all: nothing is known about the host.
-_NO_ROUTE = {errno.ENETUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 # The whole probe, in timeouts. Five steps each just under the timeout would otherwise take
 # five, past the domain's budget (`session.DOMAIN_BUDGETS`, with the MX and address lookups
 # before the probe), and the domain would read "did not finish" with its MX verdict lost.
@@ -225,9 +223,7 @@ async def probe(
         return SmtpProbe(host, address, ProbeFailure.SILENT, f"the server {error} (at {step})")
     except OSError as error:
         if step == "connect":
-            # This machine could not try the address: says nothing about the host (as no route).
-            no_route = error.errno in _NO_ROUTE or error.errno in OUT_OF_DESCRIPTORS
-            kind = ProbeFailure.NO_ROUTE if no_route else ProbeFailure.UNREACHABLE
+            kind = ProbeFailure.NO_ROUTE if not_tried(error) else ProbeFailure.UNREACHABLE
             return SmtpProbe(host, address, kind, _connect_error(error))
         if step == "the TLS handshake":
             if not str(error):  # asyncio's lost connection: a ConnectionResetError without text
@@ -252,10 +248,8 @@ def _closed_in_handshake(host: str, address: str) -> SmtpProbe:
 def _connect_error(error: OSError) -> str:
     if error.errno == errno.ECONNREFUSED:
         return "connection refused"
-    if error.errno in _NO_ROUTE:
-        return f"this machine has no route to it ({error.strerror or error})"
-    if error.errno in OUT_OF_DESCRIPTORS:
-        return out_of_descriptors(error)
+    if said := not_tried(error):
+        return said
     if error.errno == errno.EHOSTUNREACH:
         return f"no route ({error.strerror or error})"
     return f"could not connect ({error.strerror or error})"
