@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -426,33 +427,49 @@ def flooding_server(
     and then `repeated` again and again (or, when it is empty, nothing more), until the test is
     done (or 8 s have passed, so that a fetch that does not stop still ends). `tls`: over a TLS
     connection with the host's certificate, else on the bare socket."""
-    import socket
     import ssl
-    import threading
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     world.ca.issue_cert(HOST).configure_cert(context)
-    listener = socket.socket()
-    listener.bind(("127.0.0.3", world.https.port))
-    listener.listen(1)
-    stop = threading.Event()
 
-    def flood() -> None:
-        connection, _ = listener.accept()
+    def flood(connection: socket.socket, going_on: Callable[[], bool]) -> None:
         with (
             contextlib.suppress(OSError),
             context.wrap_socket(connection, server_side=True) if tls else connection as peer,
         ):
             peer.recv(65536)
             peer.sendall(opening)
-            until = time.monotonic() + 8
-            while not stop.is_set() and time.monotonic() < until:
+            while going_on():
                 if repeated:
                     peer.sendall(repeated)
                 else:
-                    stop.wait(0.05)  # nothing more: the connection just stays open
+                    time.sleep(0.05)  # nothing more: the connection just stays open
 
-    threading.Thread(target=flood, daemon=True).start()
+    with one_connection_server(world, flood):
+        yield
+
+
+@contextlib.contextmanager
+def one_connection_server(
+    world: World, serve: Callable[[socket.socket, Callable[[], bool]], None]
+) -> Iterator[None]:
+    """127.0.0.3 on the HTTPS port, handing its first connection to `serve` in a thread, with
+    a test that says whether to go on: until the test is done, or 8 s have passed, so that a
+    fetch that does not stop still ends."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.3", world.https.port))
+    listener.listen(1)
+    stop = threading.Event()
+    until = time.monotonic() + 8
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):  # the listener closed before anyone connected
+            connection, _ = listener.accept()
+            serve(connection, lambda: not stop.is_set() and time.monotonic() < until)
+
+    threading.Thread(target=accept, daemon=True).start()
     try:
         yield
     finally:
@@ -568,7 +585,6 @@ def test_data_that_nothing_reads_yet_stops_the_watch_rather_than_wake_the_loop_e
 ) -> None:
     # A registered socket with unread data is reported on every turn of the event loop; while
     # a fetch is busy elsewhere (sending), a server sending data would keep the loop busy.
-    import socket
     import ssl
 
     from mtasts.verify import https
@@ -611,9 +627,7 @@ def key_updating_server(world: World, head: bytes) -> Iterator[None]:
     done (or 8 s have passed). OpenSSL's own API through ctypes: Python's ssl cannot send one."""
     import ctypes
     import ctypes.util
-    import socket
     import tempfile
-    import threading
 
     ssl_lib = ctypes.CDLL(ctypes.util.find_library("ssl"))
     pointer, number, text = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
@@ -636,13 +650,8 @@ def key_updating_server(world: World, head: bytes) -> Iterator[None]:
         function.restype, function.argtypes = result, arguments
     pem = tempfile.NamedTemporaryFile(suffix=".pem")  # noqa: SIM115 (closed with the server)
     world.ca.issue_cert(HOST).private_key_and_cert_chain_pem.write_to_path(pem.name)
-    listener = socket.socket()
-    listener.bind(("127.0.0.3", world.https.port))
-    listener.listen(1)
-    stop = threading.Event()
 
-    def update() -> None:
-        connection, _ = listener.accept()
+    def update(connection: socket.socket, going_on: Callable[[], bool]) -> None:
         context = ssl_lib.SSL_CTX_new(ssl_lib.TLS_server_method())
         ssl_lib.SSL_CTX_use_certificate_chain_file(context, pem.name.encode())
         ssl_lib.SSL_CTX_use_PrivateKey_file(context, pem.name.encode(), 1)  # SSL_FILETYPE_PEM
@@ -652,21 +661,15 @@ def key_updating_server(world: World, head: bytes) -> Iterator[None]:
             if ssl_lib.SSL_accept(peer) == 1:
                 ssl_lib.SSL_read(peer, ctypes.create_string_buffer(65536), 65536)
                 ssl_lib.SSL_write(peer, head, len(head))
-                until = time.monotonic() + 8
-                while not stop.is_set() and time.monotonic() < until:
+                while going_on():
                     # SSL_KEY_UPDATE_REQUESTED; the handshake call sends it
                     if ssl_lib.SSL_key_update(peer, 1) != 1 or ssl_lib.SSL_do_handshake(peer) != 1:
                         break
             ssl_lib.SSL_free(peer)
             ssl_lib.SSL_CTX_free(context)
 
-    threading.Thread(target=update, daemon=True).start()
-    try:
+    with pem, one_connection_server(world, update):
         yield
-    finally:
-        stop.set()
-        listener.close()
-        pem.close()
 
 
 def test_a_server_asking_for_endless_key_updates_does_not_pile_up_the_replies_in_memory(
