@@ -457,24 +457,32 @@ class _Channel:
                 self._close()
 
     def _readable(self) -> None:
+        error = self._drain()
+        if error is not None:
+            self._refused(error)
+
+    def _drain(self) -> OSError | None:
+        """Read and hand on the datagrams the socket holds, a turn's worth at most (so that a
+        flood cannot hold the loop); the error the socket reported instead, if any."""
         for _ in range(_DATAGRAMS_PER_TURN):
             try:
                 datagram = self._sock.recv(65535)
             except BlockingIOError:
-                return
+                return None
             except OSError as error:
-                self._refused(error)
-                return
+                return error
             self._deliver(datagram)
+        return None
 
     def _deliver(self, datagram: bytes) -> None:
         """Hand a datagram to the question its ID names, if it is that question's answer."""
-        entry = self._waiting.get(int.from_bytes(datagram[:2], "big"))
+        qid = int.from_bytes(datagram[:2], "big")
+        entry = self._waiting.get(qid)
         if entry is None or entry[1].done():
             return  # for a question given up on, or a guess
         question, reply, malformed = entry
         try:
-            answer = _read_reply(datagram, int.from_bytes(datagram[:2], "big"), question)
+            answer = _read_reply(datagram, qid, question)
         except _Truncated as truncated:
             reply.set_exception(truncated)  # it may hide records: asked again over TCP
             return
@@ -492,14 +500,9 @@ class _Channel:
         sent to, so each of them fails with it.
 
         The socket reports it ahead of the datagrams it already holds, so those are read first:
-        an answer that came before the refusal is an answer (a turn's worth of them at most, so
-        that a flood cannot hold the loop here either)."""
-        for _ in range(_DATAGRAMS_PER_TURN):
-            try:
-                datagram = self._sock.recv(65535)
-            except OSError:
-                break  # none left, or a later error: the questions fail with this one
-            self._deliver(datagram)
+        an answer that came before the refusal is an answer. A later error the drain meets is
+        not handed on: the questions still waiting fail with this one."""
+        self._drain()
         for _, reply, _ in self._waiting.values():
             if not reply.done():
                 reply.set_exception(OSError(error.errno, error.strerror))
