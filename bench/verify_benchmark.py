@@ -308,7 +308,7 @@ def main() -> int:
             "cannot count instructions: valgrind is not installed (apt-get install valgrind)", file=sys.stderr
         )
         return 2
-    py_spy = _py_spy()
+    py_spy = _py_spy() if args.profile else None
     if args.profile and py_spy is None:
         print("cannot profile: py-spy is not installed (.venv/bin/pip install py-spy)", file=sys.stderr)
         return 2
