@@ -337,3 +337,37 @@ def test_an_answer_that_came_before_a_refusal_is_read_not_failed_with_it(reporte
         udp.close()
     assert first.ok and first.records == ("v=STSv1; id=20240101",), first
     assert all("ConnectionRefusedError" in (result.error or "") for result in later), later
+
+
+def test_query_ids_are_random_bytes_drawn_a_batch_at_a_time_and_not_shared_with_a_forked_child(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each ID is two bytes of the system's CSPRNG, used once; one read serves many questions.
+    from mtasts.verify import dns as stub
+
+    reads: list[int] = []
+
+    def counted(count: int) -> bytes:
+        reads.append(count)
+        return bytes(range(count))
+
+    monkeypatch.setattr(stub, "_drawn_ids", stub._drawn_ids)
+    stub._drawn_ids.clear()
+    monkeypatch.setattr(stub.secrets, "token_bytes", counted)
+    ids = [stub._query_id() for _ in range(2 * stub._IDS_PER_DRAW)]
+    assert reads == [2 * stub._IDS_PER_DRAW] * 2
+    drawn = struct.unpack(f"!{stub._IDS_PER_DRAW}H", bytes(range(2 * stub._IDS_PER_DRAW)))
+    assert sorted(ids) == sorted(drawn * 2)
+    monkeypatch.undo()
+
+    stub._query_id()  # leaves IDs drawn in this process
+    assert stub._drawn_ids
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.write(writer, b"%d" % len(stub._drawn_ids))
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(child, 0)
+    assert os.read(reader, 16) == b"0"
+    os.close(reader)
