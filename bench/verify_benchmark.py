@@ -17,7 +17,8 @@ with `mtasts.verify.verify_domains` (all checks, concurrently) without and with 
 (`--smtp off`/`on`, the best of two runs each), and with checkdmarc's `check_mta_sts` and
 `check_mx` (STARTTLS tested) one domain after another, and prints domains per second for
 each, the ratios against the goals, and whether both reach the same verdict (valid or not) for
-every domain. `--no-peers` leaves checkdmarc out, for runs too long for it (`--domains 1000`).
+every domain. The twin's servers run on a CPU apart from the measured runs when there are two
+or more (`apart_from_twin`). `--no-peers` leaves checkdmarc out, for runs too long for it (`--domains 1000`).
 `--instructions` times nothing: it counts the instructions `verify` runs per domain under
 valgrind's cachegrind (`count_instructions`), a figure the host's speed does not change.
 `--profile` times nothing either: it samples one run with py-spy and prints where its time
