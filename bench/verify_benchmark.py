@@ -375,13 +375,12 @@ def apart_from_twin(twin: Any) -> Iterator[str]:
     if len(cpus) < 2:
         yield "one CPU: the twin's servers share it with what is measured"
         return
-    servers = set(cpus[1:])
-    twin.confine(servers)
-    os.sched_setaffinity(0, {cpus[0]})  # inherited by every process started from here
+    first, servers = cpus[0], cpus[1:]
+    twin.confine(set(servers))
+    os.sched_setaffinity(0, {first})  # inherited by every process started from here
     try:
         yield (
-            f"the twin's servers on CPU {', '.join(map(str, sorted(servers)))}, "
-            f"verify and checkdmarc on CPU {cpus[0]}"
+            f"the twin's servers on CPU {', '.join(map(str, servers))}, verify and checkdmarc on CPU {first}"
         )
     finally:
         os.sched_setaffinity(0, set(cpus))

@@ -351,8 +351,7 @@ def test_query_ids_are_random_bytes_drawn_a_batch_at_a_time_and_not_shared_with_
         reads.append(count)
         return bytes(range(count))
 
-    monkeypatch.setattr(stub, "_drawn_ids", stub._drawn_ids)
-    stub._drawn_ids.clear()
+    stub._drawn_ids.clear()  # IDs left by earlier tests
     monkeypatch.setattr(stub.secrets, "token_bytes", counted)
     ids = [stub._query_id() for _ in range(2 * stub._IDS_PER_DRAW)]
     assert reads == [2 * stub._IDS_PER_DRAW] * 2
@@ -365,8 +364,10 @@ def test_query_ids_are_random_bytes_drawn_a_batch_at_a_time_and_not_shared_with_
     reader, writer = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - the child reports through the pipe
-        os.write(writer, b"%d" % len(stub._drawn_ids))
-        os._exit(0)
+        try:
+            os.write(writer, b"%d" % len(stub._drawn_ids))
+        finally:
+            os._exit(0)  # never back into pytest
     os.close(writer)
     os.waitpid(child, 0)
     assert os.read(reader, 16) == b"0"
