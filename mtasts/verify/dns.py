@@ -400,8 +400,10 @@ def _skip_name(parser: dns.wire.Parser) -> bool:
 # a `getrandom` call per ID was a system call per question for two bytes.
 _IDS_PER_DRAW = 32
 _drawn_ids: list[int] = []
-# A forked child must not send the IDs its parent will also send.
-os.register_at_fork(after_in_child=_drawn_ids.clear)
+# A forked child must not send the IDs its parent will also send. Windows has no fork (nor
+# this hook).
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_drawn_ids.clear)
 
 
 def _query_id() -> int:
