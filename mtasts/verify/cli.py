@@ -10,7 +10,6 @@ could not be checked the status is 1.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import sys
 from pathlib import Path
@@ -184,9 +183,10 @@ def run(args: argparse.Namespace) -> int:
     expected = {state.settings.domain: state} if state is not None else None
     # Imported here: `python -m mtasts reports` and `render` build this parser too, and need
     # none of verify's DNS and HTTPS machinery.
+    from mtasts.verify.event_loop import run
     from mtasts.verify.verifier import verify_domains
 
-    reports = asyncio.run(verify_domains(domains, options, expected))
+    reports = run(verify_domains(domains, options, expected))
     write_out(json_report(reports) if args.json else text_report(reports))
     return exit_status(reports)
 

@@ -18,6 +18,7 @@ import os
 import re
 import socket
 import ssl
+import sys
 from dataclasses import dataclass
 
 import h11
@@ -290,13 +291,25 @@ def _wake(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
+def connecting_errors(platform: str) -> frozenset[int]:
+    """What a non-blocking connect returns while the connection is under way: EINPROGRESS,
+    and on Windows WSAEWOULDBLOCK (Python's EWOULDBLOCK there). Elsewhere EWOULDBLOCK is
+    EAGAIN, which from a connect means no local port was free: a failure, not a wait."""
+    if platform == "win32":
+        return frozenset({errno.EINPROGRESS, errno.EWOULDBLOCK})
+    return frozenset({errno.EINPROGRESS})
+
+
+_CONNECTING = connecting_errors(sys.platform)
+
+
 async def _tcp_connect(sock: socket.socket, address: str, port: int) -> None:
     """`loop.sock_connect` for an address that is already an IP address, with its errors.
 
     sock_connect first makes sure the address needs no resolving, and reaches the wait by
     way of an exception; this is the same wait for the connection, without either."""
     error = sock.connect_ex((address, port))
-    if error == errno.EINPROGRESS:
+    if error in _CONNECTING:
         loop = asyncio.get_running_loop()
         writable: asyncio.Future[None] = loop.create_future()
         loop.add_writer(sock.fileno(), _wake, writable)

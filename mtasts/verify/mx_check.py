@@ -60,10 +60,11 @@ class MxProber:
         options: VerifyOptions,
         resolver: Resolver | None = None,
         query_limit: asyncio.Semaphore | None = None,
+        probes_in_flight: int | None = None,
     ) -> None:
         self.options = options
         self.context = smtp.probe_context()
-        self.limit = asyncio.Semaphore(MAX_PROBES_IN_FLIGHT)
+        self.limit = asyncio.Semaphore(probes_in_flight or MAX_PROBES_IN_FLIGHT)
         self._resolver = resolver
         self._query_limit = query_limit
         self._roots: asyncio.Task[list[x509.Certificate]] | None = None

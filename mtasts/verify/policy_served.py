@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from mtasts.constants import policy_host
 from mtasts.names import normalize
 from mtasts.policy import policy_id
+from mtasts.verify import event_loop
 from mtasts.verify.checks import policy_file
 from mtasts.verify.checks.phrasing import unanswered, unexpected
 from mtasts.verify.dns import DnsResult, Lookups
@@ -196,12 +197,12 @@ def _run_sync(work: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(work)
+        return event_loop.run(work)
     box: dict[str, Any] = {}
 
     def runner() -> None:
         try:
-            box["value"] = asyncio.run(work)
+            box["value"] = event_loop.run(work)
         except BaseException as error:
             box["error"] = error
 

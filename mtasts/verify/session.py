@@ -9,9 +9,12 @@ bound their work by it. Asking and judging are left to the callers.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 
-from mtasts.verify.dns import MAX_QUERIES_IN_FLIGHT, Resolver, make_resolver
+from mtasts.verify import dns, mx_check
+from mtasts.verify.dns import Resolver, make_resolver
+from mtasts.verify.event_loop import WINDOWS_SOCKETS
 from mtasts.verify.https import Client, make_client
 from mtasts.verify.model import VerifyOptions
 from mtasts.verify.mx_check import MxProber
@@ -19,6 +22,17 @@ from mtasts.verify.mx_check import MxProber
 # A domain's lookups and fetch each take at most `timeout`; they overlap, so a few budgets
 # bound the whole domain even in the worst chain (addresses → connect/TLS → response).
 DOMAIN_BUDGETS = 4
+
+
+def in_flight_limits(concurrency: int, platform: str = sys.platform) -> tuple[int, int, int]:
+    """How many DNS queries, policy fetches and MX probes may be in flight at once, each with a
+    socket open. On Windows their sum stays within what its selector loop can watch
+    (`event_loop.WINDOWS_SOCKETS`): the fetches get what the other two leave."""
+    queries, fetches, probes = dns.MAX_QUERIES_IN_FLIGHT, max(1, concurrency), mx_check.MAX_PROBES_IN_FLIGHT
+    if platform == "win32":
+        queries, probes = min(queries, WINDOWS_SOCKETS // 4), min(probes, WINDOWS_SOCKETS // 4)
+        fetches = min(fetches, WINDOWS_SOCKETS - queries - probes)
+    return queries, fetches, probes
 
 
 class Session:
@@ -36,11 +50,12 @@ class Session:
         self.resolver = resolver or make_resolver(options)
         self._own_client = client is None
         self.client = client or make_client(options)
-        self.query_limit = asyncio.Semaphore(MAX_QUERIES_IN_FLIGHT)
+        queries, fetches, probes = in_flight_limits(options.concurrency)
+        self.query_limit = asyncio.Semaphore(queries)
         # At most `concurrency` connections open at once (sockets, and TLS handshakes competing
         # for the CPU), however many addresses the domains in flight have.
-        self.fetch_limit = asyncio.Semaphore(max(1, options.concurrency))
-        self.mx = MxProber(options, self.resolver, self.query_limit)
+        self.fetch_limit = asyncio.Semaphore(fetches)
+        self.mx = MxProber(options, self.resolver, self.query_limit, probes)
         # Domains judged as if port 25 were blocked here, before any probe of the run had
         # connected: each call judges its domain by its MX addresses instead.
         self.unsettled: list[Callable[[], None]] = []
