@@ -25,13 +25,16 @@ DOMAIN_BUDGETS = 4
 
 
 def in_flight_limits(concurrency: int, platform: str = sys.platform) -> tuple[int, int, int]:
-    """How many DNS queries, policy fetches and MX probes may be in flight at once, each with a
-    socket open. On Windows their sum stays within what its selector loop can watch
+    """How many DNS queries, policy fetches and MX probes may be in flight at once.
+
+    A fetch or a probe holds one socket; a query up to two (its batch's UDP socket, and a TCP
+    one once its answer came truncated, which any domain's records can make it). On Windows
+    the most they can hold together stays within what its selector loop watches
     (`event_loop.WINDOWS_SOCKETS`): the fetches get what the other two leave."""
     queries, fetches, probes = dns.MAX_QUERIES_IN_FLIGHT, max(1, concurrency), mx_check.MAX_PROBES_IN_FLIGHT
     if platform == "win32":
-        queries, probes = min(queries, WINDOWS_SOCKETS // 4), min(probes, WINDOWS_SOCKETS // 4)
-        fetches = min(fetches, WINDOWS_SOCKETS - queries - probes)
+        queries, probes = min(queries, WINDOWS_SOCKETS // 6), min(probes, WINDOWS_SOCKETS // 4)
+        fetches = min(fetches, WINDOWS_SOCKETS - 2 * queries - probes)
     return queries, fetches, probes
 
 
