@@ -183,10 +183,10 @@ def run(args: argparse.Namespace) -> int:
     expected = {state.settings.domain: state} if state is not None else None
     # Imported here: `python -m mtasts reports` and `render` build this parser too, and need
     # none of verify's DNS and HTTPS machinery.
-    from mtasts.verify.event_loop import run
+    from mtasts.verify import event_loop
     from mtasts.verify.verifier import verify_domains
 
-    reports = run(verify_domains(domains, options, expected))
+    reports = event_loop.run(verify_domains(domains, options, expected))
     write_out(json_report(reports) if args.json else text_report(reports))
     return exit_status(reports)
 
