@@ -128,6 +128,10 @@ def _error_kind(error: BaseException) -> tuple[str, str]:
 
 # httpcore's limit on a response head, so a head that was accepted before still is.
 _MAX_HEAD_BYTES = 100 * 1024
+# Flights of TLS handshake messages the client sends back while it reads the response: a
+# TLS 1.2 renegotiation takes two, a reply to KeyUpdates one. A policy is too small for a
+# server to need any; each renegotiation is a full handshake of this run's CPU.
+_MAX_ANSWERS = 8
 _REQUEST_HEADERS = [
     ("User-Agent", "mtasts-verify (RFC 8461 policy check)"),
     ("Accept", "*/*"),
@@ -192,6 +196,7 @@ class _TlsConnection:
         self.tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=host)
         self._readable: asyncio.Future[None] | None = None  # what `_recv` waits on
         self._watched = False  # the socket is registered with the event loop for reading
+        self._answers = 0  # flights sent back while reading (`receive`)
 
     async def handshake(self) -> None:
         """SSLError for a refused handshake, `_HungUp` when the server hangs up first.
@@ -224,10 +229,19 @@ class _TlsConnection:
             try:
                 return self.tls.read(65536)
             except ssl.SSLWantReadError:
-                # What OpenSSL wrote while reading (a reply to each KeyUpdate the server asks
-                # for) would never be sent, as nothing is after the request: kept, a server
-                # asking again and again would grow it for the whole timeout.
-                self._outgoing.read()
+                # What OpenSSL wrote while reading is its part of something the server began:
+                # a TLS 1.2 renegotiation (RFC 5746), or a reply to a KeyUpdate that asked for
+                # one (RFC 8446 §4.6.3). Sent, as a sender's TLS stack sends it: a server may
+                # hold its response until the renegotiation is done. A server that begins
+                # again and again is cut off (_MAX_ANSWERS), and nothing is left to pile up.
+                if self._outgoing.pending:
+                    self._answers += 1
+                    if self._answers > _MAX_ANSWERS:
+                        raise _ProtocolError(
+                            "the server renegotiated TLS or asked for new keys again and again "
+                            f"before its response ended ({_MAX_ANSWERS} answered; a policy needs none)"
+                        ) from None
+                    await self._flush()
                 data = await self._recv()
                 if data:
                     self._incoming.write(data)
