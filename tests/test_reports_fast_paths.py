@@ -1,6 +1,7 @@
 """The fast paths of reading a report give what the straightforward ones give, on any input: the
-JSON decoding (json.loads's result or its error) and the well-formed report (the walk's
-Report, or nothing and the walk names the problems)."""
+JSON decoding (json.loads's result or its error), the well-formed report (the walk's
+Report, or nothing and the walk names the problems), and orjson's reading of a well-formed
+report (what json's reading gives, or nothing and json reads it as before)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import copy
 import json
 from datetime import UTC, date, datetime
 from typing import Any
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mtasts.reports import model
 from mtasts.reports.model import (
     MAX_FAILURE_DETAILS,
     MAX_POLICY_LINES,
@@ -22,6 +25,7 @@ from mtasts.reports.model import (
     _decode_json,
     _walked_report,
     _well_formed_report,
+    parse_report,
     report_from_json,
 )
 from tests.twin.reportmail import STYLES, make_report
@@ -210,3 +214,52 @@ def test_well_formed_reports_of_every_sender_style_take_the_fast_path() -> None:
             document = make_report(DAY, style=style, failures=failures)
             fast = _well_formed_report(document, NOW)
             assert isinstance(fast, Report) and fast == _walked_report(document, NOW), style
+
+
+def parse_as_json_reads(data: bytes, now: datetime) -> Report:
+    """`parse_report` without orjson's fast path: json decodes every report."""
+    with mock.patch.object(model, "_well_formed_at_once", return_value=None):
+        return parse_report(data, now)
+
+
+# What a report's extension fields may hold, of every JSON kind: numbers past 64 bits (orjson
+# reads them as floats), lone surrogates (orjson refuses them), NaN and infinities (json's).
+unusual = st.sampled_from([10**30, -(10**25), 2**64, 2**63, 1e308, "\ud800", "\udfff x", "ok"])
+extension_values = st.recursive(
+    json_values | unusual | st.floats(), lambda children: st.lists(children, max_size=3), max_leaves=6
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    document=reports(),
+    extension=extension_values,
+    count=st.sampled_from([None, 10**30, 2**64 - 1, 2**64, 1e3]),
+    odd=st.none() | st.tuples(paths, unusual),
+    ascii_only=st.booleans(),
+)
+def test_a_report_orjson_reads_is_the_report_json_reads(
+    document: Any, extension: Any, count: Any, odd: tuple[tuple[str | int, ...], Any] | None, ascii_only: bool
+) -> None:
+    if isinstance(document, dict):
+        document["x-extension"] = extension
+        if count is not None:
+            change(document, ("policies", 0, "summary", "total-successful-session-count"), count, False)
+    if odd is not None:  # an unusual value where a reader looks
+        change(document, *odd, False)
+    data = json.dumps(document, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert repr(outcome(parse_report, data, NOW)) == repr(outcome(parse_as_json_reads, data, NOW))
+
+
+@settings(max_examples=600, deadline=None)
+@given(data=json_bytes() | st.binary(max_size=40))
+def test_any_bytes_read_as_a_report_read_as_json_reads_them(data: bytes) -> None:
+    assert repr(outcome(parse_report, data, NOW)) == repr(outcome(parse_as_json_reads, data, NOW))
+
+
+def test_a_well_formed_report_is_read_without_json() -> None:
+    # The fast path is taken (a regression here is only slower, so it is checked by itself).
+    data = json.dumps(make_report(DAY, style=STYLES[0])).encode()
+    with mock.patch.object(model, "_decode_json", side_effect=AssertionError("json decoded it")):
+        report = parse_report(data, NOW)
+    assert report == parse_as_json_reads(data, NOW)

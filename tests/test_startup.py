@@ -19,6 +19,7 @@ NOT_ON_THE_PROGRAM_PATH = [
     "dns",
     "cryptography",
     "imapclient",
+    "orjson",
     "mtasts.verify",
     "mtasts.reports",
     "idna",

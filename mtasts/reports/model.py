@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
+import orjson
+
 from mtasts.errors import ProblemsError
 from mtasts.visible import clip
 
@@ -116,6 +118,10 @@ def parse_report(data: bytes, now: datetime | None = None) -> Report:
         data = gunzip(data)
     elif len(data) > MAX_REPORT_BYTES:
         raise ReportError([f"the report is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB"])
+    now = now or datetime.now(UTC)
+    report = _well_formed_at_once(data, now)
+    if report is not None:
+        return report
     try:
         document = _decode_json(data)
     except UnicodeDecodeError:
@@ -129,6 +135,22 @@ def parse_report(data: bytes, now: datetime | None = None) -> Report:
             ["the report holds a number thousands of digits long; no count is that large"]
         ) from None
     return report_from_json(document, now)
+
+
+def _well_formed_at_once(data: bytes, now: datetime) -> Report | None:
+    """The report in `data` when orjson reads it and it is well formed, else None.
+
+    A fast path: decoding was half the time spent on a well-formed report, and orjson (Rust)
+    decodes one in under half the time json does. Where orjson reads a text, it reads what
+    json.loads reads (RFC 8259 JSON in UTF-8); what it refuses (lone surrogates, NaN, other
+    encodings, nesting past 1,024) and what it reads otherwise (an integer past 64 bits comes
+    back a float, which no count is) end here, for `_decode_json` and the walk to read again
+    and name as before (tests/test_reports_fast_paths.py checks both read alike)."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    return _well_formed_report(document, now)
 
 
 # JSON's whitespace (RFC 8259 §2), what json.loads skips around a document.
