@@ -765,6 +765,43 @@ def test_a_server_asking_for_endless_key_updates_does_not_pile_up_the_replies_in
     assert held and max(held) < 64 * 1024, held
 
 
+def test_an_answer_the_server_no_longer_takes_does_not_hide_its_response(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server asks for a key update, then answers; sending the update back fails (it has
+    # stopped reading, or reset), yet the response it sent is there to read.
+    import time as clock
+
+    from mtasts.verify import https
+
+    def update_then_answer(ssl_lib: Any, peer: Any, _: socket.socket, going_on: Callable[[], bool]) -> None:
+        # Two updates, apart: OpenSSL writes its answer to one as it reads the next record.
+        for _ in range(2):
+            ssl_lib.SSL_key_update(peer, 1)  # SSL_KEY_UPDATE_REQUESTED
+            ssl_lib.SSL_do_handshake(peer)
+            clock.sleep(0.1)
+        clock.sleep(0.1)  # so that the updates are read, and answered, before the response comes
+        response = _policy_response()
+        ssl_lib.SSL_write(peer, response, len(response))
+
+    flush = https._TlsConnection._flush
+    failed: list[int] = []
+
+    async def refused_after_the_request(connection: https._TlsConnection) -> None:
+        if connection._answers:  # what `receive` sends back
+            failed.append(connection._outgoing.pending)
+            connection._outgoing.read()
+            raise BrokenPipeError(32, "Broken pipe")
+        await flush(connection)
+
+    monkeypatch.setattr(https._TlsConnection, "_flush", refused_after_the_request)
+    options = dataclasses.replace(world.options, timeout=2.0)
+    with openssl_server(world, update_then_answer):
+        [result] = asyncio.run(https.fetch_policy(https.Client(options), HOST, ["127.0.0.3"], options))
+    assert failed and failed[0] > 0, result
+    assert (result.error, result.status, result.body) == (None, 200, GOOD_POLICY.encode()), result
+
+
 def _policy_response() -> bytes:
     body = GOOD_POLICY.encode()
     head = f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n\r\n"

@@ -11,6 +11,7 @@ judges the response: `checks` does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import functools
 import ipaddress
@@ -241,7 +242,8 @@ class _TlsConnection:
                             "the server renegotiated TLS or asked for new keys again and again "
                             f"before its response ended ({_MAX_ANSWERS} answered; a policy needs none)"
                         ) from None
-                    await self._flush()
+                    with contextlib.suppress(OSError):  # the server stopped reading: what it
+                        await self._flush()  # sent before that may still be there to read
                 data = await self._recv()
                 if data:
                     self._incoming.write(data)
