@@ -364,6 +364,65 @@ def test_roots_come_from_the_ca_file_given(tmp_path: object) -> None:
     assert [root.subject for root in certs.load_roots(str(path))] == [ROOTS[0].subject]
 
 
+def _without_default_roots(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """OpenSSL's default file and directory hold nothing, as on Windows."""
+    import ssl
+    from pathlib import Path
+
+    missing = str(Path(str(tmp_path)) / "nothing")
+    paths = ssl.DefaultVerifyPaths(missing, missing, "SSL_CERT_FILE", missing, "SSL_CERT_DIR", missing)
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: paths)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+
+
+def test_without_openssl_s_roots_the_system_store_s_server_roots_are_trusted(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    # Windows keeps its roots in a store OpenSSL does not read (Python's ssl reads it for HTTPS
+    # there): without it every MX chain was "not trusted". `ssl.enum_certificates` is Windows'
+    # own; stood in here with what it hands back.
+    import ssl
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    _without_default_roots(monkeypatch, tmp_path)
+    der = CA.cert_pem.bytes()
+    trusted = x509.load_pem_x509_certificate(der).public_bytes(Encoding.DER)
+    client_only = x509.load_pem_x509_certificate(OTHER_CA.cert_pem.bytes()).public_bytes(Encoding.DER)
+    entries = [
+        (trusted, "x509_asn", {ssl.Purpose.SERVER_AUTH.oid}),
+        (client_only, "x509_asn", {ssl.Purpose.CLIENT_AUTH.oid}),  # trusted for another purpose
+        (b"not a certificate", "x509_asn", True),
+        (trusted, "pkcs_7_asn", True),
+    ]
+    asked: list[str] = []
+    monkeypatch.setattr(ssl, "enum_certificates", lambda store: asked.append(store) or entries, raising=False)
+    roots = certs.load_roots(None)
+    assert asked == ["ROOT"] and [root.subject for root in roots] == [ROOTS[0].subject]
+    assert certs.judge(HOST, chain_of(CA.issue_cert(HOST)), roots, NOW).result_type is None
+
+
+def test_a_ca_file_given_is_trusted_alone_and_without_roots_anywhere_the_fix_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    import ssl
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    _without_default_roots(monkeypatch, tmp_path)
+    monkeypatch.setattr(ssl, "enum_certificates", lambda store: [], raising=False)
+    assert certs.load_roots(None) == []
+    verdict = certs.judge(HOST, chain_of(CA.issue_cert(HOST)), [], NOW)
+    assert "no trusted root certificates were found on this machine (use --ca-file)" in verdict.problem
+    # A file given stands alone: the system store is not added to it.
+    other = x509.load_pem_x509_certificate(OTHER_CA.cert_pem.bytes()).public_bytes(Encoding.DER)
+    monkeypatch.setattr(ssl, "enum_certificates", lambda store: [(other, "x509_asn", True)], raising=False)
+    path = Path(str(tmp_path)) / "ca.pem"
+    CA.cert_pem.write_to_path(str(path))
+    assert [root.subject for root in certs.load_roots(str(path))] == [ROOTS[0].subject]
+
+
 # The probe against a fake SMTP server
 
 

@@ -18,7 +18,7 @@ import os
 import re
 import ssl
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +68,8 @@ class CertificateVerdict:
 
 
 def load_roots(ca_file: str | None) -> list[x509.Certificate]:
-    """The trusted roots: `ca_file`, else SSL_CERT_FILE, else OpenSSL's default file or directory."""
+    """The trusted roots: `ca_file`, else SSL_CERT_FILE, else OpenSSL's default file or directory,
+    else (Windows) the system's root store."""
     chosen = ca_file or os.environ.get("SSL_CERT_FILE") or None
     if chosen:
         files = [Path(chosen)]
@@ -88,14 +89,43 @@ def load_roots(ca_file: str | None) -> list[x509.Certificate]:
             continue
         # One by one: a root the library cannot read (or warns about) must not lose the others.
         for block in _PEM_BLOCK.findall(text):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    certificate = x509.load_pem_x509_certificate(block)
-                except ValueError:
-                    continue
-            roots.setdefault(certificate.fingerprint(hashes.SHA256()), certificate)
+            _keep(roots, x509.load_pem_x509_certificate, block)
+    if not chosen and not roots:
+        for der in _system_store_roots():
+            _keep(roots, x509.load_der_x509_certificate, der)
     return list(roots.values())
+
+
+def _keep(
+    roots: dict[bytes, x509.Certificate], load: Callable[[bytes], x509.Certificate], data: bytes
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            certificate = load(data)
+        except ValueError:
+            return
+    roots.setdefault(certificate.fingerprint(hashes.SHA256()), certificate)
+
+
+def _system_store_roots() -> list[bytes]:
+    """The roots Windows keeps in its system store rather than in files OpenSSL reads: the ROOT
+    store's certificates trusted for server authentication (`trust` is True, or names that
+    purpose), as Python's ssl loads them for HTTPS there. Its CA store holds intermediates,
+    which are no trust anchors. Elsewhere there is no such store: none."""
+    enumerate_store = getattr(ssl, "enum_certificates", None)
+    if enumerate_store is None:
+        return []
+    try:
+        entries = enumerate_store("ROOT")
+    except OSError:
+        return []
+    server_auth = ssl.Purpose.SERVER_AUTH.oid
+    return [
+        der
+        for der, encoding, trust in entries
+        if encoding == "x509_asn" and (trust is True or (isinstance(trust, set) and server_auth in trust))
+    ]
 
 
 def dns_names(certificate: x509.Certificate) -> tuple[str, ...]:
