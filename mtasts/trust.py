@@ -4,8 +4,10 @@ connection; OpenSSL's own error (`[X509: NO_CERTIFICATE_OR_CRL_FOUND]`) names ne
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
+import sys
 from pathlib import Path
 
 from mtasts.errors import MtaStsError
@@ -20,9 +22,14 @@ class TrustStoreError(MtaStsError, ValueError):
 
 def trusting_context(ca_file: str | None) -> ssl.SSLContext:
     """OpenSSL's default client context (host names and certificates checked), trusting
-    `ca_file` (given as --ca-file), else SSL_CERT_FILE, else the system's store."""
+    `ca_file` (given as --ca-file), else SSL_CERT_FILE, else the system's store; TrustStoreError
+    when the system has no store (`missing_system_trust`)."""
     chosen = ca_file or os.environ.get("SSL_CERT_FILE") or None
     given = "--ca-file" if ca_file else "SSL_CERT_FILE"
+    if chosen is None:
+        missing = missing_system_trust()
+        if missing:
+            raise TrustStoreError(missing)
     try:
         return ssl.create_default_context(cafile=chosen)
     except ssl.SSLError as error:  # an OSError too: before that clause
@@ -31,6 +38,35 @@ def trusting_context(ca_file: str | None) -> ssl.SSLContext:
         raise TrustStoreError(
             f"{given} {chosen} cannot be read ({error.strerror or error}); {_PEM_HINT}"
         ) from None
+
+
+def missing_system_trust(platform: str = sys.platform) -> str | None:
+    """Why this machine trusts no CA certificate by default, with the fix; None when it has some.
+
+    Python's ssl trusts what OpenSSL's default file and folder hold; where neither holds any
+    (python.org's Python on macOS until its Install Certificates command has run), every
+    policy host's certificate fails to verify, and a sound domain would read as broken, or the
+    stack's readiness check wait out its timeout. Windows keeps its store elsewhere, which
+    Python reads: not judged here."""
+    if platform == "win32":
+        return None
+    paths = ssl.get_default_verify_paths()
+    for name in (paths.cafile, paths.openssl_cafile):
+        with contextlib.suppress(OSError):
+            if name and os.path.getsize(name) > 0:
+                return None
+    for name in (paths.capath, paths.openssl_capath):
+        with contextlib.suppress(OSError):
+            if name:
+                with os.scandir(name) as entries:
+                    if any(entries):
+                        return None
+    return (
+        f"this machine has no CA certificates to trust (OpenSSL's {paths.openssl_cafile} and "
+        f"{paths.openssl_capath} hold none): install them (for python.org's Python on macOS, run "
+        "its Install Certificates command), or name a file of PEM certificates with --ca-file or "
+        "SSL_CERT_FILE"
+    )
 
 
 def _unusable(given: str, path: str, error: ssl.SSLError) -> str:
@@ -56,6 +92,10 @@ def check_ca_file(ca_file: str | None, *, used: bool = True) -> None:
     loaded for the look: nothing is chosen then."""
     if ca_file is not None and not Path(ca_file).is_file():
         raise UsageError(f"--ca-file {ca_file!r} is not a readable file")
+    if used and not (ca_file or os.environ.get("SSL_CERT_FILE")):
+        missing = missing_system_trust()
+        if missing:
+            raise UsageError(missing)
     if used and (ca_file or os.environ.get("SSL_CERT_FILE")):
         try:
             trusting_context(ca_file)

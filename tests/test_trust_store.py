@@ -11,7 +11,7 @@ import pytest
 import trustme
 
 from mtasts.__main__ import main
-from mtasts.trust import TrustStoreError, trusting_context
+from mtasts.trust import TrustStoreError, missing_system_trust, trusting_context
 
 
 @pytest.fixture
@@ -117,3 +117,58 @@ def test_reports_without_imap_does_not_need_the_trust_store(
     (tmp_path / "empty").mkdir()
     assert main(["reports", str(tmp_path / "empty")]) == 1  # held nothing: not a trust problem
     assert "SSL_CERT_FILE" not in capsys.readouterr().err
+
+
+@pytest.fixture
+def no_system_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenSSL's default file is missing and its folder empty, as for python.org's Python on
+    macOS before its Install Certificates command has run."""
+    (tmp_path / "certs").mkdir()
+    missing, empty = str(tmp_path / "cert.pem"), str(tmp_path / "certs")
+    paths = ssl.DefaultVerifyPaths(None, empty, "SSL_CERT_FILE", missing, "SSL_CERT_DIR", empty)  # type: ignore[arg-type]
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: paths)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+
+
+def test_this_machine_has_a_store_to_trust() -> None:
+    assert missing_system_trust() is None
+
+
+def test_a_machine_without_ca_certificates_is_named_with_the_fix(no_system_store: None) -> None:
+    # Every policy host's certificate failed to verify there: sound domains read as broken,
+    # and the stack's readiness check waited out its timeout before saying so.
+    missing = missing_system_trust()
+    assert missing is not None and "has no CA certificates to trust" in missing
+    assert "Install Certificates" in missing and "--ca-file" in missing
+    with pytest.raises(TrustStoreError, match="no CA certificates to trust"):
+        trusting_context(None)
+    assert missing_system_trust("win32") is None  # Python reads Windows' own store
+
+
+def test_verify_refuses_to_run_without_ca_certificates_before_any_lookup(
+    no_system_store: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["verify", "example.com", "--nameserver", "127.0.0.9", "--timeout", "1"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("error: this machine has no CA certificates")
+
+
+def test_a_ca_file_given_is_enough_without_a_system_store(
+    no_system_store: None, ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    assert [cert["subject"] for cert in trusting_context(str(path)).get_ca_certs()] == [ca_subject(ca)]
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    assert [cert["subject"] for cert in trusting_context(None).get_ca_certs()] == [ca_subject(ca)]
+
+
+def test_the_readiness_check_says_so_at_once_rather_than_wait_out_its_timeout(no_system_store: None) -> None:
+    import time
+
+    from mtasts.verify import check_policy_served_sync
+
+    started = time.monotonic()
+    with pytest.raises(TrustStoreError, match="no CA certificates to trust"):
+        check_policy_served_sync("example.com", "version: STSv1\n", nameserver="127.0.0.9", timeout=5.0)
+    assert time.monotonic() - started < 2
