@@ -596,3 +596,18 @@ def test_the_largest_report_a_message_may_carry_is_still_read_within_the_bounds(
     data += b" " * (4 * 2**20 - 100 - len(data))
     [item] = sources.reports_in_message(report_mail(document, "json", payload=data), "big.eml")
     assert isinstance(item, Found)
+
+
+@pytest.mark.parametrize("separator", ["/", "\\"])
+def test_a_folder_s_files_are_named_as_the_system_joins_paths(
+    separator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Names are joined as strings, not Paths (a Path per file cost as much as a report); on
+    # Windows str(Path) joins with a backslash, and the names shown must read the same.
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    monkeypatch.setattr(sources.os, "sep", separator)
+    pure = PurePosixPath if separator == "/" else PureWindowsPath
+    for folder in (["reports"], ["C:\\", "mail", "tls"] if separator == "\\" else ["/", "srv", "tls"]):
+        directory = str(pure(*folder))
+        assert sources._prefix(directory) + "r.json" == str(pure(directory) / "r.json")

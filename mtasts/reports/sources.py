@@ -165,10 +165,10 @@ def _maildir_folders(root: Path, seen: set[tuple[int, int]], depth: int) -> Iter
 
 
 def _prefix(directory: str) -> str:
-    """What `str(Path(directory) / name)` puts before `name`."""
+    """What `str(Path(directory) / name)` puts before `name` (a backslash on Windows)."""
     if directory == ".":
         return ""
-    return directory if directory.endswith("/") else directory + "/"
+    return directory if directory.endswith(("/", os.sep)) else directory + os.sep
 
 
 def read_maildir(path: Path) -> Iterator[Item]:
