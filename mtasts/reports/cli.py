@@ -181,7 +181,8 @@ def _write_whole(path: str, text: str) -> None:
     folder, name = os.path.split(target)
     temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+        # The umask applies; O_BINARY: Windows' C library would write LF as CR LF otherwise.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except PermissionError:
         _write_in_place(path, data)
         return

@@ -332,8 +332,12 @@ def _too_large(size: int) -> str:
 
 
 # O_NONBLOCK: opening a FIFO (a file swapped for one after it was listed) returns at once
-# instead of waiting for a writer; O_NOCTTY: a terminal device never becomes ours.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+# instead of waiting for a writer; O_NOCTTY: a terminal device never becomes ours. O_BINARY:
+# Windows' C library reads a descriptor in text mode otherwise, turning CR LF into LF and
+# stopping at a Ctrl-Z, which would garble every gzip report (other systems have no such mode).
+_OPEN_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+)
 
 
 def open_regular(path: Path) -> BinaryIO:
