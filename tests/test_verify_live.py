@@ -751,7 +751,8 @@ def test_a_server_asking_for_endless_key_updates_does_not_pile_up_the_replies_in
 
     monkeypatch.setattr(https._TlsConnection, "_recv", watched)
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-    options = dataclasses.replace(world.options, timeout=1.0)
+    # A timeout the cut-off comes well within, even on a loaded machine: the error says which ended it.
+    options = dataclasses.replace(world.options, timeout=5.0)
     started = time.monotonic()
     with key_updating_server(world, head):
         [result] = asyncio.run(https.fetch_policy(https.Client(options), HOST, ["127.0.0.3"], options))
@@ -761,7 +762,7 @@ def test_a_server_asking_for_endless_key_updates_does_not_pile_up_the_replies_in
         "RemoteProtocolError: the server renegotiated TLS or asked for new keys again and again "
         "before its response ended (8 answered; a policy needs none)"
     ), result
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 4.0
     assert held and max(held) < 64 * 1024, held
 
 
@@ -827,12 +828,12 @@ def test_a_server_that_renegotiates_before_it_answers_is_answered_as_senders_ans
 def test_a_server_that_renegotiates_without_end_is_cut_off_before_the_timeout(world: World) -> None:
     from mtasts.verify import https
 
-    options = dataclasses.replace(world.options, timeout=3.0)
+    options = dataclasses.replace(world.options, timeout=6.0)
     started = time.monotonic()
     with renegotiating_server(world, None, _policy_response()):
         [result] = asyncio.run(https.fetch_policy(https.Client(options), HOST, ["127.0.0.3"], options))
     assert result.error_kind == "http" and "renegotiated TLS" in (result.error or ""), result
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0
 
 
 @contextlib.contextmanager
