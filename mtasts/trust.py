@@ -88,16 +88,18 @@ def _unusable(given: str, path: str, error: ssl.SSLError) -> str:
 
 def check_ca_file(ca_file: str | None, *, used: bool = True) -> None:
     """The check `verify` and `reports` make of --ca-file (and, when `used`, of SSL_CERT_FILE)
-    before any work starts: UsageError naming the file and the fix. The system's store is not
-    loaded for the look: nothing is chosen then."""
+    before any work starts: UsageError naming the file and the fix. When neither is given, the
+    system's store is only looked for (`missing_system_trust`), not loaded."""
     if ca_file is not None and not Path(ca_file).is_file():
         raise UsageError(f"--ca-file {ca_file!r} is not a readable file")
-    if used and not (ca_file or os.environ.get("SSL_CERT_FILE")):
-        missing = missing_system_trust()
-        if missing:
-            raise UsageError(missing)
-    if used and (ca_file or os.environ.get("SSL_CERT_FILE")):
+    if not used:
+        return
+    if ca_file or os.environ.get("SSL_CERT_FILE"):
         try:
             trusting_context(ca_file)
         except TrustStoreError as error:
             raise UsageError(str(error)) from None
+    else:
+        missing = missing_system_trust()
+        if missing:
+            raise UsageError(missing)
