@@ -12,6 +12,7 @@ import datetime
 import socket
 import ssl
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/plain"})
     send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    delay: float = 0.0  # seconds between the request and the response: a far-away host
 
 
 class FakeHttps:
@@ -140,6 +142,7 @@ class FakeHttps:
                 host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
                 fake.requests.append((host, self.path))
                 reply = fake.replies.get(host, Reply(404, b"not found\n"))
+                time.sleep(reply.delay)
                 self.send_response(reply.status)
                 for key, value in reply.headers.items():
                     self.send_header(key, value)

@@ -183,9 +183,13 @@ def run(args: argparse.Namespace) -> int:
     expected = {state.settings.domain: state} if state is not None else None
     # Imported here: `python -m mtasts reports` and `render` build this parser too, and need
     # none of verify's DNS and HTTPS machinery.
-    from mtasts.verify import event_loop
+    from mtasts.verify import descriptors, event_loop
+    from mtasts.verify.session import in_flight_limits
     from mtasts.verify.verifier import verify_domains
 
+    # This process is the command's own: room for every socket the run may hold, if the
+    # system allows it, so that the run's limits need not shrink to fit (`descriptors`).
+    descriptors.make_room(in_flight_limits(options.concurrency, None).sockets)
     reports = event_loop.run(verify_domains(domains, options, expected))
     write_out(json_report(reports) if args.json else text_report(reports))
     return exit_status(reports)

@@ -23,7 +23,7 @@ from mtasts.verify import certs, smtp
 from mtasts.verify.checks import mx_tls as judging
 from mtasts.verify.dns import DnsResult, Lookups, Resolver, lookup, make_resolver
 from mtasts.verify.model import MX_TLS, Finding, Status, VerifyOptions
-from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxTlsEntry, MxToday, SmtpProbe
+from mtasts.verify.mx_tls import PORT_25_BLOCKED, MxOutcome, MxTlsEntry, MxToday, SmtpMode, SmtpProbe
 
 # Sockets open at once across domains; an MX host takes seconds only when it is silent.
 MAX_PROBES_IN_FLIGHT = 200
@@ -67,7 +67,9 @@ class MxProber:
         self.limit = asyncio.Semaphore(probes_in_flight or MAX_PROBES_IN_FLIGHT)
         self._resolver = resolver
         self._query_limit = query_limit
-        self._roots: asyncio.Task[list[x509.Certificate]] | None = None
+        # Read before the run opens its sockets (about 10 ms for a system store of 150 roots),
+        # in this thread: a read that found no descriptor left mid-run would leave no root to trust.
+        self._roots = certs.load_roots(options.ca_file) if options.smtp != SmtpMode.OFF else None
         self._probes: dict[tuple[str, str], asyncio.Task[SmtpProbe]] = {}
         self._answers: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}
         self._judged: dict[tuple[object, ...], MxTlsEntry] = {}
@@ -109,11 +111,9 @@ class MxProber:
         """The verdicts of the probes that finished, for a check cut short by its deadline.
 
         A probe whose TLSA answer is not in yet keeps a failure (the certificate alone fails
-        it) but not a pass (the TLSA records might fail it); without the roots nothing is judged.
+        it) but not a pass (the TLSA records might fail it).
         """
-        roots = self._roots
-        if roots is None or not roots.done() or roots.cancelled() or roots.exception() is not None:
-            return []
+        roots = self.roots()
         now = datetime.datetime.now(datetime.UTC)
         entries = []
         for (host, _), task in self._probes.items():
@@ -123,7 +123,7 @@ class MxProber:
             tlsa_answer = None
             if answer is not None and answer.done() and not answer.cancelled() and answer.exception() is None:
                 tlsa_answer = answer.result()
-            entry = self.judge(task.result(), tlsa_answer, roots.result(), now)
+            entry = self.judge(task.result(), tlsa_answer, roots, now)
             if tlsa_answer is None and entry.outcome is MxOutcome.PASSED:
                 entry = replace(
                     entry,
@@ -133,10 +133,11 @@ class MxProber:
             entries.append(entry)
         return entries
 
-    async def roots(self) -> list[x509.Certificate]:
+    def roots(self) -> list[x509.Certificate]:
+        """The trusted roots, read once (at the start unless the run's MX check is off)."""
         if self._roots is None:
-            self._roots = asyncio.ensure_future(asyncio.to_thread(certs.load_roots, self.options.ca_file))
-        return await self._roots
+            self._roots = certs.load_roots(self.options.ca_file)
+        return self._roots
 
     async def probe(self, host: str, address: str) -> SmtpProbe:
         key = (host, address)
@@ -210,11 +211,11 @@ async def run_mx_check(prober: MxProber, hosts: Sequence[str]) -> MxCheck:
                 )
             )
         targets += [(host, address) for address in addresses]
-    probes, roots, tlsa = await asyncio.gather(
+    probes, tlsa = await asyncio.gather(
         bounded([partial(prober.probe, host, address) for host, address in targets]),
-        prober.roots(),
         tlsa_answers(prober, hosts),
     )
+    roots = prober.roots()
     now = datetime.datetime.now(datetime.UTC)
     check.probes = list(probes)
     for probe in check.probes:

@@ -9,12 +9,11 @@ bound their work by it. Asking and judging are left to the callers.
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Callable
+from typing import NamedTuple
 
-from mtasts.verify import dns, mx_check
+from mtasts.verify import descriptors, dns, mx_check
 from mtasts.verify.dns import Resolver, make_resolver
-from mtasts.verify.event_loop import WINDOWS_SOCKETS
 from mtasts.verify.https import Client, make_client
 from mtasts.verify.model import VerifyOptions
 from mtasts.verify.mx_check import MxProber
@@ -24,18 +23,35 @@ from mtasts.verify.mx_check import MxProber
 DOMAIN_BUDGETS = 4
 
 
-def in_flight_limits(concurrency: int, platform: str = sys.platform) -> tuple[int, int, int]:
-    """How many DNS queries, policy fetches and MX probes may be in flight at once.
+class InFlight(NamedTuple):
+    """How many DNS queries, policy fetches and MX probes may be in flight at once."""
 
-    A fetch or a probe holds one socket; a query up to two (its batch's UDP socket, and a TCP
-    one once its answer came truncated, which any domain's records can make it). On Windows
-    the most they can hold together stays within what its selector loop watches
-    (`event_loop.WINDOWS_SOCKETS`): the fetches get what the other two leave."""
-    queries, fetches, probes = dns.MAX_QUERIES_IN_FLIGHT, max(1, concurrency), mx_check.MAX_PROBES_IN_FLIGHT
-    if platform == "win32":
-        queries, probes = min(queries, WINDOWS_SOCKETS // 6), min(probes, WINDOWS_SOCKETS // 4)
-        fetches = min(fetches, WINDOWS_SOCKETS - 2 * queries - probes)
-    return queries, fetches, probes
+    queries: int
+    fetches: int
+    probes: int
+
+    @property
+    def sockets(self) -> int:
+        """The most they hold at once: a fetch or a probe one socket, a query up to two (its
+        batch's UDP socket, and a TCP one once its answer came truncated, which any domain's
+        records can make it)."""
+        return 2 * self.queries + self.fetches + self.probes
+
+    @property
+    def domains(self) -> int:
+        """Domains checked at once: as many as fetches (`--concurrency` bounds both), so that
+        limits fitted to little room do not start domains whose budgets run out in a queue."""
+        return self.fetches
+
+
+def in_flight_limits(concurrency: int, room: int | None) -> InFlight:
+    """The run's limits, fitted to the sockets there is `room` for (`descriptors.room`; None:
+    unbounded): the fetches get what the queries and probes leave."""
+    limits = InFlight(dns.MAX_QUERIES_IN_FLIGHT, max(1, concurrency), mx_check.MAX_PROBES_IN_FLIGHT)
+    if room is None or limits.sockets <= room:
+        return limits
+    queries, probes = max(1, min(limits.queries, room // 6)), max(1, min(limits.probes, room // 4))
+    return InFlight(queries, max(1, min(limits.fetches, room - 2 * queries - probes)), probes)
 
 
 class Session:
@@ -53,12 +69,12 @@ class Session:
         self.resolver = resolver or make_resolver(options)
         self._own_client = client is None
         self.client = client or make_client(options)
-        queries, fetches, probes = in_flight_limits(options.concurrency)
-        self.query_limit = asyncio.Semaphore(queries)
+        self.limits = in_flight_limits(options.concurrency, descriptors.room())
+        self.query_limit = asyncio.Semaphore(self.limits.queries)
         # At most `concurrency` connections open at once (sockets, and TLS handshakes competing
         # for the CPU), however many addresses the domains in flight have.
-        self.fetch_limit = asyncio.Semaphore(fetches)
-        self.mx = MxProber(options, self.resolver, self.query_limit, probes)
+        self.fetch_limit = asyncio.Semaphore(self.limits.fetches)
+        self.mx = MxProber(options, self.resolver, self.query_limit, self.limits.probes)
         # Domains judged as if port 25 were blocked here, before any probe of the run had
         # connected: each call judges its domain by its MX addresses instead.
         self.unsettled: list[Callable[[], None]] = []

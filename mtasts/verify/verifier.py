@@ -280,10 +280,10 @@ async def verify_domains(
     expected: dict[str, DesiredState] | None = None,
 ) -> list[DomainReport]:
     """Check many domains concurrently (at most `options.concurrency` at once), in input order."""
-    limit = asyncio.Semaphore(max(1, options.concurrency))
     expected = {normalize(name): state for name, state in (expected or {}).items()}
     with _fewer_collections():
         async with Session(options) as session:
+            limit = asyncio.Semaphore(session.limits.domains)  # `concurrency`, unless fitted to fewer sockets
 
             async def one(domain: str) -> DomainReport:
                 async with limit:
