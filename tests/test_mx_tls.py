@@ -844,6 +844,40 @@ def test_an_address_this_machine_has_no_route_to_is_information_unless_required(
     assert [f.message for f in alone] == [PORT_25_BLOCKED]
 
 
+def test_what_an_unchecked_address_says_to_do_follows_why_it_was_not_checked() -> None:
+    # Every unchecked address said "check that the host accepts connections on port 25": for a
+    # TLSA lookup that found no answer (the connection and the certificate were fine), and for
+    # an address this machine has no route to, that sends the owner to the wrong place.
+    timed_out = DnsResult(f"_25._tcp.{HOST}", "TLSA", [], error="no answer within 2 s", rcode="TIMEOUT")
+    refused = SmtpProbe(HOST, "192.0.2.2", ProbeFailure.UNREACHABLE, "connection refused")
+    unroutable = SmtpProbe(HOST, "2001:db8::25", ProbeFailure.NO_ROUTE, "this machine has no route to it")
+    probes = [good_probe(), refused, unroutable]
+    entries = [mx_tls.judge_probe(p, timed_out if p is probes[0] else None, ROOTS, NOW) for p in probes]
+    findings = mx_tls.judge(
+        entries, probes, mode="enforce", patterns=[HOST], smtp=SmtpMode.ON, machine_blocked=False
+    )
+    fixes = {f.message.split(":", 1)[0]: f.fix for f in findings}
+    assert "the TLSA lookup failed" in entries[0].message
+    assert fixes[f"could not check {HOST} (192.0.2.1)"] == mx_tls.tlsa_lookup_fix(HOST)
+    assert f"answer TLSA queries for _25._tcp.{HOST}" in mx_tls.tlsa_lookup_fix(HOST)
+    assert fixes[f"could not check {HOST} (192.0.2.2)"] == "check that the host accepts connections on port 25"
+    assert fixes[f"could not check {HOST} (2001"] == ""
+
+
+def test_the_stack_passes_on_an_unchecked_addresss_own_fix_and_explains_a_missing_connection() -> None:
+    from mtasts.rules import mx_tls as stack
+
+    tlsa_fix = mx_tls.tlsa_lookup_fix(HOST)
+    seen = [
+        stack.MxTls(HOST, "192.0.2.1", "could-not-check", None, "the TLSA lookup failed", tlsa_fix),
+        stack.MxTls(HOST, "192.0.2.2", "could-not-check", None, "connection refused", stack.CONNECT_FIX),
+        stack.MxTls(HOST, "192.0.2.3", "passed"),
+    ]
+    first, second = stack.judge("enforce", seen, domain="example.com")
+    assert first.fix == tlsa_fix
+    assert second.fix.startswith(stack.CONNECT_FIX + " (another MX address of example.com did")
+
+
 def test_many_passing_mx_hosts_are_listed_ten_at_a_time() -> None:
     probes = [good_probe(host=f"h{n}.example.com") for n in range(5000)]
     judged = mx_tls.judge_probe(good_probe(), None, ROOTS, NOW)

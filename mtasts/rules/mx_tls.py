@@ -22,6 +22,9 @@ from mtasts.visible import listing, printable
 FAILS = "mx-host-tls-fails"
 UNCHECKED = "mx-host-tls-unchecked"
 RFC = "RFC 8461 §4.2"
+# The MX check's fix for an address that took no connection (`MxTls.fix`); any other fix an
+# unchecked address comes with (a TLSA lookup that failed) is its own and is passed on.
+CONNECT_FIX = "check that the host accepts connections on port 25"
 
 
 @dataclass(frozen=True)
@@ -97,10 +100,12 @@ def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> li
         elif entry.outcome == "could-not-check":
             seen_text = f"{where} could not be checked ({entry.message}); its TLS is unknown"
             # Another address of the domain took a connection from here: port 25 is open.
-            fix = (
-                f"check that the host accepts connections on port 25 (another MX address of {domain} "
-                "did, from this machine), or, for an address this machine has no route to, check from "
-                f"one that has: `.venv/bin/python -m mtasts verify {domain}`"
-            )
+            fix = entry.fix
+            if entry.fix in ("", CONNECT_FIX):
+                fix = (
+                    f"{CONNECT_FIX} (another MX address of {domain} did, from this machine), or, for an "
+                    "address this machine has no route to, check from one that has: "
+                    f"`.venv/bin/python -m mtasts verify {domain}`"
+                )
             findings.append(Finding(UNCHECKED, Severity.WARN, seen_text, fix, RFC, subject=entry.host))
     return findings

@@ -129,6 +129,7 @@ class MxProber:
                     entry,
                     outcome=MxOutcome.UNCHECKED,
                     message=f"DANE not judged: the TLSA lookup of {tlsa_name(host)} did not finish in time",
+                    fix=judging.tlsa_lookup_fix(host),
                 )
             entries.append(entry)
         return entries

@@ -105,7 +105,10 @@ class MxOutcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class MxTlsEntry:
-    """The verdict on one MX host and address, as `verify --json` shows it under `mx_tls`."""
+    """The verdict on one MX host and address, as `verify --json` shows it under `mx_tls`.
+
+    `fix` is for the host's owner, by what failed or could not be checked ("" when there is
+    nothing for them to do: this machine had no route, or could not read the certificate)."""
 
     host: str
     address: str

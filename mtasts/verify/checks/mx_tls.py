@@ -18,6 +18,7 @@ from dataclasses import replace
 from cryptography import x509
 
 from mtasts.rules import mx_coverage as rules_mx_coverage
+from mtasts.rules.mx_tls import CONNECT_FIX
 from mtasts.verify import certs, tlsa
 from mtasts.verify.dns import DnsResult
 from mtasts.verify.model import MX_TLS, Finding, Status
@@ -51,6 +52,15 @@ _FIX = {
     DNSSEC_INVALID: "fix the DNSSEC signatures of the MX host's zone: a validating resolver "
     "rejects its TLSA answer",
 }
+
+
+def tlsa_lookup_fix(host: str) -> str:
+    """What to do about an address whose connection and certificate were fine but whose TLSA
+    lookup found no answer (an address that took no connection gets CONNECT_FIX)."""
+    return (
+        f"check that the nameservers of {host} answer TLSA queries for _25._tcp.{host}: a sender "
+        "using DANE (for a DNSSEC-signed host) defers mail while that lookup fails (RFC 7672 §2.2)"
+    )
 
 
 # The TLS settings are not what is wrong when plaintext comes between the 220 and the handshake.
@@ -97,7 +107,9 @@ def judge_probe(
         ProbeFailure.SILENT,
         ProbeFailure.REFUSED,
     ):
-        return MxTlsEntry(host, address, MxOutcome.UNCHECKED, None, probe.detail, dane=dane.value)
+        # No route from here is this machine's trouble: nothing for the host's owner to do.
+        fix = "" if probe.failure is ProbeFailure.NO_ROUTE else CONNECT_FIX
+        return MxTlsEntry(host, address, MxOutcome.UNCHECKED, None, probe.detail, fix, dane=dane.value)
     if probe.failure is ProbeFailure.NO_STARTTLS:
         return _failed(host, address, STARTTLS_NOT_SUPPORTED, probe.detail, dane=dane.value)
     if probe.failure is ProbeFailure.TLS:
@@ -157,7 +169,12 @@ def judge_probe(
         first = problems[0][0]
         return replace(seen, outcome=MxOutcome.FAILED, result_type=first, message=message, fix=fix_for(first))
     if dane is tlsa.Dane.LOOKUP_FAILED:
-        return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"the TLSA lookup failed: {tlsa_problem}")
+        return replace(
+            seen,
+            outcome=MxOutcome.UNCHECKED,
+            message=f"the TLSA lookup failed: {tlsa_problem}",
+            fix=tlsa_lookup_fix(host),
+        )
     if dane_unchecked:
         return replace(seen, outcome=MxOutcome.UNCHECKED, message=f"DANE: {dane_unchecked}")
     names = listing(verdict.names, NAMES_LISTED)
@@ -236,7 +253,7 @@ def judge(
             status = Status.UNCHECKED if smtp is SmtpMode.REQUIRE else Status.WARN
             if (entry.host, entry.address) in no_route and smtp is not SmtpMode.REQUIRE:
                 status = Status.INFO  # what this machine could not try says nothing about the host
-            fix = "" if status is Status.UNCHECKED else "check that the host accepts connections on port 25"
+            fix = "" if status is Status.UNCHECKED else entry.fix
             findings.append(Finding(MX_TLS, status, f"could not check {where}: {entry.message}", fix))
         else:
             passed[entry.host] = passed.get(entry.host, 0) + 1
