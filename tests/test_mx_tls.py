@@ -21,6 +21,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mtasts.rules.mx_tls import CONNECT_FIX
 from mtasts.verify import certs, tlsa
 from mtasts.verify.checks import mx_tls
 from mtasts.verify.dns import DnsResult
@@ -201,6 +202,27 @@ def test_an_expired_certificate_is_reported_with_its_date() -> None:
 def test_a_chain_to_an_unknown_root_is_not_trusted() -> None:
     verdict = certs.judge(HOST, chain_of(OTHER_CA.issue_cert(HOST), OTHER_CA), ROOTS, NOW)
     assert verdict.result_type == "certificate-not-trusted"
+
+
+def test_a_runs_roots_make_their_store_once_and_judge_as_a_list_of_them_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A store of a system's 150 roots cost 0.4 of the 0.7 ms a chain's verification took, made
+    # again for every MX address a run probes.
+    made: list[int] = []
+    store = certs.Store
+
+    def counting(roots: list[x509.Certificate]) -> certs.Store:
+        made.append(len(roots))
+        return store(roots)
+
+    monkeypatch.setattr(certs, "Store", counting)
+    roots = certs.Roots([*ROOTS, x509.load_pem_x509_certificate(OTHER_CA.cert_pem.bytes())])
+    chains = [CHAIN, chain_of(OTHER_CA.issue_cert(HOST), OTHER_CA), chain_of(trustme.CA().issue_cert(HOST))]
+    verdicts = [certs.judge(HOST, chain, roots, NOW) for chain in chains]
+    assert made == [2]
+    assert verdicts == [certs.judge(HOST, chain, list(roots), NOW) for chain in chains]
+    assert [v.result_type for v in verdicts] == [None, None, "certificate-not-trusted"]
 
 
 def test_a_certificate_expiring_within_14_days_warns() -> None:
@@ -860,7 +882,7 @@ def test_what_an_unchecked_address_says_to_do_follows_why_it_was_not_checked() -
     assert "the TLSA lookup failed" in entries[0].message
     assert fixes[f"could not check {HOST} (192.0.2.1)"] == mx_tls.tlsa_lookup_fix(HOST)
     assert f"answer TLSA queries for _25._tcp.{HOST}" in mx_tls.tlsa_lookup_fix(HOST)
-    assert fixes[f"could not check {HOST} (192.0.2.2)"] == "check that the host accepts connections on port 25"
+    assert fixes[f"could not check {HOST} (192.0.2.2)"] == CONNECT_FIX
     assert fixes[f"could not check {HOST} (2001"] == ""
 
 

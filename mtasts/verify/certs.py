@@ -14,6 +14,7 @@ quotes are the certificate's, chosen by whoever made it: they are shown through
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import re
 import ssl
@@ -51,6 +52,16 @@ _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE---
 _EE_POLICY = ExtensionPolicy.permit_all().require_present(
     x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
 )
+
+
+class Roots(tuple[x509.Certificate, ...]):
+    """A run's trusted roots, with cryptography's `Store` of them made once, on first use:
+    making a store of a system's 150 roots costs about as much as verifying a chain against
+    it (0.4 of 0.7 ms), and a run verifies a chain for every MX address it probes."""
+
+    @functools.cached_property
+    def store(self) -> Store:
+        return Store(list(self))
 
 
 @dataclass(frozen=True)
@@ -191,7 +202,8 @@ def _untrusted(
     if not roots:
         return "no trusted root certificates were found on this machine (use --ca-file)"
     try:
-        builder = PolicyBuilder().store(Store(list(roots))).time(now)
+        store = roots.store if isinstance(roots, Roots) else Store(list(roots))
+        builder = PolicyBuilder().store(store).time(now)
         builder = builder.extension_policies(
             ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_EE_POLICY
         )

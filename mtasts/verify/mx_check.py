@@ -69,7 +69,7 @@ class MxProber:
         self._query_limit = query_limit
         # Read before the run opens its sockets (about 10 ms for a system store of 150 roots),
         # in this thread: a read that found no descriptor left mid-run would leave no root to trust.
-        self._roots = certs.load_roots(options.ca_file) if options.smtp != SmtpMode.OFF else None
+        self._roots = certs.Roots(certs.load_roots(options.ca_file)) if options.smtp != SmtpMode.OFF else None
         self._probes: dict[tuple[str, str], asyncio.Task[SmtpProbe]] = {}
         self._answers: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}
         self._judged: dict[tuple[object, ...], MxTlsEntry] = {}
@@ -134,10 +134,10 @@ class MxProber:
             entries.append(entry)
         return entries
 
-    def roots(self) -> list[x509.Certificate]:
+    def roots(self) -> certs.Roots:
         """The trusted roots, read once (at the start unless the run's MX check is off)."""
         if self._roots is None:
-            self._roots = certs.load_roots(self.options.ca_file)
+            self._roots = certs.Roots(certs.load_roots(self.options.ca_file))
         return self._roots
 
     async def probe(self, host: str, address: str) -> SmtpProbe:
