@@ -74,6 +74,23 @@ def test_json_is_one_document_with_domains_and_failed(
     assert set(first) == {"check", "status", "message", "fix"} and first["status"] == "pass"
 
 
+def test_a_report_on_several_domains_names_the_failed_ones_again_before_its_summary(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Among hundreds of domains, the ones to act on were only found by scrolling or grep.
+    world.dns.zone.update(good_zone("broken.test"))
+    world.dns.silent |= {"_mta-sts.quiet.test", "quiet.test", "mta-sts.quiet.test", "_smtp._tls.quiet.test"}
+    assert main(["verify", "broken.test", "example.com", "quiet.test", *network(world)]) == 1
+    *_, failed, unchecked, summary = capsys.readouterr().out.rstrip().splitlines()
+    assert failed == "failed: broken.test"
+    assert unchecked == "could not check: quiet.test"
+    assert summary.startswith("3 domain(s) checked: 1 passed, 0 passed with warnings, 1 failed, 1 could not")
+
+    assert main(["verify", "broken.test", *network(world)]) == 1
+    *_, last, summary = capsys.readouterr().out.rstrip().splitlines()
+    assert not last.startswith("failed:") and summary.startswith("1 domain(s) checked")
+
+
 def test_domains_are_read_from_a_file_with_comments(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

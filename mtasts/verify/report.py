@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from mtasts.verify.model import MX_TLS, DomainReport, Finding, Outcome, Status
 from mtasts.verify.mx_tls import PORT_25_BLOCKED
-from mtasts.visible import printable
+from mtasts.visible import listing, printable
 
 _LABEL = {
     Status.PASS: "PASS",
@@ -79,8 +79,25 @@ def text_report(reports: Sequence[DomainReport]) -> str:
             if finding.fix and finding.status in (Status.FAIL, Status.WARN):
                 lines.append(f"        fix: {finding.fix}")
         lines.append("")
+    lines += _named_at_end(reports)
     lines.append(summary(reports))
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+# Domains named again at the end of a report on many: the ones to act on, found without
+# scrolling through hundreds of others; past this many, the rest are counted.
+NAMED_AT_END = 50
+
+
+def _named_at_end(reports: Sequence[DomainReport]) -> list[str]:
+    if len(reports) < 2:
+        return []
+    lines = []
+    for outcome, label in ((Outcome.FAILED, "failed"), (Outcome.UNCHECKED, "could not check")):
+        names = [report.domain for report in reports if report.outcome is outcome]
+        if names:
+            lines.append(f"{label}: {listing(names, NAMED_AT_END, show=str)}")
+    return lines
 
 
 def summary(reports: Sequence[DomainReport]) -> str:
