@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from mtasts.__main__ import main
 from mtasts.verify import VerifyOptions, certs, descriptors
+from mtasts.verify.descriptors import MACOS_OPEN_MAX
 from mtasts.verify.event_loop import WINDOWS_SOCKETS
 from mtasts.verify.mx_check import MxProber
 from mtasts.verify.session import in_flight_limits
@@ -78,6 +79,24 @@ def test_make_room_raises_the_soft_limit_and_never_lowers_it(soft_limit: None) -
 
     descriptors.make_room(10)
     assert descriptors.room() == UNFITTED.sockets
+
+
+@pytest.mark.parametrize(("soft", "settled"), [(256, MACOS_OPEN_MAX), (10_500, 10_500)])
+def test_where_the_system_refuses_more_than_open_max_make_room_takes_open_max_and_never_less(
+    monkeypatch: pytest.MonkeyPatch, soft: int, settled: int
+) -> None:
+    # macOS: an unlimited hard limit, and setrlimit refusing a soft one above OPEN_MAX.
+    limit = [soft]
+
+    def setrlimit(which: int, limits: tuple[int, int]) -> None:
+        if limits[0] > MACOS_OPEN_MAX:
+            raise ValueError("current limit exceeds maximum limit")
+        limit[0] = limits[0]
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (limit[0], resource.RLIM_INFINITY))
+    monkeypatch.setattr(resource, "setrlimit", setrlimit)
+    descriptors.make_room(in_flight_limits(10_000, None).sockets)
+    assert limit == [settled]
 
 
 def test_make_room_stops_at_the_hard_limit() -> None:

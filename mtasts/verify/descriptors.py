@@ -20,6 +20,9 @@ from mtasts.verify.event_loop import WINDOWS_SOCKETS
 # Descriptors kept free for what a run opens besides its sockets: trust stores read, modules
 # imported on first use, the event loop's own, a Pulumi program's connections opened meanwhile.
 RESERVE = 32
+# OPEN_MAX of macOS's <sys/syslimits.h>: its setrlimit refuses a soft limit above it (or above
+# kern.maxfilesperproc) even when the hard limit is unlimited, as it is there by default.
+MACOS_OPEN_MAX = 10240
 
 
 def open_now() -> int:
@@ -49,8 +52,8 @@ def room(platform: str = sys.platform) -> int | None:
 
 def make_room(sockets: int) -> None:
     """Raise the soft open-file limit so that `sockets` more fit (`room`), as far as the hard
-    limit allows; never lower it. A system that refuses keeps its limit (macOS refuses more
-    than kern.maxfilesperproc even under an unlimited hard limit): `room` then says less."""
+    limit allows; never lower it. Where the system refuses that much (macOS, past OPEN_MAX),
+    as much as it allows there; where it refuses that too, the limit stays: `room` says less."""
     try:
         import resource
     except ImportError:
@@ -61,5 +64,11 @@ def make_room(sockets: int) -> None:
         return
     if hard != resource.RLIM_INFINITY:
         wanted = min(wanted, hard)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    for raised in dict.fromkeys((wanted, min(wanted, MACOS_OPEN_MAX))):
+        if raised <= soft:
+            break  # never lower it
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            return
+        except (ValueError, OSError):
+            continue  # refused: try the next, or keep the limit as it was
