@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _open_closed_streams()
     try:
         args = build_parser().parse_args(argv)  # --help writes too
         status = int(args.run(args))
@@ -73,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         from mtasts._outside_venv import explain
 
         explain(error)
+
+
+def _open_closed_streams() -> None:
+    """A command started with its output or its error stream closed (`>&-`, or a service
+    manager's) runs as if it went to /dev/null, and its exit status still says what it
+    found: Python leaves such a stream None, and the first write was an AttributeError."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (open for the run)
 
 
 def closed_output() -> int:

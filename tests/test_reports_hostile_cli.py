@@ -245,6 +245,40 @@ def test_a_closed_output_ends_the_run_quietly(argv: list[str], tmp_path: Path) -
     assert result.returncode == 1
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reports", "{samples}/mail"],
+        ["reports", "{samples}/mail", "--json"],
+        ["--project-dir", "{project}", "render", "--stack", "prod"],
+        ["verify", "--help"],
+        ["verify"],  # a usage error, said on the error stream
+    ],
+)
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_command_started_with_a_closed_stream_runs_as_into_dev_null(
+    argv: list[str], closed: int, tmp_path: Path
+) -> None:
+    # `... >&-` (or a service manager) starts Python with sys.stdout or sys.stderr None, and
+    # the first write ended the command with an AttributeError traceback, whatever it found.
+    (tmp_path / "Pulumi.prod.yaml").write_text(STACK.format(mode="testing"))
+    samples = recent_samples(tmp_path / "samples")
+    command = [sys.executable, "-m", "mtasts", *(a.format(project=tmp_path, samples=samples) for a in argv)]
+    into_dev_null = subprocess.run(command, cwd=REPO, capture_output=True, timeout=60, check=False)
+    with_closed = subprocess.run(
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE if closed == 2 else None,
+        stderr=subprocess.PIPE if closed == 1 else None,
+        preexec_fn=lambda: os.close(closed),
+        timeout=60,
+        check=False,
+    )
+    said = (with_closed.stdout or b"") + (with_closed.stderr or b"")
+    assert b"Traceback" not in said, said
+    assert with_closed.returncode == into_dev_null.returncode, said
+
+
 def test_junk_mail_with_megabyte_headers_makes_a_few_lines_of_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
