@@ -5,7 +5,8 @@
     python -m mtasts reports PATH... [--imap URL] [--stack dev] [--since DATE] [--json] [--html FILE]
 
 Exit status (mtasts.exits): 0 success, 1 a failure (or the output was closed early, as by
-`| head`), 2 a usage or configuration error, 3 (verify) a domain could not be checked, 130 interrupted.
+`| head`, or could not be written), 2 a usage or configuration error, 3 (verify) a domain could
+not be checked, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ try:
     from mtasts.reports.cli import add_reports_command
     from mtasts.stackfile import StackFileError, load_settings_and_warnings
     from mtasts.verify.cli import add_verify_command
+    from mtasts.visible import UnwritableOutput, flush_out
 except ModuleNotFoundError as error:  # run by a Python outside the project's virtualenv
     from mtasts._outside_venv import explain
 
@@ -60,12 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)  # --help writes too
         status = int(args.run(args))
-        sys.stdout.flush()  # a closed pipe shows here, not at exit, where it cannot be caught
+        flush_out()  # a closed pipe or a full disk shows here, not at exit, where it cannot be caught
         return status
     except (ConfigError, StackFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
+        return closed_output()
+    except UnwritableOutput as error:
+        print(f"error: cannot write the output ({error}): it is incomplete", file=sys.stderr)
         return closed_output()
     except KeyboardInterrupt:  # where the command was says nothing to the user who stopped it
         print("interrupted (Ctrl-C): stopped before the end; nothing more was written", file=sys.stderr)
@@ -86,7 +91,8 @@ def _open_closed_streams() -> None:
 
 
 def closed_output() -> int:
-    """The reader of the output went away (`... | head`): stop quietly, not with a traceback.
+    """The output takes no more (the reader went away, as with `... | head`, or the disk is
+    full): stop without a traceback.
 
     The rest of the output goes nowhere, so that flushing at exit cannot fail again (the
     Python documentation's recipe for SIGPIPE); the status says the output is incomplete."""

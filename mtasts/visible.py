@@ -16,8 +16,9 @@ at a name, the names of a certificate) and counts the rest.
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 DEFAULT_LIMIT = 200
 # Items a listing shows before it counts the rest: texts (records, lines), each up to
@@ -100,4 +101,26 @@ def write_out(text: str) -> None:
     redirected to a file on Windows is written in the locale's code page, or in ASCII under
     PYTHONIOENCODING=ascii: a character it lacks would end the command with UnicodeEncodeError."""
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    with _unwritable_as_such():
+        sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+
+def flush_out() -> None:
+    """Flush standard output, where a failure shows for text written in small pieces."""
+    with _unwritable_as_such():
+        sys.stdout.flush()
+
+
+class UnwritableOutput(Exception):
+    """Standard output refused the text (a full disk, a device's error): said, unlike the
+    reader gone away of `... | head` (BrokenPipeError), which ends a command quietly."""
+
+
+@contextlib.contextmanager
+def _unwritable_as_such() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise UnwritableOutput(error.strerror or str(error)) from error

@@ -279,6 +279,25 @@ def test_a_command_started_with_a_closed_stream_runs_as_into_dev_null(
     assert with_closed.returncode == into_dev_null.returncode, said
 
 
+@pytest.mark.parametrize("argv", [["reports", "{samples}/mail"], ["reports", "{samples}/mail", "--json"]])
+def test_output_to_a_full_disk_says_it_is_incomplete(argv: list[str], tmp_path: Path) -> None:
+    # `> file` on a full disk (here /dev/full, which refuses every write) ended the run with an
+    # OSError traceback.
+    samples = recent_samples(tmp_path / "samples")
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "mtasts", *(arg.format(samples=samples) for arg in argv)],
+            cwd=REPO,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.stderr == "error: cannot write the output (No space left on device): it is incomplete\n"
+    assert result.returncode == 1
+
+
 def test_junk_mail_with_megabyte_headers_makes_a_few_lines_of_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
