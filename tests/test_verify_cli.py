@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -398,3 +402,42 @@ def test_what_hostile_servers_send_is_printed_escaped_and_the_same_in_json(
     messages = [f["message"] for f in json.loads(capsys.readouterr().out)["domains"][0]["findings"]]
     shown = [m for m in messages if "discovery-record: fine" in m or "go away" in m]
     assert len(shown) >= 2 and all(message in text for message in shown), shown
+
+
+def test_a_machine_naming_no_resolver_is_a_usage_error_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An empty or missing resolv.conf (some containers; a laptop whose network is down) ended
+    # `verify` with dnspython's NoResolverConfiguration traceback.
+    import dns.resolver
+
+    def no_configuration(self: object, *args: object, **kwargs: object) -> None:
+        raise dns.resolver.NoResolverConfiguration("no nameservers")
+
+    monkeypatch.setattr(dns.resolver.Resolver, "__init__", no_configuration)
+    assert main(["verify", "example.com"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: this machine names no DNS resolver to ask (no nameservers)"), err
+    assert "a nameserver line in /etc/resolv.conf" in err and "--nameserver IP" in err
+
+    from mtasts.verify import VerifyOptions
+    from mtasts.verify.dns import NoResolverError, make_resolver
+
+    with pytest.raises(NoResolverError, match="names no DNS resolver"):  # the stack's checks
+        make_resolver(VerifyOptions())
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare")
+def test_an_empty_resolv_conf_is_said_before_any_lookup(tmp_path: Path) -> None:
+    empty = tmp_path / "resolv.conf"
+    empty.write_text("# the network is down\n")
+    script = (
+        f"mount --bind {shlex.quote(str(empty))} /etc/resolv.conf && "
+        f"{shlex.quote(sys.executable)} -m mtasts verify example.com --timeout 1"
+    )
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: this machine names no DNS resolver to ask"), done.stderr
+    assert "Traceback" not in done.stderr

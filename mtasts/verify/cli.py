@@ -124,6 +124,13 @@ def _options(args: argparse.Namespace) -> VerifyOptions:
     if not 0 < args.port < 65536:
         raise UsageError(f"--nameserver-port {args.port} is not a port number")
     check_ca_file(args.ca_file)
+    if args.nameserver is None:
+        from mtasts.verify import dns  # the DNS machinery, for `verify` alone (see `run`)
+
+        try:
+            dns.system_nameservers()
+        except dns.NoResolverError as error:
+            raise UsageError(f"{error}, or name one with --nameserver IP") from None
     if not 0 < args.timeout <= 300:
         raise UsageError(f"--timeout {args.timeout:g} is not accepted; expected seconds from 0 to 300")
     if not 1 <= args.concurrency <= 10_000:

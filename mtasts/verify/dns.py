@@ -40,6 +40,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.wire
 
+from mtasts.errors import MtaStsError
 from mtasts.names import normalize
 from mtasts.verify.model import VerifyOptions
 from mtasts.visible import NAMES_LISTED, clip, listing, quoted
@@ -172,18 +173,37 @@ class Resolver:
         raise _Unanswered(answered, failures)
 
 
+class NoResolverError(MtaStsError, ValueError):
+    """This machine names no DNS resolver to ask, and no --nameserver was given."""
+
+
+def system_nameservers() -> tuple[tuple[str, ...], int]:
+    """The resolvers this machine names now (resolv.conf, or Windows' network settings) and
+    their port, as senders here would ask; NoResolverError, saying the fix, when it names none
+    (an empty or missing resolv.conf, as in some containers, or with the network down)."""
+    # dns.resolver is imported only here: it loads dnspython's DNS-over-HTTPS support, and
+    # with it an HTTP client, which the stub never uses (a tenth of `python -m mtasts` start-up).
+    from dns.resolver import NoResolverConfiguration
+    from dns.resolver import Resolver as SystemResolver
+
+    try:
+        system = SystemResolver()
+    except NoResolverConfiguration as error:
+        raise NoResolverError(
+            f"this machine names no DNS resolver to ask ({error}): give it one (a nameserver line "
+            "in /etc/resolv.conf)"
+        ) from None
+    return tuple(str(server) for server in system.nameservers), system.port
+
+
 def make_resolver(options: VerifyOptions) -> Resolver:
+    """The stub for a run: --nameserver, else the machine's resolvers; NoResolverError when
+    there are none."""
     per_try = max(0.2, min(2.0, options.timeout / 2))  # retries fit in the lifetime
     if options.nameserver:
         return Resolver((options.nameserver,), options.port, per_try, options.timeout)
-    # dns.resolver is imported only here: it loads dnspython's DNS-over-HTTPS support, and
-    # with it an HTTP client, which the stub never uses (a tenth of `python -m mtasts` start-up).
-    from dns.resolver import Resolver as SystemResolver
-
-    system = SystemResolver()  # reads resolv.conf; verify must see what senders see now
-    return Resolver(
-        tuple(str(server) for server in system.nameservers), system.port, per_try, options.timeout
-    )
+    servers, port = system_nameservers()  # read now: verify must see what senders see now
+    return Resolver(servers, port, per_try, options.timeout)
 
 
 @functools.lru_cache(maxsize=1024)
