@@ -898,6 +898,11 @@ def test_the_stack_passes_on_an_unchecked_addresss_own_fix_and_explains_a_missin
     first, second = stack.judge("enforce", seen, domain="example.com")
     assert first.fix == tlsa_fix
     assert second.fix.startswith(stack.CONNECT_FIX + " (another MX address of example.com did")
+    # Addresses that connected but had no TLSA answer say nothing of a blocked port 25.
+    [only] = stack.judge("testing", seen[:1], domain="example.com")
+    assert only.fix == tlsa_fix and "port 25 is blocked" not in only.seen
+    [blocked] = stack.judge("testing", seen[1:2], domain="example.com")
+    assert "port 25 is blocked" in blocked.seen
 
 
 def test_many_passing_mx_hosts_are_listed_ten_at_a_time() -> None:

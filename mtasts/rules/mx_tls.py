@@ -55,13 +55,19 @@ class MxTls:
         )  # fmt: skip
 
 
+def _connected(entry: MxTls) -> bool:
+    """An unchecked address that took a connection: it comes with a fix of its own (its TLSA
+    lookup found no answer), not CONNECT_FIX or none."""
+    return entry.fix not in ("", CONNECT_FIX)
+
+
 def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> list[Finding]:
     """One finding per failing MX address (FAIL under enforce, WARN under testing), one WARN
     per address that could not be checked, nothing under `none`."""
     if mode not in ("enforce", "testing"):
         return []
     seen = list(seen)
-    if seen and all(entry.outcome == "could-not-check" for entry in seen):
+    if seen and all(entry.outcome == "could-not-check" and not _connected(entry) for entry in seen):
         # Port 25 blocked where the program runs, or every MX host down: the domain's probes
         # alone cannot tell which. One warning, not one per address, with the first few distinct
         # reasons: the zone chooses how many MX hosts there are, each with a reason of its own.
@@ -101,7 +107,7 @@ def judge(mode: str, seen: Iterable[MxTls], *, domain: str = "the domain") -> li
             seen_text = f"{where} could not be checked ({entry.message}); its TLS is unknown"
             # Another address of the domain took a connection from here: port 25 is open.
             fix = entry.fix
-            if entry.fix in ("", CONNECT_FIX):
+            if not _connected(entry):
                 fix = (
                     f"{CONNECT_FIX} (another MX address of {domain} did, from this machine), or, for an "
                     "address this machine has no route to, check from one that has: "
