@@ -89,6 +89,43 @@ def test_a_maildir_is_read_in_place_and_left_unchanged(tmp_path: Path, samples: 
     assert snapshot(maildir) == before
 
 
+@pytest.mark.parametrize("action", ["seen", "flagged", "expunged"])
+def test_a_live_maildir_whose_mail_program_moves_a_message_while_it_is_read_loses_nothing(
+    tmp_path: Path, samples: Path, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    # Read while its mail program works, a message moved since the listing (new/ to cur/ once
+    # seen, renamed in cur/ when its flags change) was "cannot read it: No such file or
+    # directory", a rejected input (exit 1), and a renamed one was not counted at all.
+    messages = [path.read_bytes() for path in good(samples)[:4]]
+    maildir = make_maildir(tmp_path / "Maildir", messages)
+    moved = {
+        "seen": ("new/1.M1P1.host:2,", "cur/1.M1P1.host:2,S"),
+        "flagged": ("cur/2.M1P1.host:2,", "cur/2.M1P1.host:2,RS"),
+        "expunged": ("cur/2.M1P1.host:2,", None),
+    }[action]
+    read = sources._read_bounded
+    done = []
+
+    def mail_program_acts_first(path: str | Path) -> bytes:
+        if not done and str(path) == str(maildir / moved[0]):
+            done.append(path)
+            if moved[1] is None:
+                (maildir / moved[0]).unlink()
+            else:
+                (maildir / moved[0]).rename(maildir / moved[1])
+        return read(path)
+
+    monkeypatch.setattr(sources, "_read_bounded", mail_program_acts_first)
+    items = list(read_paths([str(maildir)]))
+    assert done, "the move was made"
+    assert not [item for item in items if isinstance(item, Rejected)], items
+    found = sorted(Path(item.origin).name for item in items if isinstance(item, Found))
+    expected = {"seen": 4, "flagged": 4, "expunged": 3}[action]
+    assert len(found) == expected, found
+    if action == "flagged":
+        assert "2.M1P1.host:2,RS" in found
+
+
 def test_a_maildirs_maildir_plus_plus_folders_are_read_too(tmp_path: Path, samples: Path) -> None:
     """Dovecot and Courier keep folders inside the Maildir as `.Name/` (Maildir++): reports a
     Sieve rule files into `.TLS-Reports` are read when the Maildir itself is given, once each,

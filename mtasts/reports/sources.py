@@ -187,10 +187,45 @@ def read_maildir(path: Path) -> Iterator[Item]:
             message_path = prefix + name
             try:
                 raw = _read_bounded(message_path)
+            except FileNotFoundError:
+                yield from _moved_message(path, sub, prefix, name)
+                continue
             except (OSError, ValueError) as error:
                 yield Rejected(message_path, _reason(error))
                 continue
             yield from reports_in_message(raw, message_path)
+
+
+def _moved_message(maildir: Path, sub: str, prefix: str, name: str) -> Iterator[Item]:
+    """The reports in a message that vanished from `sub/` (`prefix`) since it was listed.
+
+    The mailbox is live: its mail program moves a message from new/ to cur/ once it has been
+    seen (cur/ is listed after new/ is read, so it is read there), renames it within cur/ when
+    its flags change (`unique:2,S` to `unique:2,RS`: read under its new name, found by the
+    unique part before the colon), or expunges it. None of that is the input's fault."""
+    renamed = _renamed_in_cur(maildir, name) if sub == "cur" else None
+    if renamed is None:
+        return
+    message_path = prefix + renamed
+    try:
+        raw = _read_bounded(message_path)
+    except FileNotFoundError:
+        return  # moved again: as good as expunged by now
+    except (OSError, ValueError) as error:
+        yield Rejected(message_path, _reason(error))
+        return
+    yield from reports_in_message(raw, message_path)
+
+
+def _renamed_in_cur(maildir: Path, name: str) -> str | None:
+    """The name the message `name` has in cur/ now, if it is there under another."""
+    unique = name.split(":", 1)[0]
+    try:
+        with os.scandir(maildir / "cur") as entries:
+            others = [entry.name for entry in entries if entry.name != name]
+    except OSError:
+        return None
+    return next((other for other in others if other.split(":", 1)[0] == unique), None)
 
 
 def read_mbox(path: Path) -> Iterator[Item]:
