@@ -276,6 +276,18 @@ def test_a_message_the_server_leaves_out_is_named_and_one_it_was_not_asked_for_i
     assert rejected.origin.endswith(";UID=2") and "sent no message for this UID" in rejected.reason
 
 
+def test_a_message_another_client_expunges_while_the_folder_is_read_is_gone_not_rejected() -> None:
+    # A live mailbox: the message was there for SEARCH and gone by FETCH. It was named like
+    # one the server left out ("sent no message for this UID"), a rejected input, exit 1.
+    script = Script(expunged={2}, withheld={3})
+    with FakeImap([recent_mail(n) for n in range(4)], script) as fake:
+        items = read_fake(fake)
+    assert found_uids(items) == [1, 4]
+    [rejected] = [item for item in items if isinstance(item, Rejected)]
+    assert rejected.origin.endswith(";UID=3") and "sent no message for this UID" in rejected.reason
+    assert any(command.endswith("UID SEARCH UID 2,3") for command in fake.commands), fake.commands
+
+
 @pytest.mark.parametrize(
     ("words", "shown"),
     [
@@ -475,6 +487,39 @@ class TestADovecotMailbox:
             url = twin.url.replace("/INBOX", "/" + quote(folder))
             document = summary(twin.reports("--imap", url, "--json"))
         assert document["domains"]["example.com"]["reports"] == 1 and document["rejected"] == []
+
+    def test_a_message_another_client_expunges_mid_read_is_gone_not_rejected(self, samples: Path) -> None:
+        # A twin of its own (a message is expunged). Another client expunges UID 2 after the
+        # read's SEARCH, just before its FETCH of bodies, as on a mailbox in use.
+        names = ("google.eml", "microsoft.eml", "example-mail-co.eml")
+        messages = [(samples / name).read_bytes() for name in names]
+        expunge_first = "\n".join(
+            [
+                "import imaplib, os, ssl, sys",
+                "from mtasts.reports import imap",
+                "fetch = imap._Mailbox.bodies",
+                "def bodies(self, uids, budget):",
+                "    if 2 in uids and not getattr(imap, 'expunged', False):",
+                "        imap.expunged = True",
+                f"        c = imaplib.IMAP4_SSL({HOST!r}, 993, ssl_context=ssl.create_default_context())",
+                f"        c.login({USER!r}, os.environ['MTASTS_IMAP_PASSWORD'])",
+                "        c.select('INBOX')",
+                "        c.uid('STORE', '2', '+FLAGS', '(\\\\Deleted)')",
+                "        c.expunge()",
+                "        c.logout()",
+                "    return fetch(self, uids, budget)",
+                "imap._Mailbox.bodies = bodies",
+                "from mtasts.__main__ import main",
+                "sys.exit(main(sys.argv[1:]))",
+            ]
+        )
+        with ImapTwin(messages) as twin:
+            result = twin.run([sys.executable, "-c", expunge_first, "reports", "--imap", twin.url, "--json"])
+            left = twin.flags()
+        document = summary(result)
+        assert sorted(left) == [1, 3], left  # the other client did expunge it
+        assert document["rejected"] == [], document["rejected"]
+        assert document["domains"]["example.com"]["reports"] == 2
 
     def test_a_missing_folder_is_rejected_and_files_beside_it_are_still_read(
         self, twin: ImapTwin, samples: Path

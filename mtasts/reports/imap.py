@@ -398,6 +398,20 @@ class _Mailbox:
                 uids.add(uid)
         return sorted(uids)
 
+    def still_there(self, uids: list[int]) -> set[int]:
+        """Which of `uids` the folder still holds (UID SEARCH UID); all of them when the
+        server does not say, so that nothing it left out goes unnamed."""
+        try:
+            status, found = self._command().uid("SEARCH", "UID", _uid_set(uids))
+        except imaplib.IMAP4.abort:
+            raise  # the connection broke: the mailbox's read ends, as for any other command
+        except imaplib.IMAP4.error:  # BAD: a server that does not know the command
+            return set(uids)
+        if status != "OK":
+            return set(uids)
+        lines = [line for line in found if isinstance(line, bytes)]
+        return set(uids) & {_nz_number(word) for line in lines for word in line.split()}
+
     def sizes(self, uids: list[int]) -> dict[int, int]:
         """UID → announced RFC822.SIZE, for the UIDs asked about and answered."""
         status, answer = self._command().uid("FETCH", _uid_set(uids), "(RFC822.SIZE)")
@@ -585,9 +599,13 @@ def _read(box: _Mailbox, since: date | None, progress: _Progress) -> Iterator[It
                     f"(the most a report mail may take is {MAX_MESSAGE_BYTES // 2**20} MiB); not read",
                 )
                 continue
+            missing = [uid for uid in batch if uid not in found]
+            # Expunged meanwhile by another client of a live mailbox (gone, as it should be),
+            # or left out by a server that skips what it was asked for (named).
+            left_out = box.still_there(missing) if missing else set()
             for uid in batch:
                 progress.done += 1
                 if uid in found:
                     yield from reports_in_message(found.pop(uid), f"{base}/;UID={uid}")
-                else:  # expunged meanwhile, or a server that skips what it was asked for
+                elif uid in left_out:
                     yield Rejected(f"{base}/;UID={uid}", "the server sent no message for this UID; not read")

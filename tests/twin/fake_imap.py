@@ -47,6 +47,9 @@ class Script:
         default_factory=dict
     )  # UID → literal size to announce, nothing sent
     withheld: set[int] = field(default_factory=set)  # UIDs whose body FETCH leaves out
+    # UIDs another client expunges just before the first FETCH of bodies: left out of it, and
+    # of every SEARCH after it.
+    expunged: set[int] = field(default_factory=set)
     empty_literals: dict[int, int] = field(default_factory=dict)  # UID → " {0}" literals sent as its body
     unasked: bytes | None = None  # a message sent under UID 99 with every FETCH of bodies
     search_reply: bytes | None = None  # what SEARCH answers after "* SEARCH", instead of the UIDs held
@@ -60,6 +63,7 @@ class FakeImap:
     def __init__(self, messages: list[bytes], script: Script | None = None) -> None:
         self.messages = {uid: raw for uid, raw in enumerate(messages, start=1)}
         self.script = script or Script()
+        self._gone: set[int] = set()  # expunged by "another client" (Script.expunged)
         self.commands: list[str] = []
         self.connections = 0
         self._dir = tempfile.TemporaryDirectory(prefix="fake-imap-")
@@ -175,7 +179,11 @@ class FakeImap:
                 return False
             words = self.script.search_reply
             if words is None:
-                words = " ".join(map(str, self.messages)).encode()
+                held = [uid for uid in self.messages if uid not in self._gone]
+                asked = re.fullmatch(r"SEARCH UID ([\d,]+)", arguments, re.IGNORECASE)
+                if asked:
+                    held = [uid for uid in held if str(uid) in asked.group(1).split(",")]
+                words = " ".join(map(str, held)).encode()
             send(b"* SEARCH " + words + b"\r\n" + ok)
         elif verb == "UID" and arguments.upper().startswith("FETCH"):
             return self._fetch(conn, tag, arguments, started)
@@ -188,7 +196,13 @@ class FakeImap:
 
     def _fetch(self, conn: ssl.SSLSocket, tag: str, arguments: str, started: float) -> bool:
         _, uid_set, items = arguments.split(" ", 2)
-        uids = [int(uid) for uid in uid_set.split(",") if uid.isdigit() and int(uid) in self.messages]
+        if "BODY" in items:
+            self._gone |= self.script.expunged
+        uids = [
+            int(uid)
+            for uid in uid_set.split(",")
+            if uid.isdigit() and int(uid) in self.messages and int(uid) not in self._gone
+        ]
         sequence = {uid: number for number, uid in enumerate(self.messages, start=1)}
         answer = b""
         for uid in uids:
