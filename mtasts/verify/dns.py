@@ -191,7 +191,7 @@ def system_nameservers() -> tuple[tuple[str, ...], int]:
     except NoResolverConfiguration as error:
         raise NoResolverError(
             f"this machine names no DNS resolver to ask ({error}): give it one (a nameserver line "
-            "in /etc/resolv.conf)"
+            "in /etc/resolv.conf; on Windows, a DNS server in the network settings)"
         ) from None
     return tuple(str(server) for server in system.nameservers), system.port
 
