@@ -35,7 +35,7 @@ UNFITTED = in_flight_limits(100, None)
 
 @pytest.fixture
 def soft_limit() -> Iterator[None]:
-    """This process's soft open-file limit, as it was after the test."""
+    """This process's open-file limits, restored after the test."""
     before = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         yield
