@@ -67,9 +67,11 @@ class MxProber:
         self.limit = asyncio.Semaphore(probes_in_flight or MAX_PROBES_IN_FLIGHT)
         self._resolver = resolver
         self._query_limit = query_limit
-        # Read before the run opens its sockets (about 10 ms for a system store of 150 roots),
-        # in this thread: a read that found no descriptor left mid-run would leave no root to trust.
-        self._roots = certs.Roots(certs.load_roots(options.ca_file)) if options.smtp != SmtpMode.OFF else None
+        self._roots: certs.Roots | None = None
+        if options.smtp != SmtpMode.OFF:
+            # Read before the run opens its sockets (about 10 ms for a system store of 150 roots),
+            # in this thread: a read that found no descriptor left mid-run would leave no root to trust.
+            self.roots()
         self._probes: dict[tuple[str, str], asyncio.Task[SmtpProbe]] = {}
         self._answers: dict[tuple[str, str], asyncio.Task[DnsResult]] = {}
         self._judged: dict[tuple[object, ...], MxTlsEntry] = {}
