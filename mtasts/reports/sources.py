@@ -9,6 +9,7 @@ are opened read-only. The IMAP reader (`imap`) yields the same items.
 
 from __future__ import annotations
 
+import contextlib
 import mailbox
 import os
 import re
@@ -184,33 +185,26 @@ def read_maildir(path: Path) -> Iterator[Item]:
             continue
         prefix = _prefix(str(path / sub))
         for name in names:
-            message_path = prefix + name
             try:
-                raw = _read_bounded(message_path)
+                yield from _message_file(prefix + name)
             except FileNotFoundError:
-                yield from _moved_message(path, sub, prefix, name)
-                continue
-            except (OSError, ValueError) as error:
-                yield Rejected(message_path, _reason(error))
-                continue
-            yield from reports_in_message(raw, message_path)
+                # Gone since the listing: the mailbox is live. Its mail program moves a message
+                # from new/ to cur/ once it has been seen (cur/ is listed after new/ is read, so
+                # it is read there), renames it within cur/ when its flags change (`unique:2,S`
+                # to `unique:2,RS`: read under its new name, found by the unique part before the
+                # colon), or expunges it. None of that is the input's fault.
+                renamed = _renamed_in_cur(path, name) if sub == "cur" else None
+                if renamed is not None:
+                    with contextlib.suppress(FileNotFoundError):  # moved again: as good as expunged
+                        yield from _message_file(prefix + renamed)
 
 
-def _moved_message(maildir: Path, sub: str, prefix: str, name: str) -> Iterator[Item]:
-    """The reports in a message that vanished from `sub/` (`prefix`) since it was listed.
-
-    The mailbox is live: its mail program moves a message from new/ to cur/ once it has been
-    seen (cur/ is listed after new/ is read, so it is read there), renames it within cur/ when
-    its flags change (`unique:2,S` to `unique:2,RS`: read under its new name, found by the
-    unique part before the colon), or expunges it. None of that is the input's fault."""
-    renamed = _renamed_in_cur(maildir, name) if sub == "cur" else None
-    if renamed is None:
-        return
-    message_path = prefix + renamed
+def _message_file(message_path: str) -> Iterator[Item]:
+    """The reports in one message file, or why there are none; FileNotFoundError if it is gone."""
     try:
         raw = _read_bounded(message_path)
     except FileNotFoundError:
-        return  # moved again: as good as expunged by now
+        raise
     except (OSError, ValueError) as error:
         yield Rejected(message_path, _reason(error))
         return
