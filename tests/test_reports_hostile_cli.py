@@ -211,6 +211,11 @@ def test_a_json_gz_that_is_not_gzip_says_so(tmp_path: Path, capsys: pytest.Captu
     assert status == 1 and "r.json.gz: named .gz but not gzip data" in out
 
 
+def mtasts_command(argv: list[str], **fields: object) -> list[str]:
+    """`python -m mtasts` with `argv`, each argument's {placeholders} filled from `fields`."""
+    return [sys.executable, "-m", "mtasts", *(arg.format(**fields) for arg in argv)]
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -226,12 +231,7 @@ def test_a_closed_output_ends_the_run_quietly(argv: list[str], tmp_path: Path) -
     os.close(read)
     try:
         result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mtasts",
-                *(arg.format(project=tmp_path, samples=samples) for arg in argv),
-            ],
+            mtasts_command(argv, project=tmp_path, samples=samples),
             cwd=REPO,
             stdout=write_end,
             stderr=subprocess.PIPE,
@@ -263,7 +263,7 @@ def test_a_command_started_with_a_closed_stream_runs_as_into_dev_null(
     # the first write ended the command with an AttributeError traceback, whatever it found.
     (tmp_path / "Pulumi.prod.yaml").write_text(STACK.format(mode="testing"))
     samples = recent_samples(tmp_path / "samples")
-    command = [sys.executable, "-m", "mtasts", *(a.format(project=tmp_path, samples=samples) for a in argv)]
+    command = mtasts_command(argv, project=tmp_path, samples=samples)
     into_dev_null = subprocess.run(command, cwd=REPO, capture_output=True, timeout=60, check=False)
     with_closed = subprocess.run(
         command,
@@ -286,7 +286,7 @@ def test_output_to_a_full_disk_says_it_is_incomplete(argv: list[str], tmp_path: 
     samples = recent_samples(tmp_path / "samples")
     with open("/dev/full", "w") as full:
         result = subprocess.run(
-            [sys.executable, "-m", "mtasts", *(arg.format(samples=samples) for arg in argv)],
+            mtasts_command(argv, samples=samples),
             cwd=REPO,
             stdout=full,
             stderr=subprocess.PIPE,
