@@ -294,3 +294,16 @@ def test_failures_under_a_policy_the_stack_no_longer_serves_are_pointed_out(
         "  (8 failed sessions under a policy the stack no longer serves: if the change fixed them, "
         "count from the day after it with --since)"
     )
+
+
+def test_refused_mail_under_enforce_reads_as_not_safe_in_the_text_and_the_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enforce = tuple(line.replace("mode: testing", "mode: enforce") for line in CURRENT_POLICY)
+    write_days(tmp_path / "mail", 1, failures={"certificate-expired": 4}, policy=enforce)
+    page = tmp_path / "tls.html"
+    status, out, _ = reports(capsys, str(tmp_path / "mail"), "--html", str(page))
+    assert status == 1
+    assert "enforce: not safe: 4 sessions failed under an sts policy (certificate-expired 4): " in out
+    assert "so those senders did not deliver that mail" in out and "would not deliver" not in out
+    assert "enforce: not safe: 4 sessions failed" in page.read_text()

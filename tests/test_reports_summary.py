@@ -371,6 +371,47 @@ def test_days_and_senders_without_the_sts_policy_do_not_make_enforce_safe() -> N
     assert enforce_verdict(ready).ready, enforce_verdict(ready).why
 
 
+ENFORCE = ("version: STSv1", "mode: enforce", "mx: mail.protonmail.ch", "max_age: 604800")
+
+
+def test_failures_under_testing_say_what_enforce_would_do() -> None:
+    report = make_report(START, failures={"certificate-expired": 3})
+    verdict = enforce_verdict(summarise([found(report)]).domains["example.com"], EASY)
+    assert (verdict.ready, verdict.refused, verdict.state) == (False, 0, "not yet")
+    assert verdict.reasons == (
+        "3 sessions failed under an sts policy (certificate-expired 3): under enforce those senders "
+        "would not deliver; fix the cause, then count again with --since the day after the fix",
+    )
+
+
+def test_failures_under_enforce_are_refused_mail_and_said_first() -> None:
+    # A domain already in enforce: its senders did not deliver that mail (RFC 8461 §5.1), which is
+    # not something to wait out, and "would not deliver" read as if it were not in enforce yet.
+    report = make_report(START, failures={"certificate-expired": 4}, policy=ENFORCE)
+    verdict = enforce_verdict(summarise([found(report)]).domains["example.com"])
+    assert (verdict.ready, verdict.refused, verdict.state) == (False, 4, "not safe")
+    assert verdict.reasons[0] == (
+        "4 sessions failed under an sts policy (certificate-expired 4): the policy they saw was in mode "
+        "enforce, so those senders did not deliver that mail; fix the cause, then count again with "
+        "--since the day after the fix"
+    )
+    assert "--min-days" in verdict.reasons[1] and "would not" not in verdict.why
+
+
+def test_failures_under_both_modes_are_told_apart() -> None:
+    reports = [
+        make_report(START, failures={"certificate-expired": 2}, report_id="testing"),
+        make_report(START + timedelta(days=1), failures={"starttls-not-supported": 5}, policy=ENFORCE),
+    ]
+    verdict = enforce_verdict(summarise(found(report) for report in reports).domains["example.com"], EASY)
+    assert (verdict.refused, verdict.state) == (5, "not safe")
+    assert verdict.reasons == (
+        "7 sessions failed under an sts policy (starttls-not-supported 5, certificate-expired 2): 5 of them "
+        "under mode enforce, whose senders did not deliver that mail, and under enforce the others' "
+        "senders would not either; fix the cause, then count again with --since the day after the fix",
+    )
+
+
 def test_a_flood_of_made_up_policies_never_hides_refused_mail_from_fail_on_enforce() -> None:
     # 1,000 distinct sts policies in one report fill the policy table; the real enforce
     # policy, read after, lands in "(other)" with no parsed policy, yet its failures count.

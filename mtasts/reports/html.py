@@ -139,13 +139,12 @@ def _domain_section(
         )
     policies = "".join(rows)
     state = "ready" if verdict.ready else "blocked"
-    state_word = "safe" if verdict.ready else "not yet"
     return f"""
 <section class="domain" id="{_domain(domain.domain)}">
 <h2>{_domain(domain.domain)}</h2>
 <p>{_count(domain.reports, "report")} from {escape(organizations)}, {domain.first} to {domain.last}:
 <strong>{domain.successful:,}</strong> successful and <strong>{domain.failed:,}</strong> failed sessions.</p>
-{_overlaps(domain)}<p class="{state}">enforce: {state_word}: {escape(verdict.why)}</p>
+{_overlaps(domain)}<p class="{state}">enforce: {verdict.state}: {escape(verdict.why)}</p>
 {chart(domain, chart_days)}
 <h3>Failures</h3>
 {_table(_failure_rows(domain))}

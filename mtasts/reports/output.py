@@ -200,5 +200,4 @@ def _write_domain(out: TextIO, domain: DomainSummary, verdict: Verdict, served: 
             f"{seen.successful:,} successful, "
             f"{seen.failed:,} failed{flag}\n"
         )
-    state = "safe" if verdict.ready else "not yet"
-    out.write(f"  enforce: {state}: {verdict.why}\n")
+    out.write(f"  enforce: {verdict.state}: {verdict.why}\n")

@@ -40,10 +40,20 @@ class Thresholds:
 class Verdict:
     ready: bool
     reasons: tuple[str, ...]  # what stands in the way, or, when ready, why
+    # Failed sessions under a policy the senders saw in mode enforce: mail they did not deliver.
+    refused: int = 0
 
     @property
     def why(self) -> str:
         return "; ".join(self.reasons)
+
+    @property
+    def state(self) -> str:
+        """The verdict in a word, as the text and the page show it: "not safe" once senders
+        applying enforce have refused mail, for it is no longer a question of waiting."""
+        if self.ready:
+            return "safe"
+        return "not safe" if self.refused else "not yet"
 
 
 def _plural(count: int, word: str) -> str:
@@ -98,11 +108,14 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
             "say nothing about enforce; check the policy with "
             f"`.venv/bin/python -m mtasts verify {shown_domain(domain.domain)}`"
         )
+    refused = min(enforced_failures(domain), domain.sts_failed)
     if domain.sts_failed:
-        obstacles.append(
+        # Refused mail comes first: it is what to act on today, not a reason to wait.
+        obstacles.insert(
+            0 if refused else len(obstacles),
             f"{_plural(domain.sts_failed, 'session')} failed under an sts policy "
-            f"({top(domain.sts_failures)}): under enforce those senders would not deliver; "
-            "fix the cause, then count again with --since the day after the fix"
+            f"({top(domain.sts_failures)}): {_failed_means(domain.sts_failed, refused)}; "
+            "fix the cause, then count again with --since the day after the fix",
         )
     if domain.collisions:
         ids = sorted(domain.collisions)
@@ -113,7 +126,7 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
             "enforce is not judged safe until the false one is removed from the inputs"
         )
     if obstacles:
-        return Verdict(False, tuple(obstacles))
+        return Verdict(False, tuple(obstacles), refused)
     sessions = sum(seen.successful for seen in sts)
     return Verdict(
         True,
@@ -122,6 +135,20 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
             f"from {_plural(len(organizations), 'organization')}, "
             f"{_plural(sessions, 'session')} under an sts policy and none failed",
         ),
+    )
+
+
+def _failed_means(failed: int, refused: int) -> str:
+    """What failed sessions mean for the mail (RFC 8461 §5.1): under `testing` a sender delivers
+    anyway, under `enforce` it does not. Senders that saw enforce already refused the mail, and
+    saying "would not" of them would read as if the domain were not in enforce yet."""
+    if not refused:
+        return "under enforce those senders would not deliver"
+    if refused == failed:
+        return "the policy they saw was in mode enforce, so those senders did not deliver that mail"
+    return (
+        f"{refused:,} of them under mode enforce, whose senders did not deliver that mail, "
+        "and under enforce the others' senders would not either"
     )
 
 
