@@ -4,12 +4,19 @@ import pulumi
 from pulumi_mta_sts import MtaStsDomain
 
 from components.settings import domain_args, read_settings
+from mtasts.config import Settings
+from mtasts.config.advice import settings_warnings
 from mtasts.live import mx_fix
 
 
 class StackDomain(MtaStsDomain):
-    # The stack's owner sets `mx` with `pulumi config set`: say so when a live MX host is uncovered.
+    # The stack's owner sets `mx` with `pulumi config set`: say so when a live MX host is uncovered,
+    # and in the warnings about the settings (as `render` prints them).
     _mx_fix = staticmethod(mx_fix)
+
+    @staticmethod
+    def _warnings(settings: Settings) -> list[str]:
+        return settings_warnings(settings, pulumi.get_stack())
 
 
 settings = read_settings()

@@ -27,7 +27,7 @@ from pulumi_mta_sts import MtaStsDomainArgs, ProtonArgs
 from pulumi_mta_sts.netlify.credential import TokenError, clean_token
 
 from mtasts.config import ConfigError, Hosting, Settings, parse_settings, schema
-from mtasts.config.advice import config_warnings
+from mtasts.config.advice import secret_warnings
 from mtasts.config.values import NAMESPACE, for_stack
 from mtasts.stackfile import StackFileError, StackFileMissing, foreign_keys, read_stack_file, settings_keys
 
@@ -92,7 +92,8 @@ def read_settings(project_dir: Path | None = None) -> Settings:
         raise pulumi.RunError(token_problem)
     if preview_without_token and settings.hosting is Hosting.NETLIFY:
         pulumi.log.warn(NO_TOKEN_IN_PREVIEW)
-    for warning in config_warnings(settings, written, pulumi.get_stack()):  # as `render` prints them
+    # As `render` prints them; the ones about the settings themselves the component logs (StackDomain).
+    for warning in secret_warnings(written, pulumi.get_stack()):
         pulumi.log.warn(warning)
     return settings
 

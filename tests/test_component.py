@@ -55,6 +55,35 @@ def test_bad_arguments_are_refused_before_anything_registers_each_named_as_writt
     assert "maxAge" not in message and "pulumi config" not in message
 
 
+def test_likely_mistakes_are_warned_about_in_the_callers_terms_for_each_domain(tmp_path: Path) -> None:
+    # A program with many domains sees which one each warning is about, and what to pass: the
+    # stack's `pulumi config set` advice would name config its caller does not have.
+    program = PROGRAM.replace(
+        'domain = mta_sts.MtaStsDomain("shop", {args})',
+        'mta_sts.MtaStsDomain("lab", {{"domain": "lab.example.net"}})\n'
+        'domain = mta_sts.MtaStsDomain("shop", {args})',
+    )
+    (tmp_path / "__main__.py").write_text(
+        program.format(args="{'domain': 'shop.example.org', 'tls_rpt': ['mailto:tls@shop.example.org']}")
+    )
+    os.environ.setdefault("NETLIFY_AUTH_TOKEN", "test-netlify-token-not-a-secret")
+    run = run_example(tmp_path, "component-test")
+    assert sorted(run.warnings) == [
+        "domain lab.example.net is a name reserved for examples (RFC 2606): nobody's mail goes there: "
+        "pass your own mail domain as domain",
+        "domain shop.example.org is a name reserved for examples (RFC 2606): nobody's mail goes there: "
+        "pass your own mail domain as domain",
+        "tls_rpt is not set, so no _smtp._tls record is published: senders will not report TLS failures, "
+        "and you cannot tell whether `mode: enforce` would refuse mail for lab.example.net: pass the "
+        "addresses as tls_rpt, such as ['mailto:tls-reports@lab.example.net']",
+    ]
+
+
+def test_a_real_domain_with_reports_gets_no_warning(tmp_path: Path) -> None:
+    run = run_with(tmp_path, "{'domain': 'mail.shop', 'tls_rpt': ['mailto:tls@mail.shop']}")
+    assert run.warnings == []
+
+
 def test_the_outputs_are_what_the_domain_publishes_and_null_for_what_is_off(tmp_path: Path) -> None:
     run = run_with(tmp_path, "{'domain': 'example.com', 'tls_rpt': ['mailto:tls@example.com']}")
     records = {(record["name"], record["type"]) for record in run.exports["dnsRecords"]}

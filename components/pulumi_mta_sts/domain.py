@@ -35,6 +35,7 @@ from pulumi_mta_sts.served import PublishedMaxAge, PublishedMaxAgeArgs, ServedPo
 from pulumi_mta_sts.validation import settings_from_args
 
 from mtasts.config import Hosting, Settings
+from mtasts.config.advice import argument_warnings
 from mtasts.desired import desired_state
 from mtasts.rules.findings import Finding
 
@@ -67,6 +68,8 @@ class MtaStsDomain(pulumi.ComponentResource):
 
     # The advice on an uncovered live MX host; a program that owns the config may phrase it as a command.
     _mx_fix: Callable[[Settings, Finding], str] = staticmethod(component_mx_fix)  # type: ignore[assignment]
+    # What deploys but is likely a mistake (an example domain, no tls_rpt), logged on the component.
+    _warnings: Callable[[Settings], list[str]] = staticmethod(argument_warnings)  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -86,6 +89,8 @@ class MtaStsDomain(pulumi.ComponentResource):
             "liveMxTls": [entry.to_dict() for entry in zone.live_mx_tls],
         }
         super().__init__(TYPE, name, inputs, opts)
+        for warning in self._warnings(settings):
+            pulumi.log.warn(warning, resource=self)
         child = pulumi.ResourceOptions(parent=self)
 
         # A sender may fetch the policy as soon as it is served, before its id is advertised:

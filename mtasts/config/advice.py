@@ -1,7 +1,8 @@
 """Warnings about a valid stack configuration: what deploys, but is likely a mistake.
 
 `config_warnings` decides them once, for `render` (which prints them before the records) and
-for the program (which logs them with `pulumi.log.warn`):
+for the program (which logs them with `pulumi.log.warn`); `argument_warnings` says the ones
+about the settings to a program that passes `MtaStsDomain` arguments instead:
 
 - a token, password or key written in plain text in the stack file (it is committed with the
   file; `pulumi config set --secret` stores it encrypted). The value is never shown.
@@ -82,18 +83,51 @@ def _secret_warning(key: str, where: str, stack: str) -> str:
 
 def config_warnings(settings: Settings, stack_config: Mapping[Any, Any], stack: str) -> list[str]:
     """Every warning about `settings` and the stack file's `config:` mapping, in a stable order."""
+    return [*secret_warnings(stack_config, stack), *settings_warnings(settings, stack)]
+
+
+def secret_warnings(stack_config: Mapping[Any, Any], stack: str) -> list[str]:
+    """The stack file's credentials written in plain text, each with the command that stores it encrypted."""
     where = f"Pulumi.{stack}.yaml"
-    warnings = [_secret_warning(key, where, stack) for key in plaintext_secrets(stack_config)]
+    return [_secret_warning(key, where, stack) for key in plaintext_secrets(stack_config)]
+
+
+def settings_warnings(settings: Settings, stack: str) -> list[str]:
+    """What deploys but is likely a mistake, with the stack config command that fixes it."""
+    where = f"Pulumi.{stack}.yaml"
+    warnings = []
     if is_example_domain(settings.domain):
         warnings.append(
-            f"domain {settings.domain} is a name reserved for examples (RFC 2606): nobody's mail goes "
-            f"there. Set your own mail domain as 'mta-sts:domain' in {where} before deploying"
+            f"{_example_domain(settings.domain)}. Set your own mail domain as 'mta-sts:domain' in {where} "
+            "before deploying"
         )
     if not settings.tls_rpt:
         warnings.append(
-            "tlsRpt is not set, so no _smtp._tls record is published: senders will not report TLS "
-            "failures, and you cannot tell whether `mode: enforce` would refuse mail. Set it with "
-            f"`scripts/pulumi config set --path 'tlsRpt[0]' mailto:tls-reports@{settings.domain} "
-            f"--stack {stack}`."
+            f"{_NO_TLS_RPT.format(key='tlsRpt')}. Set it with `scripts/pulumi config set --path 'tlsRpt[0]' "
+            f"mailto:tls-reports@{settings.domain} --stack {stack}`."
         )
     return warnings
+
+
+def argument_warnings(settings: Settings) -> list[str]:
+    """`settings_warnings` for a component's caller, who passes arguments (by their snake_case
+    names, as the component's errors name them) instead of setting stack config."""
+    warnings = []
+    if is_example_domain(settings.domain):
+        warnings.append(f"{_example_domain(settings.domain)}: pass your own mail domain as domain")
+    if not settings.tls_rpt:
+        warnings.append(
+            f"{_NO_TLS_RPT.format(key='tls_rpt')} for {settings.domain}: pass the addresses as tls_rpt, "
+            f"such as ['mailto:tls-reports@{settings.domain}']"
+        )
+    return warnings
+
+
+def _example_domain(domain: str) -> str:
+    return f"domain {domain} is a name reserved for examples (RFC 2606): nobody's mail goes there"
+
+
+_NO_TLS_RPT = (
+    "{key} is not set, so no _smtp._tls record is published: senders will not report TLS "
+    "failures, and you cannot tell whether `mode: enforce` would refuse mail"
+)
