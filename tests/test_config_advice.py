@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mtasts.config import ConfigError, parse_settings
-from mtasts.config.advice import is_example_domain
+from mtasts.config.advice import argument_warnings, is_example_domain, settings_warnings
 from tests.pulumi_mocks import StackRun
 
 TOKEN = "nfp_Hx7Kq2ZLm9Pw4Rt8Vb3Nc6Yd1Fg5Js0A"
@@ -100,3 +100,16 @@ def test_a_report_address_without_its_scheme_gets_the_mailto_fix(value: object) 
         parse_settings({"domain": "mail-owner.net", "tlsRpt": value})
     [problem] = caught.value.problems
     assert "mailto:tls-reports@mail-owner.net" in problem, problem
+
+
+def test_render_and_the_component_warn_of_a_short_enforce_max_age_each_in_their_terms() -> None:
+    short = {"domain": "shop.io", "mode": "enforce", "maxAge": 3600, "tlsRpt": ["mailto:t@shop.io"]}
+    settings = parse_settings(short)
+    [warning] = settings_warnings(settings, "prod")
+    assert warning.startswith("mode is enforce with max_age 3,600 s, under a day")
+    assert warning.endswith("`scripts/pulumi config set maxAge 604800 --stack prod`.")
+    [argument] = argument_warnings(settings)
+    assert argument.endswith("for shop.io: pass max_age=604800 (a week)") and "config" not in argument
+    # Retiring serves mode none, whatever maxAge says: nothing to warn of.
+    assert settings_warnings(parse_settings({**short, "maxAge": 0, "retire": True}), "prod") == []
+    assert settings_warnings(parse_settings({**short, "maxAge": 604800}), "prod") == []

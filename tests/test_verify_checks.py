@@ -216,6 +216,31 @@ def test_syntax_errors_are_each_reported() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("mode", "max_age", "warned"),
+    [
+        ("enforce", 0, "max_age is 0 with mode enforce"),
+        ("enforce", 3600, "mode is enforce with max_age 3,600 s, under a day"),
+        ("enforce", 86399, "under a day"),
+        ("enforce", 86400, None),
+        ("testing", 3600, None),  # nothing is refused under testing: a short cache costs nothing
+        ("testing", 0, "some (chasquid) take it as invalid"),
+        ("none", 0, None),  # retiring: nothing left to keep
+    ],
+)
+def test_a_valid_but_weak_max_age_is_a_warning(mode: str, max_age: int, warned: str | None) -> None:
+    mx = "" if mode == "none" else "mx: mail.example.com\n"
+    findings, policy = policy_file.syntax(f"version: STSv1\nmode: {mode}\n{mx}max_age: {max_age}\n")
+    assert policy is not None and findings[0].status is Status.PASS
+    warnings = [f for f in findings if f.status is Status.WARN]
+    if warned is None:
+        assert warnings == []
+    else:
+        [warning] = warnings
+        assert warning.message.startswith("the served policy: ") and warned in warning.message
+        assert "(RFC 8461 §3.2, §10.2)" in warning.message and "604800 (a week)" in warning.fix
+
+
 ENFORCE = Policy(Mode.ENFORCE, 86400, ("mail.example.com", "*.mx.example.com"))
 
 

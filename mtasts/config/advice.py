@@ -7,6 +7,7 @@ about the settings to a program that passes `MtaStsDomain` arguments instead:
 - a token, password or key written in plain text in the stack file (it is committed with the
   file; `pulumi config set --secret` stores it encrypted). The value is never shown.
 - `tlsRpt` unset: no reports, so nobody can tell whether `enforce` would refuse mail.
+- a `maxAge` that protects little: under a day with `enforce`, or 0 (`rules.policy_file.short_max_age`).
 - a domain left at a name reserved for examples (RFC 2606 §2, §3; RFC 6761 §6): `example.com`,
   `staging.example.com`, anything under `.test`, `.example`, `.invalid` or `.localhost`.
 
@@ -21,6 +22,8 @@ from typing import Any
 
 from mtasts.config.settings import Settings
 from mtasts.config.values import key_name, key_parts, may_be_secret
+from mtasts.rules.findings import Finding
+from mtasts.rules.policy_file import USUAL_MAX_AGE, short_max_age
 
 # Key names that hold credentials in this project and the providers it uses
 # (`cloudflare:apiToken`, `github:token`, `mta-sts:netlifyToken`, `aws:secretKey`, ...).
@@ -106,6 +109,11 @@ def settings_warnings(settings: Settings, stack: str) -> list[str]:
             f"{_NO_TLS_RPT.format(key='tlsRpt')}. Set it with `scripts/pulumi config set --path 'tlsRpt[0]' "
             f"mailto:tls-reports@{settings.domain} --stack {stack}`."
         )
+    if short := _short_max_age(settings):
+        warnings.append(
+            f"{short.text()}. Set maxAge to a week with `scripts/pulumi config set maxAge {USUAL_MAX_AGE} "
+            f"--stack {stack}`."
+        )
     return warnings
 
 
@@ -120,7 +128,14 @@ def argument_warnings(settings: Settings) -> list[str]:
             f"{_NO_TLS_RPT.format(key='tls_rpt')} for {settings.domain}: pass the addresses as tls_rpt, "
             f"such as ['mailto:tls-reports@{settings.domain}']"
         )
+    if short := _short_max_age(settings):
+        warnings.append(f"{short.text()} for {settings.domain}: pass max_age={USUAL_MAX_AGE} (a week)")
     return warnings
+
+
+def _short_max_age(settings: Settings) -> Finding | None:
+    """Of the policy served (`retire` serves mode none, which keeps nothing to protect)."""
+    return short_max_age(settings.policy.mode, settings.policy.max_age)
 
 
 def _example_domain(domain: str) -> str:

@@ -60,6 +60,11 @@ DUPLICATE = "policy-field-duplicate"
 VERSION = "policy-version"
 MODE = "policy-mode"
 MAX_AGE = "policy-max-age"
+SHORT_MAX_AGE = "policy-max-age-short"
+# Under a day, an enforce policy lapses between a sender's visits, and each fetch of a new one
+# is a chance to block it (RFC 8461 §10.2); §3.2 expects weeks or greater, a week is common.
+MIN_ENFORCE_MAX_AGE = 86_400
+USUAL_MAX_AGE = 604_800
 MX_SYNTAX = "policy-mx-syntax"
 MX_SINGLE_LABEL = "policy-mx-single-label"
 MX_MISSING = "policy-mx-missing"
@@ -173,6 +178,28 @@ def too_large(octets: int) -> Finding | None:
         return None
     seen = f"the policy is {octets:,} bytes, larger than {MAX_POLICY_BYTES} bytes, the most senders read"
     return Finding(SIZE, Severity.FAIL, seen, SIZE_FIX, RFC)
+
+
+def short_max_age(mode: Mode, max_age: int) -> Finding | None:
+    """A valid `max_age` that protects little: an enforce policy kept under a day (a sender that
+    comes back later has none cached, and an attacker who blocks its discovery then downgrades
+    the connection, RFC 8461 §10.2; §3.2 expects weeks or greater), or 0 in any mode but none,
+    which some senders (chasquid) read as an invalid policy and apply none. The caller phrases
+    the fix where the value is set."""
+    if max_age == 0 and mode is not Mode.NONE:
+        seen = (
+            f"max_age is 0 with mode {mode.value}: senders keep the policy for no time at all, and some "
+            "(chasquid) take it as invalid and apply none"
+        )
+    elif mode is Mode.ENFORCE and max_age < MIN_ENFORCE_MAX_AGE:
+        seen = (
+            f"mode is enforce with max_age {max_age:,} s, under a day: a sender that comes back later has "
+            "no policy cached, and an attacker who blocks its policy lookup then can downgrade the connection"
+        )
+    else:
+        return None
+    fix = f"set max_age to at least {MIN_ENFORCE_MAX_AGE} (a day); {USUAL_MAX_AGE} (a week) is usual"
+    return Finding(SHORT_MAX_AGE, Severity.WARN, seen, fix, "RFC 8461 §3.2, §10.2")
 
 
 def parse(text: str) -> ParsedPolicy:

@@ -12,7 +12,7 @@ from mtasts.policy import POLICY_PATH, Mode
 from mtasts.rules import mx_coverage, policy_file
 from policy.view import NETLIFY_SITE, REPOSITORY_FILE, prop
 
-DEFAULT_MINIMUM_MAX_AGE = 86_400  # RFC 8461 §5: under a day, a cached enforce policy lapses between visits
+DEFAULT_MINIMUM_MAX_AGE = policy_file.MIN_ENFORCE_MAX_AGE  # what `render` and `verify` warn under, too
 # Where a user sets the policy's mx patterns: this repository's program reads them from the stack
 # config (`mta-sts:mx`), any other program passes them to the MtaStsDomain component, whose schema
 # input is `mx` (so in Python, TypeScript and YAML; Go and C# capitalise it, `Mx`).

@@ -135,8 +135,10 @@ def syntax(text: str | None) -> tuple[list[Finding], Policy | None]:
     policy = Policy(mode=parsed.mode, max_age=parsed.max_age, mx=parsed.mx)
     patterns = listing(policy.mx, NAMES_LISTED, show=str) or "(none)"
     summary = f"mode {policy.mode.value}, max_age {policy.max_age}, mx {patterns}"
+    short = rules_policy_file.short_max_age(policy.mode, policy.max_age)
+    weak = phrase(POLICY_SYNTAX, [short] if short else [], prefix="the served policy: ")
     if any(finding.failed for finding in parsed.findings):
         # A repeated field (RFC 8461 §3.2): the first value counts for senders that follow the RFC.
         applied = f"senders following RFC 8461 §3.2 apply the first of each repeated field: {summary}"
-        return [*findings, Finding(POLICY_SYNTAX, Status.INFO, applied)], policy
-    return [*findings, Finding(POLICY_SYNTAX, Status.PASS, f"the policy is valid: {summary}")], policy
+        return [*findings, Finding(POLICY_SYNTAX, Status.INFO, applied), *weak], policy
+    return [*findings, Finding(POLICY_SYNTAX, Status.PASS, f"the policy is valid: {summary}"), *weak], policy
