@@ -79,9 +79,10 @@ def test_the_json_has_every_key_the_command_promises(
         "last",
         "enforce_ready",
         "why",
+        "enforce_refused",
     }
     assert promised <= set(entry)
-    assert entry["failures"] == {"certificate-expired": 6}
+    assert entry["failures"] == {"certificate-expired": 6} and entry["enforce_refused"] == 0  # testing
     assert entry["failures_by_mx"] == {"mail.protonmail.ch": 6}
     assert entry["failures_by_sending_ip"] == {"192.0.2.25": 6}
 
@@ -307,3 +308,6 @@ def test_refused_mail_under_enforce_reads_as_not_safe_in_the_text_and_the_page(
     assert "enforce: not safe: 4 sessions failed under an sts policy (certificate-expired 4): " in out
     assert "so those senders did not deliver that mail" in out and "would not deliver" not in out
     assert "enforce: not safe: 4 sessions failed" in page.read_text()
+    status, document = as_json(capsys, str(tmp_path / "mail"))
+    entry = document["domains"]["example.com"]
+    assert (status, entry["enforce_ready"], entry["enforce_refused"]) == (1, False, 4)

@@ -2,7 +2,8 @@
 
 Both show the same decisions (`verdict`); nothing is judged here. The JSON shape:
 `domains` keyed by policy domain (`reports`, `successful`, `failed`, `failures`,
-`organizations`, `first`, `last`, `enforce_ready`, `why`, and the breakdowns
+`organizations`, `first`, `last`, `enforce_ready`, `why`, `enforce_refused` (failed sessions
+under a policy the senders saw in mode enforce: mail they did not deliver), and the breakdowns
 `failures_by_mx`, `failures_by_sending_ip`, `policies`, `collisions`: report ids sent with
 different content, `tlsa_same_as_sts`: organization → reports that gave the same sessions
 under both), `rejected` (`path`, `message_id`, `reason`), `skipped` (`path`, `reason`: a
@@ -55,6 +56,7 @@ def json_document(
             "last": domain.last.isoformat() if domain.last else None,
             "enforce_ready": verdict.ready,
             "why": verdict.why,
+            "enforce_refused": verdict.refused,
             "failures_by_mx": _ranked(domain.by_mx),
             "failures_by_sending_ip": _ranked(domain.by_ip),
             "policies": [
