@@ -795,11 +795,42 @@ def test_a_certificate_expiring_within_days_also_holds_enforce_back() -> None:
 
 
 def test_clean_reports_and_passing_mx_hosts_say_both_and_give_the_command() -> None:
-    lines = advice_for(MxToday())
+    lines = advice_for(MxToday(passed=2))
     assert lines[0].startswith("enforce is safe") and "the live MX hosts pass today" in lines[1]
     assert lines[-1].endswith("pulumi config set mode enforce --stack prod")
     unchecked = advice_for(MxToday(unchecked=PORT_25_BLOCKED))
     assert unchecked[0].startswith("enforce is safe") and PORT_25_BLOCKED in unchecked[1]
+
+
+def test_nothing_probed_is_never_said_to_pass() -> None:
+    lines = advice_for(MxToday())
+    assert "- the live MX hosts were not checked today: no MX address was found to check" in lines
+    assert not any("pass today" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("zone", "said"),
+    [
+        ({("example.com", "MX"): ["0 ."]}, "example.com publishes a null MX (RFC 7505): it accepts no mail"),
+        ({("other.example", "A"): ["192.0.2.1"]}, "example.com does not exist (NXDOMAIN)"),
+    ],
+)
+def test_reports_stack_says_why_a_domain_without_mx_hosts_was_not_probed(
+    zone: dict[tuple[str, str], list[str]], said: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A typo'd stack domain, or one that takes no mail: "the live MX hosts pass today" with
+    # nothing probed was false comfort beside the reports.
+    monkeypatch.undo()  # the real probe (conftest's stands in for it), against 127.0.0.1 only
+    from mtasts.verify.mx_check import live_mx_today_sync
+    from tests.test_verify_fakes import FakeDns
+
+    dns = FakeDns(zone)
+    try:
+        today = live_mx_today_sync("example.com", nameserver="127.0.0.1", port=dns.port, timeout=1)
+    finally:
+        dns.close()
+    assert today == MxToday(unchecked=said)
+    assert f"- the live MX hosts were not checked today: {said}" in advice_for(today)
 
 
 def test_an_mx_address_not_reached_today_is_named_and_not_said_to_pass() -> None:

@@ -275,6 +275,8 @@ def _mx_today_lines(mx_today: MxToday | None) -> list[str]:
     if mx_today.unchecked:
         return [f"- the live MX hosts were not checked today: {mx_today.unchecked}"]
     if not (mx_today.failures or mx_today.warnings or mx_today.not_checked):
+        if not mx_today.passed:  # nothing was probed: no host is not a host that passes
+            return ["- the live MX hosts were not checked today: no MX address was found to check"]
         return ["- the live MX hosts pass today (STARTTLS with a valid certificate on every address)"]
     lines = [
         f"- a live MX host fails today as a sender checks it: {failure}" for failure in mx_today.failures

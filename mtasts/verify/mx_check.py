@@ -300,7 +300,9 @@ def live_mx_today_sync(
                     return MxToday(
                         unchecked=f"the MX records of {domain} could not be looked up: {answer.error}"
                     )
-                hosts, _ = mx_coverage.hosts(domain, answer)
+                hosts, said = mx_coverage.hosts(domain, answer)
+                if not hosts:  # NXDOMAIN or a null MX: nothing to probe, which is no pass
+                    return MxToday(unchecked=said[0].message if said else f"{domain} has no MX host")
                 check = await run_mx_check(prober, hosts)
         except TimeoutError:
             # As in `check_mx_tls_sync`: tarpits among the MX hosts must not hide a failure that
