@@ -195,7 +195,33 @@ def test_with_a_stack_already_in_enforce_failures_point_back_to_testing(
     assert (
         status == 1 and document["stack"]["command"] == "scripts/pulumi config set mode testing --stack prod"
     )
+    assert document["stack"]["advice"][0] == (
+        "stack prod is in enforce and 2 sessions failed under it (certificate-expired 2): senders applying "
+        "it did not deliver that mail"
+    )
     assert main([*argv, "--fail-on", "enforce"]) == 1  # refused mail fails the daily check too
+    capsys.readouterr()
+
+
+def test_with_a_stack_in_enforce_failures_only_under_testing_are_not_called_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Reports from before the switch: the senders applied testing and delivered. Going back to
+    # testing would be the wrong advice; counting from the switch on is the right one.
+    write_days(tmp_path / "mail", 2, failures={"certificate-expired": 1})
+    project = stack_dir(tmp_path, mode="enforce")
+    argv = ["--project-dir", str(project), "reports", str(tmp_path / "mail"), "--stack", "prod", "--json"]
+    status = main(argv)
+    document = json.loads(capsys.readouterr().out)
+    advice = document["stack"]["advice"]
+    assert status == 1 and document["stack"]["command"] is None
+    assert advice[0] == (
+        "stack prod is in enforce; 2 sessions failed, all under a policy in mode testing "
+        "(certificate-expired 2), whose senders delivered anyway, and none under enforce"
+    )
+    assert advice[-1].startswith("if they came before the switch to enforce, count again from the day after")
+    assert document["domains"]["example.com"]["enforce_refused"] == 0
+    assert main([*argv, "--fail-on", "enforce"]) == 1  # in enforce, any sts failure is a reason to look
     capsys.readouterr()
 
 
