@@ -337,3 +337,17 @@ def test_refused_mail_under_enforce_reads_as_not_safe_in_the_text_and_the_page(
     status, document = as_json(capsys, str(tmp_path / "mail"))
     entry = document["domains"]["example.com"]
     assert (status, entry["enforce_ready"], entry["enforce_refused"]) == (1, False, 4)
+
+
+def test_with_a_stack_in_enforce_reports_that_never_saw_the_policy_are_no_comfort(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "no session failed under an sts policy" was true and misleading: no sender saw one.
+    write_days(tmp_path / "mail", 3, policy_type="no-policy-found")
+    project = stack_dir(tmp_path, mode="enforce")
+    argv = ["--project-dir", str(project), "reports", str(tmp_path / "mail"), "--stack", "prod", "--json"]
+    main(argv)
+    advice = json.loads(capsys.readouterr().out)["stack"]["advice"]
+    assert advice[0].startswith("stack prod is in enforce, but no sender reported applying an sts policy")
+    assert "`.venv/bin/python -m mtasts verify --stack prod`" in advice[0]
+    assert not any("already in enforce" in line for line in advice)

@@ -249,6 +249,14 @@ def stack_advice(
                 "one may be forged, so find the false one before trusting this",
                 *today,
             )
+        if not any(seen.policy_type is PolicyType.STS for seen in domain.policies.values()):
+            # No failure under sts because no sender applied it: the policy is not being seen.
+            return advice(
+                f"stack {stack} is in enforce, but no sender reported applying an sts policy (only tlsa "
+                "or no-policy-found), so nothing in these reports is protected by it; check what senders "
+                f"see with `.venv/bin/python -m mtasts verify --stack {stack}`",
+                *today,
+            )
         return advice(
             f"stack {stack} is already in enforce, and no session failed under an sts policy", *today
         )
