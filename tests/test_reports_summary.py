@@ -412,6 +412,31 @@ def test_failures_under_both_modes_are_told_apart() -> None:
     )
 
 
+def test_reports_under_mode_none_add_no_days_and_no_senders_toward_enforce() -> None:
+    # Mode none: senders treat the domain as having no policy (RFC 8461 §5) and validate
+    # nothing, so two weeks of their clean sessions say nothing about enforce.
+    none = ("version: STSv1", "mode: none", "max_age: 86400")
+    first = days_ago(20)
+    before = [
+        make_report(first + timedelta(days=n), style=style, policy=none, report_id=f"{style}{n}")
+        for n in range(14)
+        for style in ("google", "microsoft")
+    ]
+    after = make_report(first + timedelta(days=14), report_id="testing")
+    domain = summarise(found(report) for report in [*before, after]).domains["example.com"]
+    verdict = enforce_verdict(domain)
+    assert not verdict.ready
+    assert "the reports under an sts policy span 1 day" in verdict.why
+    assert "1 organization reported applying the sts policy (Google Inc.)" in verdict.why
+    only_none = enforce_verdict(summarise(found(report) for report in before).domains["example.com"])
+    assert not only_none.ready
+    assert only_none.reasons == (
+        "no sender reported applying an sts policy (only tlsa, no-policy-found or mode none), so the "
+        "reports say nothing about enforce; check the policy with `.venv/bin/python -m mtasts verify "
+        "example.com`",
+    )
+
+
 def test_a_flood_of_made_up_policies_never_hides_refused_mail_from_fail_on_enforce() -> None:
     # 1,000 distinct sts policies in one report fill the policy table; the real enforce
     # policy, read after, lands in "(other)" with no parsed policy, yet its failures count.

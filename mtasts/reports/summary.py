@@ -177,9 +177,9 @@ class DomainSummary:
         if new_report:
             self.reports += 1
             self.coverage.add(report)
-        if result.policy_type is PolicyType.STS:
+        seen = self._policy(result)
+        if result.policy_type is PolicyType.STS and not applies_nothing(seen):
             self.sts_coverage.add(report)
-        self._policy(result)
         if not counted:
             return
         self.successful += result.successful
@@ -204,7 +204,7 @@ class DomainSummary:
             if sts:
                 _bump(self.sts_failures, NOT_DETAILED, result.failed - detailed)
 
-    def _policy(self, result: PolicyResult) -> None:
+    def _policy(self, result: PolicyResult) -> PolicySeen:
         if result.policy_string != self._last_policy_string:
             self._last_policy_string = result.policy_string
             self._last_stripped = tuple(line.strip() for line in result.policy_string)
@@ -224,6 +224,13 @@ class DomainSummary:
             seen.reports += 1
         seen.successful += result.successful
         seen.failed += result.failed
+        return seen
+
+
+def applies_nothing(seen: PolicySeen) -> bool:
+    """An sts policy in mode none: its senders treat the domain as having no policy (RFC 8461
+    §5), so they validate nothing, and their clean sessions say nothing about enforce."""
+    return seen.policy is not None and seen.policy.mode is Mode.NONE
 
 
 def _sts_policy(result: PolicyResult, lines: tuple[str, ...]) -> Policy | None:

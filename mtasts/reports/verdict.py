@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from mtasts.config import Settings
 from mtasts.policy import Mode, Policy
 from mtasts.reports.model import PolicyType
-from mtasts.reports.summary import DomainSummary, PolicySeen
+from mtasts.reports.summary import DomainSummary, PolicySeen, applies_nothing
 from mtasts.visible import DEFAULT_LIMIT, visible
 
 if TYPE_CHECKING:
@@ -83,9 +83,21 @@ def top(counts: dict[str, int], limit: int = 3, show: Callable[[str], str] = vis
     return shown + (f", and {len(ranked) - limit} more" if len(ranked) > limit else "")
 
 
+NOT_APPLIED = "only tlsa, no-policy-found or mode none"
+
+
+def applied_policies(domain: DomainSummary) -> list[PolicySeen]:
+    """The sts policies senders reported applying; one in mode none applies nothing (RFC 8461 §5)."""
+    return [
+        seen
+        for seen in domain.policies.values()
+        if seen.policy_type is PolicyType.STS and not applies_nothing(seen)
+    ]
+
+
 def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()) -> Verdict:
     obstacles = []
-    sts = [seen for seen in domain.policies.values() if seen.policy_type is PolicyType.STS]
+    sts = applied_policies(domain)
     # Days and organizations count only reports of senders applying the sts policy: days of
     # `no-policy-found` before the policy was published say nothing about enforce.
     applied = domain.sts_coverage
@@ -104,7 +116,7 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
         )
     if not sts:
         obstacles.append(
-            "no sender reported applying an sts policy (only tlsa or no-policy-found), so the reports "
+            f"no sender reported applying an sts policy ({NOT_APPLIED}), so the reports "
             "say nothing about enforce; check the policy with "
             f"`.venv/bin/python -m mtasts verify {shown_domain(domain.domain)}`"
         )
@@ -249,11 +261,11 @@ def stack_advice(
                 "one may be forged, so find the false one before trusting this",
                 *today,
             )
-        if not any(seen.policy_type is PolicyType.STS for seen in domain.policies.values()):
+        if not applied_policies(domain):
             # No failure under sts because no sender applied it: the policy is not being seen.
             return advice(
-                f"stack {stack} is in enforce, but no sender reported applying an sts policy (only tlsa "
-                "or no-policy-found), so nothing in these reports is protected by it; check what senders "
+                f"stack {stack} is in enforce, but no sender reported applying an sts policy "
+                f"({NOT_APPLIED}), so nothing in these reports is protected by it; check what senders "
                 f"see with `.venv/bin/python -m mtasts verify --stack {stack}`",
                 *today,
             )
