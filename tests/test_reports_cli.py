@@ -216,8 +216,8 @@ def test_with_a_stack_in_enforce_failures_only_under_testing_are_not_called_refu
     advice = document["stack"]["advice"]
     assert status == 1 and document["stack"]["command"] is None
     assert advice[0] == (
-        "stack prod is in enforce; 2 sessions failed, all under a policy in mode testing "
-        "(certificate-expired 2), whose senders delivered anyway, and none under enforce"
+        "stack prod is in enforce; 2 sessions failed under an sts policy (certificate-expired 2), none "
+        "under one its senders reported in mode enforce, so these reports show no refused mail"
     )
     assert advice[-1].startswith("if they came before the switch to enforce, count again from the day after")
     assert document["domains"]["example.com"]["enforce_refused"] == 0

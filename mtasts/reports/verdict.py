@@ -236,19 +236,19 @@ def stack_advice(
             return advice(
                 f"stack {stack} is in enforce and {_plural(verdict.refused, 'session')} failed under it "
                 f"({top(domain.sts_failures)}): senders applying it did not deliver that mail"
-                + (f" ({also:,} more failed under testing)" if also > 0 else ""),
+                + (f" ({also:,} more failed under a policy not in enforce)" if also > 0 else ""),
                 "fix the cause (the failures above; `.venv/bin/python -m mtasts verify`), "
                 "or go back to testing:",
                 command=f"scripts/pulumi config set mode testing --stack {stack}",
             )
         if domain.sts_failed:
-            # Failures only under testing: from before the switch, or from senders still holding
-            # the testing policy. Either way no mail was refused yet, and the reports from the
-            # switch on say whether any will be.
+            # Failures only under policies not in enforce: testing, from before the switch or from
+            # senders still holding it (or a text the reports left out). These reports show no
+            # refused mail, and the reports from the switch on say whether any will be.
             return advice(
-                f"stack {stack} is in enforce; {_plural(domain.sts_failed, 'session')} failed, all under "
-                f"a policy in mode testing ({top(domain.sts_failures)}), whose senders delivered anyway, "
-                "and none under enforce",
+                f"stack {stack} is in enforce; {_plural(domain.sts_failed, 'session')} failed under an sts "
+                f"policy ({top(domain.sts_failures)}), none under one its senders reported in mode enforce, "
+                "so these reports show no refused mail",
                 *today,
                 "if they came before the switch to enforce, count again from the day after it with --since; "
                 "if they go on, fix the cause (`.venv/bin/python -m mtasts verify`) before those senders "
