@@ -22,7 +22,6 @@ from typing import Any
 
 from mtasts.config.settings import Settings
 from mtasts.config.values import key_name, key_parts, may_be_secret
-from mtasts.rules.findings import Finding
 from mtasts.rules.policy_file import USUAL_MAX_AGE, short_max_age
 
 # Key names that hold credentials in this project and the providers it uses
@@ -98,51 +97,49 @@ def secret_warnings(stack_config: Mapping[Any, Any], stack: str) -> list[str]:
 def settings_warnings(settings: Settings, stack: str) -> list[str]:
     """What deploys but is likely a mistake, with the stack config command that fixes it."""
     where = f"Pulumi.{stack}.yaml"
-    warnings = []
-    if is_example_domain(settings.domain):
-        warnings.append(
-            f"{_example_domain(settings.domain)}. Set your own mail domain as 'mta-sts:domain' in {where} "
-            "before deploying"
-        )
-    if not settings.tls_rpt:
-        warnings.append(
-            f"{_NO_TLS_RPT.format(key='tlsRpt')}. Set it with `scripts/pulumi config set --path 'tlsRpt[0]' "
-            f"mailto:tls-reports@{settings.domain} --stack {stack}`."
-        )
-    if short := _short_max_age(settings):
-        warnings.append(
-            f"{short.text()}. Set maxAge to a week with `scripts/pulumi config set maxAge {USUAL_MAX_AGE} "
-            f"--stack {stack}`."
-        )
-    return warnings
+    fixes = {
+        "domain": f". Set your own mail domain as 'mta-sts:domain' in {where} before deploying",
+        "tlsRpt": f". Set it with `scripts/pulumi config set --path 'tlsRpt[0]' "
+        f"mailto:tls-reports@{settings.domain} --stack {stack}`.",
+        "maxAge": f". Set maxAge to a week with `scripts/pulumi config set maxAge {USUAL_MAX_AGE} "
+        f"--stack {stack}`.",
+    }
+    return [problem + fixes[key] for key, problem in _mistakes(settings, tls_rpt="tlsRpt")]
 
 
 def argument_warnings(settings: Settings) -> list[str]:
     """`settings_warnings` for a component's caller, who passes arguments (by their snake_case
     names, as the component's errors name them) instead of setting stack config."""
-    warnings = []
+    domain = settings.domain
+    fixes = {
+        "domain": ": pass your own mail domain as domain",
+        "tlsRpt": f" for {domain}: pass the addresses as tls_rpt, such as ['mailto:tls-reports@{domain}']",
+        "maxAge": f" for {domain}: pass max_age={USUAL_MAX_AGE} (a week)",
+    }
+    return [problem + fixes[key] for key, problem in _mistakes(settings, tls_rpt="tls_rpt")]
+
+
+def _mistakes(settings: Settings, *, tls_rpt: str) -> list[tuple[str, str]]:
+    """(config key, what is wrong) for each likely mistake, in a stable order; `tls_rpt` is that
+    setting's name as the reader writes it. Each caller adds the fix in its own terms."""
+    found = []
     if is_example_domain(settings.domain):
-        warnings.append(f"{_example_domain(settings.domain)}: pass your own mail domain as domain")
-    if not settings.tls_rpt:
-        warnings.append(
-            f"{_NO_TLS_RPT.format(key='tls_rpt')} for {settings.domain}: pass the addresses as tls_rpt, "
-            f"such as ['mailto:tls-reports@{settings.domain}']"
+        found.append(
+            (
+                "domain",
+                f"domain {settings.domain} is a name reserved for examples (RFC 2606): "
+                "nobody's mail goes there",
+            )
         )
-    if short := _short_max_age(settings):
-        warnings.append(f"{short.text()} for {settings.domain}: pass max_age={USUAL_MAX_AGE} (a week)")
-    return warnings
-
-
-def _short_max_age(settings: Settings) -> Finding | None:
-    """Of the policy served (`retire` serves mode none, which keeps nothing to protect)."""
-    return short_max_age(settings.policy.mode, settings.policy.max_age)
-
-
-def _example_domain(domain: str) -> str:
-    return f"domain {domain} is a name reserved for examples (RFC 2606): nobody's mail goes there"
-
-
-_NO_TLS_RPT = (
-    "{key} is not set, so no _smtp._tls record is published: senders will not report TLS "
-    "failures, and you cannot tell whether `mode: enforce` would refuse mail"
-)
+    if not settings.tls_rpt:
+        found.append(
+            (
+                "tlsRpt",
+                f"{tls_rpt} is not set, so no _smtp._tls record is published: senders will not report TLS "
+                "failures, and you cannot tell whether `mode: enforce` would refuse mail",
+            )
+        )
+    # Of the policy served: `retire` serves mode none, which keeps nothing to protect.
+    if short := short_max_age(settings.policy.mode, settings.policy.max_age):
+        found.append(("maxAge", short.text()))
+    return found
