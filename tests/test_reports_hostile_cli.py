@@ -216,6 +216,13 @@ def mtasts_command(argv: list[str], **fields: object) -> list[str]:
     return [sys.executable, "-m", "mtasts", *(arg.format(**fields) for arg in argv)]
 
 
+def run_into(stdout: Any, command: list[str]) -> subprocess.CompletedProcess[str]:
+    """`command` run from the repository with its output into `stdout`, its errors read back."""
+    return subprocess.run(
+        command, cwd=REPO, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60, check=False
+    )
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -230,15 +237,7 @@ def test_a_closed_output_ends_the_run_quietly(argv: list[str], tmp_path: Path) -
     read, write_end = os.pipe()
     os.close(read)
     try:
-        result = subprocess.run(
-            mtasts_command(argv, project=tmp_path, samples=samples),
-            cwd=REPO,
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_into(write_end, mtasts_command(argv, project=tmp_path, samples=samples))
     finally:
         os.close(write_end)
     assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr, result.stderr
@@ -285,15 +284,7 @@ def test_output_to_a_full_disk_says_it_is_incomplete(argv: list[str], tmp_path: 
     # OSError traceback.
     samples = recent_samples(tmp_path / "samples")
     with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            mtasts_command(argv, samples=samples),
-            cwd=REPO,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_into(full, mtasts_command(argv, samples=samples))
     assert result.stderr == "error: cannot write the output (No space left on device): it is incomplete\n"
     assert result.returncode == 1
 
