@@ -120,7 +120,7 @@ def enforce_verdict(domain: DomainSummary, thresholds: Thresholds = Thresholds()
             "say nothing about enforce; check the policy with "
             f"`.venv/bin/python -m mtasts verify {shown_domain(domain.domain)}`"
         )
-    refused = min(enforced_failures(domain), domain.sts_failed)
+    refused = enforced_failures(domain)  # of `sts_failed`, which also counts the details past a total
     if domain.sts_failed:
         # Refused mail comes first: it is what to act on today, not a reason to wait.
         obstacles.insert(
