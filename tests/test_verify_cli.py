@@ -122,6 +122,13 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
     assert "error:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "301", "nan", "inf"])
+def test_a_timeout_out_of_range_says_what_is_accepted(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # 0 is refused, so the message must not offer it ("from 0 to 300" once did).
+    assert main(["verify", "--timeout", value, "example.com"]) == 2
+    assert "expected more than 0 and at most 300 seconds" in capsys.readouterr().err
+
+
 def test_an_internationalised_name_is_refused_with_its_a_label(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "bücher.example"]) == 2
     assert "xn--bcher-kva.example" in capsys.readouterr().err

@@ -132,7 +132,9 @@ def _options(args: argparse.Namespace) -> VerifyOptions:
         except dns.NoResolverError as error:
             raise UsageError(f"{error}, or name one with --nameserver IP") from None
     if not 0 < args.timeout <= 300:
-        raise UsageError(f"--timeout {args.timeout:g} is not accepted; expected seconds from 0 to 300")
+        raise UsageError(
+            f"--timeout {args.timeout:g} is not accepted; expected more than 0 and at most 300 seconds"
+        )
     if not 1 <= args.concurrency <= 10_000:
         raise UsageError(f"--concurrency {args.concurrency} is not accepted; expected 1 to 10000")
     return VerifyOptions(
