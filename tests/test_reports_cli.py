@@ -291,6 +291,18 @@ def test_usage_errors_exit_2_naming_the_problem(
     assert "secret" not in err
 
 
+def test_a_folder_as_the_page_is_refused_before_anything_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Once found only when the page was written, after every report (or a mailbox) was read.
+    write_days(tmp_path / "mail", 1)
+    (tmp_path / "pages").mkdir()
+    status, out, err = reports(capsys, str(tmp_path / "mail"), "--html", str(tmp_path / "pages"))
+    assert status == 2 and out == ""
+    assert "is a folder: name the file to write the page to, e.g. --html tls-reports.html" in err
+    assert list((tmp_path / "pages").iterdir()) == []
+
+
 def test_an_unknown_stack_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_days(tmp_path / "mail", 1)
     status = main(["--project-dir", str(tmp_path), "reports", str(tmp_path / "mail"), "--stack", "nope"])
