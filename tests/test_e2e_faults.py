@@ -47,7 +47,7 @@ MATRIX: dict[str, Row] = {
         "discovery-record", "fail", "1–32 letters and digits", "invalid", "VALID"
     ),  # postfix: any id
     "policy-404": Row("policy-fetch", "fail", "HTTP 404", "invalid", "FETCH_ERROR"),
-    "pages-without-nojekyll": Row("policy-fetch", "fail", "HTTP 404", "invalid", "FETCH_ERROR"),
+    "pages-without-nojekyll": Row("policy-fetch", "fail", "missing .nojekyll", "invalid", "FETCH_ERROR"),
     "policy-redirect": Row("policy-fetch", "fail", "HTTP 301", "invalid", "FETCH_ERROR"),
     "policy-text-html": Row("policy-fetch", "fail", "text/html", "warns", "FETCH_ERROR"),
     "certificate-other-host": Row("policy-fetch", "fail", "hostname mismatch", "invalid", "FETCH_ERROR"),

@@ -578,6 +578,15 @@ def test_the_fetch_rule_decides_each_case_and_the_senders_agree(row: dict[str, A
     assert checkdmarc_takes(row) == row["checkdmarc"]
 
 
+@pytest.mark.parametrize(("status", "hinted"), [(404, True), (204, False), (500, False)])
+def test_a_404_points_at_the_missing_nojekyll_file(status: int, hinted: bool) -> None:
+    # GitHub Pages' Jekyll build leaves .well-known/ out of a repository without .nojekyll,
+    # which is how a hand-made Pages site most often ends up serving 404 for the policy.
+    [finding] = policy_fetch.response(HOST, policy_fetch.Response(status, content_type="text/html"))
+    assert finding.code == policy_fetch.STATUS
+    assert ("missing .nojekyll file" in finding.fix) is hinted
+
+
 def fetch_result(row: dict[str, Any]) -> FetchResult:
     answer = answer_of(row)
     return FetchResult(

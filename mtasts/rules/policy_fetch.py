@@ -81,12 +81,20 @@ def response(host: str, answer: Response, where: str | None = None) -> list[Find
             )
         ]
     if status != 200:
+        fix = f"serve the policy file at {url} ({RFC_FILE})"
+        if status == 404:
+            # What a hand-made GitHub Pages repository serves: the stack's own writes .nojekyll.
+            fix += (
+                "; on GitHub Pages, a 404 here is most often a missing .nojekyll file at the top of the "
+                "repository: its Jekyll build leaves out folders whose names begin with a dot, .well-known "
+                "too"
+            )
         return [
             Finding(
                 STATUS,
                 Severity.FAIL,
                 f"{where} answers HTTP {status}, not 200: senders see no policy",
-                f"serve the policy file at {url} ({RFC_FILE})",
+                fix,
                 RFC_FETCH,
                 subject=url,
             )
