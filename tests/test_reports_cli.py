@@ -79,9 +79,11 @@ def test_the_json_has_every_key_the_command_promises(
         "last",
         "enforce_ready",
         "why",
+        "enforce_reasons",
         "enforce_refused",
     }
     assert promised <= set(entry)
+    assert "; ".join(entry["enforce_reasons"]) == entry["why"] and len(entry["enforce_reasons"]) > 1
     assert entry["failures"] == {"certificate-expired": 6} and entry["enforce_refused"] == 0  # testing
     assert entry["failures_by_mx"] == {"mail.protonmail.ch": 6}
     assert entry["failures_by_sending_ip"] == {"192.0.2.25": 6}
@@ -349,6 +351,22 @@ def test_refused_mail_under_enforce_reads_as_not_safe_in_the_text_and_the_page(
     status, document = as_json(capsys, str(tmp_path / "mail"))
     entry = document["domains"]["example.com"]
     assert (status, entry["enforce_ready"], entry["enforce_refused"]) == (1, False, 4)
+
+
+def test_each_reason_in_the_way_of_enforce_stands_on_its_own_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Joined by "; ", three reasons that hold semicolons of their own read as one sentence.
+    write_days(tmp_path / "mail", 1, failures={"certificate-expired": 4})
+    page = tmp_path / "tls.html"
+    _, out, _ = reports(capsys, str(tmp_path / "mail"), "--html", str(page))
+    verdict = [line for line in out.splitlines() if line.startswith(("  enforce:", "    also:"))]
+    assert len(verdict) == 3, out
+    assert verdict[0].startswith("  enforce: not yet: the reports under an sts policy span 1 day")
+    assert verdict[1].startswith("    also: 1 organization reported applying the sts policy")
+    assert verdict[2].startswith("    also: 4 sessions failed under an sts policy (certificate-expired 4)")
+    html = page.read_text()
+    assert html.count("<li>also: ") == 2 and "(--min-days)</p>" in html
 
 
 def test_with_a_stack_in_enforce_reports_that_never_saw_the_policy_are_no_comfort(

@@ -139,12 +139,15 @@ def _domain_section(
         )
     policies = "".join(rows)
     state = "ready" if verdict.ready else "blocked"
+    first, *others = verdict.reasons
+    items = "".join(f"<li>also: {escape(reason)}</li>" for reason in others)
+    also = f'<ul class="{state}">{items}</ul>' if others else ""
     return f"""
 <section class="domain" id="{_domain(domain.domain)}">
 <h2>{_domain(domain.domain)}</h2>
 <p>{_count(domain.reports, "report")} from {escape(organizations)}, {domain.first} to {domain.last}:
 <strong>{domain.successful:,}</strong> successful and <strong>{domain.failed:,}</strong> failed sessions.</p>
-{_overlaps(domain)}<p class="{state}">enforce: {verdict.state}: {escape(verdict.why)}</p>
+{_overlaps(domain)}<p class="{state}">enforce: {verdict.state}: {escape(first)}</p>{also}
 {chart(domain, chart_days)}
 <h3>Failures</h3>
 {_table(_failure_rows(domain))}

@@ -56,6 +56,7 @@ def json_document(
             "last": domain.last.isoformat() if domain.last else None,
             "enforce_ready": verdict.ready,
             "why": verdict.why,
+            "enforce_reasons": list(verdict.reasons),  # `why`, one entry per reason
             "enforce_refused": verdict.refused,
             "failures_by_mx": _ranked(domain.by_mx),
             "failures_by_sending_ip": _ranked(domain.by_ip),
@@ -202,4 +203,9 @@ def _write_domain(out: TextIO, domain: DomainSummary, verdict: Verdict, served: 
             f"{seen.successful:,} successful, "
             f"{seen.failed:,} failed{flag}\n"
         )
-    out.write(f"  enforce: {verdict.state}: {verdict.why}\n")
+    # The first reason on the verdict's line, each other on its own: joined, three reasons with
+    # their own semicolons read as one sentence.
+    first, *others = verdict.reasons
+    out.write(f"  enforce: {verdict.state}: {first}\n")
+    for reason in others:
+        out.write(f"    also: {reason}\n")
