@@ -201,6 +201,8 @@ def test_with_a_stack_already_in_enforce_failures_point_back_to_testing(
         "stack prod is in enforce and 2 sessions failed under it (certificate-expired 2): senders applying "
         "it did not deliver that mail"
     )
+    # A command that runs as printed: verify with no domain and no stack is a usage error.
+    assert "`.venv/bin/python -m mtasts verify --stack prod`" in document["stack"]["advice"][1]
     assert main([*argv, "--fail-on", "enforce"]) == 1  # refused mail fails the daily check too
     capsys.readouterr()
 
@@ -222,6 +224,7 @@ def test_with_a_stack_in_enforce_failures_only_under_testing_are_not_called_refu
         "under one its senders reported in mode enforce, so these reports show no refused mail"
     )
     assert advice[-1].startswith("if they came before the switch to enforce, count again from the day after")
+    assert "`.venv/bin/python -m mtasts verify --stack prod`" in advice[-1]
     assert document["domains"]["example.com"]["enforce_refused"] == 0
     assert main([*argv, "--fail-on", "enforce"]) == 1  # in enforce, any sts failure is a reason to look
     capsys.readouterr()

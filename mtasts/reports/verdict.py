@@ -237,7 +237,7 @@ def stack_advice(
                 f"stack {stack} is in enforce and {_plural(verdict.refused, 'session')} failed under it "
                 f"({top(domain.sts_failures)}): senders applying it did not deliver that mail"
                 + (f" ({also:,} more failed under a policy not in enforce)" if also > 0 else ""),
-                "fix the cause (the failures above; `.venv/bin/python -m mtasts verify`), "
+                f"fix the cause (the failures above; `.venv/bin/python -m mtasts verify --stack {stack}`), "
                 "or go back to testing:",
                 command=f"scripts/pulumi config set mode testing --stack {stack}",
             )
@@ -251,8 +251,8 @@ def stack_advice(
                 "so these reports show no refused mail",
                 *today,
                 "if they came before the switch to enforce, count again from the day after it with --since; "
-                "if they go on, fix the cause (`.venv/bin/python -m mtasts verify`) before those senders "
-                "refresh the policy",
+                f"if they go on, fix the cause (`.venv/bin/python -m mtasts verify --stack {stack}`) before "
+                "those senders refresh the policy",
             )
         if domain.collisions:
             return advice(
