@@ -69,9 +69,14 @@ class _Alias(_TooDeep):
     pass
 
 
+class _Duplicate(Exception):
+    def __init__(self, key: str, first: yaml.Mark, again: yaml.Mark) -> None:
+        self.key, self.first, self.again = key, first, again
+
+
 class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases and deep nesting (the composer recurses once per level)
-    and keeps very long numbers as text."""
+    """SafeLoader that refuses aliases, deep nesting (the composer recurses once per level) and a
+    key set twice in one mapping, and keeps very long numbers as text."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -89,6 +94,19 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        # YAML wants each key of a mapping unique; PyYAML keeps the last, so a second
+        # `mta-sts:domain` pasted below the first would deploy a policy for another domain
+        # than the one read first.
+        node = super().compose_mapping_node(anchor)
+        seen: dict[str, yaml.Mark] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise _Duplicate(key.value, seen[key.value], key.start_mark)
+                seen[key.value] = key.start_mark
+        return node
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
         if len(str(node.value)) > MAX_INTEGER_DIGITS:
@@ -152,6 +170,11 @@ def _load(path: Path, data: bytes) -> Any:
         raise StackFileError(
             f"{path} uses a YAML alias (*name){_where(error.mark)}; stack files hold plain values: "
             "write the value out where the alias stands"
+        ) from None
+    except _Duplicate as error:
+        raise StackFileError(
+            f"{path} sets {show(error.key)} twice, at line {error.first.line + 1} and at line "
+            f"{error.again.line + 1}; a key may appear once in a mapping: delete the one you do not mean"
         ) from None
     except _TooDeep as error:
         raise StackFileError(

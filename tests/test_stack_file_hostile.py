@@ -42,7 +42,15 @@ LAUGHS = "".join(f"  l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in r
 HOSTILE["aliases that stand for a billion values"] = (
     START + "  x: &l0 lol\n" + LAUGHS + "  mta-sts:mx: *l9\n"
 ).encode()
+HOSTILE["a setting given twice"] = (
+    START + "  mta-sts:mode: testing\n  mta-sts:domain: example.net\n"
+).encode()
+HOSTILE["a key given twice, deeper down"] = (
+    START + "  mta-sts:proton:\n    dkim:\n      protonmail: a.example\n      protonmail: b.example\n"
+).encode()
 EXPECTED = {
+    "a setting given twice": "sets 'mta-sts:domain' twice, at line 2 and at line 4; a key may appear once",
+    "a key given twice, deeper down": "sets 'protonmail' twice, at line 5 and at line 6",
     "aliases that stand for a billion values": "uses a YAML alias (*name) at line 4",
     "a byte that is not UTF-8": "is not UTF-8 text: byte 0xff at line 3",
     "50,000 levels of nesting": "more than 32 levels deep at line 3",
