@@ -137,15 +137,15 @@ def _check(args: argparse.Namespace) -> tuple[date | None, Thresholds, list[Imap
     except ImapUrlError as error:
         raise UsageError(str(error)) from None
     check_ca_file(args.ca_file, used=bool(locations))  # the CA file is used for --imap alone
-    if args.html is not None and Path(args.html).is_dir():
-        # Said before any report is read: a mailbox may take minutes, and the page is written last.
-        raise UsageError(
-            f"--html {args.html!r} is a folder: name the file to write the page to, "
-            "e.g. --html tls-reports.html"
-        )
-    if args.html is not None and not Path(args.html).resolve().parent.is_dir():
-        raise UsageError(f"--html {args.html!r}: its folder does not exist")
     if args.html is not None:
+        # Said before any report is read: a mailbox may take minutes, and the page is written last.
+        if Path(args.html).is_dir():
+            raise UsageError(
+                f"--html {args.html!r} is a folder: name the file to write the page to, "
+                "e.g. --html tls-reports.html"
+            )
+        if not Path(args.html).resolve().parent.is_dir():
+            raise UsageError(f"--html {args.html!r}: its folder does not exist")
         _refuse_page_among_inputs(args.html, args.paths)
     return since, Thresholds(args.min_days, args.min_reporters), locations, password
 
